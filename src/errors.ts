@@ -1,0 +1,60 @@
+// One base error with a code; src/app.ts maps it to HTTP in one place, jobs read `retryable`.
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** HTTP status when this error ends a request (default 500). */
+  status?: number;
+  /** True when trying again later may succeed (network, 5xx, 429, rate limits). */
+  retryable?: boolean;
+  /** Milliseconds to wait before trying again, when the failure said so (Retry-After). */
+  retryAfterMs?: number;
+}
+
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.status = options.status ?? 500;
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** Bad input from outside (a malformed callback, a bad command): 400, never retried. */
+export class BadRequestError extends AppError {
+  constructor(message: string, cause?: unknown) {
+    super("bad_request", message, { status: 400, cause });
+    this.name = "BadRequestError";
+  }
+}
+
+/** A chat thread or channel that no longer exists or cannot be posted to. */
+export class ThreadGoneError extends AppError {
+  constructor(message: string, cause?: unknown) {
+    super("thread_gone", message, { cause });
+    this.name = "ThreadGoneError";
+  }
+}
+
+/** Something we call is over its limit or unreachable for now: retry after `retryAfterMs`. */
+export class RetryableError extends AppError {
+  constructor(code: string, message: string, retryAfterMs?: number, cause?: unknown) {
+    super(code, message, { status: 503, retryable: true, retryAfterMs, cause });
+    this.name = "RetryableError";
+  }
+}
+
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof AppError) return err.retryable;
+  return false;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
