@@ -143,7 +143,10 @@ export interface ChatAdapter {
   /** Posts the conversation card in `channel` and returns the thread under it. */
   openThread(channel: string, card: ConversationCard): Promise<ThreadRef>;
   post(thread: ThreadRef, post: ChatPost): Promise<MessageRef>;
+  /** Re-renders one of the bridge's own posts (its status line). */
   update(message: MessageRef, post: ChatPost): Promise<void>;
+  /** Shows an SMS's status on a person's message (reactions): every step reached, in order. */
+  react(message: MessageRef, status: StatusView): Promise<void>;
   updateCard(thread: ThreadRef, card: ConversationCard): Promise<void>;
   start(hooks: ChatHooks): Promise<void>;
   stop(): Promise<void>;

@@ -1,0 +1,124 @@
+// The Ardary API client: sendSms and addContact (ardary-api.md §1, §2) over undici.
+// It sends the current request form and reads every documented answer form (answers.ts).
+import type { Dispatcher } from "undici";
+import type {
+  ContactInput,
+  ContactResult,
+  OutboundSms,
+  Priority,
+  SendResult,
+  SmsProvider,
+} from "../../src/contracts.ts";
+import { AppError } from "../../src/errors.ts";
+import { type AnswerLogger, readContactAnswer, readSendAnswer } from "./answers.ts";
+import { DEFAULT_TIMEZONE, formatArdaryDate } from "./dates.ts";
+import { postJson } from "./http.ts";
+
+export interface ArdaryClientOptions {
+  /** API base URL, e.g. `https://www.ardary-sms.com/api`. */
+  apiUrl: string;
+  accessKey?: string;
+  /** Ardary login (e-mail) the SMS are sent as. */
+  login?: string;
+  /** Alphanumeric sender shown on the handset; not sent when unset. */
+  senderName?: string;
+  /** `test`: Ardary answers but sends nothing; `prod`: it sends. */
+  mode: "test" | "prod";
+  /** IANA zone of Ardary's zone-less dates (`date_to_send`, answers). Default Europe/Paris. */
+  timezone?: string;
+  /** Deadline of one HTTP exchange, in ms. Default 15000. */
+  timeoutMs?: number;
+  dispatcher?: Dispatcher;
+  /** Clock (ms since the epoch) used to read Retry-After HTTP-dates. Default Date.now. */
+  now?: () => number;
+  logger?: AnswerLogger;
+}
+
+export type ArdaryClient = Pick<SmsProvider, "send" | "addContacts">;
+
+/** Ardary's `priority` header field: 0 low, 1 normal, 2 high. */
+const PRIORITY: Record<Priority, number> = { low: 0, normal: 1, high: 2 };
+
+export function createArdaryClient(options: ArdaryClientOptions): ArdaryClient {
+  const timezone = options.timezone ?? DEFAULT_TIMEZONE;
+  const post = {
+    apiUrl: options.apiUrl,
+    timeoutMs: options.timeoutMs ?? 15_000,
+    dispatcher: options.dispatcher,
+    now: options.now ?? Date.now,
+  };
+
+  function credentials(): { accesskey: string; login: string } {
+    const { accessKey, login } = options;
+    if (!accessKey || !login) {
+      throw new AppError(
+        "ardary_not_configured",
+        "Ardary is not configured: set ARDARY_ACCESS_KEY and ARDARY_LOGIN (Ardary dashboard, " +
+          "Parameters > API; the access key is mailed to the account owner)",
+        { status: 503 },
+      );
+    }
+    return { accesskey: accessKey, login };
+  }
+
+  function message(m: OutboundSms): Record<string, string> {
+    return {
+      phonenumber: m.to,
+      message: m.text,
+      id_sms_api: m.idSmsApi,
+      ...(m.link ? { url: m.link } : {}),
+      ...(m.sendAt ? { date_to_send: formatArdaryDate(m.sendAt, timezone) } : {}),
+    };
+  }
+
+  return {
+    /**
+     * One request per priority present (the priority is a header field), high first; results
+     * come back in input order. If a later request fails, the error is thrown although the
+     * earlier ones were sent: callers that must not resend should batch one priority at a time.
+     */
+    async send(messages: OutboundSms[]): Promise<SendResult[]> {
+      if (messages.length === 0) return [];
+      const creds = credentials();
+      const results: SendResult[] = [];
+      for (const priority of [2, 1, 0]) {
+        const indexes = messages.flatMap((m, i) =>
+          PRIORITY[m.priority ?? "normal"] === priority ? [i] : [],
+        );
+        const batch = indexes.flatMap((i) => messages[i] ?? []);
+        if (batch.length === 0) continue;
+        const header = {
+          ...creds,
+          ...(options.senderName ? { sender_name: options.senderName } : {}),
+          priority,
+          mode: options.mode,
+        };
+        const answer = await postJson(post, "sendSms", {
+          header: [header],
+          messages: batch.map(message),
+        });
+        const read = readSendAnswer(answer, batch, timezone, options.logger);
+        for (const [k, i] of indexes.entries()) {
+          const r = read[k];
+          if (r) results[i] = r;
+        }
+      }
+      return results;
+    },
+
+    async addContacts(contacts: ContactInput[]): Promise<ContactResult[]> {
+      if (contacts.length === 0) return [];
+      const answer = await postJson(post, "addContact", {
+        header: [credentials()],
+        contacts: contacts.map((c) => ({
+          phonenumber: c.phone,
+          ...(c.firstName ? { firstname: c.firstName } : {}),
+          ...(c.lastName ? { lastname: c.lastName } : {}),
+          ...(c.address ? { adress: c.address } : {}),
+          ...(c.email ? { email: c.email } : {}),
+        })),
+      });
+      return readContactAnswer(answer, contacts);
+    },
+  };
+}

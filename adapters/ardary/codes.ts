@@ -1,0 +1,50 @@
+// Ardary's error codes in words. Source: /work/shared/ardary-api.md §1 (sendSms) and §2
+// (addContact); the two lists reuse the same numbers for different meanings.
+
+/** sendSms per-message codes. #005 and #008 are not documented. */
+export const SEND_CODES: Readonly<Record<string, string>> = {
+  "#001": "authentication failed",
+  "#002": "account not activated yet",
+  "#003": "recipient opted out (STOP)",
+  "#004": "forbidden words in the text",
+  "#006": "empty message body",
+  "#007": "invalid phone number",
+  "#009": "unknown error",
+};
+
+/** addContact per-contact codes. */
+export const CONTACT_CODES: Readonly<Record<string, string>> = {
+  "#001": "invalid phone number",
+  "#002": "empty phone number",
+  "#003": "no phone number",
+  "#004": "invalid e-mail",
+};
+
+/**
+ * Brings a code to the documented form `#00N`: accepts `#7`, `7`, `007`, ` #007 `.
+ * Anything else is returned trimmed, unchanged.
+ */
+export function normalizeCode(code: string): string {
+  const m = /^#?(\d{1,3})$/.exec(code.trim());
+  return m?.[1] ? `#${m[1].padStart(3, "0")}` : code.trim();
+}
+
+function describe(table: Readonly<Record<string, string>>, codes: readonly string[]): string {
+  if (codes.length === 0) return "no error code given";
+  return codes
+    .map((raw) => {
+      const code = normalizeCode(raw);
+      return `${code} ${table[code] ?? "unknown error code"}`;
+    })
+    .join("; ");
+}
+
+/** `describeSendCodes(["#007"])` → `"#007 invalid phone number"`; several are joined by `; `. */
+export function describeSendCodes(codes: readonly string[]): string {
+  return describe(SEND_CODES, codes);
+}
+
+/** Same as describeSendCodes, with the addContact meanings. */
+export function describeContactCodes(codes: readonly string[]): string {
+  return describe(CONTACT_CODES, codes);
+}

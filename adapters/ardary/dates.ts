@@ -1,0 +1,116 @@
+// The provider's two date forms (ardary-api.md §3): ISO-8601 with `Z` (or an offset), and
+// `YYYY-MM-DD HH:mm:ss` with no zone, which is wall-clock time in the account's IANA zone.
+// Zone arithmetic uses Intl only, so it follows the zone's DST rules.
+
+export const DEFAULT_TIMEZONE = "Europe/Paris";
+
+const LOCAL_FORM = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?$/;
+const ZONED_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+const HOUR_MS = 3_600_000;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timezone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timezone);
+  if (!f) {
+    // Throws a RangeError for an unknown zone.
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: timezone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(timezone, f);
+  }
+  return f;
+}
+
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function wallClock(instantMs: number, timezone: string): WallClock {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(timezone).formatToParts(new Date(instantMs))) {
+    if (p.type !== "literal") parts[p.type] = Number(p.value);
+  }
+  return {
+    year: parts.year ?? 0,
+    month: parts.month ?? 0,
+    day: parts.day ?? 0,
+    hour: parts.hour ?? 0,
+    minute: parts.minute ?? 0,
+    second: parts.second ?? 0,
+  };
+}
+
+/** The zone's offset from UTC at an instant, in ms (Europe/Paris: +3_600_000 in winter). */
+function offsetAt(instantMs: number, timezone: string): number {
+  const w = wallClock(instantMs, timezone);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  return asUtc - (instantMs - (((instantMs % 1000) + 1000) % 1000));
+}
+
+/**
+ * The instant at which the zone's clocks show this wall-clock time (`asUtcMs` is that wall
+ * time read as if it were UTC). Ambiguous times (clocks going back) take the earlier instant;
+ * times in a gap (clocks going forward) are moved forward by the gap, like Temporal's
+ * "compatible" disambiguation.
+ */
+function wallToInstant(asUtcMs: number, timezone: string): number {
+  const before = offsetAt(asUtcMs - 24 * HOUR_MS, timezone);
+  const after = offsetAt(asUtcMs + 24 * HOUR_MS, timezone);
+  const candidates = [asUtcMs - before, asUtcMs - after].filter(
+    (t) => t + offsetAt(t, timezone) === asUtcMs,
+  );
+  if (candidates.length > 0) return Math.min(...candidates);
+  return asUtcMs - before;
+}
+
+/**
+ * Parses either provider date form; zone-less dates are read in `timezone`.
+ * Returns null when the text is neither form or names an impossible date (2020-02-30).
+ */
+export function parseArdaryDate(text: string, timezone: string = DEFAULT_TIMEZONE): Date | null {
+  const s = text.trim();
+  if (ZONED_FORM.test(s)) {
+    const ms = Date.parse(s);
+    return Number.isNaN(ms) ? null : new Date(ms);
+  }
+  const m = LOCAL_FORM.exec(s);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second = 0] = m.slice(1, 7).map((v) => Number(v ?? 0));
+  const millis = Number((m[7] ?? "0").padEnd(3, "0"));
+  if (year === undefined || month === undefined || day === undefined) return null;
+  if (hour === undefined || minute === undefined) return null;
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+  const check = new Date(asUtc);
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    check.getUTCHours() !== hour ||
+    check.getUTCMinutes() !== minute ||
+    check.getUTCSeconds() !== second
+  ) {
+    return null;
+  }
+  return new Date(wallToInstant(asUtc, timezone) + millis);
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+
+/** `YYYY-MM-DD HH:mm:ss` wall-clock time of `date` in `timezone` (for `date_to_send`). */
+export function formatArdaryDate(date: Date, timezone: string = DEFAULT_TIMEZONE): string {
+  const w = wallClock(date.getTime(), timezone);
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
+}

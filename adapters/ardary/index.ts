@@ -1,0 +1,22 @@
+// The Ardary SmsProvider: the API client (client.ts) plus the callback reader (parse.ts).
+import type { SmsProvider } from "../../src/contracts.ts";
+import { type ArdaryClientOptions, createArdaryClient } from "./client.ts";
+import { DEFAULT_TIMEZONE } from "./dates.ts";
+import { parseCallback } from "./parse.ts";
+
+export type { ArdaryClientOptions } from "./client.ts";
+
+export interface ArdaryProviderOptions extends ArdaryClientOptions {
+  /** IANA zone of Ardary's zone-less dates, for requests and callbacks. Default Europe/Paris. */
+  timezone?: string;
+}
+
+export function createArdaryProvider(options: ArdaryProviderOptions): SmsProvider {
+  const timezone = options.timezone ?? DEFAULT_TIMEZONE;
+  const client = createArdaryClient({ ...options, timezone });
+  return {
+    send: (messages) => client.send(messages),
+    addContacts: (contacts) => client.addContacts(contacts),
+    parseCallback: (params) => parseCallback(params, timezone),
+  };
+}

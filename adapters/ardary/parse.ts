@@ -1,0 +1,161 @@
+// Ardary callbacks (ardary-api.md §3) → SmsEvent. The name of the one JSON-valued parameter
+// tells the event: `status`, `message`, `click` or `call`. Reasons name the parameter and the
+// field, never the message body or the phone number.
+import { z } from "zod";
+import type { SmsEvent } from "../../src/contracts.ts";
+import { BadRequestError } from "../../src/errors.ts";
+import { toE164 } from "../../src/phone.ts";
+import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
+
+const text = z.string();
+const id = z.union([z.string().min(1), z.number()]).transform(String);
+
+// Field names of the current pages; older aliases are folded in by `aliases` first.
+const schemas = {
+  status: z.object({
+    user: text.optional(),
+    phonenumber: text,
+    status: text,
+    date_status: text,
+    id_sms_api: id,
+  }),
+  message: z.object({ title: text.optional(), from: text, body: text, date: text }),
+  click: z.object({
+    title: text.optional(),
+    phonenumber: text,
+    link: text,
+    date: text,
+    id_sms_api: id.nullish(),
+  }),
+  call: z.object({ title: text.optional(), phonenumber: text, call_date: text }),
+} as const;
+
+type Param = keyof typeof schemas;
+const PARAMS = Object.keys(schemas) as Param[];
+
+/** Older spellings → current field names, per event (only filled when the current is absent). */
+const ALIASES: Record<Param, Record<string, string[]>> = {
+  status: { phonenumber: ["phone_number", "phone", "tel"] },
+  message: { from: ["phonenumber", "phone"], body: ["sms", "message", "text"] },
+  click: { phonenumber: ["phone_number", "phone", "tel"], link: ["url"] },
+  call: { phonenumber: ["phone_number", "phone", "tel", "from"], call_date: ["date"] },
+};
+
+function aliases(param: Param, payload: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...payload };
+  for (const [field, olds] of Object.entries(ALIASES[param])) {
+    if (out[field] !== undefined) continue;
+    const old = olds.find((o) => out[o] !== undefined);
+    if (old) out[field] = out[old];
+  }
+  return out;
+}
+
+function decode(param: Param, raw: unknown): Record<string, unknown> {
+  let value = raw;
+  if (Array.isArray(value)) {
+    if (value.length !== 1)
+      throw new BadRequestError(`callback "${param}" is given more than once`);
+    value = value[0];
+  }
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch (err) {
+      throw new BadRequestError(`callback "${param}" is not valid JSON`, err);
+    }
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new BadRequestError(`callback "${param}" is not a JSON object`);
+  }
+  return aliases(param, value as Record<string, unknown>);
+}
+
+function validate<P extends Param>(
+  param: P,
+  payload: Record<string, unknown>,
+): z.infer<(typeof schemas)[P]> {
+  const parsed = schemas[param].safeParse(payload);
+  if (parsed.success) return parsed.data as z.infer<(typeof schemas)[P]>;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.join(".") || "?";
+  const problem = payload[field] === undefined ? "is missing" : "is invalid";
+  throw new BadRequestError(`callback "${param}": field "${field}" ${problem}`, parsed.error);
+}
+
+function phone(param: Param, field: string, value: string): string {
+  const e164 = toE164(value);
+  if (!e164)
+    throw new BadRequestError(`callback "${param}": field "${field}" is not a valid phone number`);
+  return e164;
+}
+
+function date(param: Param, field: string, value: string, timezone: string): Date {
+  const at = parseArdaryDate(value, timezone);
+  if (!at) throw new BadRequestError(`callback "${param}": field "${field}" is not a date`);
+  return at;
+}
+
+/**
+ * Turns a callback's parameters into an event. `params` is the GET query or a POSTed form
+ * (values are JSON strings) or a POSTed JSON body (values may already be objects).
+ * Zone-less dates are read in `timezone`. Throws BadRequestError on a malformed payload;
+ * returns `ignored` when no known parameter is present or the status is not sent/received.
+ */
+export function parseCallback(
+  params: Record<string, unknown>,
+  timezone: string = DEFAULT_TIMEZONE,
+): SmsEvent {
+  const param = PARAMS.find((p) => params[p] !== undefined);
+  if (!param) {
+    const names = Object.keys(params).slice(0, 5).join(", ") || "none";
+    return {
+      kind: "ignored",
+      reason: `no status, message, click or call parameter (got: ${names})`,
+    };
+  }
+  const payload = decode(param, params[param]);
+  switch (param) {
+    case "status": {
+      const p = validate("status", payload);
+      const status = p.status.trim().toLowerCase();
+      if (status !== "sent" && status !== "received") {
+        return { kind: "ignored", reason: `status "${status.slice(0, 40)}" is not tracked` };
+      }
+      return {
+        kind: "status",
+        idSmsApi: p.id_sms_api,
+        phone: phone(param, "phonenumber", p.phonenumber),
+        status,
+        at: date(param, "date_status", p.date_status, timezone),
+      };
+    }
+    case "message": {
+      const p = validate("message", payload);
+      return {
+        kind: "inbound-sms",
+        from: phone(param, "from", p.from),
+        text: p.body,
+        at: date(param, "date", p.date, timezone),
+      };
+    }
+    case "click": {
+      const p = validate("click", payload);
+      return {
+        kind: "click",
+        idSmsApi: p.id_sms_api ?? null,
+        phone: phone(param, "phonenumber", p.phonenumber),
+        link: p.link,
+        at: date(param, "date", p.date, timezone),
+      };
+    }
+    case "call": {
+      const p = validate("call", payload);
+      return {
+        kind: "call",
+        phone: phone(param, "phonenumber", p.phonenumber),
+        at: date(param, "call_date", p.call_date, timezone),
+      };
+    }
+  }
+}

@@ -1,0 +1,313 @@
+// The only module that knows both sides. Each flow runs in one transaction: it records the
+// fact (an SMS, a status, a reply) and enqueues the jobs that tell the other side.
+import { createHash, randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import { parseSmsCommand } from "./command.ts";
+import type {
+  ChatReply,
+  MessageRef,
+  Platform,
+  Priority,
+  SmsCommandInput,
+  SmsEvent,
+} from "./contracts.ts";
+import type { Db } from "./db.ts";
+import { enqueue, type NewJob } from "./jobs.ts";
+import { optIntent } from "./optout.ts";
+import { formatPhone, maskPhone } from "./phone.ts";
+import { events } from "./schema.ts";
+import * as store from "./store.ts";
+
+/** What a chat job does; see src/delivery.ts. */
+export type ChatJob =
+  | { type: "message"; messageId: number }
+  | { type: "status"; messageId: number }
+  | { type: "note"; text: string; failure?: boolean }
+  | { type: "card" };
+
+export const CHAT_JOB = "chat.deliver";
+export const SMS_JOB = "sms.send";
+
+export function chatJob(conv: store.Conversation, job: ChatJob): NewJob[] {
+  if (conv.platform === "none") return [];
+  return [
+    {
+      kind: CHAT_JOB,
+      orderingKey: `chat:${conv.id}`,
+      payload: { conversationId: conv.id, ...job },
+    },
+  ];
+}
+
+export interface OutgoingSms {
+  phone: string;
+  text: string;
+  author: string;
+  link?: string;
+  sendAt?: Date;
+  priority?: Priority;
+  /** The platform whose thread shows it; routed when absent. */
+  platform?: Platform;
+  sourceEventId?: string;
+  /** The chat message that caused it (a thread reply); absent means the bridge posts it. */
+  chatRef?: MessageRef;
+}
+
+export interface BridgeOptions {
+  db: Db;
+  log: Logger;
+  defaults: store.Defaults;
+  /** Turns a `--at` value into an instant in the account's zone. */
+  parseDate: (value: string) => Date | null;
+}
+
+export class Bridge {
+  constructor(private readonly o: BridgeOptions) {}
+
+  /** A provider callback. Returns false when it was a repeat (already stored, nothing done). */
+  async onSmsEvent(event: SmsEvent): Promise<boolean> {
+    if (event.kind === "ignored") return true;
+    return this.o.db.transaction(async (tx) => {
+      const [stored] = await tx
+        .insert(events)
+        .values({ dedupeKey: dedupeKey(event), kind: event.kind, payload: event })
+        .onConflictDoNothing()
+        .returning({ id: events.id });
+      if (!stored) return false;
+      if (event.kind === "inbound-sms")
+        await this.onInboundSms(tx, event.from, event.text, event.at);
+      else if (event.kind === "call") await this.onCall(tx, event.phone, event.at);
+      else if (event.kind === "status")
+        await this.onDeliveryStatus(tx, event.idSmsApi, event.status, event.at);
+      else await this.onClick(tx, event.idSmsApi, event.phone, event.link, event.at);
+      return true;
+    });
+  }
+
+  private async onInboundSms(tx: Db, from: string, text: string, at: Date) {
+    const conv = await store.ensureConversation(tx, from, this.o.defaults);
+    const msg = await store.insertMessage(tx, {
+      conversationId: conv.id,
+      direction: "in",
+      body: text,
+      status: "received",
+      receivedAt: at,
+    });
+    const jobs = chatJob(conv, { type: "message", messageId: msg?.id ?? 0 });
+    const intent = optIntent(text);
+    if (intent === "out") {
+      await store.setOptOut(tx, from, "sms");
+      jobs.push(
+        ...chatJob(conv, {
+          type: "note",
+          text: `🚫 ${formatPhone(from)} opted out (STOP): no SMS will be sent to this number until they send START.`,
+        }),
+        ...chatJob(conv, { type: "card" }),
+      );
+    } else if (intent === "in" && (await store.clearOptOut(tx, from))) {
+      jobs.push(
+        ...chatJob(conv, {
+          type: "note",
+          text: `✅ ${formatPhone(from)} opted back in: SMS can be sent again.`,
+        }),
+        ...chatJob(conv, { type: "card" }),
+      );
+    }
+    if (!conv.open) {
+      await store.setConversationOpen(tx, conv.id, true);
+      jobs.push(...chatJob(conv, { type: "card" }));
+    }
+    await enqueue(tx, ...jobs);
+    this.o.log.info({ phone: maskPhone(from), conversation: conv.id }, "inbound sms stored");
+  }
+
+  private async onCall(tx: Db, phone: string, at: Date) {
+    const conv = await store.ensureConversation(tx, phone, this.o.defaults);
+    await enqueue(
+      tx,
+      ...chatJob(conv, {
+        type: "note",
+        text: `📞 Incoming call from ${formatPhone(phone)} at ${at.toISOString()}`,
+      }),
+    );
+  }
+
+  private async onDeliveryStatus(tx: Db, idSmsApi: string, status: "sent" | "received", at: Date) {
+    const msg = await store.findMessageByIdSmsApi(tx, idSmsApi);
+    if (!msg) {
+      this.o.log.warn({ idSmsApi }, "status for an SMS the bridge did not send: ignored");
+      return;
+    }
+    await store.recordDelivery(tx, msg.id, status, at);
+    const conv = await store.getConversation(tx, msg.conversationId);
+    if (conv) await enqueue(tx, ...chatJob(conv, { type: "status", messageId: msg.id }));
+  }
+
+  private async onClick(tx: Db, idSmsApi: string | null, phone: string, link: string, at: Date) {
+    const msg = idSmsApi ? await store.findMessageByIdSmsApi(tx, idSmsApi) : undefined;
+    const conv = msg
+      ? await store.getConversation(tx, msg.conversationId)
+      : await store.ensureConversation(tx, phone, this.o.defaults);
+    if (conv)
+      await enqueue(
+        tx,
+        ...chatJob(conv, {
+          type: "note",
+          text: `🔗 ${formatPhone(phone)} opened ${link} at ${at.toISOString()}`,
+        }),
+      );
+  }
+
+  /** Records an SMS to send and its jobs; refuses (returns why) when the number opted out. */
+  async queueSms(
+    tx: Db,
+    sms: OutgoingSms,
+  ): Promise<
+    | { message: store.Message; conversation: store.Conversation }
+    | { refused: string }
+    | { duplicate: true }
+  > {
+    const conv = await store.ensureConversation(tx, sms.phone, this.o.defaults, sms.platform);
+    const optedOut = await store.isOptedOut(tx, sms.phone);
+    const msg = await store.insertMessage(tx, {
+      conversationId: conv.id,
+      direction: "out",
+      body: sms.text,
+      idSmsApi: newIdSmsApi(),
+      status: optedOut ? "failed" : "queued",
+      error: optedOut ? "not sent: the recipient opted out (STOP)" : null,
+      author: sms.author,
+      link: sms.link,
+      sendAt: sms.sendAt,
+      priority: sms.priority ?? "normal",
+      chatRef: sms.chatRef,
+      sourceEventId: sms.sourceEventId,
+    });
+    if (!msg) return { duplicate: true };
+    const jobs: NewJob[] = [];
+    if (!sms.chatRef) jobs.push(...chatJob(conv, { type: "message", messageId: msg.id }));
+    if (optedOut) {
+      const refused = `🚫 Not sent: ${formatPhone(sms.phone)} opted out (STOP). They must send START to receive SMS again.`;
+      jobs.push(...chatJob(conv, { type: "note", text: refused, failure: true }));
+      await enqueue(tx, ...jobs);
+      return { refused };
+    }
+    jobs.push({ kind: SMS_JOB, orderingKey: `sms:${sms.phone}`, payload: { messageId: msg.id } });
+    if (sms.chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
+    await enqueue(tx, ...jobs);
+    return { message: msg, conversation: conv };
+  }
+
+  /** A person's message in a conversation thread. */
+  async onChatReply(reply: ChatReply): Promise<void> {
+    const text = reply.text.trim();
+    if (/^(note:|\/\/)/i.test(text)) return;
+    await this.o.db.transaction(async (tx) => {
+      const conv = await store.findConversationByThread(tx, reply.platform, reply.thread);
+      if (!conv) return;
+      const jobs: NewJob[] = [];
+      if (reply.hasAttachments) {
+        jobs.push(
+          ...chatJob(conv, {
+            type: "note",
+            text: "📎 SMS carries text only: the attachment was not sent.",
+          }),
+        );
+      }
+      if (text !== "") {
+        await this.queueSms(tx, {
+          phone: conv.phone,
+          text,
+          author: reply.author,
+          platform: reply.platform,
+          sourceEventId: `${reply.platform}:${reply.eventId}`,
+          chatRef: reply.message,
+        });
+      }
+      await enqueue(tx, ...jobs);
+    });
+  }
+
+  /** An edited or deleted chat message: an SMS that already left cannot be recalled. */
+  async onChatEdit(platform: Platform, ref: MessageRef, kind: "edited" | "deleted"): Promise<void> {
+    await this.o.db.transaction(async (tx) => {
+      const msg = await store.findMessageByChatRef(tx, ref);
+      if (!msg || msg.direction !== "out") return;
+      const conv = await store.getConversation(tx, msg.conversationId);
+      if (!conv || conv.platform !== platform) return;
+      const left = msg.status !== "queued" && msg.status !== "failed";
+      const text = left
+        ? `✏️ That message was ${kind} in chat, but its SMS was already sent: an SMS cannot be recalled.`
+        : `✏️ That message was ${kind} in chat; its SMS goes out as first written.`;
+      await enqueue(tx, ...chatJob(conv, { type: "note", text }));
+    });
+  }
+
+  /** `/sms …`: returns the ephemeral answer for the person who typed it. */
+  async onCommand(input: SmsCommandInput): Promise<string> {
+    const cmd = parseSmsCommand(input.args, this.o.parseDate);
+    if (!cmd.ok) return cmd.message;
+    const result = await this.o.db.transaction((tx) =>
+      this.queueSms(tx, {
+        phone: cmd.phone,
+        text: cmd.text,
+        link: cmd.link,
+        sendAt: cmd.sendAt,
+        priority: cmd.priority,
+        author: input.author,
+        platform: input.platform,
+        sourceEventId: `${input.platform}:${input.eventId}`,
+      }),
+    );
+    if ("refused" in result) return result.refused;
+    if ("duplicate" in result) return "Already sent.";
+    const when = cmd.sendAt ? ` at ${cmd.sendAt.toISOString()}` : "";
+    return `Sending to ${formatPhone(cmd.phone)}${when}: see the number's thread.`;
+  }
+
+  /** A button on a conversation card. */
+  async onAction(
+    platform: Platform,
+    conversationId: number,
+    action: "close" | "reopen" | "block",
+    author: string,
+  ) {
+    await this.o.db.transaction(async (tx) => {
+      const conv = await store.getConversation(tx, conversationId);
+      if (!conv || conv.platform !== platform) return;
+      let text: string;
+      if (action === "block") {
+        await store.setOptOut(tx, conv.phone, "chat");
+        text = `🚫 ${author} blocked ${formatPhone(conv.phone)}: no SMS will be sent to it.`;
+      } else {
+        await store.setConversationOpen(tx, conv.id, action === "reopen");
+        text = `${author} ${action === "close" ? "closed" : "reopened"} the conversation.`;
+      }
+      await enqueue(
+        tx,
+        ...chatJob(conv, { type: "note", text }),
+        ...chatJob(conv, { type: "card" }),
+      );
+    });
+  }
+}
+
+/** Our own id for each SMS: unique, and kept across retries. */
+export function newIdSmsApi(): string {
+  return `ab-${randomUUID()}`;
+}
+
+/** Two callbacks with the same key are the same fact. */
+export function dedupeKey(event: Exclude<SmsEvent, { kind: "ignored" }>): string {
+  const hash = (s: string) => createHash("sha256").update(s).digest("base64url").slice(0, 22);
+  switch (event.kind) {
+    case "inbound-sms":
+      return `in:${event.from}:${event.at.toISOString()}:${hash(event.text)}`;
+    case "status":
+      return `status:${event.idSmsApi}:${event.status}`;
+    case "click":
+      return `click:${event.idSmsApi ?? event.phone}:${event.at.toISOString()}:${hash(event.link)}`;
+    case "call":
+      return `call:${event.phone}:${event.at.toISOString()}`;
+  }
+}

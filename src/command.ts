@@ -1,0 +1,92 @@
+// `/sms <number> [--at <date>] [--link <url>] [--priority low|normal|high] <text>`, the same on
+// every chat platform. Parsing only: a bad command becomes an explanation, never an SMS.
+import type { Priority } from "./contracts.ts";
+import { toE164 } from "./phone.ts";
+
+export const USAGE = [
+  "*Send an SMS:* `/sms <number> <text>`, e.g. `/sms +33612345678 Your order has shipped`",
+  "Options, before the text:",
+  '• `--at "2026-12-01 09:00"`: send later (the SMS account\'s time zone)',
+  "• `--link https://…`: add a tracked link; put `[Link]` where it goes, or it is added at the end",
+  "• `--priority low|normal|high`: order in the provider's queue",
+  "The SMS goes out from the number's conversation thread, which is opened if there is none.",
+].join("\n");
+
+export type ParsedCommand =
+  | { ok: true; phone: string; text: string; sendAt?: Date; link?: string; priority: Priority }
+  | { ok: false; message: string };
+
+const OPTIONS = new Set(["--at", "--link", "--priority"]);
+
+/** Splits off one token (a "quoted string" or a word); returns it and the rest. */
+function nextToken(s: string): [string, string] | null {
+  const m = /^\s*(?:"([^"]*)"|'([^']*)'|(\S+))/.exec(s);
+  if (!m) return null;
+  return [m[1] ?? m[2] ?? m[3] ?? "", s.slice(m[0].length)];
+}
+
+/**
+ * `parseDate` turns the `--at` value into an instant (in the account's zone), or null.
+ * `now` is injected so tests can fix the clock.
+ */
+export function parseSmsCommand(
+  args: string,
+  parseDate: (value: string) => Date | null,
+  now: Date = new Date(),
+): ParsedCommand {
+  let rest = args.trim();
+  if (rest === "" || /^(help|-h|--help|\?)$/i.test(rest)) return { ok: false, message: USAGE };
+  const options: Record<string, string> = {};
+  let phone: string | undefined;
+  for (;;) {
+    const tok = nextToken(rest);
+    if (!tok) break;
+    const [word, after] = tok;
+    if (word.startsWith("--")) {
+      if (!OPTIONS.has(word)) return fail(`Unknown option \`${word}\`.`);
+      const value = nextToken(after);
+      if (!value || value[0].startsWith("--")) return fail(`\`${word}\` needs a value.`);
+      options[word] = value[0];
+      rest = value[1];
+      continue;
+    }
+    if (phone !== undefined) break;
+    const e164 = toE164(word);
+    if (!e164)
+      return fail(
+        `\`${word}\` is not a phone number: write it in international form, e.g. +33612345678.`,
+      );
+    phone = e164;
+    rest = after;
+  }
+  if (phone === undefined) return fail("Give the phone number first.");
+  let text = rest.trim();
+  const result: ParsedCommand = { ok: true, phone, text, priority: "normal" };
+  const at = options["--at"];
+  if (at !== undefined) {
+    const date = parseDate(at);
+    if (!date) return fail(`\`--at ${at}\` is not a date: write it as "YYYY-MM-DD HH:mm".`);
+    if (date.getTime() <= now.getTime()) return fail(`\`--at ${at}\` is in the past.`);
+    result.sendAt = date;
+  }
+  const link = options["--link"];
+  if (link !== undefined) {
+    if (!/^https?:\/\/\S+$/.test(link)) return fail(`\`--link ${link}\` is not an http(s) URL.`);
+    result.link = link;
+    if (!text.includes("[Link]")) text = `${text} [Link]`.trim();
+  }
+  const priority = options["--priority"];
+  if (priority !== undefined) {
+    if (priority !== "low" && priority !== "normal" && priority !== "high") {
+      return fail(`\`--priority ${priority}\`: use low, normal or high.`);
+    }
+    result.priority = priority;
+  }
+  if (text.replace("[Link]", "").trim() === "") return fail("The text is empty: nothing to send.");
+  result.text = text;
+  return result;
+}
+
+function fail(reason: string): ParsedCommand {
+  return { ok: false, message: `${reason}\n\n${USAGE}` };
+}

@@ -1,0 +1,109 @@
+// postgres.js when DATABASE_URL is set, embedded PGlite in DATA_DIR otherwise; migrations run
+// here, under an advisory lock so two processes starting at once do not race.
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzleLite } from "drizzle-orm/pglite";
+import { migrate as migrateLite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
+import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema.ts";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  readonly kind: "postgres" | "pglite";
+  readonly db: Db;
+  /** Calls `onNotify` for each NOTIFY on `channel`; resolves to an unsubscribe function. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Postgres URL; absent means PGlite. */
+  url?: string;
+  /** PGlite data directory, or `memory://` for a throw-away database. */
+  dataDir?: string;
+  /** Most Postgres connections this process opens. */
+  maxConnections?: number;
+}
+
+const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url));
+/** Key of the advisory lock held while migrating (any constant shared by all processes). */
+const MIGRATION_LOCK = 727_100_001;
+
+export function openDatabase(options: DatabaseOptions): Database {
+  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10);
+  return openPglite(options.dataDir ?? ".data");
+}
+
+function openPostgres(url: string, max: number): Database {
+  // postgres.js reads `sslmode` from the URL (require, verify-full…), as hosted Postgres asks.
+  const client = postgres(url, {
+    max,
+    connect_timeout: 5,
+    idle_timeout: 60,
+    onnotice: () => {},
+  });
+  return {
+    kind: "postgres",
+    db: drizzlePg(client, { schema }) as unknown as Db,
+    async listen(channel, onNotify) {
+      const sub = await client.listen(channel, () => onNotify());
+      return () => sub.unlisten();
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+function openPglite(dataDir: string): Database {
+  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
+  const client = new PGlite(dataDir);
+  return {
+    kind: "pglite",
+    db: drizzleLite(client, { schema }) as unknown as Db,
+    async listen(channel, onNotify) {
+      // PGlite delivers NOTIFY in-process, after the notifying transaction commits.
+      return client.listen(channel, () => onNotify());
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Applies the committed migrations; safe when several processes start at once. */
+export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
+  if (!options.url) {
+    const database = openPglite(options.dataDir ?? ".data");
+    try {
+      await migrateLite(database.db as never, { migrationsFolder });
+    } finally {
+      await database.close();
+    }
+    return;
+  }
+  const client = postgres(options.url, { max: 1, connect_timeout: 5, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migratePg(drizzlePg(client), { migrationsFolder });
+    await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** Applies migrations on an already open database (PGlite allows one open handle per folder). */
+export async function migrateOpen(database: Database, url?: string): Promise<void> {
+  if (database.kind === "pglite") {
+    await migrateLite(database.db as never, { migrationsFolder });
+  } else {
+    await migrateDatabase({ url });
+  }
+}
+
+/** Rows of a raw `db.execute` result, whichever driver answered. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}

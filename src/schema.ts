@@ -1,0 +1,140 @@
+// Drizzle tables. Migrations in migrations/ are generated from this file by `npm run db:generate`.
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+/** One per customer phone number and chat platform ("none" while no platform is enabled). */
+export const conversations = pgTable(
+  "conversations",
+  {
+    id: serial("id").primaryKey(),
+    phone: text("phone").notNull(),
+    platform: text("platform").notNull(),
+    channel: text("channel"),
+    threadRef: text("thread_ref"),
+    /** The thread this one replaced when the old one was gone. */
+    previousThreadRef: text("previous_thread_ref"),
+    open: boolean("open").notNull().default(true),
+    lastActivityAt: at("last_activity_at").notNull().defaultNow(),
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("conversations_phone_platform").on(t.phone, t.platform),
+    index("conversations_thread").on(t.threadRef),
+  ],
+);
+
+/** Every SMS in or out. Outbound ones carry our own unique `id_sms_api`. */
+export const messages = pgTable(
+  "messages",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    conversationId: integer("conversation_id").notNull(),
+    direction: text("direction").$type<"in" | "out">().notNull(),
+    body: text("body").notNull(),
+    idSmsApi: text("id_sms_api"),
+    status: text("status")
+      .$type<"queued" | "submitted" | "sent" | "received" | "failed">()
+      .notNull(),
+    errorCodes: jsonb("error_codes").$type<string[]>(),
+    error: text("error"),
+    segments: integer("segments"),
+    encoding: text("encoding"),
+    author: text("author"),
+    link: text("link"),
+    priority: text("priority").$type<"low" | "normal" | "high">().notNull().default("normal"),
+    sendAt: at("send_at"),
+    /** The chat message that caused (outbound) or shows (inbound) this SMS. */
+    chatRef: text("chat_ref"),
+    /** True when `chatRef` is the bridge's own post (status line edited in place), not a person's. */
+    ownPost: boolean("own_post").notNull().default(false),
+    /** The chat event that caused it (Slack event_id, Discord id): a retry makes no second SMS. */
+    sourceEventId: text("source_event_id"),
+    sentAt: at("sent_at"),
+    receivedAt: at("received_at"),
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("messages_id_sms_api").on(t.idSmsApi),
+    uniqueIndex("messages_source_event").on(t.sourceEventId),
+    index("messages_conversation").on(t.conversationId, t.id),
+    index("messages_chat_ref").on(t.chatRef),
+  ],
+);
+
+/** Every provider callback as received; `dedupeKey` makes a repeated callback a no-op. */
+export const events = pgTable("events", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  dedupeKey: text("dedupe_key").notNull().unique(),
+  kind: text("kind").notNull(),
+  payload: jsonb("payload").notNull(),
+  receivedAt: at("received_at").notNull().defaultNow(),
+});
+
+export type JobState = "pending" | "running" | "dead";
+
+/** The durable job queue (src/jobs.ts). Done jobs are deleted. */
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    kind: text("kind").notNull(),
+    /** Jobs with the same key run one at a time, in id order. */
+    orderingKey: text("ordering_key"),
+    payload: jsonb("payload").notNull(),
+    state: text("state").$type<JobState>().notNull().default("pending"),
+    runAt: at("run_at").notNull().defaultNow(),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull().default(10),
+    leaseUntil: at("lease_until"),
+    lockedBy: text("locked_by"),
+    lastError: text("last_error"),
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    index("jobs_due").on(t.kind, t.runAt).where(sql`${t.state} <> 'dead'`),
+    index("jobs_ordering").on(t.orderingKey, t.id).where(sql`${t.state} <> 'dead'`),
+  ],
+);
+
+/** A phone number or prefix (E.164 digits with `+`) → where its conversations go. */
+export const routes = pgTable("routes", {
+  id: serial("id").primaryKey(),
+  pattern: text("pattern").notNull().unique(),
+  platform: text("platform").notNull(),
+  channel: text("channel").notNull(),
+});
+
+export const contacts = pgTable("contacts", {
+  phone: text("phone").primaryKey(),
+  firstName: text("first_name"),
+  lastName: text("last_name"),
+  email: text("email"),
+  address: text("address"),
+  syncedAt: at("synced_at"),
+});
+
+export const optOuts = pgTable("opt_outs", {
+  phone: text("phone").primaryKey(),
+  /** "sms" (the customer wrote STOP), "provider" (#003), or "chat" (blocked by the team). */
+  source: text("source").notNull(),
+  at: at("at").notNull().defaultNow(),
+});
+
+/** Values the bridge makes itself and keeps (the generated callback secret). */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});

@@ -1,0 +1,198 @@
+// Conversations, messages, routes, contacts and opt-outs over drizzle. Every function takes the
+// connection or transaction to run in, so callers decide what is atomic.
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { ConversationCard, MessageStatus, Platform } from "./contracts.ts";
+import type { Db } from "./db.ts";
+import { contacts, conversations, messages, optOuts, routes, settings } from "./schema.ts";
+
+export type Conversation = typeof conversations.$inferSelect;
+export type Message = typeof messages.$inferSelect;
+export type NewMessage = typeof messages.$inferInsert;
+
+/** Where new conversations go when no route matches: the default channel of each platform. */
+export type Defaults = Partial<Record<Platform, string>>;
+
+/** The most specific route (the longest pattern that starts the number), else the default. */
+export async function resolveRoute(
+  db: Db,
+  phone: string,
+  defaults: Defaults,
+  platform?: Platform,
+): Promise<{ platform: string; channel: string | null }> {
+  const [route] = await db
+    .select()
+    .from(routes)
+    .where(
+      and(
+        sql`${phone} like ${routes.pattern} || '%'`,
+        platform ? eq(routes.platform, platform) : undefined,
+      ),
+    )
+    .orderBy(desc(sql`length(${routes.pattern})`))
+    .limit(1);
+  if (route) return { platform: route.platform, channel: route.channel };
+  const order = platform ? [platform] : (Object.keys(defaults) as Platform[]);
+  for (const p of order) {
+    const channel = defaults[p];
+    if (channel) return { platform: p, channel };
+  }
+  return { platform: platform ?? "none", channel: null };
+}
+
+/** The conversation of this number on the routed platform, made if new. */
+export async function ensureConversation(
+  db: Db,
+  phone: string,
+  defaults: Defaults,
+  platform?: Platform,
+): Promise<Conversation> {
+  const target = await resolveRoute(db, phone, defaults, platform);
+  const [row] = await db
+    .insert(conversations)
+    .values({ phone, platform: target.platform, channel: target.channel })
+    .onConflictDoUpdate({
+      target: [conversations.phone, conversations.platform],
+      set: { lastActivityAt: sql`now()` },
+    })
+    .returning();
+  if (!row) throw new Error("conversation upsert returned nothing");
+  return row;
+}
+
+export async function getConversation(db: Db, id: number): Promise<Conversation | undefined> {
+  const [row] = await db.select().from(conversations).where(eq(conversations.id, id));
+  return row;
+}
+
+export async function findConversationByThread(
+  db: Db,
+  platform: Platform,
+  threadRef: string,
+): Promise<Conversation | undefined> {
+  const [row] = await db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.platform, platform), eq(conversations.threadRef, threadRef)));
+  return row;
+}
+
+export async function insertMessage(db: Db, values: NewMessage): Promise<Message | undefined> {
+  const [row] = await db.insert(messages).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function getMessage(db: Db, id: number): Promise<Message | undefined> {
+  const [row] = await db.select().from(messages).where(eq(messages.id, id));
+  return row;
+}
+
+export async function findMessageByIdSmsApi(db: Db, idSmsApi: string) {
+  const [row] = await db.select().from(messages).where(eq(messages.idSmsApi, idSmsApi));
+  return row;
+}
+
+export async function findMessageByChatRef(db: Db, chatRef: string) {
+  const [row] = await db.select().from(messages).where(eq(messages.chatRef, chatRef));
+  return row;
+}
+
+export async function getMessages(db: Db, ids: number[]): Promise<Message[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(messages).where(inArray(messages.id, ids)).orderBy(messages.id);
+}
+
+const RANK: Record<MessageStatus, number> = {
+  queued: 0,
+  submitted: 1,
+  sent: 2,
+  received: 3,
+  failed: 4,
+};
+
+/**
+ * Records a delivery status. The status only moves forward (a `received` that came before its
+ * `sent` stays `received`), but the time of each step is kept whatever the order.
+ */
+export async function recordDelivery(
+  db: Db,
+  id: number,
+  status: "sent" | "received",
+  at: Date,
+): Promise<void> {
+  const ranks = Object.entries(RANK)
+    .filter(([, r]) => r < RANK[status])
+    .map(([s]) => s as MessageStatus);
+  await db
+    .update(messages)
+    .set({
+      status: sql`case when ${inArray(messages.status, ranks)} then ${status} else ${messages.status} end`,
+      ...(status === "sent"
+        ? { sentAt: sql`coalesce(${messages.sentAt}, ${at})` }
+        : { receivedAt: sql`coalesce(${messages.receivedAt}, ${at})` }),
+    })
+    .where(eq(messages.id, id));
+}
+
+export async function isOptedOut(db: Db, phone: string): Promise<boolean> {
+  const [row] = await db.select().from(optOuts).where(eq(optOuts.phone, phone));
+  return row !== undefined;
+}
+
+export async function optedOutAmong(db: Db, phones: string[]): Promise<Set<string>> {
+  if (phones.length === 0) return new Set();
+  const rows = await db.select().from(optOuts).where(inArray(optOuts.phone, phones));
+  return new Set(rows.map((r) => r.phone));
+}
+
+export async function setOptOut(db: Db, phone: string, source: "sms" | "provider" | "chat") {
+  await db.insert(optOuts).values({ phone, source }).onConflictDoNothing();
+}
+
+export async function clearOptOut(db: Db, phone: string): Promise<boolean> {
+  const rows = await db.delete(optOuts).where(eq(optOuts.phone, phone)).returning();
+  return rows.length > 0;
+}
+
+export async function setConversationOpen(db: Db, id: number, open: boolean) {
+  await db.update(conversations).set({ open }).where(eq(conversations.id, id));
+}
+
+export async function setThread(db: Db, id: number, threadRef: string, previous: string | null) {
+  await db
+    .update(conversations)
+    .set({ threadRef, previousThreadRef: previous })
+    .where(eq(conversations.id, id));
+}
+
+/** What the chat side shows on a conversation's card. */
+export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCard> {
+  const [contact] = await db.select().from(contacts).where(eq(contacts.phone, conv.phone));
+  const [last] = await db
+    .select()
+    .from(messages)
+    .where(eq(messages.conversationId, conv.id))
+    .orderBy(desc(messages.id))
+    .limit(1);
+  const name = [contact?.firstName, contact?.lastName].filter(Boolean).join(" ");
+  return {
+    conversationId: conv.id,
+    phone: conv.phone,
+    contactName: name || null,
+    open: conv.open,
+    optedOut: await isOptedOut(db, conv.phone),
+    lastMessage: last
+      ? { text: last.body, at: last.createdAt, direction: last.direction }
+      : undefined,
+  };
+}
+
+export async function getSetting(db: Db, key: string): Promise<string | undefined> {
+  const [row] = await db.select().from(settings).where(eq(settings.key, key));
+  return row?.value;
+}
+
+/** Stores `value` unless another process stored one first; returns the value that won. */
+export async function initSetting(db: Db, key: string, value: string): Promise<string> {
+  await db.insert(settings).values({ key, value }).onConflictDoNothing();
+  return (await getSetting(db, key)) ?? value;
+}

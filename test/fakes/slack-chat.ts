@@ -1,0 +1,237 @@
+// chat.* and reactions.* of the fake Slack, answered from SlackState as Slack answers them.
+// Reference: https://docs.slack.dev/reference/methods (each method's "Errors" table).
+
+import {
+  type ApiAnswer,
+  bool,
+  type Call,
+  channelProblem,
+  fail,
+  type Handler,
+  ok,
+  type Params,
+  str,
+} from "./slack-answer.ts";
+import { blocksProblem } from "./slack-blocks.ts";
+import {
+  APP_ID,
+  BOT_ID,
+  BOT_USER_ID,
+  type FakeMessage,
+  type SlackState,
+  TEAM_DOMAIN,
+  TEAM_ID,
+} from "./slack-state.ts";
+
+function content(
+  params: Params,
+  required: boolean,
+): { text?: string; blocks?: unknown[] } | { refusal: ApiAnswer } {
+  let blocks: unknown = params.blocks;
+  if (typeof blocks === "string") {
+    try {
+      blocks = JSON.parse(blocks);
+    } catch {
+      return { refusal: fail("invalid_blocks_format") };
+    }
+  }
+  if (blocks !== undefined && !Array.isArray(blocks)) {
+    return { refusal: fail("invalid_blocks_format") };
+  }
+  const problem = blocks === undefined ? undefined : blocksProblem(blocks);
+  if (problem) {
+    const messages = [`[ERROR] ${problem}`];
+    return {
+      refusal: fail("invalid_blocks", { errors: [problem], response_metadata: { messages } }),
+    };
+  }
+  const text = str(params.text);
+  const hasBlocks = Array.isArray(blocks) && blocks.length > 0;
+  if (required && text === undefined && !hasBlocks && params.attachments === undefined) {
+    return { refusal: fail("no_text") };
+  }
+  if (text !== undefined && text.length > 40_000) return { refusal: fail("msg_too_long") };
+  return { text, blocks: blocks as unknown[] | undefined };
+}
+
+/** A message as Slack shows it in API answers. */
+function view(state: SlackState, m: FakeMessage): Record<string, unknown> {
+  const parent = m.thread_ts ? state.message(m.channel, m.thread_ts) : undefined;
+  const replies = state.thread(m.channel, m.ts).length > 1;
+  return {
+    type: m.type,
+    ...(m.subtype ? { subtype: m.subtype } : {}),
+    text: m.text,
+    user: m.user,
+    ...(m.bot_id ? { bot_id: m.bot_id, app_id: APP_ID } : {}),
+    team: TEAM_ID,
+    ts: m.ts,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts, parent_user_id: parent?.user } : {}),
+    ...(replies && !m.thread_ts ? { thread_ts: m.ts } : {}),
+    ...(m.blocks ? { blocks: m.blocks } : {}),
+    ...(m.edited ? { edited: m.edited } : {}),
+    ...(m.reactions.length > 0
+      ? { reactions: m.reactions.map((r) => ({ ...r, count: r.users.length })) }
+      : {}),
+  };
+}
+
+/** The bot's live (not tombstoned) message, or the refusal. */
+function ownMessage(
+  state: SlackState,
+  channel: string,
+  ts: string | undefined,
+  notOwn: string,
+): FakeMessage | ApiAnswer {
+  const message = ts === undefined ? undefined : state.message(channel, ts);
+  if (!message || message.subtype === "tombstone") return fail("message_not_found");
+  if (message.user !== BOT_USER_ID) return fail(notOwn);
+  return message;
+}
+
+const isAnswer = (value: FakeMessage | ApiAnswer): value is ApiAnswer => "status" in value;
+
+function postMessage({ state, config, params }: Call): ApiAnswer {
+  const channel = str(params.channel);
+  const refused = channelProblem(state, channel, "member");
+  if (refused || channel === undefined) return refused ?? fail("channel_not_found");
+  const body = content(params, true);
+  if ("refusal" in body) return body.refusal;
+  const asked = str(params.thread_ts);
+  let threadTs: string | undefined;
+  if (asked !== undefined) {
+    const parent = state.message(channel, asked);
+    // A reply's ts threads under that reply's parent, as Slack does.
+    threadTs = parent ? (parent.thread_ts ?? parent.ts) : undefined;
+    if (!parent && config.missingThread === "thread_not_found") return fail("thread_not_found");
+  }
+  const broadcast = bool(params.reply_broadcast) ?? false;
+  const message: FakeMessage = {
+    type: "message",
+    channel,
+    ts: state.nextTs(),
+    ...(threadTs ? { thread_ts: threadTs } : {}),
+    ...(threadTs && broadcast ? { subtype: "thread_broadcast" } : {}),
+    user: BOT_USER_ID,
+    bot_id: BOT_ID,
+    text: body.text ?? "",
+    ...(body.blocks ? { blocks: body.blocks } : {}),
+    reactions: [],
+  };
+  state.insert(message);
+  state.posts.push({
+    channel,
+    ts: message.ts,
+    ...(asked !== undefined ? { thread_ts: asked } : {}),
+    ...(asked !== undefined && !threadTs ? { unthreaded: true } : {}),
+    text: body.text,
+    blocks: body.blocks,
+    reply_broadcast: broadcast,
+    unfurl_links: bool(params.unfurl_links),
+    at: Date.now(),
+  });
+  return ok({ channel, ts: message.ts, message: view(state, message) });
+}
+
+function update({ state, params }: Call): ApiAnswer {
+  const channel = str(params.channel);
+  const refused = channelProblem(state, channel, "member");
+  if (refused || channel === undefined) return refused ?? fail("channel_not_found");
+  const message = ownMessage(state, channel, str(params.ts), "cant_update_message");
+  if (isAnswer(message)) return message;
+  const body = content(params, true);
+  if ("refusal" in body) return body.refusal;
+  // Omitted blocks keep the old ones; an empty array removes them (as Slack documents).
+  if (body.text !== undefined) message.text = body.text;
+  if (body.blocks !== undefined) {
+    if (body.blocks.length > 0) message.blocks = body.blocks;
+    else delete message.blocks;
+  }
+  message.edited = { user: BOT_USER_ID, ts: state.nextTs() };
+  state.updates.push({
+    channel,
+    ts: message.ts,
+    text: body.text,
+    blocks: body.blocks,
+    at: Date.now(),
+  });
+  return ok({ channel, ts: message.ts, text: message.text, message: view(state, message) });
+}
+
+function remove({ state, params }: Call): ApiAnswer {
+  const channel = str(params.channel);
+  const refused = channelProblem(state, channel, "member");
+  if (refused || channel === undefined) return refused ?? fail("channel_not_found");
+  const message = ownMessage(state, channel, str(params.ts), "cant_delete_message");
+  if (isAnswer(message)) return message;
+  state.deleteMessage(channel, message.ts);
+  return ok({ channel, ts: message.ts });
+}
+
+function postEphemeral({ state, params }: Call): ApiAnswer {
+  const channel = str(params.channel);
+  const refused = channelProblem(state, channel, "member");
+  if (refused || channel === undefined) return refused ?? fail("channel_not_found");
+  const user = str(params.user);
+  if (user === undefined) return fail("user_not_in_channel");
+  const body = content(params, true);
+  if ("refusal" in body) return body.refusal;
+  const threadTs = str(params.thread_ts);
+  state.ephemerals.push({
+    channel,
+    user,
+    text: body.text,
+    blocks: body.blocks,
+    ...(threadTs ? { thread_ts: threadTs } : {}),
+    at: Date.now(),
+  });
+  return ok({ message_ts: state.nextTs() });
+}
+
+function getPermalink({ state, params }: Call): ApiAnswer {
+  const channel = str(params.channel);
+  const refused = channelProblem(state, channel, "exists");
+  if (refused || channel === undefined) return refused ?? fail("channel_not_found");
+  const ts = str(params.message_ts);
+  const message = ts === undefined ? undefined : state.message(channel, ts);
+  if (!message) return fail("message_not_found");
+  const base = `https://${TEAM_DOMAIN}.slack.com/archives/${channel}/p${message.ts.replace(".", "")}`;
+  const thread = message.thread_ts ? `?thread_ts=${message.thread_ts}&cid=${channel}` : "";
+  return ok({ channel, permalink: base + thread });
+}
+
+function reaction(add: boolean): Handler {
+  return ({ state, params }) => {
+    const channel = str(params.channel);
+    const refused = channelProblem(state, channel, "member");
+    if (refused || channel === undefined) return refused ?? fail("channel_not_found");
+    const ts = str(params.timestamp);
+    const message = ts === undefined ? undefined : state.message(channel, ts);
+    if (!message || message.subtype === "tombstone") return fail("message_not_found");
+    const name = str(params.name)?.replace(/^:|:$/g, "");
+    if (!name || !/^[a-z0-9_+'-]+$/.test(name)) return fail("invalid_name");
+    const existing = message.reactions.find((r) => r.name === name);
+    const mine = existing?.users.includes(BOT_USER_ID) ?? false;
+    if (add) {
+      if (mine) return fail("already_reacted");
+      if (existing) existing.users.push(BOT_USER_ID);
+      else message.reactions.push({ name, users: [BOT_USER_ID] });
+    } else {
+      if (!existing || !mine) return fail("no_reaction");
+      existing.users = existing.users.filter((u) => u !== BOT_USER_ID);
+      if (existing.users.length === 0)
+        message.reactions.splice(message.reactions.indexOf(existing), 1);
+    }
+    return ok();
+  };
+}
+
+export const CHAT_METHODS: Record<string, Handler> = {
+  "chat.postMessage": postMessage,
+  "chat.update": update,
+  "chat.delete": remove,
+  "chat.postEphemeral": postEphemeral,
+  "chat.getPermalink": getPermalink,
+  "reactions.add": reaction(true),
+  "reactions.remove": reaction(false),
+};
