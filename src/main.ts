@@ -9,7 +9,7 @@ import { createArdaryProvider } from "../adapters/ardary/index.ts";
 import { createAdminRouter } from "./admin.ts";
 import { createApp } from "./app.ts";
 import { Bridge, CHAT_JOB, SMS_JOB } from "./bridge.ts";
-import type { ChatAdapter } from "./contracts.ts";
+import type { ChatAdapter, ChatHooks } from "./contracts.ts";
 import { type Database, migrateOpen, openDatabase } from "./db.ts";
 import { createChatDelivery } from "./delivery.ts";
 import type { Env } from "./env.ts";
@@ -37,6 +37,16 @@ export function accountDateParser(env: Env) {
       /^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(v.trim()) ? `${v.trim()}:00` : v.trim(),
       env.ARDARY_TIMEZONE,
     );
+}
+
+/** The chat platforms the environment turns on: one line each. */
+async function createChatAdapters(env: Env, log: Logger): Promise<ChatAdapter[]> {
+  const list: ChatAdapter[] = [];
+  // if (env.slack) list.push(createSlackAdapter({ ...env.slack, log }));
+  // if (env.discord) list.push(createDiscordAdapter({ ...env.discord, log }));
+  void env;
+  void log;
+  return list;
 }
 
 export interface RunningBridge {
@@ -132,6 +142,17 @@ export async function startBridge(
   });
   port = (server.address() as AddressInfo).port;
   await admin.advertise(port);
+  const hooks: ChatHooks = {
+    router: platformRouter,
+    onReply: (reply) => bridge.onChatReply(reply),
+    onEdit: (platform, ref, kind) => bridge.onChatEdit(platform, ref, kind),
+    onCommand: (input) => bridge.onCommand(input),
+    onAction: (platform, id, action, author) => bridge.onAction(platform, id, action, author),
+  };
+  for (const adapter of await createChatAdapters(env, log)) {
+    adapters.set(adapter.platform, adapter);
+    await adapter.start(hooks);
+  }
   await worker.start();
 
   const enabled = [env.slack && "slack", env.discord && "discord"].filter(Boolean);

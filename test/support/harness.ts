@@ -1,0 +1,72 @@
+// Starts a real bridge (HTTP server + worker) in this process against the Ardary simulator, on
+// the test's own database. Everything goes through real HTTP.
+import pino from "pino";
+import { type Simulator, startSimulator } from "../../adapters/ardary/simulator.ts";
+import { loadEnv } from "../../src/env.ts";
+import { type RunningBridge, startBridge } from "../../src/main.ts";
+import { createTestDatabase, type TestDatabase } from "./db.ts";
+
+export const SIM_KEY = "sim-key";
+export const SIM_LOGIN = "sim@example.com";
+export const SECRET = "test-callback-secret-0123456789";
+
+export interface Harness {
+  bridge: RunningBridge;
+  sim: Simulator;
+  db: TestDatabase;
+  /** GET /ardary/callback/<secret>?<param>=<json>, as the provider sends it. */
+  callback(param: string, payload: unknown, secret?: string): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  sim?: Partial<Parameters<typeof startSimulator>[0]>;
+  db?: TestDatabase;
+}
+
+export function baseEnv(db: TestDatabase, sim: Simulator, extra: Record<string, string> = {}) {
+  return {
+    PORT: "0",
+    ...db.env,
+    ARDARY_API_URL: sim.apiUrl,
+    ARDARY_ACCESS_KEY: SIM_KEY,
+    ARDARY_LOGIN: SIM_LOGIN,
+    ARDARY_MODE: "prod",
+    ARDARY_CALLBACK_SECRET: SECRET,
+    JOB_BACKOFF_MS: "50",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...extra,
+  } as Record<string, string>;
+}
+
+export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
+  const db = o.db ?? (await createTestDatabase());
+  const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN, sentDelayMs: 20, receivedDelayMs: 40, ...o.sim });
+  const env = loadEnv(baseEnv(db, sim, o.env));
+  const bridge = await startBridge(env, pino({ level: env.LOG_LEVEL }));
+  sim.setCallbackUrl(`${bridge.url}/ardary/callback/${SECRET}`);
+  return {
+    bridge,
+    sim,
+    db,
+    callback: (param, payload, secret = SECRET) =>
+      fetch(`${bridge.url}/ardary/callback/${secret}?${param}=${encodeURIComponent(typeof payload === "string" ? payload : JSON.stringify(payload))}`),
+    async close() {
+      await bridge.close();
+      await sim.close();
+      if (!o.db) await db.drop();
+    },
+  };
+}
+
+/** Polls until `check` returns a value other than undefined/false. */
+export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
