@@ -102,13 +102,13 @@ export function createAdminRouter(o: {
     router,
     /** Tells local CLI commands where the server is (PGlite only). */
     async advertise(port: number) {
-      if (o.database.kind !== "pglite") return;
+      if (o.database.kind !== "pglite" || o.env.DATA_DIR.startsWith("memory://")) return;
       writeFileSync(serverInfoPath(o.env), JSON.stringify({ pid: process.pid, port, token }), {
         mode: 0o600,
       });
     },
     async withdraw() {
-      if (o.database.kind === "pglite") rmSync(serverInfoPath(o.env), { force: true });
+      if (o.database.kind === "pglite" && !o.env.DATA_DIR.startsWith("memory://")) rmSync(serverInfoPath(o.env), { force: true });
     },
   };
 }

@@ -60,7 +60,11 @@ function openPostgres(url: string, max: number): Database {
 
 function openPglite(dataDir: string): Database {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
+  return wrapPglite(new PGlite(dataDir));
+}
+
+/** A Database over an open PGlite (tests start theirs from a migrated template). */
+export function wrapPglite(client: PGlite): Database {
   return {
     kind: "pglite",
     db: drizzleLite(client, { schema }) as unknown as Db,

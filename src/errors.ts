@@ -55,6 +55,11 @@ export function isRetryable(err: unknown): boolean {
   return false;
 }
 
+/** The message of an error and of its causes (drizzle wraps the driver's error). */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  // drizzle's "Failed query: … params: …" would put message bodies in the logs: keep the cause.
+  if (err.message.startsWith("Failed query:") && err.cause instanceof Error) return errorMessage(err.cause);
+  const cause = err.cause instanceof Error ? `: ${errorMessage(err.cause)}` : "";
+  return `${err.message}${cause}`;
 }

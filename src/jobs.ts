@@ -7,10 +7,22 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Database, Db } from "./db.ts";
 import { rowsOf } from "./db.ts";
-import { AppError, errorMessage } from "./errors.ts";
+import { AppError, errorMessage, RetryableError } from "./errors.ts";
 import { jobs } from "./schema.ts";
 
 export const JOBS_CHANNEL = "ardary_bridge_jobs";
+
+/**
+ * Thrown by a handler that did not attempt its work because it must wait its turn (a pacer, or
+ * a destination still under a Retry-After): the job comes back after `retryAfterMs` without
+ * using up an attempt, so waiting in line never kills a job.
+ */
+export class DeferredError extends RetryableError {
+  constructor(reason: string, retryAfterMs: number) {
+    super("deferred", reason, retryAfterMs);
+    this.name = "DeferredError";
+  }
+}
 
 export interface NewJob {
   kind: string;
@@ -132,11 +144,13 @@ export async function fail(
 ): Promise<void> {
   const error = errorMessage(err).slice(0, 1000);
   const permanent = err instanceof AppError && !err.retryable && err.status < 500;
+  const deferred = err instanceof DeferredError;
   for (const job of list) {
-    const dead = permanent || job.attempts >= job.maxAttempts;
+    const dead = !deferred && (permanent || job.attempts >= job.maxAttempts);
     const delayMs = dead ? 0 : backoff(job.attempts, err);
     await db.execute(sql`
       update jobs set state = ${dead ? "dead" : "pending"}, last_error = ${error},
+        attempts = ${deferred ? sql`greatest(attempts - 1, 0)` : sql`attempts`},
         lease_until = null, locked_by = null,
         run_at = now() + make_interval(secs => ${delayMs / 1000})
       where id = ${job.id}`);
@@ -298,7 +312,7 @@ export class Worker {
         ),
       )
       .catch(async (err) => {
-        for (const job of list) this.o.onError?.(job, err);
+        if (!(err instanceof DeferredError)) for (const job of list) this.o.onError?.(job, err);
         await fail(db, list, err, this.backoff).catch(() => {});
       })
       .finally(() => {

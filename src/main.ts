@@ -6,6 +6,7 @@ import express from "express";
 import pino, { type Logger } from "pino";
 import { parseArdaryDate } from "../adapters/ardary/dates.ts";
 import { createArdaryProvider } from "../adapters/ardary/index.ts";
+import { createSlackAdapter } from "../adapters/slack/index.ts";
 import { createAdminRouter } from "./admin.ts";
 import { createApp } from "./app.ts";
 import { Bridge, CHAT_JOB, SMS_JOB } from "./bridge.ts";
@@ -42,7 +43,7 @@ export function accountDateParser(env: Env) {
 /** The chat platforms the environment turns on: one line each. */
 async function createChatAdapters(env: Env, log: Logger): Promise<ChatAdapter[]> {
   const list: ChatAdapter[] = [];
-  // if (env.slack) list.push(createSlackAdapter({ ...env.slack, log }));
+  if (env.slack) list.push(createSlackAdapter({ ...env.slack, log }));
   // if (env.discord) list.push(createDiscordAdapter({ ...env.discord, log }));
   void env;
   void log;
@@ -79,8 +80,9 @@ export async function callbackSecretOf(env: Env, database: Database): Promise<st
 export async function startBridge(
   env: Env,
   log: Logger = createLogger(env.LOG_LEVEL),
+  /** An already open database (tests); by default the one the environment names. */
+  database: Database = openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR }),
 ): Promise<RunningBridge> {
-  const database = openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
   try {
     await migrateOpen(database, env.DATABASE_URL);
   } catch (err) {

@@ -1,6 +1,6 @@
 // Sends queued SMS in batches: one provider request for up to ARDARY_BATCH_SIZE due messages.
 // The opt-out list is checked here, at send time, not only when queuing.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { SegmentedMessage } from "sms-segments-calculator";
 import { chatJob } from "./bridge.ts";
@@ -86,7 +86,12 @@ export function createSender(o: SenderOptions) {
           const seg = new SegmentedMessage(m.body.replace("[Link]", "https://x.xx/xxxxxx"));
           await tx
             .update(messages)
-            .set({ status: "submitted", segments: r.segments, encoding: seg.encodingName })
+            .set({
+              // A status callback may have overtaken this answer: never move backwards.
+              status: sql`case when ${messages.status} = 'queued' then 'submitted' else ${messages.status} end`,
+              segments: r.segments,
+              encoding: seg.encodingName,
+            })
             .where(eq(messages.id, m.id));
         } else {
           const codes = r && !r.ok ? r.codes : [];

@@ -127,8 +127,8 @@ export async function recordDelivery(
     .set({
       status: sql`case when ${inArray(messages.status, ranks)} then ${status} else ${messages.status} end`,
       ...(status === "sent"
-        ? { sentAt: sql`coalesce(${messages.sentAt}, ${at})` }
-        : { receivedAt: sql`coalesce(${messages.receivedAt}, ${at})` }),
+        ? { sentAt: sql`coalesce(${messages.sentAt}, ${at.toISOString()}::timestamptz)` }
+        : { receivedAt: sql`coalesce(${messages.receivedAt}, ${at.toISOString()}::timestamptz)` }),
     })
     .where(eq(messages.id, id));
 }

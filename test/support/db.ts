@@ -4,7 +4,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
+import { type Database, migrateOpen, wrapPglite } from "../../src/db.ts";
 
 export const TEST_DB = (process.env.TEST_DB ?? "postgres") as "postgres" | "pglite";
 /** The server the tests use; CI makes sure it listens. */
@@ -14,7 +16,23 @@ export interface TestDatabase {
   /** For the environment: DATABASE_URL, or DATA_DIR for PGlite. */
   env: { DATABASE_URL?: string; DATA_DIR: string };
   url?: string;
+  /** An open in-memory PGlite, when the test runs in this process (fast: from a template). */
+  open?(): Promise<Database>;
   drop(): Promise<void>;
+}
+
+let template: Promise<File | Blob> | undefined;
+
+/** A migrated empty PGlite, made once per test process: loading it is 4× faster than initdb. */
+async function pgliteFromTemplate(): Promise<Database> {
+  template ??= (async () => {
+    const client = new PGlite("memory://");
+    await migrateOpen(wrapPglite(client));
+    const dump = await client.dumpDataDir("none");
+    await client.close();
+    return dump;
+  })();
+  return wrapPglite(new PGlite({ loadDataDir: await template }));
 }
 
 /**
@@ -26,6 +44,7 @@ export async function createTestDatabase(options: { onDisk?: boolean } = {}): Pr
   if (TEST_DB === "pglite") {
     return {
       env: { DATA_DIR: options.onDisk ? join(dataDir, "db") : "memory://" },
+      open: options.onDisk ? undefined : pgliteFromTemplate,
       drop: async () => rmSync(dataDir, { recursive: true, force: true }),
     };
   }

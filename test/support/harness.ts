@@ -44,7 +44,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const db = o.db ?? (await createTestDatabase());
   const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN, sentDelayMs: 20, receivedDelayMs: 40, ...o.sim });
   const env = loadEnv(baseEnv(db, sim, o.env));
-  const bridge = await startBridge(env, pino({ level: env.LOG_LEVEL }));
+  const bridge = await startBridge(env, pino({ level: env.LOG_LEVEL }), await db.open?.());
   sim.setCallbackUrl(`${bridge.url}/ardary/callback/${SECRET}`);
   return {
     bridge,
