@@ -1,10 +1,11 @@
 // The `chat.deliver` job: tells a conversation's thread what happened. Opens the thread on
-// first use; when the thread or its channel is gone, opens a new one that says so.
-import { eq } from "drizzle-orm";
+// first use; when the thread or its channel is gone, opens a new one that says so. Inbound SMS
+// that piled up for one thread (behind a chat rate limit) go out as one post, in order.
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { ChatJob } from "./bridge.ts";
-import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "./contracts.ts";
-import type { Db } from "./db.ts";
+import type { ChatAdapter, ChatPost, MessageRef, StatusView, ThreadRef } from "./contracts.ts";
+import { type Db, rowsOf } from "./db.ts";
 import { ThreadGoneError } from "./errors.ts";
 import type { Job } from "./jobs.ts";
 import { messages } from "./schema.ts";
@@ -15,6 +16,23 @@ export interface DeliveryOptions {
   adapters: Map<string, ChatAdapter>;
   log: Logger;
 }
+
+/**
+ * An adapter that can post several SMS as one message, each with its time. When SMS for one
+ * thread pile up (behind the platform's rate limit), they drain as one post per thread rather
+ * than one per SMS. Adapters without it get one post per SMS.
+ */
+export interface MergingChatAdapter extends ChatAdapter {
+  postMany(thread: ThreadRef, posts: ChatPost[]): Promise<MessageRef>;
+}
+
+function canMerge(a: ChatAdapter): a is MergingChatAdapter {
+  return typeof (a as Partial<MergingChatAdapter>).postMany === "function";
+}
+
+/** Most SMS merged into one post, and most characters. */
+const MERGE_MAX = 25;
+const MERGE_MAX_CHARS = 20_000;
 
 export function statusView(m: store.Message): StatusView {
   return {
@@ -40,8 +58,45 @@ function postOf(m: store.Message): ChatPost {
 }
 
 export function createChatDelivery(o: DeliveryOptions) {
-  return async function deliver(job: Job): Promise<void> {
-    const p = job.payload as ChatJob & { conversationId: number };
+  /**
+   * The inbound SMS whose `message` jobs wait right behind this one in the thread's queue
+   * (consecutive, nothing else between), not yet posted: they can share its post. Their jobs
+   * cannot be claimed meanwhile, since this one of the same ordering key is running.
+   */
+  async function pileUp(job: Job, first: store.Message): Promise<{ jobIds: number[]; list: store.Message[] }> {
+    const none = { jobIds: [], list: [] };
+    if (!job.orderingKey) return none;
+    const rows = rowsOf<{ id: string | number; state: string; payload: ChatJob }>(
+      await o.db.execute(sql`select id, state, payload from jobs
+        where ordering_key = ${job.orderingKey} and id > ${job.id} and state <> 'dead'
+        order by id limit ${MERGE_MAX}`),
+    );
+    const candidates: { jobId: number; messageId: number }[] = [];
+    for (const r of rows) {
+      if (r.state !== "pending" || r.payload.type !== "message") break;
+      candidates.push({ jobId: Number(r.id), messageId: r.payload.messageId });
+    }
+    if (candidates.length === 0) return none;
+    const byId = new Map(
+      (await store.getMessages(o.db, candidates.map((c) => c.messageId))).map((m) => [m.id, m]),
+    );
+    const jobIds: number[] = [];
+    const list: store.Message[] = [];
+    let chars = first.body.length;
+    for (const c of candidates) {
+      const m = byId.get(c.messageId);
+      if (!m || m.direction !== "in" || m.chatRef || m.conversationId !== first.conversationId)
+        break;
+      chars += m.body.length;
+      if (chars > MERGE_MAX_CHARS) break;
+      jobIds.push(c.jobId);
+      list.push(m);
+    }
+    return { jobIds, list };
+  }
+
+  return async function deliver(current: Job): Promise<void> {
+    const p = current.payload as ChatJob & { conversationId: number };
     let conv = await store.getConversation(o.db, p.conversationId);
     if (!conv) return;
     const adapter = o.adapters.get(conv.platform);
@@ -83,6 +138,22 @@ export function createChatDelivery(o: DeliveryOptions) {
         if (!m) return;
         if (job.type === "message") {
           if (m.chatRef) return; // posted by an earlier attempt
+          const more = m.direction === "in" && canMerge(adapter) ? await pileUp(current, m) : undefined;
+          if (more && more.list.length > 0 && canMerge(adapter)) {
+            const all = [m, ...more.list];
+            const ref = await adapter.postMany(thread, all.map(postOf));
+            await o.db.transaction(async (tx) => {
+              await tx
+                .update(messages)
+                .set({ chatRef: ref, ownPost: true })
+                .where(inArray(messages.id, all.map((x) => x.id)));
+              await tx.execute(sql`delete from jobs where state = 'pending' and id in (${sql.join(
+                more.jobIds.map((id) => sql`${id}`),
+                sql`, `,
+              )})`);
+            });
+            return;
+          }
           const ref = await adapter.post(thread, postOf(m));
           await o.db
             .update(messages)

@@ -51,6 +51,8 @@ const schema = z.object({
   DISCORD_APPLICATION_ID: optional,
   DISCORD_CHANNEL: optional,
   DISCORD_API_URL: optional.pipe(z.url().optional()),
+  /** Tuning, mostly for tests: how often a standby process tries to take the Discord gateway over. */
+  DISCORD_STANDBY_RETRY_MS: int(5000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Tuning, mostly for tests: first retry delay of a failed job, doubled each attempt. */
   JOB_BACKOFF_MS: int(1000),

@@ -135,7 +135,10 @@ export async function complete(tx: Db, ids: number[]): Promise<void> {
   );
 }
 
-/** Puts jobs back for a later attempt, or leaves them dead after their last one. */
+/**
+ * Puts jobs back for a later attempt, or leaves them dead after their last one. A batch is
+ * rescheduled with one delay, so it is retried together and in the same order.
+ */
 export async function fail(
   db: Db,
   list: Job[],
@@ -144,16 +147,17 @@ export async function fail(
 ): Promise<void> {
   const error = errorMessage(err).slice(0, 1000);
   const permanent = err instanceof AppError && !err.retryable && err.status < 500;
-  const deferred = err instanceof DeferredError;
-  for (const job of list) {
-    const dead = !deferred && (permanent || job.attempts >= job.maxAttempts);
-    const delayMs = dead ? 0 : backoff(job.attempts, err);
+  const delayMs = backoff(Math.max(...list.map((j) => j.attempts)), err);
+  const ids = (dead: boolean) =>
+    list.filter((j) => dead === (permanent || j.attempts >= j.maxAttempts)).map((j) => sql`${j.id}`);
+  for (const dead of [true, false]) {
+    const chosen = ids(dead);
+    if (chosen.length === 0) continue;
     await db.execute(sql`
       update jobs set state = ${dead ? "dead" : "pending"}, last_error = ${error},
-        attempts = ${deferred ? sql`greatest(attempts - 1, 0)` : sql`attempts`},
         lease_until = null, locked_by = null,
-        run_at = now() + make_interval(secs => ${delayMs / 1000})
-      where id = ${job.id}`);
+        run_at = now() + make_interval(secs => ${dead ? 0 : delayMs / 1000})
+      where id in (${sql.join(chosen, sql`, `)})`);
   }
 }
 

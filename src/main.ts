@@ -6,6 +6,7 @@ import express from "express";
 import pino, { type Logger } from "pino";
 import { parseArdaryDate } from "../adapters/ardary/dates.ts";
 import { createArdaryProvider } from "../adapters/ardary/index.ts";
+import { createDiscordAdapter } from "../adapters/discord/index.ts";
 import { createSlackAdapter } from "../adapters/slack/index.ts";
 import { createAdminRouter } from "./admin.ts";
 import { createApp } from "./app.ts";
@@ -41,10 +42,23 @@ export function accountDateParser(env: Env) {
 }
 
 /** The chat platforms the environment turns on: one line each. */
-async function createChatAdapters(env: Env, log: Logger): Promise<ChatAdapter[]> {
+async function createChatAdapters(
+  env: Env,
+  log: Logger,
+  database: Database,
+): Promise<ChatAdapter[]> {
   const list: ChatAdapter[] = [];
   if (env.slack) list.push(createSlackAdapter({ ...env.slack, log }));
-  // if (env.discord) list.push(createDiscordAdapter({ ...env.discord, log }));
+  if (env.discord)
+    list.push(
+      createDiscordAdapter({
+        ...env.discord,
+        database,
+        databaseUrl: env.DATABASE_URL,
+        standbyRetryMs: env.DISCORD_STANDBY_RETRY_MS,
+        log,
+      }),
+    );
   void env;
   void log;
   return list;
@@ -151,7 +165,7 @@ export async function startBridge(
     onCommand: (input) => bridge.onCommand(input),
     onAction: (platform, id, action, author) => bridge.onAction(platform, id, action, author),
   };
-  for (const adapter of await createChatAdapters(env, log)) {
+  for (const adapter of await createChatAdapters(env, log, database)) {
     adapters.set(adapter.platform, adapter);
     await adapter.start(hooks);
   }
