@@ -3,11 +3,11 @@
 // that piled up for one thread (behind a chat rate limit) go out as one post, in order.
 import { eq, inArray, sql } from "drizzle-orm";
 import type { Logger } from "pino";
-import type { ChatJob } from "./bridge.ts";
+import { type ChatJob, chatJob } from "./bridge.ts";
 import type { ChatAdapter, ChatPost, MessageRef, StatusView, ThreadRef } from "./contracts.ts";
 import { type Db, rowsOf } from "./db.ts";
-import { ThreadGoneError } from "./errors.ts";
-import type { Job } from "./jobs.ts";
+import { errorMessage, ThreadGoneError } from "./errors.ts";
+import { enqueue, type Job } from "./jobs.ts";
 import { messages } from "./schema.ts";
 import * as store from "./store.ts";
 
@@ -109,13 +109,18 @@ export function createChatDelivery(o: DeliveryOptions) {
       const card = await store.cardOf(o.db, conv);
       const thread = await adapter.openThread(conv.channel ?? "", card);
       await store.setThread(o.db, conv.id, thread, previous);
-      if (previous) {
-        await adapter.post(thread, {
-          kind: "note",
-          text: `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`,
-        });
-      }
       conv = { ...conv, threadRef: thread, previousThreadRef: previous };
+      if (previous) {
+        const text = `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`;
+        try {
+          await adapter.post(thread, { kind: "note", text });
+        } catch (err) {
+          // The new thread is saved: the note must not be lost with this attempt (a rate limit
+          // may hold it back), so it becomes a job of its own, right behind this one.
+          o.log.info({ err: errorMessage(err) }, "note on the new thread queued for later");
+          await enqueue(o.db, ...chatJob(conv, { type: "note", text }));
+        }
+      }
       return thread;
     };
     const thread = conv.threadRef ?? (await openThread(null));

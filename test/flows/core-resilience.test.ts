@@ -1,0 +1,107 @@
+// Crashes and outages: a bridge killed with SIGKILL mid-burst keeps every callback it
+// acknowledged, exactly once; with the database down, nothing is acknowledged.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { startSimulator } from "../../adapters/ardary/simulator.ts";
+import { migrateOpen, openDatabase, rowsOf } from "../../src/db.ts";
+import { createTestDatabase, PG_ADMIN_URL, TEST_DB } from "../support/db.ts";
+import { baseEnv, SECRET, SIM_KEY, SIM_LOGIN, startHarness, until } from "../support/harness.ts";
+import { startTcpProxy } from "../support/tcp-proxy.ts";
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function inbound(n: number) {
+  return { title: "incoming sms", from: `+1555${String(2000000 + (n % 20))}`, body: `burst ${n}`, date: "2026-11-27 10:00:00" };
+}
+
+describe("resilience", () => {
+  it("keeps every callback it answered 200, exactly once, across a SIGKILL", async () => {
+    const db = await createTestDatabase({ onDisk: true });
+    const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
+    const port = await freePort();
+    const env = { ...process.env, ...baseEnv(db, sim, { PORT: String(port), ARDARY_MODE: "test" }) };
+    const base = `http://127.0.0.1:${port}`;
+    const startServer = async (): Promise<ChildProcess> => {
+      const child = spawn("node", ["bin/ardary-bridge.js", "serve"], { env, stdio: "ignore" });
+      await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status === 200, 30_000, "server up");
+      return child;
+    };
+    try {
+      let server = await startServer();
+      const acked: number[] = [];
+      const total = 300;
+      let next = 0;
+      const sendOne = async (n: number) => {
+        const res = await fetch(`${base}/ardary/callback/${SECRET}?message=${encodeURIComponent(JSON.stringify(inbound(n)))}`).catch(() => null);
+        if (res?.status === 200) acked.push(n);
+      };
+      const workers = Array.from({ length: 16 }, async () => {
+        while (next < total) {
+          const n = next++;
+          if (n === 120) server.kill("SIGKILL");
+          await sendOne(n);
+        }
+      });
+      await Promise.all(workers);
+      expect(acked.length).toBeGreaterThan(50);
+      expect(acked.length).toBeLessThan(total);
+      server = await startServer();
+      // The provider tries again what was not acknowledged; what was, must not be doubled.
+      const missing = [...Array(total).keys()].filter((n) => !acked.includes(n));
+      for (const n of missing) await sendOne(n);
+      server.kill("SIGTERM");
+      await new Promise((r) => server.once("exit", r));
+      const database = openDatabase({ url: db.url, dataDir: db.env.DATA_DIR });
+      await migrateOpen(database, db.url);
+      const rows = rowsOf<{ body: string; n: string | number }>(
+        await database.db.execute(sql`select body, count(*) as n from messages group by body`),
+      );
+      await database.close();
+      const counts = new Map(rows.map((r) => [r.body, Number(r.n)]));
+      for (let n = 0; n < total; n++) expect(counts.get(`burst ${n}`), `burst ${n}`).toBe(1);
+      expect(rows).toHaveLength(total);
+    } finally {
+      await sim.close();
+      await db.drop();
+    }
+  });
+
+  it("answers 503 while the database is down, acknowledges nothing, and stores the retries once", async () => {
+    const db = await createTestDatabase({ onDisk: true });
+    const proxy = TEST_DB === "postgres" ? await startTcpProxy("127.0.0.1", Number(new URL(PG_ADMIN_URL).port || 5432)) : null;
+    const viaProxy = proxy && db.url ? db.url.replace(/@[^/]+\//, `@127.0.0.1:${proxy.port}/`) : undefined;
+    let h = await startHarness({ db: { ...db, env: { ...db.env, ...(viaProxy ? { DATABASE_URL: viaProxy } : {}) } } });
+    try {
+      const send = (n: number) => h.callback("message", inbound(n));
+      expect((await send(1)).status).toBe(200);
+      if (proxy) proxy.cut();
+      else await h.bridge.database.close(); // PGlite: the embedded database is gone
+      for (const n of [2, 3, 4]) expect((await send(n)).status).toBe(503);
+      expect((await fetch(`${h.bridge.url}/healthz`)).status).toBe(503);
+      if (proxy) {
+        proxy.restore();
+      } else {
+        await h.close();
+        h = await startHarness({ db });
+      }
+      // The provider tries again: each is stored once, the one acknowledged before is not doubled.
+      for (const n of [1, 2, 3, 4]) {
+        await until(async () => (await send(n)).status === 200, 10_000, `callback ${n} accepted`);
+      }
+      const rows = rowsOf<{ body: string }>(await h.bridge.database.db.execute(sql`select body from messages order by body`));
+      expect(rows.map((r) => r.body)).toEqual(["burst 1", "burst 2", "burst 3", "burst 4"]);
+    } finally {
+      await h.close().catch(() => {});
+      await proxy?.close();
+      await db.drop();
+    }
+  });
+});
