@@ -108,7 +108,8 @@ export function createAdminRouter(o: {
       });
     },
     async withdraw() {
-      if (o.database.kind === "pglite" && !o.env.DATA_DIR.startsWith("memory://")) rmSync(serverInfoPath(o.env), { force: true });
+      if (o.database.kind === "pglite" && !o.env.DATA_DIR.startsWith("memory://"))
+        rmSync(serverInfoPath(o.env), { force: true });
     },
   };
 }

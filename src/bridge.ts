@@ -205,6 +205,17 @@ export class Bridge {
     await this.o.db.transaction(async (tx) => {
       const conv = await store.findConversationByThread(tx, reply.platform, reply.thread);
       if (!conv) return;
+      // A platform's retry of the same event (Slack event_id, Discord message id) does nothing.
+      const [fresh] = await tx
+        .insert(events)
+        .values({
+          dedupeKey: `reply:${reply.platform}:${reply.eventId}`,
+          kind: "chat-reply",
+          payload: { thread: reply.thread },
+        })
+        .onConflictDoNothing()
+        .returning({ id: events.id });
+      if (!fresh) return;
       const jobs: NewJob[] = [];
       if (reply.hasAttachments) {
         jobs.push(

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { createArdaryProvider } from "../adapters/ardary/index.ts";
 import { startSimulator } from "../adapters/ardary/simulator.ts";
+import { registerCommands } from "../adapters/discord/commands.ts";
 import { queueFromCli, runningServer, type ServerInfo } from "./admin.ts";
 import { Bridge, SMS_JOB } from "./bridge.ts";
 import { migrateDatabase, migrateOpen, openDatabase } from "./db.ts";
@@ -32,6 +33,8 @@ Commands:
   simulator        run a local Ardary API for development
   simulate sms     ask a running simulator to deliver an incoming SMS to the bridge
   simulate call    ask a running simulator to deliver an incoming call to the bridge
+  discord register-commands [--guild <id>]
+                   register the /sms slash command with Discord (globally, or in one guild)
 
 Every command reads its configuration from the environment (see README.md).
 \`ardary-bridge <command> --help\` shows each command's options.`,
@@ -53,6 +56,10 @@ Every command reads its configuration from the environment (see README.md).
 Runs a local Ardary API at http://127.0.0.1:<port>/api. Point the bridge at it with
 ARDARY_API_URL=http://127.0.0.1:<port>/api; the access key and login are ARDARY_ACCESS_KEY and
 ARDARY_LOGIN (or sim-key / sim@example.com). --callback defaults to the bridge's callback URL.`,
+  discord: `Usage: ardary-bridge discord register-commands [--guild <id>]
+
+Registers /sms for DISCORD_APPLICATION_ID. With --guild it is available at once in that server;
+without, globally (Discord may take up to an hour to show it everywhere).`,
   simulate: `Usage: ardary-bridge simulate sms --from <number> --text <text> [--simulator <url>]
        ardary-bridge simulate call --from <number> [--simulator <url>]
 
@@ -84,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
       return simulator(rest);
     case "simulate":
       return simulate(rest);
+    case "discord":
+      return discord(rest);
     default:
       console.error(`unknown command "${command}"\n\n${HELP.main}`);
       return 2;
@@ -318,6 +327,27 @@ async function simulator(args: string[]): Promise<number> {
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
   return new Promise(() => {});
+}
+
+async function discord(args: string[]): Promise<number> {
+  const [what, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { guild: { type: "string" } } });
+  if (what !== "register-commands") {
+    console.error(HELP.discord);
+    return 2;
+  }
+  const env = loadEnv();
+  if (!env.discord) {
+    console.error(
+      "Discord is not configured: set DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_CHANNEL",
+    );
+    return 1;
+  }
+  const names = await registerCommands(env.discord, values.guild);
+  console.log(
+    `registered ${values.guild ? `in guild ${values.guild}` : "globally"}: ${names.map((n) => `/${n}`).join(", ")}`,
+  );
+  return 0;
 }
 
 async function simulate(args: string[]): Promise<number> {

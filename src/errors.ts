@@ -59,7 +59,8 @@ export function isRetryable(err: unknown): boolean {
 export function errorMessage(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   // drizzle's "Failed query: … params: …" would put message bodies in the logs: keep the cause.
-  if (err.message.startsWith("Failed query:") && err.cause instanceof Error) return errorMessage(err.cause);
+  if (err.message.startsWith("Failed query:") && err.cause instanceof Error)
+    return errorMessage(err.cause);
   const cause = err.cause instanceof Error ? `: ${errorMessage(err.cause)}` : "";
   return `${err.message}${cause}`;
 }

@@ -113,12 +113,16 @@ export async function answerTo(w: DiscordWorld, interactionId: string) {
 /** Waits until every job is done (nothing pending or running). */
 export async function settled(h: Harness): Promise<void> {
   await h.sim.idle();
-  await until(async () => {
-    const [row] = rowsOf<{ n: number }>(
-      await h.bridge.database.db.execute(
-        sql`select count(*)::int as n from jobs where state <> 'dead'`,
-      ),
-    );
-    return Number(row?.n) === 0;
-  }, 15_000, "the job queue to drain");
+  await until(
+    async () => {
+      const [row] = rowsOf<{ n: number }>(
+        await h.bridge.database.db.execute(
+          sql`select count(*)::int as n from jobs where state <> 'dead'`,
+        ),
+      );
+      return Number(row?.n) === 0;
+    },
+    15_000,
+    "the job queue to drain",
+  );
 }

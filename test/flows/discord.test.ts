@@ -11,7 +11,6 @@ import {
   settled,
   smsTo,
   startDiscord,
-  threadOf,
   threadsOf,
   waitPosts,
 } from "./discord-setup.ts";
@@ -151,7 +150,11 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
     w = await startDiscord(kind);
     await w.h.sim.inbound(A, "STOP");
     const { threadId } = await waitPosts(w, A_SHOWN, (c) => c.includes("opted out (STOP)"));
-    await until(() => cardOf(w as DiscordWorld, threadId)?.content.includes("opted out"), 10_000, "card");
+    await until(
+      () => cardOf(w as DiscordWorld, threadId)?.content.includes("opted out"),
+      10_000,
+      "card",
+    );
     if (kind === "forum") {
       const tag = w.fake.channel(w.channel)?.available_tags?.find((t) => t.name === "opted-out");
       expect(w.fake.channel(threadId)?.applied_tags).toEqual([tag?.id]);
@@ -213,7 +216,11 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
     });
     await waitPosts(w, A_SHOWN, (c) => c === "Agent Smith closed the conversation.");
     expect(w.fake.responsesTo(click.id)[0]).toMatchObject({ kind: "callback", type: 6 });
-    await until(() => cardOf(w as DiscordWorld, threadId)?.content.includes("closed"), 10_000, "card");
+    await until(
+      () => cardOf(w as DiscordWorld, threadId)?.content.includes("closed"),
+      10_000,
+      "card",
+    );
     if (kind === "forum") {
       const tag = w.fake.channel(w.channel)?.available_tags?.find((t) => t.name === "closed");
       await w.fake.waitFor(() => w?.fake.channel(threadId)?.applied_tags?.[0] === tag?.id);
@@ -237,6 +244,8 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
     await waitPosts(w, A_SHOWN, (c) => c.includes("was deleted in chat"));
     await settled(w.h);
     expect(smsTo(w.h, A)).toEqual(["See attached"]);
-    expect(posts(w, threadId).filter((m) => m.content.includes("cannot be recalled"))).toHaveLength(2);
+    expect(posts(w, threadId).filter((m) => m.content.includes("cannot be recalled"))).toHaveLength(
+      2,
+    );
   });
 });

@@ -1,0 +1,245 @@
+// The gateway connection (held by one process: see leader.ts): people's thread messages,
+// edits and deletions, /sms and card buttons, handed to the bridge through its hooks.
+// On connecting it catches up on messages posted in the bridge's active threads while no
+// process was connected (the bridge drops repeats by message id).
+import { once } from "node:events";
+import {
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  Client,
+  Events,
+  GatewayIntentBits,
+  type Message,
+  MessageFlags,
+  type PartialMessage,
+  Partials,
+} from "discord.js";
+import { sql } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { ChatHooks } from "../../src/contracts.ts";
+import type { Database } from "../../src/db.ts";
+import { rowsOf } from "../../src/db.ts";
+import { errorMessage } from "../../src/errors.ts";
+import { commandArgs, SMS_COMMAND } from "./commands.ts";
+import {
+  type NameResolver,
+  type ParsedMessage,
+  parseChange,
+  parseMessage,
+  type RawMessage,
+} from "./parse.ts";
+import { NO_MENTIONS, parseActionId } from "./render.ts";
+
+export interface GatewayOptions {
+  botToken: string;
+  applicationId: string;
+  apiUrl?: string;
+  database: Database;
+  hooks: ChatHooks;
+  log: Logger;
+}
+
+/** Intents to switch on in the developer portal: MessageContent is privileged. */
+export const INTENTS = [
+  GatewayIntentBits.Guilds,
+  GatewayIntentBits.GuildMessages,
+  GatewayIntentBits.MessageContent,
+];
+
+function rawOf(m: Message): RawMessage {
+  return {
+    id: m.id,
+    channelId: m.channelId,
+    inThread: m.channel?.isThread() ?? false,
+    type: m.type,
+    content: m.content,
+    authorId: m.author.id,
+    authorName: m.member?.displayName ?? m.author.displayName,
+    bot: m.author.bot,
+    webhookId: m.webhookId,
+    attachments: m.attachments.size,
+    stickers: m.stickers.size,
+  };
+}
+
+export class Gateway {
+  readonly client: Client;
+  private readonly cursorKey: string;
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(private readonly o: GatewayOptions) {
+    this.cursorKey = `discord:last_message:${o.applicationId}`;
+    this.client = new Client({
+      intents: INTENTS,
+      // Interactions and uncached messages arrive as partials.
+      partials: [Partials.Channel, Partials.Message],
+      rest: o.apiUrl ? { api: o.apiUrl } : {},
+      allowedMentions: NO_MENTIONS,
+    });
+    const c = this.client;
+    c.on(Events.MessageCreate, (m) => this.inOrder(m.channelId, "message", () => this.onCreate(m)));
+    c.on(Events.MessageUpdate, (before, after) => {
+      this.inOrder(after.channelId, "edit", () => this.onUpdate(before, after));
+    });
+    c.on(Events.MessageDelete, (m) => this.inOrder(m.channelId, "delete", () => this.onDelete(m)));
+    c.on(Events.InteractionCreate, (i) => {
+      if (i.isChatInputCommand() && i.commandName === SMS_COMMAND.name) {
+        void this.guard("command", () => this.onSms(i));
+      } else if (i.isButton()) {
+        void this.guard("button", () => this.onButton(i));
+      }
+    });
+    c.on(Events.Error, (err) => o.log.warn({ err: errorMessage(err) }, "discord client error"));
+  }
+
+  async connect(): Promise<void> {
+    const ready = once(this.client, Events.ClientReady);
+    await this.client.login(this.o.botToken);
+    await ready;
+    this.o.log.info("discord gateway connected");
+    void this.guard("catch-up", () => this.catchUp());
+  }
+
+  async destroy(): Promise<void> {
+    await this.client.destroy();
+  }
+
+  private get ownId(): string {
+    return this.client.user?.id ?? this.o.applicationId;
+  }
+
+  /**
+   * Messages of one channel are handed to the bridge one after another, in gateway order, so
+   * replies become SMS in the order they were written.
+   */
+  private inOrder(channelId: string, what: string, fn: () => Promise<void>): void {
+    const previous = this.chains.get(channelId) ?? Promise.resolve();
+    const next = previous.then(() => this.guard(what, fn));
+    this.chains.set(channelId, next);
+    void next.then(() => {
+      if (this.chains.get(channelId) === next) this.chains.delete(channelId);
+    });
+  }
+
+  private async guard(what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.o.log.error({ err: errorMessage(err) }, `discord ${what} not handled`);
+    }
+  }
+
+  private names(m: Message): NameResolver {
+    return {
+      user: (id) =>
+        m.mentions.members?.get(id)?.displayName ??
+        m.mentions.users.get(id)?.displayName ??
+        this.client.users.cache.get(id)?.displayName,
+      role: (id) => m.guild?.roles.cache.get(id)?.name,
+      channel: (id) => {
+        const ch = this.client.channels.cache.get(id);
+        return ch && "name" in ch && typeof ch.name === "string" ? ch.name : undefined;
+      },
+    };
+  }
+
+  private async handle(parsed: ParsedMessage): Promise<void> {
+    if (parsed.kind === "reply") {
+      await this.o.hooks.onReply(parsed.reply);
+      await this.advanceCursor(parsed.reply.eventId);
+    } else if (parsed.kind === "edit") {
+      await this.o.hooks.onEdit("discord", parsed.message, parsed.edit);
+    }
+  }
+
+  private async onCreate(m: Message): Promise<void> {
+    await this.handle(parseMessage(rawOf(m), this.ownId, this.names(m)));
+  }
+
+  private async onUpdate(before: Message | PartialMessage, after: Message | PartialMessage) {
+    if (after.partial) return;
+    const changed = before.partial
+      ? after.editedTimestamp !== null
+      : before.content !== after.content;
+    await this.handle(parseChange(rawOf(after), this.ownId, "edited", changed));
+  }
+
+  private async onDelete(m: Message | PartialMessage): Promise<void> {
+    const known = m.partial ? { id: m.id, channelId: m.channelId } : rawOf(m);
+    await this.handle(parseChange(known, this.ownId, "deleted"));
+  }
+
+  /** Deferred at once (Discord allows 3 s), answered when the bridge has recorded it. */
+  private async onSms(i: ChatInputCommandInteraction): Promise<void> {
+    await i.deferReply({ flags: MessageFlags.Ephemeral });
+    const get = (name: string) => i.options.getString(name);
+    let answer: string;
+    try {
+      answer = await this.o.hooks.onCommand({
+        platform: "discord",
+        eventId: i.id,
+        author: i.user.displayName,
+        args: commandArgs({
+          number: get("number"),
+          text: get("text"),
+          at: get("at"),
+          link: get("link"),
+          priority: get("priority"),
+        }),
+      });
+    } catch (err) {
+      this.o.log.error({ err: errorMessage(err) }, "discord /sms failed");
+      answer = "Something went wrong: nothing was sent. Try again in a moment.";
+    }
+    await i.editReply({ content: answer.slice(0, 2000), allowedMentions: NO_MENTIONS });
+  }
+
+  private async onButton(i: ButtonInteraction): Promise<void> {
+    const action = parseActionId(i.customId);
+    if (!action) return;
+    await i.deferUpdate();
+    await this.o.hooks.onAction(
+      "discord",
+      action.conversationId,
+      action.action,
+      i.user.displayName,
+    );
+  }
+
+  // ── catching up after a gap ────────────────────────────────────────────────────────────
+
+  private async readCursor(): Promise<string | undefined> {
+    const rows = rowsOf<{ value: string }>(
+      await this.o.database.db.execute(
+        sql`select value from settings where key = ${this.cursorKey}`,
+      ),
+    );
+    return rows[0]?.value;
+  }
+
+  /** Remembers the newest message handled (snowflakes grow with time). */
+  private async advanceCursor(id: string): Promise<void> {
+    await this.o.database.db.execute(sql`
+      insert into settings (key, value) values (${this.cursorKey}, ${id})
+      on conflict (key) do update set value = excluded.value
+      where settings.value::numeric < excluded.value::numeric`);
+  }
+
+  /** Messages posted in the bridge's active threads after the newest one handled. */
+  private async catchUp(): Promise<void> {
+    const after = await this.readCursor();
+    if (!after) return;
+    const threads = [...this.client.channels.cache.values()].filter(
+      (c) => c.isThread() && c.ownerId === this.ownId && !c.archived,
+    );
+    for (const thread of threads) {
+      if (!thread.isThread()) continue;
+      const missed = await thread.messages.fetch({ after, limit: 100 });
+      const ordered = [...missed.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      for (const m of ordered) this.inOrder(thread.id, "missed message", () => this.onCreate(m));
+      if (ordered.length > 0) {
+        this.o.log.info({ thread: thread.id, count: ordered.length }, "discord: caught up");
+      }
+    }
+  }
+}

@@ -1,0 +1,223 @@
+// The Discord adapter: REST (in every process, for the worker's chat jobs) and the gateway
+// (in the one process that holds the lock: leader.ts). A conversation is a thread started
+// from a card message in a text channel, or a post in a forum channel tagged open / closed /
+// opted-out. See docs/discord.md for the bot's set-up.
+import { type APIChannel, type APIMessage, ChannelType, REST, Routes } from "discord.js";
+import type { Logger } from "pino";
+import type {
+  ChatAdapter,
+  ChatHooks,
+  ChatPost,
+  ConversationCard,
+  MessageRef,
+  StatusView,
+  ThreadRef,
+} from "../../src/contracts.ts";
+import type { Database } from "../../src/db.ts";
+import { ThreadGoneError } from "../../src/errors.ts";
+import { Gateway } from "./gateway.ts";
+import { Leader } from "./leader.ts";
+import { messageRef, parseMessageRef, parseThreadRef, threadRef } from "./refs.ts";
+import { cardTags, renderCard, renderPost, statusReactions, threadName } from "./render.ts";
+import { discordCall, isArchivedError } from "./rest.ts";
+
+export interface DiscordAdapterOptions {
+  botToken: string;
+  applicationId: string;
+  /** Default channel id (text or forum); routes may name others. */
+  channel: string;
+  /** REST base (local fakes); the gateway address comes from its `gateway/bot` answer. */
+  apiUrl?: string;
+  database: Database;
+  /** Postgres URL: the gateway lock needs a connection of its own. Absent with PGlite. */
+  databaseUrl?: string;
+  log: Logger;
+  /** How often a standby process tries to take the gateway over, in ms (default 5000). */
+  standbyRetryMs?: number;
+}
+
+export interface DiscordAdapter extends ChatAdapter {
+  /** True while this process holds the gateway connection. */
+  readonly isGatewayHolder: boolean;
+}
+
+/** Minutes of inactivity before Discord archives a thread: the longest it allows (7 days). */
+const AUTO_ARCHIVE_MINUTES = 10080;
+
+export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
+  const log = o.log.child({ platform: "discord" });
+  const rest = new REST({
+    ...(o.apiUrl ? { api: o.apiUrl } : {}),
+    rejectOnRateLimit: () => true,
+  }).setToken(o.botToken);
+  /** Channel kinds, parents and forum tags never change under a thread: cache them. */
+  const channels = new Map<string, APIChannel>();
+  /** Reactions already added, per message (they are idempotent; this only saves requests). */
+  const reacted = new Map<MessageRef, Set<string>>();
+  let gateway: Gateway | undefined;
+
+  async function channelInfo(id: string): Promise<APIChannel> {
+    const cached = channels.get(id);
+    if (cached) return cached;
+    const ch = await discordCall("read channel", () => rest.get(Routes.channel(id)));
+    channels.set(id, ch as APIChannel);
+    return ch as APIChannel;
+  }
+
+  function threadIdOf(ref: ThreadRef): string {
+    const id = parseThreadRef(ref);
+    if (!id) throw new ThreadGoneError(`not a Discord thread: ${ref}`);
+    return id;
+  }
+
+  function tagIds(forum: APIChannel, names: string[]): string[] {
+    const tags = "available_tags" in forum ? (forum.available_tags ?? []) : [];
+    return tags.filter((t) => names.includes(t.name.toLowerCase())).map((t) => t.id);
+  }
+
+  /** Edits and reactions fail in an archived thread: unarchive it and try once more. */
+  async function inThread<T>(what: string, threadId: string, fn: () => Promise<T>): Promise<T> {
+    return discordCall(what, async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isArchivedError(err)) throw err;
+        await rest.patch(Routes.channel(threadId), { body: { archived: false } });
+        return fn();
+      }
+    });
+  }
+
+  const adapter: DiscordAdapter = {
+    platform: "discord",
+
+    get isGatewayHolder() {
+      return gateway !== undefined;
+    },
+
+    async openThread(channel: string, card: ConversationCard): Promise<ThreadRef> {
+      const parent = await channelInfo(channel || o.channel);
+      const name = threadName(card);
+      if (parent.type === ChannelType.GuildForum) {
+        const post = (await discordCall("open forum post", () =>
+          rest.post(Routes.threads(parent.id), {
+            body: {
+              name,
+              auto_archive_duration: AUTO_ARCHIVE_MINUTES,
+              applied_tags: tagIds(parent, cardTags(card)),
+              message: renderCard(card),
+            },
+          }),
+        )) as APIChannel;
+        channels.set(post.id, post);
+        return threadRef(post.id);
+      }
+      const starter = (await discordCall("post card", () =>
+        rest.post(Routes.channelMessages(parent.id), { body: renderCard(card) }),
+      )) as APIMessage;
+      try {
+        const thread = (await discordCall("start thread", () =>
+          rest.post(Routes.threads(parent.id, starter.id), {
+            body: { name, auto_archive_duration: AUTO_ARCHIVE_MINUTES },
+          }),
+        )) as APIChannel;
+        channels.set(thread.id, thread);
+        return threadRef(thread.id);
+      } catch (err) {
+        // No card without its thread: the retry posts a new one.
+        await rest.delete(Routes.channelMessage(parent.id, starter.id)).catch(() => {});
+        throw err;
+      }
+    },
+
+    async post(thread: ThreadRef, post: ChatPost): Promise<MessageRef> {
+      const id = threadIdOf(thread);
+      // Sending to an archived (unlocked) thread unarchives it.
+      const m = (await discordCall("post", () =>
+        rest.post(Routes.channelMessages(id), { body: renderPost(post) }),
+      )) as APIMessage;
+      return messageRef(id, m.id);
+    },
+
+    async update(message: MessageRef, post: ChatPost): Promise<void> {
+      const ref = parseMessageRef(message);
+      if (!ref) return;
+      const body = renderPost(post);
+      await inThread("update post", ref.channelId, () =>
+        rest.patch(Routes.channelMessage(ref.channelId, ref.messageId), { body }),
+      );
+    },
+
+    async react(message: MessageRef, status: StatusView): Promise<void> {
+      const ref = parseMessageRef(message);
+      if (!ref) return;
+      const done = reacted.get(message) ?? new Set<string>();
+      for (const emoji of statusReactions(status)) {
+        if (done.has(emoji)) continue;
+        await inThread("react", ref.channelId, () =>
+          rest.put(Routes.channelMessageOwnReaction(ref.channelId, ref.messageId, emoji)),
+        );
+        done.add(emoji);
+        reacted.set(message, done);
+        if (reacted.size > 10_000) reacted.delete(reacted.keys().next().value ?? "");
+      }
+    },
+
+    async updateCard(thread: ThreadRef, card: ConversationCard): Promise<void> {
+      const id = threadIdOf(thread);
+      const info = await channelInfo(id);
+      const parent = await channelInfo(("parent_id" in info && info.parent_id) || o.channel);
+      const body = renderCard(card);
+      if (parent.type === ChannelType.GuildForum) {
+        // A forum post's first message has the post's id.
+        await inThread("update card", id, () =>
+          rest.patch(Routes.channelMessage(id, id), { body }),
+        );
+        await discordCall("tag post", () =>
+          rest.patch(Routes.channel(id), {
+            body: { applied_tags: tagIds(parent, cardTags(card)) },
+          }),
+        );
+        return;
+      }
+      // A text channel's thread has the id of the card message it started from.
+      await discordCall("update card", () =>
+        rest.patch(Routes.channelMessage(parent.id, id), { body }),
+      );
+    },
+
+    async start(hooks: ChatHooks): Promise<void> {
+      leader = new Leader({
+        databaseUrl: o.database.kind === "postgres" ? o.databaseUrl : undefined,
+        key: `ardary-bridge:discord:${o.applicationId}`,
+        retryMs: o.standbyRetryMs ?? 5000,
+        log,
+        onLead: async () => {
+          const g = new Gateway({ ...o, hooks, log });
+          try {
+            await g.connect();
+          } catch (err) {
+            await g.destroy().catch(() => {});
+            throw err;
+          }
+          gateway = g;
+        },
+        onLose: async () => {
+          const g = gateway;
+          gateway = undefined;
+          await g?.destroy();
+        },
+      });
+      await leader.start();
+    },
+
+    async stop(): Promise<void> {
+      await leader?.stop();
+      leader = undefined;
+    },
+  };
+  let leader: Leader | undefined;
+  return adapter;
+}
+
+export { registerCommands, SMS_COMMAND } from "./commands.ts";
