@@ -172,11 +172,14 @@ export async function startBridge(
   await worker.start();
 
   const enabled = [env.slack && "slack", env.discord && "discord"].filter(Boolean);
+  const howTo = [
+    !env.slack && "Slack: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL",
+    !env.discord && "Discord: set DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_CHANNEL",
+  ].filter(Boolean);
   log.info(
     { port, database: database.kind, chat: enabled },
-    enabled.length > 0
-      ? `ardary-bridge listening; chat platforms on: ${enabled.join(", ")}`
-      : "ardary-bridge listening; no chat platform is on: set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL (or the DISCORD_* ones) to turn one on",
+    `ardary-bridge listening; chat platforms on: ${enabled.join(", ") || "none"}` +
+      (howTo.length > 0 ? `; to turn on ${howTo.join("; ")}` : ""),
   );
   log.info(
     `Ardary callback URL (Parameters > API in the Ardary dashboard): ${callbackUrl(env, port, callbackSecret)} — print it in full with \`npx ardary-bridge callback-url\``,
