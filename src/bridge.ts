@@ -243,7 +243,7 @@ export class Bridge {
   async onChatEdit(platform: Platform, ref: MessageRef, kind: "edited" | "deleted"): Promise<void> {
     await this.o.db.transaction(async (tx) => {
       const msg = await store.findMessageByChatRef(tx, ref);
-      if (!msg || msg.direction !== "out") return;
+      if (msg?.direction !== "out") return;
       const conv = await store.getConversation(tx, msg.conversationId);
       if (!conv || conv.platform !== platform) return;
       const left = msg.status !== "queued" && msg.status !== "failed";

@@ -31,18 +31,22 @@ describe("job queue", () => {
       if (running.has(key)) overlaps++;
       running.add(key);
       await new Promise((r) => setTimeout(r, Math.random() * 5));
-      (seen[key] ??= []).push(n);
+      seen[key] = [...(seen[key] ?? []), n];
       running.delete(key);
     };
     // Separate connections per worker on Postgres, so the claims really race.
-    const extra = database.kind === "postgres" ? [1, 2, 3].map(() => openDatabase({ url: tdb.url })) : [];
+    const extra =
+      database.kind === "postgres" ? [1, 2, 3].map(() => openDatabase({ url: tdb.url })) : [];
     for (const db of [database, ...extra]) {
       const w = new Worker({ database: db, handlers: { t: handler }, concurrency: 4, pollMs: 50 });
       workers.push(w);
       await w.start();
     }
     for (let n = 0; n < 20; n++) {
-      await enqueue(database.db, ...keys.map((key) => ({ kind: "t", orderingKey: key, payload: { key, n } })));
+      await enqueue(
+        database.db,
+        ...keys.map((key) => ({ kind: "t", orderingKey: key, payload: { key, n } })),
+      );
     }
     await until(() => keys.every((k) => seen[k]?.length === 20), 20_000, "all jobs");
     for (const k of keys) expect(seen[k]).toEqual([...Array(20).keys()]);
@@ -53,11 +57,23 @@ describe("job queue", () => {
 
   it("gives a crashed worker's job back when its lease ends", async () => {
     await enqueue(database.db, { kind: "t", orderingKey: "k", payload: { n: 1 } });
-    const [taken] = await claim(database.db, { kinds: ["t"], limit: 1, leaseMs: 200, workerId: "crashed" });
+    const [taken] = await claim(database.db, {
+      kinds: ["t"],
+      limit: 1,
+      leaseMs: 200,
+      workerId: "crashed",
+    });
     expect(taken?.attempts).toBe(1);
-    expect(await claim(database.db, { kinds: ["t"], limit: 1, leaseMs: 200, workerId: "other" })).toEqual([]);
+    expect(
+      await claim(database.db, { kinds: ["t"], limit: 1, leaseMs: 200, workerId: "other" }),
+    ).toEqual([]);
     await new Promise((r) => setTimeout(r, 300));
-    const [again] = await claim(database.db, { kinds: ["t"], limit: 1, leaseMs: 200, workerId: "other" });
+    const [again] = await claim(database.db, {
+      kinds: ["t"],
+      limit: 1,
+      leaseMs: 200,
+      workerId: "other",
+    });
     expect(again?.id).toBe(taken?.id);
     expect(again?.attempts).toBe(2);
   });
@@ -80,11 +96,19 @@ describe("job queue", () => {
     });
     workers.push(w);
     await w.start();
-    await enqueue(database.db, { kind: "flaky", payload: {}, maxAttempts: 2 }, { kind: "broken", payload: {}, maxAttempts: 3 });
-    const jobs = await until(async () => {
-      const l = await listJobs(database.db);
-      return l.dead.length === 2 && l;
-    }, 10_000, "two dead jobs");
+    await enqueue(
+      database.db,
+      { kind: "flaky", payload: {}, maxAttempts: 2 },
+      { kind: "broken", payload: {}, maxAttempts: 3 },
+    );
+    const jobs = await until(
+      async () => {
+        const l = await listJobs(database.db);
+        return l.dead.length === 2 && l;
+      },
+      10_000,
+      "two dead jobs",
+    );
     expect(jobs.dead.map((d) => d.kind).sort()).toEqual(["broken", "flaky"]);
     expect(jobs.dead.find((d) => d.kind === "broken")?.attempts).toBe(3);
     expect(jobs.dead.find((d) => d.kind === "broken")?.lastError).toContain("always fails");
