@@ -1,6 +1,5 @@
 // The `ardary-bridge` command. `serve` is what `npm start` runs; the others administer a bridge.
 import { parseArgs } from "node:util";
-import { createArdaryProvider } from "../adapters/ardary/index.ts";
 import { startSimulator } from "../adapters/ardary/simulator.ts";
 import { registerCommands } from "../adapters/discord/commands.ts";
 import { queueFromCli, runningServer, type ServerInfo } from "./admin.ts";
@@ -14,6 +13,8 @@ import {
   callbackSecretOf,
   callbackUrl,
   createLogger,
+  defaultsOf,
+  providerOf,
   startBridge,
 } from "./main.ts";
 import { createSender } from "./sender.ts";
@@ -197,14 +198,7 @@ async function send(args: string[]): Promise<number> {
     console.log(`queued (id_sms_api ${idSmsApi})`);
     // Send it now rather than wait for a server: a worker for SMS only (chat posts stay queued
     // for the server, which holds the chat connections).
-    const provider = createArdaryProvider({
-      apiUrl: env.ARDARY_API_URL,
-      accessKey: env.ARDARY_ACCESS_KEY,
-      login: env.ARDARY_LOGIN,
-      senderName: env.ARDARY_SENDER_NAME,
-      mode: env.ARDARY_MODE,
-      timezone: env.ARDARY_TIMEZONE,
-    });
+    const provider = providerOf(env);
     const worker = new Worker({
       database,
       handlers: {},
@@ -243,13 +237,6 @@ function report(m: { status: string; error: string | null }): number {
   }
   console.log(`accepted by the provider (${m.status})`);
   return 0;
-}
-
-function defaultsOf(env: Env): store.Defaults {
-  return {
-    ...(env.slack ? { slack: env.slack.channel } : {}),
-    ...(env.discord ? { discord: env.discord.channel } : {}),
-  };
 }
 
 /** Runs `fn` on the database, or through the running server when it holds the PGlite folder. */

@@ -63,7 +63,10 @@ export function createChatDelivery(o: DeliveryOptions) {
    * (consecutive, nothing else between), not yet posted: they can share its post. Their jobs
    * cannot be claimed meanwhile, since this one of the same ordering key is running.
    */
-  async function pileUp(job: Job, first: store.Message): Promise<{ jobIds: number[]; list: store.Message[] }> {
+  async function pileUp(
+    job: Job,
+    first: store.Message,
+  ): Promise<{ jobIds: number[]; list: store.Message[] }> {
     const none = { jobIds: [], list: [] };
     if (!job.orderingKey) return none;
     const rows = rowsOf<{ id: string | number; state: string; payload: ChatJob }>(
@@ -78,15 +81,19 @@ export function createChatDelivery(o: DeliveryOptions) {
     }
     if (candidates.length === 0) return none;
     const byId = new Map(
-      (await store.getMessages(o.db, candidates.map((c) => c.messageId))).map((m) => [m.id, m]),
+      (
+        await store.getMessages(
+          o.db,
+          candidates.map((c) => c.messageId),
+        )
+      ).map((m) => [m.id, m]),
     );
     const jobIds: number[] = [];
     const list: store.Message[] = [];
     let chars = first.body.length;
     for (const c of candidates) {
       const m = byId.get(c.messageId);
-      if (!m || m.direction !== "in" || m.chatRef || m.conversationId !== first.conversationId)
-        break;
+      if (m?.direction !== "in" || m.chatRef || m.conversationId !== first.conversationId) break;
       chars += m.body.length;
       if (chars > MERGE_MAX_CHARS) break;
       jobIds.push(c.jobId);
@@ -143,7 +150,8 @@ export function createChatDelivery(o: DeliveryOptions) {
         if (!m) return;
         if (job.type === "message") {
           if (m.chatRef) return; // posted by an earlier attempt
-          const more = m.direction === "in" && canMerge(adapter) ? await pileUp(current, m) : undefined;
+          const more =
+            m.direction === "in" && canMerge(adapter) ? await pileUp(current, m) : undefined;
           if (more && more.list.length > 0 && canMerge(adapter)) {
             const all = [m, ...more.list];
             const ref = await adapter.postMany(thread, all.map(postOf));
@@ -151,11 +159,18 @@ export function createChatDelivery(o: DeliveryOptions) {
               await tx
                 .update(messages)
                 .set({ chatRef: ref, ownPost: true })
-                .where(inArray(messages.id, all.map((x) => x.id)));
-              await tx.execute(sql`delete from jobs where state = 'pending' and id in (${sql.join(
-                more.jobIds.map((id) => sql`${id}`),
-                sql`, `,
-              )})`);
+                .where(
+                  inArray(
+                    messages.id,
+                    all.map((x) => x.id),
+                  ),
+                );
+              await tx.execute(
+                sql`delete from jobs where state = 'pending' and id in (${sql.join(
+                  more.jobIds.map((id) => sql`${id}`),
+                  sql`, `,
+                )})`,
+              );
             });
             return;
           }

@@ -149,7 +149,9 @@ export async function fail(
   const permanent = err instanceof AppError && !err.retryable && err.status < 500;
   const delayMs = backoff(Math.max(...list.map((j) => j.attempts)), err);
   const ids = (dead: boolean) =>
-    list.filter((j) => dead === (permanent || j.attempts >= j.maxAttempts)).map((j) => sql`${j.id}`);
+    list
+      .filter((j) => dead === (permanent || j.attempts >= j.maxAttempts))
+      .map((j) => sql`${j.id}`);
   for (const dead of [true, false]) {
     const chosen = ids(dead);
     if (chosen.length === 0) continue;

@@ -64,6 +64,27 @@ async function createChatAdapters(
   return list;
 }
 
+/** The SMS provider the environment names. */
+export function providerOf(env: Env, log?: Logger) {
+  return createArdaryProvider({
+    apiUrl: env.ARDARY_API_URL,
+    accessKey: env.ARDARY_ACCESS_KEY,
+    login: env.ARDARY_LOGIN,
+    senderName: env.ARDARY_SENDER_NAME,
+    mode: env.ARDARY_MODE,
+    timezone: env.ARDARY_TIMEZONE,
+    logger: log,
+  });
+}
+
+/** Where new conversations go when no route matches: each enabled platform's channel. */
+export function defaultsOf(env: Env): store.Defaults {
+  return {
+    ...(env.slack ? { slack: env.slack.channel } : {}),
+    ...(env.discord ? { discord: env.discord.channel } : {}),
+  };
+}
+
 export interface RunningBridge {
   url: string;
   port: number;
@@ -105,19 +126,9 @@ export async function startBridge(
   }
   const db = database.db;
   const callbackSecret = await callbackSecretOf(env, database);
-  const provider = createArdaryProvider({
-    apiUrl: env.ARDARY_API_URL,
-    accessKey: env.ARDARY_ACCESS_KEY,
-    login: env.ARDARY_LOGIN,
-    senderName: env.ARDARY_SENDER_NAME,
-    mode: env.ARDARY_MODE,
-    timezone: env.ARDARY_TIMEZONE,
-    logger: log,
-  });
+  const provider = providerOf(env, log);
   const adapters = new Map<string, ChatAdapter>();
-  const defaults: store.Defaults = {};
-  if (env.slack) defaults.slack = env.slack.channel;
-  if (env.discord) defaults.discord = env.discord.channel;
+  const defaults = defaultsOf(env);
   const parseDate = accountDateParser(env);
   const bridge = new Bridge({ db, log, defaults, parseDate });
   const worker = new Worker({
