@@ -5,14 +5,36 @@ import { rowsOf } from "../../src/db.ts";
 import { type Harness, startHarness, until } from "../support/harness.ts";
 
 const examples = {
-  status: { user: "SENDER_LOGIN", phonenumber: "+15550001111", status: "sent", date_status: "2019-08-09T12:50:54.211Z", id_sms_api: "09403292039020" },
-  message: { title: "incoming sms", from: "+15550001111", body: "Hello world !", date: "2020-01-21 10:01:38" },
-  click: { title: "clicked link", phonenumber: "+15550001111", link: "https://example.com/x", date: "2019-07-08 15:07:03", id_sms_api: "09403292039020" },
+  status: {
+    user: "SENDER_LOGIN",
+    phonenumber: "+15550001111",
+    status: "sent",
+    date_status: "2019-08-09T12:50:54.211Z",
+    id_sms_api: "09403292039020",
+  },
+  message: {
+    title: "incoming sms",
+    from: "+15550001111",
+    body: "Hello world !",
+    date: "2020-01-21 10:01:38",
+  },
+  click: {
+    title: "clicked link",
+    phonenumber: "+15550001111",
+    link: "https://example.com/x",
+    date: "2019-07-08 15:07:03",
+    id_sms_api: "09403292039020",
+  },
   call: { title: "incoming call", phonenumber: "+15550001111", call_date: "2019-07-05 15:11:04" },
 };
 
-async function count(h: Harness, table: "events" | "messages" | "jobs" | "conversations" | "opt_outs"): Promise<number> {
-  const [row] = rowsOf<{ n: string | number }>(await h.bridge.database.db.execute(sql.raw(`select count(*) as n from ${table}`)));
+async function count(
+  h: Harness,
+  table: "events" | "messages" | "jobs" | "conversations" | "opt_outs",
+): Promise<number> {
+  const [row] = rowsOf<{ n: string | number }>(
+    await h.bridge.database.db.execute(sql.raw(`select count(*) as n from ${table}`)),
+  );
   return Number(row?.n);
 }
 
@@ -35,13 +57,17 @@ describe("callbacks", () => {
       await h.bridge.database.db.execute(sql`select body, direction from messages`),
     );
     expect(inbound).toEqual([{ body: "Hello world !", direction: "in" }]);
-    const before = await Promise.all((["events", "messages", "jobs", "conversations"] as const).map((t) => count(h, t)));
+    const before = await Promise.all(
+      (["events", "messages", "jobs", "conversations"] as const).map((t) => count(h, t)),
+    );
     for (const [param, payload] of Object.entries(examples)) {
       const res = await h.callback(param, payload);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ duplicate: true });
     }
-    const after = await Promise.all((["events", "messages", "jobs", "conversations"] as const).map((t) => count(h, t)));
+    const after = await Promise.all(
+      (["events", "messages", "jobs", "conversations"] as const).map((t) => count(h, t)),
+    );
     expect(after).toEqual(before);
   });
 
@@ -96,7 +122,11 @@ describe("callbacks", () => {
   it("records a STOP as an opt-out in the same transaction, and START lifts it", async () => {
     await h.callback("message", { ...examples.message, body: "Stop please" });
     expect(await count(h, "opt_outs")).toBe(1);
-    await h.callback("message", { ...examples.message, body: "START", date: "2020-01-21 10:05:00" });
+    await h.callback("message", {
+      ...examples.message,
+      body: "START",
+      date: "2020-01-21 10:05:00",
+    });
     await until(async () => (await count(h, "opt_outs")) === 0, 5000, "opt-in");
   });
 
@@ -109,13 +139,35 @@ describe("callbacks", () => {
     if (!("message" in queued)) throw new Error("not queued");
     const id = queued.message.idSmsApi;
     await until(() => h.sim.sent.find((s) => s.id_sms_api === id), 5000, "sent");
-    await until(async () => rowsOf<{ status: string }>(await h.bridge.database.db.execute(sql`select status from messages where status = 'submitted'`)).length === 1, 5000, "submitted");
+    await until(
+      async () =>
+        rowsOf<{ status: string }>(
+          await h.bridge.database.db.execute(
+            sql`select status from messages where status = 'submitted'`,
+          ),
+        ).length === 1,
+      5000,
+      "submitted",
+    );
     const base = { user: "x", phonenumber: "+15550001111", id_sms_api: id };
-    const r1 = await h.callback("status", { ...base, status: "received", date_status: "2030-01-01T10:00:02Z" });
-    const r2 = await h.callback("status", { ...base, status: "sent", date_status: "2030-01-01T10:00:01Z" });
-    expect([await r1.json(), await r2.json()]).toEqual([{ ok: true, duplicate: false }, { ok: true, duplicate: false }]);
+    const r1 = await h.callback("status", {
+      ...base,
+      status: "received",
+      date_status: "2030-01-01T10:00:02Z",
+    });
+    const r2 = await h.callback("status", {
+      ...base,
+      status: "sent",
+      date_status: "2030-01-01T10:00:01Z",
+    });
+    expect([await r1.json(), await r2.json()]).toEqual([
+      { ok: true, duplicate: false },
+      { ok: true, duplicate: false },
+    ]);
     const [row] = rowsOf<{ status: string; sent_at: Date | null; received_at: Date | null }>(
-      await h.bridge.database.db.execute(sql`select status, sent_at, received_at from messages where id_sms_api = ${id}`),
+      await h.bridge.database.db.execute(
+        sql`select status, sent_at, received_at from messages where id_sms_api = ${id}`,
+      ),
     );
     expect(row?.status).toBe("received");
     expect(row?.sent_at).not.toBeNull();

@@ -7,13 +7,22 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator.ts";
 import { rowsOf } from "../../src/db.ts";
 import { createTestDatabase } from "../support/db.ts";
-import { baseEnv, type Harness, SIM_KEY, SIM_LOGIN, startHarness, until } from "../support/harness.ts";
+import {
+  baseEnv,
+  type Harness,
+  SIM_KEY,
+  SIM_LOGIN,
+  startHarness,
+  until,
+} from "../support/harness.ts";
 
 const run = promisify(execFile);
 
 async function statuses(h: Harness) {
   return rowsOf<{ status: string; id_sms_api: string; error: string | null }>(
-    await h.bridge.database.db.execute(sql`select status, id_sms_api, error from messages where direction = 'out' order by id`),
+    await h.bridge.database.db.execute(
+      sql`select status, id_sms_api, error from messages where direction = 'out' order by id`,
+    ),
   );
 }
 
@@ -37,13 +46,25 @@ describe("sending", () => {
     const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
     try {
       const env = { ...process.env, ...baseEnv(db, sim, { ARDARY_SENDER_NAME: "ACME" }) };
-      const { stdout } = await run("node", ["bin/ardary-bridge.js", "send", "--to", "+15550001111", "--text", "hi"], { env });
+      const { stdout } = await run(
+        "node",
+        ["bin/ardary-bridge.js", "send", "--to", "+15550001111", "--text", "hi"],
+        { env },
+      );
       expect(stdout).toMatch(/accepted by the provider/);
       expect(sim.requests).toHaveLength(1);
       const body = sim.requests[0]?.body as { header: unknown; messages: { id_sms_api: string }[] };
       expect(body).toEqual({
-        header: [{ accesskey: SIM_KEY, login: SIM_LOGIN, sender_name: "ACME", priority: 1, mode: "prod" }],
-        messages: [{ phonenumber: "+15550001111", message: "hi", id_sms_api: expect.stringMatching(/^ab-[0-9a-f-]{36}$/) }],
+        header: [
+          { accesskey: SIM_KEY, login: SIM_LOGIN, sender_name: "ACME", priority: 1, mode: "prod" },
+        ],
+        messages: [
+          {
+            phonenumber: "+15550001111",
+            message: "hi",
+            id_sms_api: expect.stringMatching(/^ab-[0-9a-f-]{36}$/),
+          },
+        ],
       });
       expect(stdout).toContain(body.messages[0]?.id_sms_api);
     } finally {
@@ -55,7 +76,11 @@ describe("sending", () => {
   it("sends 250 queued SMS as 3 requests", async () => {
     h = await startHarness({ env: { ARDARY_MODE: "test" } });
     await queue(h, 250);
-    await until(async () => (await statuses(h as Harness)).every((s) => s.status === "submitted"), 20_000, "all submitted");
+    await until(
+      async () => (await statuses(h as Harness)).every((s) => s.status === "submitted"),
+      20_000,
+      "all submitted",
+    );
     const sizes = h.sim.requests.map((r) => (r.body as { messages: unknown[] }).messages.length);
     expect(sizes.sort((a, b) => b - a)).toEqual([100, 100, 50]);
   });
@@ -64,11 +89,17 @@ describe("sending", () => {
     h = await startHarness({ env: { ARDARY_MODE: "test" } });
     h.sim.fault({ status: 500, count: 3 });
     await queue(h, 5);
-    await until(async () => (await statuses(h as Harness)).every((s) => s.status === "submitted"), 20_000, "all submitted");
+    await until(
+      async () => (await statuses(h as Harness)).every((s) => s.status === "submitted"),
+      20_000,
+      "all submitted",
+    );
     const ids = (await statuses(h)).map((s) => s.id_sms_api);
     expect(h.sim.requests).toHaveLength(4);
     for (const r of h.sim.requests) {
-      expect((r.body as { messages: { id_sms_api: string }[] }).messages.map((m) => m.id_sms_api)).toEqual(ids);
+      expect(
+        (r.body as { messages: { id_sms_api: string }[] }).messages.map((m) => m.id_sms_api),
+      ).toEqual(ids);
     }
     expect(h.sim.requests.map((r) => r.fault)).toEqual(["status", "status", "status", undefined]);
     expect(h.sim.sent.map((s) => s.id_sms_api).sort()).toEqual([...ids].sort());
@@ -79,12 +110,21 @@ describe("sending", () => {
     h.sim.fault({ status: 503, untilMs: 400 });
     await queue(h, 1, () => "+15550002222");
     await until(() => h?.sim.requests.length, 5000, "a first attempt");
-    const stop = await h.callback("message", { title: "incoming sms", from: "+15550002222", body: "STOP", date: "2026-11-27 10:00:00" });
+    const stop = await h.callback("message", {
+      title: "incoming sms",
+      from: "+15550002222",
+      body: "STOP",
+      date: "2026-11-27 10:00:00",
+    });
     expect(stop.status).toBe(200);
-    const [row] = await until(async () => {
-      const rows = await statuses(h as Harness);
-      return rows[0]?.status === "failed" && rows;
-    }, 10_000, "the SMS refused");
+    const [row] = await until(
+      async () => {
+        const rows = await statuses(h as Harness);
+        return rows[0]?.status === "failed" && rows;
+      },
+      10_000,
+      "the SMS refused",
+    );
     expect(row?.error).toMatch(/opted out/);
     expect(h.sim.sent).toEqual([]);
   });
@@ -95,13 +135,19 @@ describe("sending", () => {
       await h?.bridge.bridge.queueSms(tx, { phone: "+15550003333", text: "x", author: "t" });
       await h?.bridge.bridge.queueSms(tx, { phone: "+999123", text: "bad number", author: "t" });
     });
-    const rows = await until(async () => {
-      const r = await statuses(h as Harness);
-      return r.every((s) => s.status !== "queued") && r;
-    }, 10_000, "answers");
+    const rows = await until(
+      async () => {
+        const r = await statuses(h as Harness);
+        return r.every((s) => s.status !== "queued") && r;
+      },
+      10_000,
+      "answers",
+    );
     expect(rows.map((r) => r.status)).toEqual(["failed", "failed"]);
     expect(rows[0]?.error).toMatch(/#003/);
-    const optOuts = rowsOf<{ phone: string; source: string }>(await h.bridge.database.db.execute(sql`select phone, source from opt_outs`));
+    const optOuts = rowsOf<{ phone: string; source: string }>(
+      await h.bridge.database.db.execute(sql`select phone, source from opt_outs`),
+    );
     expect(optOuts).toEqual([{ phone: "+15550003333", source: "provider" }]);
   });
 });

@@ -86,7 +86,12 @@ export async function startSlackWorld(
 }
 
 /** Waits until the thread's texts, joined, contain every fragment, in this order. */
-export async function untilInOrder(w: SlackWorld, t: { channel: string; ts: string }, fragments: string[], timeoutMs = 15_000) {
+export async function untilInOrder(
+  w: SlackWorld,
+  t: { channel: string; ts: string },
+  fragments: string[],
+  timeoutMs = 15_000,
+) {
   return until(
     () => {
       const all = w.texts(t).join("\n");

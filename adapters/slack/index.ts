@@ -1,0 +1,322 @@
+// The Slack adapter: Bolt (ExpressReceiver) mounted in our own Express app for events, `/sms`
+// and buttons on POST /slack/events; a paced WebClient of its own for the worker's posts.
+import { App, type Logger as BoltLogger, ExpressReceiver, LogLevel } from "@slack/bolt";
+import type { Logger } from "pino";
+import type {
+  ChatAdapter,
+  ChatHooks,
+  ChatPost,
+  ConversationCard,
+  MessageRef,
+  StatusView,
+  ThreadRef,
+} from "../../src/contracts.ts";
+import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
+import { createSlackApi, slackErrorCode } from "./api.ts";
+import type { PacerOptions } from "./pacer.ts";
+import { parseMessageEvent, refsOf, toPlainText } from "./parse.ts";
+import { decodeRef, encodeRef, mustDecodeRef } from "./refs.ts";
+import {
+  ACTION_ID,
+  type Rendered,
+  reactionsFor,
+  renderCard,
+  renderMany,
+  renderPost,
+} from "./render.ts";
+
+export interface SlackAdapterOptions {
+  botToken: string;
+  signingSecret: string;
+  /** Default channel (SLACK_CHANNEL): new threads go there when their own channel is gone. */
+  channel: string;
+  /** Web API base (SLACK_API_URL), for local fakes. */
+  apiUrl?: string;
+  log: Logger;
+  pacing?: PacerOptions;
+  /**
+   * An inbound SMS in a thread quiet for this long is also sent to the channel
+   * (reply_broadcast). Default one hour.
+   */
+  broadcastAfterMs?: number;
+}
+
+export interface SlackAdapter extends ChatAdapter {
+  /** Posts SMS that piled up behind the rate limit as one message, each with its time. */
+  postMany(thread: ThreadRef, posts: ChatPost[]): Promise<MessageRef>;
+}
+
+export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
+  const log = o.log.child({ platform: "slack" });
+  const api = createSlackApi({ botToken: o.botToken, apiUrl: o.apiUrl, pacing: o.pacing });
+  const broadcastAfterMs = o.broadcastAfterMs ?? 60 * 60_000;
+  /** Reactions already on a message (a cache: Slack's already_reacted is the real check). */
+  const reacted = new Map<MessageRef, Set<string>>();
+  /** Last post per thread, to tell an old thread (whose new activity is broadcast). */
+  const lastActivity = new Map<ThreadRef, number>();
+  const names = new Map<string, Promise<string>>();
+  const background = new Set<Promise<unknown>>();
+  let botUserId: string | undefined;
+
+  /** A person's name (users.info, cached); the id when Slack cannot say. */
+  function userName(id: string, fallback?: string): Promise<string> {
+    let name = names.get(id);
+    if (!name) {
+      name = api.client.users
+        .info({ user: id })
+        .then((r) => {
+          const u = r.user;
+          return u?.real_name || u?.profile?.real_name || u?.name || fallback || id;
+        })
+        .catch((err) => {
+          names.delete(id);
+          log.warn({ err: errorMessage(err) }, "users.info failed: showing the user id");
+          return fallback ?? id;
+        });
+      names.set(id, name);
+      if (names.size > 5000) names.delete(names.keys().next().value as string);
+    }
+    return name;
+  }
+
+  /** Posts in a thread; a parent that is gone makes Slack post top-level: undone, and said. */
+  async function postInThread(
+    thread: ThreadRef,
+    r: Rendered,
+    broadcast = false,
+  ): Promise<MessageRef> {
+    const { channel, ts } = mustDecodeRef(thread);
+    const res = await api.call(
+      channel,
+      "chat.postMessage",
+      (c) =>
+        c.chat.postMessage({
+          channel,
+          thread_ts: ts,
+          text: r.text,
+          blocks: r.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+          reply_broadcast: broadcast,
+        }),
+      true,
+    );
+    const posted = String(res.ts);
+    if (res.message?.thread_ts !== ts) {
+      // Real Slack answers ok and posts top-level when the parent was deleted.
+      await api
+        .call(channel, "chat.delete", (c) => c.chat.delete({ channel, ts: posted }))
+        .catch((err) => log.warn({ err: errorMessage(err) }, "stray top-level post not deleted"));
+      throw new ThreadGoneError(`Slack thread ${thread} is gone`);
+    }
+    lastActivity.set(thread, Date.now());
+    return encodeRef(channel, posted);
+  }
+
+  /**
+   * New activity on an old thread must be seen in the channel. Updating the card does not
+   * move it (an edit never brings a message back to the bottom of the channel), so an inbound
+   * SMS in a thread quiet for `broadcastAfterMs` is also sent to the channel: once, not every
+   * message of a lively thread. After a restart the thread's age is its parent's.
+   */
+  function isOld(thread: ThreadRef): boolean {
+    const last = lastActivity.get(thread) ?? Number(mustDecodeRef(thread).ts) * 1000;
+    return Date.now() - last >= broadcastAfterMs;
+  }
+
+  const adapter: SlackAdapter = {
+    platform: "slack",
+
+    async openThread(channel: string, card: ConversationCard): Promise<ThreadRef> {
+      const r = renderCard(card);
+      const post = (ch: string) =>
+        api.call(
+          ch,
+          "chat.postMessage",
+          (c) =>
+            c.chat.postMessage({
+              channel: ch,
+              text: r.text,
+              blocks: r.blocks,
+              unfurl_links: false,
+            }),
+          true,
+        );
+      let target = channel || o.channel;
+      let res: Awaited<ReturnType<typeof post>>;
+      try {
+        res = await post(target);
+      } catch (err) {
+        // The routed channel is gone: the default channel takes the thread rather than nothing.
+        if (!(err instanceof ThreadGoneError) || target === o.channel) throw err;
+        log.warn(
+          { channel: target, err: errorMessage(err) },
+          "channel unusable: thread opened in the default channel",
+        );
+        target = o.channel;
+        res = await post(target);
+      }
+      const thread = encodeRef(target, String(res.ts));
+      lastActivity.set(thread, Date.now());
+      return thread;
+    },
+
+    async post(thread, post) {
+      const broadcast = post.kind === "inbound" && isOld(thread);
+      return postInThread(thread, renderPost(post), broadcast);
+    },
+
+    async postMany(thread, posts) {
+      const broadcast = posts[0]?.kind === "inbound" && isOld(thread);
+      return postInThread(thread, renderMany(posts), broadcast);
+    },
+
+    async update(message, post) {
+      const { channel, ts } = mustDecodeRef(message);
+      const r = renderPost(post);
+      await api.call(channel, "chat.update", (c) =>
+        c.chat.update({ channel, ts, text: r.text, blocks: r.blocks }),
+      );
+    },
+
+    async react(message: MessageRef, status: StatusView) {
+      const { channel, ts } = mustDecodeRef(message);
+      const done = reacted.get(message) ?? new Set<string>();
+      for (const name of reactionsFor(status)) {
+        if (done.has(name)) continue;
+        try {
+          await api.call(channel, "reactions.add", (c) =>
+            c.reactions.add({ channel, timestamp: ts, name }),
+          );
+        } catch (err) {
+          if (slackErrorCode((err as { cause?: unknown }).cause) !== "already_reacted") throw err;
+        }
+        done.add(name);
+        reacted.set(message, done);
+      }
+      if (reacted.size > 10_000) reacted.delete(reacted.keys().next().value as string);
+    },
+
+    async updateCard(thread, card) {
+      const { channel, ts } = mustDecodeRef(thread);
+      const r = renderCard(card);
+      await api.call(channel, "chat.update", (c) =>
+        c.chat.update({ channel, ts, text: r.text, blocks: r.blocks }),
+      );
+    },
+
+    async start(hooks: ChatHooks) {
+      const receiver = new ExpressReceiver({
+        signingSecret: o.signingSecret,
+        endpoints: "/slack/events",
+        // Events are stored before Slack gets its 200: a failure answers 500 and Slack
+        // retries (the same event makes one SMS). Commands and buttons ack at once and do
+        // their work after, so they always answer within Slack's 3 seconds.
+        processBeforeResponse: true,
+        logger: boltLogger(log),
+      });
+      const app = new App({
+        receiver,
+        token: o.botToken,
+        clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
+        logger: boltLogger(log),
+      });
+      const later = (what: string, task: () => Promise<unknown>) => {
+        const p = task()
+          .catch((err) => log.error({ err: errorMessage(err) }, `${what} failed`))
+          .finally(() => background.delete(p));
+        background.add(p);
+      };
+
+      app.event("message", async ({ event, context }) => {
+        botUserId ??= context.botUserId;
+        const r = parseMessageEvent(event, context.botUserId ?? botUserId);
+        if (r.kind === "ignored") {
+          log.debug({ reason: r.reason }, "slack message ignored");
+          return;
+        }
+        if (r.kind !== "reply") {
+          await hooks.onEdit("slack", encodeRef(r.channel, r.ts), r.kind);
+          return;
+        }
+        const refs = refsOf(r);
+        await hooks.onReply({
+          platform: "slack",
+          // One Slack message, however often Slack retries its event: channel and ts.
+          eventId: `${r.channel}:${r.ts}`,
+          thread: refs.thread,
+          message: refs.message,
+          author: await userName(r.user),
+          text: await toPlainText(r.text, (id) => userName(id)),
+          hasAttachments: r.hasFiles,
+        });
+      });
+
+      app.command("/sms", async ({ command, ack, respond }) => {
+        await ack();
+        later("/sms", async () => {
+          let text: string;
+          try {
+            text = await hooks.onCommand({
+              platform: "slack",
+              eventId: command.trigger_id,
+              author: await userName(command.user_id, command.user_name),
+              args: command.text ?? "",
+            });
+          } catch (err) {
+            log.error({ err: errorMessage(err) }, "/sms failed");
+            text =
+              "⚠️ The SMS could not be queued just now: nothing was sent. Try again in a minute.";
+          }
+          await respond({ response_type: "ephemeral", replace_original: false, text });
+        });
+      });
+
+      app.action(ACTION_ID, async ({ ack, action, body, respond }) => {
+        await ack();
+        const m = ACTION_ID.exec((action as { action_id?: string }).action_id ?? "");
+        if (!m?.[1] || !m[2]) return;
+        const act = m[1] as "close" | "reopen" | "block";
+        const conversationId = Number(m[2]);
+        later("button", async () => {
+          try {
+            await hooks.onAction("slack", conversationId, act, await userName(body.user.id));
+          } catch (err) {
+            log.error({ err: errorMessage(err) }, "button failed");
+            await respond({
+              response_type: "ephemeral",
+              replace_original: false,
+              text: "⚠️ That did not work just now: try again in a minute.",
+            });
+          }
+        });
+      });
+
+      // No JSON parser runs before this router: Bolt verifies the signature on the raw body.
+      hooks.router.use(receiver.router);
+    },
+
+    async stop() {
+      await Promise.allSettled([...background]);
+    },
+  };
+  return adapter;
+}
+
+/** Bolt's logger interface over pino. */
+function boltLogger(log: Logger): BoltLogger {
+  const l = log.child({ component: "bolt" });
+  const text = (msg: unknown[]) =>
+    msg.map((m) => (typeof m === "string" ? m : errorMessage(m))).join(" ");
+  return {
+    debug: (...m) => l.debug(text(m)),
+    info: (...m) => l.debug(text(m)),
+    warn: (...m) => l.warn(text(m)),
+    error: (...m) => l.error(text(m)),
+    setLevel: () => {},
+    getLevel: () => LogLevel.INFO,
+    setName: () => {},
+  };
+}
+
+export { decodeRef, encodeRef };
