@@ -10,7 +10,8 @@ import { type Database, migrateOpen, wrapPglite } from "../../src/db.ts";
 
 export const TEST_DB = (process.env.TEST_DB ?? "postgres") as "postgres" | "pglite";
 /** The server the tests use; CI makes sure it listens. */
-export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const PG_ADMIN_URL =
+  process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 export interface TestDatabase {
   /** For the environment: DATABASE_URL, or DATA_DIR for PGlite. */
@@ -39,7 +40,9 @@ async function pgliteFromTemplate(): Promise<Database> {
  * A database of its own. `onDisk` asks for a PGlite folder rather than memory (needed when a
  * child process opens it, or when it must survive a restart).
  */
-export async function createTestDatabase(options: { onDisk?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { onDisk?: boolean } = {},
+): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), "ardary-test-"));
   if (TEST_DB === "pglite") {
     return {

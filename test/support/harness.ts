@@ -42,7 +42,13 @@ export function baseEnv(db: TestDatabase, sim: Simulator, extra: Record<string, 
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const db = o.db ?? (await createTestDatabase());
-  const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN, sentDelayMs: 20, receivedDelayMs: 40, ...o.sim });
+  const sim = await startSimulator({
+    accessKey: SIM_KEY,
+    login: SIM_LOGIN,
+    sentDelayMs: 20,
+    receivedDelayMs: 40,
+    ...o.sim,
+  });
   const env = loadEnv(baseEnv(db, sim, o.env));
   const bridge = await startBridge(env, pino({ level: env.LOG_LEVEL }), await db.open?.());
   sim.setCallbackUrl(`${bridge.url}/ardary/callback/${SECRET}`);
@@ -51,7 +57,9 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     sim,
     db,
     callback: (param, payload, secret = SECRET) =>
-      fetch(`${bridge.url}/ardary/callback/${secret}?${param}=${encodeURIComponent(typeof payload === "string" ? payload : JSON.stringify(payload))}`),
+      fetch(
+        `${bridge.url}/ardary/callback/${secret}?${param}=${encodeURIComponent(typeof payload === "string" ? payload : JSON.stringify(payload))}`,
+      ),
     async close() {
       await bridge.close();
       await sim.close();
@@ -61,7 +69,11 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
 }
 
 /** Polls until `check` returns a value other than undefined/false. */
-export async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = "condition"): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
