@@ -66,6 +66,8 @@ export class Gateway {
   readonly client: Client;
   private readonly cursorKey: string;
   private readonly chains = new Map<string, Promise<void>>();
+  /** Live events wait behind the catch-up of what was missed, so order holds across a gap. */
+  private gate: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: GatewayOptions) {
     this.cursorKey = `discord:last_message:${o.applicationId}`;
@@ -93,11 +95,15 @@ export class Gateway {
   }
 
   async connect(): Promise<void> {
+    let open = () => {};
+    this.gate = new Promise((resolve) => {
+      open = resolve;
+    });
     const ready = once(this.client, Events.ClientReady);
     await this.client.login(this.o.botToken);
     await ready;
     this.o.log.info("discord gateway connected");
-    void this.guard("catch-up", () => this.catchUp());
+    void this.guard("catch-up", () => this.catchUp()).finally(open);
   }
 
   async destroy(): Promise<void> {
@@ -113,7 +119,7 @@ export class Gateway {
    * replies become SMS in the order they were written.
    */
   private inOrder(channelId: string, what: string, fn: () => Promise<void>): void {
-    const previous = this.chains.get(channelId) ?? Promise.resolve();
+    const previous = this.chains.get(channelId) ?? this.gate;
     const next = previous.then(() => this.guard(what, fn));
     this.chains.set(channelId, next);
     void next.then(() => {
@@ -236,7 +242,7 @@ export class Gateway {
       if (!thread.isThread()) continue;
       const missed = await thread.messages.fetch({ after, limit: 100 });
       const ordered = [...missed.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-      for (const m of ordered) this.inOrder(thread.id, "missed message", () => this.onCreate(m));
+      for (const m of ordered) await this.guard("missed message", () => this.onCreate(m));
       if (ordered.length > 0) {
         this.o.log.info({ thread: thread.id, count: ordered.length }, "discord: caught up");
       }
