@@ -156,81 +156,57 @@ async function send(args: string[]): Promise<number> {
   }
   const env = loadEnv();
   const req = { to: values.to, text: values.text, at: values.at, link: values.link };
-  const server = runningServer(env);
-  if (server) {
-    const { messageId, idSmsApi } = await admin<{ messageId: number; idSmsApi: string }>(
-      server,
-      "/send",
-      req,
-    );
-    console.log(`queued through the running server (id_sms_api ${idSmsApi})`);
-    for (let i = 0; i < 300; i++) {
-      const m = await admin<{ status: string; error: string | null } | null>(
-        server,
-        `/messages/${messageId}`,
-      );
-      if (m && m.status !== "queued") return report(m);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    console.log("still queued: the server sends it when the provider answers");
-    return 0;
-  }
-  const log = createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL);
-  const database = openDatabase({
-    url: env.DATABASE_URL,
-    dataDir: env.DATA_DIR,
-    maxConnections: 3,
-  });
-  try {
-    await migrateOpen(database, env.DATABASE_URL);
-    const bridge = new Bridge({
-      db: database.db,
-      log,
-      defaults: defaultsOf(env),
-      parseDate: accountDateParser(env),
-    });
-    const { messageId, idSmsApi } = await queueFromCli(
-      bridge,
-      database,
-      req,
-      accountDateParser(env),
-    );
-    console.log(`queued (id_sms_api ${idSmsApi})`);
-    // Send it now rather than wait for a server: a worker for SMS only (chat posts stay queued
-    // for the server, which holds the chat connections).
-    const provider = providerOf(env);
-    const worker = new Worker({
-      database,
-      handlers: {},
-      batchHandlers: {
-        [SMS_JOB]: {
-          limit: env.ARDARY_BATCH_SIZE,
-          handle: createSender({ db: database.db, provider, log }),
+  return withDatabase(
+    env,
+    async (server) => {
+      const queued = await admin<{ messageId: number; idSmsApi: string }>(server, "/send", req);
+      console.log(`queued through the running server (id_sms_api ${queued.idSmsApi})`);
+      return waitForAnswer(() => admin<Answer | null>(server, `/messages/${queued.messageId}`));
+    },
+    async (database) => {
+      const log = createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL);
+      const parseDate = accountDateParser(env);
+      const bridge = new Bridge({ db: database.db, log, defaults: defaultsOf(env), parseDate });
+      const queued = await queueFromCli(bridge, database, req, parseDate);
+      console.log(`queued (id_sms_api ${queued.idSmsApi})`);
+      // Send it now rather than wait for a server: a worker for SMS only (chat posts stay
+      // queued for the server, which holds the chat connections).
+      const worker = new Worker({
+        database,
+        handlers: {},
+        batchHandlers: {
+          [SMS_JOB]: {
+            limit: env.ARDARY_BATCH_SIZE,
+            handle: createSender({ db: database.db, provider: providerOf(env), log }),
+          },
         },
-      },
-      backoffBaseMs: env.JOB_BACKOFF_MS,
-      onError: (_job, err) => console.error(`send failed, will retry: ${errorMessage(err)}`),
-    });
-    await worker.start();
-    try {
-      for (let i = 0; i < 300; i++) {
-        const m = await store.getMessage(database.db, messageId);
-        if (m && m.status !== "queued") return report(m);
-        await new Promise((r) => setTimeout(r, 100));
+        backoffBaseMs: env.JOB_BACKOFF_MS,
+        onError: (_job, err) => console.error(`send failed, will retry: ${errorMessage(err)}`),
+      });
+      await worker.start();
+      try {
+        return await waitForAnswer(() => store.getMessage(database.db, queued.messageId));
+      } finally {
+        await worker.stop(5_000);
       }
-      console.log(
-        "still queued (the provider has not answered): `ardary-bridge serve` will go on trying",
-      );
-      return 0;
-    } finally {
-      await worker.stop(5_000);
-    }
-  } finally {
-    await database.close();
-  }
+    },
+  );
 }
 
-function report(m: { status: string; error: string | null }): number {
+type Answer = { status: string; error: string | null };
+
+/** Polls an SMS for up to 30 s until the provider has answered for it, then reports. */
+async function waitForAnswer(read: () => Promise<Answer | null | undefined>): Promise<number> {
+  for (let i = 0; i < 300; i++) {
+    const m = await read();
+    if (m && m.status !== "queued") return report(m);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log("still queued (the provider has not answered): the server goes on trying");
+  return 0;
+}
+
+function report(m: Answer): number {
   if (m.status === "failed") {
     console.error(`failed: ${m.error}`);
     return 1;

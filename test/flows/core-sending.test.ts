@@ -1,15 +1,16 @@
 // Outbound SMS through the real Ardary client and the simulator: the exact request, batching,
 // retries with the same id_sms_api, and the opt-out checked at send time.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator.ts";
 import { rowsOf } from "../../src/db.ts";
-import { createTestDatabase } from "../support/db.ts";
+import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import {
   baseEnv,
   type Harness,
+  SECRET,
   SIM_KEY,
   SIM_LOGIN,
   startHarness,
@@ -68,6 +69,41 @@ describe("sending", () => {
       });
       expect(stdout).toContain(body.messages[0]?.id_sms_api);
     } finally {
+      await sim.close();
+      await db.drop();
+    }
+  });
+
+  it("`send`, `jobs` and `callback-url` also work while the server runs (through it, on PGlite)", async () => {
+    const db = await createTestDatabase({ onDisk: true });
+    const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
+    const port = String(40000 + Math.floor(Math.random() * 20000));
+    const env = { ...process.env, ...baseEnv(db, sim, { PORT: port, ARDARY_MODE: "test" }) };
+    const server = spawn("node", ["bin/ardary-bridge.js", "serve"], { env, stdio: "ignore" });
+    try {
+      await until(
+        async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok,
+        30_000,
+        "server up",
+      );
+      const sent = await run(
+        "node",
+        ["bin/ardary-bridge.js", "send", "--to", "+15550001111", "--text", "while serving"],
+        { env },
+      );
+      expect(sent.stdout).toMatch(
+        TEST_DB === "pglite" ? /through the running server/ : /queued \(id_sms_api/,
+      );
+      expect(sent.stdout).toMatch(/accepted by the provider/);
+      expect(sim.sent.map((m) => m.message)).toEqual(["while serving"]);
+      const jobs = await run("node", ["bin/ardary-bridge.js", "jobs"], { env });
+      expect(jobs.stdout).toMatch(/Pending jobs:/);
+      expect(jobs.stdout).toMatch(/Dead jobs[^\n]*\n {2}none/);
+      const url = await run("node", ["bin/ardary-bridge.js", "callback-url"], { env });
+      expect(url.stdout.trim()).toBe(`http://localhost:${port}/ardary/callback/${SECRET}`);
+    } finally {
+      server.kill("SIGTERM");
+      await new Promise((r) => server.once("exit", r));
       await sim.close();
       await db.drop();
     }
