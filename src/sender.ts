@@ -1,6 +1,6 @@
 // Sends queued SMS in batches: one provider request for up to ARDARY_BATCH_SIZE due messages.
 // The opt-out list is checked here, at send time, not only when queuing.
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import { SegmentedMessage } from "sms-segments-calculator";
 import { chatJob } from "./bridge.ts";
@@ -24,13 +24,14 @@ export function createSender(o: SenderOptions) {
     const ids = jobs.map((j) => (j.payload as { messageId: number }).messageId);
     const queued = (await store.getMessages(o.db, ids)).filter((m) => m.status === "queued");
     if (queued.length === 0) return;
-    const convs = new Map<number, store.Conversation>();
-    for (const m of queued) {
-      if (!convs.has(m.conversationId)) {
-        const c = await store.getConversation(o.db, m.conversationId);
-        if (c) convs.set(c.id, c);
-      }
-    }
+    const convs = new Map(
+      (
+        await store.getConversations(
+          o.db,
+          queued.map((m) => m.conversationId),
+        )
+      ).map((c) => [c.id, c]),
+    );
     const phoneOf = (m: store.Message) => convs.get(m.conversationId)?.phone ?? "";
     const optedOut = await store.optedOutAmong(o.db, queued.map(phoneOf));
     const toSend = queued.filter((m) => !optedOut.has(phoneOf(m)));
@@ -58,6 +59,7 @@ export function createSender(o: SenderOptions) {
     const byId = new Map(results.map((r) => [r.idSmsApi, r]));
     await o.db.transaction(async (tx) => {
       const jobsToAdd: NewJob[] = [];
+      const submitted: store.Submitted[] = [];
       for (const m of refused) {
         await fail(tx, m, [], "not sent: the recipient opted out (STOP) after it was queued");
         const conv = convs.get(m.conversationId);
@@ -83,16 +85,9 @@ export function createSender(o: SenderOptions) {
               ? undefined
               : "no answer for this SMS in the provider's reply");
         if (reason === undefined && r?.ok) {
+          // The link's length is unknown until the provider shortens it: count a short one.
           const seg = new SegmentedMessage(m.body.replace("[Link]", "https://x.xx/xxxxxx"));
-          await tx
-            .update(messages)
-            .set({
-              // A status callback may have overtaken this answer: never move backwards.
-              status: sql`case when ${messages.status} = 'queued' then 'submitted' else ${messages.status} end`,
-              segments: r.segments,
-              encoding: seg.encodingName,
-            })
-            .where(eq(messages.id, m.id));
+          submitted.push({ id: m.id, segments: r.segments, encoding: seg.encodingName });
         } else {
           const codes = r && !r.ok ? r.codes : [];
           await fail(tx, m, codes, reason ?? "unknown error");
@@ -109,6 +104,7 @@ export function createSender(o: SenderOptions) {
         }
         if (conv) jobsToAdd.push(...chatJob(conv, { type: "status", messageId: m.id }));
       }
+      await store.recordSubmitted(tx, submitted);
       await enqueue(tx, ...jobsToAdd);
     });
     o.log.info(

@@ -76,6 +76,38 @@ export async function findConversationByThread(
   return row;
 }
 
+export async function getConversations(db: Db, ids: number[]): Promise<Conversation[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(conversations)
+    .where(inArray(conversations.id, [...new Set(ids)]));
+}
+
+export interface Submitted {
+  id: number;
+  segments: number;
+  encoding: string;
+}
+
+/**
+ * Records the provider's acceptance of a batch in one statement. A status callback may have
+ * overtaken the answer: the status never moves backwards.
+ */
+export async function recordSubmitted(db: Db, list: Submitted[]): Promise<void> {
+  if (list.length === 0) return;
+  const values = sql.join(
+    list.map((s) => sql`(${s.id}::bigint, ${s.segments}::int, ${s.encoding}::text)`),
+    sql`, `,
+  );
+  await db.execute(sql`
+    update messages set
+      status = case when messages.status = 'queued' then 'submitted' else messages.status end,
+      segments = v.segments, encoding = v.encoding
+    from (values ${values}) as v(id, segments, encoding)
+    where messages.id = v.id`);
+}
+
 export async function insertMessage(db: Db, values: NewMessage): Promise<Message | undefined> {
   const [row] = await db.insert(messages).values(values).onConflictDoNothing().returning();
   return row;
