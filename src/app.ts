@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
+import { Batcher } from "./batcher.ts";
 import type { Bridge } from "./bridge.ts";
 import type { SmsEvent, SmsProvider } from "./contracts.ts";
 import type { Database } from "./db.ts";
@@ -42,6 +43,9 @@ export function createApp(o: AppOptions) {
     }
   });
 
+  const ingest = new Batcher<SmsEvent, boolean>((list) => o.bridge.onSmsEvents(list), {
+    maxInFlight: o.database.kind === "pglite" ? 1 : 4,
+  });
   const callback = express.Router({ mergeParams: true });
   callback.use(
     express.urlencoded({ extended: false, limit: "64kb" }),
@@ -73,7 +77,7 @@ export function createApp(o: AppOptions) {
       res.json({ ok: true, ignored: event.reason });
       return;
     }
-    const fresh = await o.bridge.onSmsEvent(event);
+    const fresh = await ingest.submit(event);
     o.log.info(
       { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
       "callback stored",

@@ -14,8 +14,8 @@ import type {
 import type { Db } from "./db.ts";
 import { enqueue, type NewJob } from "./jobs.ts";
 import { optIntent } from "./optout.ts";
-import { formatPhone, maskPhone } from "./phone.ts";
-import { events } from "./schema.ts";
+import { formatPhone } from "./phone.ts";
+import { events, messages } from "./schema.ts";
 import * as store from "./store.ts";
 
 /** What a chat job does; see src/delivery.ts. */
@@ -66,59 +66,94 @@ export class Bridge {
 
   /** A provider callback. Returns false when it was a repeat (already stored, nothing done). */
   async onSmsEvent(event: SmsEvent): Promise<boolean> {
-    if (event.kind === "ignored") return true;
+    const [fresh] = await this.onSmsEvents([event]);
+    return fresh ?? false;
+  }
+
+  /**
+   * Provider callbacks stored and acted on in one transaction (concurrent callbacks commit
+   * together). Returns, for each, false when it was a repeat: already stored, nothing done.
+   */
+  async onSmsEvents(list: SmsEvent[]): Promise<boolean[]> {
+    const real = list.filter((e): e is StoredEvent => e.kind !== "ignored");
+    if (real.length === 0) return list.map(() => true);
     return this.o.db.transaction(async (tx) => {
-      const [stored] = await tx
+      const keys = real.map(dedupeKey);
+      const inserted = await tx
         .insert(events)
-        .values({ dedupeKey: dedupeKey(event), kind: event.kind, payload: event })
+        .values(real.map((e, i) => ({ dedupeKey: keys[i] ?? "", kind: e.kind, payload: e })))
         .onConflictDoNothing()
-        .returning({ id: events.id });
-      if (!stored) return false;
-      if (event.kind === "inbound-sms")
-        await this.onInboundSms(tx, event.from, event.text, event.at);
-      else if (event.kind === "call") await this.onCall(tx, event.phone, event.at);
-      else if (event.kind === "status")
-        await this.onDeliveryStatus(tx, event.idSmsApi, event.status, event.at);
-      else await this.onClick(tx, event.idSmsApi, event.phone, event.link, event.at);
-      return true;
+        .returning({ key: events.dedupeKey });
+      const unclaimed = new Set(inserted.map((r) => r.key));
+      // Each key counts once, for its first event (a repeat inside the batch is a repeat too).
+      const fresh = keys.map((k) => unclaimed.delete(k));
+      const todo = real.filter((_, i) => fresh[i]);
+      await this.onInboundSms(
+        tx,
+        todo.filter((e) => e.kind === "inbound-sms"),
+      );
+      for (const e of todo) {
+        if (e.kind === "call") await this.onCall(tx, e.phone, e.at);
+        else if (e.kind === "status") await this.onDeliveryStatus(tx, e.idSmsApi, e.status, e.at);
+        else if (e.kind === "click") await this.onClick(tx, e.idSmsApi, e.phone, e.link, e.at);
+      }
+      let r = 0;
+      return list.map((e) => e.kind === "ignored" || (fresh[r++] ?? false));
     });
   }
 
-  private async onInboundSms(tx: Db, from: string, text: string, at: Date) {
-    const conv = await store.ensureConversation(tx, from, this.o.defaults);
-    const msg = await store.insertMessage(tx, {
-      conversationId: conv.id,
-      direction: "in",
-      body: text,
-      status: "received",
-      receivedAt: at,
-    });
-    const jobs = chatJob(conv, { type: "message", messageId: msg?.id ?? 0 });
-    const intent = optIntent(text);
-    if (intent === "out") {
-      await store.setOptOut(tx, from, "sms");
-      jobs.push(
-        ...chatJob(conv, {
-          type: "note",
-          text: `🚫 ${formatPhone(from)} opted out (STOP): no SMS will be sent to this number until they send START.`,
-        }),
-        ...chatJob(conv, { type: "card" }),
-      );
-    } else if (intent === "in" && (await store.clearOptOut(tx, from))) {
-      jobs.push(
-        ...chatJob(conv, {
-          type: "note",
-          text: `✅ ${formatPhone(from)} opted back in: SMS can be sent again.`,
-        }),
-        ...chatJob(conv, { type: "card" }),
-      );
-    }
-    if (!conv.open) {
-      await store.setConversationOpen(tx, conv.id, true);
-      jobs.push(...chatJob(conv, { type: "card" }));
+  /** Inbound SMS: a few statements for the whole batch, whatever its size. */
+  private async onInboundSms(tx: Db, list: Extract<SmsEvent, { kind: "inbound-sms" }>[]) {
+    if (list.length === 0) return;
+    const convs = await store.ensureConversations(
+      tx,
+      list.map((e) => e.from),
+      this.o.defaults,
+    );
+    const conv = (e: { from: string }) => convs.get(e.from) as store.Conversation;
+    const stored = await tx
+      .insert(messages)
+      .values(
+        list.map((e) => ({
+          conversationId: conv(e).id,
+          direction: "in" as const,
+          body: e.text,
+          status: "received" as const,
+          receivedAt: e.at,
+        })),
+      )
+      .returning({ id: messages.id });
+    const jobs: NewJob[] = [];
+    const reopened = new Set<number>();
+    for (const [i, e] of list.entries()) {
+      const c = conv(e);
+      jobs.push(...chatJob(c, { type: "message", messageId: stored[i]?.id ?? 0 }));
+      const intent = optIntent(e.text);
+      if (intent === "out") {
+        await store.setOptOut(tx, e.from, "sms");
+        jobs.push(
+          ...chatJob(c, {
+            type: "note",
+            text: `🚫 ${formatPhone(e.from)} opted out (STOP): no SMS will be sent to this number until they send START.`,
+          }),
+          ...chatJob(c, { type: "card" }),
+        );
+      } else if (intent === "in" && (await store.clearOptOut(tx, e.from))) {
+        jobs.push(
+          ...chatJob(c, {
+            type: "note",
+            text: `✅ ${formatPhone(e.from)} opted back in: SMS can be sent again.`,
+          }),
+          ...chatJob(c, { type: "card" }),
+        );
+      }
+      if (!c.open && !reopened.has(c.id)) {
+        reopened.add(c.id);
+        await store.setConversationOpen(tx, c.id, true);
+        jobs.push(...chatJob(c, { type: "card" }));
+      }
     }
     await enqueue(tx, ...jobs);
-    this.o.log.info({ phone: maskPhone(from), conversation: conv.id }, "inbound sms stored");
   }
 
   private async onCall(tx: Db, phone: string, at: Date) {
@@ -303,13 +338,15 @@ export class Bridge {
   }
 }
 
+type StoredEvent = Exclude<SmsEvent, { kind: "ignored" }>;
+
 /** Our own id for each SMS: unique, and kept across retries. */
 export function newIdSmsApi(): string {
   return `ab-${randomUUID()}`;
 }
 
 /** Two callbacks with the same key are the same fact. */
-export function dedupeKey(event: Exclude<SmsEvent, { kind: "ignored" }>): string {
+export function dedupeKey(event: StoredEvent): string {
   const hash = (s: string) => createHash("sha256").update(s).digest("base64url").slice(0, 22);
   switch (event.kind) {
     case "inbound-sms":

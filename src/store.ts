@@ -12,31 +12,64 @@ export type NewMessage = typeof messages.$inferInsert;
 /** Where new conversations go when no route matches: the default channel of each platform. */
 export type Defaults = Partial<Record<Platform, string>>;
 
+type Route = typeof routes.$inferSelect;
+
 /** The most specific route (the longest pattern that starts the number), else the default. */
-export async function resolveRoute(
-  db: Db,
+export function pickRoute(
+  all: Route[],
   phone: string,
   defaults: Defaults,
   platform?: Platform,
-): Promise<{ platform: string; channel: string | null }> {
-  const [route] = await db
-    .select()
-    .from(routes)
-    .where(
-      and(
-        sql`${phone} like ${routes.pattern} || '%'`,
-        platform ? eq(routes.platform, platform) : undefined,
-      ),
-    )
-    .orderBy(desc(sql`length(${routes.pattern})`))
-    .limit(1);
-  if (route) return { platform: route.platform, channel: route.channel };
+): { platform: string; channel: string | null } {
+  let best: Route | undefined;
+  for (const r of all) {
+    if (!phone.startsWith(r.pattern) || (platform && r.platform !== platform)) continue;
+    if (!best || r.pattern.length > best.pattern.length) best = r;
+  }
+  if (best) return { platform: best.platform, channel: best.channel };
   const order = platform ? [platform] : (Object.keys(defaults) as Platform[]);
   for (const p of order) {
     const channel = defaults[p];
     if (channel) return { platform: p, channel };
   }
   return { platform: platform ?? "none", channel: null };
+}
+
+/** The routes that could match any of these numbers (one query, however many numbers). */
+async function routesFor(db: Db, phones: string[]): Promise<Route[]> {
+  const list = sql.join(
+    phones.map((p) => sql`${p}`),
+    sql`, `,
+  );
+  return db
+    .select()
+    .from(routes)
+    .where(sql`exists (select 1 from unnest(array[${list}]::text[]) as p(phone)
+      where p.phone like ${routes.pattern} || '%')`);
+}
+
+/**
+ * The conversation of each number on its routed platform, made if new, in one statement;
+ * keyed by phone.
+ */
+export async function ensureConversations(
+  db: Db,
+  phones: string[],
+  defaults: Defaults,
+  platform?: Platform,
+): Promise<Map<string, Conversation>> {
+  const unique = [...new Set(phones)];
+  if (unique.length === 0) return new Map();
+  const all = await routesFor(db, unique);
+  const rows = await db
+    .insert(conversations)
+    .values(unique.map((phone) => ({ phone, ...pickRoute(all, phone, defaults, platform) })))
+    .onConflictDoUpdate({
+      target: [conversations.phone, conversations.platform],
+      set: { lastActivityAt: sql`now()` },
+    })
+    .returning();
+  return new Map(rows.map((r) => [r.phone, r]));
 }
 
 /** The conversation of this number on the routed platform, made if new. */
@@ -46,15 +79,7 @@ export async function ensureConversation(
   defaults: Defaults,
   platform?: Platform,
 ): Promise<Conversation> {
-  const target = await resolveRoute(db, phone, defaults, platform);
-  const [row] = await db
-    .insert(conversations)
-    .values({ phone, platform: target.platform, channel: target.channel })
-    .onConflictDoUpdate({
-      target: [conversations.phone, conversations.platform],
-      set: { lastActivityAt: sql`now()` },
-    })
-    .returning();
+  const row = (await ensureConversations(db, [phone], defaults, platform)).get(phone);
   if (!row) throw new Error("conversation upsert returned nothing");
   return row;
 }

@@ -119,6 +119,28 @@ describe("callbacks", () => {
     expect(await count(h, "messages")).toBe(1);
   });
 
+  it("stores a burst of concurrent callbacks, repeats included, each exactly once", async () => {
+    const sms = (n: number) => ({
+      ...examples.message,
+      from: `+1555000${1000 + (n % 4)}`,
+      body: `burst ${n}`,
+    });
+    const answers = await Promise.all(
+      [...Array(40).keys()].map((i) => h.callback("message", sms(i % 20)).then((r) => r.json())),
+    );
+    expect(answers.filter((a) => a.duplicate === false)).toHaveLength(20);
+    expect(answers.filter((a) => a.duplicate === true)).toHaveLength(20);
+    const rows = rowsOf<{ body: string; phone: string }>(
+      await h.bridge.database.db.execute(sql`select m.body, c.phone from messages m
+        join conversations c on c.id = m.conversation_id order by m.id`),
+    );
+    expect(rows.map((r) => r.body).sort()).toEqual(
+      [...Array(20).keys()].map((n) => `burst ${n}`).sort(),
+    );
+    expect(await count(h, "conversations")).toBe(4);
+    expect(await count(h, "events")).toBe(20);
+  });
+
   it("records a STOP as an opt-out in the same transaction, and START lifts it", async () => {
     await h.callback("message", { ...examples.message, body: "Stop please" });
     expect(await count(h, "opt_outs")).toBe(1);
