@@ -1,10 +1,8 @@
 // The `ardary-bridge` command. `serve` is what `npm start` runs; the others administer a bridge.
 import { parseArgs } from "node:util";
-import { startSimulator } from "../adapters/ardary/simulator.ts";
-import { registerCommands } from "../adapters/discord/commands.ts";
 import { queueFromCli, runningServer, type ServerInfo } from "./admin.ts";
 import { Bridge, SMS_JOB } from "./bridge.ts";
-import { migrateDatabase, migrateOpen, openDatabase } from "./db.ts";
+import { type Database, migrateDatabase, migrateOpen, openDatabase } from "./db.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { type JobCounts, listJobs, Worker } from "./jobs.ts";
@@ -219,11 +217,11 @@ function report(m: Answer): number {
 async function withDatabase<T>(
   env: Env,
   viaServer: (server: ServerInfo) => Promise<T>,
-  direct: (database: ReturnType<typeof openDatabase>) => Promise<T>,
+  direct: (database: Database) => Promise<T>,
 ): Promise<T> {
   const server = runningServer(env);
   if (server) return viaServer(server);
-  const database = openDatabase({
+  const database = await openDatabase({
     url: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
     maxConnections: 2,
@@ -273,6 +271,7 @@ async function simulator(args: string[]): Promise<number> {
     options: { port: { type: "string", default: "4010" }, callback: { type: "string" } },
   });
   const env = loadEnv();
+  const { startSimulator } = await import("../adapters/ardary/simulator.ts");
   const sim = await startSimulator({
     port: Number(values.port),
     accessKey: env.ARDARY_ACCESS_KEY ?? "sim-key",
@@ -306,6 +305,7 @@ async function discord(args: string[]): Promise<number> {
     );
     return 1;
   }
+  const { registerCommands } = await import("../adapters/discord/commands.ts");
   const names = await registerCommands(env.discord, values.guild);
   console.log(
     `registered ${values.guild ? `in guild ${values.guild}` : "globally"}: ${names.map((n) => `/${n}`).join(", ")}`,

@@ -2,10 +2,8 @@
 // here, under an advisory lock so two processes starting at once do not race.
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzleLite } from "drizzle-orm/pglite";
-import { migrate as migrateLite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -34,9 +32,13 @@ const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url)
 /** Key of the advisory lock held while migrating (any constant shared by all processes). */
 const MIGRATION_LOCK = 727_100_001;
 
-export function openDatabase(options: DatabaseOptions): Database {
+/** Opens the database the options name. PGlite is loaded only when it is used (it is heavy). */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) return openPostgres(options.url, options.maxConnections ?? 10);
-  return openPglite(options.dataDir ?? ".data");
+  const dataDir = options.dataDir ?? ".data";
+  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
+  const { PGlite } = await import("@electric-sql/pglite");
+  return wrapPglite(new PGlite(dataDir));
 }
 
 function openPostgres(url: string, max: number): Database {
@@ -58,16 +60,12 @@ function openPostgres(url: string, max: number): Database {
   };
 }
 
-function openPglite(dataDir: string): Database {
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  return wrapPglite(new PGlite(dataDir));
-}
-
 /** A Database over an open PGlite (tests start theirs from a migrated template). */
-export function wrapPglite(client: PGlite): Database {
+export async function wrapPglite(client: PGlite): Promise<Database> {
+  const { drizzle } = await import("drizzle-orm/pglite");
   return {
     kind: "pglite",
-    db: drizzleLite(client, { schema }) as unknown as Db,
+    db: drizzle(client, { schema }) as unknown as Db,
     async listen(channel, onNotify) {
       // PGlite delivers NOTIFY in-process, after the notifying transaction commits.
       return client.listen(channel, () => onNotify());
@@ -79,9 +77,9 @@ export function wrapPglite(client: PGlite): Database {
 /** Applies the committed migrations; safe when several processes start at once. */
 export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
   if (!options.url) {
-    const database = openPglite(options.dataDir ?? ".data");
+    const database = await openDatabase(options);
     try {
-      await migrateLite(database.db as never, { migrationsFolder });
+      await migrateOpen(database);
     } finally {
       await database.close();
     }
@@ -100,7 +98,8 @@ export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
 /** Applies migrations on an already open database (PGlite allows one open handle per folder). */
 export async function migrateOpen(database: Database, url?: string): Promise<void> {
   if (database.kind === "pglite") {
-    await migrateLite(database.db as never, { migrationsFolder });
+    const { migrate } = await import("drizzle-orm/pglite/migrator");
+    await migrate(database.db as never, { migrationsFolder });
   } else {
     await migrateDatabase({ url });
   }

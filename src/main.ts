@@ -6,8 +6,6 @@ import express from "express";
 import pino, { type Logger } from "pino";
 import { parseArdaryDate } from "../adapters/ardary/dates.ts";
 import { createArdaryProvider } from "../adapters/ardary/index.ts";
-import { createDiscordAdapter } from "../adapters/discord/index.ts";
-import { createSlackAdapter } from "../adapters/slack/index.ts";
 import { createAdminRouter } from "./admin.ts";
 import { createApp } from "./app.ts";
 import { Bridge, CHAT_JOB, SMS_JOB } from "./bridge.ts";
@@ -41,15 +39,22 @@ export function accountDateParser(env: Env) {
     );
 }
 
-/** The chat platforms the environment turns on: one line each. */
+/**
+ * The chat platforms the environment turns on: one line each. Each SDK is loaded only when
+ * its platform is on (Bolt and discord.js weigh tens of MB and hundreds of ms at boot).
+ */
 async function createChatAdapters(
   env: Env,
   log: Logger,
   database: Database,
 ): Promise<ChatAdapter[]> {
   const list: ChatAdapter[] = [];
-  if (env.slack) list.push(createSlackAdapter({ ...env.slack, log }));
-  if (env.discord)
+  if (env.slack) {
+    const { createSlackAdapter } = await import("../adapters/slack/index.ts");
+    list.push(createSlackAdapter({ ...env.slack, log }));
+  }
+  if (env.discord) {
+    const { createDiscordAdapter } = await import("../adapters/discord/index.ts");
     list.push(
       createDiscordAdapter({
         ...env.discord,
@@ -59,8 +64,7 @@ async function createChatAdapters(
         log,
       }),
     );
-  void env;
-  void log;
+  }
   return list;
 }
 
@@ -116,8 +120,9 @@ export async function startBridge(
   env: Env,
   log: Logger = createLogger(env.LOG_LEVEL),
   /** An already open database (tests); by default the one the environment names. */
-  database: Database = openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR }),
+  given?: Database,
 ): Promise<RunningBridge> {
+  const database = given ?? (await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR }));
   try {
     await migrateOpen(database, env.DATABASE_URL);
   } catch (err) {

@@ -12,7 +12,8 @@ describe("job queue", () => {
   const workers: Worker[] = [];
   beforeEach(async () => {
     tdb = await createTestDatabase();
-    database = (await tdb.open?.()) ?? openDatabase({ url: tdb.url, dataDir: tdb.env.DATA_DIR });
+    database =
+      (await tdb.open?.()) ?? (await openDatabase({ url: tdb.url, dataDir: tdb.env.DATA_DIR }));
     await migrateOpen(database, tdb.url);
   });
   afterEach(async () => {
@@ -36,7 +37,9 @@ describe("job queue", () => {
     };
     // Separate connections per worker on Postgres, so the claims really race.
     const extra =
-      database.kind === "postgres" ? [1, 2, 3].map(() => openDatabase({ url: tdb.url })) : [];
+      database.kind === "postgres"
+        ? await Promise.all([1, 2, 3].map(() => openDatabase({ url: tdb.url })))
+        : [];
     for (const db of [database, ...extra]) {
       const w = new Worker({ database: db, handlers: { t: handler }, concurrency: 4, pollMs: 50 });
       workers.push(w);

@@ -75,7 +75,7 @@ describe("resilience", () => {
       server.kill("SIGTERM");
       const code = await new Promise((r) => server.once("exit", (c) => r(c)));
       expect(code).toBe(0);
-      const database = openDatabase({ url: db.url, dataDir: db.env.DATA_DIR });
+      const database = await openDatabase({ url: db.url, dataDir: db.env.DATA_DIR });
       await migrateOpen(database, db.url);
       const rows = rowsOf<{ body: string; n: string | number }>(
         await database.db.execute(sql`select body, count(*) as n from messages group by body`),

@@ -28,7 +28,7 @@ let template: Promise<File | Blob> | undefined;
 async function pgliteFromTemplate(): Promise<Database> {
   template ??= (async () => {
     const client = new PGlite("memory://");
-    await migrateOpen(wrapPglite(client));
+    await migrateOpen(await wrapPglite(client));
     const dump = await client.dumpDataDir("none");
     await client.close();
     return dump;
