@@ -1,6 +1,7 @@
 // postgres.js when DATABASE_URL is set, embedded PGlite in DATA_DIR otherwise; migrations run
 // here, under an advisory lock so two processes starting at once do not race.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -29,6 +30,8 @@ export interface DatabaseOptions {
 }
 
 const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url));
+/** Made by `npm run build` (bin/build.js); found the same from src/ and from dist/. */
+const PGLITE_TEMPLATE = fileURLToPath(new URL("../dist/pglite-template.tgz", import.meta.url));
 /** Key of the advisory lock held while migrating (any constant shared by all processes). */
 const MIGRATION_LOCK = 727_100_001;
 
@@ -36,9 +39,13 @@ const MIGRATION_LOCK = 727_100_001;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) return openPostgres(options.url, options.maxConnections ?? 10);
   const dataDir = options.dataDir ?? ".data";
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const { PGlite } = await import("@electric-sql/pglite");
-  return wrapPglite(new PGlite(dataDir));
+  if (dataDir.startsWith("memory://")) return wrapPglite(new PGlite(dataDir));
+  mkdirSync(dataDir, { recursive: true });
+  // A new folder starts from the build's migrated template when there is one (initdb is slow).
+  const fresh = !existsSync(join(dataDir, "PG_VERSION")) && existsSync(PGLITE_TEMPLATE);
+  const loadDataDir = fresh ? new Blob([readFileSync(PGLITE_TEMPLATE)]) : undefined;
+  return wrapPglite(new PGlite(dataDir, { loadDataDir }));
 }
 
 function openPostgres(url: string, max: number): Database {
