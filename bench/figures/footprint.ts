@@ -133,7 +133,7 @@ export async function figureFootprint(opts: BenchOptions): Promise<Row[]> {
         unit: "MB",
         goal: "≤ 150 MB",
         met: idle <= 150,
-        note: `VmRSS of the \`node bin/ardary-bridge.js serve\` process, 2 s after its first 200; a process that only imports src/main.ts (tsx, express, drizzle, postgres.js; Bolt, discord.js and PGlite load only when on) is already ${probe.rssMb.toFixed(0)} MB`,
+        note: `VmRSS of the \`node bin/ardary-bridge.js serve\` process, 2 s after its first 200; a process that only imports src/main.ts (through tsx; the server itself runs dist/ and loads Bolt, discord.js and PGlite only when on) is already ${probe.rssMb.toFixed(0)} MB`,
       },
       {
         figure: "6 footprint (serve, Postgres)",
