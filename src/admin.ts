@@ -6,12 +6,12 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import express, { type Router } from "express";
 import { sameSecret } from "./app.ts";
-import type { Bridge } from "./bridge.ts";
-import type { Database } from "./db.ts";
+import { withLink } from "./command.ts";
 import type { Env } from "./env.ts";
 import { BadRequestError } from "./errors.ts";
 import { listJobs } from "./jobs.ts";
 import { toE164 } from "./phone.ts";
+import type { Services } from "./services.ts";
 import * as store from "./store.ts";
 
 export interface ServerInfo {
@@ -20,12 +20,12 @@ export interface ServerInfo {
   token: string;
 }
 
-export function serverInfoPath(env: Env): string {
+function serverInfoPath(env: Pick<Env, "DATA_DIR">): string {
   return join(env.DATA_DIR, "server.json");
 }
 
 /** The running server that holds the PGlite folder, if any. */
-export function runningServer(env: Env): ServerInfo | null {
+export function runningServer(env: Pick<Env, "DATA_DIR" | "DATABASE_URL">): ServerInfo | null {
   if (env.DATABASE_URL) return null;
   try {
     const info = JSON.parse(readFileSync(serverInfoPath(env), "utf8")) as ServerInfo;
@@ -45,37 +45,29 @@ export interface SendRequest {
 }
 
 /** Queues one SMS from the CLI; shared by the direct path and the server's admin route. */
-export async function queueFromCli(
-  bridge: Bridge,
-  database: Database,
-  req: SendRequest,
-  parseDate: (v: string) => Date | null,
-) {
+export async function queueFromCli(services: Services, req: SendRequest) {
+  const { bridge, database, provider } = services;
   const phone = toE164(req.to);
   if (!phone)
     throw new BadRequestError(
       `"${req.to}" is not a phone number in international form (+33612345678)`,
     );
   if (!req.text?.trim()) throw new BadRequestError("the text is empty");
-  const sendAt = req.at ? parseDate(req.at) : undefined;
+  if (req.link !== undefined && !/^https?:\/\/\S+$/i.test(req.link))
+    throw new BadRequestError(`"${req.link}" is not an http(s) link`);
+  const sendAt = req.at ? provider.parseLocalDate(req.at) : undefined;
   if (sendAt === null) throw new BadRequestError(`"${req.at}" is not a date (YYYY-MM-DD HH:mm)`);
-  let text = req.text;
-  if (req.link && !text.includes("[Link]")) text = `${text} [Link]`;
+  const text = req.link ? withLink(req.text, provider.linkPlaceholder) : req.text;
   const result = await database.db.transaction((tx) =>
     bridge.queueSms(tx, { phone, text, link: req.link, sendAt, author: req.author ?? "cli" }),
   );
   if ("refused" in result) throw new BadRequestError(result.refused);
   if ("duplicate" in result) throw new BadRequestError("duplicate");
-  return { messageId: result.message.id, idSmsApi: result.message.idSmsApi };
+  return { messageId: result.message.id, ref: result.message.clientRef };
 }
 
-export function createAdminRouter(o: {
-  database: Database;
-  bridge: Bridge;
-  env: Env;
-  parseDate: (v: string) => Date | null;
-  callbackUrl: () => string;
-}) {
+export function createAdminRouter(o: { services: Services; callbackUrl: () => string }) {
+  const { database, env } = o.services;
   const token = randomBytes(24).toString("base64url");
   const router: Router = express.Router();
   router.use((req, res, next) => {
@@ -86,14 +78,19 @@ export function createAdminRouter(o: {
     next();
   });
   router.post("/send", async (req, res) => {
-    res.json(await queueFromCli(o.bridge, o.database, req.body as SendRequest, o.parseDate));
+    res.json(await queueFromCli(o.services, req.body as SendRequest));
   });
   router.get("/messages/:id", async (req, res) => {
-    const m = await store.getMessage(o.database.db, Number(req.params.id));
+    const m = await store.getMessage(database.db, Number(req.params.id));
     res.json(m ? { status: m.status, error: m.error, segments: m.segments } : null);
   });
   router.get("/jobs", async (_req, res) => {
-    res.json(await listJobs(o.database.db));
+    res.json(await listJobs(database.db));
+  });
+  router.post("/jobs/retry", async (req, res) => {
+    const which = (req.body as { which?: unknown }).which;
+    const list = which === "all" ? "all" : Array.isArray(which) ? which.map(Number) : [];
+    res.json({ ids: await o.services.bridge.retryJobs(list) });
   });
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });
@@ -102,14 +99,14 @@ export function createAdminRouter(o: {
     router,
     /** Tells local CLI commands where the server is (PGlite only). */
     async advertise(port: number) {
-      if (o.database.kind !== "pglite" || o.env.DATA_DIR.startsWith("memory://")) return;
-      writeFileSync(serverInfoPath(o.env), JSON.stringify({ pid: process.pid, port, token }), {
+      if (database.kind !== "pglite" || env.DATA_DIR.startsWith("memory://")) return;
+      writeFileSync(serverInfoPath(env), JSON.stringify({ pid: process.pid, port, token }), {
         mode: 0o600,
       });
     },
     async withdraw() {
-      if (o.database.kind === "pglite" && !o.env.DATA_DIR.startsWith("memory://"))
-        rmSync(serverInfoPath(o.env), { force: true });
+      if (database.kind === "pglite" && !env.DATA_DIR.startsWith("memory://"))
+        rmSync(serverInfoPath(env), { force: true });
     },
   };
 }

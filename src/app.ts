@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from "pino";
 import { Batcher } from "./batcher.ts";
 import type { Bridge } from "./bridge.ts";
-import type { SmsEvent, SmsProvider } from "./contracts.ts";
+import { isObject, type SmsEvent, type SmsProvider } from "./contracts.ts";
 import type { Database } from "./db.ts";
 import { AppError, BadRequestError, errorMessage } from "./errors.ts";
 import { maskPhone } from "./phone.ts";
@@ -14,6 +14,8 @@ export interface AppOptions {
   bridge: Bridge;
   provider: SmsProvider;
   callbackSecret: string;
+  /** The callback URL's first segment, the provider's name (`/<path>/callback/<secret>`). */
+  callbackPath: string;
   log: Logger;
   /** Routes mounted before any body parser (Slack verifies signatures on the raw body). */
   platformRouter?: Router;
@@ -51,7 +53,7 @@ export function createApp(o: AppOptions) {
     express.urlencoded({ extended: false, limit: "64kb" }),
     express.json({ limit: "64kb" }),
   );
-  callback.all("/ardary/callback/:secret", async (req: Request, res: Response) => {
+  callback.all(`/${o.callbackPath}/callback/:secret`, async (req: Request, res: Response) => {
     if (req.method !== "GET" && req.method !== "POST") {
       res.status(405).set("Allow", "GET, POST").end();
       return;
@@ -116,13 +118,9 @@ function phoneOf(e: Exclude<SmsEvent, { kind: "ignored" }>): string {
   return e.kind === "inbound-sms" ? e.from : e.phone;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** The callback path carries the secret: never log it. */
 function maskPath(path: string): string {
-  return path.replace(/(\/ardary\/callback\/)[^/]+/, "$1***");
+  return path.replace(/(\/[^/]+\/callback\/)[^/]+/, "$1***");
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

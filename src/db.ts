@@ -15,6 +15,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly kind: "postgres" | "pglite";
   readonly db: Db;
+  /** The Postgres URL (for a connection of its own, e.g. a session lock); absent with PGlite. */
+  readonly url?: string;
   /** Calls `onNotify` for each NOTIFY on `channel`; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -58,6 +60,7 @@ function openPostgres(url: string, max: number): Database {
   });
   return {
     kind: "postgres",
+    url,
     db: drizzlePg(client, { schema }) as unknown as Db,
     async listen(channel, onNotify) {
       const sub = await client.listen(channel, () => onNotify());

@@ -1,10 +1,9 @@
-// Ardary callbacks (ardary-api.md §3) → SmsEvent. The name of the one JSON-valued parameter
+// Ardary callbacks (docs/ardary-api.md §3) → SmsEvent. The name of the one JSON-valued parameter
 // tells the event: `status`, `message`, `click` or `call`. Reasons name the parameter and the
 // field, never the message body or the phone number.
 import { z } from "zod";
-import type { SmsEvent } from "../../src/contracts.ts";
+import { type SmsEvent, toE164 } from "../../src/contracts.ts";
 import { BadRequestError } from "../../src/errors.ts";
-import { toE164 } from "../../src/phone.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 
 const text = z.string();
@@ -115,47 +114,48 @@ export function parseCallback(
     };
   }
   const payload = decode(param, params[param]);
-  switch (param) {
-    case "status": {
-      const p = validate("status", payload);
-      const status = p.status.trim().toLowerCase();
-      if (status !== "sent" && status !== "received") {
-        return { kind: "ignored", reason: `status "${status.slice(0, 40)}" is not tracked` };
-      }
-      return {
-        kind: "status",
-        idSmsApi: p.id_sms_api,
-        phone: phone(param, "phonenumber", p.phonenumber),
-        status,
-        at: date(param, "date_status", p.date_status, timezone),
-      };
+  const at = (field: string, value: string) => date(param, field, value, timezone);
+  const from = (field: string, value: string) => phone(param, field, value);
+  if (param === "status") {
+    const p = validate("status", payload);
+    const status = p.status.trim().toLowerCase();
+    if (status !== "sent" && status !== "received") {
+      return { kind: "ignored", reason: `status "${status.slice(0, 40)}" is not tracked` };
     }
-    case "message": {
-      const p = validate("message", payload);
-      return {
-        kind: "inbound-sms",
-        from: phone(param, "from", p.from),
-        text: p.body,
-        at: date(param, "date", p.date, timezone),
-      };
-    }
-    case "click": {
-      const p = validate("click", payload);
-      return {
-        kind: "click",
-        idSmsApi: p.id_sms_api ?? null,
-        phone: phone(param, "phonenumber", p.phonenumber),
-        link: p.link,
-        at: date(param, "date", p.date, timezone),
-      };
-    }
-    case "call": {
-      const p = validate("call", payload);
-      return {
-        kind: "call",
-        phone: phone(param, "phonenumber", p.phonenumber),
-        at: date(param, "call_date", p.call_date, timezone),
-      };
-    }
+    const where = from("phonenumber", p.phonenumber);
+    return {
+      kind: "status",
+      ref: p.id_sms_api,
+      phone: where,
+      status,
+      at: at("date_status", p.date_status),
+    };
   }
+  if (param === "message") {
+    const p = validate("message", payload);
+    return {
+      kind: "inbound-sms",
+      from: from("from", p.from),
+      text: p.body,
+      at: at("date", p.date),
+    };
+  }
+  if (param === "click") {
+    const p = validate("click", payload);
+    const link = p.link;
+    const ref = p.id_sms_api ?? null;
+    return {
+      kind: "click",
+      ref,
+      phone: from("phonenumber", p.phonenumber),
+      link,
+      at: at("date", p.date),
+    };
+  }
+  const p = validate("call", payload);
+  return {
+    kind: "call",
+    phone: from("phonenumber", p.phonenumber),
+    at: at("call_date", p.call_date),
+  };
 }

@@ -1,16 +1,9 @@
 // The Slack adapter: Bolt (ExpressReceiver) mounted in our own Express app for events, `/sms`
 // and buttons on POST /slack/events; a paced WebClient of its own for the worker's posts.
 import { App, type Logger as BoltLogger, ExpressReceiver, LogLevel } from "@slack/bolt";
+import type { Router } from "express";
 import type { Logger } from "pino";
-import type {
-  ChatAdapter,
-  ChatHooks,
-  ChatPost,
-  ConversationCard,
-  MessageRef,
-  StatusView,
-  ThreadRef,
-} from "../../src/contracts.ts";
+import type { ChatAdapter, MessageRef, ThreadRef } from "../../src/contracts.ts";
 import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
 import type { PacerOptions } from "./pacer.ts";
@@ -33,6 +26,8 @@ export interface SlackAdapterOptions {
   /** Web API base (SLACK_API_URL), for local fakes. */
   apiUrl?: string;
   log: Logger;
+  /** Where the events URL is mounted; absent in a process without HTTP. */
+  router?: Router;
   pacing?: PacerOptions;
   /**
    * An inbound SMS in a thread quiet for this long is also sent to the channel
@@ -41,10 +36,8 @@ export interface SlackAdapterOptions {
   broadcastAfterMs?: number;
 }
 
-export interface SlackAdapter extends ChatAdapter {
-  /** Posts SMS that piled up behind the rate limit as one message, each with its time. */
-  postMany(thread: ThreadRef, posts: ChatPost[]): Promise<MessageRef>;
-}
+/** Piled-up SMS of a thread go out as one post: `postMany` is always there. */
+export type SlackAdapter = ChatAdapter & Required<Pick<ChatAdapter, "postMany">>;
 
 export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const log = o.log.child({ platform: "slack" });
@@ -127,7 +120,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const adapter: SlackAdapter = {
     platform: "slack",
 
-    async openThread(channel: string, card: ConversationCard): Promise<ThreadRef> {
+    async openThread(channel, card) {
       const r = renderCard(card);
       const post = (ch: string) =>
         api.call(
@@ -179,7 +172,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       );
     },
 
-    async react(message: MessageRef, status: StatusView) {
+    async react(message, status) {
       const { channel, ts } = mustDecodeRef(message);
       const done = reacted.get(message) ?? new Set<string>();
       for (const name of reactionsFor(status)) {
@@ -205,7 +198,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       );
     },
 
-    async start(hooks: ChatHooks) {
+    async start(hooks) {
       const receiver = new ExpressReceiver({
         signingSecret: o.signingSecret,
         endpoints: "/slack/events",
@@ -293,7 +286,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       });
 
       // No JSON parser runs before this router: Bolt verifies the signature on the raw body.
-      hooks.router.use(receiver.router);
+      o.router?.use(receiver.router);
     },
 
     async stop() {

@@ -1,7 +1,7 @@
 // Starts a real bridge (HTTP server + worker) in this process against the Ardary simulator, on
 // the test's own database. Everything goes through real HTTP.
 import pino from "pino";
-import { type Simulator, startSimulator } from "../../adapters/ardary/simulator.ts";
+import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { loadEnv } from "../../src/env.ts";
 import { type RunningBridge, startBridge } from "../../src/main.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";

@@ -1,6 +1,6 @@
 // Pure pieces of the core: configuration, phone numbers, STOP/START, and /sms parsing.
 import { describe, expect, it } from "vitest";
-import { parseSmsCommand, USAGE } from "../../src/command.ts";
+import { parseSmsCommand, usage } from "../../src/command.ts";
 import { EnvError, loadEnv } from "../../src/env.ts";
 import { optIntent } from "../../src/optout.ts";
 import { formatPhone, maskPhone, toE164 } from "../../src/phone.ts";
@@ -10,10 +10,12 @@ describe("configuration", () => {
     const env = loadEnv({});
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.DATA_DIR).toBe(".data");
-    expect(env.ARDARY_MODE).toBe("test");
-    expect(env.ARDARY_BATCH_SIZE).toBe(100);
-    expect(env.slack).toBeNull();
-    expect(env.discord).toBeNull();
+    expect(env.values.ARDARY_MODE).toBe("test");
+    expect(env.values.ARDARY_BATCH_SIZE).toBe(100);
+    expect(env.adapters.slack).toBeNull();
+    expect(env.adapters.discord).toBeNull();
+    expect(env.chat).toEqual([]);
+    expect(env.sms.descriptor.name).toBe("ardary");
   });
 
   it("lists every problem at once, each with where to find the value", () => {
@@ -48,7 +50,8 @@ describe("configuration", () => {
       SLACK_SIGNING_SECRET: "s",
       SLACK_CHANNEL: "C1",
     });
-    expect(env.slack).toEqual({
+    expect(env.chat.map((c) => c.descriptor.name)).toEqual(["slack"]);
+    expect(env.adapters.slack).toEqual({
       botToken: "xoxb-1",
       signingSecret: "s",
       channel: "C1",
@@ -107,8 +110,10 @@ describe("STOP and START", () => {
 
 describe("/sms", () => {
   const now = new Date("2026-11-27T10:00:00Z");
-  const parseDate = (v: string) => (Number.isNaN(Date.parse(v)) ? null : new Date(v));
-  const parse = (args: string) => parseSmsCommand(args, parseDate, now);
+  const parseLocalDate = (v: string) => (Number.isNaN(Date.parse(v)) ? null : new Date(v));
+  const USAGE = usage("[Link]");
+  const parse = (args: string) =>
+    parseSmsCommand(args, { parseLocalDate, linkPlaceholder: "[Link]" }, now);
 
   it("reads the number, the text and the options", () => {
     expect(parse("+15551234567 Hello there")).toEqual({
