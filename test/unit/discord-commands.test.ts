@@ -1,10 +1,13 @@
 // The /sms command's definition (Discord's rules for application commands) and how an
 // interaction's options, nested as Discord sends them, become the bridge's `/sms` arguments.
 // https://discord.com/developers/docs/interactions/application-commands
+
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   commandArgs,
   type InteractionOption,
+  inviteUrl,
   SMS_COMMAND,
 } from "../../adapters/discord/commands.ts";
 
@@ -69,6 +72,18 @@ describe("the /sms definition", () => {
     };
     expect(SMS_COMMAND.description.length).toBeLessThanOrEqual(100);
     check(top, 0);
+  });
+});
+
+describe("the bot's permissions", () => {
+  it("make the integer and invite URL docs/discord.md gives", () => {
+    const url = inviteUrl("APPLICATION_ID");
+    expect(url).toBe(
+      "https://discord.com/oauth2/authorize?client_id=APPLICATION_ID&scope=bot+applications.commands&permissions=326417599552",
+    );
+    const doc = readFileSync(new URL("../../docs/discord.md", import.meta.url), "utf8");
+    expect(doc).toContain(url);
+    expect(doc).toContain("**326417599552**");
   });
 });
 
