@@ -1,4 +1,5 @@
-// STOP as people type it, and sentences that ask to stop without the keyword.
+// STOP and START as people type them (CTIA's keywords, French ARRET), and sentences that ask
+// to stop without the keyword.
 import { describe, expect, it } from "vitest";
 import { looksLikeOptOutRequest, optIntent } from "../../src/optout.ts";
 
