@@ -1,11 +1,11 @@
 // The Ardary SmsProvider: the core's SMS and outcomes mapped onto the client (client.ts), the
 // callback reader (parse.ts), segment counting and Ardary's local dates (docs/ardary-api.md).
-import { SegmentedMessage } from "sms-segments-calculator";
-import type { SegmentCount, SendOutcome, SmsProvider } from "../../src/contracts.ts";
+import type { SendOutcome, SmsProvider } from "../../src/contracts.ts";
 import { AppError, errorMessage } from "../../src/errors.ts";
 import { type ArdaryClientOptions, createArdaryClient } from "./client.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 import { parseCallback } from "./parse.ts";
+import { countSegments } from "./segments.ts";
 
 export type { ArdaryClientOptions } from "./client.ts";
 
@@ -16,23 +16,8 @@ export interface ArdaryProviderOptions extends ArdaryClientOptions {
 
 /** Where Ardary puts its short link in a text (docs/ardary-api.md §1, `url`). */
 const LINK = "[Link]";
-/** What a short link costs in a text, counted before Ardary shortens it. */
-const SHORT_LINK = "https://x.xx/xxxxxx";
 /** A recipient who opted out (sendSms #003). */
 const OPTED_OUT = "#003";
-
-export function countSegments(text: string): SegmentCount {
-  const seg = new SegmentedMessage(text.replaceAll(LINK, SHORT_LINK));
-  const unicode = seg.encodingName !== "GSM-7";
-  const because = unicode
-    ? [...text].find((c) => !new SegmentedMessage(c).encodingName.startsWith("GSM"))
-    : undefined;
-  return {
-    segments: Math.max(1, seg.segmentsCount),
-    encoding: seg.encodingName,
-    ...(because ? { unicodeBecause: because } : {}),
-  };
-}
 
 /** "YYYY-MM-DD HH:mm[:ss]" in the account's zone, or ISO-8601 with a zone. */
 export function parseLocalDate(value: string, timezone: string): Date | null {

@@ -176,20 +176,13 @@ export class Gateway {
   /** Deferred at once (Discord allows 3 s), answered when the bridge has recorded it. */
   private async onSms(i: ChatInputCommandInteraction): Promise<void> {
     await i.deferReply({ flags: MessageFlags.Ephemeral });
-    const get = (name: string) => i.options.getString(name);
     let answer: string;
     try {
       answer = await this.o.hooks.onCommand({
         platform: "discord",
         eventId: i.id,
         author: i.user.displayName,
-        args: commandArgs({
-          number: get("number"),
-          text: get("text"),
-          at: get("at"),
-          link: get("link"),
-          priority: get("priority"),
-        }),
+        args: commandArgs(i.options.data),
       });
     } catch (err) {
       this.o.log.error({ err: errorMessage(err) }, "discord /sms failed");

@@ -6,8 +6,10 @@ import type { Logger } from "pino";
 import type { ChatAdapter, MessageRef, ThreadRef } from "../../src/contracts.ts";
 import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
+import { cachedNames } from "./names.ts";
 import type { PacerOptions } from "./pacer.ts";
-import { parseMessageEvent, refsOf, toPlainText } from "./parse.ts";
+import { parseMessageEvent, refsOf } from "./parse.ts";
+import { type SlackNames, toPlainText } from "./plain.ts";
 import { decodeRef, encodeRef, mustDecodeRef } from "./refs.ts";
 import {
   ACTION_ID,
@@ -47,30 +49,26 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const reacted = new Map<MessageRef, Set<string>>();
   /** Last post per thread, to tell an old thread (whose new activity is broadcast). */
   const lastActivity = new Map<ThreadRef, number>();
-  const names = new Map<string, Promise<string>>();
   const background = new Set<Promise<unknown>>();
   let botUserId: string | undefined;
 
   /** A person's name (users.info, cached); the id when Slack cannot say. */
-  function userName(id: string, fallback?: string): Promise<string> {
-    let name = names.get(id);
-    if (!name) {
-      name = api.client.users
-        .info({ user: id })
-        .then((r) => {
-          const u = r.user;
-          return u?.real_name || u?.profile?.real_name || u?.name || fallback || id;
-        })
-        .catch((err) => {
-          names.delete(id);
-          log.warn({ err: errorMessage(err) }, "users.info failed: showing the user id");
-          return fallback ?? id;
-        });
-      names.set(id, name);
-      if (names.size > 5000) names.delete(names.keys().next().value as string);
-    }
-    return name;
-  }
+  const userName = cachedNames(
+    "users.info",
+    async (id) => {
+      const u = (await api.client.users.info({ user: id })).user;
+      return u?.real_name || u?.profile?.real_name || u?.name;
+    },
+    log,
+  );
+  /** A channel's name (conversations.info, cached). */
+  const channelName = cachedNames(
+    "conversations.info",
+    async (id) => (await api.client.conversations.info({ channel: id })).channel?.name,
+    log,
+    1000,
+  );
+  const mentions: SlackNames = { user: (id) => userName(id), channel: (id) => channelName(id) };
 
   /** Posts in a thread; a parent that is gone makes Slack post top-level: undone, and said. */
   async function postInThread(
@@ -240,7 +238,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
           thread: refs.thread,
           message: refs.message,
           author: await userName(r.user),
-          text: await toPlainText(r.text, (id) => userName(id)),
+          text: await toPlainText(r, mentions),
           hasAttachments: r.hasFiles,
         });
       });

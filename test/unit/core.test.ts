@@ -2,7 +2,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSmsCommand, usage } from "../../src/command.ts";
 import { EnvError, loadEnv } from "../../src/env.ts";
-import { optIntent } from "../../src/optout.ts";
 import { formatPhone, maskPhone, toE164 } from "../../src/phone.ts";
 
 describe("configuration", () => {
@@ -74,38 +73,6 @@ describe("phone numbers", () => {
     expect(maskPhone("+33612345678")).toBe("+336******78");
     expect(formatPhone("+33612345678")).toBe("+33 6 12 34 56 78");
   });
-});
-
-describe("STOP and START", () => {
-  it.each([
-    "STOP",
-    "stop",
-    "Stop.",
-    "STOPALL",
-    "unsubscribe",
-    "Cancel",
-    "END",
-    "quit",
-    "REVOKE",
-    "optout",
-    "OPT OUT",
-    "opt-out",
-    "ARRET",
-    "ARRÊT",
-    "arrêt",
-    "Stop please",
-    "stop. thank you",
-    "please stop",
-  ])("%s is an opt-out", (text) => expect(optIntent(text)).toBe("out"));
-
-  it.each(["START", "unstop", "Yes"])("%s is an opt-in", (text) =>
-    expect(optIntent(text)).toBe("in"),
-  );
-
-  it.each(["stop the car please", "I can't stop laughing", "hello", "when does it end?", ""])(
-    "%s is neither",
-    (text) => expect(optIntent(text)).toBeNull(),
-  );
 });
 
 describe("/sms", () => {
