@@ -3,10 +3,13 @@
 // random token to DATA_DIR/server.json (readable by its owner only) and checks the token here.
 import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import express, { type Router } from "express";
-import { sameSecret } from "./app.ts";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { sameSecret, toHttp } from "./app.ts";
 import type { Bridge } from "./bridge.ts";
+import { isHttpLink } from "./command.ts";
 import type { Database } from "./db.ts";
 import type { Env } from "./env.ts";
 import { BadRequestError } from "./errors.ts";
@@ -57,6 +60,8 @@ export async function queueFromCli(
       `"${req.to}" is not a phone number in international form (+33612345678)`,
     );
   if (!req.text?.trim()) throw new BadRequestError("the text is empty");
+  if (req.link !== undefined && !isHttpLink(req.link))
+    throw new BadRequestError("the link must be an http:// or https:// URL");
   const sendAt = req.at ? parseDate(req.at) : undefined;
   if (sendAt === null) throw new BadRequestError(`"${req.at}" is not a date (YYYY-MM-DD HH:mm)`);
   let text = req.text;
@@ -85,6 +90,7 @@ export function createAdminRouter(o: {
     }
     next();
   });
+  router.use(express.json({ limit: "64kb" }));
   router.post("/send", async (req, res) => {
     res.json(await queueFromCli(o.bridge, o.database, req.body as SendRequest, o.parseDate));
   });
@@ -98,18 +104,41 @@ export function createAdminRouter(o: {
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });
   });
+  // Only PGlite needs it (one process may open the folder): elsewhere the CLI opens the database.
+  const needed = o.database.kind === "pglite" && !o.env.DATA_DIR.startsWith("memory://");
+  let server: Server | undefined;
   return {
     router,
-    /** Tells local CLI commands where the server is (PGlite only). */
-    async advertise(port: number) {
-      if (o.database.kind !== "pglite" || o.env.DATA_DIR.startsWith("memory://")) return;
+    /**
+     * Listens on the loopback interface only, on a port of its own, and tells local CLI
+     * commands where (PGlite only; returns the port, or undefined when not needed).
+     */
+    async listen(): Promise<number | undefined> {
+      if (!needed) return undefined;
+      const app = express();
+      app.disable("x-powered-by");
+      app.use("/internal", router);
+      app.use((_req: Request, res: Response) => void res.status(404).json({ error: "not found" }));
+      app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+        const { status, message } = toHttp(err);
+        res.status(status).json({ error: message });
+      });
+      const s = await new Promise<Server>((resolve, reject) => {
+        const l = app.listen(0, "127.0.0.1", () => resolve(l));
+        l.once("error", reject);
+      });
+      server = s;
+      const port = (s.address() as AddressInfo).port;
       writeFileSync(serverInfoPath(o.env), JSON.stringify({ pid: process.pid, port, token }), {
         mode: 0o600,
       });
+      return port;
     },
     async withdraw() {
-      if (o.database.kind === "pglite" && !o.env.DATA_DIR.startsWith("memory://"))
-        rmSync(serverInfoPath(o.env), { force: true });
+      if (!needed) return;
+      rmSync(serverInfoPath(o.env), { force: true });
+      server?.closeAllConnections();
+      await new Promise((r) => (server ? server.close(r) : r(undefined)));
     },
   };
 }

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { queueFromCli, runningServer, type ServerInfo } from "./admin.ts";
 import { Bridge, SMS_JOB } from "./bridge.ts";
 import { type Database, migrateDatabase, migrateOpen, openDatabase } from "./db.ts";
+import { installDriverFaultGuard } from "./driver-guard.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { type JobCounts, listJobs, Worker } from "./jobs.ts";
@@ -106,7 +107,10 @@ function print(text: string | undefined): number {
 async function serve(): Promise<number> {
   const env = loadEnv();
   const log = createLogger(env.LOG_LEVEL);
+  let reset: (() => void) | undefined; // a driver fault replaces the pool (src/driver-guard.ts)
+  installDriverFaultGuard(log, () => reset?.());
   const running = await startBridge(env, log);
+  reset = running.database.reset;
   const stop = (signal: string) => {
     log.info({ signal }, "stopping: no new work, finishing the jobs in hand");
     setTimeout(() => {

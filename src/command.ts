@@ -71,7 +71,7 @@ export function parseSmsCommand(
   }
   const link = options["--link"];
   if (link !== undefined) {
-    if (!/^https?:\/\/\S+$/.test(link)) return fail(`\`--link ${link}\` is not an http(s) URL.`);
+    if (!isHttpLink(link)) return fail(`\`--link ${link}\` is not an http(s) URL.`);
     result.link = link;
     if (!text.includes("[Link]")) text = `${text} [Link]`.trim();
   }
@@ -89,4 +89,9 @@ export function parseSmsCommand(
 
 function fail(reason: string): ParsedCommand {
   return { ok: false, message: `${reason}\n\n${USAGE}` };
+}
+
+/** Links are accepted only as http(s) URLs (never `javascript:`, `data:`…). */
+export function isHttpLink(link: string): boolean {
+  return /^https?:\/\/[^\s/?#]+\S*$/i.test(link);
 }

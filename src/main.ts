@@ -102,9 +102,7 @@ export interface RunningBridge {
 /** Where Ardary must call, with the secret masked unless `reveal`. */
 export function callbackUrl(env: Env, port: number, secret: string, reveal = false): string {
   const base = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, "");
-  const shown = reveal
-    ? secret
-    : `${secret.slice(0, 4)}${"*".repeat(Math.max(0, secret.length - 4))}`;
+  const shown = reveal ? secret : "<secret>"; // not even a part of it in the logs
   return `${base}/ardary/callback/${shown}`;
 }
 
@@ -166,14 +164,13 @@ export async function startBridge(
     callbackSecret,
     log,
     platformRouter,
-    adminRouter: admin.router,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(env.PORT, "0.0.0.0", () => resolve(s));
     s.once("error", reject);
   });
   port = (server.address() as AddressInfo).port;
-  await admin.advertise(port);
+  await admin.listen(); // /internal: its own listener, on 127.0.0.1 only (PGlite only)
   const hooks: ChatHooks = {
     router: platformRouter,
     onReply: (reply) => bridge.onChatReply(reply),
