@@ -129,7 +129,7 @@ export function createApp(o: AppOptions) {
 }
 
 /** How long a callback waits for its batch to commit before it is answered 503. */
-const INGEST_DEADLINE_MS = 800;
+const INGEST_DEADLINE_MS = 700;
 
 /**
  * The one error → HTTP mapping. Our own errors carry their status; a request that Express or

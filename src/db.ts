@@ -73,7 +73,7 @@ function openPostgres(url: string, max: number): Database {
 /**
  * The server's pool: fail fast and come back fast. A connect that takes over 3 s fails; a
  * statement over 15 s is cancelled by the server; a dropped connection is retried after at most
- * 0.5 s (postgres.js's default back-off grows to 20 s, which would keep a recovered database
+ * 0.25 s (postgres.js's default back-off grows to 20 s, which would keep a recovered database
  * unused); TCP keep-alive notices a silent peer.
  */
 export function postgresOptions(max: number): postgres.Options<Record<string, never>> {
@@ -82,7 +82,7 @@ export function postgresOptions(max: number): postgres.Options<Record<string, ne
     connect_timeout: 3,
     idle_timeout: 60,
     keep_alive: 10,
-    backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 0.5),
+    backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 0.25),
     connection: { statement_timeout: 15_000, idle_in_transaction_session_timeout: 30_000 },
     onnotice: () => {},
   };

@@ -100,7 +100,11 @@ export class DatabaseHealth {
 
   /** Something that needed the database failed: if it was the database, start probing. */
   report(err: unknown): void {
-    if (isDatabaseUnavailable(err)) void this.check();
+    if (!isDatabaseUnavailable(err)) return;
+    // Down at once, so the requests behind this one are refused without waiting; the probe
+    // (now, then every `retryMs`) puts it back up as soon as the database answers.
+    this.set(false, errorMessage(err));
+    void this.check();
   }
 
   /** Probes now (one probe at a time); resolves to whether the database answered. */
