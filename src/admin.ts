@@ -3,10 +3,12 @@
 // random token to DATA_DIR/server.json (readable by its owner only) and checks the token here.
 import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import express, { type Router } from "express";
-import { sameSecret } from "./app.ts";
-import { withLink } from "./command.ts";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { sameSecret, toHttp } from "./app.ts";
+import { isHttpLink, withLink } from "./command.ts";
 import type { Env } from "./env.ts";
 import { BadRequestError } from "./errors.ts";
 import { listJobs } from "./jobs.ts";
@@ -53,8 +55,8 @@ export async function queueFromCli(services: Services, req: SendRequest) {
       `"${req.to}" is not a phone number in international form (+33612345678)`,
     );
   if (!req.text?.trim()) throw new BadRequestError("the text is empty");
-  if (req.link !== undefined && !/^https?:\/\/\S+$/i.test(req.link))
-    throw new BadRequestError(`"${req.link}" is not an http(s) link`);
+  if (req.link !== undefined && !isHttpLink(req.link))
+    throw new BadRequestError("the link must be an http:// or https:// URL");
   const sendAt = req.at ? provider.parseLocalDate(req.at) : undefined;
   if (sendAt === null) throw new BadRequestError(`"${req.at}" is not a date (YYYY-MM-DD HH:mm)`);
   const text = req.link ? withLink(req.text, provider.linkPlaceholder) : req.text;
@@ -77,6 +79,7 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
     }
     next();
   });
+  router.use(express.json({ limit: "64kb" }));
   router.post("/send", async (req, res) => {
     res.json(await queueFromCli(o.services, req.body as SendRequest));
   });
@@ -95,18 +98,41 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });
   });
+  // Only PGlite needs it (one process may open the folder): elsewhere the CLI opens the database.
+  const needed = database.kind === "pglite" && !env.DATA_DIR.startsWith("memory://");
+  let server: Server | undefined;
   return {
     router,
-    /** Tells local CLI commands where the server is (PGlite only). */
-    async advertise(port: number) {
-      if (database.kind !== "pglite" || env.DATA_DIR.startsWith("memory://")) return;
+    /**
+     * Listens on the loopback interface only, on a port of its own, and tells local CLI
+     * commands where (PGlite only; returns the port, or undefined when not needed).
+     */
+    async listen(): Promise<number | undefined> {
+      if (!needed) return undefined;
+      const app = express();
+      app.disable("x-powered-by");
+      app.use("/internal", router);
+      app.use((_req: Request, res: Response) => void res.status(404).json({ error: "not found" }));
+      app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+        const { status, message } = toHttp(err);
+        res.status(status).json({ error: message });
+      });
+      const s = await new Promise<Server>((resolve, reject) => {
+        const l = app.listen(0, "127.0.0.1", () => resolve(l));
+        l.once("error", reject);
+      });
+      server = s;
+      const port = (s.address() as AddressInfo).port;
       writeFileSync(serverInfoPath(env), JSON.stringify({ pid: process.pid, port, token }), {
         mode: 0o600,
       });
+      return port;
     },
     async withdraw() {
-      if (database.kind === "pglite" && !env.DATA_DIR.startsWith("memory://"))
-        rmSync(serverInfoPath(env), { force: true });
+      if (!needed) return;
+      rmSync(serverInfoPath(env), { force: true });
+      server?.closeAllConnections();
+      await new Promise((r) => (server ? server.close(r) : r(undefined)));
     },
   };
 }

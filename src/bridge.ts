@@ -343,14 +343,16 @@ function newClientRef(): string {
 /** Two callbacks with the same key are the same fact. */
 export function dedupeKey(event: StoredEvent): string {
   const hash = (s: string) => createHash("sha256").update(s).digest("base64url").slice(0, 22);
+  // A date replaced by the receipt time keys on the date given, so a retry is still a repeat.
+  const when = event.givenAt ?? event.at.toISOString();
   switch (event.kind) {
     case "inbound-sms":
-      return `in:${event.from}:${event.at.toISOString()}:${hash(event.text)}`;
+      return `in:${event.from}:${when}:${hash(event.text)}`;
     case "status":
       return `status:${event.ref}:${event.status}`;
     case "click":
-      return `click:${event.ref ?? event.phone}:${event.at.toISOString()}:${hash(event.link)}`;
+      return `click:${event.ref ?? event.phone}:${when}:${hash(event.link)}`;
     case "call":
-      return `call:${event.phone}:${event.at.toISOString()}`;
+      return `call:${event.phone}:${when}`;
   }
 }

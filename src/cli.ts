@@ -4,6 +4,7 @@ import { ADAPTERS } from "../adapters/index.ts";
 import { queueFromCli, runningServer, type ServerInfo } from "./admin.ts";
 import type { AdapterCommand } from "./contracts.ts";
 import { migrateDatabase } from "./db.ts";
+import { installDriverFaultGuard } from "./driver-guard.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { type JobCounts, listJobs } from "./jobs.ts";
@@ -108,7 +109,10 @@ function print(text: string | undefined): number {
 async function serve(o: { http?: boolean; worker?: boolean }): Promise<number> {
   const env = loadEnv();
   const log = createLogger(env.LOG_LEVEL);
+  let reset: (() => void) | undefined; // a driver fault replaces the pool (src/driver-guard.ts)
+  installDriverFaultGuard(log, () => reset?.());
   const running = await startBridge(env, log, undefined, o);
+  reset = running.database.reset;
   const stop = (signal: string) => {
     log.info({ signal }, "stopping: no new work, finishing the jobs in hand");
     setTimeout(() => {

@@ -87,7 +87,7 @@ export function parseSmsCommand(
   }
   const link = options["--link"];
   if (link !== undefined) {
-    if (!/^https?:\/\/\S+$/.test(link)) return fail(`\`--link ${link}\` is not an http(s) URL.`);
+    if (!isHttpLink(link)) return fail(`\`--link ${link}\` is not an http(s) URL.`);
     result.link = link;
     text = withLink(text, provider.linkPlaceholder);
   }
@@ -102,4 +102,9 @@ export function parseSmsCommand(
     return fail("The text is empty: nothing to send.");
   result.text = text;
   return result;
+}
+
+/** Links are accepted only as http(s) URLs (never `javascript:`, `data:`…). */
+export function isHttpLink(link: string): boolean {
+  return /^https?:\/\/[^\s/?#]+\S*$/i.test(link);
 }

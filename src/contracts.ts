@@ -76,12 +76,22 @@ export type ContactResult =
   | { phone: string; ok: false; codes: string[]; reason: string };
 
 /** What a provider callback means. Dates are absolute instants. */
-export type SmsEvent =
+export type SmsEvent = (
   | { kind: "inbound-sms"; from: string; text: string; at: Date }
   | { kind: "status"; ref: string; phone: string; status: "sent" | "received"; at: Date }
   | { kind: "click"; ref: string | null; phone: string; link: string; at: Date }
   | { kind: "call"; phone: string; at: Date }
-  | { kind: "ignored"; reason: string };
+  | { kind: "ignored"; reason: string }
+) &
+  Adjusted;
+
+/** What the adapter had to change so the event can be stored (never a body or a number). */
+export interface Adjusted {
+  /** For the logs: e.g. "date out of range: receipt time used". */
+  note?: string;
+  /** The provider's date as given, when it could not be used and `at` is the receipt time. */
+  givenAt?: string;
+}
 
 export interface SegmentCount {
   segments: number;

@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { resettablePool } from "./pg-pool.ts";
 import * as schema from "./schema.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -19,6 +20,8 @@ export interface Database {
   readonly url?: string;
   /** Calls `onNotify` for each NOTIFY on `channel`; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** Replaces the connection pool after a driver fault (Postgres only). */
+  reset?(): void;
   close(): Promise<void>;
 }
 
@@ -52,23 +55,42 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
 function openPostgres(url: string, max: number): Database {
   // postgres.js reads `sslmode` from the URL (require, verify-full…), as hosted Postgres asks.
-  const client = postgres(url, {
-    max,
-    connect_timeout: 5,
-    idle_timeout: 60,
-    onnotice: () => {},
-  });
+  const pool = resettablePool(
+    () => postgres(url, postgresOptions(max)),
+    (client) => drizzlePg(client, { schema }) as unknown as Db,
+  );
   return {
     kind: "postgres",
     url,
-    db: drizzlePg(client, { schema }) as unknown as Db,
+    db: pool.db,
     async listen(channel, onNotify) {
-      const sub = await client.listen(channel, () => onNotify());
+      const sub = await pool.current().listen(channel, () => onNotify());
       return () => sub.unlisten();
     },
-    close: () => client.end({ timeout: 5 }),
+    reset: () => pool.reset(),
+    close: () => pool.end(5),
   };
 }
+
+// ── Postgres pool options ───────────────────────────────────────────────────────────────────
+/**
+ * The server's pool: fail fast and come back fast. A connect that takes over 3 s fails; a
+ * statement over 15 s is cancelled by the server; a dropped connection is retried after at most
+ * 0.25 s (postgres.js's default back-off grows to 20 s, which would keep a recovered database
+ * unused); TCP keep-alive notices a silent peer.
+ */
+export function postgresOptions(max: number): postgres.Options<Record<string, never>> {
+  return {
+    max,
+    connect_timeout: 3,
+    idle_timeout: 60,
+    keep_alive: 10,
+    backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 0.25),
+    connection: { statement_timeout: 15_000, idle_in_transaction_session_timeout: 30_000 },
+    onnotice: () => {},
+  };
+}
+// ── end of Postgres pool options ────────────────────────────────────────────────────────────
 
 /** A Database over an open PGlite (tests start theirs from a migrated template). */
 export async function wrapPglite(client: PGlite): Promise<Database> {

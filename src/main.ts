@@ -36,7 +36,7 @@ export interface StartOptions {
 /** Where the provider must call, with the secret masked unless `reveal`. */
 export function callbackUrl(env: Env, port: number, secret: string, reveal = false): string {
   const base = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, "");
-  const shown = reveal ? secret : "*".repeat(8);
+  const shown = reveal ? secret : "<secret>"; // not even a part of it in the logs
   return `${base}/${env.sms.descriptor.callbackPath}/callback/${shown}`;
 }
 
@@ -71,7 +71,6 @@ export async function startBridge(
       callbackPath: env.sms.descriptor.callbackPath,
       log,
       platformRouter,
-      adminRouter: admin.router,
     });
     try {
       server = await new Promise<Server>((resolve, reject) => {
@@ -85,7 +84,7 @@ export async function startBridge(
       throw err;
     }
     port = (server.address() as AddressInfo).port;
-    await admin.advertise(port);
+    await admin.listen(); // /internal: its own listener, on 127.0.0.1 only (PGlite only)
   }
   for (const adapter of services.chat.values()) await adapter.start(bridge);
   await worker?.start();

@@ -92,8 +92,11 @@ export function parseArdaryDate(text: string, timezone: string = DEFAULT_TIMEZON
   const millis = Number((m[7] ?? "0").padEnd(3, "0"));
   if (year === undefined || month === undefined || day === undefined) return null;
   if (hour === undefined || minute === undefined) return null;
-  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(asUtc);
+  // Not Date.UTC: it reads years 0-99 as 1900-1999.
+  const check = new Date(0);
+  check.setUTCFullYear(year, month - 1, day);
+  check.setUTCHours(hour, minute, second, 0);
+  const asUtc = check.getTime();
   if (
     check.getUTCFullYear() !== year ||
     check.getUTCMonth() !== month - 1 ||
