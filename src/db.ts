@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { explainConnectError, pgConnection } from "./pg-options.ts";
 import * as schema from "./schema.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -49,8 +50,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 function openPostgres(url: string, max: number): Database {
-  // postgres.js reads `sslmode` from the URL (require, verify-full…), as hosted Postgres asks.
-  const client = postgres(url, {
+  // TLS as libpq's sslmode says, on by default for any non-local host (src/pg-options.ts).
+  const conn = pgConnection(url);
+  const client = postgres(conn.url, {
+    ssl: conn.ssl,
     max,
     connect_timeout: 5,
     idle_timeout: 60,
@@ -92,9 +95,17 @@ export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
     }
     return;
   }
-  const client = postgres(options.url, { max: 1, connect_timeout: 5, onnotice: () => {} });
+  const conn = pgConnection(options.url);
+  const client = postgres(conn.url, {
+    ssl: conn.ssl,
+    max: 1,
+    connect_timeout: 5,
+    onnotice: () => {},
+  });
   try {
-    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await client`select pg_advisory_lock(${MIGRATION_LOCK})`.catch((err) => {
+      throw explainConnectError(err, conn);
+    });
     await migratePg(drizzlePg(client), { migrationsFolder });
     await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
   } finally {
