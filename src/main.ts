@@ -1,7 +1,5 @@
 // Composition root: env → db → adapters → bridge → http + worker. SIGTERM drains.
 import { randomBytes } from "node:crypto";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import pino, { type Logger } from "pino";
 import { parseArdaryDate } from "../adapters/ardary/dates.ts";
@@ -15,6 +13,7 @@ import { createChatDelivery } from "./delivery.ts";
 import type { Env } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { Worker } from "./jobs.ts";
+import { listenOn } from "./listen.ts";
 import { createSender } from "./sender.ts";
 import * as store from "./store.ts";
 
@@ -122,11 +121,15 @@ export async function startBridge(
   /** An already open database (tests); by default the one the environment names. */
   given?: Database,
 ): Promise<RunningBridge> {
-  const database = given ?? (await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR }));
+  // The port first (src/listen.ts): a busy port ends the boot before the database is opened.
+  const listening = await listenOn(env.PORT);
+  let database: Database | undefined;
   try {
+    database = given ?? (await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR }));
     await migrateOpen(database, env.DATABASE_URL);
   } catch (err) {
-    await database.close().catch(() => {});
+    await database?.close().catch(() => {});
+    await listening.close();
     throw err;
   }
   const db = database.db;
@@ -168,11 +171,9 @@ export async function startBridge(
     platformRouter,
     adminRouter: admin.router,
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(env.PORT, "0.0.0.0", () => resolve(s));
-    s.once("error", reject);
-  });
-  port = (server.address() as AddressInfo).port;
+  listening.serve(app);
+  const server = listening.server;
+  port = listening.port;
   await admin.advertise(port);
   const hooks: ChatHooks = {
     router: platformRouter,
