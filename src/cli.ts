@@ -74,6 +74,11 @@ async function main(argv: string[]): Promise<number> {
       return serve();
     case "migrate": {
       const env = loadEnv();
+      const server = runningServer(env);
+      if (server) {
+        console.log(`migrations applied by the running server (pid ${server.pid}) when it started`);
+        return 0;
+      }
       await migrateDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
       console.log(
         `migrations applied (${env.DATABASE_URL ? "postgres" : `PGlite in ${env.DATA_DIR}`})`,

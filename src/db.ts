@@ -9,6 +9,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { explainConnectError, pgConnection } from "./pg-options.ts";
+import { lockDataDir } from "./pglite-lock.ts";
 import * as schema from "./schema.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -46,7 +47,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   // A new folder starts from the build's migrated template when there is one (initdb is slow).
   const fresh = !existsSync(join(dataDir, "PG_VERSION")) && existsSync(PGLITE_TEMPLATE);
   const loadDataDir = fresh ? new Blob([readFileSync(PGLITE_TEMPLATE)]) : undefined;
-  return wrapPglite(new PGlite(dataDir, { loadDataDir }));
+  const unlock = lockDataDir(dataDir); // one process per folder (src/pglite-lock.ts)
+  try {
+    const database = await wrapPglite(new PGlite(dataDir, { loadDataDir }));
+    return { ...database, close: () => database.close().finally(unlock) };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
 }
 
 function openPostgres(url: string, max: number): Database {

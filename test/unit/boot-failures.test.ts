@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.ts";
 
-describe("boot failures", () => {
+describe("boot failures", { timeout: 30_000 }, () => {
   let dir: string;
   let holder: Server;
   let busyPort: number;

@@ -58,7 +58,7 @@ describe("sslmode as libpq documents it", () => {
   });
 });
 
-describe("a TLS-only Postgres with a self-signed certificate", () => {
+describe("a TLS-only Postgres with a self-signed certificate", { timeout: 30_000 }, () => {
   let pg: TlsPostgres;
   beforeAll(async () => {
     pg = await startTlsPostgres();
