@@ -1,6 +1,7 @@
 // The `ardary-bridge` command. `serve` is what `npm start` runs; the others administer a bridge.
 import { parseArgs } from "node:util";
 import { queueFromCli, runningServer, type ServerInfo } from "./admin.ts";
+import { testModeNotice } from "./boot-checks.ts";
 import { Bridge, SMS_JOB } from "./bridge.ts";
 import { type Database, migrateDatabase, migrateOpen, openDatabase } from "./db.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
@@ -158,6 +159,8 @@ async function send(args: string[]): Promise<number> {
     return 2;
   }
   const env = loadEnv();
+  const notice = testModeNotice(env);
+  if (notice) console.error(`warning: ${notice}`);
   const req = { to: values.to, text: values.text, at: values.at, link: values.link };
   return withDatabase(
     env,

@@ -1,5 +1,6 @@
 // The one place that reads process.env: validated once at boot, every problem listed at once.
 import { z } from "zod";
+import { platformPublicUrl } from "./boot-checks.ts";
 
 const optional = z
   .string()
@@ -13,6 +14,8 @@ const hints: Record<string, string> = {
   PORT: "a TCP port number, e.g. 3000 (set by the platform on Heroku-style hosts)",
   DATABASE_URL: "postgres://user:password@host:5432/db (leave unset to use the embedded database)",
   PUBLIC_URL: "the https:// address the world reaches this server at",
+  SLACK_APP_TOKEN:
+    "Slack app > Basic Information > App-Level Tokens (xapp-…, scope connections:write)",
   ARDARY_API_URL: "the Ardary API base URL, https://www.ardary-sms.com/api",
   ARDARY_MODE: '"test" (answers without sending) or "prod"',
   ARDARY_TIMEZONE: "an IANA zone such as Europe/Paris",
@@ -58,6 +61,9 @@ const schema = z.object({
   JOB_BACKOFF_MS: int(1000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
+  // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
+  DYNO: optional,
+  RENDER: optional,
 });
 
 export type Env = z.infer<typeof schema> & {
@@ -117,6 +123,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const env = parsed.data;
   return {
     ...env,
+    PUBLIC_URL: env.PUBLIC_URL ?? platformPublicUrl(source),
     slack:
       env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET && env.SLACK_CHANNEL
         ? {

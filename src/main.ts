@@ -6,6 +6,7 @@ import { parseArdaryDate } from "../adapters/ardary/dates.ts";
 import { createArdaryProvider } from "../adapters/ardary/index.ts";
 import { createAdminRouter } from "./admin.ts";
 import { createApp } from "./app.ts";
+import { bootWarnings } from "./boot-checks.ts";
 import { Bridge, CHAT_JOB, SMS_JOB } from "./bridge.ts";
 import type { ChatAdapter, ChatHooks } from "./contracts.ts";
 import { type Database, migrateOpen, openDatabase } from "./db.ts";
@@ -201,6 +202,7 @@ export async function startBridge(
   log.info(
     `Ardary callback URL (Parameters > API in the Ardary dashboard): ${callbackUrl(env, port, callbackSecret)} — print it in full with \`npx ardary-bridge callback-url\``,
   );
+  for (const warning of bootWarnings(env, database.kind)) log.warn(warning);
   if (!env.ARDARY_ACCESS_KEY || !env.ARDARY_LOGIN) {
     log.warn(
       "ARDARY_ACCESS_KEY and ARDARY_LOGIN are not set: SMS will fail until they are (Ardary dashboard, Parameters > API)",
