@@ -49,6 +49,7 @@ const schema = z.object({
   SLACK_BOT_TOKEN: optional,
   SLACK_SIGNING_SECRET: optional,
   SLACK_CHANNEL: optional,
+  SLACK_APP_TOKEN: optional.pipe(z.string().startsWith("xapp-").optional()),
   SLACK_API_URL: optional.pipe(z.url().optional()),
   DISCORD_BOT_TOKEN: optional,
   DISCORD_APPLICATION_ID: optional,
@@ -67,7 +68,14 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema> & {
-  slack: { botToken: string; signingSecret: string; channel: string; apiUrl?: string } | null;
+  slack: {
+    botToken: string;
+    signingSecret?: string;
+    /** Socket Mode (SLACK_APP_TOKEN): no events URL, so no signing secret needed. */
+    appToken?: string;
+    channel: string;
+    apiUrl?: string;
+  } | null;
   discord: {
     botToken: string;
     applicationId: string;
@@ -109,7 +117,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
       problems.push(`${key}: ${issue.message}${hint}`);
     }
   }
-  for (const [name, keys] of Object.entries(groups)) {
+  for (const [name, all] of Object.entries(groups)) {
+    const socketMode = name === "slack" && source.SLACK_APP_TOKEN?.trim();
+    const keys = socketMode ? all.filter((k) => k !== "SLACK_SIGNING_SECRET") : all;
     const set = keys.filter((k) => source[k]?.trim());
     if (set.length > 0 && set.length < keys.length) {
       for (const k of keys.filter((k) => !source[k]?.trim())) {
@@ -125,10 +135,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     ...env,
     PUBLIC_URL: env.PUBLIC_URL ?? platformPublicUrl(source),
     slack:
-      env.SLACK_BOT_TOKEN && env.SLACK_SIGNING_SECRET && env.SLACK_CHANNEL
+      env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN) && env.SLACK_CHANNEL
         ? {
             botToken: env.SLACK_BOT_TOKEN,
             signingSecret: env.SLACK_SIGNING_SECRET,
+            appToken: env.SLACK_APP_TOKEN,
             channel: env.SLACK_CHANNEL,
             apiUrl: env.SLACK_API_URL,
           }

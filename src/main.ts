@@ -4,6 +4,7 @@ import express from "express";
 import pino, { type Logger } from "pino";
 import { parseArdaryDate } from "../adapters/ardary/dates.ts";
 import { createArdaryProvider } from "../adapters/ardary/index.ts";
+import { slackNotConfiguredRouter } from "../adapters/slack/unconfigured.ts";
 import { createAdminRouter } from "./admin.ts";
 import { createApp } from "./app.ts";
 import { bootWarnings } from "./boot-checks.ts";
@@ -155,6 +156,7 @@ export async function startBridge(
       ),
   });
   const platformRouter = express.Router();
+  if (!env.slack) platformRouter.use(slackNotConfiguredRouter(log)); // answers Slack's URL check
   let port = env.PORT;
   const admin = createAdminRouter({
     database,
