@@ -7,9 +7,10 @@ import { join } from "node:path";
 import express, { type Router } from "express";
 import { sameSecret } from "./app.ts";
 import type { Bridge } from "./bridge.ts";
-import type { Database } from "./db.ts";
+import { type Database, migrateOpen, openDatabase } from "./db.ts";
 import type { Env } from "./env.ts";
 import { BadRequestError } from "./errors.ts";
+import { listConversations, readFeed } from "./feed.ts";
 import { listJobs } from "./jobs.ts";
 import { toE164 } from "./phone.ts";
 import * as store from "./store.ts";
@@ -95,6 +96,15 @@ export function createAdminRouter(o: {
   router.get("/jobs", async (_req, res) => {
     res.json(await listJobs(o.database.db));
   });
+  router.get("/feed", async (req, res) => {
+    const { event, message } = req.query;
+    const cursor =
+      event === undefined ? undefined : { event: Number(event), message: Number(message ?? 0) };
+    res.json(await readFeed(o.database.db, cursor));
+  });
+  router.get("/conversations", async (_req, res) => {
+    res.json(await listConversations(o.database.db));
+  });
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });
   });
@@ -112,4 +122,37 @@ export function createAdminRouter(o: {
         rmSync(serverInfoPath(o.env), { force: true });
     },
   };
+}
+
+/** Calls the running server's admin API (PGlite only allows one process to open the folder). */
+export async function callServer<T>(server: ServerInfo, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${server.port}/internal${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "content-type": "application/json", "x-admin-token": server.token },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as T & { error?: string };
+  if (!res.ok) throw new Error(json.error ?? `server answered ${res.status}`);
+  return json;
+}
+
+/** Runs `fn` on the database, or through the running server when it holds the PGlite folder. */
+export async function withDatabase<T>(
+  env: Env,
+  viaServer: (server: ServerInfo) => Promise<T>,
+  direct: (database: Database) => Promise<T>,
+): Promise<T> {
+  const server = runningServer(env);
+  if (server) return viaServer(server);
+  const database = await openDatabase({
+    url: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    maxConnections: 2,
+  });
+  try {
+    await migrateOpen(database, env.DATABASE_URL);
+    return await direct(database);
+  } finally {
+    await database.close();
+  }
 }

@@ -1,10 +1,10 @@
 // The `ardary-bridge` command. `serve` is what `npm start` runs; the others administer a bridge.
 import { parseArgs } from "node:util";
-import { queueFromCli, runningServer, type ServerInfo } from "./admin.ts";
+import { callServer as admin, queueFromCli, runningServer, withDatabase } from "./admin.ts";
 import { testModeNotice } from "./boot-checks.ts";
 import { Bridge, SMS_JOB } from "./bridge.ts";
-import { type Database, migrateDatabase, migrateOpen, openDatabase } from "./db.ts";
-import { type Env, EnvError, loadEnv } from "./env.ts";
+import { migrateDatabase } from "./db.ts";
+import { EnvError, loadEnv } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { type JobCounts, listJobs, Worker } from "./jobs.ts";
 import {
@@ -18,6 +18,7 @@ import {
 } from "./main.ts";
 import { createSender } from "./sender.ts";
 import * as store from "./store.ts";
+import * as trial from "./trial.ts";
 
 const HELP: Record<string, string> = {
   main: `ardary-bridge: answer customer SMS (Ardary) from Slack or Discord
@@ -30,6 +31,9 @@ Commands:
   send             queue an SMS and wait until the provider answered for it
   jobs             list pending and dead jobs
   callback-url     print the URL to enter in the Ardary dashboard (Parameters > API)
+  try              a first look: the bridge and a simulated Ardary together (\`npm run try\`)
+  tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
+  conversations    list the conversations
   simulator        run a local Ardary API for development
   simulate sms     ask a running simulator to deliver an incoming SMS to the bridge
   simulate call    ask a running simulator to deliver an incoming call to the bridge
@@ -49,6 +53,10 @@ Every command reads its configuration from the environment (see README.md).
   --at     send later: "YYYY-MM-DD HH:mm" in ARDARY_TIMEZONE, or ISO-8601
   --link   a URL to track (clicks come back to the thread)`,
   jobs: "Usage: ardary-bridge jobs\n\nLists pending jobs by kind and the last dead jobs with their errors.",
+  try: "Usage: ardary-bridge try\n\nRuns the bridge and a simulated Ardary wired together; a customer writes in.",
+  tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
+  conversations:
+    "Usage: ardary-bridge conversations\n\nLists the conversations, most recent first.",
   "callback-url":
     "Usage: ardary-bridge callback-url\n\nPrints the full callback URL, secret included.",
   simulator: `Usage: ardary-bridge simulator [--port 4010] [--callback <url>]
@@ -92,6 +100,12 @@ async function main(argv: string[]): Promise<number> {
       return jobs();
     case "callback-url":
       return printCallbackUrl();
+    case "try":
+      return trial.runTrial(loadEnv(), createLogger("warn")).then(() => 0);
+    case "tail":
+      return trial.tail(loadEnv()).then(() => 0);
+    case "conversations":
+      return trial.printConversations(loadEnv());
     case "simulator":
       return simulator(rest);
     case "simulate":
@@ -130,18 +144,6 @@ async function serve(): Promise<number> {
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
   return new Promise(() => {}); // runs until a signal
-}
-
-/** Calls the running server's admin API (PGlite only allows one process to open the folder). */
-async function admin<T>(server: ServerInfo, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${server.port}/internal${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json", "x-admin-token": server.token },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T & { error?: string };
-  if (!res.ok) throw new Error(json.error ?? `server answered ${res.status}`);
-  return json;
 }
 
 async function send(args: string[]): Promise<number> {
@@ -221,27 +223,6 @@ function report(m: Answer): number {
   return 0;
 }
 
-/** Runs `fn` on the database, or through the running server when it holds the PGlite folder. */
-async function withDatabase<T>(
-  env: Env,
-  viaServer: (server: ServerInfo) => Promise<T>,
-  direct: (database: Database) => Promise<T>,
-): Promise<T> {
-  const server = runningServer(env);
-  if (server) return viaServer(server);
-  const database = await openDatabase({
-    url: env.DATABASE_URL,
-    dataDir: env.DATA_DIR,
-    maxConnections: 2,
-  });
-  try {
-    await migrateOpen(database, env.DATABASE_URL);
-    return await direct(database);
-  } finally {
-    await database.close();
-  }
-}
-
 async function jobs(): Promise<number> {
   const env = loadEnv();
   const counts = await withDatabase<JobCounts>(
@@ -284,15 +265,13 @@ async function simulator(args: string[]): Promise<number> {
     port: Number(values.port),
     accessKey: env.ARDARY_ACCESS_KEY ?? "sim-key",
     login: env.ARDARY_LOGIN ?? "sim@example.com",
-    callbackUrl: values.callback,
+    // By default, the bridge's own callback URL, read as `callback-url` reads it.
+    callbackUrl: values.callback ?? (await trial.bridgeCallbackUrl(env)),
   });
   console.log(
     `Ardary simulator at ${sim.apiUrl}\n  ARDARY_API_URL=${sim.apiUrl} ARDARY_ACCESS_KEY=${env.ARDARY_ACCESS_KEY ?? "sim-key"} ARDARY_LOGIN=${env.ARDARY_LOGIN ?? "sim@example.com"}`,
   );
-  if (!values.callback)
-    console.log(
-      "  no --callback given: pass the bridge's (`ardary-bridge callback-url`) to get callbacks",
-    );
+  console.log(`  calls back ${sim.callbackUrl?.replace(/\/ardary\/callback\/.*/, "/ardary/callback/…")}`);
   const stop = () => void sim.close().then(() => process.exit(0));
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
