@@ -3,13 +3,27 @@
 // loaded adapter, packages left external), so the server starts without transpiling; and makes
 // dist/pglite-template.tgz, an embedded database with the migrations applied, from which a
 // first boot on PGlite starts instead of running initdb (about 3 s less).
-// bin/ardary-bridge.js runs dist/ when it is newer than every source file, else the sources.
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { build } from "esbuild";
+// bin/ardary-bridge.js runs dist/ only. Runs as `npm ci`'s `prepare` step too: after a production
+// install (`npm ci --omit=dev`, no esbuild) it keeps the dist/ already built, or says what to do.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 
 const dist = new URL("../dist/", import.meta.url);
 const migrations = new URL("../migrations/", import.meta.url);
 const template = new URL("pglite-template.tgz", dist);
+
+let build;
+try {
+  ({ build } = await import("esbuild"));
+} catch {
+  if (existsSync(new URL("cli.js", dist))) {
+    console.log("build: esbuild is not installed (a production install): dist/ is kept as built");
+    process.exit(0);
+  }
+  console.error(
+    "build: dist/ is missing and esbuild is not installed: run `npm ci` without --omit=dev",
+  );
+  process.exit(1);
+}
 
 mkdirSync(dist, { recursive: true });
 for (const f of readdirSync(dist)) if (/\.js(\.map)?$/.test(f)) rmSync(new URL(f, dist));

@@ -11,6 +11,7 @@ import { sameSecret, toHttp } from "./app.ts";
 import { isHttpLink, withLink } from "./command.ts";
 import type { Env } from "./env.ts";
 import { BadRequestError } from "./errors.ts";
+import { listConversations, readFeed } from "./feed.ts";
 import { listJobs } from "./jobs.ts";
 import { toE164 } from "./phone.ts";
 import type { Services } from "./services.ts";
@@ -94,6 +95,15 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
     const which = (req.body as { which?: unknown }).which;
     const list = which === "all" ? "all" : Array.isArray(which) ? which.map(Number) : [];
     res.json({ ids: await o.services.bridge.retryJobs(list) });
+  });
+  router.get("/feed", async (req, res) => {
+    const { event, message } = req.query;
+    const cursor =
+      event === undefined ? undefined : { event: Number(event), message: Number(message ?? 0) };
+    res.json(await readFeed(database.db, cursor));
+  });
+  router.get("/conversations", async (_req, res) => {
+    res.json(await listConversations(database.db));
   });
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });

@@ -1,16 +1,19 @@
 // The `ardary-bridge` command. `serve` is what `npm start` runs; the others administer a bridge.
 import { parseArgs } from "node:util";
 import { ADAPTERS } from "../adapters/index.ts";
-import { queueFromCli, runningServer, type ServerInfo } from "./admin.ts";
+import { queueFromCli, runningServer } from "./admin.ts";
+import { testModeNotice } from "./boot-checks.ts";
 import type { AdapterCommand } from "./contracts.ts";
 import { migrateDatabase } from "./db.ts";
 import { installDriverFaultGuard } from "./driver-guard.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { type JobCounts, listJobs } from "./jobs.ts";
+import { callServer as admin, withDatabase } from "./local.ts";
 import { callbackUrl, startBridge } from "./main.ts";
-import { createLogger, createServices, type Services } from "./services.ts";
+import { createLogger } from "./services.ts";
 import * as store from "./store.ts";
+import * as trial from "./trial.ts";
 
 const HELP: Record<string, string> = {
   main: `ardary-bridge: answer customer SMS (Ardary) from Slack or Discord
@@ -25,6 +28,9 @@ Commands:
   send             queue an SMS and wait until the provider answered for it
   jobs             list pending and dead jobs; \`jobs retry <id>|--dead\` re-queues dead ones
   callback-url     print the URL to enter in the SMS provider's dashboard
+  try              a first look: the bridge and a local stand-in of the provider (\`npm run try\`)
+  tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
+  conversations    list the conversations
 %ADAPTER_COMMANDS%
 
 Every command reads its configuration from the environment (see README.md).
@@ -49,6 +55,10 @@ Lists pending jobs by kind and the last dead jobs with their errors and conversa
 the provider never gets it twice).`,
   "callback-url":
     "Usage: ardary-bridge callback-url\n\nPrints the full callback URL, secret included.",
+  try: "Usage: ardary-bridge try\n\nRuns the bridge and a local stand-in of the SMS provider wired together; a customer writes in.",
+  tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
+  conversations:
+    "Usage: ardary-bridge conversations\n\nLists the conversations, most recent first.",
 };
 
 /** The commands adapters bring (`simulator`, `discord`…), given their configuration. */
@@ -78,6 +88,11 @@ async function main(argv: string[]): Promise<number> {
       return serve({ http: false });
     case "migrate": {
       const env = loadEnv();
+      const server = runningServer(env);
+      if (server) {
+        console.log(`migrations applied by the running server (pid ${server.pid}) when it started`);
+        return 0;
+      }
       await migrateDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
       console.log(
         `migrations applied (${env.DATABASE_URL ? "postgres" : `PGlite in ${env.DATA_DIR}`})`,
@@ -90,6 +105,12 @@ async function main(argv: string[]): Promise<number> {
       return jobs(rest);
     case "callback-url":
       return printCallbackUrl();
+    case "try":
+      return trial.runTrial(loadEnv(), createLogger("warn")).then(() => 0);
+    case "tail":
+      return trial.tail(loadEnv()).then(() => 0);
+    case "conversations":
+      return trial.printConversations(loadEnv());
     default: {
       if (fromAdapter) {
         const env = loadEnv();
@@ -132,18 +153,6 @@ async function serve(o: { http?: boolean; worker?: boolean }): Promise<number> {
   return new Promise(() => {}); // runs until a signal
 }
 
-/** Calls the running server's admin API (PGlite only allows one process to open the folder). */
-async function admin<T>(server: ServerInfo, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${server.port}/internal${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json", "x-admin-token": server.token },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T & { error?: string };
-  if (!res.ok) throw new Error(json.error ?? `server answered ${res.status}`);
-  return json;
-}
-
 async function send(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -159,6 +168,8 @@ async function send(args: string[]): Promise<number> {
     return 2;
   }
   const env = loadEnv();
+  const notice = testModeNotice(env);
+  if (notice) console.error(`warning: ${notice}`);
   const req = { to: values.to, text: values.text, at: values.at, link: values.link };
   return withDatabase(
     env,
@@ -203,23 +214,6 @@ function report(m: Answer): number {
   }
   console.log(`accepted by the provider (${m.status})`);
   return 0;
-}
-
-/** Runs `fn` on the services, or through the running server when it holds the PGlite folder. */
-async function withDatabase<T>(
-  env: Env,
-  viaServer: (server: ServerInfo) => Promise<T>,
-  direct: (services: Services) => Promise<T>,
-): Promise<T> {
-  const server = runningServer(env);
-  if (server) return viaServer(server);
-  const log = createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL);
-  const services = await createServices(env, { log, chat: false, maxConnections: 2 });
-  try {
-    return await direct(services);
-  } finally {
-    await services.close();
-  }
 }
 
 async function jobs(args: string[]): Promise<number> {

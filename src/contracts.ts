@@ -264,7 +264,7 @@ interface DescriptorBase<Shape extends z.ZodRawShape, Config> {
   /** Where to find each variable's value, for the error messages. */
   hints: Record<string, string>;
   /** Variables that turn the adapter on only together (a partial set is an error). */
-  requires: (keyof Shape & string)[];
+  requires(source: Record<string, string | undefined>): (keyof Shape & string)[];
   /** Its configuration; called only when every variable of `requires` is set. */
   configure(values: z.infer<z.ZodObject<Shape>>): Config;
   /** How to turn it on, for the boot log. */
@@ -282,6 +282,8 @@ export interface ChatAdapterDescriptor<
   defaultChannel(config: Config): string;
   /** Loads the SDK and builds the adapter (lazily: SDKs are heavy). */
   create(config: Config, services: AdapterServices): Promise<ChatAdapter>;
+  /** While it is off: routes that still answer the platform's set-up checks (optional). */
+  whenOff?(router: Router, log: Logger): void;
 }
 
 export interface SmsProviderDescriptor<
@@ -301,8 +303,27 @@ export interface SmsProviderDescriptor<
     timezone: string;
   };
   create(config: Config, services: AdapterServices): Promise<SmsProvider>;
-  /** Warnings for the boot log (credentials missing, a test mode…). */
+  /** Warnings for the boot log (credentials missing…). */
   warnings?(config: Config): string[];
+  /** While the provider answers without sending: a boot warning and a notice for senders. */
+  testMode?(config: Config): { warning: string; notice: string } | undefined;
+  /** True when it talks to a local stand-in (a simulator): no public callback URL needed. */
+  isLocal?(config: Config): boolean;
+  /** A local stand-in for the provider (a simulator), for a first look without an account. */
+  standIn?(port: number): Promise<StandIn>;
+}
+
+/** A provider played locally: what to set for the bridge to use it, and how to make it write. */
+export interface StandIn {
+  /** Where it answers (for the person trying it). */
+  url: string;
+  /** The variables that point the bridge at it. */
+  env: Record<string, string>;
+  /** Where it calls the bridge back. */
+  setCallbackUrl(url: string): void;
+  /** A customer writes in. */
+  inbound(from: string, text: string): Promise<unknown>;
+  close(): Promise<void>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: descriptors of any shape go in one list

@@ -8,7 +8,9 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { explainConnectError, pgConnection } from "./pg-options.ts";
 import { resettablePool } from "./pg-pool.ts";
+import { lockDataDir } from "./pglite-lock.ts";
 import * as schema from "./schema.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -50,13 +52,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   // A new folder starts from the build's migrated template when there is one (initdb is slow).
   const fresh = !existsSync(join(dataDir, "PG_VERSION")) && existsSync(PGLITE_TEMPLATE);
   const loadDataDir = fresh ? new Blob([readFileSync(PGLITE_TEMPLATE)]) : undefined;
-  return wrapPglite(new PGlite(dataDir, { loadDataDir }));
+  const unlock = lockDataDir(dataDir); // one process per folder (src/pglite-lock.ts)
+  try {
+    const database = await wrapPglite(new PGlite(dataDir, { loadDataDir }));
+    return { ...database, close: () => database.close().finally(unlock) };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
 }
 
 function openPostgres(url: string, max: number): Database {
-  // postgres.js reads `sslmode` from the URL (require, verify-full…), as hosted Postgres asks.
+  // TLS as libpq's sslmode says, on by default for any non-local host (src/pg-options.ts).
+  const conn = pgConnection(url);
   const pool = resettablePool(
-    () => postgres(url, postgresOptions(max)),
+    () => postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }),
     (client) => drizzlePg(client, { schema }) as unknown as Db,
   );
   return {
@@ -117,9 +127,17 @@ export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
     }
     return;
   }
-  const client = postgres(options.url, { max: 1, connect_timeout: 5, onnotice: () => {} });
+  const conn = pgConnection(options.url);
+  const client = postgres(conn.url, {
+    ssl: conn.ssl,
+    max: 1,
+    connect_timeout: 5,
+    onnotice: () => {},
+  });
   try {
-    await client`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await client`select pg_advisory_lock(${MIGRATION_LOCK})`.catch((err) => {
+      throw explainConnectError(err, conn);
+    });
     await migratePg(drizzlePg(client), { migrationsFolder });
     await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
   } finally {

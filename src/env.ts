@@ -3,6 +3,7 @@
 // to find the value.
 import { z } from "zod";
 import { ADAPTERS } from "../adapters/index.ts";
+import { platformPublicUrl } from "./boot-checks.ts";
 import {
   type AdapterDescriptor,
   type ChatAdapterDescriptor,
@@ -33,6 +34,9 @@ const core = {
   JOB_BACKOFF_MS: int(1000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
+  // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
+  DYNO: optionalVar,
+  RENDER: optionalVar,
 };
 
 type CoreEnv = z.infer<z.ZodObject<typeof core>>;
@@ -73,9 +77,10 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     }
   }
   for (const a of ADAPTERS) {
-    const set = a.requires.filter((k: string) => source[k]?.trim());
-    if (set.length === 0 || set.length === a.requires.length) continue;
-    for (const k of a.requires.filter((k: string) => !source[k]?.trim())) {
+    const required: string[] = a.requires(source);
+    const set = required.filter((k) => source[k]?.trim());
+    if (set.length === 0 || set.length === required.length) continue;
+    for (const k of required.filter((k) => !source[k]?.trim())) {
       problems.push(
         `${k}: required to enable ${a.name}, since ${set.join(", ")} is set (${allHints[k]})`,
       );
@@ -85,7 +90,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const values = parsed.data as Record<string, unknown>;
   const adapters: Record<string, unknown> = {};
   for (const a of ADAPTERS)
-    adapters[a.name] = a.requires.every((k: string) => values[k] !== undefined)
+    adapters[a.name] = a.requires(source).every((k: string) => values[k] !== undefined)
       ? a.configure(values)
       : null;
   const enabled = <D extends AdapterDescriptor>(d: D): Enabled<D>[] =>
@@ -94,11 +99,17 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (!sms) throw new EnvError(["no SMS provider is configured"]);
   return {
     ...(values as CoreEnv),
+    PUBLIC_URL: (values.PUBLIC_URL as string | undefined) ?? platformPublicUrl(source),
     values,
     adapters,
     sms,
     chat: ADAPTERS.flatMap((d) => (d.kind === "chat" ? enabled(d) : [])),
   };
+}
+
+/** The chat platforms that are off. */
+export function offChat(env: Env): ChatAdapterDescriptor[] {
+  return ADAPTERS.flatMap((d) => (d.kind === "chat" && env.adapters[d.name] == null ? [d] : []));
 }
 
 /** The chat platforms that are off, with how to turn each on (for the boot log). */

@@ -2,17 +2,22 @@
 // when Slack is on).
 import { z } from "zod";
 import { type ChatAdapterDescriptor, optionalVar } from "../../src/contracts.ts";
+import { slackNotConfiguredRouter } from "./unconfigured.ts";
 
 const env = {
   SLACK_BOT_TOKEN: optionalVar,
   SLACK_SIGNING_SECRET: optionalVar,
   SLACK_CHANNEL: optionalVar,
+  SLACK_APP_TOKEN: optionalVar.pipe(z.string().startsWith("xapp-").optional()),
   SLACK_API_URL: optionalVar.pipe(z.url().optional()),
 };
 
 export interface SlackConfig {
   botToken: string;
-  signingSecret: string;
+  /** Verifies the events URL's requests; not needed in Socket Mode. */
+  signingSecret?: string;
+  /** Socket Mode (SLACK_APP_TOKEN) instead of the public events URL. */
+  appToken?: string;
   channel: string;
   apiUrl?: string;
 }
@@ -25,8 +30,14 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
     SLACK_BOT_TOKEN: "Slack app > OAuth & Permissions > Bot User OAuth Token (xoxb-…)",
     SLACK_SIGNING_SECRET: "Slack app > Basic Information > App Credentials > Signing Secret",
     SLACK_CHANNEL: "the channel ID (C…) from the channel's details in Slack",
+    SLACK_APP_TOKEN:
+      "Slack app > Basic Information > App-Level Tokens (xapp-…, scope connections:write)",
   },
-  requires: ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CHANNEL"],
+  // Socket Mode (SLACK_APP_TOKEN) has no events URL to verify: no signing secret needed.
+  requires: (s) =>
+    s.SLACK_APP_TOKEN?.trim()
+      ? ["SLACK_BOT_TOKEN", "SLACK_CHANNEL"]
+      : ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CHANNEL"],
   configure: (v) => {
     const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret } = v;
     return {
@@ -36,8 +47,12 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
       apiUrl: v.SLACK_API_URL,
     } as SlackConfig;
   },
-  howToEnable: "set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL",
+  howToEnable:
+    "set SLACK_BOT_TOKEN, SLACK_CHANNEL and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)",
   defaultChannel: (c) => c.channel,
+  whenOff(router, log) {
+    router.use(slackNotConfiguredRouter(log));
+  },
   async create(c, services) {
     const { createSlackAdapter } = await import("./index.ts");
     return createSlackAdapter({ ...c, log: services.log, router: services.router });

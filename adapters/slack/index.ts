@@ -3,7 +3,13 @@
 import { App, type Logger as BoltLogger, ExpressReceiver, LogLevel } from "@slack/bolt";
 import type { Router } from "express";
 import type { Logger } from "pino";
-import type { ChatAdapter, MessageRef, ThreadRef } from "../../src/contracts.ts";
+import type {
+  ChatAdapter,
+  ChatHooks,
+  ChatReply,
+  MessageRef,
+  ThreadRef,
+} from "../../src/contracts.ts";
 import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
 import { cachedNames } from "./names.ts";
@@ -22,7 +28,10 @@ import {
 
 export interface SlackAdapterOptions {
   botToken: string;
-  signingSecret: string;
+  /** Verifies the events URL's requests; not needed in Socket Mode. */
+  signingSecret?: string;
+  /** App-level token (SLACK_APP_TOKEN): Socket Mode instead of the public events URL. */
+  appToken?: string;
   /** Default channel (SLACK_CHANNEL): new threads go there when their own channel is gone. */
   channel: string;
   /** Web API base (SLACK_API_URL), for local fakes. */
@@ -51,6 +60,8 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const lastActivity = new Map<ThreadRef, number>();
   const background = new Set<Promise<unknown>>();
   let botUserId: string | undefined;
+  /** The Socket Mode app, stopped with the adapter. */
+  let app: App | undefined;
 
   /** A person's name (users.info, cached); the id when Slack cannot say. */
   const userName = cachedNames(
@@ -197,6 +208,26 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     },
 
     async start(hooks) {
+      if (o.appToken) {
+        const { socketModeReceiver } = await import("./socket.ts");
+        const receiver = socketModeReceiver({
+          appToken: o.appToken,
+          apiUrl: o.apiUrl,
+          logger: boltLogger(log),
+        });
+        app = new App({
+          receiver,
+          token: o.botToken,
+          clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
+          logger: boltLogger(log),
+        });
+        listen(app, hooks);
+        await app.start();
+        log.info("Slack: connected in Socket Mode (no public events URL needed)");
+        return;
+      }
+      if (!o.signingSecret)
+        throw new Error("SLACK_SIGNING_SECRET is required without SLACK_APP_TOKEN");
       const receiver = new ExpressReceiver({
         signingSecret: o.signingSecret,
         endpoints: "/slack/events",
@@ -206,91 +237,115 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         processBeforeResponse: true,
         logger: boltLogger(log),
       });
-      const app = new App({
-        receiver,
-        token: o.botToken,
-        clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
-        logger: boltLogger(log),
-      });
-      const later = (what: string, task: () => Promise<unknown>) => {
-        const p = task()
-          .catch((err) => log.error({ err: errorMessage(err) }, `${what} failed`))
-          .finally(() => background.delete(p));
-        background.add(p);
-      };
-
-      app.event("message", async ({ event, context }) => {
-        botUserId ??= context.botUserId;
-        const r = parseMessageEvent(event, context.botUserId ?? botUserId);
-        if (r.kind === "ignored") {
-          log.debug({ reason: r.reason }, "slack message ignored");
-          return;
-        }
-        if (r.kind !== "reply") {
-          await hooks.onEdit("slack", encodeRef(r.channel, r.ts), r.kind);
-          return;
-        }
-        const refs = refsOf(r);
-        await hooks.onReply({
-          platform: "slack",
-          // One Slack message, however often Slack retries its event: channel and ts.
-          eventId: `${r.channel}:${r.ts}`,
-          thread: refs.thread,
-          message: refs.message,
-          author: await userName(r.user),
-          text: await toPlainText(r, mentions),
-          hasAttachments: r.hasFiles,
-        });
-      });
-
-      app.command("/sms", async ({ command, ack, respond }) => {
-        await ack();
-        later("/sms", async () => {
-          let text: string;
-          try {
-            text = await hooks.onCommand({
-              platform: "slack",
-              eventId: command.trigger_id,
-              author: await userName(command.user_id, command.user_name),
-              args: command.text ?? "",
-            });
-          } catch (err) {
-            log.error({ err: errorMessage(err) }, "/sms failed");
-            text =
-              "⚠️ The SMS could not be queued just now: nothing was sent. Try again in a minute.";
-          }
-          await respond({ response_type: "ephemeral", replace_original: false, text });
-        });
-      });
-
-      app.action(ACTION_ID, async ({ ack, action, body, respond }) => {
-        await ack();
-        const m = ACTION_ID.exec((action as { action_id?: string }).action_id ?? "");
-        if (!m?.[1] || !m[2]) return;
-        const act = m[1] as "close" | "reopen" | "block";
-        const conversationId = Number(m[2]);
-        later("button", async () => {
-          try {
-            await hooks.onAction("slack", conversationId, act, await userName(body.user.id));
-          } catch (err) {
-            log.error({ err: errorMessage(err) }, "button failed");
-            await respond({
-              response_type: "ephemeral",
-              replace_original: false,
-              text: "⚠️ That did not work just now: try again in a minute.",
-            });
-          }
-        });
-      });
-
+      listen(
+        new App({
+          receiver,
+          token: o.botToken,
+          clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
+          logger: boltLogger(log),
+        }),
+        hooks,
+      );
       // No JSON parser runs before this router: Bolt verifies the signature on the raw body.
       o.router?.use(receiver.router);
     },
 
     async stop() {
+      await app?.stop().catch(() => {});
       await Promise.allSettled([...background]);
     },
   };
+
+  /**
+   * Over the events URL a failed store answers 500 and Slack sends the event again. Socket Mode
+   * acknowledges an event before it is handled (Bolt does), so the store is retried here.
+   */
+  async function stored(task: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await task();
+        return;
+      } catch (err) {
+        if (!o.appToken || attempt >= 6) throw err;
+        log.warn({ err: errorMessage(err), attempt }, "storing a Slack event failed: retrying");
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** The listeners, whichever way the events arrive (events URL or Socket Mode). */
+  function listen(app: App, hooks: ChatHooks) {
+    const later = (what: string, task: () => Promise<unknown>) => {
+      const p = task()
+        .catch((err) => log.error({ err: errorMessage(err) }, `${what} failed`))
+        .finally(() => background.delete(p));
+      background.add(p);
+    };
+
+    app.event("message", async ({ event, context }) => {
+      botUserId ??= context.botUserId;
+      const r = parseMessageEvent(event, context.botUserId ?? botUserId);
+      if (r.kind === "ignored") {
+        log.debug({ reason: r.reason }, "slack message ignored");
+        return;
+      }
+      if (r.kind !== "reply") {
+        await stored(() => hooks.onEdit("slack", encodeRef(r.channel, r.ts), r.kind));
+        return;
+      }
+      const refs = refsOf(r);
+      const reply: ChatReply = {
+        platform: "slack",
+        // One Slack message, however often Slack retries its event: channel and ts.
+        eventId: `${r.channel}:${r.ts}`,
+        thread: refs.thread,
+        message: refs.message,
+        author: await userName(r.user),
+        text: await toPlainText(r, mentions),
+        hasAttachments: r.hasFiles,
+      };
+      await stored(() => hooks.onReply(reply));
+    });
+
+    app.command("/sms", async ({ command, ack, respond }) => {
+      await ack();
+      later("/sms", async () => {
+        let text: string;
+        try {
+          text = await hooks.onCommand({
+            platform: "slack",
+            eventId: command.trigger_id,
+            author: await userName(command.user_id, command.user_name),
+            args: command.text ?? "",
+          });
+        } catch (err) {
+          log.error({ err: errorMessage(err) }, "/sms failed");
+          text = "⚠️ The SMS could not be queued just now: nothing was sent. Try again in a minute.";
+        }
+        await respond({ response_type: "ephemeral", replace_original: false, text });
+      });
+    });
+
+    app.action(ACTION_ID, async ({ ack, action, body, respond }) => {
+      await ack();
+      const m = ACTION_ID.exec((action as { action_id?: string }).action_id ?? "");
+      if (!m?.[1] || !m[2]) return;
+      const act = m[1] as "close" | "reopen" | "block";
+      const conversationId = Number(m[2]);
+      later("button", async () => {
+        try {
+          await hooks.onAction("slack", conversationId, act, await userName(body.user.id));
+        } catch (err) {
+          log.error({ err: errorMessage(err) }, "button failed");
+          await respond({
+            response_type: "ephemeral",
+            replace_original: false,
+            text: "⚠️ That did not work just now: try again in a minute.",
+          });
+        }
+      });
+    });
+  }
   return adapter;
 }
 

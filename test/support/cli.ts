@@ -1,0 +1,28 @@
+// Runs the `ardary-bridge` command (bin/ardary-bridge.js, i.e. dist/) as a child process.
+import { spawn } from "node:child_process";
+
+/** Runs the command; resolves with its exit code, stderr and how long it ran. */
+export function runCli(args: string[], env: Record<string, string>, killAfterMs = 20_000) {
+  const started = Date.now();
+  const child = spawn("node", ["bin/ardary-bridge.js", ...args], {
+    env: { ...process.env, LOG_LEVEL: "silent", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  // A hang is a failure of its own: the child is stopped and reported as such.
+  const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  return new Promise<{ code: number | null; stderr: string; stdout: string; ms: number }>(
+    (resolve) =>
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr: stderr.trim(), stdout, ms: Date.now() - started });
+      }),
+  );
+}
