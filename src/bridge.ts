@@ -3,9 +3,10 @@
 // enqueues the jobs that tell the other side. It implements the hooks chat adapters call.
 import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { blockButton, runAction } from "./actions.ts";
 import { parseSmsCommand } from "./command.ts";
 import type {
-  CardAction,
+  ActionInput,
   ChatHooks,
   ChatReply,
   MessageRef,
@@ -18,7 +19,7 @@ import type {
 import type { Db } from "./db.ts";
 import { enqueue, type NewJob, retryDead } from "./jobs.ts";
 import { chatJob, SMS_JOB, smsJob } from "./kinds.ts";
-import { optIntent } from "./optout.ts";
+import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
 import { formatPhone } from "./phone.ts";
 import { events, messages } from "./schema.ts";
 import * as store from "./store.ts";
@@ -42,7 +43,7 @@ export interface BridgeOptions {
   log: Logger;
   defaults: store.Defaults;
   /** Dates typed in `/sms --at`, the link placeholder. */
-  provider: Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder">;
+  provider: Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder" | "scheduleLeadMs">;
 }
 
 export class Bridge implements ChatHooks {
@@ -124,6 +125,19 @@ export class Bridge implements ChatHooks {
       const c = conv(e);
       jobs.push(...chatJob(c, { type: "message", messageId: stored[i]?.id ?? 0 }));
       const intent = optIntent(e.text);
+      if (
+        intent === null &&
+        looksLikeOptOutRequest(e.text) &&
+        !(await store.isBlocked(tx, e.from))
+      ) {
+        jobs.push(
+          ...chatJob(c, {
+            type: "note",
+            text: `⚠️ This looks like a request to stop receiving SMS, though not a STOP keyword. Block ${formatPhone(e.from)}?`,
+            actions: [blockButton(c)],
+          }),
+        );
+      }
       if (intent === "out") {
         await store.setOptOut(tx, e.from, "sms");
         jobs.push(
@@ -198,14 +212,14 @@ export class Bridge implements ChatHooks {
     | { duplicate: true }
   > {
     const conv = await store.ensureConversation(tx, sms.phone, this.o.defaults, sms.platform);
-    const optedOut = await store.isOptedOut(tx, sms.phone);
+    const refusal = await store.refusalOf(tx, sms.phone);
     const msg = await store.insertMessage(tx, {
       conversationId: conv.id,
       direction: "out",
       body: sms.text,
       clientRef: newClientRef(),
-      status: optedOut ? "failed" : "queued",
-      error: optedOut ? "not sent: the recipient opted out (STOP)" : null,
+      status: refusal ? "failed" : "queued",
+      error: refusal ? `not sent: ${refusal}` : null,
       author: sms.author,
       link: sms.link,
       sendAt: sms.sendAt,
@@ -216,13 +230,18 @@ export class Bridge implements ChatHooks {
     if (!msg) return { duplicate: true };
     const jobs: NewJob[] = [];
     if (!sms.chatRef) jobs.push(...chatJob(conv, { type: "message", messageId: msg.id }));
-    if (optedOut) {
-      const refused = `🚫 Not sent: ${formatPhone(sms.phone)} opted out (STOP). They must send START to receive SMS again.`;
+    if (refusal) {
+      const refused = `🚫 Not sent to ${formatPhone(sms.phone)}: ${refusal}.`;
       jobs.push(...chatJob(conv, { type: "note", text: refused, failure: true }));
       await enqueue(tx, ...jobs);
       return { refused };
     }
-    jobs.push(smsJob(sms.phone, msg.id));
+    // A scheduled SMS waits in our queue, so STOP, Block and Cancel hold until it leaves; it is
+    // handed over shortly before its time, with the time, so the second is the provider's.
+    const runAt = sms.sendAt
+      ? new Date(sms.sendAt.getTime() - (this.o.provider.scheduleLeadMs ?? 60_000))
+      : undefined;
+    jobs.push(smsJob(sms.phone, msg.id, runAt));
     if (sms.chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
     await enqueue(tx, ...jobs);
     return { message: msg, conversation: conv };
@@ -306,29 +325,24 @@ export class Bridge implements ChatHooks {
     return `Sending to ${formatPhone(cmd.phone)}${when}: see the number's thread.`;
   }
 
-  /** A button on a conversation card. */
-  async onAction(
-    platform: Platform,
-    conversationId: number,
-    action: CardAction,
-    author: string,
-  ): Promise<void> {
+  /** A button the core put on a card or a post; a replayed press does nothing twice. */
+  async onAction(input: ActionInput): Promise<void> {
     await this.o.db.transaction(async (tx) => {
-      const conv = await store.getConversation(tx, conversationId);
-      if (!conv || conv.platform !== platform) return;
-      let text: string;
-      if (action === "block") {
-        await store.setOptOut(tx, conv.phone, "chat");
-        text = `🚫 ${author} blocked ${formatPhone(conv.phone)}: no SMS will be sent to it.`;
-      } else {
-        await store.setConversationOpen(tx, conv.id, action === "reopen");
-        text = `${author} ${action === "close" ? "closed" : "reopened"} the conversation.`;
+      if (input.eventId) {
+        const [fresh] = await tx
+          .insert(events)
+          .values({
+            dedupeKey: `action:${input.platform}:${input.eventId}`,
+            kind: "chat-action",
+            payload: { action: input.action, conversationId: input.conversationId },
+          })
+          .onConflictDoNothing()
+          .returning({ id: events.id });
+        if (!fresh) return;
       }
-      await enqueue(
-        tx,
-        ...chatJob(conv, { type: "note", text }),
-        ...chatJob(conv, { type: "card" }),
-      );
+      const conv = await store.getConversation(tx, input.conversationId);
+      if (!conv || conv.platform !== input.platform) return;
+      await runAction(tx, conv, input, this.o.log);
     });
   }
 }

@@ -7,12 +7,24 @@ import { z } from "zod";
 
 // Pure helpers an adapter may use.
 export { formatPhone, maskPhone, toE164 } from "./phone.ts";
+export { type Step, type StepReached, stepsReached } from "./status.ts";
 
 /** A chat platform's name, as its adapter declares it ("slack", "discord"). */
 export type Platform = string;
 
-/** Status of one SMS. It only moves forward: queued → submitted → sent → received, or failed. */
-export type MessageStatus = "queued" | "submitted" | "sent" | "received" | "failed";
+/**
+ * Status of one SMS. It only moves forward: queued → submitted → sent → received, or failed, or
+ * cancelled (a person stopped it before it left). `unknown`: the provider may or may not have
+ * taken it (its answer never came); its delivery report decides.
+ */
+export type MessageStatus =
+  | "queued"
+  | "submitted"
+  | "unknown"
+  | "sent"
+  | "received"
+  | "failed"
+  | "cancelled";
 
 export type Priority = "low" | "normal" | "high";
 
@@ -130,13 +142,32 @@ export type ThreadRef = string;
 /** Opaque reference to one posted chat message, owned by its adapter. */
 export type MessageRef = string;
 
+/** A button the core asks for, on a card or a post. */
+export interface ActionButton {
+  /** What the core does when it is pressed ("close", "block", "retry"…). */
+  action: string;
+  label: string;
+  /** The conversation it acts on. */
+  conversationId: number;
+  style?: "primary" | "danger";
+  /** The SMS it is about (Retry, Cancel). */
+  messageId?: number;
+  /** A question asked before the action is taken (Block). */
+  confirm?: string;
+}
+
 /** What the chat side needs to show a conversation's card. */
 export interface ConversationCard {
   conversationId: number;
   phone: string;
   contactName: string | null;
   open: boolean;
+  /** The customer said STOP (START lifts it). */
   optedOut: boolean;
+  /** The team blocked the number (only Unblock lifts it). */
+  blocked: boolean;
+  /** Its buttons, in order. */
+  actions: ActionButton[];
   lastMessage?: { text: string; at: Date; direction: "in" | "out" };
 }
 
@@ -149,10 +180,14 @@ export interface ChatPost {
   author?: string;
   /** Status line for an outbound SMS, updated in place. */
   status?: StatusView;
+  /** Buttons under the post (Retry on a failure, Cancel on a scheduled SMS…). */
+  actions?: ActionButton[];
 }
 
 export interface StatusView {
   status: MessageStatus;
+  /** When a scheduled SMS is to leave. */
+  sendAt?: Date | null;
   sentAt?: Date | null;
   receivedAt?: Date | null;
   segments?: number | null;
@@ -181,7 +216,20 @@ export interface SmsCommandInput {
   args: string;
 }
 
-export type CardAction = "close" | "reopen" | "block";
+/** A person pressed one of the core's buttons. */
+export interface ActionInput {
+  platform: Platform;
+  conversationId: number;
+  action: string;
+  /** The SMS the button was about, if any. */
+  messageId?: number;
+  /** The person's name, as shown in the thread. */
+  author: string;
+  /** The platform's id of that person. */
+  authorId?: string;
+  /** The platform's id of this press (a replayed request does nothing twice). */
+  eventId?: string;
+}
 
 /** What a chat adapter calls when something happens on its side (the core's Bridge). */
 export interface ChatHooks {
@@ -189,12 +237,7 @@ export interface ChatHooks {
   onEdit(platform: Platform, message: MessageRef, kind: "edited" | "deleted"): Promise<void>;
   /** Returns the ephemeral answer to show the person who typed the command. */
   onCommand(input: SmsCommandInput): Promise<string>;
-  onAction(
-    platform: Platform,
-    conversationId: number,
-    action: CardAction,
-    author: string,
-  ): Promise<void>;
+  onAction(input: ActionInput): Promise<void>;
 }
 
 export interface ChatAdapter {

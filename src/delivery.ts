@@ -3,6 +3,7 @@
 // that piled up for one thread (behind a chat rate limit) go out as one post, in order.
 import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
+import { cancelButton } from "./actions.ts";
 import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "./contracts.ts";
 import type { Db } from "./db.ts";
 import { errorMessage, ThreadGoneError } from "./errors.ts";
@@ -24,6 +25,7 @@ const MERGE_MAX_CHARS = 20_000;
 function statusView(m: store.Message): StatusView {
   return {
     status: m.status,
+    sendAt: m.sendAt,
     sentAt: m.sentAt,
     receivedAt: m.receivedAt,
     segments: m.segments,
@@ -41,6 +43,8 @@ function postOf(m: store.Message): ChatPost {
         at: m.createdAt,
         author: m.author ?? undefined,
         status: statusView(m),
+        // A scheduled SMS can be stopped until it leaves.
+        actions: m.sendAt && m.status === "queued" ? [cancelButton(m.conversationId, m.id)] : [],
       };
 }
 
@@ -122,7 +126,11 @@ export function createChatDelivery(o: DeliveryOptions) {
     async function run(job: ChatJob, thread: ThreadRef): Promise<void> {
       if (!conv || !adapter) return;
       if (job.type === "note") {
-        await adapter.post(thread, { kind: job.failure ? "failure" : "note", text: job.text });
+        await adapter.post(thread, {
+          kind: job.failure ? "failure" : "note",
+          text: job.text,
+          actions: job.actions,
+        });
       } else if (job.type === "card") {
         await adapter.updateCard(thread, await store.cardOf(o.db, conv));
       } else {

@@ -30,6 +30,8 @@ const core = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Attempts a job gets (a send, a post) before it is given up and shown as failed. */
   JOB_MAX_ATTEMPTS: int(10),
+  /** How long an SMS whose outcome is unknown waits for its delivery report before a person is asked. */
+  SMS_OUTCOME_WAIT_MS: int(10 * 60_000),
   /** Tuning, mostly for tests: first retry delay of a failed job, doubled each attempt. */
   JOB_BACKOFF_MS: int(1000),
   /** Tuning: how many jobs one process runs at once. */

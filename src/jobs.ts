@@ -269,6 +269,11 @@ export interface JobCounts {
 
 /** What `ardary-bridge jobs` shows. */
 export async function listJobs(db: Db): Promise<JobCounts> {
+  // One snapshot for both lists: a job that dies meanwhile is in one of them, not both.
+  return db.transaction((tx) => readJobs(tx), { isolationLevel: "repeatable read" });
+}
+
+async function readJobs(db: Db): Promise<JobCounts> {
   const pending = rowsOf<{ kind: string; count: string | number; next: Date | null }>(
     await db.execute(sql`select kind, count(*) as count, min(run_at) as next from jobs
       where state <> 'dead' group by kind order by kind`),
@@ -296,6 +301,15 @@ export async function listJobs(db: Db): Promise<JobCounts> {
       conversationId: d.conversation === null ? null : Number(d.conversation),
     })),
   };
+}
+
+/** The dead jobs of `kind` whose payload field `field` is `value` (e.g. the send of one SMS). */
+export async function findDead(db: Db, kind: string, field: string, value: string | number) {
+  const rows = rowsOf<{ id: string | number }>(
+    await db.execute(sql`select id from jobs where state = 'dead' and kind = ${kind}
+      and payload->>${field} = ${String(value)} order by id`),
+  );
+  return rows.map((r) => Number(r.id));
 }
 
 /** Dead jobs (by id, or all of them) back in the queue with fresh attempts; returns them. */

@@ -5,6 +5,15 @@ import { z } from "zod";
 import { defineJob, type NewJob } from "./jobs.ts";
 import type * as store from "./store.ts";
 
+const button = z.object({
+  action: z.string(),
+  label: z.string(),
+  conversationId: z.number().int(),
+  style: z.enum(["primary", "danger"]).optional(),
+  messageId: z.number().int().optional(),
+  confirm: z.string().optional(),
+});
+
 const chatPayload = z.discriminatedUnion("type", [
   z.object({
     conversationId: z.number().int(),
@@ -21,6 +30,7 @@ const chatPayload = z.discriminatedUnion("type", [
     type: z.literal("note"),
     text: z.string(),
     failure: z.boolean().optional(),
+    actions: z.array(button).optional(),
   }),
   z.object({ conversationId: z.number().int(), type: z.literal("card") }),
 ]);
@@ -49,6 +59,14 @@ export function chatJob(conv: store.Conversation, job: ChatJob): NewJob[] {
 }
 
 /** The job that sends an SMS; one number's SMS leave in the order they were written. */
-export function smsJob(phone: string, messageId: number): NewJob {
-  return { kind: SMS_JOB.kind, orderingKey: `sms:${phone}`, payload: { messageId } };
+export function smsJob(phone: string, messageId: number, runAt?: Date): NewJob {
+  // A scheduled SMS keeps no place in the number's line: it must not hold back the SMS after it.
+  const orderingKey = runAt ? null : `sms:${phone}`;
+  return { kind: SMS_JOB.kind, orderingKey, payload: { messageId }, runAt };
 }
+
+/** Checks, after a while, an SMS whose outcome is unknown: still no report means ask a person. */
+export const CHECK_JOB = defineJob(
+  "sms.check",
+  z.object({ messageId: z.number().int(), waitedMs: z.number().int() }),
+);

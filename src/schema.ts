@@ -13,6 +13,8 @@ import {
   uniqueIndex,
 } from "drizzle-orm/pg-core";
 
+import type { MessageStatus } from "./contracts.ts";
+
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
 /** One per customer phone number and chat platform ("none" while no platform is enabled). */
@@ -45,9 +47,7 @@ export const messages = pgTable(
     direction: text("direction").$type<"in" | "out">().notNull(),
     body: text("body").notNull(),
     clientRef: text("client_ref"),
-    status: text("status")
-      .$type<"queued" | "submitted" | "sent" | "received" | "failed">()
-      .notNull(),
+    status: text("status").$type<MessageStatus>().notNull(),
     /** The provider's codes for a failure, as it gave them. */
     providerCodes: jsonb("provider_codes").$type<string[]>(),
     error: text("error"),
@@ -127,10 +127,19 @@ export const contacts = pgTable("contacts", {
   syncedAt: at("synced_at"),
 });
 
+/** Numbers whose owner said STOP (only their START lifts it). */
 export const optOuts = pgTable("opt_outs", {
   phone: text("phone").primaryKey(),
-  /** "sms" (the customer wrote STOP), "provider" (it refused: opted out), or "chat" (blocked by the team). */
+  /** "sms" (the customer wrote STOP) or "provider" (it refused: the recipient opted out). */
   source: text("source").notNull(),
+  at: at("at").notNull().defaultNow(),
+});
+
+/** Numbers the team blocked: only a person's Unblock lifts it, whatever the customer writes. */
+export const blocks = pgTable("blocks", {
+  phone: text("phone").primaryKey(),
+  /** Who blocked it, as shown in the thread. */
+  blockedBy: text("blocked_by").notNull(),
   at: at("at").notNull().defaultNow(),
 });
 

@@ -1,12 +1,14 @@
 // Sends queued SMS in batches: one provider call for up to the batch size of due messages, with
-// one outcome per SMS, so a request that fails is retried alone, with exactly the SMS it carried
-// (the others are done). Opt-outs are checked here, at send time, not only when queuing.
+// one outcome per SMS, so a request that fails is tried again alone, with exactly the SMS it
+// carried (the others are done). STOP and Block are checked here, at the moment of sending.
+// No send ends silently: a refusal, a give-up and an unknown outcome each say so in the thread.
 import type { Logger } from "pino";
-import type { OutboundSms, SendOutcome, SmsProvider } from "./contracts.ts";
+import { retryButton } from "./actions.ts";
+import type { ActionButton, OutboundSms, SendOutcome, SmsProvider } from "./contracts.ts";
 import type { Db } from "./db.ts";
 import { DeferredError, RetryableError } from "./errors.ts";
 import { enqueue, type Job, type NewJob } from "./jobs.ts";
-import { chatJob } from "./kinds.ts";
+import { CHECK_JOB, chatJob } from "./kinds.ts";
 import { formatPhone } from "./phone.ts";
 import * as store from "./store.ts";
 import type { JobOutcome } from "./worker.ts";
@@ -15,26 +17,24 @@ export interface SenderOptions {
   db: Db;
   provider: SmsProvider;
   log: Logger;
+  /** How long an SMS whose outcome is unknown waits for a delivery report before a person is asked. */
+  unknownWaitMs?: number;
 }
 
 /** A Retry-After of 0 is not an invitation to a hot loop. */
 const RETRY_AFTER_FLOOR_MS = 1000;
 
 type SmsJob = Job<{ messageId: number }>;
+type NotAccepted = Exclude<SendOutcome, { outcome: "accepted" }>;
 
 /** The batch handler of `sms.send` jobs. */
 export function createSender(o: SenderOptions) {
+  const unknownWaitMs = o.unknownWaitMs ?? 10 * 60_000;
   return async function sendBatch(jobs: SmsJob[]): Promise<JobOutcome[]> {
     const done: JobOutcome = { ok: true };
-    const byMessage = new Map(
-      (
-        await store.getMessages(
-          o.db,
-          jobs.map((j) => j.payload.messageId),
-        )
-      ).map((m) => [m.id, m]),
-    );
-    const queued = [...byMessage.values()].filter((m) => m.status === "queued");
+    const jobOf = new Map(jobs.map((j) => [j.payload.messageId, j]));
+    const messages = await store.getMessages(o.db, [...jobOf.keys()]);
+    const queued = messages.filter((m) => m.status === "queued");
     if (queued.length === 0) return jobs.map(() => done);
     const convs = new Map(
       (
@@ -45,20 +45,29 @@ export function createSender(o: SenderOptions) {
       ).map((c) => [c.id, c]),
     );
     const phoneOf = (m: store.Message) => convs.get(m.conversationId)?.phone ?? "";
-    const optedOut = await store.optedOutAmong(o.db, queued.map(phoneOf));
-    const toSend = queued.filter((m) => !optedOut.has(phoneOf(m)));
-    const refused = queued.filter((m) => optedOut.has(phoneOf(m)));
+    const phones = queued.map(phoneOf);
+    const blocked = await store.blockedAmong(o.db, phones);
+    const optedOut = await store.optedOutAmong(o.db, phones);
+    const refusalOf = (m: store.Message) =>
+      blocked.has(phoneOf(m))
+        ? "the team blocked this number before it left"
+        : optedOut.has(phoneOf(m))
+          ? "the customer opted out (STOP) before it left"
+          : undefined;
+    const toSend = queued.filter((m) => !refusalOf(m));
 
     const outcomes =
       toSend.length > 0 ? await o.provider.send(toSend.map((m) => outbound(m, phoneOf(m)))) : [];
     const byRef = new Map(outcomes.map((r) => [r.ref, r]));
     const result = new Map<number, JobOutcome>();
+    // The SMS of one failed request share one error, so they come back together, in order.
     const errors = new Map<string, Error>();
-    const errorFor = (r: Exclude<SendOutcome, { outcome: "accepted" }>): Error => {
+    const errorFor = (r: NotAccepted): Error => {
       const wait = r.outcome === "retry" ? r.retryAfterMs : undefined;
       const key = `${r.outcome}|${r.reason}|${wait}`;
       let err = errors.get(key);
       if (!err) {
+        // A Retry-After is a wait, not a failure: it uses up no attempt.
         err =
           wait !== undefined
             ? new DeferredError(r.reason, Math.max(wait, RETRY_AFTER_FLOOR_MS))
@@ -68,59 +77,94 @@ export function createSender(o: SenderOptions) {
       return err;
     };
     await o.db.transaction(async (tx) => {
-      const jobsToAdd: NewJob[] = [];
+      const later: NewJob[] = [];
       const submitted: store.Submitted[] = [];
-      const note = (m: store.Message, text: string) => {
+      const tell = (m: store.Message, text: string, actions?: ActionButton[]) => {
         const conv = convs.get(m.conversationId);
-        if (conv) jobsToAdd.push(...chatJob(conv, { type: "note", failure: true, text }));
+        if (!conv) return;
+        later.push(...chatJob(conv, { type: "status", messageId: m.id }));
+        if (text) later.push(...chatJob(conv, { type: "note", failure: true, text, actions }));
       };
-      const showStatus = (m: store.Message) => {
-        const conv = convs.get(m.conversationId);
-        if (conv) jobsToAdd.push(...chatJob(conv, { type: "status", messageId: m.id }));
-      };
-      for (const m of refused) {
-        await store.failMessage(
-          tx,
-          m.id,
-          [],
-          "not sent: the recipient opted out (STOP) after it was queued",
-        );
-        showStatus(m);
-        note(m, `🚫 Not sent: ${formatPhone(phoneOf(m))} opted out (STOP) before this SMS left.`);
-      }
-      for (const m of toSend) {
+      const to = (m: store.Message) => formatPhone(phoneOf(m));
+      for (const m of queued) {
+        const refusal = refusalOf(m);
+        if (refusal) {
+          await store.failMessage(tx, m.id, [], `not sent: ${refusal}`);
+          tell(m, `🚫 Not sent to ${to(m)}: ${refusal}.`);
+          continue;
+        }
         const r: SendOutcome = byRef.get(m.clientRef ?? "") ?? {
           ref: m.clientRef ?? "",
-          outcome: "refused",
-          permanent: false,
-          optedOut: false,
-          codes: [],
-          reason: "no answer for this SMS in the provider's reply",
+          outcome: "unknown",
+          reason: "the provider's answer said nothing of this SMS",
         };
+        const job = jobOf.get(m.id);
+        const conv = convs.get(m.conversationId);
         if (r.outcome === "accepted") {
           const count = o.provider.countSegments(m.body);
           submitted.push({ id: m.id, segments: r.segments, encoding: count.encoding });
+          tell(m, "");
         } else if (r.outcome === "refused" && r.permanent) {
           await store.failMessage(tx, m.id, r.codes, r.reason);
           if (r.optedOut) await store.setOptOut(tx, phoneOf(m), "provider");
-          note(m, `⚠️ SMS to ${formatPhone(phoneOf(m))} failed: ${r.reason}`);
-        } else {
-          // Not decided by the provider: the job comes back (a Retry-After is a wait, not a
-          // failure). The SMS of one failed request share one error, so they come back together.
+          tell(m, `⚠️ SMS to ${to(m)} failed: ${r.reason}`);
+        } else if (r.outcome === "unknown") {
+          // It may have been accepted: never sent again by itself. Its delivery report decides;
+          // without one, a person is asked.
+          await store.markUnknown(tx, m.id, r.reason);
+          tell(m, "");
+          later.push({
+            kind: CHECK_JOB.kind,
+            payload: { messageId: m.id, waitedMs: unknownWaitMs },
+            runAt: new Date(Date.now() + unknownWaitMs),
+          });
+        } else if (
+          job &&
+          job.attempts >= job.maxAttempts &&
+          !(errorFor(r) instanceof DeferredError)
+        ) {
+          // The last attempt failed too: the thread says so, and the job stays dead for a retry.
+          const reason = `gave up after ${job.attempts} attempts: ${r.reason}`;
+          await store.failMessage(tx, m.id, r.outcome === "refused" ? r.codes : [], reason);
+          tell(
+            m,
+            `❌ SMS to ${to(m)} not sent: ${reason}. Press Retry (or run \`ardary-bridge jobs retry ${job.id}\`) when the provider is back: the same SMS goes, never twice.`,
+            conv ? [retryButton(conv, m.id)] : undefined,
+          );
           result.set(m.id, { ok: false, error: errorFor(r) });
-          continue;
+        } else {
+          result.set(m.id, { ok: false, error: errorFor(r) });
         }
-        showStatus(m);
       }
       await store.recordSubmitted(tx, submitted);
-      await enqueue(tx, ...jobsToAdd);
+      await enqueue(tx, ...later);
     });
     const accepted = outcomes.filter((r) => r.outcome === "accepted").length;
     o.log.info(
-      { sent: accepted, failed: queued.length - accepted - result.size, retry: result.size },
+      { sent: accepted, notSent: queued.length - accepted - result.size, retry: result.size },
       "sms batch done",
     );
     return jobs.map((j) => result.get(j.payload.messageId) ?? done);
+  };
+}
+
+/** An SMS whose outcome is unknown, a while later: a report came, or a person is asked. */
+export function createOutcomeCheck(o: { db: Db }) {
+  return async function check(job: Job<{ messageId: number; waitedMs: number }>) {
+    const m = await store.getMessage(o.db, job.payload.messageId);
+    if (m?.status !== "unknown") return;
+    const conv = await store.getConversation(o.db, m.conversationId);
+    if (!conv) return;
+    const minutes = Math.round(job.payload.waitedMs / 60_000);
+    await enqueue(
+      o.db,
+      ...chatJob(conv, {
+        type: "note",
+        failure: true,
+        text: `⚠️ No delivery report ${minutes > 0 ? `after ${minutes} min` : "yet"} for the SMS to ${formatPhone(conv.phone)} whose outcome is unknown: it may not have reached the provider. If the customer did not get it, press Retry to send it again.`,
+        actions: [retryButton(conv, m.id)],
+      }),
+    );
   };
 }
 

@@ -10,9 +10,9 @@ import { createChatDelivery } from "./delivery.ts";
 import type { Env } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { setDefaultMaxAttempts } from "./jobs.ts";
-import { CHAT_JOB, SMS_JOB } from "./kinds.ts";
+import { CHAT_JOB, CHECK_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
-import { createSender } from "./sender.ts";
+import { createOutcomeCheck, createSender } from "./sender.ts";
 import * as store from "./store.ts";
 import { Worker } from "./worker.ts";
 
@@ -116,15 +116,25 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         database,
         concurrency: env.WORKER_CONCURRENCY,
         backoffBaseMs: env.JOB_BACKOFF_MS,
-        handlers: kinds.includes("chat")
-          ? [{ def: CHAT_JOB, run: createChatDelivery({ db: database.db, adapters: chat, log }) }]
-          : [],
+        handlers: [
+          ...(kinds.includes("chat")
+            ? [{ def: CHAT_JOB, run: createChatDelivery({ db: database.db, adapters: chat, log }) }]
+            : []),
+          ...(kinds.includes("sms")
+            ? [{ def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) }]
+            : []),
+        ],
         batchHandlers: kinds.includes("sms")
           ? [
               {
                 def: SMS_JOB,
                 limit: settings.batchSize,
-                run: createSender({ db: database.db, provider, log }),
+                run: createSender({
+                  db: database.db,
+                  provider,
+                  log,
+                  unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
+                }),
               },
             ]
           : [],

@@ -1,9 +1,9 @@
 // Conversations, messages, routes, contacts and opt-outs over drizzle. Every function takes the
 // connection or transaction to run in, so callers decide what is atomic.
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import type { ConversationCard, MessageStatus, Platform } from "./contracts.ts";
+import type { ActionButton, ConversationCard, MessageStatus, Platform } from "./contracts.ts";
 import type { Db } from "./db.ts";
-import { contacts, conversations, messages, optOuts, routes, settings } from "./schema.ts";
+import { blocks, contacts, conversations, messages, optOuts, routes, settings } from "./schema.ts";
 
 export type Conversation = typeof conversations.$inferSelect;
 export type Message = typeof messages.$inferSelect;
@@ -154,9 +154,27 @@ export async function requeueMessage(db: Db, id: number): Promise<Message | unde
   const [row] = await db
     .update(messages)
     .set({ status: "queued", error: null, providerCodes: null })
-    .where(and(eq(messages.id, id), inArray(messages.status, ["queued", "failed"])))
+    .where(and(eq(messages.id, id), inArray(messages.status, ["queued", "failed", "unknown"])))
     .returning();
   return row;
+}
+
+/** Cancels a scheduled SMS that has not left; returns it, or undefined when it had. */
+export async function cancelMessage(db: Db, id: number): Promise<Message | undefined> {
+  const [row] = await db
+    .update(messages)
+    .set({ status: "cancelled" })
+    .where(and(eq(messages.id, id), eq(messages.status, "queued")))
+    .returning();
+  return row;
+}
+
+/** The provider's answer never came: the SMS may or may not have left. */
+export async function markUnknown(db: Db, id: number, reason: string) {
+  await db
+    .update(messages)
+    .set({ status: "unknown", error: reason })
+    .where(and(eq(messages.id, id), eq(messages.status, "queued")));
 }
 
 /** Marks an SMS failed, with the provider's codes and the reason in words. */
@@ -180,9 +198,11 @@ export async function getMessages(db: Db, ids: number[]): Promise<Message[]> {
 const RANK: Record<MessageStatus, number> = {
   queued: 0,
   submitted: 1,
+  unknown: 1,
   sent: 2,
   received: 3,
   failed: 4,
+  cancelled: 4,
 };
 
 /**
@@ -220,13 +240,49 @@ export async function optedOutAmong(db: Db, phones: string[]): Promise<Set<strin
   return new Set(rows.map((r) => r.phone));
 }
 
-export async function setOptOut(db: Db, phone: string, source: "sms" | "provider" | "chat") {
+export async function setOptOut(db: Db, phone: string, source: "sms" | "provider") {
   await db.insert(optOuts).values({ phone, source }).onConflictDoNothing();
 }
 
 export async function clearOptOut(db: Db, phone: string): Promise<boolean> {
   const rows = await db.delete(optOuts).where(eq(optOuts.phone, phone)).returning();
   return rows.length > 0;
+}
+
+/** Numbers among these the team blocked. */
+export async function blockedAmong(db: Db, phones: string[]): Promise<Set<string>> {
+  if (phones.length === 0) return new Set();
+  const rows = await db.select().from(blocks).where(inArray(blocks.phone, phones));
+  return new Set(rows.map((r) => r.phone));
+}
+
+export async function isBlocked(db: Db, phone: string): Promise<boolean> {
+  return (await blockedAmong(db, [phone])).size > 0;
+}
+
+/** Blocks a number; false when it already was. */
+export async function setBlock(db: Db, phone: string, by: string): Promise<boolean> {
+  const rows = await db
+    .insert(blocks)
+    .values({ phone, blockedBy: by })
+    .onConflictDoNothing()
+    .returning();
+  return rows.length > 0;
+}
+
+/** Lifts a block; false when there was none. */
+export async function clearBlock(db: Db, phone: string): Promise<boolean> {
+  const rows = await db.delete(blocks).where(eq(blocks.phone, phone)).returning();
+  return rows.length > 0;
+}
+
+/** Why an SMS to this number may not be sent now, in words; undefined when it may. */
+export async function refusalOf(db: Db, phone: string): Promise<string | undefined> {
+  if (await isBlocked(db, phone))
+    return "the team blocked this number (Unblock on its card lifts it)";
+  if (await isOptedOut(db, phone))
+    return "the customer opted out (STOP); they must send START to receive SMS again";
+  return undefined;
 }
 
 export async function setConversationOpen(db: Db, id: number, open: boolean) {
@@ -250,11 +306,29 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
     .orderBy(desc(messages.id))
     .limit(1);
   const name = [contact?.firstName, contact?.lastName].filter(Boolean).join(" ");
+  const blocked = await isBlocked(db, conv.phone);
+  const id = conv.id;
+  const actions: ActionButton[] = [
+    conv.open
+      ? { action: "close", label: "Close", conversationId: id }
+      : { action: "reopen", label: "Reopen", conversationId: id, style: "primary" },
+    blocked
+      ? { action: "unblock", label: "Unblock number", conversationId: id }
+      : {
+          action: "block",
+          label: "Block number",
+          conversationId: id,
+          style: "danger",
+          confirm: `No SMS will be sent to ${conv.phone} until someone presses Unblock.`,
+        },
+  ];
   return {
-    conversationId: conv.id,
+    conversationId: id,
     phone: conv.phone,
     contactName: name || null,
     open: conv.open,
+    blocked,
+    actions,
     optedOut: await isOptedOut(db, conv.phone),
     lastMessage: last
       ? { text: last.body, at: last.createdAt, direction: last.direction }

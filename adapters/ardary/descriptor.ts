@@ -28,6 +28,8 @@ const env = {
     .refine((tz) => isTimeZone(tz), "unknown time zone"),
   ARDARY_CALLBACK_SECRET: optionalVar.pipe(z.string().min(16).optional()),
   ARDARY_BATCH_SIZE: z.coerce.number().int().positive().default(100).pipe(z.number().max(1000)),
+  /** Deadline of one request to Ardary, in ms: past it, the outcome of its SMS is unknown. */
+  ARDARY_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
 };
 
 export type ArdaryConfig = z.infer<z.ZodObject<typeof env>>;
@@ -96,6 +98,7 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
       senderName: c.ARDARY_SENDER_NAME,
       mode: c.ARDARY_MODE,
       timezone: c.ARDARY_TIMEZONE,
+      timeoutMs: c.ARDARY_TIMEOUT_MS,
       logger: services.log,
     });
   },

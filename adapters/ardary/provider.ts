@@ -25,10 +25,17 @@ export function parseLocalDate(value: string, timezone: string): Date | null {
   return parseArdaryDate(/^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(v) ? `${v}:00` : v, timezone);
 }
 
+/** The connection broke once the request may have been written (not a refused connect). */
+function lostAfterWrite(err: AppError): boolean {
+  if (err.code !== "ardary_unreachable") return false;
+  const code = (err.cause as { code?: string } | undefined)?.code;
+  return code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE";
+}
+
 /** A request that failed as a whole, as the outcome of each SMS it carried. */
 function outcomeOfError(ref: string, err: unknown): SendOutcome {
   const reason = errorMessage(err);
-  if (err instanceof AppError && err.code === "ardary_timeout")
+  if (err instanceof AppError && (err.code === "ardary_timeout" || lostAfterWrite(err)))
     return { ref, outcome: "unknown", reason };
   if (err instanceof AppError && err.retryable)
     return { ref, outcome: "retry", reason, retryAfterMs: err.retryAfterMs };

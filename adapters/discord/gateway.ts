@@ -195,12 +195,13 @@ export class Gateway {
     const action = parseActionId(i.customId);
     if (!action) return;
     await i.deferUpdate();
-    await this.o.hooks.onAction(
-      "discord",
-      action.conversationId,
-      action.action,
-      i.user.displayName,
-    );
+    await this.o.hooks.onAction({
+      platform: "discord",
+      ...action,
+      author: i.user.displayName,
+      authorId: i.user.id,
+      eventId: i.id,
+    });
   }
 
   // ── catching up after a gap ────────────────────────────────────────────────────────────

@@ -2,8 +2,15 @@
 // status line of an outbound SMS, and the reactions that show each status step reached.
 // https://discord.com/developers/docs/components/reference#button
 import { escapeMarkdown } from "discord.js";
-import type { ChatPost, ConversationCard, MessageStatus, StatusView } from "../../src/contracts.ts";
-import { formatPhone } from "../../src/contracts.ts";
+import {
+  type ActionButton,
+  type ChatPost,
+  type ConversationCard,
+  formatPhone,
+  type StatusView,
+  type Step,
+  stepsReached,
+} from "../../src/contracts.ts";
 
 /** Discord refuses content over 2000 characters. */
 const MAX_CONTENT = 2000;
@@ -13,19 +20,37 @@ const MAX_NAME = 100;
 /** Nobody is ever pinged by what the bridge posts (an SMS may say "@everyone"). */
 export const NO_MENTIONS: { parse: [] } = { parse: [] };
 
-export type CardAction = "close" | "reopen" | "block";
-
-/** Button custom ids carry the action and the conversation id: `ardary:close:42`. */
-export function actionId(action: CardAction, conversationId: number): string {
-  return `ardary:${action}:${conversationId}`;
+/** Button custom ids carry the action, the conversation and the SMS: `ardary:close:42[:7]`. */
+export function actionId(action: string, conversationId: number, messageId?: number): string {
+  return `ardary:${action}:${conversationId}${messageId === undefined ? "" : `:${messageId}`}`;
 }
 
 export function parseActionId(
   customId: string,
-): { action: CardAction; conversationId: number } | null {
-  const m = /^ardary:(close|reopen|block):(\d+)$/.exec(customId);
+): { action: string; conversationId: number; messageId?: number } | null {
+  const m = /^ardary:([a-z-]+):(\d+)(?::(\d+))?$/.exec(customId);
   if (!m?.[1] || !m[2]) return null;
-  return { action: m[1] as CardAction, conversationId: Number(m[2]) };
+  return {
+    action: m[1],
+    conversationId: Number(m[2]),
+    ...(m[3] === undefined ? {} : { messageId: Number(m[3]) }),
+  };
+}
+
+/** Discord's button styles: primary, secondary, danger. */
+const STYLE = { primary: 1, danger: 4 } as const;
+
+/** The core's buttons as one action row (at most five). */
+export function actionRow(list: ActionButton[]) {
+  return {
+    type: 1,
+    components: list.slice(0, 5).map((b) => ({
+      type: 2,
+      style: b.style ? STYLE[b.style] : 2,
+      label: b.label,
+      custom_id: actionId(b.action, b.conversationId, b.messageId),
+    })),
+  };
 }
 
 function clip(text: string, max: number): string {
@@ -39,7 +64,7 @@ export function threadName(card: ConversationCard): string {
 
 /** Forum tag names that show the conversation's state (the forum must have them). */
 export function cardTags(card: ConversationCard): string[] {
-  if (card.optedOut) return ["opted-out"];
+  if (card.optedOut || card.blocked) return ["opted-out"];
   return [card.open ? "open" : "closed"];
 }
 
@@ -51,68 +76,42 @@ export function renderCard(card: ConversationCard) {
   const state = [
     card.open ? "🟢 open" : "⚪ closed",
     ...(card.optedOut ? ["🚫 opted out (STOP): no SMS can be sent"] : []),
+    ...(card.blocked ? ["⛔ blocked by the team: no SMS can be sent"] : []),
   ].join(" · ");
   const lines = [`📱 ${who}`, state];
   if (card.lastMessage) {
     const arrow = card.lastMessage.direction === "in" ? "📩" : "➡️";
     lines.push(`-# ${arrow} ${clip(card.lastMessage.text.replace(/\s+/g, " "), 120)}`);
   }
-  const button = (action: CardAction, label: string, style: number, disabled: boolean) => ({
-    type: 2,
-    style,
-    label,
-    custom_id: actionId(action, card.conversationId),
-    disabled,
-  });
   return {
     content: clip(lines.join("\n"), MAX_CONTENT),
     allowed_mentions: NO_MENTIONS,
-    components: [
-      {
-        type: 1,
-        components: [
-          button("close", "Close", 2, !card.open),
-          button("reopen", "Reopen", 1, card.open),
-          button("block", "Block number", 4, card.optedOut),
-        ],
-      },
-    ],
+    components: card.actions.length > 0 ? [actionRow(card.actions)] : [],
   };
 }
 
-const STEPS: { status: MessageStatus; emoji: string; label: string }[] = [
-  { status: "queued", emoji: "⏳", label: "queued" },
-  { status: "submitted", emoji: "📤", label: "submitted" },
-  { status: "sent", emoji: "✅", label: "sent" },
-  { status: "received", emoji: "📬", label: "received" },
-];
-const FAILED = { emoji: "❌", label: "failed" };
-
-/** Every step an SMS has reached, in order (a `received` implies `sent`, whatever came first). */
-export function stepsReached(view: StatusView): { emoji: string; label: string; at?: Date }[] {
-  if (view.status === "failed") return [STEPS[0] ?? FAILED, FAILED];
-  const rank = STEPS.findIndex((s) => s.status === view.status);
-  return STEPS.slice(0, rank + 1).map((s) => ({
-    ...s,
-    at:
-      s.status === "sent"
-        ? (view.sentAt ?? undefined)
-        : s.status === "received"
-          ? (view.receivedAt ?? undefined)
-          : undefined,
-  }));
-}
+const STEPS: Record<Step, { emoji: string; label: string }> = {
+  scheduled: { emoji: "🕒", label: "scheduled for" },
+  queued: { emoji: "⏳", label: "queued" },
+  submitted: { emoji: "📤", label: "submitted" },
+  unknown: { emoji: "⚠️", label: "outcome unknown: waiting for the provider's delivery report" },
+  sent: { emoji: "✅", label: "sent" },
+  received: { emoji: "📬", label: "received" },
+  failed: { emoji: "❌", label: "failed" },
+  cancelled: { emoji: "🚫", label: "cancelled" },
+};
 
 /** The emoji a person's message carries for its SMS, in the order they are added. */
 export function statusReactions(view: StatusView): string[] {
-  return stepsReached(view).map((s) => s.emoji);
+  return stepsReached(view).map(({ step }) => STEPS[step].emoji);
 }
 
-const time = (d: Date) => d.toISOString().slice(11, 19);
+/** A time each reader sees in their own zone (Discord's timestamp markup). */
+const time = (d: Date) => `<t:${Math.floor(d.getTime() / 1000)}:T>`;
 
 export function statusLine(view: StatusView): string {
   const steps = stepsReached(view).map(
-    (s) => `${s.emoji} ${s.label}${s.at ? ` ${time(s.at)}` : ""}`,
+    ({ step, at }) => `${STEPS[step].emoji} ${STEPS[step].label}${at ? ` ${time(at)}` : ""}`,
   );
   if (view.status === "failed" && view.error) steps[steps.length - 1] += `: ${view.error}`;
   if (view.segments && view.segments > 1) {
@@ -134,5 +133,10 @@ export function renderPost(post: ChatPost) {
   } else {
     content = post.text;
   }
-  return { content: clip(content, MAX_CONTENT), allowed_mentions: NO_MENTIONS };
+  return {
+    content: clip(content, MAX_CONTENT),
+    allowed_mentions: NO_MENTIONS,
+    // An edit that drops the buttons must say so: an empty list removes them.
+    components: post.actions?.length ? [actionRow(post.actions)] : [],
+  };
 }

@@ -40,12 +40,8 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
       : ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CHANNEL"],
   configure: (v) => {
     const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret } = v;
-    return {
-      botToken,
-      signingSecret,
-      channel: v.SLACK_CHANNEL,
-      apiUrl: v.SLACK_API_URL,
-    } as SlackConfig;
+    const { SLACK_APP_TOKEN: appToken, SLACK_CHANNEL: channel, SLACK_API_URL: apiUrl } = v;
+    return { botToken, signingSecret, appToken, channel, apiUrl } as SlackConfig;
   },
   howToEnable:
     "set SLACK_BOT_TOKEN, SLACK_CHANNEL and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)",

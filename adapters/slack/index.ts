@@ -330,11 +330,18 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       await ack();
       const m = ACTION_ID.exec((action as { action_id?: string }).action_id ?? "");
       if (!m?.[1] || !m[2]) return;
-      const act = m[1] as "close" | "reopen" | "block";
-      const conversationId = Number(m[2]);
+      const actionTs = (action as { action_ts?: string }).action_ts;
       later("button", async () => {
         try {
-          await hooks.onAction("slack", conversationId, act, await userName(body.user.id));
+          await hooks.onAction({
+            platform: "slack",
+            conversationId: Number(m[2]),
+            action: m[1] as string,
+            messageId: m[3] === undefined ? undefined : Number(m[3]),
+            author: await userName(body.user.id),
+            authorId: body.user.id,
+            eventId: actionTs ? `${body.user.id}:${actionTs}` : undefined,
+          });
         } catch (err) {
           log.error({ err: errorMessage(err) }, "button failed");
           await respond({

@@ -1,8 +1,14 @@
 // Block Kit for the bridge's posts: the conversation card (the thread's parent), SMS in and
 // out, notes, failures, and an outbound SMS's status line; plus the reactions that show an
 // SMS's status on a person's own message. Limits: https://docs.slack.dev/reference/block-kit/blocks
-import type { ChatPost, ConversationCard, MessageStatus, StatusView } from "../../src/contracts.ts";
-import { formatPhone } from "../../src/contracts.ts";
+import type {
+  ActionButton,
+  ChatPost,
+  ConversationCard,
+  StatusView,
+  Step,
+} from "../../src/contracts.ts";
+import { formatPhone, stepsReached } from "../../src/contracts.ts";
 
 export type Block = { type: string; [key: string]: unknown };
 export interface Rendered {
@@ -11,10 +17,35 @@ export interface Rendered {
   blocks: Block[];
 }
 
-/** Action ids carry the conversation id: `conv:<action>:<id>`. */
-export const ACTION_ID = /^conv:(close|reopen|block):(\d+)$/;
-export const actionId = (action: "close" | "reopen" | "block", conversationId: number) =>
-  `conv:${action}:${conversationId}`;
+/** Action ids carry the action, the conversation and the SMS it is about: `conv:<action>:<id>[:<sms>]`. */
+export const ACTION_ID = /^conv:([a-z-]+):(\d+)(?::(\d+))?$/;
+export const actionId = (action: string, conversationId: number, messageId?: number) =>
+  `conv:${action}:${conversationId}${messageId === undefined ? "" : `:${messageId}`}`;
+
+/** The core's buttons as a Block Kit actions block. */
+export function actionsBlock(list: ActionButton[], blockId?: string): Block {
+  return {
+    type: "actions",
+    ...(blockId ? { block_id: blockId } : {}),
+    elements: list.map((b) => ({
+      type: "button",
+      text: { type: "plain_text", text: b.label },
+      action_id: actionId(b.action, b.conversationId, b.messageId),
+      value: String(b.conversationId),
+      ...(b.style ? { style: b.style } : {}),
+      ...(b.confirm
+        ? {
+            confirm: {
+              title: { type: "plain_text", text: `${b.label}?` },
+              text: mrkdwn(escapeText(b.confirm)),
+              confirm: { type: "plain_text", text: b.label },
+              deny: { type: "plain_text", text: "Cancel" },
+            },
+          }
+        : {}),
+    })),
+  };
+}
 
 /** Slack needs `&`, `<` and `>` escaped in any text it parses. */
 function escapeText(text: string): string {
@@ -49,6 +80,7 @@ export function renderCard(card: ConversationCard): Rendered {
   const who = card.contactName ? `${escapeText(card.contactName)} · ${phone}` : phone;
   const state = [card.open ? "🟢 open" : "⚪ closed"];
   if (card.optedOut) state.push("🚫 opted out (STOP): SMS are not sent");
+  if (card.blocked) state.push("⛔ blocked by the team: SMS are not sent");
   const blocks: Block[] = [
     { type: "section", text: mrkdwn(`:speech_balloon: *SMS conversation* with *${who}*`) },
     { type: "context", elements: [mrkdwn(state.join(" · "))] },
@@ -61,37 +93,17 @@ export function renderCard(card: ConversationCard): Rendered {
       elements: [mrkdwn(`${arrow} ${slackTime(card.lastMessage.at)}: ${escapeText(excerpt)}`)],
     });
   }
-  const buttons: Block[] = [
-    card.open
-      ? button("Close", actionId("close", card.conversationId), card.conversationId)
-      : button("Reopen", actionId("reopen", card.conversationId), card.conversationId),
-  ];
-  if (!card.optedOut) {
-    buttons.push({
-      ...button("Block number", actionId("block", card.conversationId), card.conversationId),
-      style: "danger",
-      confirm: {
-        title: { type: "plain_text", text: "Block this number?" },
-        text: mrkdwn(`No SMS will be sent to ${phone} any more.`),
-        confirm: { type: "plain_text", text: "Block" },
-        deny: { type: "plain_text", text: "Cancel" },
-      },
-    });
-  }
-  blocks.push({ type: "actions", block_id: "conversation", elements: buttons });
+  if (card.actions.length > 0) blocks.push(actionsBlock(card.actions, "conversation"));
   return { text: `SMS conversation with ${who}${card.open ? "" : " (closed)"}`, blocks };
 }
 
-function button(text: string, action_id: string, conversationId: number): Block {
-  return {
-    type: "button",
-    text: { type: "plain_text", text },
-    action_id,
-    value: String(conversationId),
-  };
+export function renderPost(post: ChatPost): Rendered {
+  const r = renderBody(post);
+  if (post.actions?.length) r.blocks.push(actionsBlock(post.actions));
+  return r;
 }
 
-export function renderPost(post: ChatPost): Rendered {
+function renderBody(post: ChatPost): Rendered {
   switch (post.kind) {
     case "inbound": {
       const when = post.at ? ` ${slackTime(post.at)}` : "";
@@ -131,47 +143,44 @@ export function renderMany(posts: ChatPost[]): Rendered {
   };
 }
 
-/** Steps an SMS has reached, in order; a later step implies the earlier ones. */
-export function stepsReached(s: StatusView): MessageStatus[] {
-  if (s.status === "failed") {
-    const steps: MessageStatus[] = ["queued"];
-    if (s.sentAt) steps.push("sent");
-    steps.push("failed");
-    return steps;
-  }
-  const rank = ["queued", "submitted", "sent", "received"] as const;
-  let reached = rank.indexOf(s.status);
-  if (s.receivedAt) reached = 3;
-  else if (s.sentAt) reached = Math.max(reached, 2);
-  return rank.slice(0, reached + 1);
-}
-
 /** `⏳ queued · 📤 sent 10:01 · 📱 received 10:02 · 3 SMS, UCS-2`, or the failure and why. */
 export function statusLine(s: StatusView): string {
-  const parts: string[] = [];
-  for (const step of stepsReached(s)) {
-    if (step === "queued") parts.push("⏳ queued");
-    else if (step === "submitted") parts.push("📨 accepted by the provider");
-    else if (step === "sent") parts.push(`📤 sent${s.sentAt ? ` ${slackTime(s.sentAt)}` : ""}`);
-    else if (step === "received")
-      parts.push(`📱 received${s.receivedAt ? ` ${slackTime(s.receivedAt)}` : ""}`);
-    else parts.push(`❌ failed${s.error ? `: ${escapeText(s.error)}` : ""}`);
-  }
+  const parts = stepsReached(s).map(({ step, at }) => {
+    const when = at ? ` ${slackTime(at)}` : "";
+    if (step === "failed") return `❌ failed${s.error ? `: ${escapeText(s.error)}` : ""}`;
+    if (step === "unknown")
+      return "⚠️ outcome unknown: the provider did not answer in time; waiting for its delivery report";
+    return `${WORDS[step]}${when}`;
+  });
   if (s.segments && s.segments > 1) {
     parts.push(`${s.segments} SMS${s.encoding ? `, ${s.encoding}` : ""}`);
   }
   return parts.join(" · ");
 }
 
+const WORDS: Record<Step, string> = {
+  scheduled: "🕒 scheduled for",
+  queued: "⏳ queued",
+  submitted: "📨 accepted by the provider",
+  unknown: "⚠️ outcome unknown",
+  sent: "📤 sent",
+  received: "📱 received",
+  failed: "❌ failed",
+  cancelled: "🚫 cancelled",
+};
+
 /** The reaction of each step on a person's message. */
-const REACTION: Record<MessageStatus, string> = {
+const REACTION: Record<Step, string> = {
+  scheduled: "clock3",
   queued: "hourglass_flowing_sand",
   submitted: "outbox_tray",
+  unknown: "warning",
   sent: "white_check_mark",
   received: "iphone",
   failed: "x",
+  cancelled: "no_entry_sign",
 };
 
 export function reactionsFor(s: StatusView): string[] {
-  return stepsReached(s).map((step) => REACTION[step]);
+  return stepsReached(s).map(({ step }) => REACTION[step]);
 }

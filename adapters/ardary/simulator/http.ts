@@ -23,6 +23,7 @@ export interface SimulatorCore {
 const count = {
   count: z.number().int().positive().optional(),
   untilMs: z.number().positive().optional(),
+  skip: z.number().int().nonnegative().optional(),
 };
 const faultSchema: z.ZodType<SimFault> = z.union([
   z.object({

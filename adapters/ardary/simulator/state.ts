@@ -56,13 +56,14 @@ export interface SimCallback {
 
 /**
  * Fault injection for the API endpoints. Each applies to the next `count` requests (default 1)
- * or, with `untilMs`, to every request during that many ms from now.
+ * or, with `untilMs`, to every request during that many ms from now; `skip` lets that many
+ * requests pass first (to fail the second request of a batch).
  * - `status`: answer that HTTP status (with `Retry-After: retryAfterSec` when given); not processed.
  * - `delayMs`: answer normally after that many ms (the request is processed even if the caller gave up).
  * - `drop`: destroy the socket without answering; not processed.
  * - `answer`: answer this body (a string is sent as is, anything else as JSON) with `httpStatus` (200).
  */
-export type SimFault = { count?: number; untilMs?: number } & (
+export type SimFault = { count?: number; untilMs?: number; skip?: number } & (
   | { status: 500 | 503 | 429; retryAfterSec?: number }
   | { delayMs: number }
   | { drop: true }
@@ -98,7 +99,7 @@ export class SimulatorState {
   /** Base URL of the server (for short links), set once it listens. */
   baseUrl = "";
   private readonly optedOut = new Set<string>();
-  private faults: { fault: SimFault; left: number; until: number }[] = [];
+  private faults: { fault: SimFault; left: number; until: number; skip: number }[] = [];
 
   constructor(private readonly options: SimStateOptions) {
     for (const p of options.optedOut) this.optOut(p);
@@ -112,7 +113,7 @@ export class SimulatorState {
     const until =
       fault.untilMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + fault.untilMs;
     const left = fault.count ?? (fault.untilMs === undefined ? 1 : Number.POSITIVE_INFINITY);
-    this.faults.push({ fault, left, until });
+    this.faults.push({ fault, left, until, skip: fault.skip ?? 0 });
   }
 
   clearFaults(): void {
@@ -124,6 +125,10 @@ export class SimulatorState {
     const now = Date.now();
     this.faults = this.faults.filter((f) => f.left > 0 && f.until > now);
     const first = this.faults[0];
+    if (first && first.skip > 0) {
+      first.skip -= 1;
+      return undefined;
+    }
     if (first) first.left -= 1;
     return first?.fault;
   }
