@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { blockButton, runAction } from "./actions.ts";
+import { commandUsages, findCommand } from "./chat-commands.ts";
 import { parseSmsCommand } from "./command.ts";
 import type {
   ActionInput,
@@ -305,7 +306,9 @@ export class Bridge implements ChatHooks {
 
   /** `/sms …`: returns the ephemeral answer for the person who typed it. */
   async onCommand(input: SmsCommandInput): Promise<string> {
-    const cmd = parseSmsCommand(input.args, this.o.provider);
+    const sub = findCommand(input.args);
+    if (sub) return sub.command.run(input, sub.rest);
+    const cmd = parseSmsCommand(input.args, this.o.provider, commandUsages());
     if (!cmd.ok) return cmd.message;
     const result = await this.o.db.transaction((tx) =>
       this.queueSms(tx, {

@@ -11,8 +11,8 @@ export function withLink(text: string, placeholder: string): string {
   return text.includes(placeholder) ? text : `${text} ${placeholder}`.trim();
 }
 
-/** How to use `/sms`, with the provider's link placeholder. */
-export function usage(placeholder: string): string {
+/** How to use `/sms`, with the provider's link placeholder and the other commands' lines. */
+export function usage(placeholder: string, more: string[] = []): string {
   return [
     "*Send an SMS:* `/sms <number> <text>`, e.g. `/sms +33612345678 Your order has shipped`",
     "Options, before the text:",
@@ -20,6 +20,7 @@ export function usage(placeholder: string): string {
     `• \`--link https://…\`: add a tracked link; put \`${placeholder}\` where it goes, or it is added at the end`,
     "• `--priority low|normal|high`: order in the provider's queue",
     "The SMS goes out from the number's conversation thread, which is opened if there is none.",
+    ...(more.length > 0 ? ["", "*Other commands:*", ...more.map((l) => `• ${l}`)] : []),
   ].join("\n");
 }
 
@@ -43,15 +44,16 @@ function nextToken(s: string): [string, string] | null {
 export function parseSmsCommand(
   args: string,
   provider: CommandContext,
+  more: string[] = [],
   now: Date = new Date(),
 ): ParsedCommand {
   let rest = args.trim();
   const fail = (reason: string): ParsedCommand => ({
     ok: false,
-    message: `${reason}\n\n${usage(provider.linkPlaceholder)}`,
+    message: `${reason}\n\n${usage(provider.linkPlaceholder, more)}`,
   });
   if (rest === "" || /^(help|-h|--help|\?)$/i.test(rest))
-    return { ok: false, message: usage(provider.linkPlaceholder) };
+    return { ok: false, message: usage(provider.linkPlaceholder, more) };
   const options: Record<string, string> = {};
   let phone: string | undefined;
   for (;;) {

@@ -80,7 +80,7 @@ describe("/sms", () => {
   const parseLocalDate = (v: string) => (Number.isNaN(Date.parse(v)) ? null : new Date(v));
   const USAGE = usage("[Link]");
   const parse = (args: string) =>
-    parseSmsCommand(args, { parseLocalDate, linkPlaceholder: "[Link]" }, now);
+    parseSmsCommand(args, { parseLocalDate, linkPlaceholder: "[Link]" }, [], now);
 
   it("reads the number, the text and the options", () => {
     expect(parse("+15551234567 Hello there")).toEqual({

@@ -1,0 +1,30 @@
+// `/sms <word> …` subcommands other modules add (route, queue, history, template…). `/sms` alone
+// and `/sms <number> …` stay the send command (src/command.ts); a word registered here wins.
+import type { SmsCommandInput } from "./contracts.ts";
+
+export interface ChatCommand {
+  /** The first word after `/sms`. */
+  name: string;
+  /** One line for `/sms help`. */
+  usage: string;
+  /** Returns the ephemeral answer for the person who typed it. */
+  run(input: SmsCommandInput, args: string): Promise<string>;
+}
+
+const commands = new Map<string, ChatCommand>();
+
+export function registerCommand(command: ChatCommand): void {
+  commands.set(command.name, command);
+}
+
+/** The command the input's first word names, with the rest of the arguments. */
+export function findCommand(args: string): { command: ChatCommand; rest: string } | undefined {
+  const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(args);
+  const command = m?.[1] ? commands.get(m[1].toLowerCase()) : undefined;
+  return command && m ? { command, rest: m[2] ?? "" } : undefined;
+}
+
+/** Lines for `/sms help`: one per registered command. */
+export function commandUsages(): string[] {
+  return [...commands.values()].map((c) => c.usage);
+}
