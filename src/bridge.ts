@@ -23,6 +23,7 @@ import { chatJob, SMS_JOB, smsJob } from "./kinds.ts";
 import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
 import { formatPhone } from "./phone.ts";
 import { events, messages } from "./schema.ts";
+import { costLine, costsMore, encodingWords } from "./status.ts";
 import * as store from "./store.ts";
 
 export interface OutgoingSms {
@@ -44,7 +45,12 @@ export interface BridgeOptions {
   log: Logger;
   defaults: store.Defaults;
   /** Dates typed in `/sms --at`, the link placeholder. */
-  provider: Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder" | "scheduleLeadMs">;
+  provider: Pick<
+    SmsProvider,
+    "parseLocalDate" | "linkPlaceholder" | "scheduleLeadMs" | "countSegments"
+  >;
+  /** A link to a conversation's thread, from its platform's adapter, when it can give one. */
+  threadLink?: (platform: Platform, thread: string) => Promise<string | undefined>;
 }
 
 export class Bridge implements ChatHooks {
@@ -214,12 +220,15 @@ export class Bridge implements ChatHooks {
   > {
     const conv = await store.ensureConversation(tx, sms.phone, this.o.defaults, sms.platform);
     const refusal = await store.refusalOf(tx, sms.phone);
+    const cost = this.o.provider.countSegments(sms.text);
     const msg = await store.insertMessage(tx, {
       conversationId: conv.id,
       direction: "out",
       body: sms.text,
       clientRef: newClientRef(),
       status: refusal ? "failed" : "queued",
+      segments: cost.segments,
+      encoding: encodingWords(cost),
       error: refusal ? `not sent: ${refusal}` : null,
       author: sms.author,
       link: sms.link,
@@ -276,7 +285,7 @@ export class Bridge implements ChatHooks {
         );
       }
       if (text !== "") {
-        await this.queueSms(tx, {
+        const queued = await this.queueSms(tx, {
           phone: conv.phone,
           text,
           author: reply.author,
@@ -284,6 +293,16 @@ export class Bridge implements ChatHooks {
           sourceEventId: `${reply.platform}:${reply.eventId}`,
           chatRef: reply.message,
         });
+        // Its author alone hears what it costs when it is more than one plain SMS.
+        const cost = this.o.provider.countSegments(text);
+        if ("message" in queued && reply.authorId && costsMore(cost))
+          jobs.push(
+            ...chatJob(conv, {
+              type: "whisper",
+              userId: reply.authorId,
+              text: `Your reply goes out as ${costLine(cost.segments, encodingWords(cost))}.`,
+            }),
+          );
       }
       await enqueue(tx, ...jobs);
     });
@@ -318,14 +337,22 @@ export class Bridge implements ChatHooks {
         sendAt: cmd.sendAt,
         priority: cmd.priority,
         author: input.author,
-        platform: input.platform,
+        // No platform: the number's home thread, wherever it is (routes, else the default).
         sourceEventId: `${input.platform}:${input.eventId}`,
       }),
     );
     if ("refused" in result) return result.refused;
     if ("duplicate" in result) return "Already sent.";
     const when = cmd.sendAt ? ` at ${cmd.sendAt.toISOString()}` : "";
-    return `Sending to ${formatPhone(cmd.phone)}${when}: see the number's thread.`;
+    const home = result.conversation;
+    const link = home.threadRef
+      ? await this.o.threadLink?.(home.platform, home.threadRef).catch(() => undefined)
+      : undefined;
+    const where =
+      home.platform === input.platform
+        ? "see the number's thread"
+        : `its thread is on ${home.platform[0]?.toUpperCase()}${home.platform.slice(1)}`;
+    return `Sending to ${formatPhone(cmd.phone)}${when}: ${where}${link ? `: ${link}` : "."}`;
   }
 
   /** A button the core put on a card or a post; a replayed press does nothing twice. */

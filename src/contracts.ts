@@ -7,7 +7,7 @@ import { z } from "zod";
 
 // Pure helpers an adapter may use.
 export { formatPhone, maskPhone, toE164 } from "./phone.ts";
-export { type Step, type StepReached, stepsReached } from "./status.ts";
+export { costLine, type Step, type StepReached, stepsReached } from "./status.ts";
 
 /** A chat platform's name, as its adapter declares it ("slack", "discord"). */
 export type Platform = string;
@@ -203,6 +203,8 @@ export interface ChatReply {
   thread: ThreadRef;
   message: MessageRef;
   author: string;
+  /** The platform's id of the author (for a word only they see). */
+  authorId?: string;
   text: string;
   hasAttachments: boolean;
 }
@@ -250,6 +252,13 @@ export interface ChatAdapter {
    * pile up (behind the platform's rate limit) they drain as one post rather than one each.
    */
   postMany?(thread: ThreadRef, posts: ChatPost[]): Promise<MessageRef>;
+  /**
+   * Optional: a word only `userId` sees, in the thread (Slack: an ephemeral message). Without
+   * it, the word is posted as a quiet note.
+   */
+  whisper?(thread: ThreadRef, userId: string, text: string): Promise<void>;
+  /** Optional: a link a person can open to reach the thread. */
+  threadLink?(thread: ThreadRef): Promise<string | undefined>;
   /** Re-renders one of the bridge's own posts (its status line). */
   update(message: MessageRef, post: ChatPost): Promise<void>;
   /** Shows an SMS's status on a person's message (reactions): every step reached, in order. */

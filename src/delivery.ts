@@ -131,6 +131,9 @@ export function createChatDelivery(o: DeliveryOptions) {
           text: job.text,
           actions: job.actions,
         });
+      } else if (job.type === "whisper") {
+        if (adapter.whisper) await adapter.whisper(thread, job.userId, job.text);
+        else await adapter.post(thread, { kind: "note", text: job.text });
       } else if (job.type === "card") {
         await adapter.updateCard(thread, await store.cardOf(o.db, conv));
       } else {

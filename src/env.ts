@@ -30,6 +30,8 @@ const core = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Attempts a job gets (a send, a post) before it is given up and shown as failed. */
   JOB_MAX_ATTEMPTS: int(10),
+  /** With several chat platforms on: where a number without a route and without a thread goes. */
+  CHAT_DEFAULT_PLATFORM: optionalVar,
   /** How long an SMS whose outcome is unknown waits for its delivery report before a person is asked. */
   SMS_OUTCOME_WAIT_MS: int(10 * 60_000),
   /** Tuning, mostly for tests: first retry delay of a failed job, doubled each attempt. */
@@ -98,6 +100,18 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const enabled = <D extends AdapterDescriptor>(d: D): Enabled<D>[] =>
     adapters[d.name] == null ? [] : [{ descriptor: d, config: adapters[d.name] }];
   const [sms] = ADAPTERS.flatMap((d) => (d.kind === "sms" ? enabled(d) : []));
+  const chat = ADAPTERS.flatMap((d) => (d.kind === "chat" ? enabled(d) : []));
+  const names = chat.map((c) => c.descriptor.name);
+  const chosen = values.CHAT_DEFAULT_PLATFORM as string | undefined;
+  if (chosen !== undefined && !names.includes(chosen))
+    problems.push(
+      `CHAT_DEFAULT_PLATFORM: "${chosen}" is not a chat platform that is on (on: ${names.join(", ") || "none"})`,
+    );
+  if (chosen === undefined && names.length > 1)
+    problems.push(
+      `CHAT_DEFAULT_PLATFORM: required when several chat platforms are on (${names.join(", ")}): where a new number's thread opens when no route says`,
+    );
+  if (problems.length > 0) throw new EnvError(problems);
   if (!sms) throw new EnvError(["no SMS provider is configured"]);
   return {
     ...(values as CoreEnv),
@@ -105,7 +119,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     values,
     adapters,
     sms,
-    chat: ADAPTERS.flatMap((d) => (d.kind === "chat" ? enabled(d) : [])),
+    chat,
   };
 }
 

@@ -33,6 +33,12 @@ const chatPayload = z.discriminatedUnion("type", [
     actions: z.array(button).optional(),
   }),
   z.object({ conversationId: z.number().int(), type: z.literal("card") }),
+  z.object({
+    conversationId: z.number().int(),
+    type: z.literal("whisper"),
+    userId: z.string(),
+    text: z.string(),
+  }),
 ]);
 
 export type ChatPayload = z.infer<typeof chatPayload>;

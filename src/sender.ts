@@ -10,6 +10,7 @@ import { DeferredError, RetryableError } from "./errors.ts";
 import { enqueue, type Job, type NewJob } from "./jobs.ts";
 import { CHECK_JOB, chatJob } from "./kinds.ts";
 import { formatPhone } from "./phone.ts";
+import { encodingWords } from "./status.ts";
 import * as store from "./store.ts";
 import type { JobOutcome } from "./worker.ts";
 
@@ -102,7 +103,7 @@ export function createSender(o: SenderOptions) {
         const conv = convs.get(m.conversationId);
         if (r.outcome === "accepted") {
           const count = o.provider.countSegments(m.body);
-          submitted.push({ id: m.id, segments: r.segments, encoding: count.encoding });
+          submitted.push({ id: m.id, segments: r.segments, encoding: encodingWords(count) });
           tell(m, "");
         } else if (r.outcome === "refused" && r.permanent) {
           await store.failMessage(tx, m.id, r.codes, r.reason);

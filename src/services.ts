@@ -104,13 +104,20 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
           await descriptor.create(config, adapterServices(descriptor.name)),
         );
     }
+    // Where new numbers go when no route says: the default platform first (CHAT_DEFAULT_PLATFORM).
+    const first = (name: string) => Number(name !== env.CHAT_DEFAULT_PLATFORM);
     const defaults = Object.fromEntries(
-      env.chat.map(({ descriptor, config }) => [
-        descriptor.name,
-        descriptor.defaultChannel(config),
-      ]),
+      [...env.chat]
+        .sort((a, b) => first(a.descriptor.name) - first(b.descriptor.name))
+        .map(({ descriptor, config }) => [descriptor.name, descriptor.defaultChannel(config)]),
     );
-    const bridge = new Bridge({ db: database.db, log, defaults, provider });
+    const bridge = new Bridge({
+      db: database.db,
+      log,
+      defaults,
+      provider,
+      threadLink: async (platform, thread) => chat.get(platform)?.threadLink?.(thread),
+    });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
         database,

@@ -1,6 +1,22 @@
 // The steps an SMS has reached, in order, for the chat side to show (a status line, reactions).
 // One rule for every platform; each adapter only picks its emoji and words.
-import type { MessageStatus, StatusView } from "./contracts.ts";
+import type { MessageStatus, SegmentCount, StatusView } from "./contracts.ts";
+
+/** The encoding in words, with what forced Unicode: "GSM-7", "Unicode because of 🎉". */
+export function encodingWords(c: SegmentCount): string {
+  if (c.encoding === "GSM-7") return "GSM-7";
+  return c.unicodeBecause ? `Unicode because of ${c.unicodeBecause}` : "Unicode";
+}
+
+/** True when a text costs more than a plain SMS: several parts, or Unicode. */
+export function costsMore(c: SegmentCount): boolean {
+  return c.segments > 1 || c.encoding !== "GSM-7";
+}
+
+/** "2 SMS · Unicode because of 🎉": what a status line says of the cost. */
+export function costLine(segments: number, encoding: string | null | undefined): string {
+  return `${segments} SMS${encoding ? ` · ${encoding}` : ""}`;
+}
 
 export type Step = "scheduled" | MessageStatus;
 

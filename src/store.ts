@@ -49,8 +49,9 @@ async function routesFor(db: Db, phones: string[]): Promise<Route[]> {
 }
 
 /**
- * The conversation of each number on its routed platform, made if new, in one statement;
- * keyed by phone.
+ * The conversation of each number, keyed by phone: with `platform`, the one on that platform;
+ * otherwise its home, the most recently active on a platform that is on, else a new one where the
+ * routes (or the default platform) say. A number keeps one home thread whatever the routes do.
  */
 export async function ensureConversations(
   db: Db,
@@ -60,16 +61,38 @@ export async function ensureConversations(
 ): Promise<Map<string, Conversation>> {
   const unique = [...new Set(phones)];
   if (unique.length === 0) return new Map();
-  const all = await routesFor(db, unique);
+  const homes = new Map<string, Conversation>();
+  const on = Object.keys(defaults);
+  if (!platform && on.length > 0) {
+    const found = await db
+      .update(conversations)
+      .set({ lastActivityAt: sql`now()` })
+      .where(
+        sql`${conversations.id} in (select distinct on (phone) id from conversations
+          where phone in (${sql.join(
+            unique.map((p) => sql`${p}`),
+            sql`, `,
+          )}) and platform in (${sql.join(
+            on.map((p) => sql`${p}`),
+            sql`, `,
+          )}) order by phone, last_activity_at desc, id desc)`,
+      )
+      .returning();
+    for (const c of found) homes.set(c.phone, c);
+  }
+  const rest = unique.filter((p) => !homes.has(p));
+  if (rest.length === 0) return homes;
+  const all = await routesFor(db, rest);
   const rows = await db
     .insert(conversations)
-    .values(unique.map((phone) => ({ phone, ...pickRoute(all, phone, defaults, platform) })))
+    .values(rest.map((phone) => ({ phone, ...pickRoute(all, phone, defaults, platform) })))
     .onConflictDoUpdate({
       target: [conversations.phone, conversations.platform],
       set: { lastActivityAt: sql`now()` },
     })
     .returning();
-  return new Map(rows.map((r) => [r.phone, r]));
+  for (const r of rows) homes.set(r.phone, r);
+  return homes;
 }
 
 /** The conversation of this number on the routed platform, made if new. */

@@ -185,6 +185,13 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       );
     },
 
+    async threadLink(thread) {
+      const id = parseThreadRef(thread);
+      const channel = id ? await channelInfo(id).catch(() => undefined) : undefined;
+      const guild = channel && "guild_id" in channel ? channel.guild_id : undefined;
+      return guild && id ? `https://discord.com/channels/${guild}/${id}` : undefined;
+    },
+
     async start(hooks: ChatHooks): Promise<void> {
       leader = new Leader({
         lock: o.services.lock(o.applicationId),

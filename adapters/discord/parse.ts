@@ -57,6 +57,7 @@ export function parseMessage(raw: RawMessage, ownId: string, names: NameResolver
       thread: threadRef(raw.channelId),
       message: messageRef(raw.channelId, raw.id),
       author: raw.authorName,
+      authorId: raw.authorId,
       text: toPlainText(raw.content, names),
       hasAttachments: raw.attachments + raw.stickers > 0,
     },

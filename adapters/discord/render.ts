@@ -6,6 +6,7 @@ import {
   type ActionButton,
   type ChatPost,
   type ConversationCard,
+  costLine,
   formatPhone,
   type StatusView,
   type Step,
@@ -114,9 +115,8 @@ export function statusLine(view: StatusView): string {
     ({ step, at }) => `${STEPS[step].emoji} ${STEPS[step].label}${at ? ` ${time(at)}` : ""}`,
   );
   if (view.status === "failed" && view.error) steps[steps.length - 1] += `: ${view.error}`;
-  if (view.segments && view.segments > 1) {
-    steps.push(`${view.segments} SMS${view.encoding ? ` (${view.encoding})` : ""}`);
-  }
+  if ((view.segments ?? 1) > 1 || view.encoding?.startsWith("Unicode"))
+    steps.push(costLine(view.segments ?? 1, view.encoding));
   return steps.join(" · ");
 }
 

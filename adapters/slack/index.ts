@@ -60,6 +60,8 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const lastActivity = new Map<ThreadRef, number>();
   const background = new Set<Promise<unknown>>();
   let botUserId: string | undefined;
+  /** The workspace's address (auth.test), for links to threads. */
+  let teamUrl: Promise<string | undefined> | undefined;
   /** The Socket Mode app, stopped with the adapter. */
   let app: App | undefined;
 
@@ -199,6 +201,24 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       if (reacted.size > 10_000) reacted.delete(reacted.keys().next().value as string);
     },
 
+    async whisper(thread, userId, text) {
+      const { channel, ts } = mustDecodeRef(thread);
+      await api.call(channel, "chat.postEphemeral", (c) =>
+        c.chat.postEphemeral({ channel, user: userId, thread_ts: ts, text }),
+      );
+    },
+
+    async threadLink(thread) {
+      const ref = decodeRef(thread);
+      teamUrl ??= api.client.auth
+        .test()
+        .then((r) => r.url)
+        .catch(() => undefined);
+      const base = await teamUrl;
+      // Slack's permalink form: <workspace>/archives/<channel>/p<ts without its dot>.
+      return ref && base ? `${base}archives/${ref.channel}/p${ref.ts.replace(".", "")}` : undefined;
+    },
+
     async updateCard(thread, card) {
       const { channel, ts } = mustDecodeRef(thread);
       const r = renderCard(card);
@@ -301,6 +321,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         thread: refs.thread,
         message: refs.message,
         author: await userName(r.user),
+        authorId: r.user,
         text: await toPlainText(r, mentions),
         hasAttachments: r.hasFiles,
       };

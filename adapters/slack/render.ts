@@ -8,7 +8,7 @@ import type {
   StatusView,
   Step,
 } from "../../src/contracts.ts";
-import { formatPhone, stepsReached } from "../../src/contracts.ts";
+import { costLine, formatPhone, stepsReached } from "../../src/contracts.ts";
 
 export type Block = { type: string; [key: string]: unknown };
 export interface Rendered {
@@ -152,9 +152,8 @@ export function statusLine(s: StatusView): string {
       return "⚠️ outcome unknown: the provider did not answer in time; waiting for its delivery report";
     return `${WORDS[step]}${when}`;
   });
-  if (s.segments && s.segments > 1) {
-    parts.push(`${s.segments} SMS${s.encoding ? `, ${s.encoding}` : ""}`);
-  }
+  if ((s.segments ?? 1) > 1 || s.encoding?.startsWith("Unicode"))
+    parts.push(escapeText(costLine(s.segments ?? 1, s.encoding)));
   return parts.join(" · ");
 }
 

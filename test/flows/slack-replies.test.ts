@@ -104,7 +104,7 @@ describe("slack replies", () => {
     });
     expect(line).toContain("Alice Martin");
     expect(line.indexOf("sent")).toBeLessThan(line.indexOf("received"));
-    expect(line).toContain("2 SMS, GSM-7");
+    expect(line).toContain("2 SMS · GSM-7");
   });
 
   it("answers each bad /sms with an ephemeral explanation and sends nothing; /sms and help give usage", async () => {

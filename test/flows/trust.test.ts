@@ -221,4 +221,28 @@ describe("trust", () => {
     );
     expect(stops).toEqual([]);
   });
+
+  it("says what an SMS costs: the post's status line, and a word to a reply's author only", async () => {
+    w = await startSlackWorld();
+    const phone = "+15550300080";
+    const t = await conversation(w, phone);
+    await w.fake.signer.sendCommand(w.events, {
+      text: `${phone} Party time 🎉`,
+      userId: "U0ALICE",
+      channelId: t.channel,
+    });
+    await until(
+      () => JSON.stringify(w.fake.thread(t.channel, t.ts)).includes("Unicode because of 🎉"),
+      15_000,
+      "the cost on the status line",
+    );
+    await w.reply(t, "x".repeat(200), { user: "U0BOB" });
+    const whisper = await until(
+      () => w.fake.ephemerals.find((e) => JSON.stringify(e).includes("2 SMS")),
+      15_000,
+      "a word to the author",
+    );
+    expect(JSON.stringify(whisper)).toContain("U0BOB");
+    expect(JSON.stringify(whisper)).toContain("Your reply goes out as 2 SMS · GSM-7");
+  });
 });
