@@ -8,7 +8,7 @@ import type { Bridge } from "./bridge.ts";
 import type { SmsEvent, SmsProvider } from "./contracts.ts";
 import type { Database } from "./db.ts";
 import { AppError, BadRequestError, errorMessage } from "./errors.ts";
-import { DatabaseHealth, dataErrorCode, isDatabaseUnavailable, withDeadline } from "./health.ts";
+import { DatabaseHealth, dataErrorCode, isDatabaseUnavailable } from "./health.ts";
 import { maskPhone } from "./phone.ts";
 
 export interface AppOptions {
@@ -35,7 +35,7 @@ export function createApp(o: AppOptions) {
 
   const health = new DatabaseHealth({
     probe: () => o.database.db.execute(sql`select 1`),
-    probeTimeoutMs: 800,
+    probeTimeoutMs: 450,
     onChange: (up, reason) =>
       up
         ? o.log.info("database reachable again")
@@ -91,13 +91,7 @@ export function createApp(o: AppOptions) {
     }
     if (event.note) o.log.info({ kind: event.kind, note: event.note }, "callback adjusted");
     health.assertUp();
-    let fresh: boolean;
-    try {
-      fresh = await withDeadline(ingest.submit(event), INGEST_DEADLINE_MS, "callback storage");
-    } catch (err) {
-      health.report(err);
-      throw err;
-    }
+    const fresh = await health.await(ingest.submit(event), INGEST_PATIENCE_MS);
     o.log.info(
       { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
       "callback stored",
@@ -128,8 +122,11 @@ export function createApp(o: AppOptions) {
   }
 }
 
-/** How long a callback waits for its batch to commit before it is answered 503. */
-const INGEST_DEADLINE_MS = 700;
+/**
+ * How long a callback waits for its batch before the database is probed: if the probe is not
+ * answered either (450 ms), it is answered 503, within a second in all.
+ */
+const INGEST_PATIENCE_MS = 500;
 
 /**
  * The one error → HTTP mapping. Our own errors carry their status; a request that Express or
