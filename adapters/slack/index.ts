@@ -13,6 +13,7 @@ import type {
 } from "../../src/contracts.ts";
 import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
+import { slackGate } from "./gate.ts";
 import type { PacerOptions } from "./pacer.ts";
 import { parseMessageEvent, refsOf, toPlainText } from "./parse.ts";
 import { decodeRef, encodeRef, mustDecodeRef } from "./refs.ts";
@@ -292,7 +293,9 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         });
       });
 
-      // No JSON parser runs before this router: Bolt verifies the signature on the raw body.
+      // No JSON parser runs before this router: Bolt verifies the signature on the raw body,
+      // after the gate refused what is unsigned, stale or too large from its headers alone.
+      hooks.router.use("/slack/events", slackGate());
       hooks.router.use(receiver.router);
     },
 
