@@ -91,7 +91,9 @@ export function createApp(o: AppOptions) {
     }
     if (event.note) o.log.info({ kind: event.kind, note: event.note }, "callback adjusted");
     health.assertUp();
-    const fresh = await health.await(ingest.submit(event), INGEST_PATIENCE_MS);
+    // Embedded PGlite is never slow to fail (closed means an error at once): no probe there.
+    const patience = o.database.kind === "pglite" ? Number.POSITIVE_INFINITY : INGEST_PATIENCE_MS;
+    const fresh = await health.await(ingest.submit(event), patience);
     o.log.info(
       { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
       "callback stored",

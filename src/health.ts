@@ -132,6 +132,7 @@ export class DatabaseHealth {
   async await<T>(work: Promise<T>, patienceMs: number): Promise<T> {
     const late = Symbol("late");
     try {
+      if (!Number.isFinite(patienceMs)) return await work;
       for (;;) {
         let timer: NodeJS.Timeout | undefined;
         const r = await Promise.race([
