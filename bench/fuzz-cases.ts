@@ -265,6 +265,8 @@ export interface FuzzResult {
   unexpected: Record<string, number>;
   /** Markers of the inbound SMS answered 200 (each must be stored once). */
   storedMarkers: Set<string>;
+  /** 503 answers that were tried again (a busy database; never expected for long). */
+  retried503: number;
 }
 
 /** Sends the cases to `baseUrl`, `concurrency` at a time. */
@@ -273,17 +275,29 @@ export async function runCases(
   cases: FuzzCase[],
   concurrency = 16,
 ): Promise<FuzzResult> {
-  const result: FuzzResult = { byStatus: {}, unexpected: {}, storedMarkers: new Set() };
+  const result: FuzzResult = {
+    byStatus: {},
+    unexpected: {},
+    storedMarkers: new Set(),
+    retried503: 0,
+  };
   let next = 0;
   const worker = async () => {
     for (let c = cases[next++]; c; c = cases[next++]) {
-      const res = await fetch(`${baseUrl}${c.path}`, {
-        method: c.method,
-        headers: c.headers,
-        body: c.body,
-      }).catch(() => null);
+      let res: Response | null = null;
+      // A 503 means "try again", as the provider does: a busy moment, never a poison callback.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 200 * attempt));
+        res = await fetch(`${baseUrl}${c.path}`, {
+          method: c.method,
+          headers: c.headers,
+          body: c.body,
+        }).catch(() => null);
+        await res?.arrayBuffer().catch(() => {});
+        if (res?.status !== 503) break;
+        result.retried503++;
+      }
       const status = res ? String(res.status) : "no answer";
-      await res?.arrayBuffer().catch(() => {});
       result.byStatus[status] = (result.byStatus[status] ?? 0) + 1;
       if (res?.status !== c.expect)
         result.unexpected[`${c.cls} → ${status}`] =

@@ -51,6 +51,7 @@ try {
   console.log(`fuzz: ${n} requests, seed ${seed}, ${seconds.toFixed(1)} s`);
   console.log("answers by status:", result.byStatus);
   console.log("unexpected answers:", result.unexpected);
+  console.log(`503 answers tried again: ${result.retried503}`);
   console.log(`log lines: ${lines.length}, leaking: ${leaks.length}`);
   for (const l of leaks.slice(0, 10)) console.log(`  ${l.slice(0, 300)}`);
   process.exitCode = Object.keys(result.unexpected).length > 0 || leaks.length > 0 ? 1 : 0;

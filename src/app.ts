@@ -8,7 +8,7 @@ import type { Bridge } from "./bridge.ts";
 import { isObject, type SmsEvent, type SmsProvider } from "./contracts.ts";
 import type { Database } from "./db.ts";
 import { AppError, BadRequestError, errorMessage } from "./errors.ts";
-import { DatabaseHealth, dataErrorCode, isDatabaseUnavailable, withDeadline } from "./health.ts";
+import { DatabaseHealth, dataErrorCode, isDatabaseUnavailable } from "./health.ts";
 import { maskPhone } from "./phone.ts";
 
 export interface AppOptions {
@@ -37,7 +37,7 @@ export function createApp(o: AppOptions) {
 
   const health = new DatabaseHealth({
     probe: () => o.database.db.execute(sql`select 1`),
-    probeTimeoutMs: 800,
+    probeTimeoutMs: 1500,
     onChange: (up, reason) =>
       up
         ? o.log.info("database reachable again")
@@ -97,13 +97,9 @@ export function createApp(o: AppOptions) {
       }
       if (event.note) o.log.info({ kind: event.kind, note: event.note }, "callback adjusted");
       health.assertUp();
-      let fresh: boolean;
-      try {
-        fresh = await withDeadline(ingest.submit(event), INGEST_DEADLINE_MS, "callback storage");
-      } catch (err) {
-        health.report(err);
-        throw err;
-      }
+      // Embedded PGlite is never slow to fail (closed means an error at once): no probe there.
+      const patience = o.database.kind === "pglite" ? Number.POSITIVE_INFINITY : INGEST_PATIENCE_MS;
+      const fresh = await health.await(ingest.submit(event), patience);
       o.log.info(
         { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
         "callback stored",
@@ -135,8 +131,14 @@ export function createApp(o: AppOptions) {
   }
 }
 
-/** How long a callback waits for its batch to commit before it is answered 503. */
-const INGEST_DEADLINE_MS = 700;
+/**
+ * How long a callback waits for its batch before the database is probed: if the probe is not
+ * answered either (1.5 s), it is answered 503. A database known to be down (a connection refused
+ * or reset) is refused at once; these waits are for one that is slow or silent. They are
+ * generous: on a busy machine a healthy pool can be slow for a moment, and a 503 then only
+ * makes the provider call again.
+ */
+const INGEST_PATIENCE_MS = 2000;
 
 /**
  * The one error → HTTP mapping. Our own errors carry their status; a request that Express or

@@ -6,11 +6,21 @@
 // Anything else that escapes keeps Node's behaviour: printed, and the process exits with 1.
 import type { Logger } from "pino";
 
-/** A TypeError thrown from inside postgres.js's connection code: a driver fault, not ours. */
+/**
+ * A TypeError thrown from inside postgres.js's connection code, or a reset of a socket that
+ * nobody listened to (seen once in 60 proxy cuts, raised from Node's own stream code): faults
+ * of a dropped connection, not of ours.
+ */
 export function isKnownDriverFault(err: unknown): boolean {
-  if (!(err instanceof TypeError) || typeof err.stack !== "string") return false;
+  if (!(err instanceof Error) || typeof err.stack !== "string") return false;
   const frames = err.stack.split("\n").slice(1, 4).join("\n");
-  return /[\\/]node_modules[\\/]postgres[\\/](src|cjs[\\/]src)[\\/]connection\.js/.test(frames);
+  if (err instanceof TypeError)
+    return /[\\/]node_modules[\\/]postgres[\\/](src|cjs[\\/]src)[\\/]connection\.js/.test(frames);
+  const { code, syscall } = err as { code?: unknown; syscall?: unknown };
+  const dropped = code === "ECONNRESET" || code === "EPIPE" || code === "ETIMEDOUT";
+  // Only Node's own frames: the error event of a socket, not something our code threw.
+  const lines = frames.split("\n").filter((l) => l.trim().startsWith("at "));
+  return dropped && syscall !== undefined && lines.every((l) => /[( ]node:/.test(l));
 }
 
 /**
@@ -30,10 +40,11 @@ export function installDriverFaultGuard(
     if (isKnownDriverFault(err) && recent.push(now) <= maxPerMinute) {
       log.error(
         { err: err.message, at: err.stack?.split("\n")[1]?.trim() },
-        "database driver fault caught: connection pool replaced, process kept up",
+        "database driver fault caught: process kept up",
       );
       try {
-        recover();
+        // A socket reset heard by no one needs nothing more: its close is handled as usual.
+        if (err instanceof TypeError) recover();
       } catch (e) {
         log.error({ err: String(e) }, "could not replace the connection pool");
       }

@@ -124,6 +124,32 @@ export class DatabaseHealth {
     return this.probing;
   }
 
+  /**
+   * Waits for work that needs the database. Past `patienceMs` the database is probed: slow but
+   * answering, the wait goes on; not answering, a DatabaseUnavailableError is thrown at once.
+   * A failure that says the database is gone marks it down.
+   */
+  async await<T>(work: Promise<T>, patienceMs: number): Promise<T> {
+    const late = Symbol("late");
+    try {
+      if (!Number.isFinite(patienceMs)) return await work;
+      for (;;) {
+        let timer: NodeJS.Timeout | undefined;
+        const r = await Promise.race([
+          work,
+          new Promise<typeof late>((resolve) => {
+            timer = setTimeout(() => resolve(late), patienceMs);
+          }),
+        ]).finally(() => clearTimeout(timer));
+        if (r !== late) return r as T;
+        if (!(await this.check())) throw new DatabaseUnavailableError("database not answering");
+      }
+    } catch (err) {
+      this.report(err);
+      throw err;
+    }
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);

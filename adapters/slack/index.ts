@@ -12,6 +12,7 @@ import type {
 } from "../../src/contracts.ts";
 import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
+import { slackGate } from "./gate.ts";
 import { cachedNames } from "./names.ts";
 import type { PacerOptions } from "./pacer.ts";
 import { parseMessageEvent, refsOf } from "./parse.ts";
@@ -267,6 +268,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         hooks,
       );
       // No JSON parser runs before this router: Bolt verifies the signature on the raw body.
+      o.router?.use("/slack/events", slackGate());
       o.router?.use(receiver.router);
     },
 

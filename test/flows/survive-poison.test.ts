@@ -5,9 +5,7 @@ import { Writable } from "node:stream";
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { toHttp } from "../../src/app.ts";
 import { rowsOf } from "../../src/db.ts";
-import { DatabaseUnavailableError } from "../../src/health.ts";
 import { type Harness, SECRET, startHarness } from "../support/harness.ts";
 
 const inbound = (body: string, date = "2026-11-27 10:00:00") => ({
@@ -118,31 +116,5 @@ describe("poison callbacks", () => {
     const res = await h.callback("message", inbound("while down"));
     expect(res.status).toBe(503);
     expect((await fetch(`${h.bridge.url}/healthz`)).status).toBe(503);
-  });
-});
-
-describe("the error map", () => {
-  it("gives each class its status", () => {
-    const httpError = (status: number, type: string) =>
-      Object.assign(new Error("x"), { status, type });
-    expect(toHttp(httpError(415, "charset.unsupported")).status).toBe(415);
-    expect(toHttp(httpError(415, "encoding.unsupported")).status).toBe(415);
-    expect(toHttp(httpError(413, "entity.too.large")).status).toBe(413);
-    expect(
-      toHttp(Object.assign(new URIError("Failed to decode param '%zzsecret'"), { status: 400 })),
-    ).toEqual({
-      status: 400,
-      message: "bad request",
-    });
-    expect(toHttp(new DatabaseUnavailableError()).status).toBe(503);
-    expect(toHttp(Object.assign(new Error("reset"), { code: "ECONNRESET" })).status).toBe(503);
-    expect(toHttp(Object.assign(new Error("x"), { code: "CONNECTION_CLOSED" })).status).toBe(503);
-    expect(
-      toHttp(new Error("Failed query", { cause: Object.assign(new Error("y"), { code: "57P01" }) }))
-        .status,
-    ).toBe(503);
-    expect(toHttp(new Error("PGlite is closed")).status).toBe(503);
-    expect(toHttp(Object.assign(new Error("bad value"), { code: "22008" })).status).toBe(422);
-    expect(toHttp(new TypeError("a bug")).status).toBe(500);
   });
 });

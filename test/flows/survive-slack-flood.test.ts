@@ -1,0 +1,98 @@
+// Cheap refusals on /slack/events: unsigned, stale, future-dated and oversized requests are
+// refused from their headers, before their body is read. 100 concurrent unsigned 4 MB posts
+// leave the built server (a child process) under 200 MB of RSS on Postgres (less than 40 MB
+// more than before on either database), and it still answers.
+import { type ChildProcess, spawn } from "node:child_process";
+import { request } from "node:http";
+import { describe, expect, it } from "vitest";
+import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
+import { freePort, rssMb } from "../../bench/world.ts";
+import { startFakeSlack } from "../fakes/slack.ts";
+import { createTestDatabase, TEST_DB } from "../support/db.ts";
+import { baseEnv, SIM_KEY, SIM_LOGIN, until } from "../support/harness.ts";
+
+/** POSTs `body` with the given headers; resolves to the status, or "closed" if cut short. */
+function post(
+  port: number,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<number | "closed"> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/slack/events",
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": String(body.length),
+          ...headers,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+        res.on("error", () => resolve(res.statusCode ?? "closed"));
+      },
+    );
+    req.on("error", () => resolve("closed"));
+    req.end(body);
+  });
+}
+
+describe("slack events: cheap refusals", () => {
+  it("refuses unsigned, stale and future requests unread; a 4 MB flood stays under 200 MB", async () => {
+    const db = await createTestDatabase({ onDisk: true });
+    const fake = await startFakeSlack({ channels: ["C0GENERAL"] });
+    const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
+    const port = await freePort();
+    const env = {
+      ...process.env,
+      ...baseEnv(db, sim, {
+        PORT: String(port),
+        SLACK_BOT_TOKEN: fake.botToken,
+        SLACK_SIGNING_SECRET: fake.signingSecret,
+        SLACK_CHANNEL: "C0GENERAL",
+        SLACK_API_URL: fake.apiUrl,
+      }),
+    };
+    const server: ChildProcess = spawn("node", ["bin/ardary-bridge.js", "serve"], {
+      env,
+      stdio: "ignore",
+    });
+    try {
+      const small = Buffer.from(JSON.stringify({ type: "url_verification", challenge: "x" }));
+      // Slack's routes are mounted once its adapter has started, after /healthz answers.
+      await until(async () => (await post(port, {}, small)) === 401, 30_000, "slack up");
+      const now = Math.floor(Date.now() / 1000);
+      const sig = `v0=${"0".repeat(64)}`;
+      const stale = { "x-slack-signature": sig, "x-slack-request-timestamp": String(now - 600) };
+      expect(await post(port, stale, small)).toBe(401);
+      const future = { "x-slack-signature": sig, "x-slack-request-timestamp": String(now + 600) };
+      expect(await post(port, future, small)).toBe(401);
+      const fresh = { "x-slack-signature": sig, "x-slack-request-timestamp": String(now) };
+      const big = Buffer.alloc(4 * 1024 * 1024, 0x61);
+      // 413, or the connection closed while the client was still sending: never read.
+      expect([413, "closed"]).toContain(await post(port, fresh, big));
+
+      const pid = server.pid as number;
+      const before = rssMb(pid);
+      const answers = await Promise.all(Array.from({ length: 100 }, () => post(port, {}, big)));
+      // Refused (401) or cut short by the server closing: never read into memory.
+      expect(answers.every((a) => a === 401 || a === "closed")).toBe(true);
+      expect(answers.filter((a) => a === 401).length).toBeGreaterThan(0);
+      const after = rssMb(pid);
+      // Reading them would take 400 MB; the embedded PGlite alone weighs ~300 MB of RSS.
+      expect(after - before).toBeLessThan(40);
+      if (TEST_DB === "postgres") expect(after).toBeLessThan(200);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      server.kill("SIGTERM");
+      await new Promise((r) => server.once("exit", r));
+      await fake.close();
+      await sim.close();
+      await db.drop();
+    }
+  });
+});
