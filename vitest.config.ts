@@ -6,8 +6,7 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // The flow tests mostly wait on sockets and timers: run more files at once than there are
-    // cores (the CI machines have 2), each on its own database.
+    // One test file per core at a time (the CI machines have 2), each on its own database.
     maxWorkers: 2,
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },

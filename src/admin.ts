@@ -3,16 +3,18 @@
 // random token to DATA_DIR/server.json (readable by its owner only) and checks the token here.
 import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import express, { type Router } from "express";
-import { sameSecret } from "./app.ts";
-import type { Bridge } from "./bridge.ts";
-import { type Database, migrateOpen, openDatabase } from "./db.ts";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { sameSecret, toHttp } from "./app.ts";
+import { isHttpLink, withLink } from "./command.ts";
 import type { Env } from "./env.ts";
 import { BadRequestError } from "./errors.ts";
 import { listConversations, readFeed } from "./feed.ts";
 import { listJobs } from "./jobs.ts";
 import { toE164 } from "./phone.ts";
+import { createLogger, createServices, type Services } from "./services.ts";
 import * as store from "./store.ts";
 
 export interface ServerInfo {
@@ -21,12 +23,12 @@ export interface ServerInfo {
   token: string;
 }
 
-export function serverInfoPath(env: Env): string {
+function serverInfoPath(env: Pick<Env, "DATA_DIR">): string {
   return join(env.DATA_DIR, "server.json");
 }
 
 /** The running server that holds the PGlite folder, if any. */
-export function runningServer(env: Env): ServerInfo | null {
+export function runningServer(env: Pick<Env, "DATA_DIR" | "DATABASE_URL">): ServerInfo | null {
   if (env.DATABASE_URL) return null;
   try {
     const info = JSON.parse(readFileSync(serverInfoPath(env), "utf8")) as ServerInfo;
@@ -46,37 +48,29 @@ export interface SendRequest {
 }
 
 /** Queues one SMS from the CLI; shared by the direct path and the server's admin route. */
-export async function queueFromCli(
-  bridge: Bridge,
-  database: Database,
-  req: SendRequest,
-  parseDate: (v: string) => Date | null,
-) {
+export async function queueFromCli(services: Services, req: SendRequest) {
+  const { bridge, database, provider } = services;
   const phone = toE164(req.to);
   if (!phone)
     throw new BadRequestError(
       `"${req.to}" is not a phone number in international form (+33612345678)`,
     );
   if (!req.text?.trim()) throw new BadRequestError("the text is empty");
-  const sendAt = req.at ? parseDate(req.at) : undefined;
+  if (req.link !== undefined && !isHttpLink(req.link))
+    throw new BadRequestError("the link must be an http:// or https:// URL");
+  const sendAt = req.at ? provider.parseLocalDate(req.at) : undefined;
   if (sendAt === null) throw new BadRequestError(`"${req.at}" is not a date (YYYY-MM-DD HH:mm)`);
-  let text = req.text;
-  if (req.link && !text.includes("[Link]")) text = `${text} [Link]`;
+  const text = req.link ? withLink(req.text, provider.linkPlaceholder) : req.text;
   const result = await database.db.transaction((tx) =>
     bridge.queueSms(tx, { phone, text, link: req.link, sendAt, author: req.author ?? "cli" }),
   );
   if ("refused" in result) throw new BadRequestError(result.refused);
   if ("duplicate" in result) throw new BadRequestError("duplicate");
-  return { messageId: result.message.id, idSmsApi: result.message.idSmsApi };
+  return { messageId: result.message.id, ref: result.message.clientRef };
 }
 
-export function createAdminRouter(o: {
-  database: Database;
-  bridge: Bridge;
-  env: Env;
-  parseDate: (v: string) => Date | null;
-  callbackUrl: () => string;
-}) {
+export function createAdminRouter(o: { services: Services; callbackUrl: () => string }) {
+  const { database, env } = o.services;
   const token = randomBytes(24).toString("base64url");
   const router: Router = express.Router();
   router.use((req, res, next) => {
@@ -86,40 +80,69 @@ export function createAdminRouter(o: {
     }
     next();
   });
+  router.use(express.json({ limit: "64kb" }));
   router.post("/send", async (req, res) => {
-    res.json(await queueFromCli(o.bridge, o.database, req.body as SendRequest, o.parseDate));
+    res.json(await queueFromCli(o.services, req.body as SendRequest));
   });
   router.get("/messages/:id", async (req, res) => {
-    const m = await store.getMessage(o.database.db, Number(req.params.id));
+    const m = await store.getMessage(database.db, Number(req.params.id));
     res.json(m ? { status: m.status, error: m.error, segments: m.segments } : null);
   });
   router.get("/jobs", async (_req, res) => {
-    res.json(await listJobs(o.database.db));
+    res.json(await listJobs(database.db));
+  });
+  router.post("/jobs/retry", async (req, res) => {
+    const which = (req.body as { which?: unknown }).which;
+    const list = which === "all" ? "all" : Array.isArray(which) ? which.map(Number) : [];
+    res.json({ ids: await o.services.bridge.retryJobs(list) });
   });
   router.get("/feed", async (req, res) => {
     const { event, message } = req.query;
     const cursor =
       event === undefined ? undefined : { event: Number(event), message: Number(message ?? 0) };
-    res.json(await readFeed(o.database.db, cursor));
+    res.json(await readFeed(database.db, cursor));
   });
   router.get("/conversations", async (_req, res) => {
-    res.json(await listConversations(o.database.db));
+    res.json(await listConversations(database.db));
   });
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });
   });
+  // Only PGlite needs it (one process may open the folder): elsewhere the CLI opens the database.
+  const needed = database.kind === "pglite" && !env.DATA_DIR.startsWith("memory://");
+  let server: Server | undefined;
   return {
     router,
-    /** Tells local CLI commands where the server is (PGlite only). */
-    async advertise(port: number) {
-      if (o.database.kind !== "pglite" || o.env.DATA_DIR.startsWith("memory://")) return;
-      writeFileSync(serverInfoPath(o.env), JSON.stringify({ pid: process.pid, port, token }), {
+    /**
+     * Listens on the loopback interface only, on a port of its own, and tells local CLI
+     * commands where (PGlite only; returns the port, or undefined when not needed).
+     */
+    async listen(): Promise<number | undefined> {
+      if (!needed) return undefined;
+      const app = express();
+      app.disable("x-powered-by");
+      app.use("/internal", router);
+      app.use((_req: Request, res: Response) => void res.status(404).json({ error: "not found" }));
+      app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+        const { status, message } = toHttp(err);
+        res.status(status).json({ error: message });
+      });
+      const s = await new Promise<Server>((resolve, reject) => {
+        const l = app.listen(0, "127.0.0.1", () => resolve(l));
+        l.once("error", reject);
+      });
+      server = s;
+      const port = (s.address() as AddressInfo).port;
+      writeFileSync(serverInfoPath(env), JSON.stringify({ pid: process.pid, port, token }), {
         mode: 0o600,
       });
+      return port;
     },
     async withdraw() {
-      if (o.database.kind === "pglite" && !o.env.DATA_DIR.startsWith("memory://"))
-        rmSync(serverInfoPath(o.env), { force: true });
+      if (!needed) return;
+      rmSync(serverInfoPath(env), { force: true });
+      server?.closeAllConnections();
+      await new Promise((r) => (server ? server.close(r) : r(undefined)));
     },
   };
 }
@@ -136,23 +159,19 @@ export async function callServer<T>(server: ServerInfo, path: string, body?: unk
   return json;
 }
 
-/** Runs `fn` on the database, or through the running server when it holds the PGlite folder. */
+/** Runs `fn` on the services, or through the running server when it holds the PGlite folder. */
 export async function withDatabase<T>(
   env: Env,
   viaServer: (server: ServerInfo) => Promise<T>,
-  direct: (database: Database) => Promise<T>,
+  direct: (services: Services) => Promise<T>,
 ): Promise<T> {
   const server = runningServer(env);
   if (server) return viaServer(server);
-  const database = await openDatabase({
-    url: env.DATABASE_URL,
-    dataDir: env.DATA_DIR,
-    maxConnections: 2,
-  });
+  const log = createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL);
+  const services = await createServices(env, { log, chat: false, maxConnections: 2 });
   try {
-    await migrateOpen(database, env.DATABASE_URL);
-    return await direct(database);
+    return await direct(services);
   } finally {
-    await database.close();
+    await services.close();
   }
 }

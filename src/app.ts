@@ -1,12 +1,14 @@
 // The Express app: routes, /healthz, and the one place errors become HTTP answers.
 import { createHash, timingSafeEqual } from "node:crypto";
+import { sql } from "drizzle-orm";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
 import { Batcher } from "./batcher.ts";
 import type { Bridge } from "./bridge.ts";
-import type { SmsEvent, SmsProvider } from "./contracts.ts";
+import { isObject, type SmsEvent, type SmsProvider } from "./contracts.ts";
 import type { Database } from "./db.ts";
 import { AppError, BadRequestError, errorMessage } from "./errors.ts";
+import { DatabaseHealth, dataErrorCode, isDatabaseUnavailable, withDeadline } from "./health.ts";
 import { maskPhone } from "./phone.ts";
 
 export interface AppOptions {
@@ -14,11 +16,11 @@ export interface AppOptions {
   bridge: Bridge;
   provider: SmsProvider;
   callbackSecret: string;
+  /** The callback URL's first segment, the provider's name (`/<path>/callback/<secret>`). */
+  callbackPath: string;
   log: Logger;
   /** Routes mounted before any body parser (Slack verifies signatures on the raw body). */
   platformRouter?: Router;
-  /** Local administration for the CLI (PGlite allows one process): token-guarded. */
-  adminRouter?: Router;
 }
 
 /** Compares in constant time, whatever the lengths. */
@@ -33,25 +35,28 @@ export function createApp(o: AppOptions) {
   app.set("query parser", "simple");
   if (o.platformRouter) app.use(o.platformRouter);
 
+  const health = new DatabaseHealth({
+    probe: () => o.database.db.execute(sql`select 1`),
+    probeTimeoutMs: 800,
+    onChange: (up, reason) =>
+      up
+        ? o.log.info("database reachable again")
+        : o.log.error({ err: scrub(reason) }, "database unreachable: answering 503"),
+  });
   app.get("/healthz", async (_req, res) => {
-    try {
-      await withTimeout(o.database.db.execute("select 1"), 3000);
+    if (health.up && (await health.check())) {
       res.json({ ok: true, database: o.database.kind });
-    } catch (err) {
-      o.log.warn({ err: errorMessage(err) }, "health check: database not answering");
-      res.status(503).json({ ok: false, error: "database unavailable" });
+      return;
     }
+    res.status(503).json({ ok: false, error: "database unavailable" });
   });
 
   const ingest = new Batcher<SmsEvent, boolean>((list) => o.bridge.onSmsEvents(list), {
     maxInFlight: o.database.kind === "pglite" ? 1 : 4,
+    maxQueue: 2000,
   });
-  const callback = express.Router({ mergeParams: true });
-  callback.use(
-    express.urlencoded({ extended: false, limit: "64kb" }),
-    express.json({ limit: "64kb" }),
-  );
-  callback.all("/ardary/callback/:secret", async (req: Request, res: Response) => {
+  // Cheap checks first: the method and the secret, before any body is read.
+  const gate = (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== "GET" && req.method !== "POST") {
       res.status(405).set("Allow", "GET, POST").end();
       return;
@@ -61,73 +66,116 @@ export function createApp(o: AppOptions) {
       res.status(404).json({ error: "not found" });
       return;
     }
-    const params = {
-      ...(req.query as Record<string, unknown>),
-      ...(isObject(req.body) ? req.body : {}),
-    };
-    let event: SmsEvent;
-    try {
-      event = o.provider.parseCallback(params);
-    } catch (err) {
-      o.log.warn({ params: Object.keys(params), reason: errorMessage(err) }, "malformed callback");
-      throw err instanceof AppError ? err : new BadRequestError(errorMessage(err), err);
-    }
-    if (event.kind === "ignored") {
-      o.log.info({ params: Object.keys(params), reason: event.reason }, "callback ignored");
-      res.json({ ok: true, ignored: event.reason });
-      return;
-    }
-    const fresh = await ingest.submit(event);
-    o.log.info(
-      { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
-      "callback stored",
-    );
-    res.json({ ok: true, duplicate: !fresh });
-  });
-  app.use(callback);
-  if (o.adminRouter) app.use("/internal", express.json(), o.adminRouter);
+    next();
+  };
+  const parsers = [
+    express.urlencoded({ extended: false, limit: "64kb" }),
+    express.json({ limit: "64kb" }),
+  ];
+  app.all(
+    `/${o.callbackPath}/callback/:secret`,
+    gate,
+    ...parsers,
+    async (req: Request, res: Response) => {
+      const params = {
+        ...(req.query as Record<string, unknown>),
+        ...(isObject(req.body) ? req.body : {}),
+      };
+      const names = paramNames(params);
+      let event: SmsEvent;
+      try {
+        event = o.provider.parseCallback(params);
+      } catch (err) {
+        const bad = err instanceof AppError ? err : new BadRequestError("unreadable callback", err);
+        o.log.warn({ params: names, reason: bad.message }, "malformed callback");
+        throw bad;
+      }
+      if (event.kind === "ignored") {
+        o.log.info({ params: names, reason: event.reason }, "callback ignored");
+        res.json({ ok: true, ignored: event.reason });
+        return;
+      }
+      if (event.note) o.log.info({ kind: event.kind, note: event.note }, "callback adjusted");
+      health.assertUp();
+      let fresh: boolean;
+      try {
+        fresh = await withDeadline(ingest.submit(event), INGEST_DEADLINE_MS, "callback storage");
+      } catch (err) {
+        health.report(err);
+        throw err;
+      }
+      o.log.info(
+        { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
+        "callback stored",
+      );
+      res.json({ ok: true, duplicate: !fresh });
+    },
+  );
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, message } = toHttp(err);
-    if (status >= 500)
-      o.log.error({ err: errorMessage(err), path: maskPath(req.path) }, "request failed");
+    // Never the path or the raw message of a request error: the callback path holds the secret.
+    const where = /^\/ardary\/callback/i.test(req.path) ? "callback" : "other";
+    if (status >= 500) {
+      const level = status === 503 ? "warn" : "error";
+      o.log[level]({ status, route: where, err: scrub(errorMessage(err)) }, "request failed");
+    } else if (status !== 404) {
+      o.log.warn({ status, route: where, reason: message }, "request refused");
+    }
     res.status(status).json({ error: message });
   });
   return app;
+
+  /** Belt and braces: the secret never reaches a log line, even inside a driver's message. */
+  function scrub(text: string): string {
+    return o.callbackSecret ? text.split(o.callbackSecret).join("***") : text;
+  }
 }
 
+/** How long a callback waits for its batch to commit before it is answered 503. */
+const INGEST_DEADLINE_MS = 700;
+
 /**
- * The one error → HTTP mapping. Our own errors carry their status; anything else (the database
- * unreachable, a connection reset) is a 503, so the provider calls again rather than losing it.
+ * The one error → HTTP mapping. Our own errors carry their status; a request that Express or
+ * the body parsers refused keeps theirs (415 charset or Content-Encoding, 400 bad escape, 413);
+ * a value the database cannot hold is 422; only the database being unreachable (or too busy) is
+ * 503, so the provider calls again rather than losing it; anything else is a 500.
  */
 export function toHttp(err: unknown): { status: number; message: string } {
   if (err instanceof AppError) return { status: err.status, message: err.message };
-  const e = err as { type?: string; status?: number };
-  if (e.type === "entity.parse.failed" || e.type === "entity.too.large") {
-    return { status: e.status ?? 400, message: "unreadable request body" };
+  if (isDatabaseUnavailable(err))
+    return { status: 503, message: "temporarily unavailable, try again" };
+  const e = err as { type?: unknown; status?: unknown; statusCode?: unknown };
+  const status = Number(e?.status ?? e?.statusCode);
+  if (status >= 400 && status < 500) {
+    return { status, message: REQUEST_ERRORS[String(e.type)] ?? "bad request" };
   }
-  return { status: 503, message: "temporarily unavailable, try again" };
+  if (dataErrorCode(err))
+    return { status: 422, message: "a value in this request cannot be stored" };
+  return { status: 500, message: "internal error" };
+}
+
+/** body-parser's error types (its messages may quote the request: never sent back). */
+const REQUEST_ERRORS: Record<string, string> = {
+  "entity.parse.failed": "unreadable request body",
+  "entity.too.large": "request body too large",
+  "charset.unsupported": "unsupported charset",
+  "encoding.unsupported": "unsupported content encoding",
+  "request.aborted": "request aborted",
+  "request.size.invalid": "request size did not match content length",
+  "parameters.too.many": "too many parameters",
+};
+
+/** Parameter names for the logs: short, and only the characters a name is made of. */
+function paramNames(params: Record<string, unknown>): string[] {
+  return Object.keys(params)
+    .slice(0, 8)
+    .map((k) => k.slice(0, 24).replace(/[^A-Za-z_]/g, "?"));
 }
 
 function phoneOf(e: Exclude<SmsEvent, { kind: "ignored" }>): string {
   return e.kind === "inbound-sms" ? e.from : e.phone;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** The callback path carries the secret: never log it. */
-function maskPath(path: string): string {
-  return path.replace(/(\/ardary\/callback\/)[^/]+/, "$1***");
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref()),
-  ]);
 }

@@ -1,12 +1,15 @@
 // Group commit for callbacks: what arrives while earlier batches are committing is handled
 // together in the next one, so concurrent callbacks share one transaction (and its fsync)
 // rather than queueing one behind another. Nothing is answered before its batch commits.
+import { RetryableError } from "./errors.ts";
 
 export interface BatcherOptions {
   /** Most items in one batch. */
   maxBatch?: number;
   /** Most batches running at once (each holds a database connection). */
   maxInFlight?: number;
+  /** Most items waiting; past it `submit` refuses at once with a RetryableError (503). */
+  maxQueue?: number;
 }
 
 interface Waiting<T, R> {
@@ -20,6 +23,7 @@ export class Batcher<T, R> {
   private inFlight = 0;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly maxQueue: number;
 
   /** `run` handles a batch in one transaction and returns one result per item, in order. */
   constructor(
@@ -28,10 +32,18 @@ export class Batcher<T, R> {
   ) {
     this.maxBatch = o.maxBatch ?? 100;
     this.maxInFlight = o.maxInFlight ?? 4;
+    this.maxQueue = o.maxQueue ?? 1000;
+  }
+
+  /** Items waiting for a batch. */
+  get waiting(): number {
+    return this.queue.length;
   }
 
   /** Resolves once the item's batch has committed. A lone item goes at once. */
   submit(item: T): Promise<R> {
+    if (this.queue.length >= this.maxQueue)
+      return Promise.reject(new RetryableError("busy", "too many items waiting: try again"));
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.pump();

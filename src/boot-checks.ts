@@ -1,5 +1,6 @@
-// What the boot log warns about: a configuration that runs but does not do what a team expects
-// (SMS that never leave, a callback URL nobody can reach, data lost at the next restart).
+// What the boot log warns about, whatever the provider: a callback URL nobody can reach, data
+// lost at the next restart. (The provider's own, such as its test mode, come from its
+// descriptor's `warnings`.) And the platform's own public URL, PUBLIC_URL's default.
 import type { Env } from "./env.ts";
 
 /** The platform's own public address: Heroku's dyno metadata, or Render's external URL. */
@@ -9,31 +10,19 @@ export function platformPublicUrl(source: NodeJS.ProcessEnv): string | undefined
   return source.RENDER_EXTERNAL_URL?.trim() || undefined;
 }
 
-/** The PaaS this process runs on, when its disk is wiped at each restart. */
-export function ephemeralPlatform(env: Pick<Env, "DYNO" | "RENDER">): string | undefined {
+/** The PaaS this process runs on, whose disk is wiped at each restart. */
+function ephemeralPlatform(env: Pick<Env, "DYNO" | "RENDER">): string | undefined {
   if (env.DYNO) return "Heroku";
   if (env.RENDER) return "Render";
   return undefined;
 }
 
-function isLocalUrl(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === "localhost" || host.startsWith("127.") || host === "[::1]";
-}
-
 /** Warnings for the boot log, one line each, each naming the variable to change. */
 export function bootWarnings(env: Env, database: "postgres" | "pglite"): string[] {
   const warnings: string[] = [];
-  const credentials = Boolean(env.ARDARY_ACCESS_KEY && env.ARDARY_LOGIN);
-  const realProvider = !isLocalUrl(env.ARDARY_API_URL);
-  if (env.ARDARY_MODE === "test" && credentials && realProvider) {
+  if (!env.PUBLIC_URL) {
     warnings.push(
-      "ARDARY_MODE is test: Ardary answers every send without sending anything, no SMS reaches a phone; set ARDARY_MODE=prod to send",
-    );
-  }
-  if (!env.PUBLIC_URL && realProvider) {
-    warnings.push(
-      "PUBLIC_URL is not set: the callback URL printed above is not reachable from the internet, so Ardary cannot call back; set PUBLIC_URL to this server's https:// address" +
+      "PUBLIC_URL is not set: the callback URL printed above is reachable from this machine only, not from the internet, so a real provider cannot call back; set PUBLIC_URL to this server's https:// address" +
         (env.DYNO
           ? " (or run `heroku labs:enable runtime-dyno-metadata` for the app's domain)"
           : ""),
@@ -46,11 +35,4 @@ export function bootWarnings(env: Env, database: "postgres" | "pglite"): string[
     );
   }
   return warnings;
-}
-
-/** The warning `send` and `/sms` answers carry while nothing leaves (test mode). */
-export function testModeNotice(env: Env): string | undefined {
-  return env.ARDARY_MODE === "test" && !isLocalUrl(env.ARDARY_API_URL)
-    ? "ARDARY_MODE is test: Ardary answers without sending, no SMS reaches the phone"
-    : undefined;
 }

@@ -1,43 +1,27 @@
-// The only module that knows both sides. Each flow runs in one transaction: it records the
-// fact (an SMS, a status, a reply) and enqueues the jobs that tell the other side.
+// The flows: the one place where an SMS event becomes chat work and a chat event becomes SMS
+// work. Each flow runs in one transaction: it records the fact (an SMS, a status, a reply) and
+// enqueues the jobs that tell the other side. It implements the hooks chat adapters call.
 import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { parseSmsCommand } from "./command.ts";
 import type {
+  CardAction,
+  ChatHooks,
   ChatReply,
   MessageRef,
   Platform,
   Priority,
   SmsCommandInput,
   SmsEvent,
+  SmsProvider,
 } from "./contracts.ts";
 import type { Db } from "./db.ts";
-import { enqueue, type NewJob } from "./jobs.ts";
+import { enqueue, type NewJob, retryDead } from "./jobs.ts";
+import { chatJob, SMS_JOB, smsJob } from "./kinds.ts";
 import { optIntent } from "./optout.ts";
 import { formatPhone } from "./phone.ts";
 import { events, messages } from "./schema.ts";
 import * as store from "./store.ts";
-
-/** What a chat job does; see src/delivery.ts. */
-export type ChatJob =
-  | { type: "message"; messageId: number }
-  | { type: "status"; messageId: number }
-  | { type: "note"; text: string; failure?: boolean }
-  | { type: "card" };
-
-export const CHAT_JOB = "chat.deliver";
-export const SMS_JOB = "sms.send";
-
-export function chatJob(conv: store.Conversation, job: ChatJob): NewJob[] {
-  if (conv.platform === "none") return [];
-  return [
-    {
-      kind: CHAT_JOB,
-      orderingKey: `chat:${conv.id}`,
-      payload: { conversationId: conv.id, ...job },
-    },
-  ];
-}
 
 export interface OutgoingSms {
   phone: string;
@@ -57,17 +41,28 @@ export interface BridgeOptions {
   db: Db;
   log: Logger;
   defaults: store.Defaults;
-  /** Turns a `--at` value into an instant in the account's zone. */
-  parseDate: (value: string) => Date | null;
+  /** Dates typed in `/sms --at`, the link placeholder. */
+  provider: Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder">;
 }
 
-export class Bridge {
+export class Bridge implements ChatHooks {
   constructor(private readonly o: BridgeOptions) {}
 
-  /** A provider callback. Returns false when it was a repeat (already stored, nothing done). */
-  async onSmsEvent(event: SmsEvent): Promise<boolean> {
-    const [fresh] = await this.onSmsEvents([event]);
-    return fresh ?? false;
+  /** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
+  async retryJobs(which: number[] | "all"): Promise<number[]> {
+    return this.o.db.transaction(async (tx) => {
+      const revived = await retryDead(tx, which);
+      const jobs: NewJob[] = [];
+      for (const j of revived) {
+        const parsed = SMS_JOB.schema.safeParse(j.payload);
+        if (j.kind !== SMS_JOB.kind || !parsed.success) continue;
+        const msg = await store.requeueMessage(tx, parsed.data.messageId);
+        const conv = msg && (await store.getConversation(tx, msg.conversationId));
+        if (conv) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
+      }
+      await enqueue(tx, ...jobs);
+      return revived.map((j) => j.id);
+    });
   }
 
   /**
@@ -94,8 +89,8 @@ export class Bridge {
       );
       for (const e of todo) {
         if (e.kind === "call") await this.onCall(tx, e.phone, e.at);
-        else if (e.kind === "status") await this.onDeliveryStatus(tx, e.idSmsApi, e.status, e.at);
-        else if (e.kind === "click") await this.onClick(tx, e.idSmsApi, e.phone, e.link, e.at);
+        else if (e.kind === "status") await this.onDeliveryStatus(tx, e.ref, e.status, e.at);
+        else if (e.kind === "click") await this.onClick(tx, e.ref, e.phone, e.link, e.at);
       }
       let r = 0;
       return list.map((e) => e.kind === "ignored" || (fresh[r++] ?? false));
@@ -167,10 +162,10 @@ export class Bridge {
     );
   }
 
-  private async onDeliveryStatus(tx: Db, idSmsApi: string, status: "sent" | "received", at: Date) {
-    const msg = await store.findMessageByIdSmsApi(tx, idSmsApi);
+  private async onDeliveryStatus(tx: Db, ref: string, status: "sent" | "received", at: Date) {
+    const msg = await store.findMessageByRef(tx, ref);
     if (!msg) {
-      this.o.log.warn({ idSmsApi }, "status for an SMS the bridge did not send: ignored");
+      this.o.log.warn({ ref }, "status for an SMS the bridge did not send: ignored");
       return;
     }
     await store.recordDelivery(tx, msg.id, status, at);
@@ -178,8 +173,8 @@ export class Bridge {
     if (conv) await enqueue(tx, ...chatJob(conv, { type: "status", messageId: msg.id }));
   }
 
-  private async onClick(tx: Db, idSmsApi: string | null, phone: string, link: string, at: Date) {
-    const msg = idSmsApi ? await store.findMessageByIdSmsApi(tx, idSmsApi) : undefined;
+  private async onClick(tx: Db, ref: string | null, phone: string, link: string, at: Date) {
+    const msg = ref ? await store.findMessageByRef(tx, ref) : undefined;
     const conv = msg
       ? await store.getConversation(tx, msg.conversationId)
       : await store.ensureConversation(tx, phone, this.o.defaults);
@@ -208,7 +203,7 @@ export class Bridge {
       conversationId: conv.id,
       direction: "out",
       body: sms.text,
-      idSmsApi: newIdSmsApi(),
+      clientRef: newClientRef(),
       status: optedOut ? "failed" : "queued",
       error: optedOut ? "not sent: the recipient opted out (STOP)" : null,
       author: sms.author,
@@ -227,14 +222,14 @@ export class Bridge {
       await enqueue(tx, ...jobs);
       return { refused };
     }
-    jobs.push({ kind: SMS_JOB, orderingKey: `sms:${sms.phone}`, payload: { messageId: msg.id } });
+    jobs.push(smsJob(sms.phone, msg.id));
     if (sms.chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
     await enqueue(tx, ...jobs);
     return { message: msg, conversation: conv };
   }
 
   /** A person's message in a conversation thread. */
-  async onChatReply(reply: ChatReply): Promise<void> {
+  async onReply(reply: ChatReply): Promise<void> {
     const text = reply.text.trim();
     if (/^(note:|\/\/)/i.test(text)) return;
     await this.o.db.transaction(async (tx) => {
@@ -275,7 +270,7 @@ export class Bridge {
   }
 
   /** An edited or deleted chat message: an SMS that already left cannot be recalled. */
-  async onChatEdit(platform: Platform, ref: MessageRef, kind: "edited" | "deleted"): Promise<void> {
+  async onEdit(platform: Platform, ref: MessageRef, kind: "edited" | "deleted"): Promise<void> {
     await this.o.db.transaction(async (tx) => {
       const msg = await store.findMessageByChatRef(tx, ref);
       if (msg?.direction !== "out") return;
@@ -291,7 +286,7 @@ export class Bridge {
 
   /** `/sms …`: returns the ephemeral answer for the person who typed it. */
   async onCommand(input: SmsCommandInput): Promise<string> {
-    const cmd = parseSmsCommand(input.args, this.o.parseDate);
+    const cmd = parseSmsCommand(input.args, this.o.provider);
     if (!cmd.ok) return cmd.message;
     const result = await this.o.db.transaction((tx) =>
       this.queueSms(tx, {
@@ -315,9 +310,9 @@ export class Bridge {
   async onAction(
     platform: Platform,
     conversationId: number,
-    action: "close" | "reopen" | "block",
+    action: CardAction,
     author: string,
-  ) {
+  ): Promise<void> {
     await this.o.db.transaction(async (tx) => {
       const conv = await store.getConversation(tx, conversationId);
       if (!conv || conv.platform !== platform) return;
@@ -340,22 +335,24 @@ export class Bridge {
 
 type StoredEvent = Exclude<SmsEvent, { kind: "ignored" }>;
 
-/** Our own id for each SMS: unique, and kept across retries. */
-export function newIdSmsApi(): string {
+/** Our own reference for each SMS: unique, and kept across retries. */
+function newClientRef(): string {
   return `ab-${randomUUID()}`;
 }
 
 /** Two callbacks with the same key are the same fact. */
 export function dedupeKey(event: StoredEvent): string {
   const hash = (s: string) => createHash("sha256").update(s).digest("base64url").slice(0, 22);
+  // A date replaced by the receipt time keys on the date given, so a retry is still a repeat.
+  const when = event.givenAt ?? event.at.toISOString();
   switch (event.kind) {
     case "inbound-sms":
-      return `in:${event.from}:${event.at.toISOString()}:${hash(event.text)}`;
+      return `in:${event.from}:${when}:${hash(event.text)}`;
     case "status":
-      return `status:${event.idSmsApi}:${event.status}`;
+      return `status:${event.ref}:${event.status}`;
     case "click":
-      return `click:${event.idSmsApi ?? event.phone}:${event.at.toISOString()}:${hash(event.link)}`;
+      return `click:${event.ref ?? event.phone}:${when}:${hash(event.link)}`;
     case "call":
-      return `call:${event.phone}:${event.at.toISOString()}`;
+      return `call:${event.phone}:${when}`;
   }
 }

@@ -1,22 +1,15 @@
 // The `ardary-bridge` command. `serve` is what `npm start` runs; the others administer a bridge.
 import { parseArgs } from "node:util";
+import { ADAPTERS } from "../adapters/index.ts";
 import { callServer as admin, queueFromCli, runningServer, withDatabase } from "./admin.ts";
-import { testModeNotice } from "./boot-checks.ts";
-import { Bridge, SMS_JOB } from "./bridge.ts";
+import type { AdapterCommand } from "./contracts.ts";
 import { migrateDatabase } from "./db.ts";
-import { EnvError, loadEnv } from "./env.ts";
+import { installDriverFaultGuard } from "./driver-guard.ts";
+import { type Env, EnvError, loadEnv } from "./env.ts";
 import { errorMessage } from "./errors.ts";
-import { type JobCounts, listJobs, Worker } from "./jobs.ts";
-import {
-  accountDateParser,
-  callbackSecretOf,
-  callbackUrl,
-  createLogger,
-  defaultsOf,
-  providerOf,
-  startBridge,
-} from "./main.ts";
-import { createSender } from "./sender.ts";
+import { type JobCounts, listJobs } from "./jobs.ts";
+import { callbackUrl, startBridge } from "./main.ts";
+import { createLogger, createServices, type Services } from "./services.ts";
 import * as store from "./store.ts";
 import * as trial from "./trial.ts";
 
@@ -27,23 +20,23 @@ Usage: ardary-bridge <command> [options]
 
 Commands:
   serve            run the bridge (HTTP server + job worker); what \`npm start\` runs
+                   (--no-worker: HTTP only)
+  worker           run the jobs and the chat connections, without HTTP
   migrate          apply database migrations and exit (the Procfile's release phase)
   send             queue an SMS and wait until the provider answered for it
-  jobs             list pending and dead jobs
-  callback-url     print the URL to enter in the Ardary dashboard (Parameters > API)
-  try              a first look: the bridge and a simulated Ardary together (\`npm run try\`)
+  jobs             list pending and dead jobs; \`jobs retry <id>|--dead\` re-queues dead ones
+  callback-url     print the URL to enter in the SMS provider's dashboard
+  try              a first look: the bridge and a simulated provider together (\`npm run try\`)
   tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
   conversations    list the conversations
-  simulator        run a local Ardary API for development
-  simulate sms     ask a running simulator to deliver an incoming SMS to the bridge
-  simulate call    ask a running simulator to deliver an incoming call to the bridge
-  discord register-commands [--guild <id>]
-                   register the /sms slash command with Discord (globally, or in one guild)
+%ADAPTER_COMMANDS%
 
 Every command reads its configuration from the environment (see README.md).
 \`ardary-bridge <command> --help\` shows each command's options.`,
   serve:
-    "Usage: ardary-bridge serve\n\nRuns the HTTP server and the job worker until SIGTERM/SIGINT.",
+    "Usage: ardary-bridge serve [--no-worker]\n\nRuns the HTTP server and the job worker until SIGTERM/SIGINT.\n  --no-worker  HTTP only: callbacks and chat events are stored; a `worker` process runs the jobs",
+  worker:
+    "Usage: ardary-bridge worker\n\nRuns the jobs (sends, chat posts) and the chat connections, without HTTP, until SIGTERM/SIGINT.",
   migrate:
     "Usage: ardary-bridge migrate\n\nApplies the migrations (safe while other processes start).",
   send: `Usage: ardary-bridge send --to <number> --text <text> [--at <date>] [--link <url>]
@@ -52,35 +45,45 @@ Every command reads its configuration from the environment (see README.md).
   --text   the SMS text; [Link] marks where a --link goes (added at the end if absent)
   --at     send later: "YYYY-MM-DD HH:mm" in ARDARY_TIMEZONE, or ISO-8601
   --link   a URL to track (clicks come back to the thread)`,
-  jobs: "Usage: ardary-bridge jobs\n\nLists pending jobs by kind and the last dead jobs with their errors.",
-  try: "Usage: ardary-bridge try\n\nRuns the bridge and a simulated Ardary wired together; a customer writes in.",
+  jobs: `Usage: ardary-bridge jobs
+       ardary-bridge jobs retry <id>… | --dead
+
+Lists pending jobs by kind and the last dead jobs with their errors and conversations.
+\`retry\` puts dead jobs back in the queue with fresh attempts (an SMS keeps its reference, so
+the provider never gets it twice).`,
+  try: "Usage: ardary-bridge try\n\nRuns the bridge and a simulated provider wired together; a customer writes in.",
   tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
   conversations:
     "Usage: ardary-bridge conversations\n\nLists the conversations, most recent first.",
   "callback-url":
     "Usage: ardary-bridge callback-url\n\nPrints the full callback URL, secret included.",
-  simulator: `Usage: ardary-bridge simulator [--port 4010] [--callback <url>]
-
-Runs a local Ardary API at http://127.0.0.1:<port>/api. Point the bridge at it with
-ARDARY_API_URL=http://127.0.0.1:<port>/api; the access key and login are ARDARY_ACCESS_KEY and
-ARDARY_LOGIN (or sim-key / sim@example.com). --callback defaults to the bridge's callback URL.`,
-  discord: `Usage: ardary-bridge discord register-commands [--guild <id>]
-
-Registers /sms for DISCORD_APPLICATION_ID. With --guild it is available at once in that server;
-without, globally (Discord may take up to an hour to show it everywhere).`,
-  simulate: `Usage: ardary-bridge simulate sms --from <number> --text <text> [--simulator <url>]
-       ardary-bridge simulate call --from <number> [--simulator <url>]
-
-Asks a running simulator (default http://127.0.0.1:4010) to call the bridge back.`,
 };
+
+/** The commands adapters bring (`simulator`, `discord`…), given their configuration. */
+function adapterCommands(env: Env | null): Map<string, AdapterCommand> {
+  const all = new Map<string, AdapterCommand>();
+  for (const d of ADAPTERS)
+    for (const [name, cmd] of Object.entries(d.commands?.(env?.adapters[d.name] ?? null) ?? {}))
+      all.set(name, cmd);
+  return all;
+}
+
+function mainHelp(): string {
+  const lines = [...adapterCommands(null)].map(([n, c]) => `  ${n.padEnd(16)} ${c.summary}`);
+  return HELP.main?.replace("%ADAPTER_COMMANDS%", lines.join("\n")) ?? "";
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command = "help", ...rest] = argv;
-  if (command === "help" || command === "--help" || command === "-h") return print(HELP.main);
-  if (rest.includes("--help") || rest.includes("-h")) return print(HELP[command] ?? HELP.main);
+  if (command === "help" || command === "--help" || command === "-h") return print(mainHelp());
+  const fromAdapter = adapterCommands(null).get(command);
+  if (rest.includes("--help") || rest.includes("-h"))
+    return print(HELP[command] ?? (await fromAdapter?.help()) ?? mainHelp());
   switch (command) {
     case "serve":
-      return serve();
+      return serve({ worker: !rest.includes("--no-worker") });
+    case "worker":
+      return serve({ http: false });
     case "migrate": {
       const env = loadEnv();
       const server = runningServer(env);
@@ -97,24 +100,25 @@ async function main(argv: string[]): Promise<number> {
     case "send":
       return send(rest);
     case "jobs":
-      return jobs();
+      return jobs(rest);
     case "callback-url":
       return printCallbackUrl();
     case "try":
-      return trial.runTrial(loadEnv(), createLogger("warn")).then(() => 0);
+      return trial.runTrial(createLogger("warn")).then(() => 0);
     case "tail":
       return trial.tail(loadEnv()).then(() => 0);
     case "conversations":
       return trial.printConversations(loadEnv());
-    case "simulator":
-      return simulator(rest);
-    case "simulate":
-      return simulate(rest);
-    case "discord":
-      return discord(rest);
-    default:
-      console.error(`unknown command "${command}"\n\n${HELP.main}`);
+    default: {
+      if (fromAdapter) {
+        const env = loadEnv();
+        return (adapterCommands(env).get(command) as AdapterCommand).run(rest, {
+          bridgeCallbackUrl: () => trial.bridgeCallbackUrl(env),
+        });
+      }
+      console.error(`unknown command "${command}"\n\n${mainHelp()}`);
       return 2;
+    }
   }
 }
 
@@ -123,10 +127,13 @@ function print(text: string | undefined): number {
   return 0;
 }
 
-async function serve(): Promise<number> {
+async function serve(o: { http?: boolean; worker?: boolean }): Promise<number> {
   const env = loadEnv();
   const log = createLogger(env.LOG_LEVEL);
-  const running = await startBridge(env, log);
+  let reset: (() => void) | undefined; // a driver fault replaces the pool (src/driver-guard.ts)
+  installDriverFaultGuard(log, () => reset?.());
+  const running = await startBridge(env, log, undefined, o);
+  reset = running.database.reset;
   const stop = (signal: string) => {
     log.info({ signal }, "stopping: no new work, finishing the jobs in hand");
     setTimeout(() => {
@@ -161,39 +168,26 @@ async function send(args: string[]): Promise<number> {
     return 2;
   }
   const env = loadEnv();
-  const notice = testModeNotice(env);
-  if (notice) console.error(`warning: ${notice}`);
+  // What the provider says about sending (no credentials, a test mode that sends nothing).
+  for (const w of env.sms.descriptor.warnings?.(env.sms.config) ?? [])
+    console.error(`warning: ${w}`);
   const req = { to: values.to, text: values.text, at: values.at, link: values.link };
   return withDatabase(
     env,
     async (server) => {
-      const queued = await admin<{ messageId: number; idSmsApi: string }>(server, "/send", req);
-      console.log(`queued through the running server (id_sms_api ${queued.idSmsApi})`);
+      const queued = await admin<{ messageId: number; ref: string }>(server, "/send", req);
+      console.log(`queued through the running server (reference ${queued.ref})`);
       return waitForAnswer(() => admin<Answer | null>(server, `/messages/${queued.messageId}`));
     },
-    async (database) => {
-      const log = createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL);
-      const parseDate = accountDateParser(env);
-      const bridge = new Bridge({ db: database.db, log, defaults: defaultsOf(env), parseDate });
-      const queued = await queueFromCli(bridge, database, req, parseDate);
-      console.log(`queued (id_sms_api ${queued.idSmsApi})`);
+    async (services) => {
+      const queued = await queueFromCli(services, req);
+      console.log(`queued (reference ${queued.ref})`);
       // Send it now rather than wait for a server: a worker for SMS only (chat posts stay
       // queued for the server, which holds the chat connections).
-      const worker = new Worker({
-        database,
-        handlers: {},
-        batchHandlers: {
-          [SMS_JOB]: {
-            limit: env.ARDARY_BATCH_SIZE,
-            handle: createSender({ db: database.db, provider: providerOf(env), log }),
-          },
-        },
-        backoffBaseMs: env.JOB_BACKOFF_MS,
-        onError: (_job, err) => console.error(`send failed, will retry: ${errorMessage(err)}`),
-      });
+      const worker = services.worker(["sms"]);
       await worker.start();
       try {
-        return await waitForAnswer(() => store.getMessage(database.db, queued.messageId));
+        return await waitForAnswer(() => store.getMessage(services.database.db, queued.messageId));
       } finally {
         await worker.stop(5_000);
       }
@@ -223,12 +217,30 @@ function report(m: Answer): number {
   return 0;
 }
 
-async function jobs(): Promise<number> {
+async function jobs(args: string[]): Promise<number> {
   const env = loadEnv();
+  if (args[0] === "retry") {
+    const which = args.includes("--dead") ? "all" : args.slice(1).map(Number);
+    if (which !== "all" && (which.length === 0 || which.some((n) => !Number.isInteger(n)))) {
+      console.error(HELP.jobs);
+      return 2;
+    }
+    const retried = await withDatabase(
+      env,
+      (server) => admin<{ ids: number[] }>(server, "/jobs/retry", { which }),
+      async (services) => ({ ids: await services.bridge.retryJobs(which) }),
+    );
+    console.log(
+      retried.ids.length === 0
+        ? "no dead job to retry"
+        : `re-queued: ${retried.ids.map((id) => `#${id}`).join(", ")}`,
+    );
+    return retried.ids.length === 0 ? 1 : 0;
+  }
   const counts = await withDatabase<JobCounts>(
     env,
     (server) => admin(server, "/jobs"),
-    (database) => listJobs(database.db),
+    (services) => listJobs(services.database.db),
   );
   console.log("Pending jobs:");
   if (counts.pending.length === 0) console.log("  none");
@@ -238,8 +250,10 @@ async function jobs(): Promise<number> {
     );
   console.log("Dead jobs (gave up after their last attempt):");
   if (counts.dead.length === 0) console.log("  none");
-  for (const d of counts.dead)
-    console.log(`  #${d.id} ${d.kind} after ${d.attempts} attempts: ${d.lastError ?? ""}`);
+  for (const d of counts.dead) {
+    const conv = d.conversationId === null ? "" : ` (conversation ${d.conversationId})`;
+    console.log(`  #${d.id} ${d.kind}${conv} after ${d.attempts} attempts: ${d.lastError ?? ""}`);
+  }
   return 0;
 }
 
@@ -248,85 +262,10 @@ async function printCallbackUrl(): Promise<number> {
   const url = await withDatabase(
     env,
     async (server) => (await admin<{ url: string }>(server, "/callback-url")).url,
-    async (database) => callbackUrl(env, env.PORT, await callbackSecretOf(env, database), true),
+    async (services) => callbackUrl(env, env.PORT, services.callbackSecret, true),
   );
   console.log(url);
   return 0;
-}
-
-async function simulator(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { port: { type: "string", default: "4010" }, callback: { type: "string" } },
-  });
-  const env = loadEnv();
-  const { startSimulator } = await import("../adapters/ardary/simulator.ts");
-  const sim = await startSimulator({
-    port: Number(values.port),
-    accessKey: env.ARDARY_ACCESS_KEY ?? "sim-key",
-    login: env.ARDARY_LOGIN ?? "sim@example.com",
-    // By default, the bridge's own callback URL, read as `callback-url` reads it.
-    callbackUrl: values.callback ?? (await trial.bridgeCallbackUrl(env)),
-  });
-  console.log(
-    `Ardary simulator at ${sim.apiUrl}\n  ARDARY_API_URL=${sim.apiUrl} ARDARY_ACCESS_KEY=${env.ARDARY_ACCESS_KEY ?? "sim-key"} ARDARY_LOGIN=${env.ARDARY_LOGIN ?? "sim@example.com"}`,
-  );
-  console.log(`  calls back ${sim.callbackUrl?.replace(/\/ardary\/callback\/.*/, "/ardary/callback/…")}`);
-  const stop = () => void sim.close().then(() => process.exit(0));
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
-  return new Promise(() => {});
-}
-
-async function discord(args: string[]): Promise<number> {
-  const [what, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { guild: { type: "string" } } });
-  if (what !== "register-commands") {
-    console.error(HELP.discord);
-    return 2;
-  }
-  const env = loadEnv();
-  if (!env.discord) {
-    console.error(
-      "Discord is not configured: set DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_CHANNEL",
-    );
-    return 1;
-  }
-  const { registerCommands } = await import("../adapters/discord/commands.ts");
-  const names = await registerCommands(env.discord, values.guild);
-  console.log(
-    `registered ${values.guild ? `in guild ${values.guild}` : "globally"}: ${names.map((n) => `/${n}`).join(", ")}`,
-  );
-  return 0;
-}
-
-async function simulate(args: string[]): Promise<number> {
-  const [what, ...rest] = args;
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      from: { type: "string" },
-      text: { type: "string" },
-      simulator: { type: "string", default: "http://127.0.0.1:4010" },
-    },
-  });
-  if (
-    (what !== "sms" && what !== "call") ||
-    !values.from ||
-    (what === "sms" && values.text === undefined)
-  ) {
-    console.error(HELP.simulate);
-    return 2;
-  }
-  const path = what === "sms" ? "/_sim/inbound" : "/_sim/call";
-  const body = what === "sms" ? { from: values.from, text: values.text } : { phone: values.from };
-  const res = await fetch(`${values.simulator}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  console.log(`simulator: ${res.status} ${await res.text()}`);
-  return res.ok ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

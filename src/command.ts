@@ -1,16 +1,27 @@
 // `/sms <number> [--at <date>] [--link <url>] [--priority low|normal|high] <text>`, the same on
 // every chat platform. Parsing only: a bad command becomes an explanation, never an SMS.
-import type { Priority } from "./contracts.ts";
+import type { Priority, SmsProvider } from "./contracts.ts";
 import { toE164 } from "./phone.ts";
 
-export const USAGE = [
-  "*Send an SMS:* `/sms <number> <text>`, e.g. `/sms +33612345678 Your order has shipped`",
-  "Options, before the text:",
-  '• `--at "2026-12-01 09:00"`: send later (the SMS account\'s time zone)',
-  "• `--link https://…`: add a tracked link; put `[Link]` where it goes, or it is added at the end",
-  "• `--priority low|normal|high`: order in the provider's queue",
-  "The SMS goes out from the number's conversation thread, which is opened if there is none.",
-].join("\n");
+/** What parsing needs of the provider: its reading of typed dates, and its link placeholder. */
+export type CommandContext = Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder">;
+
+/** The text with the link's placeholder, added at the end when the text does not place it. */
+export function withLink(text: string, placeholder: string): string {
+  return text.includes(placeholder) ? text : `${text} ${placeholder}`.trim();
+}
+
+/** How to use `/sms`, with the provider's link placeholder. */
+export function usage(placeholder: string): string {
+  return [
+    "*Send an SMS:* `/sms <number> <text>`, e.g. `/sms +33612345678 Your order has shipped`",
+    "Options, before the text:",
+    '• `--at "2026-12-01 09:00"`: send later (the SMS account\'s time zone)',
+    `• \`--link https://…\`: add a tracked link; put \`${placeholder}\` where it goes, or it is added at the end`,
+    "• `--priority low|normal|high`: order in the provider's queue",
+    "The SMS goes out from the number's conversation thread, which is opened if there is none.",
+  ].join("\n");
+}
 
 export type ParsedCommand =
   | { ok: true; phone: string; text: string; sendAt?: Date; link?: string; priority: Priority }
@@ -26,16 +37,21 @@ function nextToken(s: string): [string, string] | null {
 }
 
 /**
- * `parseDate` turns the `--at` value into an instant (in the account's zone), or null.
+ * The provider turns the `--at` value into an instant (in the account's zone), or null.
  * `now` is injected so tests can fix the clock.
  */
 export function parseSmsCommand(
   args: string,
-  parseDate: (value: string) => Date | null,
+  provider: CommandContext,
   now: Date = new Date(),
 ): ParsedCommand {
   let rest = args.trim();
-  if (rest === "" || /^(help|-h|--help|\?)$/i.test(rest)) return { ok: false, message: USAGE };
+  const fail = (reason: string): ParsedCommand => ({
+    ok: false,
+    message: `${reason}\n\n${usage(provider.linkPlaceholder)}`,
+  });
+  if (rest === "" || /^(help|-h|--help|\?)$/i.test(rest))
+    return { ok: false, message: usage(provider.linkPlaceholder) };
   const options: Record<string, string> = {};
   let phone: string | undefined;
   for (;;) {
@@ -64,16 +80,16 @@ export function parseSmsCommand(
   const result: ParsedCommand = { ok: true, phone, text, priority: "normal" };
   const at = options["--at"];
   if (at !== undefined) {
-    const date = parseDate(at);
+    const date = provider.parseLocalDate(at);
     if (!date) return fail(`\`--at ${at}\` is not a date: write it as "YYYY-MM-DD HH:mm".`);
     if (date.getTime() <= now.getTime()) return fail(`\`--at ${at}\` is in the past.`);
     result.sendAt = date;
   }
   const link = options["--link"];
   if (link !== undefined) {
-    if (!/^https?:\/\/\S+$/.test(link)) return fail(`\`--link ${link}\` is not an http(s) URL.`);
+    if (!isHttpLink(link)) return fail(`\`--link ${link}\` is not an http(s) URL.`);
     result.link = link;
-    if (!text.includes("[Link]")) text = `${text} [Link]`.trim();
+    text = withLink(text, provider.linkPlaceholder);
   }
   const priority = options["--priority"];
   if (priority !== undefined) {
@@ -82,11 +98,13 @@ export function parseSmsCommand(
     }
     result.priority = priority;
   }
-  if (text.replace("[Link]", "").trim() === "") return fail("The text is empty: nothing to send.");
+  if (text.replace(provider.linkPlaceholder, "").trim() === "")
+    return fail("The text is empty: nothing to send.");
   result.text = text;
   return result;
 }
 
-function fail(reason: string): ParsedCommand {
-  return { ok: false, message: `${reason}\n\n${USAGE}` };
+/** Links are accepted only as http(s) URLs (never `javascript:`, `data:`…). */
+export function isHttpLink(link: string): boolean {
+  return /^https?:\/\/[^\s/?#]+\S*$/i.test(link);
 }

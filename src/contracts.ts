@@ -1,33 +1,66 @@
-// The vocabulary the core speaks. Adapters translate the provider's and the chat platforms'
-// payloads into these types at the edge; the core never sees their field names.
+// What the core and the adapters agree on. The core speaks only these types; each adapter
+// (adapters/<name>/) turns its platform's or provider's payloads into them at the edge. An adapter
+// imports this module and src/errors.ts, nothing else of src/ (test/unit/boundaries.test.ts).
 import type { Router } from "express";
+import type { Logger } from "pino";
+import { z } from "zod";
 
-export type Platform = "slack" | "discord";
+// Pure helpers an adapter may use.
+export { formatPhone, maskPhone, toE164 } from "./phone.ts";
+
+/** A chat platform's name, as its adapter declares it ("slack", "discord"). */
+export type Platform = string;
 
 /** Status of one SMS. It only moves forward: queued → submitted → sent → received, or failed. */
 export type MessageStatus = "queued" | "submitted" | "sent" | "received" | "failed";
 
 export type Priority = "low" | "normal" | "high";
 
+/** An optional environment variable: trimmed, and unset when empty. */
+export const optionalVar = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+export type Obj = Record<string, unknown>;
+export const isObject = (v: unknown): v is Obj =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
 // ── SMS provider ────────────────────────────────────────────────────────────────────────────
 
-/** One SMS to send. `idSmsApi` is always ours, unique, and kept across retries. */
+/** One SMS to send. `ref` is ours, unique, and the same on every retry of this SMS. */
 export interface OutboundSms {
-  idSmsApi: string;
+  ref: string;
   /** E.164 recipient. */
   to: string;
+  /** The text; `linkPlaceholder` marks where `link` goes. */
   text: string;
-  /** A link to track: the provider puts its short link where `[Link]` stands in `text`. */
+  /** A link to track: the provider shortens it and puts it where the placeholder stands. */
   link?: string;
   /** When to send; absent means now. */
   sendAt?: Date;
   priority?: Priority;
 }
 
-/** The provider's answer for one SMS of a request. */
-export type SendResult =
-  | { idSmsApi: string; ok: true; segments: number; sentAt?: Date }
-  | { idSmsApi: string; ok: false; codes: string[]; reason: string };
+/** What became of one SMS of a request. */
+export type SendOutcome =
+  | { ref: string; outcome: "accepted"; segments: number }
+  | {
+      ref: string;
+      outcome: "refused";
+      /** True when sending it again can never succeed. */
+      permanent: boolean;
+      /** True when the provider refused because the recipient opted out. */
+      optedOut: boolean;
+      /** In words, with the provider's codes. */
+      reason: string;
+      codes: string[];
+    }
+  /** The request failed before the provider decided (5xx, 429, network): send it again. */
+  | { ref: string; outcome: "retry"; reason: string; retryAfterMs?: number }
+  /** The request may or may not have been accepted (timed out after being written). */
+  | { ref: string; outcome: "unknown"; reason: string };
 
 export interface ContactInput {
   /** E.164. */
@@ -43,26 +76,51 @@ export type ContactResult =
   | { phone: string; ok: false; codes: string[]; reason: string };
 
 /** What a provider callback means. Dates are absolute instants. */
-export type SmsEvent =
+export type SmsEvent = (
   | { kind: "inbound-sms"; from: string; text: string; at: Date }
-  | { kind: "status"; idSmsApi: string; phone: string; status: "sent" | "received"; at: Date }
-  | { kind: "click"; idSmsApi: string | null; phone: string; link: string; at: Date }
+  | { kind: "status"; ref: string; phone: string; status: "sent" | "received"; at: Date }
+  | { kind: "click"; ref: string | null; phone: string; link: string; at: Date }
   | { kind: "call"; phone: string; at: Date }
-  | { kind: "ignored"; reason: string };
+  | { kind: "ignored"; reason: string }
+) &
+  Adjusted;
+
+/** What the adapter had to change so the event can be stored (never a body or a number). */
+export interface Adjusted {
+  /** For the logs: e.g. "date out of range: receipt time used". */
+  note?: string;
+  /** The provider's date as given, when it could not be used and `at` is the receipt time. */
+  givenAt?: string;
+}
+
+export interface SegmentCount {
+  segments: number;
+  /** "GSM-7" or "UCS-2" (Unicode). */
+  encoding: string;
+  /** The first character that made the SMS Unicode, when it is. */
+  unicodeBecause?: string;
+}
 
 export interface SmsProvider {
   /**
-   * Sends a batch in one request; returns one result per message, in the same order.
-   * Throws a RetryableError (network, timeout, 5xx, 429) when the batch as a whole may be
-   * tried again, and an AppError that is not retryable when it never will succeed (#001).
+   * Sends SMS in one request where possible; one outcome per message, in the same order.
+   * Never throws for an answer of the provider's: failures are outcomes.
    */
-  send(messages: OutboundSms[]): Promise<SendResult[]>;
+  send(messages: OutboundSms[]): Promise<SendOutcome[]>;
   addContacts(contacts: ContactInput[]): Promise<ContactResult[]>;
   /**
    * Turns a callback's parameters (GET query, or a POSTed form/JSON body) into an event.
    * Throws BadRequestError with a reason when the payload is malformed.
    */
-  parseCallback(params: Record<string, unknown>): SmsEvent;
+  parseCallback(params: Obj): SmsEvent;
+  /** How many SMS a text costs, and in which encoding. */
+  countSegments(text: string): SegmentCount;
+  /** A date a person typed ("2026-12-01 09:00", ISO-8601) in the account's zone; null if none. */
+  parseLocalDate(value: string): Date | null;
+  /** Marks where a tracked link goes in a text (added at the end when absent). */
+  readonly linkPlaceholder: string;
+  /** When the core should hand a scheduled SMS over, at the latest, before its time (ms). */
+  readonly scheduleLeadMs?: number;
 }
 
 // ── Chat platforms ──────────────────────────────────────────────────────────────────────────
@@ -114,7 +172,7 @@ export interface ChatReply {
   hasAttachments: boolean;
 }
 
-/** `/sms <number> <text> [--at …] [--link …] [--priority …]`, already parsed by the bridge. */
+/** `/sms <number> <text> [--at …] [--link …] [--priority …]`, parsed by the core. */
 export interface SmsCommandInput {
   platform: Platform;
   eventId: string;
@@ -123,9 +181,10 @@ export interface SmsCommandInput {
   args: string;
 }
 
+export type CardAction = "close" | "reopen" | "block";
+
+/** What a chat adapter calls when something happens on its side (the core's Bridge). */
 export interface ChatHooks {
-  /** Where Slack mounts its HTTP routes. */
-  router: Router;
   onReply(reply: ChatReply): Promise<void>;
   onEdit(platform: Platform, message: MessageRef, kind: "edited" | "deleted"): Promise<void>;
   /** Returns the ephemeral answer to show the person who typed the command. */
@@ -133,7 +192,7 @@ export interface ChatHooks {
   onAction(
     platform: Platform,
     conversationId: number,
-    action: "close" | "reopen" | "block",
+    action: CardAction,
     author: string,
   ): Promise<void>;
 }
@@ -143,11 +202,131 @@ export interface ChatAdapter {
   /** Posts the conversation card in `channel` and returns the thread under it. */
   openThread(channel: string, card: ConversationCard): Promise<ThreadRef>;
   post(thread: ThreadRef, post: ChatPost): Promise<MessageRef>;
+  /**
+   * Optional: posts several SMS as one message, each with its time. When SMS for one thread
+   * pile up (behind the platform's rate limit) they drain as one post rather than one each.
+   */
+  postMany?(thread: ThreadRef, posts: ChatPost[]): Promise<MessageRef>;
   /** Re-renders one of the bridge's own posts (its status line). */
   update(message: MessageRef, post: ChatPost): Promise<void>;
   /** Shows an SMS's status on a person's message (reactions): every step reached, in order. */
   react(message: MessageRef, status: StatusView): Promise<void>;
   updateCard(thread: ThreadRef, card: ConversationCard): Promise<void>;
+  /** Starts receiving events (HTTP routes are mounted by `create`, before the server listens). */
   start(hooks: ChatHooks): Promise<void>;
   stop(): Promise<void>;
 }
+
+// ── What the core offers adapters ───────────────────────────────────────────────────────────
+
+/** Small values an adapter keeps across restarts (a cursor), in the core's database. */
+export interface StateStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+  /** Sets a numeric value only when it is greater than the stored one (a cursor that only moves on). */
+  raise(key: string, value: string): Promise<void>;
+}
+
+/** A lock held by one process at a time across every process of the database. */
+export interface SessionLock {
+  /** Tries to take the lock; true when this process holds it now. */
+  tryAcquire(): Promise<boolean>;
+  /** True while the lock is still ours (the session that took it is alive). */
+  stillHeld(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+export interface AdapterServices {
+  log: Logger;
+  /** Namespaced per adapter. */
+  state: StateStore;
+  lock(name: string): SessionLock;
+  /** Where a chat adapter mounts HTTP routes, ahead of any body parser. Absent in a worker. */
+  router?: Router;
+  /** True in a process that runs jobs (posts, sends); false in an HTTP-only one. */
+  worker: boolean;
+}
+
+/** A CLI command an adapter brings (`ardary-bridge <command> …`); returns the exit code. */
+export interface AdapterCommand {
+  /** One line for `ardary-bridge --help`. */
+  summary: string;
+  /** The command's own `--help`. */
+  help(): Promise<string>;
+  run(args: string[], context?: CommandContext): Promise<number>;
+}
+
+/** What the core offers an adapter's command. */
+export interface CommandContext {
+  /** The bridge's callback URL, secret included (read from the running server or the db). */
+  bridgeCallbackUrl(): Promise<string>;
+}
+
+interface DescriptorBase<Shape extends z.ZodRawShape, Config> {
+  /** The adapter's name: its folder, its CLI command, its settings' namespace. */
+  name: string;
+  /** Its own environment variables (validated with the core's, every problem listed at once). */
+  env: Shape;
+  /** Where to find each variable's value, for the error messages. */
+  hints: Record<string, string>;
+  /** Variables that turn the adapter on only together (a partial set is an error). */
+  requires: (keyof Shape & string)[];
+  /** Its configuration; called only when every variable of `requires` is set. */
+  configure(values: z.infer<z.ZodObject<Shape>>): Config;
+  /** How to turn it on, for the boot log. */
+  howToEnable: string;
+  /** The CLI commands it brings, by name, given its configuration (null when it is off). */
+  commands?: (config: Config | null) => Record<string, AdapterCommand>;
+}
+
+export interface ChatAdapterDescriptor<
+  Shape extends z.ZodRawShape = z.ZodRawShape,
+  Config = unknown,
+> extends DescriptorBase<Shape, Config> {
+  kind: "chat";
+  /** Where new conversations go when no route names a channel. */
+  defaultChannel(config: Config): string;
+  /** Loads the SDK and builds the adapter (lazily: SDKs are heavy). */
+  create(config: Config, services: AdapterServices): Promise<ChatAdapter>;
+  /** Routes the platform calls while it is off (Slack's URL check before it is configured). */
+  whileOff?(router: Router, log: Logger): void;
+}
+
+export interface SmsProviderDescriptor<
+  Shape extends z.ZodRawShape = z.ZodRawShape,
+  Config = unknown,
+> extends DescriptorBase<Shape, Config> {
+  kind: "sms";
+  /** The callback URL's first path segment (`/<callbackPath>/callback/<secret>`). */
+  callbackPath: string;
+  /** What the core reads of the provider's configuration. */
+  settings(config: Config): {
+    /** Most SMS handed over in one call of `send`. */
+    batchSize: number;
+    /** The callback URL's secret, when the operator set one (else the core makes one). */
+    callbackSecret?: string;
+    /** The account's IANA time zone. */
+    timezone: string;
+  };
+  create(config: Config, services: AdapterServices): Promise<SmsProvider>;
+  /** Warnings for the boot log (credentials missing, a test mode…). */
+  warnings?(config: Config): string[];
+  /** A local stand-in for the provider, for a trial (`ardary-bridge try`). */
+  trial?(): Promise<ProviderTrial>;
+}
+
+/** A simulated provider on this machine: nothing leaves it. */
+export interface ProviderTrial {
+  /** Where it listens. */
+  url: string;
+  /** Variables that point the bridge at it. */
+  env: Record<string, string>;
+  /** Tells it where the bridge's callbacks go. */
+  connect(callbackUrl: string): void;
+  /** A customer writes in (it calls the bridge back). */
+  customerWrites(from: string, text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: descriptors of any shape go in one list
+export type AdapterDescriptor = ChatAdapterDescriptor<any, any> | SmsProviderDescriptor<any, any>;

@@ -9,6 +9,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { explainConnectError, pgConnection } from "./pg-options.ts";
+import { resettablePool } from "./pg-pool.ts";
 import { lockDataDir } from "./pglite-lock.ts";
 import * as schema from "./schema.ts";
 
@@ -17,8 +18,12 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly kind: "postgres" | "pglite";
   readonly db: Db;
+  /** The Postgres URL (for a connection of its own, e.g. a session lock); absent with PGlite. */
+  readonly url?: string;
   /** Calls `onNotify` for each NOTIFY on `channel`; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** Replaces the connection pool after a driver fault (Postgres only). */
+  reset?(): void;
   close(): Promise<void>;
 }
 
@@ -60,23 +65,42 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 function openPostgres(url: string, max: number): Database {
   // TLS as libpq's sslmode says, on by default for any non-local host (src/pg-options.ts).
   const conn = pgConnection(url);
-  const client = postgres(conn.url, {
-    ssl: conn.ssl,
-    max,
-    connect_timeout: 5,
-    idle_timeout: 60,
-    onnotice: () => {},
-  });
+  const pool = resettablePool(
+    () => postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }),
+    (client) => drizzlePg(client, { schema }) as unknown as Db,
+  );
   return {
     kind: "postgres",
-    db: drizzlePg(client, { schema }) as unknown as Db,
+    url,
+    db: pool.db,
     async listen(channel, onNotify) {
-      const sub = await client.listen(channel, () => onNotify());
+      const sub = await pool.current().listen(channel, () => onNotify());
       return () => sub.unlisten();
     },
-    close: () => client.end({ timeout: 5 }),
+    reset: () => pool.reset(),
+    close: () => pool.end(5),
   };
 }
+
+// ── Postgres pool options ───────────────────────────────────────────────────────────────────
+/**
+ * The server's pool: fail fast and come back fast. A connect that takes over 3 s fails; a
+ * statement over 15 s is cancelled by the server; a dropped connection is retried after at most
+ * 0.25 s (postgres.js's default back-off grows to 20 s, which would keep a recovered database
+ * unused); TCP keep-alive notices a silent peer.
+ */
+export function postgresOptions(max: number): postgres.Options<Record<string, never>> {
+  return {
+    max,
+    connect_timeout: 3,
+    idle_timeout: 60,
+    keep_alive: 10,
+    backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 0.25),
+    connection: { statement_timeout: 15_000, idle_in_transaction_session_timeout: 30_000 },
+    onnotice: () => {},
+  };
+}
+// ── end of Postgres pool options ────────────────────────────────────────────────────────────
 
 /** A Database over an open PGlite (tests start theirs from a migrated template). */
 export async function wrapPglite(client: PGlite): Promise<Database> {

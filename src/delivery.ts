@@ -1,13 +1,13 @@
 // The `chat.deliver` job: tells a conversation's thread what happened. Opens the thread on
 // first use; when the thread or its channel is gone, opens a new one that says so. Inbound SMS
 // that piled up for one thread (behind a chat rate limit) go out as one post, in order.
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
-import { type ChatJob, chatJob } from "./bridge.ts";
-import type { ChatAdapter, ChatPost, MessageRef, StatusView, ThreadRef } from "./contracts.ts";
-import { type Db, rowsOf } from "./db.ts";
+import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "./contracts.ts";
+import type { Db } from "./db.ts";
 import { errorMessage, ThreadGoneError } from "./errors.ts";
-import { enqueue, type Job } from "./jobs.ts";
+import { absorb, enqueue, followers, type Job } from "./jobs.ts";
+import { CHAT_JOB, type ChatJob, type ChatPayload, chatJob } from "./kinds.ts";
 import { messages } from "./schema.ts";
 import * as store from "./store.ts";
 
@@ -17,24 +17,11 @@ export interface DeliveryOptions {
   log: Logger;
 }
 
-/**
- * An adapter that can post several SMS as one message, each with its time. When SMS for one
- * thread pile up (behind the platform's rate limit), they drain as one post per thread rather
- * than one per SMS. Adapters without it get one post per SMS.
- */
-export interface MergingChatAdapter extends ChatAdapter {
-  postMany(thread: ThreadRef, posts: ChatPost[]): Promise<MessageRef>;
-}
-
-function canMerge(a: ChatAdapter): a is MergingChatAdapter {
-  return typeof (a as Partial<MergingChatAdapter>).postMany === "function";
-}
-
 /** Most SMS merged into one post, and most characters. */
 const MERGE_MAX = 25;
 const MERGE_MAX_CHARS = 20_000;
 
-export function statusView(m: store.Message): StatusView {
+function statusView(m: store.Message): StatusView {
   return {
     status: m.status,
     sentAt: m.sentAt,
@@ -64,22 +51,15 @@ export function createChatDelivery(o: DeliveryOptions) {
    * cannot be claimed meanwhile, since this one of the same ordering key is running.
    */
   async function pileUp(
-    job: Job,
+    job: Job<ChatPayload>,
     first: store.Message,
   ): Promise<{ jobIds: number[]; list: store.Message[] }> {
-    const none = { jobIds: [], list: [] };
-    if (!job.orderingKey) return none;
-    const rows = rowsOf<{ id: string | number; state: string; payload: ChatJob }>(
-      await o.db.execute(sql`select id, state, payload from jobs
-        where ordering_key = ${job.orderingKey} and id > ${job.id} and state <> 'dead'
-        order by id limit ${MERGE_MAX}`),
-    );
     const candidates: { jobId: number; messageId: number }[] = [];
-    for (const r of rows) {
-      if (r.state !== "pending" || r.payload.type !== "message") break;
-      candidates.push({ jobId: Number(r.id), messageId: r.payload.messageId });
+    for (const j of await followers(o.db, job, CHAT_JOB, MERGE_MAX)) {
+      if (j.payload.type !== "message") break;
+      candidates.push({ jobId: j.id, messageId: j.payload.messageId });
     }
-    if (candidates.length === 0) return none;
+    if (candidates.length === 0) return { jobIds: [], list: [] };
     const byId = new Map(
       (
         await store.getMessages(
@@ -102,8 +82,8 @@ export function createChatDelivery(o: DeliveryOptions) {
     return { jobIds, list };
   }
 
-  return async function deliver(current: Job): Promise<void> {
-    const p = current.payload as ChatJob & { conversationId: number };
+  return async function deliver(current: Job<ChatPayload>): Promise<void> {
+    const p = current.payload;
     let conv = await store.getConversation(o.db, p.conversationId);
     if (!conv) return;
     const adapter = o.adapters.get(conv.platform);
@@ -151,8 +131,8 @@ export function createChatDelivery(o: DeliveryOptions) {
         if (job.type === "message") {
           if (m.chatRef) return; // posted by an earlier attempt
           const more =
-            m.direction === "in" && canMerge(adapter) ? await pileUp(current, m) : undefined;
-          if (more && more.list.length > 0 && canMerge(adapter)) {
+            m.direction === "in" && adapter.postMany ? await pileUp(current, m) : undefined;
+          if (more && more.list.length > 0 && adapter.postMany) {
             const all = [m, ...more.list];
             const ref = await adapter.postMany(thread, all.map(postOf));
             await o.db.transaction(async (tx) => {
@@ -165,12 +145,7 @@ export function createChatDelivery(o: DeliveryOptions) {
                     all.map((x) => x.id),
                   ),
                 );
-              await tx.execute(
-                sql`delete from jobs where state = 'pending' and id in (${sql.join(
-                  more.jobIds.map((id) => sql`${id}`),
-                  sql`, `,
-                )})`,
-              );
+              await absorb(tx, more.jobIds);
             });
             return;
           }

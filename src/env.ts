@@ -1,12 +1,16 @@
-// The one place that reads process.env: validated once at boot, every problem listed at once.
+// The one place that reads process.env: the core's variables and every adapter's own (each
+// descriptor brings its schema), validated once at boot, every problem listed at once with where
+// to find the value.
 import { z } from "zod";
+import { ADAPTERS } from "../adapters/index.ts";
 import { platformPublicUrl } from "./boot-checks.ts";
+import {
+  type AdapterDescriptor,
+  type ChatAdapterDescriptor,
+  optionalVar,
+  type SmsProviderDescriptor,
+} from "./contracts.ts";
 
-const optional = z
-  .string()
-  .trim()
-  .transform((v) => (v === "" ? undefined : v))
-  .optional();
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 
 /** Where to find each value, for the error messages. */
@@ -14,74 +18,42 @@ const hints: Record<string, string> = {
   PORT: "a TCP port number, e.g. 3000 (set by the platform on Heroku-style hosts)",
   DATABASE_URL: "postgres://user:password@host:5432/db (leave unset to use the embedded database)",
   PUBLIC_URL: "the https:// address the world reaches this server at",
-  SLACK_APP_TOKEN:
-    "Slack app > Basic Information > App-Level Tokens (xapp-…, scope connections:write)",
-  ARDARY_API_URL: "the Ardary API base URL, https://www.ardary-sms.com/api",
-  ARDARY_MODE: '"test" (answers without sending) or "prod"',
-  ARDARY_TIMEZONE: "an IANA zone such as Europe/Paris",
-  ARDARY_BATCH_SIZE: "a whole number of SMS per sendSms request, 1 to 1000",
-  ARDARY_CALLBACK_SECRET: "a random string of 16+ characters, e.g. `openssl rand -hex 16`",
-  SLACK_BOT_TOKEN: "Slack app > OAuth & Permissions > Bot User OAuth Token (xoxb-…)",
-  SLACK_SIGNING_SECRET: "Slack app > Basic Information > App Credentials > Signing Secret",
-  SLACK_CHANNEL: "the channel ID (C…) from the channel's details in Slack",
-  DISCORD_BOT_TOKEN: "Discord developer portal > your application > Bot > Token",
-  DISCORD_APPLICATION_ID: "Discord developer portal > your application > General > Application ID",
-  DISCORD_CHANNEL: "the channel ID (Developer Mode on, right-click the channel > Copy Channel ID)",
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
+  JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
 };
 
-const schema = z.object({
+const core = {
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  DATABASE_URL: optional.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_URL: optionalVar.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATA_DIR: z.string().default(".data"),
-  PUBLIC_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
-  ARDARY_API_URL: z.url().default("https://www.ardary-sms.com/api"),
-  ARDARY_ACCESS_KEY: optional,
-  ARDARY_LOGIN: optional,
-  ARDARY_SENDER_NAME: optional,
-  ARDARY_MODE: z.enum(["test", "prod"]).default("test"),
-  ARDARY_TIMEZONE: z
-    .string()
-    .default("Europe/Paris")
-    .refine((tz) => isTimeZone(tz), "unknown time zone"),
-  ARDARY_CALLBACK_SECRET: optional.pipe(z.string().min(16).optional()),
-  ARDARY_BATCH_SIZE: int(100).pipe(z.number().max(1000)),
-  SLACK_BOT_TOKEN: optional,
-  SLACK_SIGNING_SECRET: optional,
-  SLACK_CHANNEL: optional,
-  SLACK_APP_TOKEN: optional.pipe(z.string().startsWith("xapp-").optional()),
-  SLACK_API_URL: optional.pipe(z.url().optional()),
-  DISCORD_BOT_TOKEN: optional,
-  DISCORD_APPLICATION_ID: optional,
-  DISCORD_CHANNEL: optional,
-  DISCORD_API_URL: optional.pipe(z.url().optional()),
-  /** Tuning, mostly for tests: how often a standby process tries to take the Discord gateway over. */
-  DISCORD_STANDBY_RETRY_MS: int(5000),
+  PUBLIC_URL: optionalVar.pipe(z.url({ protocol: /^https?$/ }).optional()),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Attempts a job gets (a send, a post) before it is given up and shown as failed. */
+  JOB_MAX_ATTEMPTS: int(10),
   /** Tuning, mostly for tests: first retry delay of a failed job, doubled each attempt. */
   JOB_BACKOFF_MS: int(1000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
-  // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
-  DYNO: optional,
-  RENDER: optional,
-});
+  // Set by the platforms (src/boot-checks.ts): where the process runs.
+  DYNO: optionalVar,
+  RENDER: optionalVar,
+};
 
-export type Env = z.infer<typeof schema> & {
-  slack: {
-    botToken: string;
-    signingSecret?: string;
-    /** Socket Mode (SLACK_APP_TOKEN): no events URL, so no signing secret needed. */
-    appToken?: string;
-    channel: string;
-    apiUrl?: string;
-  } | null;
-  discord: {
-    botToken: string;
-    applicationId: string;
-    channel: string;
-    apiUrl?: string;
-  } | null;
+type CoreEnv = z.infer<z.ZodObject<typeof core>>;
+
+/** An adapter the environment turns on, with its configuration. */
+export interface Enabled<D extends AdapterDescriptor> {
+  descriptor: D;
+  config: unknown;
+}
+
+export type Env = CoreEnv & {
+  /** Every variable's parsed value, the adapters' included (e.g. `env.values.ARDARY_MODE`). */
+  values: Record<string, unknown>;
+  /** Each adapter's configuration by name; null when it is off. */
+  adapters: Record<string, unknown>;
+  sms: Enabled<SmsProviderDescriptor>;
+  chat: Enabled<ChatAdapterDescriptor>[];
 };
 
 export class EnvError extends Error {
@@ -91,67 +63,53 @@ export class EnvError extends Error {
   }
 }
 
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Groups of variables that enable a platform only together. */
-const groups = {
-  slack: ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CHANNEL"],
-  discord: ["DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID", "DISCORD_CHANNEL"],
-} as const;
-
 /** Validates the environment; throws EnvError listing every problem with where to find it. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const problems: string[] = [];
+  const allHints = { ...hints, ...Object.assign({}, ...ADAPTERS.map((a) => a.hints)) };
+  const schema = z.object(Object.assign({ ...core }, ...ADAPTERS.map((a) => a.env)));
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0] ?? "?");
-      const hint = hints[key] ? ` (expected ${hints[key]})` : "";
+      const hint = allHints[key] ? ` (expected ${allHints[key]})` : "";
       problems.push(`${key}: ${issue.message}${hint}`);
     }
   }
-  for (const [name, all] of Object.entries(groups)) {
-    const socketMode = name === "slack" && source.SLACK_APP_TOKEN?.trim();
-    const keys = socketMode ? all.filter((k) => k !== "SLACK_SIGNING_SECRET") : all;
-    const set = keys.filter((k) => source[k]?.trim());
-    if (set.length > 0 && set.length < keys.length) {
-      for (const k of keys.filter((k) => !source[k]?.trim())) {
-        problems.push(
-          `${k}: required to enable ${name}, since ${set.join(", ")} is set (${hints[k]})`,
-        );
-      }
+  for (const a of ADAPTERS) {
+    const set = a.requires.filter((k: string) => source[k]?.trim());
+    if (set.length === 0 || set.length === a.requires.length) continue;
+    for (const k of a.requires.filter((k: string) => !source[k]?.trim())) {
+      problems.push(
+        `${k}: required to enable ${a.name}, since ${set.join(", ")} is set (${allHints[k]})`,
+      );
     }
   }
   if (!parsed.success || problems.length > 0) throw new EnvError(problems);
-  const env = parsed.data;
+  const values = parsed.data as Record<string, unknown>;
+  const adapters: Record<string, unknown> = {};
+  for (const a of ADAPTERS)
+    adapters[a.name] = a.requires.every((k: string) => values[k] !== undefined)
+      ? a.configure(values)
+      : null;
+  const enabled = <D extends AdapterDescriptor>(d: D): Enabled<D>[] =>
+    adapters[d.name] == null ? [] : [{ descriptor: d, config: adapters[d.name] }];
+  const [sms] = ADAPTERS.flatMap((d) => (d.kind === "sms" ? enabled(d) : []));
+  if (!sms) throw new EnvError(["no SMS provider is configured"]);
   return {
-    ...env,
-    PUBLIC_URL: env.PUBLIC_URL ?? platformPublicUrl(source),
-    slack:
-      env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN) && env.SLACK_CHANNEL
-        ? {
-            botToken: env.SLACK_BOT_TOKEN,
-            signingSecret: env.SLACK_SIGNING_SECRET,
-            appToken: env.SLACK_APP_TOKEN,
-            channel: env.SLACK_CHANNEL,
-            apiUrl: env.SLACK_API_URL,
-          }
-        : null,
-    discord:
-      env.DISCORD_BOT_TOKEN && env.DISCORD_APPLICATION_ID && env.DISCORD_CHANNEL
-        ? {
-            botToken: env.DISCORD_BOT_TOKEN,
-            applicationId: env.DISCORD_APPLICATION_ID,
-            channel: env.DISCORD_CHANNEL,
-            apiUrl: env.DISCORD_API_URL,
-          }
-        : null,
+    ...(values as CoreEnv),
+    // Else the platform's own address (Heroku's dyno metadata, Render's external URL).
+    PUBLIC_URL: (values as CoreEnv).PUBLIC_URL ?? platformPublicUrl(source),
+    values,
+    adapters,
+    sms,
+    chat: ADAPTERS.flatMap((d) => (d.kind === "chat" ? enabled(d) : [])),
   };
+}
+
+/** The chat platforms that are off, with how to turn each on (for the boot log). */
+export function disabledChat(env: Env): string[] {
+  return ADAPTERS.filter((d) => d.kind === "chat" && env.adapters[d.name] == null).map(
+    (d) => `${d.name}: ${d.howToEnable}`,
+  );
 }

@@ -1,4 +1,5 @@
-// One base error with a code; src/app.ts maps it to HTTP in one place, jobs read `retryable`.
+// One base error with a code; src/app.ts maps it to HTTP in one place; `isPermanent` is the
+// one rule the queue and the adapters use to tell a failure worth retrying from one that is not.
 
 export interface AppErrorOptions {
   cause?: unknown;
@@ -50,9 +51,24 @@ export class RetryableError extends AppError {
   }
 }
 
-export function isRetryable(err: unknown): boolean {
-  if (err instanceof AppError) return err.retryable;
-  return false;
+/**
+ * Thrown by work that did not start because it must wait its turn (a pacer, a rate limit, a
+ * Retry-After): the job comes back after `retryAfterMs` without using up an attempt.
+ */
+export class DeferredError extends RetryableError {
+  constructor(reason: string, retryAfterMs: number) {
+    super("deferred", reason, retryAfterMs);
+    this.name = "DeferredError";
+  }
+}
+
+/**
+ * The one rule for "trying again cannot help": our own errors that are not retryable and name a
+ * client-side status (a refusal, bad input). Anything else (the network, a 5xx, an unknown
+ * throw) is worth another attempt.
+ */
+export function isPermanent(err: unknown): boolean {
+  return err instanceof AppError && !err.retryable && err.status < 500;
 }
 
 /** The message of an error and of its causes (drizzle wraps the driver's error). */

@@ -1,27 +1,26 @@
-// The durable job queue. A job is written in the caller's transaction, so it exists exactly
-// when the fact that caused it does. Workers claim due jobs with FOR UPDATE SKIP LOCKED and a
-// lease (a crashed worker's jobs come back when the lease ends); jobs sharing an ordering key
-// run strictly one after another in id order; failures back off exponentially with jitter,
-// or exactly as long as a Retry-After said; after the last attempt a job stays as `dead`.
-import { randomUUID } from "node:crypto";
+// The durable job queue, and the only module that reads or writes the jobs table. A job is
+// written in the caller's transaction, so it exists exactly when the fact that caused it does.
+// Workers (src/worker.ts) claim due jobs with FOR UPDATE SKIP LOCKED and a lease; jobs sharing
+// an ordering key run strictly one after another in id order. A failure backs off and uses up an
+// attempt; a deferral (waiting for a rate limit or a pacer) and a lease that ran out (a crashed
+// worker) do not. After its last attempt, or a permanent failure, a job stays as `dead`.
 import { sql } from "drizzle-orm";
-import type { Database, Db } from "./db.ts";
+import type { z } from "zod";
+import type { Db } from "./db.ts";
 import { rowsOf } from "./db.ts";
-import { AppError, errorMessage, RetryableError } from "./errors.ts";
+import { AppError, errorMessage, isPermanent } from "./errors.ts";
 import { jobs } from "./schema.ts";
 
 export const JOBS_CHANNEL = "ardary_bridge_jobs";
 
-/**
- * Thrown by a handler that did not attempt its work because it must wait its turn (a pacer, or
- * a destination still under a Retry-After): the job comes back after `retryAfterMs` without
- * using up an attempt, so waiting in line never kills a job.
- */
-export class DeferredError extends RetryableError {
-  constructor(reason: string, retryAfterMs: number) {
-    super("deferred", reason, retryAfterMs);
-    this.name = "DeferredError";
-  }
+/** A kind of job and the schema of its payload: payloads are checked when claimed, never cast. */
+export interface JobKind<P> {
+  kind: string;
+  schema: z.ZodType<P>;
+}
+
+export function defineJob<P>(kind: string, schema: z.ZodType<P>): JobKind<P> {
+  return { kind, schema };
 }
 
 export interface NewJob {
@@ -30,6 +29,15 @@ export interface NewJob {
   payload: unknown;
   runAt?: Date;
   maxAttempts?: number;
+}
+
+/** A job of a known kind, ready for `enqueue`. */
+export function job<P>(
+  def: JobKind<P>,
+  payload: P,
+  o: { orderingKey?: string; runAt?: Date } = {},
+): NewJob {
+  return { kind: def.kind, payload, ...o };
 }
 
 export interface Job<P = unknown> {
@@ -41,6 +49,12 @@ export interface Job<P = unknown> {
   maxAttempts: number;
 }
 
+/** How many attempts a job gets unless it says otherwise (JOB_MAX_ATTEMPTS). */
+let defaultMaxAttempts = 10;
+export function setDefaultMaxAttempts(n: number): void {
+  defaultMaxAttempts = n;
+}
+
 /** Enqueues in the given transaction (or connection); workers are woken when it commits. */
 export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
   if (list.length === 0) return;
@@ -50,13 +64,13 @@ export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
       orderingKey: j.orderingKey ?? null,
       payload: j.payload as object,
       runAt: j.runAt ?? new Date(),
-      maxAttempts: j.maxAttempts ?? 10,
+      maxAttempts: j.maxAttempts ?? defaultMaxAttempts,
     })),
   );
   await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
 }
 
-interface ClaimOptions {
+export interface ClaimOptions {
   kinds: string[];
   limit: number;
   leaseMs: number;
@@ -78,6 +92,23 @@ type JobRow = {
   max_attempts: number;
 };
 
+const ids = (list: number[]) =>
+  sql.join(
+    list.map((id) => sql`${id}`),
+    sql`, `,
+  );
+
+function toJob(r: JobRow): Job {
+  return {
+    id: Number(r.id),
+    kind: r.kind,
+    orderingKey: r.ordering_key,
+    payload: r.payload,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+  };
+}
+
 /** Claims up to `limit` due jobs, in id order, respecting each ordering key's order. */
 export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
   const kinds = sql.join(
@@ -87,6 +118,7 @@ export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
   const blocking = o.batch
     ? sql`(p.state = 'running' or p.run_at > now())`
     : sql`p.state in ('pending', 'running')`;
+  // A job whose lease ran out was not failed by its handler: taking it again is no new attempt.
   const query = sql`
     with candidates as (
       select j.id from jobs j
@@ -100,7 +132,9 @@ export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
       limit ${o.limit}
       for update skip locked
     )
-    update jobs set state = 'running', attempts = jobs.attempts + 1, locked_by = ${o.workerId},
+    update jobs set
+      attempts = jobs.attempts + case when jobs.state = 'running' then 0 else 1 end,
+      state = 'running', locked_by = ${o.workerId},
       lease_until = now() + make_interval(secs => ${o.leaseMs / 1000})
     from candidates where jobs.id = candidates.id
     returning jobs.id, jobs.kind, jobs.ordering_key, jobs.payload, jobs.attempts, jobs.max_attempts`;
@@ -112,62 +146,109 @@ export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
         return rowsOf<JobRow>(await tx.execute(query));
       })
     : rowsOf<JobRow>(await db.execute(query));
-  return rows
-    .map((r) => ({
-      id: Number(r.id),
-      kind: r.kind,
-      orderingKey: r.ordering_key,
-      payload: r.payload,
-      attempts: r.attempts,
-      maxAttempts: r.max_attempts,
-    }))
-    .sort((a, b) => a.id - b.id);
+  return rows.map(toJob).sort((a, b) => a.id - b.id);
 }
 
-/** A finished job is deleted (in the transaction that recorded its effect, when given one). */
-export async function complete(tx: Db, ids: number[]): Promise<void> {
-  if (ids.length === 0) return;
-  await tx.execute(
-    sql`delete from jobs where id in (${sql.join(
-      ids.map((id) => sql`${id}`),
-      sql`, `,
-    )})`,
+/** Finished jobs are deleted, if their lease is still ours (else another worker has them). */
+export async function complete(db: Db, list: number[], workerId: string): Promise<void> {
+  if (list.length === 0) return;
+  await db.execute(
+    sql`delete from jobs where id in (${ids(list)}) and locked_by = ${workerId} and state = 'running'`,
   );
 }
 
 /**
- * Puts jobs back for a later attempt, or leaves them dead after their last one. A batch is
- * rescheduled with one delay, so it is retried together and in the same order.
+ * Puts jobs back for a later attempt, or leaves them dead after their last one or a permanent
+ * failure. A batch is rescheduled with one delay, so it is retried together and in order.
  */
 export async function fail(
   db: Db,
   list: Job[],
   err: unknown,
-  backoff: (attempt: number, err: unknown) => number,
+  delayMs: number,
+  workerId: string,
 ): Promise<void> {
   const error = errorMessage(err).slice(0, 1000);
-  const permanent = err instanceof AppError && !err.retryable && err.status < 500;
-  const delayMs = backoff(Math.max(...list.map((j) => j.attempts)), err);
-  const ids = (dead: boolean) =>
-    list
-      .filter((j) => dead === (permanent || j.attempts >= j.maxAttempts))
-      .map((j) => sql`${j.id}`);
+  const permanent = isPermanent(err);
   for (const dead of [true, false]) {
-    const chosen = ids(dead);
+    const chosen = list
+      .filter((j) => dead === (permanent || j.attempts >= j.maxAttempts))
+      .map((j) => j.id);
     if (chosen.length === 0) continue;
     await db.execute(sql`
       update jobs set state = ${dead ? "dead" : "pending"}, last_error = ${error},
         lease_until = null, locked_by = null,
         run_at = now() + make_interval(secs => ${dead ? 0 : delayMs / 1000})
-      where id in (${sql.join(chosen, sql`, `)})`);
+      where id in (${ids(chosen)}) and locked_by = ${workerId} and state = 'running'`);
   }
+}
+
+/** Gives the attempt back: the work waits its turn (rate limit, pacer) and runs after `delayMs`. */
+export async function defer(db: Db, list: Job[], delayMs: number, workerId: string) {
+  if (list.length === 0) return;
+  await db.execute(sql`
+    update jobs set state = 'pending', attempts = greatest(0, attempts - 1),
+      lease_until = null, locked_by = null,
+      run_at = now() + make_interval(secs => ${delayMs / 1000})
+    where id in (${ids(list.map((j) => j.id))}) and locked_by = ${workerId} and state = 'running'`);
+}
+
+/** Gives jobs still in hand back to the queue at once, rather than at the end of their lease. */
+export async function releaseAll(db: Db, workerId: string): Promise<void> {
+  await db.execute(sql`update jobs set state = 'pending', lease_until = null, locked_by = null,
+    attempts = greatest(0, attempts - 1)
+    where locked_by = ${workerId} and state = 'running'`);
+}
+
+/** Milliseconds until the next job is due (or a lease runs out); undefined when none waits. */
+export async function nextDueInMs(db: Db): Promise<number | undefined> {
+  const [row] = rowsOf<{ ms: number | string | null }>(
+    await db.execute(sql`select extract(epoch from (min(coalesce(
+      case when state = 'running' then lease_until else run_at end, run_at)) - now())) * 1000 as ms
+      from jobs where state <> 'dead'`),
+  );
+  return row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms);
+}
+
+/**
+ * The pending jobs of `def` right behind `current` in its ordering key, consecutive and due
+ * with nothing else between, up to `limit`. They cannot be claimed meanwhile: `current`, of
+ * the same key, is running. Used to merge work (several posts into one).
+ */
+export async function followers<P>(
+  db: Db,
+  current: Job,
+  def: JobKind<P>,
+  limit: number,
+): Promise<Job<P>[]> {
+  if (!current.orderingKey) return [];
+  const rows = rowsOf<JobRow & { state: string }>(
+    await db.execute(sql`select id, kind, ordering_key, payload, attempts, max_attempts, state
+      from jobs where ordering_key = ${current.orderingKey} and id > ${current.id}
+        and state <> 'dead' order by id limit ${limit}`),
+  );
+  const out: Job<P>[] = [];
+  for (const r of rows) {
+    if (r.state !== "pending" || r.kind !== def.kind) break;
+    const parsed = def.schema.safeParse(r.payload);
+    if (!parsed.success) break;
+    out.push({ ...toJob(r), payload: parsed.data });
+  }
+  return out;
+}
+
+/** Deletes pending jobs whose work was done by another (merged into its post). */
+export async function absorb(tx: Db, list: number[]): Promise<void> {
+  if (list.length === 0) return;
+  await tx.execute(sql`delete from jobs where state = 'pending' and id in (${ids(list)})`);
 }
 
 /** Exponential back-off with jitter; a failure's own Retry-After wins. */
 export function backoffDelay(baseMs: number, maxMs = 10 * 60_000) {
   return (attempt: number, err: unknown): number => {
     if (err instanceof AppError && err.retryAfterMs !== undefined) {
-      return err.retryAfterMs + Math.floor(Math.random() * Math.min(250, err.retryAfterMs * 0.1));
+      const ms = Math.max(err.retryAfterMs, 0);
+      return ms + Math.floor(Math.random() * Math.min(250, ms * 0.1));
     }
     const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
     return Math.floor(exp / 2 + Math.random() * (exp / 2));
@@ -176,7 +257,14 @@ export function backoffDelay(baseMs: number, maxMs = 10 * 60_000) {
 
 export interface JobCounts {
   pending: { kind: string; count: number; nextRunAt: Date | null }[];
-  dead: { id: number; kind: string; attempts: number; lastError: string | null; at: Date }[];
+  dead: {
+    id: number;
+    kind: string;
+    attempts: number;
+    lastError: string | null;
+    at: Date;
+    conversationId: number | null;
+  }[];
 }
 
 /** What `ardary-bridge jobs` shows. */
@@ -191,8 +279,10 @@ export async function listJobs(db: Db): Promise<JobCounts> {
     attempts: number;
     last_error: string | null;
     run_at: Date;
+    conversation: string | null;
   }>(
-    await db.execute(sql`select id, kind, attempts, last_error, run_at from jobs
+    await db.execute(sql`select id, kind, attempts, last_error, run_at,
+      payload->>'conversationId' as conversation from jobs
       where state = 'dead' order by id desc limit 100`),
   );
   return {
@@ -202,168 +292,20 @@ export async function listJobs(db: Db): Promise<JobCounts> {
       kind: d.kind,
       attempts: d.attempts,
       lastError: d.last_error,
-      at: d.run_at,
+      at: new Date(d.run_at),
+      conversationId: d.conversation === null ? null : Number(d.conversation),
     })),
   };
 }
 
-export type JobHandler = (job: Job) => Promise<void>;
-export type BatchHandler = (jobs: Job[]) => Promise<void>;
-
-export interface WorkerOptions {
-  database: Database;
-  handlers: Record<string, JobHandler>;
-  /** Kinds handled many at a time, in batches of up to `limit` (e.g. SMS sends). */
-  batchHandlers?: Record<string, { limit: number; handle: BatchHandler }>;
-  concurrency?: number;
-  leaseMs?: number;
-  backoffBaseMs?: number;
-  /** Slowest poll, in case a NOTIFY is missed (another process on a dropped connection). */
-  pollMs?: number;
-  onError?: (job: Job, err: unknown) => void;
-}
-
-/**
- * Runs jobs until stopped. Wakes on NOTIFY, and otherwise when the next job is due, at the
- * latest every `pollMs`. `stop()` takes no new job and waits for those in hand.
- */
-export class Worker {
-  readonly id = randomUUID();
-  private running = 0;
-  private stopped = true;
-  private wakeTimer: NodeJS.Timeout | undefined;
-  private pumping = false;
-  private again = false;
-  private unlisten: (() => Promise<void>) | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly backoff: (attempt: number, err: unknown) => number;
-
-  constructor(private readonly o: WorkerOptions) {
-    this.backoff = backoffDelay(o.backoffBaseMs ?? 1000);
-  }
-
-  async start(): Promise<void> {
-    this.stopped = false;
-    this.unlisten = await this.o.database.listen(JOBS_CHANNEL, () => this.wake());
-    this.wake();
-  }
-
-  /** Looks for work now. */
-  wake(): void {
-    if (this.stopped) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
-    void this.pump().finally(() => {
-      this.pumping = false;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
-  }
-
-  private async pump(): Promise<void> {
-    const { database, handlers, batchHandlers = {} } = this.o;
-    const db = database.db;
-    const leaseMs = this.o.leaseMs ?? 60_000;
-    const concurrency = this.o.concurrency ?? 8;
-    try {
-      for (const [kind, b] of Object.entries(batchHandlers)) {
-        while (!this.stopped && this.running < concurrency) {
-          const claimed = await claim(db, {
-            kinds: [kind],
-            limit: b.limit,
-            leaseMs,
-            workerId: this.id,
-            batch: true,
-          });
-          if (claimed.length === 0) break;
-          this.track(claimed, () => b.handle(claimed));
-        }
-      }
-      const kinds = Object.keys(handlers);
-      while (!this.stopped && kinds.length > 0 && this.running < concurrency) {
-        const claimed = await claim(db, {
-          kinds,
-          limit: concurrency - this.running,
-          leaseMs,
-          workerId: this.id,
-        });
-        if (claimed.length === 0) break;
-        for (const job of claimed) {
-          const handler = handlers[job.kind];
-          if (handler) this.track([job], () => handler(job));
-        }
-      }
-    } catch (err) {
-      this.o.onError?.(
-        { id: 0, kind: "claim", orderingKey: null, payload: null, attempts: 0, maxAttempts: 0 },
-        err,
-      );
-    }
-    await this.scheduleNext();
-  }
-
-  private track(list: Job[], run: () => Promise<void>): void {
-    this.running++;
-    const db = this.o.database.db;
-    const p = run()
-      .then(() =>
-        complete(
-          db,
-          list.map((j) => j.id),
-        ),
-      )
-      .catch(async (err) => {
-        if (!(err instanceof DeferredError)) for (const job of list) this.o.onError?.(job, err);
-        await fail(db, list, err, this.backoff).catch(() => {});
-      })
-      .finally(() => {
-        this.running--;
-        this.inFlight.delete(p);
-        this.wake();
-      });
-    this.inFlight.add(p);
-  }
-
-  private async scheduleNext(): Promise<void> {
-    if (this.stopped) return;
-    clearTimeout(this.wakeTimer);
-    const pollMs = this.o.pollMs ?? 5_000;
-    let delay = pollMs;
-    try {
-      const [row] = rowsOf<{ ms: number | string | null }>(
-        await this.o.database.db.execute(sql`select extract(epoch from (min(coalesce(
-          case when state = 'running' then lease_until else run_at end, run_at)) - now())) * 1000 as ms
-          from jobs where state <> 'dead'`),
-      );
-      if (row?.ms !== null && row?.ms !== undefined)
-        delay = Math.min(pollMs, Math.max(5, Number(row.ms) + 5));
-    } catch {
-      // The database may be down: poll again later.
-    }
-    this.wakeTimer = setTimeout(() => this.wake(), delay);
-    this.wakeTimer.unref();
-  }
-
-  /** Takes no new job, waits up to `timeoutMs` for those in hand; unfinished ones keep their lease. */
-  async stop(timeoutMs = 20_000): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.wakeTimer);
-    await this.unlisten?.().catch(() => {});
-    const all = Promise.allSettled([...this.inFlight]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    if (this.inFlight.size > 0) await this.release();
-  }
-
-  /** Gives jobs still in hand back to the queue at once, rather than at the end of their lease. */
-  private async release(): Promise<void> {
-    await this.o.database.db
-      .execute(sql`update jobs set state = 'pending', lease_until = null, locked_by = null
-        where locked_by = ${this.id} and state = 'running'`)
-      .catch(() => {});
-  }
+/** Dead jobs (by id, or all of them) back in the queue with fresh attempts; returns them. */
+export async function retryDead(db: Db, which: number[] | "all"): Promise<Job[]> {
+  const where = which === "all" ? sql`true` : sql`id in (${ids(which.length ? which : [-1])})`;
+  const rows = rowsOf<JobRow>(
+    await db.execute(sql`update jobs set state = 'pending', attempts = 0, run_at = now(),
+      last_error = null where state = 'dead' and ${where}
+      returning id, kind, ordering_key, payload, attempts, max_attempts`),
+  );
+  if (rows.length > 0) await db.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
+  return rows.map(toJob);
 }

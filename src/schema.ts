@@ -36,7 +36,7 @@ export const conversations = pgTable(
   ],
 );
 
-/** Every SMS in or out. Outbound ones carry our own unique `id_sms_api`. */
+/** Every SMS in or out. Outbound ones carry our own unique reference, the same on every retry. */
 export const messages = pgTable(
   "messages",
   {
@@ -44,11 +44,12 @@ export const messages = pgTable(
     conversationId: integer("conversation_id").notNull(),
     direction: text("direction").$type<"in" | "out">().notNull(),
     body: text("body").notNull(),
-    idSmsApi: text("id_sms_api"),
+    clientRef: text("client_ref"),
     status: text("status")
       .$type<"queued" | "submitted" | "sent" | "received" | "failed">()
       .notNull(),
-    errorCodes: jsonb("error_codes").$type<string[]>(),
+    /** The provider's codes for a failure, as it gave them. */
+    providerCodes: jsonb("provider_codes").$type<string[]>(),
     error: text("error"),
     segments: integer("segments"),
     encoding: text("encoding"),
@@ -67,7 +68,7 @@ export const messages = pgTable(
     createdAt: at("created_at").notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex("messages_id_sms_api").on(t.idSmsApi),
+    uniqueIndex("messages_client_ref").on(t.clientRef),
     uniqueIndex("messages_source_event").on(t.sourceEventId),
     index("messages_conversation").on(t.conversationId, t.id),
     index("messages_chat_ref").on(t.chatRef),
@@ -128,7 +129,7 @@ export const contacts = pgTable("contacts", {
 
 export const optOuts = pgTable("opt_outs", {
   phone: text("phone").primaryKey(),
-  /** "sms" (the customer wrote STOP), "provider" (#003), or "chat" (blocked by the team). */
+  /** "sms" (the customer wrote STOP), "provider" (it refused: opted out), or "chat" (blocked by the team). */
   source: text("source").notNull(),
   at: at("at").notNull().defaultNow(),
 });

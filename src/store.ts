@@ -15,7 +15,7 @@ export type Defaults = Partial<Record<Platform, string>>;
 type Route = typeof routes.$inferSelect;
 
 /** The most specific route (the longest pattern that starts the number), else the default. */
-export function pickRoute(
+function pickRoute(
   all: Route[],
   phone: string,
   defaults: Defaults,
@@ -143,9 +143,28 @@ export async function getMessage(db: Db, id: number): Promise<Message | undefine
   return row;
 }
 
-export async function findMessageByIdSmsApi(db: Db, idSmsApi: string) {
-  const [row] = await db.select().from(messages).where(eq(messages.idSmsApi, idSmsApi));
+/** The outbound SMS with our reference `ref` (a status callback names it). */
+export async function findMessageByRef(db: Db, ref: string) {
+  const [row] = await db.select().from(messages).where(eq(messages.clientRef, ref));
   return row;
+}
+
+/** An SMS that failed without leaving goes back to queued, with the same reference. */
+export async function requeueMessage(db: Db, id: number): Promise<Message | undefined> {
+  const [row] = await db
+    .update(messages)
+    .set({ status: "queued", error: null, providerCodes: null })
+    .where(and(eq(messages.id, id), inArray(messages.status, ["queued", "failed"])))
+    .returning();
+  return row;
+}
+
+/** Marks an SMS failed, with the provider's codes and the reason in words. */
+export async function failMessage(db: Db, id: number, codes: string[], error: string) {
+  await db
+    .update(messages)
+    .set({ status: "failed", providerCodes: codes, error })
+    .where(eq(messages.id, id));
 }
 
 export async function findMessageByChatRef(db: Db, chatRef: string) {
@@ -241,6 +260,13 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
       ? { text: last.body, at: last.createdAt, direction: last.direction }
       : undefined,
   };
+}
+
+/** Sets a setting, or raises it when `onlyGreater` and the stored value is a smaller number. */
+export async function putSetting(db: Db, key: string, value: string, onlyGreater = false) {
+  await db.execute(sql`insert into settings (key, value) values (${key}, ${value})
+    on conflict (key) do update set value = excluded.value
+    where ${!onlyGreater} or settings.value::numeric < excluded.value::numeric`);
 }
 
 export async function getSetting(db: Db, key: string): Promise<string | undefined> {

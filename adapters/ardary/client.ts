@@ -1,18 +1,12 @@
-// The Ardary API client: sendSms and addContact (ardary-api.md §1, §2) over undici.
+// The Ardary API client: sendSms and addContact (docs/ardary-api.md §1, §2) over undici.
 // It sends the current request form and reads every documented answer form (answers.ts).
 import type { Dispatcher } from "undici";
-import type {
-  ContactInput,
-  ContactResult,
-  OutboundSms,
-  Priority,
-  SendResult,
-  SmsProvider,
-} from "../../src/contracts.ts";
+import type { ContactInput, ContactResult, Priority } from "../../src/contracts.ts";
 import { AppError } from "../../src/errors.ts";
 import { type AnswerLogger, readContactAnswer, readSendAnswer } from "./answers.ts";
 import { DEFAULT_TIMEZONE, formatArdaryDate } from "./dates.ts";
 import { postJson } from "./http.ts";
+import type { ArdarySms as OutboundSms, ArdarySendResult as SendResult } from "./types.ts";
 
 export interface ArdaryClientOptions {
   /** API base URL, e.g. `https://www.ardary-sms.com/api`. */
@@ -34,7 +28,14 @@ export interface ArdaryClientOptions {
   logger?: AnswerLogger;
 }
 
-export type ArdaryClient = Pick<SmsProvider, "send" | "addContacts">;
+export interface ArdaryClient {
+  send(messages: OutboundSms[]): Promise<SendResult[]>;
+  /** Like `send`, one request per priority, each settled on its own: a failed request does not hide the others' answers. */
+  sendEach(
+    messages: OutboundSms[],
+  ): Promise<{ batch: OutboundSms[]; results?: SendResult[]; error?: unknown }[]>;
+  addContacts(contacts: ContactInput[]): Promise<ContactResult[]>;
+}
 
 /** Ardary's `priority` header field: 0 low, 1 normal, 2 high. */
 const PRIORITY: Record<Priority, number> = { low: 0, normal: 1, high: 2 };
@@ -71,39 +72,44 @@ export function createArdaryClient(options: ArdaryClientOptions): ArdaryClient {
     };
   }
 
-  return {
-    /**
-     * One request per priority present (the priority is a header field), high first; results
-     * come back in input order. If a later request fails, the error is thrown although the
-     * earlier ones were sent: callers that must not resend should batch one priority at a time.
-     */
-    async send(messages: OutboundSms[]): Promise<SendResult[]> {
-      if (messages.length === 0) return [];
-      const creds = credentials();
-      const results: SendResult[] = [];
-      for (const priority of [2, 1, 0]) {
-        const indexes = messages.flatMap((m, i) =>
-          PRIORITY[m.priority ?? "normal"] === priority ? [i] : [],
-        );
-        const batch = indexes.flatMap((i) => messages[i] ?? []);
-        if (batch.length === 0) continue;
-        const header = {
-          ...creds,
-          ...(options.senderName ? { sender_name: options.senderName } : {}),
-          priority,
-          mode: options.mode,
-        };
+  async function sendEach(messages: OutboundSms[]) {
+    if (messages.length === 0) return [];
+    const creds = credentials();
+    const requests: { batch: OutboundSms[]; results?: SendResult[]; error?: unknown }[] = [];
+    // The priority is a header field: one request per priority present, high first.
+    for (const priority of [2, 1, 0]) {
+      const batch = messages.filter((m) => PRIORITY[m.priority ?? "normal"] === priority);
+      if (batch.length === 0) continue;
+      const header = {
+        ...creds,
+        ...(options.senderName ? { sender_name: options.senderName } : {}),
+        priority,
+        mode: options.mode,
+      };
+      try {
         const answer = await postJson(post, "sendSms", {
           header: [header],
           messages: batch.map(message),
         });
-        const read = readSendAnswer(answer, batch, timezone, options.logger);
-        for (const [k, i] of indexes.entries()) {
-          const r = read[k];
-          if (r) results[i] = r;
-        }
+        requests.push({ batch, results: readSendAnswer(answer, batch, timezone, options.logger) });
+      } catch (error) {
+        requests.push({ batch, error });
       }
-      return results;
+    }
+    return requests;
+  }
+
+  return {
+    sendEach,
+
+    /** All answers in input order; throws the first request's error, if any request failed. */
+    async send(messages: OutboundSms[]): Promise<SendResult[]> {
+      const byId = new Map<string, SendResult>();
+      for (const r of await sendEach(messages)) {
+        if (r.error !== undefined) throw r.error;
+        for (const x of r.results ?? []) byId.set(x.idSmsApi, x);
+      }
+      return messages.flatMap((m) => byId.get(m.idSmsApi) ?? []);
     },
 
     async addContacts(contacts: ContactInput[]): Promise<ContactResult[]> {

@@ -1,8 +1,8 @@
-// Ardary's error codes in words. Source: /work/shared/ardary-api.md §1 (sendSms) and §2
+// Ardary's error codes in words. Source: docs/ardary-api.md §1 (sendSms) and §2
 // (addContact); the two lists reuse the same numbers for different meanings.
 
 /** sendSms per-message codes. #005 and #008 are not documented. */
-export const SEND_CODES: Readonly<Record<string, string>> = {
+const SEND_CODES: Readonly<Record<string, string>> = {
   "#001": "authentication failed",
   "#002": "account not activated yet",
   "#003": "recipient opted out (STOP)",
@@ -13,7 +13,7 @@ export const SEND_CODES: Readonly<Record<string, string>> = {
 };
 
 /** addContact per-contact codes. */
-export const CONTACT_CODES: Readonly<Record<string, string>> = {
+const CONTACT_CODES: Readonly<Record<string, string>> = {
   "#001": "invalid phone number",
   "#002": "empty phone number",
   "#003": "no phone number",

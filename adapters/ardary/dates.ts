@@ -1,4 +1,4 @@
-// The provider's two date forms (ardary-api.md §3): ISO-8601 with `Z` (or an offset), and
+// The provider's two date forms (docs/ardary-api.md §3): ISO-8601 with `Z` (or an offset), and
 // `YYYY-MM-DD HH:mm:ss` with no zone, which is wall-clock time in the account's IANA zone.
 // Zone arithmetic uses Intl only, so it follows the zone's DST rules.
 
@@ -92,8 +92,11 @@ export function parseArdaryDate(text: string, timezone: string = DEFAULT_TIMEZON
   const millis = Number((m[7] ?? "0").padEnd(3, "0"));
   if (year === undefined || month === undefined || day === undefined) return null;
   if (hour === undefined || minute === undefined) return null;
-  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(asUtc);
+  // Not Date.UTC: it reads years 0-99 as 1900-1999.
+  const check = new Date(0);
+  check.setUTCFullYear(year, month - 1, day);
+  check.setUTCHours(hour, minute, second, 0);
+  const asUtc = check.getTime();
   if (
     check.getUTCFullYear() !== year ||
     check.getUTCMonth() !== month - 1 ||

@@ -1,10 +1,9 @@
-// Ardary callbacks (ardary-api.md §3) → SmsEvent. The name of the one JSON-valued parameter
+// Ardary callbacks (docs/ardary-api.md §3) → SmsEvent. The name of the one JSON-valued parameter
 // tells the event: `status`, `message`, `click` or `call`. Reasons name the parameter and the
 // field, never the message body or the phone number.
 import { z } from "zod";
-import type { SmsEvent } from "../../src/contracts.ts";
+import { type Adjusted, type SmsEvent, toE164 } from "../../src/contracts.ts";
 import { BadRequestError } from "../../src/errors.ts";
-import { toE164 } from "../../src/phone.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 
 const text = z.string();
@@ -61,14 +60,28 @@ function decode(param: Param, raw: unknown): Record<string, unknown> {
   if (typeof value === "string") {
     try {
       value = JSON.parse(value);
-    } catch (err) {
-      throw new BadRequestError(`callback "${param}" is not valid JSON`, err);
+    } catch {
+      // Not the parser's message as cause: it quotes the value (a phone number) into the logs.
+      throw new BadRequestError(`callback "${param}" is not valid JSON`);
     }
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new BadRequestError(`callback "${param}" is not a JSON object`);
   }
-  return aliases(param, value as Record<string, unknown>);
+  const clean: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) clean[k] = typeof v === "string" ? storable(v) : v;
+  return aliases(param, clean);
+}
+
+const LONE_SURROGATE_OR_NUL =
+  /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text as Postgres can hold it: NUL (which no text or jsonb value may contain) and lone UTF-16
+ * surrogates (which jsonb refuses) become U+FFFD, the visible replacement character.
+ */
+export function storable(text: string): string {
+  return text.replace(LONE_SURROGATE_OR_NUL, "\uFFFD");
 }
 
 function validate<P extends Param>(
@@ -90,10 +103,26 @@ function phone(param: Param, field: string, value: string): string {
   return e164;
 }
 
-function date(param: Param, field: string, value: string, timezone: string): Date {
+/** Instants Postgres can store and read back (years 1 to 9999). */
+const EARLIEST = Date.parse("0001-01-01T00:00:00Z");
+const LATEST = Date.parse("9999-12-31T23:59:59.999Z");
+
+/** The event's date; one outside what Postgres can store becomes the receipt time, noted. */
+function date(
+  param: Param,
+  field: string,
+  value: string,
+  timezone: string,
+): { at: Date } & Adjusted {
   const at = parseArdaryDate(value, timezone);
   if (!at) throw new BadRequestError(`callback "${param}": field "${field}" is not a date`);
-  return at;
+  if (at.getTime() >= EARLIEST && at.getTime() <= LATEST) return { at };
+  // The value matched a date form, so it is digits and separators only.
+  return {
+    at: new Date(),
+    givenAt: value.trim(),
+    note: `field "${field}" is out of range (${value.trim()}): receipt time used`,
+  };
 }
 
 /**
@@ -108,54 +137,55 @@ export function parseCallback(
 ): SmsEvent {
   const param = PARAMS.find((p) => params[p] !== undefined);
   if (!param) {
-    const names = Object.keys(params).slice(0, 5).join(", ") || "none";
+    const names =
+      Object.keys(params)
+        .slice(0, 5)
+        .map((k) => k.slice(0, 24).replace(/[^A-Za-z_]/g, "?"))
+        .join(", ") || "none";
     return {
       kind: "ignored",
       reason: `no status, message, click or call parameter (got: ${names})`,
     };
   }
   const payload = decode(param, params[param]);
-  switch (param) {
-    case "status": {
-      const p = validate("status", payload);
-      const status = p.status.trim().toLowerCase();
-      if (status !== "sent" && status !== "received") {
-        return { kind: "ignored", reason: `status "${status.slice(0, 40)}" is not tracked` };
-      }
-      return {
-        kind: "status",
-        idSmsApi: p.id_sms_api,
-        phone: phone(param, "phonenumber", p.phonenumber),
-        status,
-        at: date(param, "date_status", p.date_status, timezone),
-      };
+  const at = (field: string, value: string) => date(param, field, value, timezone);
+  const from = (field: string, value: string) => phone(param, field, value);
+  if (param === "status") {
+    const p = validate("status", payload);
+    const status = p.status.trim().toLowerCase();
+    if (status !== "sent" && status !== "received") {
+      const shown = status.slice(0, 20).replace(/[^a-z_ -]/g, "?");
+      return { kind: "ignored", reason: `status "${shown}" is not tracked` };
     }
-    case "message": {
-      const p = validate("message", payload);
-      return {
-        kind: "inbound-sms",
-        from: phone(param, "from", p.from),
-        text: p.body,
-        at: date(param, "date", p.date, timezone),
-      };
-    }
-    case "click": {
-      const p = validate("click", payload);
-      return {
-        kind: "click",
-        idSmsApi: p.id_sms_api ?? null,
-        phone: phone(param, "phonenumber", p.phonenumber),
-        link: p.link,
-        at: date(param, "date", p.date, timezone),
-      };
-    }
-    case "call": {
-      const p = validate("call", payload);
-      return {
-        kind: "call",
-        phone: phone(param, "phonenumber", p.phonenumber),
-        at: date(param, "call_date", p.call_date, timezone),
-      };
-    }
+    const where = from("phonenumber", p.phonenumber);
+    return {
+      kind: "status",
+      ref: p.id_sms_api,
+      phone: where,
+      status,
+      ...at("date_status", p.date_status),
+    };
   }
+  if (param === "message") {
+    const p = validate("message", payload);
+    return { kind: "inbound-sms", from: from("from", p.from), text: p.body, ...at("date", p.date) };
+  }
+  if (param === "click") {
+    const p = validate("click", payload);
+    const link = p.link;
+    const ref = p.id_sms_api ?? null;
+    return {
+      kind: "click",
+      ref,
+      phone: from("phonenumber", p.phonenumber),
+      link,
+      ...at("date", p.date),
+    };
+  }
+  const p = validate("call", payload);
+  return {
+    kind: "call",
+    phone: from("phonenumber", p.phonenumber),
+    ...at("call_date", p.call_date),
+  };
 }

@@ -1,68 +1,189 @@
-// The /sms application command: its definition, how its options become the `/sms` arguments
-// the bridge parses (the same grammar as on Slack), and its registration, for
+// The /sms application command: its definition (subcommands, so that options can be
+// required), how an interaction's options become the `/sms` arguments the bridge parses (the
+// same grammar as on Slack), and its registration, for
 // `ardary-bridge discord register-commands [--guild <id>]`.
 // https://discord.com/developers/docs/interactions/application-commands
 import { REST, Routes } from "discord.js";
 import { discordCall } from "./rest.ts";
 
+// Option types: https://discord.com/developers/docs/interactions/application-commands#application-command-object-application-command-option-type
+const SUB_COMMAND = 1;
+const SUB_COMMAND_GROUP = 2;
 const STRING = 3;
+const BOOLEAN = 5;
+const CHANNEL = 7;
+/** Channel types a route may name: text (0) and forum (15) channels. */
+const ROUTE_CHANNEL_TYPES = [0, 15];
+
+/** The permissions the bot uses (docs/discord.md explains each). */
+export const BOT_PERMISSIONS = {
+  AddReactions: 1n << 6n,
+  ViewChannel: 1n << 10n,
+  SendMessages: 1n << 11n,
+  EmbedLinks: 1n << 14n,
+  ReadMessageHistory: 1n << 16n,
+  ManageThreads: 1n << 34n,
+  CreatePublicThreads: 1n << 35n,
+  SendMessagesInThreads: 1n << 38n,
+};
+
+/** The invite URL: scopes bot and applications.commands, with the bot's permissions. */
+export function inviteUrl(applicationId: string): string {
+  const permissions = Object.values(BOT_PERMISSIONS).reduce((a, b) => a | b, 0n);
+  const query = `client_id=${applicationId}&scope=bot+applications.commands&permissions=${permissions}`;
+  return `https://discord.com/oauth2/authorize?${query}`;
+}
+
+/** Manage Messages (1 << 13): who may use /sms by default; server admins can change it. */
+export const DEFAULT_MEMBER_PERMISSIONS = "8192";
+
+const str = (name: string, description: string, required: boolean, extra = {}) => ({
+  type: STRING,
+  name,
+  description,
+  required,
+  ...extra,
+});
+const sub = (name: string, description: string, options: unknown[] = []) => ({
+  type: SUB_COMMAND,
+  name,
+  description,
+  options,
+});
 
 /** Guild commands appear at once; global ones can take up to an hour to show everywhere. */
 export const SMS_COMMAND = {
   name: "sms",
   type: 1,
-  description: "Send an SMS from the number's conversation thread",
+  description: "Text a customer, and manage the SMS bridge",
   // Guild channels only: conversations live in the server's channels.
   contexts: [0],
+  default_member_permissions: DEFAULT_MEMBER_PERMISSIONS,
   options: [
+    sub("send", "Send an SMS from the number's conversation thread", [
+      str("number", "Phone number in international form, e.g. +33612345678", true),
+      str("text", "The text to send", true),
+      str("at", 'Send later: "YYYY-MM-DD HH:mm", in the SMS account\'s time zone', false),
+      str("link", "A link to track (https://…); put [Link] in the text where it goes", false),
+      str("priority", "Order in the provider's queue", false, {
+        choices: ["low", "normal", "high"].map((p) => ({ name: p, value: p })),
+      }),
+    ]),
+    sub("help", "How to use /sms"),
     {
-      type: STRING,
-      name: "number",
-      description: "Phone number in international form, e.g. +33612345678 (or: help)",
-      required: false,
+      type: SUB_COMMAND_GROUP,
+      name: "route",
+      description: "Which channel the conversations of some numbers go to",
+      options: [
+        sub("list", "Show the routes"),
+        sub("add", "Send numbers starting with a prefix to a channel", [
+          str("prefix", "Number prefix, e.g. +331", true),
+          {
+            type: CHANNEL,
+            name: "channel",
+            description: "Where their conversations go",
+            required: true,
+            channel_types: ROUTE_CHANNEL_TYPES,
+          },
+          {
+            type: BOOLEAN,
+            name: "move",
+            description: "Also move the existing conversations",
+            required: false,
+          },
+        ]),
+        sub("remove", "Remove a route", [str("prefix", "The route's prefix", true)]),
+      ],
     },
-    { type: STRING, name: "text", description: "The text to send", required: false },
+    sub("queue", "SMS waiting to be sent"),
+    sub("history", "Search the SMS sent and received", [
+      str("query", "A number or words to look for", false),
+    ]),
     {
-      type: STRING,
-      name: "at",
-      description: 'Send later: "YYYY-MM-DD HH:mm", in the SMS account\'s time zone',
-      required: false,
-    },
-    {
-      type: STRING,
-      name: "link",
-      description: "A link to track (https://…); put [Link] in the text where it goes",
-      required: false,
-    },
-    {
-      type: STRING,
-      name: "priority",
-      description: "Order in the provider's queue",
-      required: false,
-      choices: ["low", "normal", "high"].map((p) => ({ name: p, value: p })),
+      type: SUB_COMMAND_GROUP,
+      name: "template",
+      description: "Saved texts",
+      options: [
+        sub("add", "Save a text under a name", [
+          str("name", "One word", true),
+          str("text", "The text", true),
+        ]),
+        sub("list", "Show the saved texts"),
+        sub("remove", "Delete a saved text", [str("name", "Its name", true)]),
+      ],
     },
   ],
 } as const;
 
-export interface SmsOptions {
-  number?: string | null;
-  text?: string | null;
-  at?: string | null;
-  link?: string | null;
-  priority?: string | null;
+/** An option of an interaction, as Discord sends it (and discord.js keeps in `options.data`). */
+export interface InteractionOption {
+  name: string;
+  type: number;
+  value?: string | number | boolean | null;
+  options?: readonly InteractionOption[] | null;
 }
 
-/** The options as one `/sms` argument string: `<number> [--at "…"] [--link …] [--priority …] <text>`. */
-export function commandArgs(o: SmsOptions): string {
-  const parts: string[] = [];
-  const number = o.number?.trim();
-  // The number has a field of its own, so "+33 6 12 34 56 78" is one number, not six words.
-  if (number) parts.push(/^[+\d\s().-]+$/.test(number) ? number.replace(/\s+/g, "") : number);
-  if (o.at?.trim()) parts.push(`--at "${o.at.trim().replaceAll('"', "")}"`);
-  if (o.link?.trim()) parts.push(`--link ${o.link.trim()}`);
-  if (o.priority?.trim()) parts.push(`--priority ${o.priority.trim()}`);
-  if (o.text?.trim()) parts.push(o.text.trim());
-  return parts.join(" ");
+/** The subcommand whose name is not part of the arguments: `/sms send` is the bare `/sms`. */
+const IMPLICIT = "send";
+/** Free-text options: always last, as typed. */
+const FREE_TEXT = new Set(["text", "query"]);
+
+/**
+ * An interaction's options as one `/sms` argument string, for every subcommand alike: the
+ * group and subcommand names (`route add`; none for `send`), then required options in order,
+ * optional ones as `--name value` (`--name` alone for a true boolean), free text last:
+ * `send` → `<number> [--at "…"] [--link …] [--priority …] <text>`; `help` → `help`;
+ * `route add` → `route add <prefix> <#channel> [--move]`.
+ */
+export function commandArgs(options: readonly InteractionOption[] | null | undefined): string {
+  const words: string[] = [];
+  let level = options ?? [];
+  for (;;) {
+    const nested = level.find((o) => o.type === SUB_COMMAND || o.type === SUB_COMMAND_GROUP);
+    if (!nested) break;
+    if (!(nested.type === SUB_COMMAND && nested.name === IMPLICIT && words.length === 0)) {
+      words.push(nested.name);
+    }
+    level = nested.options ?? [];
+  }
+  const declared = declaredOptions(words.length === 0 ? [IMPLICIT] : words);
+  const required = (name: string) => declared.find((d) => d.name === name)?.required === true;
+  const positional: string[] = [];
+  const flags: string[] = [];
+  const free: string[] = [];
+  for (const o of level) {
+    const value = typeof o.value === "string" ? o.value.trim() : o.value;
+    if (value === undefined || value === null || value === "" || value === false) continue;
+    if (FREE_TEXT.has(o.name)) free.push(String(value));
+    else if (value === true) flags.push(`--${o.name}`);
+    else if (required(o.name)) positional.push(shown(o, String(value)));
+    else flags.push(`--${o.name} ${quoted(String(value))}`);
+  }
+  return [...words, ...positional, ...flags, ...free].join(" ");
+}
+
+/** The options the definition declares for a subcommand path (`["route", "add"]`). */
+function declaredOptions(path: string[]): readonly { name: string; required?: boolean }[] {
+  let options: readonly unknown[] = SMS_COMMAND.options;
+  for (const name of path) {
+    const found = options.find((o) => (o as { name: string }).name === name) as
+      | { options?: readonly unknown[] }
+      | undefined;
+    options = found?.options ?? [];
+  }
+  return options as readonly { name: string; required?: boolean }[];
+}
+
+/** A positional value as one word: a number without its spaces, a channel as `<#id>`. */
+function shown(o: InteractionOption, value: string): string {
+  if (o.type === CHANNEL) return `<#${value}>`;
+  // A number has a field of its own, so "+33 6 12 34 56 78" is one number, not six words.
+  if (/^[+\d\s().-]+$/.test(value)) return value.replace(/\s+/g, "");
+  return quoted(value);
+}
+
+function quoted(value: string): string {
+  return /\s/.test(value) ? `"${value.replaceAll('"', "")}"` : value;
 }
 
 export interface CommandConfig {

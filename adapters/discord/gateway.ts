@@ -14,11 +14,8 @@ import {
   type PartialMessage,
   Partials,
 } from "discord.js";
-import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
-import type { ChatHooks } from "../../src/contracts.ts";
-import type { Database } from "../../src/db.ts";
-import { rowsOf } from "../../src/db.ts";
+import type { ChatHooks, StateStore } from "../../src/contracts.ts";
 import { errorMessage } from "../../src/errors.ts";
 import { commandArgs, SMS_COMMAND } from "./commands.ts";
 import {
@@ -34,7 +31,8 @@ export interface GatewayOptions {
   botToken: string;
   applicationId: string;
   apiUrl?: string;
-  database: Database;
+  /** Where the catch-up cursor is kept. */
+  state: StateStore;
   hooks: ChatHooks;
   log: Logger;
 }
@@ -70,7 +68,7 @@ export class Gateway {
   private gate: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: GatewayOptions) {
-    this.cursorKey = `discord:last_message:${o.applicationId}`;
+    this.cursorKey = `last_message:${o.applicationId}`;
     this.client = new Client({
       intents: INTENTS,
       // Interactions and uncached messages arrive as partials.
@@ -178,20 +176,13 @@ export class Gateway {
   /** Deferred at once (Discord allows 3 s), answered when the bridge has recorded it. */
   private async onSms(i: ChatInputCommandInteraction): Promise<void> {
     await i.deferReply({ flags: MessageFlags.Ephemeral });
-    const get = (name: string) => i.options.getString(name);
     let answer: string;
     try {
       answer = await this.o.hooks.onCommand({
         platform: "discord",
         eventId: i.id,
         author: i.user.displayName,
-        args: commandArgs({
-          number: get("number"),
-          text: get("text"),
-          at: get("at"),
-          link: get("link"),
-          priority: get("priority"),
-        }),
+        args: commandArgs(i.options.data),
       });
     } catch (err) {
       this.o.log.error({ err: errorMessage(err) }, "discord /sms failed");
@@ -215,20 +206,12 @@ export class Gateway {
   // ── catching up after a gap ────────────────────────────────────────────────────────────
 
   private async readCursor(): Promise<string | undefined> {
-    const rows = rowsOf<{ value: string }>(
-      await this.o.database.db.execute(
-        sql`select value from settings where key = ${this.cursorKey}`,
-      ),
-    );
-    return rows[0]?.value;
+    return this.o.state.get(this.cursorKey);
   }
 
   /** Remembers the newest message handled (snowflakes grow with time). */
   private async advanceCursor(id: string): Promise<void> {
-    await this.o.database.db.execute(sql`
-      insert into settings (key, value) values (${this.cursorKey}, ${id})
-      on conflict (key) do update set value = excluded.value
-      where settings.value::numeric < excluded.value::numeric`);
+    await this.o.state.raise(this.cursorKey, id);
   }
 
   /** Messages posted in the bridge's active threads after the newest one handled. */

@@ -5,6 +5,7 @@
 import { type APIChannel, type APIMessage, ChannelType, REST, Routes } from "discord.js";
 import type { Logger } from "pino";
 import type {
+  AdapterServices,
   ChatAdapter,
   ChatHooks,
   ChatPost,
@@ -13,7 +14,6 @@ import type {
   StatusView,
   ThreadRef,
 } from "../../src/contracts.ts";
-import type { Database } from "../../src/db.ts";
 import { ThreadGoneError } from "../../src/errors.ts";
 import { Gateway } from "./gateway.ts";
 import { Leader } from "./leader.ts";
@@ -28,9 +28,8 @@ export interface DiscordAdapterOptions {
   channel: string;
   /** REST base (local fakes); the gateway address comes from its `gateway/bot` answer. */
   apiUrl?: string;
-  database: Database;
-  /** Postgres URL: the gateway lock needs a connection of its own. Absent with PGlite. */
-  databaseUrl?: string;
+  /** The core's state store (the catch-up cursor) and locks (one gateway for all processes). */
+  services: Pick<AdapterServices, "state" | "lock" | "worker">;
   log: Logger;
   /** How often a standby process tries to take the gateway over, in ms (default 5000). */
   standbyRetryMs?: number;
@@ -188,12 +187,11 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
 
     async start(hooks: ChatHooks): Promise<void> {
       leader = new Leader({
-        databaseUrl: o.database.kind === "postgres" ? o.databaseUrl : undefined,
-        key: `ardary-bridge:discord:${o.applicationId}`,
+        lock: o.services.lock(o.applicationId),
         retryMs: o.standbyRetryMs ?? 5000,
         log,
         onLead: async () => {
-          const g = new Gateway({ ...o, hooks, log });
+          const g = new Gateway({ ...o, state: o.services.state, hooks, log });
           try {
             await g.connect();
           } catch (err) {

@@ -3,7 +3,7 @@
 // https://discord.com/developers/docs/components/reference#button
 import { escapeMarkdown } from "discord.js";
 import type { ChatPost, ConversationCard, MessageStatus, StatusView } from "../../src/contracts.ts";
-import { formatPhone } from "../../src/phone.ts";
+import { formatPhone } from "../../src/contracts.ts";
 
 /** Discord refuses content over 2000 characters. */
 const MAX_CONTENT = 2000;

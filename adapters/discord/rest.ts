@@ -4,7 +4,7 @@
 // https://discord.com/developers/docs/topics/rate-limits
 // https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
 import { DiscordAPIError, HTTPError, RateLimitError, RESTJSONErrorCodes } from "discord.js";
-import { AppError, RetryableError, ThreadGoneError } from "../../src/errors.ts";
+import { AppError, DeferredError, RetryableError, ThreadGoneError } from "../../src/errors.ts";
 
 /** Codes that mean the thread, its channel or the message can no longer be used. */
 const GONE = new Set<number>([
@@ -24,11 +24,10 @@ export function isArchivedError(err: unknown): boolean {
 export function toAppError(what: string, err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof RateLimitError) {
-    return new RetryableError(
-      "discord_rate_limited",
+    // Waiting for a rate limit is not a failure: the job comes back without using an attempt.
+    return new DeferredError(
       `${what}: Discord rate limit on ${err.method} ${err.route}`,
-      Math.max(0, Math.ceil(err.retryAfter)),
-      err,
+      Math.max(50, Math.ceil(err.retryAfter)),
     );
   }
   if (err instanceof DiscordAPIError) {

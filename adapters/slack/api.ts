@@ -4,8 +4,13 @@
 // ThreadGoneError (the delivery opens a new thread); a network or 5xx failure → RetryableError.
 // Error codes: https://docs.slack.dev/reference/methods/chat.postMessage#errors
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
-import { AppError, errorMessage, RetryableError, ThreadGoneError } from "../../src/errors.ts";
-import { DeferredError } from "../../src/jobs.ts";
+import {
+  AppError,
+  DeferredError,
+  errorMessage,
+  RetryableError,
+  ThreadGoneError,
+} from "../../src/errors.ts";
 import { ChannelPacer, type PacerOptions } from "./pacer.ts";
 
 /** Answers that mean the thread (or its channel, or our place in it) is gone for good. */
@@ -23,8 +28,6 @@ export interface SlackApiOptions {
   apiUrl?: string;
   pacing?: PacerOptions;
 }
-
-export type SlackApi = ReturnType<typeof createSlackApi>;
 
 export function createSlackApi(o: SlackApiOptions) {
   const client = new WebClient(o.botToken, {
@@ -72,18 +75,13 @@ function toAppError(err: unknown, what: string, channel: string, pacer: ChannelP
   if (e?.code === ErrorCode.RateLimitedError) {
     const ms = Math.max(1, e.retryAfter ?? 1) * 1000;
     pacer.block(channel, ms);
-    return new RetryableError(
-      "slack_rate_limited",
-      `Slack ${what}: rate limited on ${channel}`,
-      ms,
-      err,
-    );
+    return new DeferredError(`Slack ${what}: rate limited on ${channel}`, ms);
   }
   const code = slackErrorCode(err);
   if (code && GONE.has(code)) return new ThreadGoneError(`Slack ${what}: ${code}`, err);
   if (code === "ratelimited") {
     pacer.block(channel, 1000);
-    return new RetryableError("slack_rate_limited", `Slack ${what}: rate limited`, 1000, err);
+    return new DeferredError(`Slack ${what}: rate limited`, 1000);
   }
   if (
     code === "invalid_auth" ||

@@ -1,21 +1,21 @@
 // The Slack adapter: Bolt (ExpressReceiver) mounted in our own Express app for events, `/sms`
 // and buttons on POST /slack/events; a paced WebClient of its own for the worker's posts.
 import { App, type Logger as BoltLogger, ExpressReceiver, LogLevel } from "@slack/bolt";
+import type { Router } from "express";
 import type { Logger } from "pino";
 import type {
   ChatAdapter,
   ChatHooks,
-  ChatPost,
   ChatReply,
-  ConversationCard,
   MessageRef,
-  StatusView,
   ThreadRef,
 } from "../../src/contracts.ts";
 import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
+import { cachedNames } from "./names.ts";
 import type { PacerOptions } from "./pacer.ts";
-import { parseMessageEvent, refsOf, toPlainText } from "./parse.ts";
+import { parseMessageEvent, refsOf } from "./parse.ts";
+import { type SlackNames, toPlainText } from "./plain.ts";
 import { decodeRef, encodeRef, mustDecodeRef } from "./refs.ts";
 import {
   ACTION_ID,
@@ -28,8 +28,8 @@ import {
 
 export interface SlackAdapterOptions {
   botToken: string;
-  /** Verifies the events URL's requests; not needed in Socket Mode. */
-  signingSecret?: string;
+  /** Verifies the events URL's requests (not used in Socket Mode). */
+  signingSecret: string;
   /** App-level token (SLACK_APP_TOKEN): Socket Mode instead of the public events URL. */
   appToken?: string;
   /** Default channel (SLACK_CHANNEL): new threads go there when their own channel is gone. */
@@ -37,6 +37,8 @@ export interface SlackAdapterOptions {
   /** Web API base (SLACK_API_URL), for local fakes. */
   apiUrl?: string;
   log: Logger;
+  /** Where the events URL is mounted; absent in a process without HTTP. */
+  router?: Router;
   pacing?: PacerOptions;
   /**
    * An inbound SMS in a thread quiet for this long is also sent to the channel
@@ -45,10 +47,8 @@ export interface SlackAdapterOptions {
   broadcastAfterMs?: number;
 }
 
-export interface SlackAdapter extends ChatAdapter {
-  /** Posts SMS that piled up behind the rate limit as one message, each with its time. */
-  postMany(thread: ThreadRef, posts: ChatPost[]): Promise<MessageRef>;
-}
+/** Piled-up SMS of a thread go out as one post: `postMany` is always there. */
+export type SlackAdapter = ChatAdapter & Required<Pick<ChatAdapter, "postMany">>;
 
 export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const log = o.log.child({ platform: "slack" });
@@ -58,32 +58,28 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const reacted = new Map<MessageRef, Set<string>>();
   /** Last post per thread, to tell an old thread (whose new activity is broadcast). */
   const lastActivity = new Map<ThreadRef, number>();
-  const names = new Map<string, Promise<string>>();
   const background = new Set<Promise<unknown>>();
   let botUserId: string | undefined;
   /** The Socket Mode app, stopped with the adapter. */
-  let app: App | undefined;
+  let socketApp: App | undefined;
 
   /** A person's name (users.info, cached); the id when Slack cannot say. */
-  function userName(id: string, fallback?: string): Promise<string> {
-    let name = names.get(id);
-    if (!name) {
-      name = api.client.users
-        .info({ user: id })
-        .then((r) => {
-          const u = r.user;
-          return u?.real_name || u?.profile?.real_name || u?.name || fallback || id;
-        })
-        .catch((err) => {
-          names.delete(id);
-          log.warn({ err: errorMessage(err) }, "users.info failed: showing the user id");
-          return fallback ?? id;
-        });
-      names.set(id, name);
-      if (names.size > 5000) names.delete(names.keys().next().value as string);
-    }
-    return name;
-  }
+  const userName = cachedNames(
+    "users.info",
+    async (id) => {
+      const u = (await api.client.users.info({ user: id })).user;
+      return u?.real_name || u?.profile?.real_name || u?.name;
+    },
+    log,
+  );
+  /** A channel's name (conversations.info, cached). */
+  const channelName = cachedNames(
+    "conversations.info",
+    async (id) => (await api.client.conversations.info({ channel: id })).channel?.name,
+    log,
+    1000,
+  );
+  const mentions: SlackNames = { user: (id) => userName(id), channel: (id) => channelName(id) };
 
   /** Posts in a thread; a parent that is gone makes Slack post top-level: undone, and said. */
   async function postInThread(
@@ -133,7 +129,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const adapter: SlackAdapter = {
     platform: "slack",
 
-    async openThread(channel: string, card: ConversationCard): Promise<ThreadRef> {
+    async openThread(channel, card) {
       const r = renderCard(card);
       const post = (ch: string) =>
         api.call(
@@ -185,7 +181,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       );
     },
 
-    async react(message: MessageRef, status: StatusView) {
+    async react(message, status) {
       const { channel, ts } = mustDecodeRef(message);
       const done = reacted.get(message) ?? new Set<string>();
       for (const name of reactionsFor(status)) {
@@ -211,27 +207,24 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       );
     },
 
-    async start(hooks: ChatHooks) {
+    async start(hooks) {
       if (o.appToken) {
         const { socketModeReceiver } = await import("./socket.ts");
-        const receiver = socketModeReceiver({
-          appToken: o.appToken,
-          apiUrl: o.apiUrl,
-          logger: boltLogger(log),
-        });
-        app = new App({
-          receiver,
+        socketApp = new App({
+          receiver: socketModeReceiver({
+            appToken: o.appToken,
+            apiUrl: o.apiUrl,
+            logger: boltLogger(log),
+          }),
           token: o.botToken,
           clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
           logger: boltLogger(log),
         });
-        listen(app, hooks);
-        await app.start();
+        listen(socketApp, hooks);
+        await socketApp.start();
         log.info("Slack: connected in Socket Mode (no public events URL needed)");
         return;
       }
-      if (!o.signingSecret)
-        throw new Error("SLACK_SIGNING_SECRET is required without SLACK_APP_TOKEN");
       const receiver = new ExpressReceiver({
         signingSecret: o.signingSecret,
         endpoints: "/slack/events",
@@ -251,11 +244,11 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         hooks,
       );
       // No JSON parser runs before this router: Bolt verifies the signature on the raw body.
-      hooks.router.use(receiver.router);
+      o.router?.use(receiver.router);
     },
 
     async stop() {
-      await app?.stop().catch(() => {});
+      await socketApp?.stop().catch(() => {});
       await Promise.allSettled([...background]);
     },
   };
@@ -305,7 +298,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         thread: refs.thread,
         message: refs.message,
         author: await userName(r.user),
-        text: await toPlainText(r.text, (id) => userName(id)),
+        text: await toPlainText(r, mentions),
         hasAttachments: r.hasFiles,
       };
       await stored(() => hooks.onReply(reply));

@@ -1,5 +1,5 @@
 // Raw Slack `message` events → what the bridge understands: a reply, an edit or deletion, or
-// an explicit `ignored` with the reason. Slack's markup becomes plain text for an SMS.
+// an explicit `ignored` with the reason. Its text becomes plain text for an SMS in plain.ts.
 // Event shapes: https://docs.slack.dev/reference/events/message (and its subtypes).
 import { encodeRef } from "./refs.ts";
 
@@ -10,8 +10,10 @@ export type SlackEventResult =
       threadTs: string;
       ts: string;
       user: string;
-      /** Raw mrkdwn; turn it into plain text with `toPlainText`. */
+      /** Raw mrkdwn; turn it (or `blocks`) into plain text with `toPlainText` (plain.ts). */
       text: string;
+      /** The message's blocks (rich_text from Slack's composer), when it has any. */
+      blocks?: unknown[];
       hasFiles: boolean;
     }
   | { kind: "edited" | "deleted"; channel: string; ts: string }
@@ -60,6 +62,7 @@ export function parseMessageEvent(event: unknown, botUserId?: string): SlackEven
     ts,
     user,
     text: typeof event.text === "string" ? event.text : "",
+    ...(Array.isArray(event.blocks) ? { blocks: event.blocks } : {}),
     hasFiles: files.length > 0,
   };
 }
@@ -85,121 +88,4 @@ function inThread(m: Obj): boolean {
 /** The thread and message refs of a reply, as the bridge stores them. */
 export function refsOf(r: { channel: string; threadTs: string; ts: string }) {
   return { thread: encodeRef(r.channel, r.threadTs), message: encodeRef(r.channel, r.ts) };
-}
-
-/** Common emoji codes → characters; anything else stays as `:code:`. */
-const EMOJI: Record<string, string> = {
-  smile: "😄",
-  smiley: "😃",
-  grinning: "😀",
-  grin: "😁",
-  laughing: "😆",
-  sweat_smile: "😅",
-  joy: "😂",
-  rolling_on_the_floor_laughing: "🤣",
-  slightly_smiling_face: "🙂",
-  upside_down_face: "🙃",
-  wink: "😉",
-  blush: "😊",
-  innocent: "😇",
-  heart_eyes: "😍",
-  kissing_heart: "😘",
-  thinking_face: "🤔",
-  neutral_face: "😐",
-  confused: "😕",
-  disappointed: "😞",
-  worried: "😟",
-  cry: "😢",
-  sob: "😭",
-  angry: "😠",
-  scream: "😱",
-  sunglasses: "😎",
-  heart: "❤️",
-  broken_heart: "💔",
-  "+1": "👍",
-  thumbsup: "👍",
-  "-1": "👎",
-  thumbsdown: "👎",
-  ok_hand: "👌",
-  clap: "👏",
-  wave: "👋",
-  pray: "🙏",
-  muscle: "💪",
-  raised_hands: "🙌",
-  point_right: "👉",
-  point_left: "👈",
-  tada: "🎉",
-  fire: "🔥",
-  star: "⭐",
-  sparkles: "✨",
-  rocket: "🚀",
-  eyes: "👀",
-  "100": "💯",
-  white_check_mark: "✅",
-  heavy_check_mark: "✔️",
-  x: "❌",
-  warning: "⚠️",
-  sunny: "☀️",
-  calendar: "📅",
-  phone: "☎️",
-  telephone_receiver: "📞",
-  iphone: "📱",
-  email: "📧",
-  package: "📦",
-  truck: "🚚",
-  gift: "🎁",
-  coffee: "☕",
-  moneybag: "💰",
-  credit_card: "💳",
-  house: "🏠",
-  car: "🚗",
-  clock1: "🕐",
-  hourglass: "⌛",
-  question: "❓",
-  exclamation: "❗",
-};
-
-/**
- * Slack mrkdwn → the plain text of an SMS: `<https://x|label>` → `label https://x`,
- * `<https://x>` → `https://x`, `<@U1>` → the person's name (`userName`), `<#C1|name>` →
- * `#name`, `<!here>` → `@here`, `&lt;&gt;&amp;` unescaped, common `:emoji:` → characters.
- */
-export async function toPlainText(
-  text: string,
-  userName: (id: string) => Promise<string>,
-): Promise<string> {
-  const parts: string[] = [];
-  let last = 0;
-  for (const m of text.matchAll(/<([^<>]+)>/g)) {
-    parts.push(text.slice(last, m.index), await token(m[1] ?? "", userName));
-    last = (m.index ?? 0) + m[0].length;
-  }
-  parts.push(text.slice(last));
-  return parts
-    .map((p, i) => (i % 2 === 1 ? p : emoji(p)))
-    .join("")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
-}
-
-async function token(inner: string, userName: (id: string) => Promise<string>): Promise<string> {
-  const bar = inner.indexOf("|");
-  const target = bar < 0 ? inner : inner.slice(0, bar);
-  const label = bar < 0 ? undefined : inner.slice(bar + 1);
-  // A person mentioned reads as their name in an SMS (no "@": the customer has no Slack).
-  if (target.startsWith("@")) return label ?? (await userName(target.slice(1)));
-  if (target.startsWith("#")) return `#${label ?? target.slice(1)}`;
-  if (target.startsWith("!subteam^")) return label ?? "@team";
-  if (target.startsWith("!date^")) return label ?? "";
-  if (target.startsWith("!")) return `@${label ?? target.slice(1)}`;
-  const shown = target.replace(/^mailto:/, "");
-  if (label === undefined || label === target || label === shown) return shown;
-  return `${label} ${shown}`;
-}
-
-function emoji(text: string): string {
-  return text
-    .replace(/::skin-tone-\d:/g, ":")
-    .replace(/:([a-z0-9_+-]+):/g, (all, code: string) => EMOJI[code] ?? all);
 }

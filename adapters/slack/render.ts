@@ -2,7 +2,7 @@
 // out, notes, failures, and an outbound SMS's status line; plus the reactions that show an
 // SMS's status on a person's own message. Limits: https://docs.slack.dev/reference/block-kit/blocks
 import type { ChatPost, ConversationCard, MessageStatus, StatusView } from "../../src/contracts.ts";
-import { formatPhone } from "../../src/phone.ts";
+import { formatPhone } from "../../src/contracts.ts";
 
 export type Block = { type: string; [key: string]: unknown };
 export interface Rendered {
@@ -17,12 +17,12 @@ export const actionId = (action: "close" | "reopen" | "block", conversationId: n
   `conv:${action}:${conversationId}`;
 
 /** Slack needs `&`, `<` and `>` escaped in any text it parses. */
-export function escapeText(text: string): string {
+function escapeText(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** A time each reader sees in their own zone; the fallback is ISO-8601 (UTC). */
-export function slackTime(at: Date, format = "{date_short_pretty} {time_secs}"): string {
+function slackTime(at: Date, format = "{date_short_pretty} {time_secs}"): string {
   return `<!date^${Math.floor(at.getTime() / 1000)}^${format}|${at.toISOString()}>`;
 }
 
@@ -164,7 +164,7 @@ export function statusLine(s: StatusView): string {
 }
 
 /** The reaction of each step on a person's message. */
-export const REACTION: Record<MessageStatus, string> = {
+const REACTION: Record<MessageStatus, string> = {
   queued: "hourglass_flowing_sand",
   submitted: "outbox_tray",
   sent: "white_check_mark",

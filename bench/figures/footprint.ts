@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { startSimulator } from "../../adapters/ardary/simulator.ts";
+import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../../test/fakes/slack.ts";
 import { createTestDatabase } from "../../test/support/db.ts";
 import { SECRET, SIM_KEY, SIM_LOGIN } from "../../test/support/harness.ts";

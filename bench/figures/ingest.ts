@@ -83,7 +83,7 @@ export async function figureIngest(opts: BenchOptions): Promise<Row[]> {
   try {
     // The ingest path alone: the worker (and the fake Slack it would post to, which runs in
     // this process) is stopped, so that they do not share the CPU with the HTTP path measured.
-    await world.h.bridge.worker.stop(5000);
+    await world.h.bridge.worker?.stop(5000);
     result = await closedLoop({
       concurrency: INGEST_CONCURRENCY,
       ...load,

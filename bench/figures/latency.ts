@@ -14,7 +14,7 @@ export async function figureLatency(opts: BenchOptions): Promise<Row[]> {
   const rows: Row[] = [];
   try {
     // As in figure 1: the ingest path alone (see there).
-    await world.h.bridge.worker.stop(5000);
+    await world.h.bridge.worker?.stop(5000);
     const base = world.h.bridge.url;
     await openLoop({ rate: 100, durationMs: 1000, url: ingestUrl(base, "warm-up") });
     for (const rate of RATES) {

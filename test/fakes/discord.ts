@@ -249,6 +249,27 @@ export interface FakeDiscord {
   close(): Promise<void>;
 }
 
+/**
+ * What Discord's client enforces before an interaction exists: a command with subcommands is
+ * used through one of them, and every required option has a value.
+ */
+function requireOptions(command: string, declared: Json, path: string[], given: Json[]): void {
+  let at: Json | undefined = declared;
+  for (const name of path) {
+    at = (at?.options as Json[] | undefined)?.find((o) => o.name === name && Number(o.type) <= 2);
+    if (!at) throw new Error(`fake discord: /${command} has no subcommand ${path.join(" ")}`);
+  }
+  const options = (at?.options ?? []) as Json[];
+  if (options.some((o) => Number(o.type) <= 2)) {
+    throw new Error(`fake discord: /${command} ${path.join(" ")} needs a subcommand`.trim());
+  }
+  for (const o of options) {
+    if (o.required === true && !given.some((g) => g.name === o.name)) {
+      throw new Error(`fake discord: /${command} ${path.join(" ")}: ${o.name} is required`);
+    }
+  }
+}
+
 const EPOCH = 1420070400000n;
 let lastSnowflake = 0n;
 
@@ -535,9 +556,18 @@ export class DiscordWorld implements FakeDiscord {
   interaction(options: InteractionOptions): FakeInteraction {
     const state = this.requireChannel(options.channelId);
     const command = this.findCommand(options.name);
-    let commandOptions = this.commandOptions(options, command);
-    if (options.subcommand) {
-      commandOptions = [{ type: 1, name: options.subcommand, options: commandOptions }];
+    // A subcommand ("send") or a group and its subcommand ("route add"): its declared options.
+    const path = options.subcommand?.split(/\s+/).filter(Boolean) ?? [];
+    const declaredAt = path.reduce<Json | undefined>(
+      (at, name) => (at?.options as Json[] | undefined)?.find((o) => o.name === name),
+      command,
+    );
+    let commandOptions = this.commandOptions(options, declaredAt ?? command);
+    if (command) requireOptions(options.name, command, path, commandOptions);
+    // Nested as Discord sends them: group (type 2) > subcommand (type 1) > options.
+    for (const [i, name] of [...path.entries()].reverse()) {
+      const type = i === path.length - 1 ? 1 : 2;
+      commandOptions = [{ type, name, options: commandOptions }];
     }
     return this.dispatchInteraction(state, options.userId, options.username, 2, {
       id: typeof command?.id === "string" ? command.id : snowflake(),

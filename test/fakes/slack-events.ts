@@ -34,10 +34,40 @@ function inner(state: SlackState, m: FakeMessage, clientMsgId?: string): SlackEv
       {
         type: "rich_text",
         block_id: m.ts.replace(".", "").slice(-5),
-        elements: [{ type: "rich_text_section", elements: [{ type: "text", text: m.text }] }],
+        elements: [{ type: "rich_text_section", elements: richTextElements(m.text) }],
       },
     ],
   };
+}
+
+const STYLES: Record<string, string> = { "*": "bold", _: "italic", "~": "strike", "`": "code" };
+
+/**
+ * The rich_text elements Slack's composer sends along a message's mrkdwn text: styled text,
+ * links, user and channel mentions, broadcasts and emoji as elements of their own
+ * (https://docs.slack.dev/reference/block-kit/blocks/rich-text-block). One section, no lists.
+ */
+function richTextElements(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const plain = (t: string) => {
+    if (t) out.push({ type: "text", text: t });
+  };
+  const re = /<([^<>|]+)(?:\|([^<>]*))?>|:([a-z0-9_+'-]+):|([*_~`])([^*_~`\n]+?)\4/g;
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    plain(text.slice(last, m.index));
+    last = m.index + m[0].length;
+    const [, target, label, emoji, mark, styled] = m;
+    if (emoji !== undefined) out.push({ type: "emoji", name: emoji });
+    else if (mark !== undefined && styled !== undefined) {
+      out.push({ type: "text", text: styled, style: { [STYLES[mark] ?? "bold"]: true } });
+    } else if (target?.startsWith("@")) out.push({ type: "user", user_id: target.slice(1) });
+    else if (target?.startsWith("#")) out.push({ type: "channel", channel_id: target.slice(1) });
+    else if (target?.startsWith("!")) out.push({ type: "broadcast", range: target.slice(1) });
+    else out.push({ type: "link", url: target, ...(label ? { text: label } : {}) });
+  }
+  plain(text.slice(last));
+  return out;
 }
 
 /** Stores a person's message and returns its `message` event. */

@@ -159,7 +159,7 @@ describe("callbacks", () => {
       h.bridge.bridge.queueSms(tx, { phone: "+15550001111", text: "hello", author: "test" }),
     );
     if (!("message" in queued)) throw new Error("not queued");
-    const id = queued.message.idSmsApi;
+    const id = queued.message.clientRef;
     await until(() => h.sim.sent.find((s) => s.id_sms_api === id), 5000, "sent");
     await until(
       async () =>
@@ -188,7 +188,7 @@ describe("callbacks", () => {
     ]);
     const [row] = rowsOf<{ status: string; sent_at: Date | null; received_at: Date | null }>(
       await h.bridge.database.db.execute(
-        sql`select status, sent_at, received_at from messages where id_sms_api = ${id}`,
+        sql`select status, sent_at, received_at from messages where client_ref = ${id}`,
       ),
     );
     expect(row?.status).toBe("received");

@@ -1,10 +1,15 @@
 // The job queue on a real database: order per key under racing workers, leases, back-off, dead.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { type Database, migrateOpen, openDatabase } from "../../src/db.ts";
-import { RetryableError } from "../../src/errors.ts";
-import { claim, enqueue, type Job, listJobs, Worker } from "../../src/jobs.ts";
+import { DeferredError, RetryableError } from "../../src/errors.ts";
+import { claim, defineJob, enqueue, type Job, listJobs, retryDead } from "../../src/jobs.ts";
+import { Worker } from "../../src/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { until } from "../support/harness.ts";
+
+const anything = z.unknown();
+const kind = (name: string) => defineJob(name, anything);
 
 describe("job queue", () => {
   let tdb: TestDatabase;
@@ -41,7 +46,12 @@ describe("job queue", () => {
         ? await Promise.all([1, 2, 3].map(() => openDatabase({ url: tdb.url })))
         : [];
     for (const db of [database, ...extra]) {
-      const w = new Worker({ database: db, handlers: { t: handler }, concurrency: 4, pollMs: 50 });
+      const w = new Worker({
+        database: db,
+        handlers: [{ def: kind("t"), run: handler }],
+        concurrency: 4,
+        pollMs: 50,
+      });
       workers.push(w);
       await w.start();
     }
@@ -58,7 +68,7 @@ describe("job queue", () => {
     for (const db of extra) await db.close();
   });
 
-  it("gives a crashed worker's job back when its lease ends", async () => {
+  it("gives a crashed worker's job back when its lease ends, without counting an attempt", async () => {
     await enqueue(database.db, { kind: "t", orderingKey: "k", payload: { n: 1 } });
     const [taken] = await claim(database.db, {
       kinds: ["t"],
@@ -78,7 +88,8 @@ describe("job queue", () => {
       workerId: "other",
     });
     expect(again?.id).toBe(taken?.id);
-    expect(again?.attempts).toBe(2);
+    // The crash was not the job's failure: a lease that ran out is no attempt.
+    expect(again?.attempts).toBe(1);
   });
 
   it("backs off, honours Retry-After, and keeps a job as dead after its last attempt", async () => {
@@ -87,15 +98,21 @@ describe("job queue", () => {
       database,
       backoffBaseMs: 10,
       pollMs: 50,
-      handlers: {
-        flaky: async () => {
-          attempts.push(Date.now());
-          throw new RetryableError("busy", "over the limit", 300);
+      handlers: [
+        {
+          def: kind("flaky"),
+          run: async () => {
+            attempts.push(Date.now());
+            throw new RetryableError("busy", "over the limit", 300);
+          },
         },
-        broken: async () => {
-          throw new Error("always fails");
+        {
+          def: kind("broken"),
+          run: async () => {
+            throw new Error("always fails");
+          },
         },
-      },
+      ],
     });
     workers.push(w);
     await w.start();
@@ -119,5 +136,71 @@ describe("job queue", () => {
     // The second attempt came no earlier than the Retry-After of the first failure.
     expect((attempts[1] ?? 0) - (attempts[0] ?? 0)).toBeGreaterThanOrEqual(300);
     expect(jobs.pending).toEqual([]);
+  });
+
+  it("keeps a deferred job alive past its attempt limit; only real failures use attempts up", async () => {
+    let runs = 0;
+    const w = new Worker({
+      database,
+      backoffBaseMs: 10,
+      pollMs: 50,
+      handlers: [
+        {
+          def: kind("paced"),
+          run: async () => {
+            runs++;
+            // Six waits for a rate limit or a pacer, then two real failures, then success.
+            if (runs <= 6) throw new DeferredError("channel paced", 20);
+            if (runs <= 8) throw new RetryableError("busy", "HTTP 503");
+          },
+        },
+        {
+          def: kind("doomed"),
+          run: async () => {
+            throw new DeferredError("rate limited", 20);
+          },
+        },
+      ],
+    });
+    workers.push(w);
+    await w.start();
+    await enqueue(database.db, { kind: "paced", payload: {}, maxAttempts: 3 });
+    await until(async () => runs === 9 && (await listJobs(database.db)).pending.length === 0);
+    expect((await listJobs(database.db)).dead).toEqual([]);
+    // A job deferred many more times than its limit is still pending, with no attempt used.
+    await enqueue(database.db, { kind: "doomed", payload: {}, maxAttempts: 2 });
+    await new Promise((r) => setTimeout(r, 500));
+    const l = await listJobs(database.db);
+    expect(l.dead).toEqual([]);
+    expect(l.pending.find((p) => p.kind === "doomed")?.count).toBe(1);
+  });
+
+  it("lets a job die after its limit of real failures, and `retry` brings it back", async () => {
+    let runs = 0;
+    const w = new Worker({
+      database,
+      backoffBaseMs: 10,
+      pollMs: 50,
+      handlers: [
+        {
+          def: kind("flaky2"),
+          run: async () => {
+            runs++;
+            if (runs <= 2) throw new DeferredError("paced", 10);
+            if (runs <= 5) throw new RetryableError("busy", "HTTP 503");
+          },
+        },
+      ],
+    });
+    workers.push(w);
+    await w.start();
+    await enqueue(database.db, { kind: "flaky2", payload: {}, maxAttempts: 3 });
+    const dead = await until(async () => (await listJobs(database.db)).dead[0], 10_000, "dead");
+    // Two deferrals and three failures: it died after its third real failure, not before.
+    expect(runs).toBe(5);
+    expect(dead.attempts).toBe(3);
+    expect((await retryDead(database.db, [dead.id])).map((j) => j.id)).toEqual([dead.id]);
+    await until(async () => runs === 6 && (await listJobs(database.db)).pending.length === 0);
+    expect((await listJobs(database.db)).dead).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { startSimulator } from "../../adapters/ardary/simulator.ts";
+import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { migrateOpen, openDatabase, rowsOf } from "../../src/db.ts";
 import { createTestDatabase, PG_ADMIN_URL, TEST_DB } from "../support/db.ts";
 import { baseEnv, SECRET, SIM_KEY, SIM_LOGIN, startHarness, until } from "../support/harness.ts";

@@ -4,7 +4,7 @@ import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { startSimulator } from "../../adapters/ardary/simulator.ts";
+import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { rowsOf } from "../../src/db.ts";
 import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import {
@@ -20,9 +20,9 @@ import {
 const run = promisify(execFile);
 
 async function statuses(h: Harness) {
-  return rowsOf<{ status: string; id_sms_api: string; error: string | null }>(
+  return rowsOf<{ status: string; client_ref: string; error: string | null }>(
     await h.bridge.database.db.execute(
-      sql`select status, id_sms_api, error from messages where direction = 'out' order by id`,
+      sql`select status, client_ref, error from messages where direction = 'out' order by id`,
     ),
   );
 }
@@ -92,7 +92,7 @@ describe("sending", () => {
         { env },
       );
       expect(sent.stdout).toMatch(
-        TEST_DB === "pglite" ? /through the running server/ : /queued \(id_sms_api/,
+        TEST_DB === "pglite" ? /through the running server/ : /queued \(reference/,
       );
       expect(sent.stdout).toMatch(/accepted by the provider/);
       expect(sim.sent.map((m) => m.message)).toEqual(["while serving"]);
@@ -130,7 +130,7 @@ describe("sending", () => {
       20_000,
       "all submitted",
     );
-    const ids = (await statuses(h)).map((s) => s.id_sms_api);
+    const ids = (await statuses(h)).map((s) => s.client_ref);
     expect(h.sim.requests).toHaveLength(4);
     for (const r of h.sim.requests) {
       expect(

@@ -72,6 +72,7 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
     const anywhere = w.fake.textChannelId ?? "";
     const ok = w.fake.interaction({
       name: "sms",
+      subcommand: "send",
       channelId: anywhere,
       options: { number: "+33 6 12 34 56 78", text: "Your parcel has shipped" },
     });
@@ -83,15 +84,25 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
     expect(contents(w, threadId)[0]).toMatch(/^\*\*Agent Smith\*\* → SMS: Your parcel has shipped/);
     await until(() => smsTo(w?.h ?? ({} as never), A).length === 1, 10_000, "the SMS");
 
-    const bad: [Record<string, string>, RegExp][] = [
-      [{ number: "12", text: "hi" }, /is not a phone number/],
-      [{ number: A }, /text is empty/],
-      [{ number: A, text: "hi", at: "yesterday" }, /is not a date/],
-      [{ number: A, text: "--force hi" }, /Unknown option/],
-      [{ number: "help" }, /Send an SMS/],
+    const bad: [string, Record<string, string>, RegExp][] = [
+      ["send", { number: "12", text: "hi" }, /is not a phone number/],
+      ["send", { number: A, text: "[Link]" }, /text is empty/],
+      ["send", { number: A, text: "hi", at: "yesterday" }, /is not a date/],
+      ["send", { number: A, text: "--force hi" }, /Unknown option/],
+      ["help", {}, /Send an SMS/],
     ];
-    for (const [options, error] of bad) {
-      const i = w.fake.interaction({ name: "sms", channelId: anywhere, options });
+    // Discord's client sends no /sms without a subcommand, nor a send without number and text.
+    expect(() => w?.fake.interaction({ name: "sms", channelId: anywhere })).toThrow(/subcommand/);
+    expect(() =>
+      w?.fake.interaction({
+        name: "sms",
+        subcommand: "send",
+        channelId: anywhere,
+        options: { number: A },
+      }),
+    ).toThrow(/text is required/);
+    for (const [subcommand, options, error] of bad) {
+      const i = w.fake.interaction({ name: "sms", subcommand, channelId: anywhere, options });
       const a = await answerTo(w, i.id);
       expect(a.ephemeral).toBe(true);
       expect(a.content).toMatch(error);
@@ -134,6 +145,7 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
 
     const link = w.fake.interaction({
       name: "sms",
+      subcommand: "send",
       channelId: threadId,
       options: { number: B, text: "Track it here: [Link]", link: "https://shop.example/track" },
     });

@@ -41,9 +41,19 @@ describe("slack replies", () => {
       return sms && w.fake.reactions(t.channel, String(event.ts)).includes("iphone");
     });
     expect(sentTexts(w)).toEqual([
-      "Hi Bob Durand, see our page https://example.com/a or https://example.com/b in #sales & 😄 <ok>",
+      "Hi @Bob Durand, see our page (https://example.com/a) or https://example.com/b in #sales & 😄 <ok>",
     ]);
     expect(sends(w)).toHaveLength(1);
+  });
+
+  it("sends Slack's formatting as plain text and emoji short codes as the emoji", async () => {
+    w = await startSlackWorld();
+    const t = await conversation(w, "+15550200009");
+    await w.reply(t, "Hello *John*, _ships_ ~today~ `ABC-123`");
+    await until(() => w.h.sim.sent.length === 1);
+    await w.reply(t, ":tada:");
+    await until(() => w.h.sim.sent.length === 2);
+    expect(sentTexts(w)).toEqual(["Hello John, ships today ABC-123", "🎉"]);
   });
 
   it("shows sent then received on the reply, in that order, even when the callbacks come reversed", async () => {

@@ -1,7 +1,7 @@
 // Starts a real bridge (HTTP server + worker) in this process against the Ardary simulator, on
 // the test's own database. Everything goes through real HTTP.
-import pino from "pino";
-import { type Simulator, startSimulator } from "../../adapters/ardary/simulator.ts";
+import pino, { type Logger } from "pino";
+import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { loadEnv } from "../../src/env.ts";
 import { type RunningBridge, startBridge } from "../../src/main.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
@@ -23,6 +23,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   sim?: Partial<Parameters<typeof startSimulator>[0]>;
   db?: TestDatabase;
+  /** The bridge's logger (to capture its lines); by default one at TEST_LOG_LEVEL. */
+  log?: Logger;
 }
 
 export function baseEnv(db: TestDatabase, sim: Simulator, extra: Record<string, string> = {}) {
@@ -50,7 +52,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     ...o.sim,
   });
   const env = loadEnv(baseEnv(db, sim, o.env));
-  const bridge = await startBridge(env, pino({ level: env.LOG_LEVEL }), await db.open?.());
+  const log = o.log ?? pino({ level: env.LOG_LEVEL });
+  const bridge = await startBridge(env, log, await db.open?.());
   sim.setCallbackUrl(`${bridge.url}/ardary/callback/${SECRET}`);
   return {
     bridge,

@@ -8,7 +8,7 @@ import {
   type Simulator,
   type SimulatorOptions,
   startSimulator,
-} from "../../adapters/ardary/simulator.ts";
+} from "../../adapters/ardary/simulator/index.ts";
 import type { OutboundSms } from "../../src/contracts.ts";
 import { AppError, RetryableError } from "../../src/errors.ts";
 

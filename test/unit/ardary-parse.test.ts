@@ -34,7 +34,7 @@ const examples = {
 const expected = {
   status: {
     kind: "status",
-    idSmsApi: "09403292039020",
+    ref: "09403292039020",
     phone: "+33612345678",
     status: "sent",
     at: new Date("2019-08-09T12:50:54.211Z"),
@@ -49,7 +49,7 @@ const expected = {
   // July is summer time (UTC+2).
   click: {
     kind: "click",
-    idSmsApi: "09403292039020",
+    ref: "09403292039020",
     phone: "+33612345678",
     link: "https://example.com/offer?a=1&b=2",
     at: new Date("2019-07-08T13:07:03Z"),
@@ -96,7 +96,7 @@ describe("parseCallback: the contract's examples", () => {
     );
     expect(event).toEqual({
       kind: "status",
-      idSmsApi: "42",
+      ref: "42",
       phone: "+33612345678",
       status: "received",
       at: new Date("2019-08-09T12:50:54Z"),
@@ -119,7 +119,7 @@ describe("parseCallback: the contract's examples", () => {
     const { id_sms_api: _, ...click } = examples.click;
     expect(parseCallback({ click: { ...click, extra: { nested: true } } }, PARIS)).toMatchObject({
       kind: "click",
-      idSmsApi: null,
+      ref: null,
     });
     expect(
       parseCallback(

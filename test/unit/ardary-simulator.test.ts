@@ -12,7 +12,7 @@ import {
   type Simulator,
   type SimulatorOptions,
   startSimulator,
-} from "../../adapters/ardary/simulator.ts";
+} from "../../adapters/ardary/simulator/index.ts";
 import type { SmsEvent } from "../../src/contracts.ts";
 
 const KEY = "test-key";
@@ -102,7 +102,7 @@ describe("status callbacks", () => {
     await sim.idle();
     const events = bridge.received.map((r) => r.event);
     for (const id of ["m1", "m2"]) {
-      const mine = events.filter((e) => e.kind === "status" && e.idSmsApi === id);
+      const mine = events.filter((e) => e.kind === "status" && e.ref === id);
       expect(mine.map((e) => e.kind === "status" && e.status)).toEqual(["sent", "received"]);
     }
     const first = sim.callbacks[0];
@@ -181,7 +181,7 @@ describe("short links, inbound SMS and calls", () => {
     const click = bridge.received.find((r) => r.event.kind === "click");
     expect(click?.event).toMatchObject({
       kind: "click",
-      idSmsApi: "l1",
+      ref: "l1",
       phone: A,
       link: "https://example.com/o?x=1",
     });

@@ -1,8 +1,7 @@
 // Pure pieces of the core: configuration, phone numbers, STOP/START, and /sms parsing.
 import { describe, expect, it } from "vitest";
-import { parseSmsCommand, USAGE } from "../../src/command.ts";
+import { parseSmsCommand, usage } from "../../src/command.ts";
 import { EnvError, loadEnv } from "../../src/env.ts";
-import { optIntent } from "../../src/optout.ts";
 import { formatPhone, maskPhone, toE164 } from "../../src/phone.ts";
 
 describe("configuration", () => {
@@ -10,10 +9,12 @@ describe("configuration", () => {
     const env = loadEnv({});
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.DATA_DIR).toBe(".data");
-    expect(env.ARDARY_MODE).toBe("test");
-    expect(env.ARDARY_BATCH_SIZE).toBe(100);
-    expect(env.slack).toBeNull();
-    expect(env.discord).toBeNull();
+    expect(env.values.ARDARY_MODE).toBe("test");
+    expect(env.values.ARDARY_BATCH_SIZE).toBe(100);
+    expect(env.adapters.slack).toBeNull();
+    expect(env.adapters.discord).toBeNull();
+    expect(env.chat).toEqual([]);
+    expect(env.sms.descriptor.name).toBe("ardary");
   });
 
   it("lists every problem at once, each with where to find the value", () => {
@@ -48,7 +49,8 @@ describe("configuration", () => {
       SLACK_SIGNING_SECRET: "s",
       SLACK_CHANNEL: "C1",
     });
-    expect(env.slack).toEqual({
+    expect(env.chat.map((c) => c.descriptor.name)).toEqual(["slack"]);
+    expect(env.adapters.slack).toEqual({
       botToken: "xoxb-1",
       signingSecret: "s",
       channel: "C1",
@@ -73,42 +75,12 @@ describe("phone numbers", () => {
   });
 });
 
-describe("STOP and START", () => {
-  it.each([
-    "STOP",
-    "stop",
-    "Stop.",
-    "STOPALL",
-    "unsubscribe",
-    "Cancel",
-    "END",
-    "quit",
-    "REVOKE",
-    "optout",
-    "OPT OUT",
-    "opt-out",
-    "ARRET",
-    "ARRÊT",
-    "arrêt",
-    "Stop please",
-    "stop. thank you",
-    "please stop",
-  ])("%s is an opt-out", (text) => expect(optIntent(text)).toBe("out"));
-
-  it.each(["START", "unstop", "Yes"])("%s is an opt-in", (text) =>
-    expect(optIntent(text)).toBe("in"),
-  );
-
-  it.each(["stop the car please", "I can't stop laughing", "hello", "when does it end?", ""])(
-    "%s is neither",
-    (text) => expect(optIntent(text)).toBeNull(),
-  );
-});
-
 describe("/sms", () => {
   const now = new Date("2026-11-27T10:00:00Z");
-  const parseDate = (v: string) => (Number.isNaN(Date.parse(v)) ? null : new Date(v));
-  const parse = (args: string) => parseSmsCommand(args, parseDate, now);
+  const parseLocalDate = (v: string) => (Number.isNaN(Date.parse(v)) ? null : new Date(v));
+  const USAGE = usage("[Link]");
+  const parse = (args: string) =>
+    parseSmsCommand(args, { parseLocalDate, linkPlaceholder: "[Link]" }, now);
 
   it("reads the number, the text and the options", () => {
     expect(parse("+15551234567 Hello there")).toEqual({

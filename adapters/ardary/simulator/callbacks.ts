@@ -1,9 +1,9 @@
-// The simulator's calls to the bridge (ardary-api.md §3): one GET per callback, the JSON payload
+// The simulator's calls to the bridge (docs/ardary-api.md §3): one GET per callback, the JSON payload
 // URL-encoded in the query parameter named for the event. Like a provider might, it retries a
 // callback the bridge did not answer with 2xx, and records every attempt.
 import { Agent, request } from "undici";
-import { errorMessage } from "../../src/errors.ts";
-import type { CallbackKind, SimCallback } from "./simulator-state.ts";
+import { errorMessage } from "../../../src/errors.ts";
+import type { CallbackKind, SimCallback } from "./state.ts";
 
 export interface CallbackSenderOptions {
   /** Attempts per callback, the first included. */

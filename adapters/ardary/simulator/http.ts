@@ -2,8 +2,8 @@
 // links (`/l/<code>`), and a control API (`/_sim/…`) for the `simulate` CLI command.
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
-import { errorMessage } from "../../src/errors.ts";
-import type { SimFault, SimSms, SimulatorState } from "./simulator-state.ts";
+import { errorMessage } from "../../../src/errors.ts";
+import type { SimFault, SimSms, SimulatorState } from "./state.ts";
 
 /** What the routes need from the running simulator. */
 export interface SimulatorCore {

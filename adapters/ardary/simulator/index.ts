@@ -1,11 +1,11 @@
-// A local Ardary (ardary-api.md) for development and for the tests: the API, callbacks to the
+// A local Ardary (docs/ardary-api.md) for development and for the tests: the API, callbacks to the
 // bridge with the provider's timing, short links that report clicks, fault injection, and a
 // record of everything it saw and did. Start one with `startSimulator`.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DEFAULT_TIMEZONE, formatArdaryDate } from "./dates.ts";
-import { CallbackSender } from "./simulator-callbacks.ts";
-import { createSimulatorApp, type SimulatorCore } from "./simulator-http.ts";
+import { DEFAULT_TIMEZONE, formatArdaryDate } from "../dates.ts";
+import { CallbackSender } from "./callbacks.ts";
+import { createSimulatorApp, type SimulatorCore } from "./http.ts";
 import {
   type SimCallback,
   type SimContact,
@@ -13,7 +13,7 @@ import {
   type SimRequest,
   type SimSms,
   SimulatorState,
-} from "./simulator-state.ts";
+} from "./state.ts";
 
 export type {
   CallbackKind,
@@ -22,7 +22,7 @@ export type {
   SimFault,
   SimRequest,
   SimSms,
-} from "./simulator-state.ts";
+} from "./state.ts";
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */

@@ -1,9 +1,9 @@
 // The simulator's memory and its reading of sendSms / addContact requests, as the contract
-// describes them (ardary-api.md §1, §2). No HTTP here: simulator-http.ts serves it.
+// describes them (docs/ardary-api.md §1, §2). No HTTP here: http.ts serves it.
 import { randomBytes, randomInt } from "node:crypto";
-import { toE164 } from "../../src/phone.ts";
-import { localSegments } from "./answers.ts";
-import { parseArdaryDate } from "./dates.ts";
+import { toE164 } from "../../../src/contracts.ts";
+import { localSegments } from "../answers.ts";
+import { parseArdaryDate } from "../dates.ts";
 
 export type CallbackKind = "status" | "message" | "click" | "call";
 

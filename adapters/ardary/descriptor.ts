@@ -1,0 +1,92 @@
+// Ardary as the bridge's SMS provider: its variables, and the provider built from them.
+import { z } from "zod";
+import { optionalVar, type SmsProviderDescriptor } from "../../src/contracts.ts";
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const env = {
+  ARDARY_API_URL: z.url().default("https://www.ardary-sms.com/api"),
+  ARDARY_ACCESS_KEY: optionalVar,
+  ARDARY_LOGIN: optionalVar,
+  ARDARY_SENDER_NAME: optionalVar,
+  ARDARY_MODE: z.enum(["test", "prod"]).default("test"),
+  ARDARY_TIMEZONE: z
+    .string()
+    .default("Europe/Paris")
+    .refine((tz) => isTimeZone(tz), "unknown time zone"),
+  ARDARY_CALLBACK_SECRET: optionalVar.pipe(z.string().min(16).optional()),
+  ARDARY_BATCH_SIZE: z.coerce.number().int().positive().default(100).pipe(z.number().max(1000)),
+};
+
+export type ArdaryConfig = z.infer<z.ZodObject<typeof env>>;
+
+export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
+  kind: "sms",
+  name: "ardary",
+  env,
+  hints: {
+    ARDARY_API_URL: "the Ardary API base URL, https://www.ardary-sms.com/api",
+    ARDARY_MODE: '"test" (answers without sending) or "prod"',
+    ARDARY_TIMEZONE: "an IANA zone such as Europe/Paris",
+    ARDARY_BATCH_SIZE: "a whole number of SMS per sendSms request, 1 to 1000",
+    ARDARY_CALLBACK_SECRET: "a random string of 16+ characters, e.g. `openssl rand -hex 16`",
+  },
+  requires: [],
+  configure: (values) => values,
+  howToEnable: "set ARDARY_ACCESS_KEY and ARDARY_LOGIN (Ardary dashboard, Parameters > API)",
+  callbackPath: "ardary",
+  settings: (c) => ({
+    batchSize: c.ARDARY_BATCH_SIZE,
+    callbackSecret: c.ARDARY_CALLBACK_SECRET,
+    timezone: c.ARDARY_TIMEZONE,
+  }),
+  warnings: (c) =>
+    !c.ARDARY_ACCESS_KEY || !c.ARDARY_LOGIN
+      ? [
+          "ARDARY_ACCESS_KEY and ARDARY_LOGIN are not set: SMS will fail until they are (Ardary dashboard, Parameters > API)",
+        ]
+      : c.ARDARY_MODE === "test" && !isLocal(c.ARDARY_API_URL)
+        ? [
+            "ARDARY_MODE is test: Ardary answers every send without sending anything, no SMS reaches a phone; set ARDARY_MODE=prod to send",
+          ]
+        : [],
+  async create(c, services) {
+    const { createArdaryProvider } = await import("./provider.ts");
+    return createArdaryProvider({
+      apiUrl: c.ARDARY_API_URL,
+      accessKey: c.ARDARY_ACCESS_KEY,
+      login: c.ARDARY_LOGIN,
+      senderName: c.ARDARY_SENDER_NAME,
+      mode: c.ARDARY_MODE,
+      timezone: c.ARDARY_TIMEZONE,
+      logger: services.log,
+    });
+  },
+  trial: async () => (await import("./simulator/cli.ts")).simulatorTrial(),
+  commands: (c) => ({
+    simulator: {
+      summary: "run a local Ardary API for development",
+      help: async () => (await import("./simulator/cli.ts")).SIMULATOR_HELP,
+      run: async (args, context) =>
+        (await import("./simulator/cli.ts")).runSimulator(args, c, context),
+    },
+    simulate: {
+      summary: "ask a running simulator to deliver an incoming SMS (sms) or call (call)",
+      help: async () => (await import("./simulator/cli.ts")).SIMULATE_HELP,
+      run: async (args) => (await import("./simulator/cli.ts")).runSimulate(args),
+    },
+  }),
+};
+
+/** The simulator on this machine (a trial): its test mode sends nothing anyway. */
+function isLocal(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host.startsWith("127.") || host === "[::1]";
+}

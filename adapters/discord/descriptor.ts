@@ -1,0 +1,79 @@
+// Discord as a chat platform: its variables, the adapter built from them (discord.js is loaded
+// only when Discord is on), and `ardary-bridge discord register-commands`.
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { type ChatAdapterDescriptor, optionalVar } from "../../src/contracts.ts";
+
+const env = {
+  DISCORD_BOT_TOKEN: optionalVar,
+  DISCORD_APPLICATION_ID: optionalVar,
+  DISCORD_CHANNEL: optionalVar,
+  DISCORD_API_URL: optionalVar.pipe(z.url().optional()),
+  /** Tuning, mostly for tests: how often a standby process tries to take the gateway over. */
+  DISCORD_STANDBY_RETRY_MS: z.coerce.number().int().positive().default(5000),
+};
+
+export interface DiscordConfig {
+  botToken: string;
+  applicationId: string;
+  channel: string;
+  apiUrl?: string;
+  standbyRetryMs: number;
+}
+
+const HELP = `Usage: ardary-bridge discord register-commands [--guild <id>]
+
+Registers /sms for DISCORD_APPLICATION_ID. With --guild it is available at once in that server;
+without, globally (Discord may take up to an hour to show it everywhere).`;
+
+export const discord: ChatAdapterDescriptor<typeof env, DiscordConfig> = {
+  kind: "chat",
+  name: "discord",
+  env,
+  hints: {
+    DISCORD_BOT_TOKEN: "Discord developer portal > your application > Bot > Token",
+    DISCORD_APPLICATION_ID:
+      "Discord developer portal > your application > General > Application ID",
+    DISCORD_CHANNEL:
+      "the channel ID (Developer Mode on, right-click the channel > Copy Channel ID)",
+  },
+  requires: ["DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID", "DISCORD_CHANNEL"],
+  configure: (v) =>
+    ({
+      botToken: v.DISCORD_BOT_TOKEN,
+      applicationId: v.DISCORD_APPLICATION_ID,
+      channel: v.DISCORD_CHANNEL,
+      apiUrl: v.DISCORD_API_URL,
+      standbyRetryMs: v.DISCORD_STANDBY_RETRY_MS,
+    }) as DiscordConfig,
+  howToEnable: "set DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_CHANNEL",
+  defaultChannel: (c) => c.channel,
+  async create(c, services) {
+    const { createDiscordAdapter } = await import("./index.ts");
+    return createDiscordAdapter({ ...c, log: services.log, services });
+  },
+  commands: (c) => ({
+    discord: {
+      summary: "discord register-commands [--guild <id>]: register /sms with Discord",
+      help: async () => HELP,
+      async run(args) {
+        const [what, ...rest] = args;
+        const { values } = parseArgs({ args: rest, options: { guild: { type: "string" } } });
+        if (what !== "register-commands") {
+          console.error(HELP);
+          return 2;
+        }
+        if (!c) {
+          console.error(`Discord is not configured: ${discord.howToEnable}`);
+          return 1;
+        }
+        const { registerCommands } = await import("./commands.ts");
+        const names = await registerCommands(c, values.guild);
+        console.log(
+          `registered ${values.guild ? `in guild ${values.guild}` : "globally"}: ${names.map((n) => `/${n}`).join(", ")}`,
+        );
+        return 0;
+      },
+    },
+  }),
+};

@@ -1,0 +1,55 @@
+// Slack as a chat platform: its variables, and the adapter built from them (Bolt is loaded only
+// when Slack is on).
+import { z } from "zod";
+import { type ChatAdapterDescriptor, optionalVar } from "../../src/contracts.ts";
+import { slackNotConfiguredRouter } from "./unconfigured.ts";
+
+const env = {
+  SLACK_BOT_TOKEN: optionalVar,
+  SLACK_SIGNING_SECRET: optionalVar,
+  SLACK_CHANNEL: optionalVar,
+  SLACK_API_URL: optionalVar.pipe(z.url().optional()),
+  SLACK_APP_TOKEN: optionalVar.pipe(z.string().startsWith("xapp-").optional()),
+};
+
+export interface SlackConfig {
+  botToken: string;
+  signingSecret: string;
+  /** Socket Mode (SLACK_APP_TOKEN): Slack is reached without a public events URL. */
+  appToken?: string;
+  channel: string;
+  apiUrl?: string;
+}
+
+export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
+  kind: "chat",
+  name: "slack",
+  env,
+  hints: {
+    SLACK_BOT_TOKEN: "Slack app > OAuth & Permissions > Bot User OAuth Token (xoxb-…)",
+    SLACK_SIGNING_SECRET: "Slack app > Basic Information > App Credentials > Signing Secret",
+    SLACK_CHANNEL: "the channel ID (C…) from the channel's details in Slack",
+    SLACK_APP_TOKEN:
+      "Slack app > Basic Information > App-Level Tokens (xapp-…, scope connections:write)",
+  },
+  requires: ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CHANNEL"],
+  configure: (v) => {
+    const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret } = v;
+    return {
+      botToken,
+      signingSecret,
+      appToken: v.SLACK_APP_TOKEN,
+      channel: v.SLACK_CHANNEL,
+      apiUrl: v.SLACK_API_URL,
+    } as SlackConfig;
+  },
+  howToEnable: "set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL",
+  defaultChannel: (c) => c.channel,
+  whileOff(router, log) {
+    router.use(slackNotConfiguredRouter(log));
+  },
+  async create(c, services) {
+    const { createSlackAdapter } = await import("./index.ts");
+    return createSlackAdapter({ ...c, log: services.log, router: services.router });
+  },
+};

@@ -1,0 +1,155 @@
+// The one wiring path: env → database → provider → chat adapters → bridge → worker. `serve`, a
+// worker-only process and every CLI command build what they need here, and nowhere else.
+import { randomBytes } from "node:crypto";
+import type { Router } from "express";
+import pino, { type Logger } from "pino";
+import { Bridge } from "./bridge.ts";
+import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "./contracts.ts";
+import { type Database, migrateOpen, openDatabase } from "./db.ts";
+import { createChatDelivery } from "./delivery.ts";
+import type { Env } from "./env.ts";
+import { errorMessage } from "./errors.ts";
+import { setDefaultMaxAttempts } from "./jobs.ts";
+import { CHAT_JOB, SMS_JOB } from "./kinds.ts";
+import { sessionLock } from "./locks.ts";
+import { createSender } from "./sender.ts";
+import * as store from "./store.ts";
+import { Worker } from "./worker.ts";
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: "ardary-bridge" },
+    // Belt and braces: fields that may hold secrets or message bodies never reach the logs.
+    redact: {
+      paths: ["*.text", "*.body", "*.token", "*.secret", "*.accesskey", "text", "body"],
+      censor: "[redacted]",
+    },
+  });
+}
+
+export interface ServiceOptions {
+  log?: Logger;
+  /** An already open database (tests); by default the one the environment names. */
+  database?: Database;
+  /** Build the chat adapters (loads their SDKs); false for CLI commands that only send. */
+  chat?: boolean;
+  /** Where chat adapters mount HTTP routes; absent in a process without HTTP. */
+  router?: Router;
+  /** True when this process runs jobs. */
+  worker?: boolean;
+  /** Most Postgres connections (DATABASE_POOL_MAX); defaults to 10. */
+  maxConnections?: number;
+}
+
+export interface Services {
+  env: Env;
+  log: Logger;
+  database: Database;
+  provider: SmsProvider;
+  bridge: Bridge;
+  /** Enabled chat platforms by name (empty unless `chat`). */
+  chat: Map<string, ChatAdapter>;
+  callbackSecret: string;
+  /** A worker for the given job kinds (default: all; `["sms"]` sends only). */
+  worker(kinds?: ("sms" | "chat")[]): Worker;
+  close(): Promise<void>;
+}
+
+/** Small values adapters keep, in the settings table, under `<adapter>:<key>`. */
+function stateStore(database: Database, namespace: string): StateStore {
+  const key = (k: string) => `${namespace}:${k}`;
+  return {
+    get: (k) => store.getSetting(database.db, key(k)),
+    set: (k, v) => store.putSetting(database.db, key(k), v),
+    raise: (k, v) => store.putSetting(database.db, key(k), v, true),
+  };
+}
+
+/** Opens (and migrates) the database, then builds everything the environment turns on. */
+export async function createServices(env: Env, o: ServiceOptions = {}): Promise<Services> {
+  const log = o.log ?? createLogger(env.LOG_LEVEL);
+  setDefaultMaxAttempts(env.JOB_MAX_ATTEMPTS);
+  const database =
+    o.database ??
+    (await openDatabase({
+      url: env.DATABASE_URL,
+      dataDir: env.DATA_DIR,
+      maxConnections: o.maxConnections,
+    }));
+  try {
+    await migrateOpen(database, env.DATABASE_URL);
+    const adapterServices = (name: string): AdapterServices => ({
+      log,
+      state: stateStore(database, name),
+      lock: (lockName) => sessionLock(database, `ardary-bridge:${name}:${lockName}`),
+      router: o.router,
+      worker: o.worker ?? true,
+    });
+    const sms = env.sms.descriptor;
+    const settings = sms.settings(env.sms.config);
+    const provider = await sms.create(env.sms.config, adapterServices(sms.name));
+    const callbackSecret =
+      settings.callbackSecret ??
+      (await store.initSetting(
+        database.db,
+        "callback_secret",
+        randomBytes(18).toString("base64url"),
+      ));
+    const chat = new Map<string, ChatAdapter>();
+    if (o.chat ?? true) {
+      for (const { descriptor, config } of env.chat)
+        chat.set(
+          descriptor.name,
+          await descriptor.create(config, adapterServices(descriptor.name)),
+        );
+    }
+    const defaults = Object.fromEntries(
+      env.chat.map(({ descriptor, config }) => [
+        descriptor.name,
+        descriptor.defaultChannel(config),
+      ]),
+    );
+    const bridge = new Bridge({ db: database.db, log, defaults, provider });
+    const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
+      new Worker({
+        database,
+        concurrency: env.WORKER_CONCURRENCY,
+        backoffBaseMs: env.JOB_BACKOFF_MS,
+        handlers: kinds.includes("chat")
+          ? [{ def: CHAT_JOB, run: createChatDelivery({ db: database.db, adapters: chat, log }) }]
+          : [],
+        batchHandlers: kinds.includes("sms")
+          ? [
+              {
+                def: SMS_JOB,
+                limit: settings.batchSize,
+                run: createSender({ db: database.db, provider, log }),
+              },
+            ]
+          : [],
+        onError: (job, err) =>
+          log.warn(
+            { job: job?.id, kind: job?.kind, attempt: job?.attempts, err: errorMessage(err) },
+            job ? "job failed" : "job queue error",
+          ),
+      });
+    return {
+      env,
+      log,
+      database,
+      provider,
+      bridge,
+      chat,
+      callbackSecret,
+      worker,
+      async close() {
+        for (const a of chat.values()) await a.stop().catch(() => {});
+        await database.close().catch(() => {});
+      },
+    };
+  } catch (err) {
+    if (!o.database) await database.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,173 @@
+// The database goes away under load, again and again: the server stays up, answers 503 while
+// it is gone (never hangs, never another 5xx), says so on /healthz, takes callbacks again once it
+// is back, and every callback it answered 200 is stored exactly once.
+// Postgres: the built server in a child process, its connection cut 20 times through a TCP
+// proxy. PGlite (embedded, nothing to cut): the database is closed under load in this process.
+import { type ChildProcess, spawn } from "node:child_process";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
+import { freePort } from "../../bench/world.ts";
+import { migrateOpen, openDatabase, rowsOf } from "../../src/db.ts";
+import { createTestDatabase, PG_ADMIN_URL, TEST_DB } from "../support/db.ts";
+import { baseEnv, SECRET, SIM_KEY, SIM_LOGIN, startHarness, until } from "../support/harness.ts";
+import { startTcpProxy } from "../support/tcp-proxy.ts";
+
+const CUTS = 20;
+
+function callbackPath(n: number): string {
+  const payload = {
+    title: "incoming sms",
+    from: `+1555${String(3000000 + (n % 50))}`,
+    body: `outage ${n}`,
+    date: "2026-11-27 10:00:00",
+  };
+  return `/ardary/callback/${SECRET}?message=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** Sends distinct callbacks, `concurrency` at a time, until `stop()`; records every answer. */
+function load(base: string, concurrency = 8) {
+  let next = 0;
+  let stopped = false;
+  const answers = new Map<number, number | "none">();
+  const workers = Array.from({ length: concurrency }, async () => {
+    while (!stopped) {
+      const n = next++;
+      const res = await fetch(`${base}${callbackPath(n)}`, {
+        signal: AbortSignal.timeout(10_000),
+      }).catch(() => null);
+      await res?.arrayBuffer().catch(() => {});
+      answers.set(n, res?.status ?? "none");
+    }
+  });
+  return {
+    answers,
+    count: (status: number | "none") => [...answers.values()].filter((s) => s === status).length,
+    async stop() {
+      stopped = true;
+      await Promise.all(workers);
+    },
+  };
+}
+
+async function storedBodies(
+  url: string | undefined,
+  dataDir: string,
+): Promise<Map<string, number>> {
+  const database = await openDatabase({ url, dataDir });
+  await migrateOpen(database, url);
+  const rows = rowsOf<{ body: string; n: string | number }>(
+    await database.db.execute(sql`select body, count(*) as n from messages group by body`),
+  );
+  await database.close();
+  return new Map(rows.map((r) => [r.body, Number(r.n)]));
+}
+
+/** Postgres: the built server, its connection cut CUTS times through a TCP proxy. */
+async function cutsUnderLoad(): Promise<void> {
+  const db = await createTestDatabase();
+  const proxy = await startTcpProxy("127.0.0.1", Number(new URL(PG_ADMIN_URL).port || 5432));
+  const viaProxy = db.url?.replace(/@[^/]+\//, `@127.0.0.1:${proxy.port}/`) ?? "";
+  const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    ...baseEnv(db, sim, { PORT: String(port), ARDARY_MODE: "test", DATABASE_URL: viaProxy }),
+  };
+  const server: ChildProcess = spawn("node", ["bin/ardary-bridge.js", "serve"], {
+    env,
+    stdio: "ignore",
+  });
+  let exited: number | null = null;
+  server.once("exit", (code) => {
+    exited = code ?? -1;
+  });
+  const health = async () => (await fetch(`${base}/healthz`).catch(() => null))?.status;
+  try {
+    await until(async () => (await health()) === 200, 30_000, "server up");
+    const traffic = load(base);
+    const healthDuringCuts: (number | undefined)[] = [];
+    for (let cut = 0; cut < CUTS; cut++) {
+      await until(() => traffic.count(200) > 0, 10_000, "first 200");
+      proxy.cut();
+      const cutAt = traffic.answers.size;
+      // The cut is noticed: a callback sent after it is answered 503.
+      await until(
+        () => [...traffic.answers].some(([n, s]) => n > cutAt + 8 && s === 503),
+        10_000,
+        `503 after cut ${cut + 1}`,
+      );
+      healthDuringCuts.push(await health());
+      proxy.restore();
+      const back = traffic.answers.size;
+      await until(
+        () => [...traffic.answers].some(([n, s]) => n > back + 8 && s === 200),
+        15_000,
+        `200 after cut ${cut + 1}`,
+      );
+    }
+    await traffic.stop();
+    expect(exited).toBeNull();
+    expect(healthDuringCuts.every((s) => s === 503)).toBe(true);
+    // Only 200 and 503: no hang, no other error.
+    expect(traffic.count("none")).toBe(0);
+    const statuses = new Set(traffic.answers.values());
+    expect([...statuses].sort()).toEqual([200, 503]);
+    const bodies = await storedBodies(db.url, db.env.DATA_DIR);
+    for (const [n, status] of traffic.answers) {
+      // 200: stored once. 503: at most once (it may have committed after its deadline).
+      if (status === 200) expect(bodies.get(`outage ${n}`), `outage ${n}`).toBe(1);
+      else expect(bodies.get(`outage ${n}`) ?? 0).toBeLessThanOrEqual(1);
+    }
+  } finally {
+    server.kill("SIGTERM");
+    if (exited === null) await new Promise((r) => server.once("exit", r));
+    await proxy.close();
+    await sim.close();
+    await db.drop();
+  }
+}
+
+/** PGlite: nothing to cut; the embedded database is closed under load, in this process. */
+async function closeUnderLoad(): Promise<void> {
+  const h = await startHarness();
+  try {
+    const traffic = load(h.bridge.url);
+    await until(() => traffic.count(200) > 20, 20_000, "callbacks stored");
+    await traffic.stop();
+    const rows = rowsOf<{ body: string; n: string | number }>(
+      await h.bridge.database.db.execute(
+        sql`select body, count(*) as n from messages group by body`,
+      ),
+    );
+    const bodies = new Map(rows.map((r) => [r.body, Number(r.n)]));
+    for (const [n, status] of traffic.answers)
+      if (status === 200) expect(bodies.get(`outage ${n}`), `outage ${n}`).toBe(1);
+    const more = load(h.bridge.url);
+    await until(() => more.count(200) > 5, 20_000, "more callbacks stored");
+    await h.bridge.database.close();
+    const closedAt = more.answers.size;
+    await until(
+      () => [...more.answers].filter(([n, s]) => n > closedAt + 8 && s === 503).length > 20,
+      20_000,
+      "503 after close",
+    );
+    expect((await fetch(`${h.bridge.url}/healthz`)).status).toBe(503);
+    await more.stop();
+    expect(more.count("none")).toBe(0);
+    expect([...new Set(more.answers.values())].sort()).toEqual([200, 503]);
+  } finally {
+    await h.close().catch(() => {});
+  }
+}
+
+describe("database outage under load", () => {
+  it(
+    TEST_DB === "postgres"
+      ? `stays up across ${CUTS} cuts, answers 503 while cut, loses nothing answered 200`
+      : "answers 503 once the database is closed under load, loses nothing answered 200",
+    () => (TEST_DB === "postgres" ? cutsUnderLoad() : closeUnderLoad()),
+    240_000,
+  );
+});
