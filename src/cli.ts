@@ -9,7 +9,7 @@ import { type Env, EnvError, loadEnv } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { type JobCounts, listJobs } from "./jobs.ts";
 import { callbackUrl, startBridge } from "./main.ts";
-import { createLogger, createServices, type Services } from "./services.ts";
+import { createLogger } from "./services.ts";
 import * as store from "./store.ts";
 import * as trial from "./trial.ts";
 

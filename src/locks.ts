@@ -5,6 +5,7 @@
 import postgres from "postgres";
 import type { SessionLock } from "./contracts.ts";
 import type { Database } from "./db.ts";
+import { pgConnection } from "./pg-options.ts";
 
 export function sessionLock(database: Database, name: string): SessionLock {
   const url = database.url;
@@ -32,7 +33,9 @@ export function sessionLock(database: Database, name: string): SessionLock {
   return {
     async tryAcquire() {
       try {
-        sql ??= postgres(url, {
+        const conn = pgConnection(url); // TLS as the pool has it (src/pg-options.ts)
+        sql ??= postgres(conn.url, {
+          ssl: conn.ssl,
           max: 1,
           idle_timeout: 0,
           // The lock belongs to the session: never recycle it behind our back.

@@ -70,6 +70,8 @@ describe("app.json", () => {
       expect(procfile[type]).toBeDefined();
     expect(procfile.web).toBe("node bin/ardary-bridge.js serve");
     expect(procfile.release).toBe("node bin/ardary-bridge.js migrate");
+    expect(procfile.worker).toBe("node bin/ardary-bridge.js worker");
+    expect(appJson.formation).toMatchObject({ web: { quantity: 1 }, worker: { quantity: 0 } });
   });
 
   it("every variable in app.json and render.yaml is documented in the README", () => {
