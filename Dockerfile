@@ -15,6 +15,7 @@ COPY package.json package-lock.json ./
 COPY patches ./patches
 COPY bin ./bin
 COPY migrations ./migrations
+COPY patches ./patches
 COPY --from=build /app/dist ./dist
 # postinstall applies patches/ (patch-package is a runtime dependency for that); the prepare
 # step finds dist/ built and esbuild absent: it keeps dist/ as it is.

@@ -14,7 +14,7 @@ import { BadRequestError } from "./errors.ts";
 import { listConversations, readFeed } from "./feed.ts";
 import { listJobs } from "./jobs.ts";
 import { toE164 } from "./phone.ts";
-import { createLogger, createServices, type Services } from "./services.ts";
+import type { Services } from "./services.ts";
 import * as store from "./store.ts";
 
 export interface ServerInfo {
@@ -145,33 +145,4 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
       await new Promise((r) => (server ? server.close(r) : r(undefined)));
     },
   };
-}
-
-/** Calls the running server's admin API (PGlite only allows one process to open the folder). */
-export async function callServer<T>(server: ServerInfo, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${server.port}/internal${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { "content-type": "application/json", "x-admin-token": server.token },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T & { error?: string };
-  if (!res.ok) throw new Error(json.error ?? `server answered ${res.status}`);
-  return json;
-}
-
-/** Runs `fn` on the services, or through the running server when it holds the PGlite folder. */
-export async function withDatabase<T>(
-  env: Env,
-  viaServer: (server: ServerInfo) => Promise<T>,
-  direct: (services: Services) => Promise<T>,
-): Promise<T> {
-  const server = runningServer(env);
-  if (server) return viaServer(server);
-  const log = createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL);
-  const services = await createServices(env, { log, chat: false, maxConnections: 2 });
-  try {
-    return await direct(services);
-  } finally {
-    await services.close();
-  }
 }

@@ -1,6 +1,5 @@
-// What the boot log warns about, whatever the provider: a callback URL nobody can reach, data
-// lost at the next restart. (The provider's own, such as its test mode, come from its
-// descriptor's `warnings`.) And the platform's own public URL, PUBLIC_URL's default.
+// What the boot log warns about: a configuration that runs but does not do what a team expects
+// (SMS that never leave, a callback URL nobody can reach, data lost at the next restart).
 import type { Env } from "./env.ts";
 
 /** The platform's own public address: Heroku's dyno metadata, or Render's external URL. */
@@ -10,8 +9,8 @@ export function platformPublicUrl(source: NodeJS.ProcessEnv): string | undefined
   return source.RENDER_EXTERNAL_URL?.trim() || undefined;
 }
 
-/** The PaaS this process runs on, whose disk is wiped at each restart. */
-function ephemeralPlatform(env: Pick<Env, "DYNO" | "RENDER">): string | undefined {
+/** The PaaS this process runs on, when its disk is wiped at each restart. */
+export function ephemeralPlatform(env: Pick<Env, "DYNO" | "RENDER">): string | undefined {
   if (env.DYNO) return "Heroku";
   if (env.RENDER) return "Render";
   return undefined;
@@ -20,9 +19,12 @@ function ephemeralPlatform(env: Pick<Env, "DYNO" | "RENDER">): string | undefine
 /** Warnings for the boot log, one line each, each naming the variable to change. */
 export function bootWarnings(env: Env, database: "postgres" | "pglite"): string[] {
   const warnings: string[] = [];
-  if (!env.PUBLIC_URL) {
+  const provider = env.sms.descriptor;
+  const testMode = provider.testMode?.(env.sms.config);
+  if (testMode) warnings.push(testMode.warning);
+  if (!env.PUBLIC_URL && !provider.isLocal?.(env.sms.config)) {
     warnings.push(
-      "PUBLIC_URL is not set: the callback URL printed above is reachable from this machine only, not from the internet, so a real provider cannot call back; set PUBLIC_URL to this server's https:// address" +
+      "PUBLIC_URL is not set: the callback URL printed above is not reachable from the internet, so the SMS provider cannot call back; set PUBLIC_URL to this server's https:// address" +
         (env.DYNO
           ? " (or run `heroku labs:enable runtime-dyno-metadata` for the app's domain)"
           : ""),
@@ -35,4 +37,9 @@ export function bootWarnings(env: Env, database: "postgres" | "pglite"): string[
     );
   }
   return warnings;
+}
+
+/** The warning `send` and `/sms` answers carry while nothing leaves (a provider's test mode). */
+export function testModeNotice(env: Env): string | undefined {
+  return env.sms.descriptor.testMode?.(env.sms.config)?.notice;
 }

@@ -1,13 +1,15 @@
 // The `ardary-bridge` command. `serve` is what `npm start` runs; the others administer a bridge.
 import { parseArgs } from "node:util";
 import { ADAPTERS } from "../adapters/index.ts";
-import { callServer as admin, queueFromCli, runningServer, withDatabase } from "./admin.ts";
+import { queueFromCli, runningServer } from "./admin.ts";
+import { testModeNotice } from "./boot-checks.ts";
 import type { AdapterCommand } from "./contracts.ts";
 import { migrateDatabase } from "./db.ts";
 import { installDriverFaultGuard } from "./driver-guard.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { type JobCounts, listJobs } from "./jobs.ts";
+import { callServer as admin, withDatabase } from "./local.ts";
 import { callbackUrl, startBridge } from "./main.ts";
 import { createLogger } from "./services.ts";
 import * as store from "./store.ts";
@@ -26,7 +28,7 @@ Commands:
   send             queue an SMS and wait until the provider answered for it
   jobs             list pending and dead jobs; \`jobs retry <id>|--dead\` re-queues dead ones
   callback-url     print the URL to enter in the SMS provider's dashboard
-  try              a first look: the bridge and a simulated provider together (\`npm run try\`)
+  try              a first look: the bridge and a local stand-in of the provider (\`npm run try\`)
   tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
   conversations    list the conversations
 %ADAPTER_COMMANDS%
@@ -51,12 +53,12 @@ Every command reads its configuration from the environment (see README.md).
 Lists pending jobs by kind and the last dead jobs with their errors and conversations.
 \`retry\` puts dead jobs back in the queue with fresh attempts (an SMS keeps its reference, so
 the provider never gets it twice).`,
-  try: "Usage: ardary-bridge try\n\nRuns the bridge and a simulated provider wired together; a customer writes in.",
+  "callback-url":
+    "Usage: ardary-bridge callback-url\n\nPrints the full callback URL, secret included.",
+  try: "Usage: ardary-bridge try\n\nRuns the bridge and a local stand-in of the SMS provider wired together; a customer writes in.",
   tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
   conversations:
     "Usage: ardary-bridge conversations\n\nLists the conversations, most recent first.",
-  "callback-url":
-    "Usage: ardary-bridge callback-url\n\nPrints the full callback URL, secret included.",
 };
 
 /** The commands adapters bring (`simulator`, `discord`…), given their configuration. */
@@ -104,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     case "callback-url":
       return printCallbackUrl();
     case "try":
-      return trial.runTrial(createLogger("warn")).then(() => 0);
+      return trial.runTrial(loadEnv(), createLogger("warn")).then(() => 0);
     case "tail":
       return trial.tail(loadEnv()).then(() => 0);
     case "conversations":
@@ -112,9 +114,7 @@ async function main(argv: string[]): Promise<number> {
     default: {
       if (fromAdapter) {
         const env = loadEnv();
-        return (adapterCommands(env).get(command) as AdapterCommand).run(rest, {
-          bridgeCallbackUrl: () => trial.bridgeCallbackUrl(env),
-        });
+        return (adapterCommands(env).get(command) as AdapterCommand).run(rest);
       }
       console.error(`unknown command "${command}"\n\n${mainHelp()}`);
       return 2;
@@ -168,9 +168,8 @@ async function send(args: string[]): Promise<number> {
     return 2;
   }
   const env = loadEnv();
-  // What the provider says about sending (no credentials, a test mode that sends nothing).
-  for (const w of env.sms.descriptor.warnings?.(env.sms.config) ?? [])
-    console.error(`warning: ${w}`);
+  const notice = testModeNotice(env);
+  if (notice) console.error(`warning: ${notice}`);
   const req = { to: values.to, text: values.text, at: values.at, link: values.link };
   return withDatabase(
     env,

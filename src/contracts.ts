@@ -253,13 +253,7 @@ export interface AdapterCommand {
   summary: string;
   /** The command's own `--help`. */
   help(): Promise<string>;
-  run(args: string[], context?: CommandContext): Promise<number>;
-}
-
-/** What the core offers an adapter's command. */
-export interface CommandContext {
-  /** The bridge's callback URL, secret included (read from the running server or the db). */
-  bridgeCallbackUrl(): Promise<string>;
+  run(args: string[]): Promise<number>;
 }
 
 interface DescriptorBase<Shape extends z.ZodRawShape, Config> {
@@ -270,7 +264,7 @@ interface DescriptorBase<Shape extends z.ZodRawShape, Config> {
   /** Where to find each variable's value, for the error messages. */
   hints: Record<string, string>;
   /** Variables that turn the adapter on only together (a partial set is an error). */
-  requires: (keyof Shape & string)[];
+  requires(source: Record<string, string | undefined>): (keyof Shape & string)[];
   /** Its configuration; called only when every variable of `requires` is set. */
   configure(values: z.infer<z.ZodObject<Shape>>): Config;
   /** How to turn it on, for the boot log. */
@@ -288,8 +282,8 @@ export interface ChatAdapterDescriptor<
   defaultChannel(config: Config): string;
   /** Loads the SDK and builds the adapter (lazily: SDKs are heavy). */
   create(config: Config, services: AdapterServices): Promise<ChatAdapter>;
-  /** Routes the platform calls while it is off (Slack's URL check before it is configured). */
-  whileOff?(router: Router, log: Logger): void;
+  /** While it is off: routes that still answer the platform's set-up checks (optional). */
+  whenOff?(router: Router, log: Logger): void;
 }
 
 export interface SmsProviderDescriptor<
@@ -309,22 +303,26 @@ export interface SmsProviderDescriptor<
     timezone: string;
   };
   create(config: Config, services: AdapterServices): Promise<SmsProvider>;
-  /** Warnings for the boot log (credentials missing, a test mode…). */
+  /** Warnings for the boot log (credentials missing…). */
   warnings?(config: Config): string[];
-  /** A local stand-in for the provider, for a trial (`ardary-bridge try`). */
-  trial?(): Promise<ProviderTrial>;
+  /** While the provider answers without sending: a boot warning and a notice for senders. */
+  testMode?(config: Config): { warning: string; notice: string } | undefined;
+  /** True when it talks to a local stand-in (a simulator): no public callback URL needed. */
+  isLocal?(config: Config): boolean;
+  /** A local stand-in for the provider (a simulator), for a first look without an account. */
+  standIn?(port: number): Promise<StandIn>;
 }
 
-/** A simulated provider on this machine: nothing leaves it. */
-export interface ProviderTrial {
-  /** Where it listens. */
+/** A provider played locally: what to set for the bridge to use it, and how to make it write. */
+export interface StandIn {
+  /** Where it answers (for the person trying it). */
   url: string;
-  /** Variables that point the bridge at it. */
+  /** The variables that point the bridge at it. */
   env: Record<string, string>;
-  /** Tells it where the bridge's callbacks go. */
-  connect(callbackUrl: string): void;
-  /** A customer writes in (it calls the bridge back). */
-  customerWrites(from: string, text: string): Promise<void>;
+  /** Where it calls the bridge back. */
+  setCallbackUrl(url: string): void;
+  /** A customer writes in. */
+  inbound(from: string, text: string): Promise<unknown>;
   close(): Promise<void>;
 }
 

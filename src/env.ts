@@ -37,7 +37,7 @@ const core = {
   WORKER_CONCURRENCY: int(8),
   /** Most Postgres connections of a process's pool (README: connections per process type). */
   DATABASE_POOL_MAX: int(5),
-  // Set by the platforms (src/boot-checks.ts): where the process runs.
+  // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,
 };
@@ -80,9 +80,10 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     }
   }
   for (const a of ADAPTERS) {
-    const set = a.requires.filter((k: string) => source[k]?.trim());
-    if (set.length === 0 || set.length === a.requires.length) continue;
-    for (const k of a.requires.filter((k: string) => !source[k]?.trim())) {
+    const required: string[] = a.requires(source);
+    const set = required.filter((k) => source[k]?.trim());
+    if (set.length === 0 || set.length === required.length) continue;
+    for (const k of required.filter((k) => !source[k]?.trim())) {
       problems.push(
         `${k}: required to enable ${a.name}, since ${set.join(", ")} is set (${allHints[k]})`,
       );
@@ -92,7 +93,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const values = parsed.data as Record<string, unknown>;
   const adapters: Record<string, unknown> = {};
   for (const a of ADAPTERS)
-    adapters[a.name] = a.requires.every((k: string) => values[k] !== undefined)
+    adapters[a.name] = a.requires(source).every((k: string) => values[k] !== undefined)
       ? a.configure(values)
       : null;
   const enabled = <D extends AdapterDescriptor>(d: D): Enabled<D>[] =>
@@ -101,13 +102,17 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (!sms) throw new EnvError(["no SMS provider is configured"]);
   return {
     ...(values as CoreEnv),
-    // Else the platform's own address (Heroku's dyno metadata, Render's external URL).
-    PUBLIC_URL: (values as CoreEnv).PUBLIC_URL ?? platformPublicUrl(source),
+    PUBLIC_URL: (values.PUBLIC_URL as string | undefined) ?? platformPublicUrl(source),
     values,
     adapters,
     sms,
     chat: ADAPTERS.flatMap((d) => (d.kind === "chat" ? enabled(d) : [])),
   };
+}
+
+/** The chat platforms that are off. */
+export function offChat(env: Env): ChatAdapterDescriptor[] {
+  return ADAPTERS.flatMap((d) => (d.kind === "chat" && env.adapters[d.name] == null ? [d] : []));
 }
 
 /** The chat platforms that are off, with how to turn each on (for the boot log). */

@@ -33,7 +33,7 @@ export function sessionLock(database: Database, name: string): SessionLock {
   return {
     async tryAcquire() {
       try {
-        const conn = pgConnection(url); // TLS as the pool has it (src/pg-options.ts)
+        const conn = pgConnection(url);
         sql ??= postgres(conn.url, {
           ssl: conn.ssl,
           max: 1,

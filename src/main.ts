@@ -1,16 +1,14 @@
 // A running bridge: the services (src/services.ts), the HTTP server (callbacks, the chat
 // platforms' routes, /healthz) and the job worker. SIGTERM drains: no new job, those in hand end.
-import type { Server } from "node:http";
 import express from "express";
 import type { Logger } from "pino";
-import { ADAPTERS } from "../adapters/index.ts";
 import { createAdminRouter } from "./admin.ts";
 import { createApp } from "./app.ts";
 import { bootWarnings } from "./boot-checks.ts";
 import type { Bridge } from "./bridge.ts";
 import type { Database } from "./db.ts";
-import { disabledChat, type Env } from "./env.ts";
-import { listenOn } from "./listen.ts";
+import { disabledChat, type Env, offChat } from "./env.ts";
+import { type Listening, listenOn } from "./listen.ts";
 import { createLogger, createServices } from "./services.ts";
 import type { Worker } from "./worker.ts";
 
@@ -49,43 +47,42 @@ export async function startBridge(
   o: StartOptions = {},
 ): Promise<RunningBridge> {
   const http = o.http ?? true;
-  const platformRouter = http ? express.Router() : undefined;
-  // Routes a platform calls while it is off (Slack's URL check, before it is set up).
-  for (const d of ADAPTERS)
-    if (platformRouter && d.kind === "chat" && env.adapters[d.name] == null)
-      d.whileOff?.(platformRouter, log);
   // The port first (src/listen.ts): a busy port ends the boot before the database is opened.
-  const listening = http ? await listenOn(env.PORT) : undefined;
-  const services = await createServices(env, {
-    log,
-    database: given ?? o.database,
-    router: platformRouter,
-    worker: o.worker ?? true,
-  }).catch(async (err) => {
+  const listening: Listening | undefined = http ? await listenOn(env.PORT) : undefined;
+  const platformRouter = http ? express.Router() : undefined;
+  let services: Awaited<ReturnType<typeof createServices>>;
+  try {
+    services = await createServices(env, {
+      log,
+      database: given ?? o.database,
+      router: platformRouter,
+      worker: o.worker ?? true,
+    });
+  } catch (err) {
     await listening?.close();
     throw err;
-  });
+  }
   const { database, bridge, callbackSecret } = services;
   const worker = (o.worker ?? true) ? services.worker() : undefined;
-  let port = env.PORT;
-  let server: Server | undefined;
+  const port = listening?.port ?? env.PORT;
   const admin = createAdminRouter({
     services,
     callbackUrl: () => callbackUrl(env, port, callbackSecret, true),
   });
-  if (platformRouter) {
-    const app = createApp({
-      database,
-      bridge,
-      provider: services.provider,
-      callbackSecret,
-      callbackPath: env.sms.descriptor.callbackPath,
-      log,
-      platformRouter,
-    });
-    listening?.serve(app);
-    server = listening?.server;
-    port = listening?.port ?? port;
+  if (listening && platformRouter) {
+    // A platform that is off may still answer its set-up checks (Slack's URL verification).
+    for (const d of offChat(env)) d.whenOff?.(platformRouter, log);
+    listening.serve(
+      createApp({
+        database,
+        bridge,
+        provider: services.provider,
+        callbackSecret,
+        callbackPath: env.sms.descriptor.callbackPath,
+        log,
+        platformRouter,
+      }),
+    );
     await admin.listen(); // /internal: its own listener, on 127.0.0.1 only (PGlite only)
   }
   for (const adapter of services.chat.values()) await adapter.start(bridge);
@@ -93,6 +90,7 @@ export async function startBridge(
 
   const enabled = [...services.chat.keys()];
   const howTo = disabledChat(env);
+  const server = listening?.server;
   log.info(
     { port: server ? port : undefined, database: database.kind, chat: enabled, worker: !!worker },
     `ardary-bridge ${server ? "listening" : "running (no HTTP)"}; chat platforms on: ${enabled.join(", ") || "none"}` +
@@ -112,7 +110,7 @@ export async function startBridge(
       server?.closeIdleConnections();
       await worker?.stop(20_000);
       await admin.withdraw();
-      server?.closeAllConnections();
+      await listening?.close();
       await services.close();
     })();
     return closing;

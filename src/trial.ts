@@ -1,11 +1,12 @@
-// A first look without any account: `ardary-bridge try` (npm run try) runs the SMS provider's
-// local stand-in (its descriptor's `trial`) and the bridge together, wired to each other, and
-// has a customer write in; `ardary-bridge tail` shows it; `conversations` lists them.
+// A first look without any account: `ardary-bridge try` (npm run try) runs the Ardary
+// simulator and the bridge together, wired to each other, and has a customer write in;
+// `ardary-bridge tail` shows it; `ardary-bridge conversations` lists the conversations.
 import type { Logger } from "pino";
-import { callServer, runningServer, withDatabase } from "./admin.ts";
+import { runningServer } from "./admin.ts";
 import { openDatabase } from "./db.ts";
 import { type Env, loadEnv } from "./env.ts";
 import { type Feed, type FeedCursor, listConversations, readFeed } from "./feed.ts";
+import { callServer, withDatabase } from "./local.ts";
 import { callbackUrl, startBridge } from "./main.ts";
 
 const FIRST_CUSTOMER = "+33612345678";
@@ -19,35 +20,31 @@ export async function bridgeCallbackUrl(env: Env): Promise<string> {
   );
 }
 
-/** Runs the provider's stand-in and the bridge pointed at it, until a signal. */
-export async function runTrial(log: Logger): Promise<void> {
-  const base = loadEnv();
-  const provider = await base.sms.descriptor.trial?.();
-  if (!provider) throw new Error(`the SMS provider ${base.sms.descriptor.name} has no trial mode`);
-  const env = loadEnv({ ...process.env, ...provider.env });
+/** Runs the provider's stand-in (port 4010, or a free one) and the bridge pointed at it. */
+export async function runTrial(base: Env, log: Logger): Promise<void> {
+  const standIn = base.sms.descriptor.standIn;
+  if (!standIn) throw new Error(`${base.sms.descriptor.name} has no local stand-in to try`);
+  const sim = await standIn(4010);
+  const env = loadEnv({ ...process.env, ...sim.env });
   const running = await startBridge(env, log);
-  provider.connect(
-    callbackUrl(env, running.port, running.callbackSecret, true).replace(
-      /^https?:\/\/[^/]+/,
-      running.url,
-    ),
-  );
+  sim.setCallbackUrl(callbackUrl(env, running.port, running.callbackSecret, true));
   console.log(
     [
       "",
-      `Trial: the bridge at ${running.url}, a simulated ${env.sms.descriptor.name} at ${provider.url} (nothing leaves this machine).`,
+      `Trial: the bridge at ${running.url}, a simulated Ardary at ${sim.url} (nothing leaves this machine).`,
       "A customer writes in now. In another terminal:",
       "  npx ardary-bridge tail            live conversation events",
       "  npx ardary-bridge conversations   the conversations",
-      `  npx ardary-bridge send --to ${FIRST_CUSTOMER} --text "On its way!"   answer (its statuses show in tail)`,
+      `  npx ardary-bridge send --to ${FIRST_CUSTOMER} --text "Hello!"    answer (its statuses show in tail)`,
+      `  npx ardary-bridge simulate sms --from +33698765432 --text "Hi" --simulator ${sim.url}`,
       "",
     ].join("\n"),
   );
-  await provider.customerWrites(FIRST_CUSTOMER, "Hello! Is my order on its way?");
+  await sim.inbound(FIRST_CUSTOMER, "Hello! Is my order on its way?");
   const stop = () =>
     void running
       .close()
-      .then(() => provider.close())
+      .then(() => sim.close())
       .finally(() => process.exit(0));
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
@@ -67,9 +64,8 @@ export async function tail(env: Env, pollMs = 500): Promise<void> {
       dataDir: env.DATA_DIR,
       maxConnections: 1,
     });
-    const stop = () => void database.close().finally(() => process.exit(0));
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    process.once("SIGTERM", () => void database.close().finally(() => process.exit(0)));
+    process.once("SIGINT", () => void database.close().finally(() => process.exit(0)));
     read = (c) => readFeed(database.db, c);
   }
   let feed = await read();

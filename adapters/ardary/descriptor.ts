@@ -11,6 +11,11 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+function isLocal(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host.startsWith("127.") || host === "[::1]";
+}
+
 const env = {
   ARDARY_API_URL: z.url().default("https://www.ardary-sms.com/api"),
   ARDARY_ACCESS_KEY: optionalVar,
@@ -38,7 +43,7 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
     ARDARY_BATCH_SIZE: "a whole number of SMS per sendSms request, 1 to 1000",
     ARDARY_CALLBACK_SECRET: "a random string of 16+ characters, e.g. `openssl rand -hex 16`",
   },
-  requires: [],
+  requires: () => [],
   configure: (values) => values,
   howToEnable: "set ARDARY_ACCESS_KEY and ARDARY_LOGIN (Ardary dashboard, Parameters > API)",
   callbackPath: "ardary",
@@ -52,11 +57,36 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
       ? [
           "ARDARY_ACCESS_KEY and ARDARY_LOGIN are not set: SMS will fail until they are (Ardary dashboard, Parameters > API)",
         ]
-      : c.ARDARY_MODE === "test" && !isLocal(c.ARDARY_API_URL)
-        ? [
+      : [],
+  testMode: (c) =>
+    c.ARDARY_MODE === "test" && c.ARDARY_ACCESS_KEY && c.ARDARY_LOGIN && !isLocal(c.ARDARY_API_URL)
+      ? {
+          warning:
             "ARDARY_MODE is test: Ardary answers every send without sending anything, no SMS reaches a phone; set ARDARY_MODE=prod to send",
-          ]
-        : [],
+          notice: "ARDARY_MODE is test: Ardary answers without sending, no SMS reaches the phone",
+        }
+      : undefined,
+  isLocal: (c) => isLocal(c.ARDARY_API_URL),
+  async standIn(port) {
+    const { startSimulator } = await import("./simulator/index.ts");
+    const options = { accessKey: "sim-key", login: "sim@example.com" };
+    const sim = await startSimulator({ ...options, port }).catch(() =>
+      startSimulator({ ...options, port: 0 }),
+    );
+    return {
+      url: sim.url,
+      // The simulator plays the provider: "prod" makes it answer with delivery statuses.
+      env: {
+        ARDARY_API_URL: sim.apiUrl,
+        ARDARY_ACCESS_KEY: options.accessKey,
+        ARDARY_LOGIN: options.login,
+        ARDARY_MODE: "prod",
+      },
+      setCallbackUrl: (url) => sim.setCallbackUrl(url),
+      inbound: (from, text) => sim.inbound(from, text),
+      close: () => sim.close(),
+    };
+  },
   async create(c, services) {
     const { createArdaryProvider } = await import("./provider.ts");
     return createArdaryProvider({
@@ -69,13 +99,11 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
       logger: services.log,
     });
   },
-  trial: async () => (await import("./simulator/cli.ts")).simulatorTrial(),
   commands: (c) => ({
     simulator: {
       summary: "run a local Ardary API for development",
       help: async () => (await import("./simulator/cli.ts")).SIMULATOR_HELP,
-      run: async (args, context) =>
-        (await import("./simulator/cli.ts")).runSimulator(args, c, context),
+      run: async (args) => (await import("./simulator/cli.ts")).runSimulator(args, c),
     },
     simulate: {
       summary: "ask a running simulator to deliver an incoming SMS (sms) or call (call)",
@@ -84,9 +112,3 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
     },
   }),
 };
-
-/** The simulator on this machine (a trial): its test mode sends nothing anyway. */
-function isLocal(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === "localhost" || host.startsWith("127.") || host === "[::1]";
-}

@@ -37,7 +37,7 @@ export const discord: ChatAdapterDescriptor<typeof env, DiscordConfig> = {
     DISCORD_CHANNEL:
       "the channel ID (Developer Mode on, right-click the channel > Copy Channel ID)",
   },
-  requires: ["DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID", "DISCORD_CHANNEL"],
+  requires: () => ["DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID", "DISCORD_CHANNEL"],
   configure: (v) =>
     ({
       botToken: v.DISCORD_BOT_TOKEN,

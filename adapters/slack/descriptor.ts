@@ -8,14 +8,15 @@ const env = {
   SLACK_BOT_TOKEN: optionalVar,
   SLACK_SIGNING_SECRET: optionalVar,
   SLACK_CHANNEL: optionalVar,
-  SLACK_API_URL: optionalVar.pipe(z.url().optional()),
   SLACK_APP_TOKEN: optionalVar.pipe(z.string().startsWith("xapp-").optional()),
+  SLACK_API_URL: optionalVar.pipe(z.url().optional()),
 };
 
 export interface SlackConfig {
   botToken: string;
-  signingSecret: string;
-  /** Socket Mode (SLACK_APP_TOKEN): Slack is reached without a public events URL. */
+  /** Verifies the events URL's requests; not needed in Socket Mode. */
+  signingSecret?: string;
+  /** Socket Mode (SLACK_APP_TOKEN) instead of the public events URL. */
   appToken?: string;
   channel: string;
   apiUrl?: string;
@@ -32,20 +33,24 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
     SLACK_APP_TOKEN:
       "Slack app > Basic Information > App-Level Tokens (xapp-…, scope connections:write)",
   },
-  requires: ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CHANNEL"],
+  // Socket Mode (SLACK_APP_TOKEN) has no events URL to verify: no signing secret needed.
+  requires: (s) =>
+    s.SLACK_APP_TOKEN?.trim()
+      ? ["SLACK_BOT_TOKEN", "SLACK_CHANNEL"]
+      : ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CHANNEL"],
   configure: (v) => {
     const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret } = v;
     return {
       botToken,
       signingSecret,
-      appToken: v.SLACK_APP_TOKEN,
       channel: v.SLACK_CHANNEL,
       apiUrl: v.SLACK_API_URL,
     } as SlackConfig;
   },
-  howToEnable: "set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET and SLACK_CHANNEL",
+  howToEnable:
+    "set SLACK_BOT_TOKEN, SLACK_CHANNEL and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)",
   defaultChannel: (c) => c.channel,
-  whileOff(router, log) {
+  whenOff(router, log) {
     router.use(slackNotConfiguredRouter(log));
   },
   async create(c, services) {

@@ -28,8 +28,8 @@ import {
 
 export interface SlackAdapterOptions {
   botToken: string;
-  /** Verifies the events URL's requests (not used in Socket Mode). */
-  signingSecret: string;
+  /** Verifies the events URL's requests; not needed in Socket Mode. */
+  signingSecret?: string;
   /** App-level token (SLACK_APP_TOKEN): Socket Mode instead of the public events URL. */
   appToken?: string;
   /** Default channel (SLACK_CHANNEL): new threads go there when their own channel is gone. */
@@ -61,7 +61,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const background = new Set<Promise<unknown>>();
   let botUserId: string | undefined;
   /** The Socket Mode app, stopped with the adapter. */
-  let socketApp: App | undefined;
+  let app: App | undefined;
 
   /** A person's name (users.info, cached); the id when Slack cannot say. */
   const userName = cachedNames(
@@ -210,21 +210,24 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     async start(hooks) {
       if (o.appToken) {
         const { socketModeReceiver } = await import("./socket.ts");
-        socketApp = new App({
-          receiver: socketModeReceiver({
-            appToken: o.appToken,
-            apiUrl: o.apiUrl,
-            logger: boltLogger(log),
-          }),
+        const receiver = socketModeReceiver({
+          appToken: o.appToken,
+          apiUrl: o.apiUrl,
+          logger: boltLogger(log),
+        });
+        app = new App({
+          receiver,
           token: o.botToken,
           clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
           logger: boltLogger(log),
         });
-        listen(socketApp, hooks);
-        await socketApp.start();
+        listen(app, hooks);
+        await app.start();
         log.info("Slack: connected in Socket Mode (no public events URL needed)");
         return;
       }
+      if (!o.signingSecret)
+        throw new Error("SLACK_SIGNING_SECRET is required without SLACK_APP_TOKEN");
       const receiver = new ExpressReceiver({
         signingSecret: o.signingSecret,
         endpoints: "/slack/events",
@@ -248,7 +251,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     },
 
     async stop() {
-      await socketApp?.stop().catch(() => {});
+      await app?.stop().catch(() => {});
       await Promise.allSettled([...background]);
     },
   };

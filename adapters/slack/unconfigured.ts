@@ -11,7 +11,7 @@ export function slackNotConfiguredRouter(log: Logger): Router {
     const body = req.body as { type?: unknown; challenge?: unknown } | undefined;
     if (body?.type === "url_verification" && typeof body.challenge === "string") {
       log.warn(
-        `Slack checked the events URL: answered; Slack is not on until ${SLACK_VARIABLES} are set (plus SLACK_APP_TOKEN for Socket Mode)`,
+        `Slack checked the events URL: answered; Slack is not on until ${SLACK_VARIABLES} are set (or SLACK_APP_TOKEN for Socket Mode)`,
       );
       res.json({ challenge: body.challenge });
       return;

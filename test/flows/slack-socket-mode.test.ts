@@ -22,7 +22,6 @@ describe("slack socket mode", () => {
     const h: Harness = await startHarness({
       env: {
         SLACK_BOT_TOKEN: fake.botToken,
-        SLACK_SIGNING_SECRET: fake.signingSecret,
         SLACK_CHANNEL: GENERAL,
         SLACK_APP_TOKEN: socket.appToken,
         SLACK_API_URL: socket.apiUrl,

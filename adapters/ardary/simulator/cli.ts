@@ -1,7 +1,6 @@
 // `ardary-bridge simulator` and `ardary-bridge simulate sms|call`: a local Ardary for trying the
 // bridge without an account, and a way to make it send the bridge an SMS or a call.
 import { parseArgs } from "node:util";
-import type { CommandContext, ProviderTrial } from "../../../src/contracts.ts";
 import type { ArdaryConfig } from "../descriptor.ts";
 
 export const SIMULATOR_HELP = `Usage: ardary-bridge simulator [--port 4010] [--callback <url>]
@@ -15,11 +14,7 @@ export const SIMULATE_HELP = `Usage: ardary-bridge simulate sms --from <number> 
 
 Asks a running simulator (default http://127.0.0.1:4010) to call the bridge back.`;
 
-export async function runSimulator(
-  args: string[],
-  config: ArdaryConfig | null,
-  context?: CommandContext,
-): Promise<number> {
+export async function runSimulator(args: string[], config: ArdaryConfig | null): Promise<number> {
   const { values } = parseArgs({
     args,
     options: { port: { type: "string", default: "4010" }, callback: { type: "string" } },
@@ -31,17 +26,15 @@ export async function runSimulator(
     port: Number(values.port),
     accessKey,
     login,
-    // By default, the bridge's own callback URL, read as `callback-url` reads it.
-    callbackUrl: values.callback ?? (await context?.bridgeCallbackUrl()),
+    callbackUrl: values.callback,
   });
   console.log(
     `Ardary simulator at ${sim.apiUrl}\n  ARDARY_API_URL=${sim.apiUrl} ARDARY_ACCESS_KEY=${accessKey} ARDARY_LOGIN=${login}`,
   );
-  console.log(
-    sim.callbackUrl
-      ? `  calls back ${sim.callbackUrl.replace(/\/callback\/.*/, "/callback/<secret>")}`
-      : "  no callback URL: pass --callback (`ardary-bridge callback-url` prints the bridge's)",
-  );
+  if (!values.callback)
+    console.log(
+      "  no --callback given: pass the bridge's (`ardary-bridge callback-url`) to get callbacks",
+    );
   const stop = () => void sim.close().then(() => process.exit(0));
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
@@ -75,28 +68,4 @@ export async function runSimulate(args: string[]): Promise<number> {
   });
   console.log(`simulator: ${res.status} ${await res.text()}`);
   return res.ok ? 0 : 1;
-}
-
-/** The simulator as the provider of a trial: port 4010 (or a free one), sim credentials. */
-export async function simulatorTrial(): Promise<ProviderTrial> {
-  const { startSimulator } = await import("./index.ts");
-  const options = { accessKey: "sim-key", login: "sim@example.com" };
-  const sim = await startSimulator({ ...options, port: 4010 }).catch(() =>
-    startSimulator({ ...options, port: 0 }),
-  );
-  return {
-    url: sim.url,
-    env: {
-      ARDARY_API_URL: sim.apiUrl,
-      ARDARY_ACCESS_KEY: options.accessKey,
-      ARDARY_LOGIN: options.login,
-      // The simulator plays the provider: "prod" makes it answer with delivery statuses.
-      ARDARY_MODE: "prod",
-    },
-    connect: (url) => sim.setCallbackUrl(url),
-    customerWrites: async (from, text) => {
-      await sim.inbound(from, text);
-    },
-    close: () => sim.close(),
-  };
 }

@@ -1,0 +1,34 @@
+// How a CLI command reaches the bridge's data: through the running server when it holds the
+// PGlite folder (one process may open it), else by opening the database itself.
+import { runningServer, type ServerInfo } from "./admin.ts";
+import type { Env } from "./env.ts";
+import { createLogger, createServices, type Services } from "./services.ts";
+
+/** Calls the running server's admin API, on loopback, with its token. */
+export async function callServer<T>(server: ServerInfo, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${server.port}/internal${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "content-type": "application/json", "x-admin-token": server.token },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as T & { error?: string };
+  if (!res.ok) throw new Error(json.error ?? `server answered ${res.status}`);
+  return json;
+}
+
+/** Runs `direct` on the services, or `viaServer` when a running server holds the PGlite folder. */
+export async function withDatabase<T>(
+  env: Env,
+  viaServer: (server: ServerInfo) => Promise<T>,
+  direct: (services: Services) => Promise<T>,
+): Promise<T> {
+  const server = runningServer(env);
+  if (server) return viaServer(server);
+  const log = createLogger(env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL);
+  const services = await createServices(env, { log, chat: false, maxConnections: 2 });
+  try {
+    return await direct(services);
+  } finally {
+    await services.close();
+  }
+}
