@@ -43,7 +43,6 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
     return {
       botToken,
       signingSecret,
-      appToken: v.SLACK_APP_TOKEN,
       channel: v.SLACK_CHANNEL,
       apiUrl: v.SLACK_API_URL,
     } as SlackConfig;
