@@ -3,7 +3,8 @@
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY patches ./patches
+RUN npm ci --no-audit --no-fund --ignore-scripts && npx patch-package
 COPY . .
 RUN npm run build
 
@@ -11,11 +12,13 @@ FROM node:22-bookworm-slim
 ENV NODE_ENV=production PORT=3000 DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 COPY bin ./bin
 COPY migrations ./migrations
 COPY patches ./patches
 COPY --from=build /app/dist ./dist
-# The prepare step finds dist/ built and esbuild absent: it keeps dist/ as it is.
+# postinstall applies patches/ (patch-package is a runtime dependency for that); the prepare
+# step finds dist/ built and esbuild absent: it keeps dist/ as it is.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
   && mkdir -p /data && chown node:node /data
 USER node

@@ -19,6 +19,7 @@ const hints: Record<string, string> = {
   DATABASE_URL: "postgres://user:password@host:5432/db (leave unset to use the embedded database)",
   PUBLIC_URL: "the https:// address the world reaches this server at",
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
+  DATABASE_POOL_MAX: "a whole number of connections, e.g. 5 (see the README on connections)",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
 };
 
@@ -38,6 +39,8 @@ const core = {
   JOB_BACKOFF_MS: int(1000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
+  /** Most Postgres connections of a process's pool (README: connections per process type). */
+  DATABASE_POOL_MAX: int(5),
   // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,

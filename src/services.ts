@@ -38,7 +38,7 @@ export interface ServiceOptions {
   router?: Router;
   /** True when this process runs jobs. */
   worker?: boolean;
-  /** Most Postgres connections (DATABASE_POOL_MAX); defaults to 10. */
+  /** Most Postgres connections; defaults to DATABASE_POOL_MAX. */
   maxConnections?: number;
 }
 
@@ -75,7 +75,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
     (await openDatabase({
       url: env.DATABASE_URL,
       dataDir: env.DATA_DIR,
-      maxConnections: o.maxConnections,
+      maxConnections: o.maxConnections ?? env.DATABASE_POOL_MAX,
     }));
   try {
     await migrateOpen(database, env.DATABASE_URL);

@@ -70,6 +70,8 @@ describe("app.json", () => {
       expect(procfile[type]).toBeDefined();
     expect(procfile.web).toBe("node bin/ardary-bridge.js serve");
     expect(procfile.release).toBe("node bin/ardary-bridge.js migrate");
+    expect(procfile.worker).toBe("node bin/ardary-bridge.js worker");
+    expect(appJson.formation).toMatchObject({ web: { quantity: 1 }, worker: { quantity: 0 } });
   });
 
   it("every variable in app.json and render.yaml is documented in the README", () => {
@@ -89,6 +91,9 @@ describe("Dockerfile", () => {
     const last = docker.slice(docker.lastIndexOf("\nFROM "));
     expect(docker).toMatch(/RUN npm run build/);
     expect(last).toMatch(/npm ci --omit=dev/);
+    // patch-package (postinstall) needs the patches before the install.
+    expect(last.indexOf("COPY patches")).toBeLessThan(last.indexOf("npm ci --omit=dev"));
+    expect(last.indexOf("COPY patches")).toBeGreaterThan(0);
     expect(last).toMatch(/^USER node$/m);
     expect(last).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
     expect(last).toMatch(/CMD \["node", "bin\/ardary-bridge.js", "serve"\]/);
