@@ -49,6 +49,8 @@ export interface BridgeOptions {
     SmsProvider,
     "parseLocalDate" | "linkPlaceholder" | "scheduleLeadMs" | "countSegments"
   >;
+  /** Said with every `/sms` answer while nothing leaves (the provider's test mode). */
+  notice?: string;
   /** A link to a conversation's thread, from its platform's adapter, when it can give one. */
   threadLink?: (platform: Platform, thread: string) => Promise<string | undefined>;
 }
@@ -352,7 +354,8 @@ export class Bridge implements ChatHooks {
       home.platform === input.platform
         ? "see the number's thread"
         : `its thread is on ${home.platform[0]?.toUpperCase()}${home.platform.slice(1)}`;
-    return `Sending to ${formatPhone(cmd.phone)}${when}: ${where}${link ? `: ${link}` : "."}`;
+    const warning = this.o.notice ? `\n⚠️ ${this.o.notice}` : "";
+    return `Sending to ${formatPhone(cmd.phone)}${when}: ${where}${link ? `: ${link}` : "."}${warning}`;
   }
 
   /** A button the core put on a card or a post; a replayed press does nothing twice. */

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import type { Router } from "express";
 import pino, { type Logger } from "pino";
+import { testModeNotice } from "./boot-checks.ts";
 import { Bridge } from "./bridge.ts";
 import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "./contracts.ts";
 import { type Database, migrateOpen, openDatabase } from "./db.ts";
@@ -117,6 +118,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       defaults,
       provider,
       threadLink: async (platform, thread) => chat.get(platform)?.threadLink?.(thread),
+      notice: testModeNotice(env),
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
