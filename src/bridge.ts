@@ -24,6 +24,7 @@ import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
 import { formatPhone } from "./phone.ts";
 import { events, messages } from "./schema.ts";
 import * as store from "./store.ts";
+import { expandTemplate } from "./templates.ts";
 
 export interface OutgoingSms {
   phone: string;
@@ -275,14 +276,18 @@ export class Bridge implements ChatHooks {
           }),
         );
       }
-      if (text !== "") {
+      // Templates (issue 13): `::name` is sent as its text, which the bridge posts; or refused.
+      const t = await expandTemplate(tx, text, { phone: conv.phone, author: reply.author });
+      if (t.kind === "refused") {
+        jobs.push(...chatJob(conv, { type: "note", text: `🚫 ${t.reason}`, failure: true }));
+      } else if (text !== "") {
         await this.queueSms(tx, {
           phone: conv.phone,
-          text,
+          text: t.kind === "expanded" ? t.text : text,
           author: reply.author,
           platform: reply.platform,
           sourceEventId: `${reply.platform}:${reply.eventId}`,
-          chatRef: reply.message,
+          chatRef: t.kind === "expanded" ? undefined : reply.message,
         });
       }
       await enqueue(tx, ...jobs);
@@ -307,21 +312,23 @@ export class Bridge implements ChatHooks {
   /** `/sms …`: returns the ephemeral answer for the person who typed it. */
   async onCommand(input: SmsCommandInput): Promise<string> {
     const sub = findCommand(input.args);
-    if (sub) return sub.command.run(input, sub.rest);
+    if (sub) return sub.command.run(input, sub.rest, { db: this.o.db, log: this.o.log });
     const cmd = parseSmsCommand(input.args, this.o.provider, commandUsages());
     if (!cmd.ok) return cmd.message;
-    const result = await this.o.db.transaction((tx) =>
-      this.queueSms(tx, {
+    const result = await this.o.db.transaction(async (tx) => {
+      const t = await expandTemplate(tx, cmd.text, { phone: cmd.phone, author: input.author });
+      if (t.kind === "refused") return { refused: `Not sent: ${t.reason}` };
+      return this.queueSms(tx, {
         phone: cmd.phone,
-        text: cmd.text,
+        text: t.kind === "expanded" ? t.text : cmd.text,
         link: cmd.link,
         sendAt: cmd.sendAt,
         priority: cmd.priority,
         author: input.author,
         platform: input.platform,
         sourceEventId: `${input.platform}:${input.eventId}`,
-      }),
-    );
+      });
+    });
     if ("refused" in result) return result.refused;
     if ("duplicate" in result) return "Already sent.";
     const when = cmd.sendAt ? ` at ${cmd.sendAt.toISOString()}` : "";

@@ -13,6 +13,7 @@ import { setDefaultMaxAttempts } from "./jobs.ts";
 import { CHAT_JOB, CHECK_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
 import { createOutcomeCheck, createSender } from "./sender.ts";
+import "./replies.ts"; // issue 13: templates, business hours, history, export, retention
 import * as store from "./store.ts";
 import { Worker } from "./worker.ts";
 
