@@ -18,6 +18,7 @@ import type {
   SmsProvider,
 } from "./contracts.ts";
 import type { Db } from "./db.ts";
+import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "./hours.ts";
 import { enqueue, type NewJob, retryDead } from "./jobs.ts";
 import { chatJob, SMS_JOB, smsJob } from "./kinds.ts";
 import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
@@ -46,6 +47,8 @@ export interface BridgeOptions {
   defaults: store.Defaults;
   /** Dates typed in `/sms --at`, the link placeholder. */
   provider: Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder" | "scheduleLeadMs">;
+  /** The answer outside business hours (src/hours.ts); absent when off. */
+  autoReply?: AutoReplyConfig;
 }
 
 export class Bridge implements ChatHooks {
@@ -165,6 +168,14 @@ export class Bridge implements ChatHooks {
       }
     }
     await enqueue(tx, ...jobs);
+    // Business hours (issue 13, src/hours.ts): outside them, the auto-reply once per period.
+    const auto = this.o.autoReply;
+    for (const e of auto ? list : []) {
+      const c = conv(e);
+      const at = { conversationId: c.id, phone: e.from, text: e.text, at: e.at };
+      if (auto && (await claimAutoReply(tx, auto, at)))
+        await this.queueSms(tx, { phone: e.from, text: auto.text, author: AUTO_REPLY_AUTHOR });
+    }
   }
 
   private async onCall(tx: Db, phone: string, at: Date) {

@@ -10,6 +10,7 @@ import {
   optionalVar,
   type SmsProviderDescriptor,
 } from "./contracts.ts";
+import { businessHoursVar, hoursProblems } from "./hours.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 
@@ -20,6 +21,7 @@ const hints: Record<string, string> = {
   PUBLIC_URL: "the https:// address the world reaches this server at",
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
+  BUSINESS_HOURS: "entries like `mon-fri 09:00-18:00; sat 10:00-13:00` in ARDARY_TIMEZONE",
 };
 
 const core = {
@@ -36,6 +38,9 @@ const core = {
   JOB_BACKOFF_MS: int(1000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
+  /** Opening hours and the SMS sent outside them (src/hours.ts); both or neither. */
+  BUSINESS_HOURS: businessHoursVar,
+  AUTO_REPLY_TEXT: optionalVar,
   // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,
@@ -78,6 +83,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
       problems.push(`${key}: ${issue.message}${hint}`);
     }
   }
+  problems.push(...hoursProblems(source));
   for (const a of ADAPTERS) {
     const required: string[] = a.requires(source);
     const set = required.filter((k) => source[k]?.trim());

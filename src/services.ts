@@ -9,6 +9,7 @@ import { type Database, migrateOpen, openDatabase } from "./db.ts";
 import { createChatDelivery } from "./delivery.ts";
 import type { Env } from "./env.ts";
 import { errorMessage } from "./errors.ts";
+import { autoReplyConfig } from "./hours.ts";
 import { setDefaultMaxAttempts } from "./jobs.ts";
 import { CHAT_JOB, CHECK_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
@@ -111,7 +112,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         descriptor.defaultChannel(config),
       ]),
     );
-    const bridge = new Bridge({ db: database.db, log, defaults, provider });
+    const autoReply = autoReplyConfig(env.values, settings.timezone); // issue 13
+    const bridge = new Bridge({ db: database.db, log, defaults, provider, autoReply });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
         database,
