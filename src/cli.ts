@@ -60,7 +60,7 @@ the provider never gets it twice).`,
   try: "Usage: ardary-bridge try\n\nRuns the bridge and a local stand-in of the SMS provider wired together; a customer writes in.",
   tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
   conversations:
-    "Usage: ardary-bridge conversations\n\nLists the conversations, most recent first.",
+    "Usage: ardary-bridge conversations [--phone <number> | --name <name>]\n\nLists the conversations, most recent first; with --phone or --name, that customer's threads and last SMS.",
 };
 
 /** The commands adapters bring (`simulator`, `discord`…), given their configuration. */
@@ -114,8 +114,12 @@ async function main(argv: string[]): Promise<number> {
       return trial.runTrial(loadEnv(), createLogger("warn")).then(() => 0);
     case "tail":
       return trial.tail(loadEnv()).then(() => 0);
-    case "conversations":
+    case "conversations": {
+      // --phone N / --name X: that customer's history (src/history.ts).
+      const filter = rest.findIndex((a) => a === "--phone" || a === "--name");
+      if (filter >= 0) return runCommand(loadEnv(), "history", rest.slice(filter + 1));
       return trial.printConversations(loadEnv());
+    }
     default: {
       if (fromAdapter) {
         const env = loadEnv();

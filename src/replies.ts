@@ -2,6 +2,8 @@
 // the CLI commands and the job kinds of templates, business hours, history, export, retention.
 import { registerCliCommand } from "./cli-commands.ts";
 import { BadRequestError } from "./errors.ts";
+import { EXPORT_HELP, exportRows, parseExportArgs } from "./export.ts";
+import { historyLines } from "./history.ts";
 import { templateCommand } from "./templates.ts";
 
 const TEMPLATES_HELP = `Usage: ardary-bridge templates list
@@ -20,5 +22,30 @@ registerCliCommand("templates", {
     const answer = await templateCommand(services.database.db, args.join(" "), "cli");
     await write(`${answer}\n`);
     return /^(Not saved|No template named|Usage)/.test(answer) ? 1 : 0;
+  },
+});
+
+registerCliCommand("history", {
+  summary: "a customer's threads and last SMS, by number or name",
+  help: `Usage: ardary-bridge history <number or name>
+       ardary-bridge conversations --phone <number> | --name <name>
+
+Each conversation of the number (or of the contacts whose name matches): where its thread is,
+whether it is open, opted out or blocked, and its last SMS with their statuses.`,
+  async run(services, args, write) {
+    const query = args.join(" ").trim();
+    if (!query) throw new BadRequestError("history needs a number or a name");
+    const lines = await historyLines(services.database.db, query);
+    await write(`${lines.join("\n")}\n`);
+    return lines[0]?.startsWith("No conversation") ? 1 : 0;
+  },
+});
+
+registerCliCommand("export", {
+  summary: "the audit export: every SMS, click and call (csv or jsonl, --mask)",
+  help: EXPORT_HELP,
+  async run(services, args, write) {
+    await exportRows(services.database.db, parseExportArgs(args), write);
+    return 0;
   },
 });
