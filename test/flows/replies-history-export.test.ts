@@ -25,7 +25,8 @@ async function slackCommand(text: string): Promise<string> {
   });
   expect(res.status).toBe(200);
   await until(() => w.fake.responses.length > before, 10_000, "the command's answer");
-  return String((w.fake.responses[before]?.body as { text?: string }).text);
+  const body = w.fake.responses[before]?.body as { text?: string } | undefined;
+  return String(body?.text);
 }
 
 async function exported(args: string[]): Promise<string> {
