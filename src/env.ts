@@ -21,6 +21,7 @@ const hints: Record<string, string> = {
   PUBLIC_URL: "the https:// address the world reaches this server at",
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
+  RETENTION_DAYS: "a whole number of days, e.g. 365 (unset keeps every SMS text)",
   BUSINESS_HOURS: "entries like `mon-fri 09:00-18:00; sat 10:00-13:00` in ARDARY_TIMEZONE",
 };
 
@@ -41,6 +42,10 @@ const core = {
   /** Opening hours and the SMS sent outside them (src/hours.ts); both or neither. */
   BUSINESS_HOURS: businessHoursVar,
   AUTO_REPLY_TEXT: optionalVar,
+  /** Days SMS bodies are kept (src/retention.ts); unset keeps them. */
+  RETENTION_DAYS: optionalVar.pipe(
+    z.coerce.number<string | undefined>().int().positive().optional(),
+  ),
   // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,

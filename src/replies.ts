@@ -4,6 +4,7 @@ import { registerCliCommand } from "./cli-commands.ts";
 import { BadRequestError } from "./errors.ts";
 import { EXPORT_HELP, exportRows, parseExportArgs } from "./export.ts";
 import { historyLines } from "./history.ts";
+import { forgetCustomer } from "./retention.ts";
 import { templateCommand } from "./templates.ts";
 
 const TEMPLATES_HELP = `Usage: ardary-bridge templates list
@@ -46,6 +47,20 @@ registerCliCommand("export", {
   help: EXPORT_HELP,
   async run(services, args, write) {
     await exportRows(services.database.db, parseExportArgs(args), write);
+    return 0;
+  },
+});
+
+registerCliCommand("forget", {
+  summary: "erase a customer on request (texts, contact, number; a STOP is kept as a hash)",
+  help: `Usage: ardary-bridge forget <number>
+
+Erases the customer's SMS texts, contact details and number from every table, and notes it in
+their thread. If they had said STOP, a hash of the number and the STOP date are kept, so the
+number still cannot be texted.`,
+  async run(services, args, write) {
+    if (args.length !== 1) throw new BadRequestError("forget needs one phone number");
+    await write(`${await forgetCustomer(services.database.db, args[0] ?? "")}\n`);
     return 0;
   },
 });

@@ -13,6 +13,7 @@ import { autoReplyConfig } from "./hours.ts";
 import { setDefaultMaxAttempts } from "./jobs.ts";
 import { CHAT_JOB, CHECK_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
+import { createRetentionSweep, ensureRetentionJob, RETENTION_JOB } from "./retention.ts";
 import { createOutcomeCheck, createSender } from "./sender.ts";
 import "./replies.ts"; // issue 13: templates, business hours, history, export, retention
 import * as store from "./store.ts";
@@ -112,6 +113,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         descriptor.defaultChannel(config),
       ]),
     );
+    if (env.RETENTION_DAYS && (o.worker ?? true)) await ensureRetentionJob(database.db);
     const autoReply = autoReplyConfig(env.values, settings.timezone); // issue 13
     const bridge = new Bridge({ db: database.db, log, defaults, provider, autoReply });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
@@ -122,6 +124,9 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         handlers: [
           ...(kinds.includes("chat")
             ? [{ def: CHAT_JOB, run: createChatDelivery({ db: database.db, adapters: chat, log }) }]
+            : []),
+          ...(kinds.includes("chat") && env.RETENTION_DAYS // issue 13: daily retention sweep
+            ? [{ def: RETENTION_JOB, run: createRetentionSweep(database.db, env.RETENTION_DAYS) }]
             : []),
           ...(kinds.includes("sms")
             ? [{ def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) }]
