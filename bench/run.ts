@@ -26,6 +26,7 @@ const figures: { name: string; load: () => Promise<(o: BenchOptions) => Promise<
     name: "6 footprint",
     load: async () => (await import("./figures/footprint.ts")).figureFootprint,
   },
+  { name: "7 audit export", load: async () => (await import("./figures/export.ts")).figureExport },
 ];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { sameSecret, toHttp } from "./app.ts";
+import { mountCommandRoutes } from "./cli-commands.ts";
 import { isHttpLink, withLink } from "./command.ts";
 import type { Env } from "./env.ts";
 import { BadRequestError } from "./errors.ts";
@@ -105,6 +106,7 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
   router.get("/conversations", async (_req, res) => {
     res.json(await listConversations(database.db));
   });
+  mountCommandRoutes(router, o.services);
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });
   });

@@ -18,6 +18,7 @@ import type {
   SmsProvider,
 } from "./contracts.ts";
 import type { Db } from "./db.ts";
+import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "./hours.ts";
 import { enqueue, type NewJob, retryDead } from "./jobs.ts";
 import { chatJob, SMS_JOB, smsJob } from "./kinds.ts";
 import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
@@ -25,6 +26,7 @@ import { formatPhone } from "./phone.ts";
 import { events, messages } from "./schema.ts";
 import { costLine, costsMore, encodingWords } from "./status.ts";
 import * as store from "./store.ts";
+import { expandTemplate } from "./templates.ts";
 
 export interface OutgoingSms {
   phone: string;
@@ -53,6 +55,8 @@ export interface BridgeOptions {
   notice?: string;
   /** A link to a conversation's thread, from its platform's adapter, when it can give one. */
   threadLink?: (platform: Platform, thread: string) => Promise<string | undefined>;
+  /** The answer outside business hours (src/hours.ts); absent when off. */
+  autoReply?: AutoReplyConfig;
 }
 
 export class Bridge implements ChatHooks {
@@ -172,6 +176,14 @@ export class Bridge implements ChatHooks {
       }
     }
     await enqueue(tx, ...jobs);
+    // Business hours (issue 13, src/hours.ts): outside them, the auto-reply once per period.
+    const auto = this.o.autoReply;
+    for (const e of auto ? list : []) {
+      const c = conv(e);
+      const at = { conversationId: c.id, phone: e.from, text: e.text, at: e.at };
+      if (auto && (await claimAutoReply(tx, auto, at)))
+        await this.queueSms(tx, { phone: e.from, text: auto.text, author: AUTO_REPLY_AUTHOR });
+    }
   }
 
   private async onCall(tx: Db, phone: string, at: Date) {
@@ -286,17 +298,22 @@ export class Bridge implements ChatHooks {
           }),
         );
       }
-      if (text !== "") {
+      // Templates (issue 13): `::name` is sent as its text, which the bridge posts; or refused.
+      const t = await expandTemplate(tx, text, { phone: conv.phone, author: reply.author });
+      if (t.kind === "refused") {
+        jobs.push(...chatJob(conv, { type: "note", text: `🚫 ${t.reason}`, failure: true }));
+      } else if (text !== "") {
+        const sent = t.kind === "expanded" ? t.text : text;
         const queued = await this.queueSms(tx, {
           phone: conv.phone,
-          text,
+          text: sent,
           author: reply.author,
           platform: reply.platform,
           sourceEventId: `${reply.platform}:${reply.eventId}`,
-          chatRef: reply.message,
+          chatRef: t.kind === "expanded" ? undefined : reply.message,
         });
         // Its author alone hears what it costs when it is more than one plain SMS.
-        const cost = this.o.provider.countSegments(text);
+        const cost = this.o.provider.countSegments(sent);
         if ("message" in queued && reply.authorId && costsMore(cost))
           jobs.push(
             ...chatJob(conv, {
@@ -328,21 +345,23 @@ export class Bridge implements ChatHooks {
   /** `/sms …`: returns the ephemeral answer for the person who typed it. */
   async onCommand(input: SmsCommandInput): Promise<string> {
     const sub = findCommand(input.args);
-    if (sub) return sub.command.run(input, sub.rest);
+    if (sub) return sub.command.run(input, sub.rest, { db: this.o.db, log: this.o.log });
     const cmd = parseSmsCommand(input.args, this.o.provider, commandUsages());
     if (!cmd.ok) return cmd.message;
-    const result = await this.o.db.transaction((tx) =>
-      this.queueSms(tx, {
+    const result = await this.o.db.transaction(async (tx) => {
+      const t = await expandTemplate(tx, cmd.text, { phone: cmd.phone, author: input.author });
+      if (t.kind === "refused") return { refused: `Not sent: ${t.reason}` };
+      return this.queueSms(tx, {
         phone: cmd.phone,
-        text: cmd.text,
+        text: t.kind === "expanded" ? t.text : cmd.text,
         link: cmd.link,
         sendAt: cmd.sendAt,
         priority: cmd.priority,
         author: input.author,
         // No platform: the number's home thread, wherever it is (routes, else the default).
         sourceEventId: `${input.platform}:${input.eventId}`,
-      }),
-    );
+      });
+    });
     if ("refused" in result) return result.refused;
     if ("duplicate" in result) return "Already sent.";
     const when = cmd.sendAt ? ` at ${cmd.sendAt.toISOString()}` : "";

@@ -1,6 +1,14 @@
 // `/sms <word> …` subcommands other modules add (route, queue, history, template…). `/sms` alone
 // and `/sms <number> …` stay the send command (src/command.ts); a word registered here wins.
+import type { Logger } from "pino";
 import type { SmsCommandInput } from "./contracts.ts";
+import type { Db } from "./db.ts";
+
+/** What a command may use: the bridge's database and logger. */
+export interface CommandContext {
+  db: Db;
+  log: Logger;
+}
 
 export interface ChatCommand {
   /** The first word after `/sms`. */
@@ -8,7 +16,7 @@ export interface ChatCommand {
   /** One line for `/sms help`. */
   usage: string;
   /** Returns the ephemeral answer for the person who typed it. */
-  run(input: SmsCommandInput, args: string): Promise<string>;
+  run(input: SmsCommandInput, args: string, ctx: CommandContext): Promise<string>;
 }
 
 const commands = new Map<string, ChatCommand>();

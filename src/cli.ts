@@ -3,6 +3,8 @@ import { parseArgs } from "node:util";
 import { ADAPTERS } from "../adapters/index.ts";
 import { queueFromCli, runningServer } from "./admin.ts";
 import { testModeNotice } from "./boot-checks.ts";
+import { commandLines, commandNamed } from "./cli-commands.ts";
+import { runCommand } from "./cli-run.ts";
 import type { AdapterCommand } from "./contracts.ts";
 import { migrateDatabase } from "./db.ts";
 import { installDriverFaultGuard } from "./driver-guard.ts";
@@ -58,7 +60,7 @@ the provider never gets it twice).`,
   try: "Usage: ardary-bridge try\n\nRuns the bridge and a local stand-in of the SMS provider wired together; a customer writes in.",
   tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
   conversations:
-    "Usage: ardary-bridge conversations\n\nLists the conversations, most recent first.",
+    "Usage: ardary-bridge conversations [--phone <number> | --name <name>]\n\nLists the conversations, most recent first; with --phone or --name, that customer's threads and last SMS.",
 };
 
 /** The commands adapters bring (`simulator`, `discord`…), given their configuration. */
@@ -72,6 +74,7 @@ function adapterCommands(env: Env | null): Map<string, AdapterCommand> {
 
 function mainHelp(): string {
   const lines = [...adapterCommands(null)].map(([n, c]) => `  ${n.padEnd(16)} ${c.summary}`);
+  lines.push(...commandLines()); // commands other modules register (src/cli-commands.ts)
   return HELP.main?.replace("%ADAPTER_COMMANDS%", lines.join("\n")) ?? "";
 }
 
@@ -79,8 +82,10 @@ async function main(argv: string[]): Promise<number> {
   const [command = "help", ...rest] = argv;
   if (command === "help" || command === "--help" || command === "-h") return print(mainHelp());
   const fromAdapter = adapterCommands(null).get(command);
+  const registered = commandNamed(command);
   if (rest.includes("--help") || rest.includes("-h"))
-    return print(HELP[command] ?? (await fromAdapter?.help()) ?? mainHelp());
+    return print(HELP[command] ?? registered?.help ?? (await fromAdapter?.help()) ?? mainHelp());
+  if (registered) return runCommand(loadEnv(), command, rest);
   switch (command) {
     case "serve":
       return serve({ worker: !rest.includes("--no-worker") });
@@ -109,8 +114,12 @@ async function main(argv: string[]): Promise<number> {
       return trial.runTrial(loadEnv(), createLogger("warn")).then(() => 0);
     case "tail":
       return trial.tail(loadEnv()).then(() => 0);
-    case "conversations":
+    case "conversations": {
+      // --phone N / --name X: that customer's history (src/history.ts).
+      const filter = rest.findIndex((a) => a === "--phone" || a === "--name");
+      if (filter >= 0) return runCommand(loadEnv(), "history", rest.slice(filter + 1));
       return trial.printConversations(loadEnv());
+    }
     default: {
       if (fromAdapter) {
         const env = loadEnv();

@@ -10,6 +10,7 @@ import {
   optionalVar,
   type SmsProviderDescriptor,
 } from "./contracts.ts";
+import { businessHoursVar, hoursProblems } from "./hours.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 
@@ -21,6 +22,8 @@ const hints: Record<string, string> = {
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
   DATABASE_POOL_MAX: "a whole number of connections, e.g. 5 (see the README on connections)",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
+  RETENTION_DAYS: "a whole number of days, e.g. 365 (unset keeps every SMS text)",
+  BUSINESS_HOURS: "entries like `mon-fri 09:00-18:00; sat 10:00-13:00` in ARDARY_TIMEZONE",
 };
 
 const core = {
@@ -41,6 +44,13 @@ const core = {
   WORKER_CONCURRENCY: int(8),
   /** Most Postgres connections of a process's pool (README: connections per process type). */
   DATABASE_POOL_MAX: int(5),
+  /** Opening hours and the SMS sent outside them (src/hours.ts); both or neither. */
+  BUSINESS_HOURS: businessHoursVar,
+  AUTO_REPLY_TEXT: optionalVar,
+  /** Days SMS bodies are kept (src/retention.ts); unset keeps them. */
+  RETENTION_DAYS: optionalVar.pipe(
+    z.coerce.number<string | undefined>().int().positive().optional(),
+  ),
   // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,
@@ -83,6 +93,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
       problems.push(`${key}: ${issue.message}${hint}`);
     }
   }
+  problems.push(...hoursProblems(source));
   for (const a of ADAPTERS) {
     const required: string[] = a.requires(source);
     const set = required.filter((k) => source[k]?.trim());

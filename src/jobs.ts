@@ -56,6 +56,16 @@ export function setDefaultMaxAttempts(n: number): void {
 }
 
 /** Enqueues in the given transaction (or connection); workers are woken when it commits. */
+/** Pending or running jobs of a kind, other than `except` (a self-renewing job checks it). */
+export async function countLive(db: Db, kind: string, except = 0): Promise<number> {
+  const rows = rowsOf<{ n: number }>(
+    await db.execute(
+      sql`select count(*)::int as n from jobs where kind = ${kind} and state <> 'dead' and id <> ${except}`,
+    ),
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
   if (list.length === 0) return;
   await tx.insert(jobs).values(

@@ -2,6 +2,7 @@
 // PGlite folder (one process may open it), else by opening the database itself.
 import { runningServer, type ServerInfo } from "./admin.ts";
 import type { Env } from "./env.ts";
+import { BadRequestError } from "./errors.ts";
 import { createLogger, createServices, type Services } from "./services.ts";
 
 /** Calls the running server's admin API, on loopback, with its token. */
@@ -31,4 +32,32 @@ export async function withDatabase<T>(
   } finally {
     await services.close();
   }
+}
+
+/** Calls a server route that streams text; passes each chunk on as it comes. */
+export async function callServerStream(
+  server: ServerInfo,
+  path: string,
+  body: unknown,
+  write: (chunk: string) => Promise<void>,
+): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${server.port}/internal${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-admin-token": server.token },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) {
+    const json = (await res.json().catch(() => ({}))) as { error?: string };
+    const message = json.error ?? `server answered ${res.status}`;
+    throw res.status === 400 ? new BadRequestError(message) : new Error(message);
+  }
+  const decoder = new TextDecoder();
+  let tail = "";
+  for await (const chunk of res.body ?? []) {
+    const text = decoder.decode(chunk as Uint8Array, { stream: true });
+    tail = (tail + text).slice(-20);
+    await write(text);
+  }
+  const exit = /\(exit (\d+)\)\n$/.exec(tail);
+  return exit ? Number(exit[1]) : 0;
 }

@@ -1,12 +1,14 @@
 // Drizzle tables. Migrations in migrations/ are generated from this file by `npm run db:generate`.
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   serial,
   text,
   timestamp,
@@ -147,4 +149,45 @@ export const blocks = pgTable("blocks", {
 export const settings = pgTable("settings", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
+});
+
+// Issue 13 (replies at scale): templates, auto-replies, status history, forgotten numbers.
+
+/** Canned answers: `::name` in a thread or after `/sms <number>` sends the body, fields filled. */
+export const templates = pgTable("templates", {
+  name: text("name").primaryKey(),
+  body: text("body").notNull(),
+  createdBy: text("created_by").notNull(),
+  createdAt: at("created_at").notNull().defaultNow(),
+});
+
+/** One auto-reply per conversation per closed period (a local "YYYY-MM-DD HH:MM" of its start). */
+export const autoReplies = pgTable(
+  "auto_replies",
+  {
+    conversationId: integer("conversation_id").notNull(),
+    period: text("period").notNull(),
+    messageId: bigint("message_id", { mode: "number" }),
+    at: at("at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "auto_replies_pk", columns: [t.conversationId, t.period] })],
+);
+
+/** Every status an outbound SMS went through, with its time (the audit export's history). */
+export const messageStatuses = pgTable(
+  "message_statuses",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    messageId: bigint("message_id", { mode: "number" }).notNull(),
+    status: text("status").notNull(),
+    at: at("at").notNull().defaultNow(),
+  },
+  (t) => [index("message_statuses_message").on(t.messageId, t.id)],
+);
+
+/** Customers erased on request: only what the opt-out law needs (a hash of the number, STOP date). */
+export const forgotten = pgTable("forgotten", {
+  phoneHash: text("phone_hash").primaryKey(),
+  stopAt: at("stop_at"),
+  forgottenAt: at("forgotten_at").notNull().defaultNow(),
 });

@@ -10,10 +10,13 @@ import { type Database, migrateOpen, openDatabase } from "./db.ts";
 import { createChatDelivery } from "./delivery.ts";
 import type { Env } from "./env.ts";
 import { errorMessage } from "./errors.ts";
+import { autoReplyConfig } from "./hours.ts";
 import { setDefaultMaxAttempts } from "./jobs.ts";
 import { CHAT_JOB, CHECK_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
+import { createRetentionSweep, ensureRetentionJob, RETENTION_JOB } from "./retention.ts";
 import { createOutcomeCheck, createSender } from "./sender.ts";
+import "./replies.ts"; // issue 13: templates, business hours, history, export, retention
 import * as store from "./store.ts";
 import { Worker } from "./worker.ts";
 
@@ -112,6 +115,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         .sort((a, b) => first(a.descriptor.name) - first(b.descriptor.name))
         .map(({ descriptor, config }) => [descriptor.name, descriptor.defaultChannel(config)]),
     );
+    if (env.RETENTION_DAYS && (o.worker ?? true)) await ensureRetentionJob(database.db);
+    const autoReply = autoReplyConfig(env.values, settings.timezone); // issue 13
     const bridge = new Bridge({
       db: database.db,
       log,
@@ -119,6 +124,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       provider,
       threadLink: async (platform, thread) => chat.get(platform)?.threadLink?.(thread),
       notice: testModeNotice(env),
+      autoReply,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
@@ -128,6 +134,9 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         handlers: [
           ...(kinds.includes("chat")
             ? [{ def: CHAT_JOB, run: createChatDelivery({ db: database.db, adapters: chat, log }) }]
+            : []),
+          ...(kinds.includes("chat") && env.RETENTION_DAYS // issue 13: daily retention sweep
+            ? [{ def: RETENTION_JOB, run: createRetentionSweep(database.db, env.RETENTION_DAYS) }]
             : []),
           ...(kinds.includes("sms")
             ? [{ def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) }]

@@ -1,9 +1,19 @@
 // Conversations, messages, routes, contacts and opt-outs over drizzle. Every function takes the
 // connection or transaction to run in, so callers decide what is atomic.
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { createHash } from "node:crypto";
+import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { ActionButton, ConversationCard, MessageStatus, Platform } from "./contracts.ts";
 import type { Db } from "./db.ts";
-import { blocks, contacts, conversations, messages, optOuts, routes, settings } from "./schema.ts";
+import {
+  blocks,
+  contacts,
+  conversations,
+  forgotten,
+  messages,
+  optOuts,
+  routes,
+  settings,
+} from "./schema.ts";
 
 export type Conversation = typeof conversations.$inferSelect;
 export type Message = typeof messages.$inferSelect;
@@ -253,14 +263,26 @@ export async function recordDelivery(
 }
 
 export async function isOptedOut(db: Db, phone: string): Promise<boolean> {
-  const [row] = await db.select().from(optOuts).where(eq(optOuts.phone, phone));
-  return row !== undefined;
+  return (await optedOutAmong(db, [phone])).size > 0;
 }
 
+/** A forgotten customer's number is kept only as a hash (src/retention.ts). */
+export function phoneHash(phone: string): string {
+  return createHash("sha256").update(`ardary-bridge:${phone}`).digest("hex");
+}
+
+/** Numbers among these that said STOP, forgotten customers' included (kept as a hash). */
 export async function optedOutAmong(db: Db, phones: string[]): Promise<Set<string>> {
   if (phones.length === 0) return new Set();
   const rows = await db.select().from(optOuts).where(inArray(optOuts.phone, phones));
-  return new Set(rows.map((r) => r.phone));
+  const found = new Set(rows.map((r) => r.phone));
+  const byHash = new Map(phones.map((p) => [phoneHash(p), p]));
+  const erased = await db
+    .select({ hash: forgotten.phoneHash })
+    .from(forgotten)
+    .where(and(inArray(forgotten.phoneHash, [...byHash.keys()]), isNotNull(forgotten.stopAt)));
+  for (const e of erased) found.add(byHash.get(e.hash) ?? "");
+  return found;
 }
 
 export async function setOptOut(db: Db, phone: string, source: "sms" | "provider") {

@@ -1,0 +1,111 @@
+// History and audit export (issue 13): `/sms history` names the customer's thread and last SMS;
+// the export holds a reply, a failure, a click and a call as rows, JSONL each SMS's status
+// history, and --mask hides numbers and texts.
+import { afterEach, describe, expect, it } from "vitest";
+import { exportRows, parseExportArgs } from "../../src/export.ts";
+import { contacts } from "../../src/schema.ts";
+import { until } from "../support/harness.ts";
+import { settled } from "./discord-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+
+const A = "+33612345678";
+const OTHER = "+33698765432";
+
+let w: SlackWorld;
+afterEach(async () => {
+  await w.close();
+});
+
+async function slackCommand(text: string): Promise<string> {
+  const before = w.fake.responses.length;
+  const res = await w.fake.signer.sendCommand(w.events, {
+    text,
+    userId: "U0ALICE",
+    channelId: GENERAL,
+  });
+  expect(res.status).toBe(200);
+  await until(() => w.fake.responses.length > before, 10_000, "the command's answer");
+  const body = w.fake.responses[before]?.body as { text?: string } | undefined;
+  return String(body?.text);
+}
+
+async function exported(args: string[]): Promise<string> {
+  let out = "";
+  await exportRows(w.h.bridge.database.db, { ...parseExportArgs(args), pageSize: 2 }, async (c) => {
+    out += c;
+  });
+  return out;
+}
+
+describe("history and export", () => {
+  it("history lists the thread; the export has the reply, the failure, the click and the call", async () => {
+    w = await startSlackWorld();
+    await w.h.bridge.database.db
+      .insert(contacts)
+      .values({ phone: A, firstName: "Camille", lastName: "Durand" });
+    await w.h.sim.inbound(A, "Hi, where is my order?");
+    await w.h.sim.inbound(OTHER, "Someone else");
+    const t = await w.thread(A);
+    await w.reply(t, "It ships today");
+    await untilInOrder(w, t, ["It ships today"]);
+    await until(() => w.h.sim.sent.length === 1, 10_000, "the reply");
+    expect(await slackCommand(`${A} --link https://shop.example/track Track it: [Link]`)).toContain(
+      "Sending to",
+    );
+    const sent = await until(() => w.h.sim.sent.find((s) => s.shortLink), 10_000, "short link");
+    await settled(w.h);
+    w.h.sim.fault({ answer: { data: [{ phonenumber: A, error: ["#007"] }], count_sent: 0 } });
+    await w.reply(t, "Can you hear me?");
+    await untilInOrder(w, t, ["#007 invalid phone number"]);
+    await fetch(sent.shortLink ?? "", { redirect: "manual" });
+    await w.h.sim.call(A);
+    await untilInOrder(w, t, ["📞 Incoming call"]);
+    await settled(w.h);
+
+    for (const query of [A, "camille", "Durand"]) {
+      const history = await slackCommand(`history ${query}`);
+      expect(history).toMatch(
+        /#\d+ \+33 6 12 34 56 78 \(Camille Durand\): slack C0GENERAL, thread slack:C0GENERAL:[\d.]+; open/,
+      );
+      expect(history).toContain("← received: Hi, where is my order?");
+      expect(history).toContain("→ failed Alice Martin: Can you hear me?");
+      expect(history).not.toContain("Someone else");
+    }
+    expect(await slackCommand("history Nobody")).toContain('No conversation found for "Nobody"');
+
+    const csv = (await exported(["--phone", A])).trim().split("\n");
+    expect(csv[0]).toBe(
+      "time,direction,phone,contact_name,author_id,author_name,platform,thread_link,text,status,status_time,provider_code,error,segments",
+    );
+    const rows = csv.slice(1);
+    expect(rows).toHaveLength(6);
+    expect(rows[0]).toMatch(
+      /,in,\+33612345678,Camille Durand,,,slack,slack:C0GENERAL:[\d.]+,"Hi, where is my order\?",received,/,
+    );
+    expect(rows[1]).toMatch(
+      /,out,\+33612345678,Camille Durand,,Alice Martin,slack,.*,It ships today,received,.*,,,1$/,
+    );
+    expect(rows[3]).toMatch(/,out,.*,Can you hear me\?,failed,.*,#007,.*invalid phone number/);
+    expect(rows[4]).toMatch(
+      /,click,\+33612345678,Camille Durand,.*,https:\/\/shop.example\/track,/,
+    );
+    expect(rows[5]).toMatch(/,call,\+33612345678,Camille Durand,/);
+    expect((await exported([])).trim().split("\n")).toHaveLength(8);
+
+    const jsonl = (await exported(["--phone", A, "--format", "jsonl"])).trim().split("\n");
+    const reply = JSON.parse(jsonl[1] ?? "{}");
+    expect(reply.text).toBe("It ships today");
+    expect(reply.history.map((h: { status: string }) => h.status)).toEqual([
+      "queued",
+      "submitted",
+      "sent",
+      "received",
+    ]);
+    const masked = await exported(["--mask"]);
+    expect(masked).not.toContain(A);
+    expect(masked).not.toContain("It ships today");
+    expect(masked).not.toContain("Camille");
+    expect(masked).toContain("+336******78");
+    await expect(exported(["--format", "xml"])).rejects.toThrow(/csv or jsonl/);
+  }, 120_000);
+});
