@@ -182,6 +182,13 @@ export interface ChatPost {
   status?: StatusView;
   /** Buttons under the post (Retry on a failure, Cancel on a scheduled SMS…). */
   actions?: ActionButton[];
+  /**
+   * Idempotency key (`job:<id>`): the adapter marks the post with it, so that the same post
+   * made again is the one already there, not a second one.
+   */
+  key?: string;
+  /** An earlier attempt may have made this post (its outcome is unknown): look for it first. */
+  retry?: boolean;
 }
 
 export interface StatusView {

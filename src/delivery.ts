@@ -88,6 +88,10 @@ export function createChatDelivery(o: DeliveryOptions) {
 
   return async function deliver(current: Job<ChatPayload>): Promise<void> {
     const p = current.payload;
+    // Every post carries the job's key; a job taken again (a failed attempt, or a lease that ran
+    // out under a killed worker) may have posted already: the adapter looks before posting.
+    const key = `job:${current.id}`;
+    const retry = current.attempts > 1 || current.resumed === true;
     let conv = await store.getConversation(o.db, p.conversationId);
     if (!conv) return;
     const adapter = o.adapters.get(conv.platform);
@@ -104,7 +108,7 @@ export function createChatDelivery(o: DeliveryOptions) {
       if (previous) {
         const text = `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`;
         try {
-          await adapter.post(thread, { kind: "note", text });
+          await adapter.post(thread, { kind: "note", text, key: `${key}:note`, retry });
         } catch (err) {
           // The new thread is saved: the note must not be lost with this attempt (a rate limit
           // may hold it back), so it becomes a job of its own, right behind this one.
@@ -130,10 +134,12 @@ export function createChatDelivery(o: DeliveryOptions) {
           kind: job.failure ? "failure" : "note",
           text: job.text,
           actions: job.actions,
+          key,
+          retry,
         });
       } else if (job.type === "whisper") {
         if (adapter.whisper) await adapter.whisper(thread, job.userId, job.text);
-        else await adapter.post(thread, { kind: "note", text: job.text });
+        else await adapter.post(thread, { kind: "note", text: job.text, key, retry });
       } else if (job.type === "card") {
         await adapter.updateCard(thread, await store.cardOf(o.db, conv));
       } else {
@@ -141,11 +147,18 @@ export function createChatDelivery(o: DeliveryOptions) {
         if (!m) return;
         if (job.type === "message") {
           if (m.chatRef) return; // posted by an earlier attempt
+          // A retry posts its own SMS alone: what an earlier attempt merged is not known here.
           const more =
-            m.direction === "in" && adapter.postMany ? await pileUp(current, m) : undefined;
+            m.direction === "in" && adapter.postMany && !retry
+              ? await pileUp(current, m)
+              : undefined;
           if (more && more.list.length > 0 && adapter.postMany) {
             const all = [m, ...more.list];
-            const ref = await adapter.postMany(thread, all.map(postOf));
+            const keys = [key, ...more.jobIds.map((id) => `job:${id}`)];
+            const ref = await adapter.postMany(
+              thread,
+              all.map((x, i) => ({ ...postOf(x), key: keys[i] })),
+            );
             await o.db.transaction(async (tx) => {
               await tx
                 .update(messages)
@@ -160,7 +173,7 @@ export function createChatDelivery(o: DeliveryOptions) {
             });
             return;
           }
-          const ref = await adapter.post(thread, postOf(m));
+          const ref = await adapter.post(thread, { ...postOf(m), key, retry });
           await o.db
             .update(messages)
             .set({ chatRef: ref, ownPost: true })

@@ -47,6 +47,8 @@ export interface Job<P = unknown> {
   payload: P;
   attempts: number;
   maxAttempts: number;
+  /** Its previous lease ran out: a crashed worker may have done part of its work. */
+  resumed?: boolean;
 }
 
 /** How many attempts a job gets unless it says otherwise (JOB_MAX_ATTEMPTS). */
@@ -100,6 +102,7 @@ type JobRow = {
   payload: unknown;
   attempts: number;
   max_attempts: number;
+  resumed?: boolean;
 };
 
 const ids = (list: number[]) =>
@@ -116,6 +119,7 @@ function toJob(r: JobRow): Job {
     payload: r.payload,
     attempts: r.attempts,
     maxAttempts: r.max_attempts,
+    resumed: r.resumed === true,
   };
 }
 
@@ -131,7 +135,7 @@ export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
   // A job whose lease ran out was not failed by its handler: taking it again is no new attempt.
   const query = sql`
     with candidates as (
-      select j.id from jobs j
+      select j.id, j.state = 'running' as resumed from jobs j
       where j.kind in (${kinds}) and j.run_at <= now()
         and (j.state = 'pending' or (j.state = 'running' and j.lease_until < now()))
         and (j.ordering_key is null or not exists (
@@ -147,7 +151,8 @@ export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
       state = 'running', locked_by = ${o.workerId},
       lease_until = now() + make_interval(secs => ${o.leaseMs / 1000})
     from candidates where jobs.id = candidates.id
-    returning jobs.id, jobs.kind, jobs.ordering_key, jobs.payload, jobs.attempts, jobs.max_attempts`;
+    returning jobs.id, jobs.kind, jobs.ordering_key, jobs.payload, jobs.attempts, jobs.max_attempts,
+      candidates.resumed`;
   const rows = o.batch
     ? await db.transaction(async (tx) => {
         await tx.execute(

@@ -2,6 +2,7 @@
 // (in the one process that holds the lock: leader.ts). A conversation is a thread started
 // from a card message in a text channel, or a post in a forum channel tagged open / closed /
 // opted-out. See docs/discord.md for the bot's set-up.
+import { createHash } from "node:crypto";
 import { type APIChannel, type APIMessage, ChannelType, REST, Routes } from "discord.js";
 import type { Logger } from "pino";
 import type {
@@ -133,7 +134,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       const id = threadIdOf(thread);
       // Sending to an archived (unlocked) thread unarchives it.
       const m = (await discordCall("post", () =>
-        rest.post(Routes.channelMessages(id), { body: renderPost(post) }),
+        rest.post(Routes.channelMessages(id), { body: { ...renderPost(post), ...nonceOf(post) } }),
       )) as APIMessage;
       return messageRef(id, m.id);
     },
@@ -226,3 +227,15 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
 }
 
 export { registerCommands, SMS_COMMAND } from "./commands.ts";
+
+/**
+ * Posts exactly once: a post's key becomes its nonce, which Discord enforces (enforce_nonce): the
+ * same nonce sent again by the bot within a few minutes returns the message already made.
+ * https://discord.com/developers/docs/resources/message#create-message
+ */
+function nonceOf(post: ChatPost): { nonce?: string; enforce_nonce?: boolean } {
+  if (!post.key) return {};
+  // At most 25 characters: 150 bits of the key's hash.
+  const nonce = createHash("sha256").update(post.key).digest("base64url").slice(0, 25);
+  return { nonce, enforce_nonce: true };
+}

@@ -1,19 +1,22 @@
 // The Slack adapter: Bolt (ExpressReceiver) mounted in our own Express app for events, `/sms`
 // and buttons on POST /slack/events; a paced WebClient of its own for the worker's posts.
-import { App, type Logger as BoltLogger, ExpressReceiver, LogLevel } from "@slack/bolt";
+import { App, ExpressReceiver } from "@slack/bolt";
 import type { Router } from "express";
 import type { Logger } from "pino";
 import type {
   ChatAdapter,
   ChatHooks,
+  ChatPost,
   ChatReply,
   MessageRef,
   ThreadRef,
 } from "../../src/contracts.ts";
 import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
+import { boltLogger } from "./bolt-logger.ts";
 import { slackGate } from "./gate.ts";
 import { cachedNames } from "./names.ts";
+import { findPosted, metadataFor } from "./once.ts";
 import type { PacerOptions } from "./pacer.ts";
 import { parseMessageEvent, refsOf } from "./parse.ts";
 import { type SlackNames, toPlainText } from "./plain.ts";
@@ -84,13 +87,22 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   );
   const mentions: SlackNames = { user: (id) => userName(id), channel: (id) => channelName(id) };
 
-  /** Posts in a thread; a parent that is gone makes Slack post top-level: undone, and said. */
+  /**
+   * Posts in a thread; a parent that is gone makes Slack post top-level: undone, and said.
+   * A retry first looks for the post an earlier attempt made (once.ts).
+   */
   async function postInThread(
     thread: ThreadRef,
     r: Rendered,
+    posts: ChatPost[],
     broadcast = false,
   ): Promise<MessageRef> {
     const { channel, ts } = mustDecodeRef(thread);
+    const first = posts[0];
+    if (first?.retry && first.key) {
+      const found = await findPosted(api, channel, ts, first.key);
+      if (found) return encodeRef(channel, found);
+    }
     const res = await api.call(
       channel,
       "chat.postMessage",
@@ -103,6 +115,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
           unfurl_links: false,
           unfurl_media: false,
           reply_broadcast: broadcast,
+          metadata: metadataFor(posts),
         }),
       true,
     );
@@ -168,12 +181,12 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
 
     async post(thread, post) {
       const broadcast = post.kind === "inbound" && isOld(thread);
-      return postInThread(thread, renderPost(post), broadcast);
+      return postInThread(thread, renderPost(post), [post], broadcast);
     },
 
     async postMany(thread, posts) {
       const broadcast = posts[0]?.kind === "inbound" && isOld(thread);
-      return postInThread(thread, renderMany(posts), broadcast);
+      return postInThread(thread, renderMany(posts), posts, broadcast);
     },
 
     async update(message, post) {
@@ -377,22 +390,6 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     });
   }
   return adapter;
-}
-
-/** Bolt's logger interface over pino. */
-function boltLogger(log: Logger): BoltLogger {
-  const l = log.child({ component: "bolt" });
-  const text = (msg: unknown[]) =>
-    msg.map((m) => (typeof m === "string" ? m : errorMessage(m))).join(" ");
-  return {
-    debug: (...m) => l.debug(text(m)),
-    info: (...m) => l.debug(text(m)),
-    warn: (...m) => l.warn(text(m)),
-    error: (...m) => l.error(text(m)),
-    setLevel: () => {},
-    getLevel: () => LogLevel.INFO,
-    setName: () => {},
-  };
 }
 
 export { decodeRef, encodeRef };

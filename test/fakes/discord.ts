@@ -330,6 +330,9 @@ interface InteractionState {
   ephemeral: boolean;
 }
 
+/** How long Discord remembers an enforced nonce ("the past few minutes"). */
+const NONCE_WINDOW_MS = 5 * 60_000;
+
 /** The guild, its channels and messages; mutations dispatch what Discord would dispatch. */
 export class DiscordWorld implements FakeDiscord {
   apiUrl = "";
@@ -350,6 +353,8 @@ export class DiscordWorld implements FakeDiscord {
   private readonly users = new Map<string, FakeUser>();
   private readonly interactionsByToken = new Map<string, InteractionState>();
   private readonly roleIds = { everyone: "", bot: "" };
+  /** Messages sent with enforce_nonce, by author and nonce (Discord checks a few minutes back). */
+  private readonly nonces = new Map<string, { channelId: string; messageId: string; at: number }>();
   private readonly joinedAt = isoNow();
   server: Server | undefined;
 
@@ -680,7 +685,24 @@ export class DiscordWorld implements FakeDiscord {
     }
     const meta = state.data.thread_metadata;
     if (meta?.archived && meta.locked) throw new FakeApiError(400, 160005, "Thread is locked");
+    const nonce = body.nonce;
+    if (typeof nonce === "string" && nonce.length > 25) {
+      throw invalidFormBody({
+        nonce: { code: "BASE_TYPE_MAX_LENGTH", message: "Must be 25 or fewer in length." },
+      });
+    }
+    // enforce_nonce: the same author's same nonce within a few minutes returns that message.
+    const nonceKey =
+      body.enforce_nonce === true && nonce !== undefined ? `${this.botUserId}:${nonce}` : undefined;
+    const earlier = nonceKey ? this.nonces.get(nonceKey) : undefined;
+    if (earlier && Date.now() - earlier.at < NONCE_WINDOW_MS) {
+      const found = this.channels
+        .get(earlier.channelId)
+        ?.messages.find((m) => m.id === earlier.messageId);
+      if (found) return found;
+    }
     const fields = this.messageFields(body, true);
+    if (typeof nonce === "string" || typeof nonce === "number") fields.nonce = nonce;
     const reference = body.message_reference as Json | undefined;
     if (reference && typeof reference.message_id === "string") {
       const exists = state.messages.some((m) => m.id === reference.message_id);
@@ -695,7 +717,9 @@ export class DiscordWorld implements FakeDiscord {
       if (exists) fields.message_reference = { message_id: reference.message_id };
     }
     if (meta?.archived) this.setArchived(state, false);
-    return this.newMessage(state, this.botUser, fields);
+    const message = this.newMessage(state, this.botUser, fields);
+    if (nonceKey) this.nonces.set(nonceKey, { channelId, messageId: message.id, at: Date.now() });
+    return message;
   }
 
   /** PATCH /channels/:id/messages/:mid */

@@ -54,8 +54,28 @@ function content(
   return { text, blocks: blocks as unknown[] | undefined };
 }
 
-/** A message as Slack shows it in API answers. */
-function view(state: SlackState, m: FakeMessage): Record<string, unknown> {
+/**
+ * chat.postMessage's `metadata`: JSON (a form body carries it as a string) with a string
+ * event_type and an object event_payload. https://docs.slack.dev/messaging/message-metadata
+ */
+function metadataOf(value: unknown): FakeMessage["metadata"] | "invalid" | undefined {
+  if (value === undefined || value === "") return undefined;
+  let parsed = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return "invalid";
+    }
+  }
+  const m = parsed as { event_type?: unknown; event_payload?: unknown };
+  if (typeof m?.event_type !== "string" || !/^[\w.-]+$/.test(m.event_type)) return "invalid";
+  if (typeof m.event_payload !== "object" || m.event_payload === null) return "invalid";
+  return { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> };
+}
+
+/** A message as Slack shows it in API answers (metadata only when asked for). */
+function view(state: SlackState, m: FakeMessage, withMetadata = false): Record<string, unknown> {
   const parent = m.thread_ts ? state.message(m.channel, m.thread_ts) : undefined;
   const replies = state.thread(m.channel, m.ts).length > 1;
   return {
@@ -70,6 +90,7 @@ function view(state: SlackState, m: FakeMessage): Record<string, unknown> {
     ...(replies && !m.thread_ts ? { thread_ts: m.ts } : {}),
     ...(m.blocks ? { blocks: m.blocks } : {}),
     ...(m.edited ? { edited: m.edited } : {}),
+    ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
     ...(m.reactions.length > 0
       ? { reactions: m.reactions.map((r) => ({ ...r, count: r.users.length })) }
       : {}),
@@ -105,6 +126,8 @@ function postMessage({ state, config, params }: Call): ApiAnswer {
     threadTs = parent ? (parent.thread_ts ?? parent.ts) : undefined;
     if (!parent && config.missingThread === "thread_not_found") return fail("thread_not_found");
   }
+  const metadata = metadataOf(params.metadata);
+  if (metadata === "invalid") return fail("invalid_metadata_format");
   const broadcast = bool(params.reply_broadcast) ?? false;
   const message: FakeMessage = {
     type: "message",
@@ -117,6 +140,7 @@ function postMessage({ state, config, params }: Call): ApiAnswer {
     text: body.text ?? "",
     ...(body.blocks ? { blocks: body.blocks } : {}),
     reactions: [],
+    ...(metadata ? { metadata } : {}),
   };
   state.insert(message);
   state.posts.push({
@@ -130,7 +154,7 @@ function postMessage({ state, config, params }: Call): ApiAnswer {
     unfurl_links: bool(params.unfurl_links),
     at: Date.now(),
   });
-  return ok({ channel, ts: message.ts, message: view(state, message) });
+  return ok({ channel, ts: message.ts, message: view(state, message, true) });
 }
 
 function update({ state, params }: Call): ApiAnswer {
@@ -226,7 +250,38 @@ function reaction(add: boolean): Handler {
   };
 }
 
+/**
+ * conversations.replies: the parent, then the replies after `oldest` (and up to `latest`), a
+ * page of `limit` at a time (cursor); metadata with include_all_metadata.
+ * https://docs.slack.dev/reference/methods/conversations.replies
+ */
+function replies({ state, params }: Call): ApiAnswer {
+  const channel = str(params.channel);
+  const refused = channelProblem(state, channel, "exists");
+  if (refused || channel === undefined) return refused ?? fail("channel_not_found");
+  const ts = str(params.ts);
+  const all = ts === undefined ? [] : state.thread(channel, ts);
+  if (all.length === 0) return fail("thread_not_found");
+  const oldest = Number(str(params.oldest) ?? 0);
+  const latest = Number(str(params.latest) ?? Number.POSITIVE_INFINITY);
+  const inclusive = bool(params.inclusive) ?? false;
+  const within = (t: number) => (inclusive ? t >= oldest && t <= latest : t > oldest && t < latest);
+  const [parent, ...rest] = all;
+  const list = [parent, ...rest.filter((m) => within(Number(m.ts)))];
+  const limit = Math.min(1000, Math.max(1, Number(str(params.limit) ?? 1000)));
+  const start = Number(str(params.cursor) ?? 0);
+  const page = list.slice(start, start + limit);
+  const more = start + limit < list.length;
+  const withMetadata = bool(params.include_all_metadata) ?? false;
+  return ok({
+    messages: page.map((m) => view(state, m as FakeMessage, withMetadata)),
+    has_more: more,
+    response_metadata: { next_cursor: more ? String(start + limit) : "" },
+  });
+}
+
 export const CHAT_METHODS: Record<string, Handler> = {
+  "conversations.replies": replies,
   "chat.postMessage": postMessage,
   "chat.update": update,
   "chat.delete": remove,

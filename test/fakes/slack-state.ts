@@ -45,6 +45,8 @@ export interface FakeMessage {
   blocks?: unknown[];
   edited?: { user: string; ts: string };
   reactions: FakeReaction[];
+  /** Message metadata posted with it (event_type, event_payload). */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 /** One accepted chat.postMessage, in arrival order. */
