@@ -111,3 +111,18 @@ export async function runAction(
   }
   await enqueue(tx, ...(await handler(tx, conv, input, log)));
 }
+
+/** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
+export async function retryJobs(tx: Db, which: number[] | "all"): Promise<number[]> {
+  const revived = await retryDead(tx, which);
+  const jobs: NewJob[] = [];
+  for (const j of revived) {
+    const parsed = SMS_JOB.schema.safeParse(j.payload);
+    if (j.kind !== SMS_JOB.kind || !parsed.success) continue;
+    const msg = await store.requeueMessage(tx, parsed.data.messageId);
+    const conv = msg && (await store.getConversation(tx, msg.conversationId));
+    if (conv) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
+  }
+  await enqueue(tx, ...jobs);
+  return revived.map((j) => j.id);
+}

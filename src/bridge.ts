@@ -1,9 +1,8 @@
 // The flows: the one place where an SMS event becomes chat work and a chat event becomes SMS
 // work. Each flow runs in one transaction: it records the fact (an SMS, a status, a reply) and
 // enqueues the jobs that tell the other side. It implements the hooks chat adapters call.
-import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { blockButton, runAction } from "./actions.ts";
+import { blockButton, retryJobs, runAction } from "./actions.ts";
 import { commandUsages, findCommand } from "./chat-commands.ts";
 import { parseSmsCommand } from "./command.ts";
 import type {
@@ -19,8 +18,9 @@ import type {
 } from "./contracts.ts";
 import type { Db } from "./db.ts";
 import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "./hours.ts";
-import { enqueue, type NewJob, retryDead } from "./jobs.ts";
-import { chatJob, SMS_JOB, smsJob } from "./kinds.ts";
+import { enqueue, type NewJob } from "./jobs.ts";
+import { dedupeKey, newClientRef, type StoredEvent } from "./keys.ts";
+import { chatJob, smsJob } from "./kinds.ts";
 import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
 import { formatPhone } from "./phone.ts";
 import { events, messages } from "./schema.ts";
@@ -63,20 +63,8 @@ export class Bridge implements ChatHooks {
   constructor(private readonly o: BridgeOptions) {}
 
   /** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
-  async retryJobs(which: number[] | "all"): Promise<number[]> {
-    return this.o.db.transaction(async (tx) => {
-      const revived = await retryDead(tx, which);
-      const jobs: NewJob[] = [];
-      for (const j of revived) {
-        const parsed = SMS_JOB.schema.safeParse(j.payload);
-        if (j.kind !== SMS_JOB.kind || !parsed.success) continue;
-        const msg = await store.requeueMessage(tx, parsed.data.messageId);
-        const conv = msg && (await store.getConversation(tx, msg.conversationId));
-        if (conv) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
-      }
-      await enqueue(tx, ...jobs);
-      return revived.map((j) => j.id);
-    });
+  retryJobs(which: number[] | "all"): Promise<number[]> {
+    return this.o.db.transaction((tx) => retryJobs(tx, which));
   }
 
   /**
@@ -396,29 +384,5 @@ export class Bridge implements ChatHooks {
       if (!conv || conv.platform !== input.platform) return;
       await runAction(tx, conv, input, this.o.log);
     });
-  }
-}
-
-type StoredEvent = Exclude<SmsEvent, { kind: "ignored" }>;
-
-/** Our own reference for each SMS: unique, and kept across retries. */
-function newClientRef(): string {
-  return `ab-${randomUUID()}`;
-}
-
-/** Two callbacks with the same key are the same fact. */
-export function dedupeKey(event: StoredEvent): string {
-  const hash = (s: string) => createHash("sha256").update(s).digest("base64url").slice(0, 22);
-  // A date replaced by the receipt time keys on the date given, so a retry is still a repeat.
-  const when = event.givenAt ?? event.at.toISOString();
-  switch (event.kind) {
-    case "inbound-sms":
-      return `in:${event.from}:${when}:${hash(event.text)}`;
-    case "status":
-      return `status:${event.ref}:${event.status}`;
-    case "click":
-      return `click:${event.ref ?? event.phone}:${when}:${hash(event.link)}`;
-    case "call":
-      return `call:${event.phone}:${when}`;
   }
 }
