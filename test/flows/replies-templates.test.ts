@@ -21,10 +21,13 @@ afterEach(async () => {
   await discord.close();
 });
 
-async function bothPlatforms() {
+/** Both platforms on; new numbers open their thread on `home` (CHAT_DEFAULT_PLATFORM). */
+async function bothPlatforms(home: "slack" | "discord") {
   discord = await startFakeDiscord();
   const channel = discord.textChannelId ?? "";
-  w = await startSlackWorld({ env: discordEnv(discord, channel) });
+  w = await startSlackWorld({
+    env: { ...discordEnv(discord, channel), CHAT_DEFAULT_PLATFORM: home },
+  });
   await registerCommands(
     { botToken: discord.token, applicationId: discord.applicationId, apiUrl: discord.apiUrl },
     discord.guildId,
@@ -70,7 +73,7 @@ async function discordCommand(
 
 describe("templates", () => {
   it("a template added from Slack is used from Discord, fields filled; unknown ones send nothing", async () => {
-    const channel = await bothPlatforms();
+    const channel = await bothPlatforms("discord");
     expect(
       await slackCommand("template add welcome Hello {first_name}, {agent_first_name} here."),
     ).toContain("Template ::welcome added");
@@ -124,7 +127,7 @@ describe("templates", () => {
   }, 120_000);
 
   it("::name in a Slack thread: the bridge posts the text sent; list and remove from Discord", async () => {
-    const channel = await bothPlatforms();
+    const channel = await bothPlatforms("slack");
     expect(
       await discordCommand(channel, "template add", {
         name: "sig",
