@@ -16,6 +16,7 @@ import { listJobs } from "./jobs.ts";
 import { toE164 } from "./phone.ts";
 import type { Services } from "./services.ts";
 import * as store from "./store.ts";
+import { runTeamCli } from "./team.ts";
 
 export interface ServerInfo {
   pid: number;
@@ -104,6 +105,11 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
   });
   router.get("/conversations", async (_req, res) => {
     res.json(await listConversations(database.db));
+  });
+  router.post("/team", async (req, res) => {
+    const { command, args } = req.body as { command?: unknown; args?: unknown };
+    const list = Array.isArray(args) ? args.map(String) : [];
+    res.json(await runTeamCli(database.db, String(command), list));
   });
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });

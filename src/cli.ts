@@ -13,6 +13,7 @@ import { callServer as admin, withDatabase } from "./local.ts";
 import { callbackUrl, startBridge } from "./main.ts";
 import { createLogger } from "./services.ts";
 import * as store from "./store.ts";
+import { TEAM_HELP, teamCli } from "./team-cli.ts";
 import * as trial from "./trial.ts";
 
 const HELP: Record<string, string> = {
@@ -31,6 +32,7 @@ Commands:
   try              a first look: the bridge and a local stand-in of the provider (\`npm run try\`)
   tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
   conversations    list the conversations
+  routes           which channel the conversations of some numbers go to (list, add, remove)
 %ADAPTER_COMMANDS%
 
 Every command reads its configuration from the environment (see README.md).
@@ -80,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "help" || command === "--help" || command === "-h") return print(mainHelp());
   const fromAdapter = adapterCommands(null).get(command);
   if (rest.includes("--help") || rest.includes("-h"))
-    return print(HELP[command] ?? (await fromAdapter?.help()) ?? mainHelp());
+    return print(HELP[command] ?? TEAM_HELP[command] ?? (await fromAdapter?.help()) ?? mainHelp());
   switch (command) {
     case "serve":
       return serve({ worker: !rest.includes("--no-worker") });
@@ -111,6 +113,8 @@ async function main(argv: string[]): Promise<number> {
       return trial.tail(loadEnv()).then(() => 0);
     case "conversations":
       return trial.printConversations(loadEnv());
+    case "routes":
+      return teamCli(loadEnv(), command, rest);
     default: {
       if (fromAdapter) {
         const env = loadEnv();

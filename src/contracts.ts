@@ -212,6 +212,11 @@ export interface SmsCommandInput {
   platform: Platform;
   eventId: string;
   author: string;
+  /** The platform's id of that person (Slack U…, Discord snowflake). */
+  authorId?: string;
+  /** True when that person may manage the bridge (routes…): the adapter decides from the
+   * platform's roles (a Slack user group or workspace admins; a Discord role or Manage Server). */
+  canManage: boolean;
   /** Everything after `/sms`. */
   args: string;
 }
@@ -255,6 +260,10 @@ export interface ChatAdapter {
   /** Shows an SMS's status on a person's message (reactions): every step reached, in order. */
   react(message: MessageRef, status: StatusView): Promise<void>;
   updateCard(thread: ThreadRef, card: ConversationCard): Promise<void>;
+  /** Optional: a link (or mention) people can follow to a thread, for notes and lists. */
+  threadLink?(thread: ThreadRef): string;
+  /** Optional: the channel id a person named (`#name`, a mention, an id); undefined if none. */
+  resolveChannel?(text: string): Promise<string | undefined>;
   /** Starts receiving events (HTTP routes are mounted by `create`, before the server listens). */
   start(hooks: ChatHooks): Promise<void>;
   stop(): Promise<void>;

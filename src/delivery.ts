@@ -95,14 +95,18 @@ export function createChatDelivery(o: DeliveryOptions) {
       o.log.warn({ platform: conv.platform }, "chat platform not enabled: thread update dropped");
       return;
     }
-    const openThread = async (previous: string | null): Promise<ThreadRef> => {
+    /** `moved`: a route moved the conversation (its old thread is still there). */
+    const openThread = async (previous: string | null, moved = false): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
       const card = await store.cardOf(o.db, conv);
       const thread = await adapter.openThread(conv.channel ?? "", card);
       await store.setThread(o.db, conv.id, thread, previous);
       conv = { ...conv, threadRef: thread, previousThreadRef: previous };
       if (previous) {
-        const text = `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`;
+        const old = adapter.threadLink?.(previous) ?? previous;
+        const text = moved
+          ? `↪️ This conversation moved to this channel; its earlier messages are in the previous thread: ${old}`
+          : `The previous thread of this conversation (${old}) is gone or cannot be reached: the conversation goes on here.`;
         try {
           await adapter.post(thread, { kind: "note", text });
         } catch (err) {
@@ -114,7 +118,7 @@ export function createChatDelivery(o: DeliveryOptions) {
       }
       return thread;
     };
-    const thread = conv.threadRef ?? (await openThread(null));
+    const thread = conv.threadRef ?? (await openThread(conv.previousThreadRef, true));
     try {
       await run(p, thread);
     } catch (err) {

@@ -111,12 +111,16 @@ export const jobs = pgTable(
 );
 
 /** A phone number or prefix (E.164 digits with `+`) → where its conversations go. */
-export const routes = pgTable("routes", {
-  id: serial("id").primaryKey(),
-  pattern: text("pattern").notNull().unique(),
-  platform: text("platform").notNull(),
-  channel: text("channel").notNull(),
-});
+export const routes = pgTable(
+  "routes",
+  {
+    id: serial("id").primaryKey(),
+    pattern: text("pattern").notNull(),
+    platform: text("platform").notNull(),
+    channel: text("channel").notNull(),
+  },
+  (t) => [uniqueIndex("routes_pattern_platform").on(t.pattern, t.platform)],
+);
 
 export const contacts = pgTable("contacts", {
   phone: text("phone").primaryKey(),

@@ -14,6 +14,7 @@ import { CHAT_JOB, CHECK_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
 import { createOutcomeCheck, createSender } from "./sender.ts";
 import * as store from "./store.ts";
+import { registerTeam } from "./team.ts";
 import { Worker } from "./worker.ts";
 
 export function createLogger(level: string): Logger {
@@ -104,6 +105,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
           await descriptor.create(config, adapterServices(descriptor.name)),
         );
     }
+    registerTeam(database.db, chat);
     const defaults = Object.fromEntries(
       env.chat.map(({ descriptor, config }) => [
         descriptor.name,

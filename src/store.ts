@@ -15,7 +15,7 @@ export type Defaults = Partial<Record<Platform, string>>;
 type Route = typeof routes.$inferSelect;
 
 /** The most specific route (the longest pattern that starts the number), else the default. */
-function pickRoute(
+export function pickRoute(
   all: Route[],
   phone: string,
   defaults: Defaults,

@@ -18,6 +18,7 @@ import type { Logger } from "pino";
 import type { ChatHooks, StateStore } from "../../src/contracts.ts";
 import { errorMessage } from "../../src/errors.ts";
 import { commandArgs, SMS_COMMAND } from "./commands.ts";
+import { canManage } from "./manage.ts";
 import {
   type NameResolver,
   type ParsedMessage,
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   state: StateStore;
   hooks: ChatHooks;
   log: Logger;
+  /** The role (name or id) whose members manage the bridge; else Administrator / Manage Server. */
+  managerRole?: string;
 }
 
 /** Intents to switch on in the developer portal: MessageContent is privileged. */
@@ -182,6 +185,8 @@ export class Gateway {
         platform: "discord",
         eventId: i.id,
         author: i.user.displayName,
+        authorId: i.user.id,
+        canManage: canManage(i, this.o.managerRole),
         args: commandArgs(i.options.data),
       });
     } catch (err) {

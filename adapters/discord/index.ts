@@ -33,6 +33,8 @@ export interface DiscordAdapterOptions {
   log: Logger;
   /** How often a standby process tries to take the gateway over, in ms (default 5000). */
   standbyRetryMs?: number;
+  /** DISCORD_MANAGER_ROLE: the role (name or id) whose members manage the bridge. */
+  managerRole?: string;
 }
 
 export interface DiscordAdapter extends ChatAdapter {
@@ -160,6 +162,12 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
         reacted.set(message, done);
         if (reacted.size > 10_000) reacted.delete(reacted.keys().next().value ?? "");
       }
+    },
+
+    /** A channel mention: Discord shows it as a link to the thread. */
+    threadLink(thread: ThreadRef): string {
+      const id = parseThreadRef(thread);
+      return id ? `<#${id}>` : thread;
     },
 
     async updateCard(thread: ThreadRef, card: ConversationCard): Promise<void> {

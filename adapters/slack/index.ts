@@ -12,6 +12,7 @@ import type {
 } from "../../src/contracts.ts";
 import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
+import { managerCheck, resolveSlackChannel, slackThreadLink } from "./manage.ts";
 import { cachedNames } from "./names.ts";
 import type { PacerOptions } from "./pacer.ts";
 import { parseMessageEvent, refsOf } from "./parse.ts";
@@ -45,6 +46,8 @@ export interface SlackAdapterOptions {
    * (reply_broadcast). Default one hour.
    */
   broadcastAfterMs?: number;
+  /** SLACK_MANAGER_GROUP: the user group whose members manage the bridge (else admins). */
+  managerGroup?: string;
 }
 
 /** Piled-up SMS of a thread go out as one post: `postMany` is always there. */
@@ -79,6 +82,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     log,
     1000,
   );
+  const canManage = managerCheck(api.client, o.managerGroup, log);
   const mentions: SlackNames = { user: (id) => userName(id), channel: (id) => channelName(id) };
 
   /** Posts in a thread; a parent that is gone makes Slack post top-level: undone, and said. */
@@ -207,6 +211,13 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       );
     },
 
+    threadLink(thread) {
+      const r = decodeRef(thread);
+      return r ? slackThreadLink(r.channel, r.ts) : thread;
+    },
+
+    resolveChannel: (text) => resolveSlackChannel(api.client, text),
+
     async start(hooks) {
       if (o.appToken) {
         const { socketModeReceiver } = await import("./socket.ts");
@@ -316,6 +327,8 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
             platform: "slack",
             eventId: command.trigger_id,
             author: await userName(command.user_id, command.user_name),
+            authorId: command.user_id,
+            canManage: await canManage(command.user_id),
             args: command.text ?? "",
           });
         } catch (err) {

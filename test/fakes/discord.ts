@@ -55,6 +55,8 @@ export interface FakeDiscordOptions {
   /** Whether privileged intents (MessageContent…) are on "in the developer portal"; if not, IDENTIFY asking for them is closed with 4014. Default true. */
   privilegedIntents?: boolean;
   botUsername?: string;
+  /** Extra server roles (in GUILD_CREATE's roles), no permissions of their own; none by default. */
+  roles?: { id: string; name: string }[];
 }
 
 export interface FakeUser {
@@ -167,6 +169,10 @@ export interface InteractionOptions {
   /** "number text…": split onto the registered command's options in order, the last takes the rest. */
   args?: string;
   subcommand?: string;
+  /** The member's role ids (member.roles); none by default. */
+  roles?: string[];
+  /** The member's permissions in the channel (member.permissions); @everyone's by default. */
+  permissions?: bigint;
 }
 
 export interface ButtonClickOptions {
@@ -350,6 +356,7 @@ export class DiscordWorld implements FakeDiscord {
   private readonly users = new Map<string, FakeUser>();
   private readonly interactionsByToken = new Map<string, InteractionState>();
   private readonly roleIds = { everyone: "", bot: "" };
+  private readonly extraRoles: { id: string; name: string }[];
   private readonly joinedAt = isoNow();
   server: Server | undefined;
 
@@ -361,6 +368,7 @@ export class DiscordWorld implements FakeDiscord {
     this.interactionTimeoutMs = options.interactionTimeoutMs ?? 3000;
     this.roleIds.everyone = this.guildId;
     this.roleIds.bot = snowflake();
+    this.extraRoles = options.roles ?? [];
     this.botUser = {
       id: this.botUserId,
       username: options.botUsername ?? "ardary-bridge",
@@ -569,13 +577,21 @@ export class DiscordWorld implements FakeDiscord {
       const type = i === path.length - 1 ? 1 : 2;
       commandOptions = [{ type, name, options: commandOptions }];
     }
-    return this.dispatchInteraction(state, options.userId, options.username, 2, {
-      id: typeof command?.id === "string" ? command.id : snowflake(),
-      name: options.name,
-      type: 1,
-      options: commandOptions,
-      guild_id: this.guildId,
-    });
+    return this.dispatchInteraction(
+      state,
+      options.userId,
+      options.username,
+      2,
+      {
+        id: typeof command?.id === "string" ? command.id : snowflake(),
+        name: options.name,
+        type: 1,
+        options: commandOptions,
+        guild_id: this.guildId,
+      },
+      undefined,
+      { roles: options.roles, permissions: options.permissions },
+    );
   }
 
   buttonClick(options: ButtonClickOptions): FakeInteraction {
@@ -1440,6 +1456,7 @@ export class DiscordWorld implements FakeDiscord {
     type: 2 | 3,
     data: Json,
     message?: FakeMessage,
+    as: { roles?: string[]; permissions?: bigint } = {},
   ): FakeInteraction {
     const user = this.user(userId ?? this.defaultUserId, username);
     const id = snowflake();
@@ -1478,8 +1495,9 @@ export class DiscordWorld implements FakeDiscord {
       },
       member: {
         ...this.memberOf(user.id),
+        ...(as.roles ? { roles: as.roles } : {}),
         user,
-        permissions: EVERYONE_PERMISSIONS.toString(),
+        permissions: (as.permissions ?? EVERYONE_PERMISSIONS).toString(),
       },
       token,
       version: 1,
@@ -1612,6 +1630,7 @@ export class DiscordWorld implements FakeDiscord {
       roles: [
         role(this.roleIds.everyone, "@everyone", EVERYONE_PERMISSIONS, 0, false),
         role(this.roleIds.bot, this.botUser.username, BOT_PERMISSIONS, 1, true),
+        ...this.extraRoles.map((r, i) => role(r.id, r.name, 0n, 2 + i, false)),
       ],
       emojis: [],
       stickers: [],

@@ -1,0 +1,18 @@
+// The team's CLI commands (`routes`, later `contacts`…): run on the database, or through the
+// running server when it holds the PGlite folder (POST /internal/team).
+import type { Env } from "./env.ts";
+import { callServer, withDatabase } from "./local.ts";
+import { type CliOutput, runTeamCli } from "./team.ts";
+
+export { TEAM_HELP } from "./team.ts";
+
+export async function teamCli(env: Env, command: string, args: string[]): Promise<number> {
+  const out = await withDatabase(
+    env,
+    (server) => callServer<CliOutput>(server, "/team", { command, args }),
+    (services) => runTeamCli(services.database.db, command, args),
+  );
+  const print = out.code === 0 ? console.log : console.error;
+  for (const line of out.lines) print(line);
+  return out.code;
+}
