@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { sameSecret, toHttp } from "./app.ts";
+import { unansweredLines } from "./assign.ts";
 import { isHttpLink, withLink } from "./command.ts";
 import type { Env } from "./env.ts";
 import { BadRequestError } from "./errors.ts";
@@ -103,13 +104,14 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
       event === undefined ? undefined : { event: Number(event), message: Number(message ?? 0) };
     res.json(await readFeed(database.db, cursor));
   });
-  router.get("/conversations", async (_req, res) => {
-    res.json(await listConversations(database.db));
+  router.get("/conversations", async (req, res) => {
+    const unanswered = req.query.unanswered !== undefined;
+    res.json(await (unanswered ? unansweredLines : listConversations)(database.db));
   });
   router.post("/team", async (req, res) => {
     const { command, args } = req.body as { command?: unknown; args?: unknown };
     const list = Array.isArray(args) ? args.map(String) : [];
-    res.json(await runTeamCli(database.db, String(command), list));
+    res.json(await runTeamCli(database.db, String(command), list, env.PHONE_DEFAULT_COUNTRY));
   });
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });

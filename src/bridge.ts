@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { blockButton, runAction } from "./actions.ts";
+import { answered, markWaiting } from "./assign.ts";
 import { commandUsages, findCommand } from "./chat-commands.ts";
 import { parseSmsCommand } from "./command.ts";
 import type {
@@ -121,6 +122,14 @@ export class Bridge implements ChatHooks {
       )
       .returning({ id: messages.id });
     const jobs: NewJob[] = [];
+    // Customers now wait for an answer: the cards say since when (a new thread's card will).
+    const first = new Date(Math.min(...list.map((e) => e.at.getTime())));
+    const waiting = await markWaiting(
+      tx,
+      [...convs.values()].map((c) => c.id),
+      first,
+    );
+    for (const c of waiting) if (c.threadRef) jobs.push(...chatJob(c, { type: "card" }));
     const reopened = new Set<number>();
     for (const [i, e] of list.entries()) {
       const c = conv(e);
@@ -243,6 +252,7 @@ export class Bridge implements ChatHooks {
       ? new Date(sms.sendAt.getTime() - (this.o.provider.scheduleLeadMs ?? 60_000))
       : undefined;
     jobs.push(smsJob(sms.phone, msg.id, runAt));
+    if (await answered(tx, conv.id)) jobs.push(...chatJob(conv, { type: "card" }));
     if (sms.chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
     await enqueue(tx, ...jobs);
     return { message: msg, conversation: conv };

@@ -33,6 +33,7 @@ Commands:
   tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
   conversations    list the conversations
   routes           which channel the conversations of some numbers go to (list, add, remove)
+  contacts         import a CSV of contacts, list or export them (synced to the SMS provider)
 %ADAPTER_COMMANDS%
 
 Every command reads its configuration from the environment (see README.md).
@@ -60,7 +61,7 @@ the provider never gets it twice).`,
   try: "Usage: ardary-bridge try\n\nRuns the bridge and a local stand-in of the SMS provider wired together; a customer writes in.",
   tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
   conversations:
-    "Usage: ardary-bridge conversations\n\nLists the conversations, most recent first.",
+    "Usage: ardary-bridge conversations [--unanswered]\n\nLists the conversations, most recent first.\n  --unanswered  only those waiting for an answer, oldest wait first",
 };
 
 /** The commands adapters bring (`simulator`, `discord`…), given their configuration. */
@@ -112,8 +113,9 @@ async function main(argv: string[]): Promise<number> {
     case "tail":
       return trial.tail(loadEnv()).then(() => 0);
     case "conversations":
-      return trial.printConversations(loadEnv());
+      return trial.printConversations(loadEnv(), rest.includes("--unanswered"));
     case "routes":
+    case "contacts":
       return teamCli(loadEnv(), command, rest);
     default: {
       if (fromAdapter) {

@@ -154,6 +154,8 @@ export interface ActionButton {
   messageId?: number;
   /** A question asked before the action is taken (Block). */
   confirm?: string;
+  /** A button (default), or a picker of one workspace member (Assign): the pick is `value`. */
+  kind?: "button" | "user-select";
 }
 
 /** What the chat side needs to show a conversation's card. */
@@ -168,6 +170,12 @@ export interface ConversationCard {
   blocked: boolean;
   /** Its buttons, in order. */
   actions: ActionButton[];
+  /** Who owns it (Claim / Assign): the platform's id of that person. */
+  owner?: string | null;
+  /** Since when the customer waits for an answer; null when nobody owes one. */
+  waitingSince?: Date | null;
+  /** Why the contact could not be added to the provider's contacts, in words (with its codes). */
+  contactProblem?: string | null;
   lastMessage?: { text: string; at: Date; direction: "in" | "out" };
 }
 
@@ -182,6 +190,8 @@ export interface ChatPost {
   status?: StatusView;
   /** Buttons under the post (Retry on a failure, Cancel on a scheduled SMS…). */
   actions?: ActionButton[];
+  /** A person to notify (the platform's id): named at the start of the post, the only ping. */
+  mention?: string;
 }
 
 export interface StatusView {
@@ -228,6 +238,8 @@ export interface ActionInput {
   action: string;
   /** The SMS the button was about, if any. */
   messageId?: number;
+  /** What the person picked (a user select: the platform's id of that user). */
+  value?: string;
   /** The person's name, as shown in the thread. */
   author: string;
   /** The platform's id of that person. */

@@ -34,9 +34,15 @@ function statusView(m: store.Message): StatusView {
   };
 }
 
-function postOf(m: store.Message): ChatPost {
+/** `owner`: the conversation's owner, notified of a new SMS. */
+function postOf(m: store.Message, owner?: string | null): ChatPost {
   return m.direction === "in"
-    ? { kind: "inbound", text: m.body, at: m.receivedAt ?? m.createdAt }
+    ? {
+        kind: "inbound",
+        text: m.body,
+        at: m.receivedAt ?? m.createdAt,
+        mention: owner ?? undefined,
+      }
     : {
         kind: "outbound",
         text: m.body,
@@ -103,10 +109,9 @@ export function createChatDelivery(o: DeliveryOptions) {
       await store.setThread(o.db, conv.id, thread, previous);
       conv = { ...conv, threadRef: thread, previousThreadRef: previous };
       if (previous) {
-        const old = adapter.threadLink?.(previous) ?? previous;
         const text = moved
-          ? `↪️ This conversation moved to this channel; its earlier messages are in the previous thread: ${old}`
-          : `The previous thread of this conversation (${old}) is gone or cannot be reached: the conversation goes on here.`;
+          ? `↪️ This conversation moved to this channel; its earlier messages are in the previous thread: ${adapter.threadLink?.(previous) ?? previous}`
+          : `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`;
         try {
           await adapter.post(thread, { kind: "note", text });
         } catch (err) {
@@ -134,6 +139,7 @@ export function createChatDelivery(o: DeliveryOptions) {
           kind: job.failure ? "failure" : "note",
           text: job.text,
           actions: job.actions,
+          mention: job.mention,
         });
       } else if (job.type === "card") {
         await adapter.updateCard(thread, await store.cardOf(o.db, conv));
@@ -146,7 +152,10 @@ export function createChatDelivery(o: DeliveryOptions) {
             m.direction === "in" && adapter.postMany ? await pileUp(current, m) : undefined;
           if (more && more.list.length > 0 && adapter.postMany) {
             const all = [m, ...more.list];
-            const ref = await adapter.postMany(thread, all.map(postOf));
+            const ref = await adapter.postMany(
+              thread,
+              all.map((x, i) => postOf(x, i === 0 ? conv?.ownerId : null)),
+            );
             await o.db.transaction(async (tx) => {
               await tx
                 .update(messages)
@@ -161,7 +170,7 @@ export function createChatDelivery(o: DeliveryOptions) {
             });
             return;
           }
-          const ref = await adapter.post(thread, postOf(m));
+          const ref = await adapter.post(thread, postOf(m, conv.ownerId));
           await o.db
             .update(messages)
             .set({ chatRef: ref, ownPost: true })

@@ -20,6 +20,7 @@ const hints: Record<string, string> = {
   PUBLIC_URL: "the https:// address the world reaches this server at",
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
+  PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
 };
 
 const core = {
@@ -36,6 +37,14 @@ const core = {
   JOB_BACKOFF_MS: int(1000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
+  /** The country (ISO code) national numbers are read in (`0612345678` with FR). */
+  PHONE_DEFAULT_COUNTRY: optionalVar.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z]{2}$/)
+      .transform((v) => v.toUpperCase())
+      .optional(),
+  ),
   // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,

@@ -4,13 +4,14 @@ import { randomBytes } from "node:crypto";
 import type { Router } from "express";
 import pino, { type Logger } from "pino";
 import { Bridge } from "./bridge.ts";
+import { createContactSync } from "./contacts.ts";
 import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "./contracts.ts";
 import { type Database, migrateOpen, openDatabase } from "./db.ts";
 import { createChatDelivery } from "./delivery.ts";
 import type { Env } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { setDefaultMaxAttempts } from "./jobs.ts";
-import { CHAT_JOB, CHECK_JOB, SMS_JOB } from "./kinds.ts";
+import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
 import { createOutcomeCheck, createSender } from "./sender.ts";
 import * as store from "./store.ts";
@@ -123,7 +124,10 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
             ? [{ def: CHAT_JOB, run: createChatDelivery({ db: database.db, adapters: chat, log }) }]
             : []),
           ...(kinds.includes("sms")
-            ? [{ def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) }]
+            ? [
+                { def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) },
+                { def: CONTACTS_JOB, run: createContactSync({ db: database.db, provider, log }) },
+              ]
             : []),
         ],
         batchHandlers: kinds.includes("sms")

@@ -312,6 +312,9 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
     conv.open
       ? { action: "close", label: "Close", conversationId: id }
       : { action: "reopen", label: "Reopen", conversationId: id, style: "primary" },
+    conv.ownerId
+      ? { action: "release", label: "Release", conversationId: id }
+      : { action: "claim", label: "Claim", conversationId: id, style: "primary" },
     blocked
       ? { action: "unblock", label: "Unblock number", conversationId: id }
       : {
@@ -321,6 +324,7 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
           style: "danger",
           confirm: `No SMS will be sent to ${conv.phone} until someone presses Unblock.`,
         },
+    { action: "assign", label: "Assign to…", conversationId: id, kind: "user-select" },
   ];
   return {
     conversationId: id,
@@ -329,6 +333,12 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
     open: conv.open,
     blocked,
     actions,
+    owner: conv.ownerId,
+    waitingSince: conv.waitingSince,
+    contactProblem:
+      contact?.syncState === "failed"
+        ? `not added to the SMS provider's contacts: ${contact.syncError ?? "refused"}`
+        : null,
     optedOut: await isOptedOut(db, conv.phone),
     lastMessage: last
       ? { text: last.body, at: last.createdAt, direction: last.direction }

@@ -2,7 +2,10 @@
 // the database and the chat adapters, for channel names and thread links. services.ts calls
 // registerTeam once; the commands and actions are registered here.
 
+import { readFile } from "node:fs/promises";
+import { queueCommand, registerAssignActions } from "./assign.ts";
 import { registerCommand } from "./chat-commands.ts";
+import { CONTACTS_HELP, contactsCli } from "./contacts.ts";
 import type { ChatAdapter, Platform, ThreadRef } from "./contracts.ts";
 import type { Db } from "./db.ts";
 import { channelIdOf, ROUTE_USAGE, ROUTES_HELP, routeCommand, routesCli } from "./routes.ts";
@@ -38,6 +41,12 @@ export function registerTeam(db: Db, adapters: Map<string, ChatAdapter>): Team {
     usage: ROUTE_USAGE,
     run: (input, args) => routeCommand(team, input, args),
   });
+  registerCommand({
+    name: "queue",
+    usage: "`/sms queue`: the conversations waiting for an answer, oldest first",
+    run: (input) => queueCommand(team, input.platform),
+  });
+  registerAssignActions();
   return team;
 }
 
@@ -46,10 +55,17 @@ export interface CliOutput {
   code: number;
 }
 
-export const TEAM_HELP: Record<string, string> = { routes: ROUTES_HELP };
+export const TEAM_HELP: Record<string, string> = { routes: ROUTES_HELP, contacts: CONTACTS_HELP };
 
 /** One team command on this database. */
-export async function runTeamCli(db: Db, command: string, args: string[]): Promise<CliOutput> {
+export async function runTeamCli(
+  db: Db,
+  command: string,
+  args: string[],
+  defaultCountry?: string,
+): Promise<CliOutput> {
   if (command === "routes") return routesCli(db, args);
+  if (command === "contacts")
+    return contactsCli(db, args, (path) => readFile(path, "utf8"), defaultCountry);
   return { lines: [`unknown command ${command}`], code: 2 };
 }

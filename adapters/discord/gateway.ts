@@ -13,6 +13,7 @@ import {
   MessageFlags,
   type PartialMessage,
   Partials,
+  type UserSelectMenuInteraction,
 } from "discord.js";
 import type { Logger } from "pino";
 import type { ChatHooks, StateStore } from "../../src/contracts.ts";
@@ -88,7 +89,7 @@ export class Gateway {
     c.on(Events.InteractionCreate, (i) => {
       if (i.isChatInputCommand() && i.commandName === SMS_COMMAND.name) {
         void this.guard("command", () => this.onSms(i));
-      } else if (i.isButton()) {
+      } else if (i.isButton() || i.isUserSelectMenu()) {
         void this.guard("button", () => this.onButton(i));
       }
     });
@@ -196,13 +197,14 @@ export class Gateway {
     await i.editReply({ content: answer.slice(0, 2000), allowedMentions: NO_MENTIONS });
   }
 
-  private async onButton(i: ButtonInteraction): Promise<void> {
+  private async onButton(i: ButtonInteraction | UserSelectMenuInteraction): Promise<void> {
     const action = parseActionId(i.customId);
     if (!action) return;
     await i.deferUpdate();
     await this.o.hooks.onAction({
       platform: "discord",
       ...action,
+      ...(i.isUserSelectMenu() ? { value: i.values[0] } : {}),
       author: i.user.displayName,
       authorId: i.user.id,
       eventId: i.id,

@@ -351,6 +351,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
             conversationId: Number(m[2]),
             action: m[1] as string,
             messageId: m[3] === undefined ? undefined : Number(m[3]),
+            value: (action as { selected_user?: string }).selected_user,
             author: await userName(body.user.id),
             authorId: body.user.id,
             eventId: actionTs ? `${body.user.id}:${actionTs}` : undefined,

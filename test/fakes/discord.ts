@@ -183,6 +183,11 @@ export interface ButtonClickOptions {
   username?: string;
 }
 
+export interface UserSelectOptions extends ButtonClickOptions {
+  /** The picked users' ids. */
+  values: string[];
+}
+
 export interface FakeInteraction {
   id: string;
   token: string;
@@ -215,6 +220,8 @@ export interface FakeDiscord {
   messageDelete(channelId: string, messageId: string): void;
   interaction(options: InteractionOptions): FakeInteraction;
   buttonClick(options: ButtonClickOptions): FakeInteraction;
+  /** A person picks users in a user select (component type 5) of a message. */
+  userSelect(options: UserSelectOptions): FakeInteraction;
   threadDelete(id: string): void;
   /** Closes every gateway socket (4000 by default: discord.js resumes; 1000 makes it re-identify). */
   disconnectAll(code?: number): void;
@@ -604,6 +611,32 @@ export class DiscordWorld implements FakeDiscord {
       options.username,
       3,
       { custom_id: options.customId, component_type: 2 },
+      message,
+    );
+  }
+
+  userSelect(options: UserSelectOptions): FakeInteraction {
+    const state = this.requireChannel(options.channelId);
+    const message = state.messages.find((m) => m.id === options.messageId);
+    if (!message) throw new Error(`fake discord: no message ${options.messageId}`);
+    const picked = options.values.map((id) => this.user(id));
+    // https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object-message-component-data-structure
+    return this.dispatchInteraction(
+      state,
+      options.userId,
+      options.username,
+      3,
+      {
+        custom_id: options.customId,
+        component_type: 5,
+        values: options.values,
+        resolved: {
+          users: Object.fromEntries(picked.map((u) => [u.id, u])),
+          members: Object.fromEntries(
+            picked.map((u) => [u.id, { ...this.memberOf(u.id), permissions: "0" }]),
+          ),
+        },
+      },
       message,
     );
   }
