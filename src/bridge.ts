@@ -46,6 +46,8 @@ export interface BridgeOptions {
   defaults: store.Defaults;
   /** Dates typed in `/sms --at`, the link placeholder. */
   provider: Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder" | "scheduleLeadMs">;
+  /** PHONE_DEFAULT_COUNTRY: `/sms 0612345678 …` reads the number in this country. */
+  defaultCountry?: string;
 }
 
 export class Bridge implements ChatHooks {
@@ -318,7 +320,13 @@ export class Bridge implements ChatHooks {
   async onCommand(input: SmsCommandInput): Promise<string> {
     const sub = findCommand(input.args);
     if (sub) return sub.command.run(input, sub.rest);
-    const cmd = parseSmsCommand(input.args, this.o.provider, commandUsages());
+    const { provider, defaultCountry } = this.o;
+    const context = {
+      parseLocalDate: (v: string) => provider.parseLocalDate(v),
+      linkPlaceholder: provider.linkPlaceholder,
+      defaultCountry,
+    };
+    const cmd = parseSmsCommand(input.args, context, commandUsages());
     if (!cmd.ok) return cmd.message;
     const result = await this.o.db.transaction((tx) =>
       this.queueSms(tx, {

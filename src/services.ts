@@ -113,7 +113,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         descriptor.defaultChannel(config),
       ]),
     );
-    const bridge = new Bridge({ db: database.db, log, defaults, provider });
+    const defaultCountry = env.PHONE_DEFAULT_COUNTRY;
+    const bridge = new Bridge({ db: database.db, log, defaults, provider, defaultCountry });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
         database,
