@@ -23,6 +23,7 @@ import { enqueue, type NewJob, retryDead } from "./jobs.ts";
 import { chatJob, SMS_JOB, smsJob } from "./kinds.ts";
 import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
 import { formatPhone } from "./phone.ts";
+import { smsOfReply } from "./reply-mode.ts";
 import { events, messages } from "./schema.ts";
 import * as store from "./store.ts";
 
@@ -262,8 +263,9 @@ export class Bridge implements ChatHooks {
 
   /** A person's message in a conversation thread. */
   async onReply(reply: ChatReply): Promise<void> {
-    const text = reply.text.trim();
-    if (/^(note:|\/\/)/i.test(text)) return;
+    // A note (and, in REPLY_MODE=explicit, anything not starting with `sms:`) sends nothing.
+    const text = smsOfReply(reply.text);
+    if (text === null) return;
     await this.o.db.transaction(async (tx) => {
       const conv = await store.findConversationByThread(tx, reply.platform, reply.thread);
       if (!conv) return;

@@ -174,6 +174,8 @@ export interface ConversationCard {
   owner?: string | null;
   /** Since when the customer waits for an answer; null when nobody owes one. */
   waitingSince?: Date | null;
+  /** REPLY_MODE: every thread reply is sent (`send`), or only those starting with `sms:`. */
+  replyMode?: "send" | "explicit";
   /** Why the contact could not be added to the provider's contacts, in words (with its codes). */
   contactProblem?: string | null;
   lastMessage?: { text: string; at: Date; direction: "in" | "out" };

@@ -20,6 +20,7 @@ const hints: Record<string, string> = {
   PUBLIC_URL: "the https:// address the world reaches this server at",
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
+  REPLY_MODE: "send (thread replies go as SMS) or explicit (only replies starting with sms:)",
   PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
 };
 
@@ -37,6 +38,8 @@ const core = {
   JOB_BACKOFF_MS: int(1000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
+  /** `send`: thread replies go as SMS; `explicit`: only those starting with `sms:`. */
+  REPLY_MODE: z.enum(["send", "explicit"]).default("send"),
   /** The country (ISO code) national numbers are read in (`0612345678` with FR). */
   PHONE_DEFAULT_COUNTRY: optionalVar.pipe(
     z

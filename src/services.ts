@@ -13,6 +13,7 @@ import { errorMessage } from "./errors.ts";
 import { setDefaultMaxAttempts } from "./jobs.ts";
 import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
+import { setReplyMode } from "./reply-mode.ts";
 import { createOutcomeCheck, createSender } from "./sender.ts";
 import * as store from "./store.ts";
 import { registerTeam } from "./team.ts";
@@ -107,6 +108,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         );
     }
     registerTeam(database.db, chat);
+    setReplyMode(env.REPLY_MODE);
     const defaults = Object.fromEntries(
       env.chat.map(({ descriptor, config }) => [
         descriptor.name,

@@ -3,6 +3,7 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { ActionButton, ConversationCard, MessageStatus, Platform } from "./contracts.ts";
 import type { Db } from "./db.ts";
+import { replyMode } from "./reply-mode.ts";
 import { blocks, contacts, conversations, messages, optOuts, routes, settings } from "./schema.ts";
 
 export type Conversation = typeof conversations.$inferSelect;
@@ -333,6 +334,7 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
     open: conv.open,
     blocked,
     actions,
+    replyMode: replyMode(),
     owner: conv.ownerId,
     waitingSince: conv.waitingSince,
     contactProblem:

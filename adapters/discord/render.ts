@@ -107,6 +107,9 @@ export function renderCard(card: ConversationCard) {
     ...(card.optedOut ? ["🚫 opted out (STOP): no SMS can be sent"] : []),
     ...(card.blocked ? ["⛔ blocked by the team: no SMS can be sent"] : []),
     ...(card.contactProblem ? [`⚠️ ${escapeMarkdown(card.contactProblem)}`] : []),
+    card.replyMode === "explicit"
+      ? "✍️ only replies starting with `sms:` are sent; the rest are notes"
+      : "✍️ replies here are sent as SMS (`note:` or `//` for a note)",
   ].join(" · ");
   const lines = [`📱 ${who}`, state];
   if (card.lastMessage) {

@@ -101,6 +101,11 @@ export function renderCard(card: ConversationCard): Rendered {
   if (card.optedOut) state.push("🚫 opted out (STOP): SMS are not sent");
   if (card.blocked) state.push("⛔ blocked by the team: SMS are not sent");
   if (card.contactProblem) state.push(`⚠️ ${escapeText(card.contactProblem)}`);
+  state.push(
+    card.replyMode === "explicit"
+      ? "✍️ only replies starting with `sms:` are sent; the rest are notes"
+      : "✍️ replies here are sent as SMS (`note:` or `//` for a note)",
+  );
   const blocks: Block[] = [
     { type: "section", text: mrkdwn(`:speech_balloon: *SMS conversation* with *${who}*`) },
     { type: "context", elements: [mrkdwn(state.join(" · "))] },
