@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { sameSecret, toHttp } from "./app.ts";
+import { unansweredLines } from "./assign.ts";
 import { mountCommandRoutes } from "./cli-commands.ts";
 import { isHttpLink, withLink } from "./command.ts";
 import type { Env } from "./env.ts";
@@ -17,6 +18,7 @@ import { listJobs } from "./jobs.ts";
 import { toE164 } from "./phone.ts";
 import type { Services } from "./services.ts";
 import * as store from "./store.ts";
+import { runTeamCli } from "./team.ts";
 
 export interface ServerInfo {
   pid: number;
@@ -103,8 +105,14 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
       event === undefined ? undefined : { event: Number(event), message: Number(message ?? 0) };
     res.json(await readFeed(database.db, cursor));
   });
-  router.get("/conversations", async (_req, res) => {
-    res.json(await listConversations(database.db));
+  router.get("/conversations", async (req, res) => {
+    const unanswered = req.query.unanswered !== undefined;
+    res.json(await (unanswered ? unansweredLines : listConversations)(database.db));
+  });
+  router.post("/team", async (req, res) => {
+    const { command, args } = req.body as { command?: unknown; args?: unknown };
+    const list = Array.isArray(args) ? args.map(String) : [];
+    res.json(await runTeamCli(database.db, String(command), list, env.PHONE_DEFAULT_COUNTRY));
   });
   mountCommandRoutes(router, o.services);
   router.get("/callback-url", (_req, res) => {

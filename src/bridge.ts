@@ -3,6 +3,7 @@
 // enqueues the jobs that tell the other side. It implements the hooks chat adapters call.
 import type { Logger } from "pino";
 import { blockButton, retryJobs, runAction } from "./actions.ts";
+import { answered, markWaiting } from "./assign.ts";
 import { commandUsages, findCommand } from "./chat-commands.ts";
 import { parseSmsCommand } from "./command.ts";
 import type {
@@ -23,6 +24,7 @@ import { dedupeKey, newClientRef, type StoredEvent } from "./keys.ts";
 import { chatJob, smsJob } from "./kinds.ts";
 import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
 import { formatPhone } from "./phone.ts";
+import { smsOfReply } from "./reply-mode.ts";
 import { events, messages } from "./schema.ts";
 import { costLine, costsMore, encodingWords } from "./status.ts";
 import * as store from "./store.ts";
@@ -54,9 +56,11 @@ export interface BridgeOptions {
   /** Said with every `/sms` answer while nothing leaves (the provider's test mode). */
   notice?: string;
   /** A link to a conversation's thread, from its platform's adapter, when it can give one. */
-  threadLink?: (platform: Platform, thread: string) => Promise<string | undefined>;
+  threadUrl?: (platform: Platform, thread: string) => Promise<string | undefined>;
   /** The answer outside business hours (src/hours.ts); absent when off. */
   autoReply?: AutoReplyConfig;
+  /** PHONE_DEFAULT_COUNTRY: `/sms 0612345678 …` reads the number in this country. */
+  defaultCountry?: string;
 }
 
 export class Bridge implements ChatHooks {
@@ -121,6 +125,14 @@ export class Bridge implements ChatHooks {
       )
       .returning({ id: messages.id });
     const jobs: NewJob[] = [];
+    // Customers now wait for an answer: the cards say since when (a new thread's card will).
+    const first = new Date(Math.min(...list.map((e) => e.at.getTime())));
+    const waiting = await markWaiting(
+      tx,
+      [...convs.values()].map((c) => c.id),
+      first,
+    );
+    for (const c of waiting) if (c.threadRef) jobs.push(...chatJob(c, { type: "card" }));
     const reopened = new Set<number>();
     for (const [i, e] of list.entries()) {
       const c = conv(e);
@@ -254,6 +266,7 @@ export class Bridge implements ChatHooks {
       ? new Date(sms.sendAt.getTime() - (this.o.provider.scheduleLeadMs ?? 60_000))
       : undefined;
     jobs.push(smsJob(sms.phone, msg.id, runAt));
+    if (await answered(tx, conv.id)) jobs.push(...chatJob(conv, { type: "card" }));
     if (sms.chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
     await enqueue(tx, ...jobs);
     return { message: msg, conversation: conv };
@@ -261,8 +274,9 @@ export class Bridge implements ChatHooks {
 
   /** A person's message in a conversation thread. */
   async onReply(reply: ChatReply): Promise<void> {
-    const text = reply.text.trim();
-    if (/^(note:|\/\/)/i.test(text)) return;
+    // A note (and, in REPLY_MODE=explicit, anything not starting with `sms:`) sends nothing.
+    const text = smsOfReply(reply.text);
+    if (text === null) return;
     await this.o.db.transaction(async (tx) => {
       const conv = await store.findConversationByThread(tx, reply.platform, reply.thread);
       if (!conv) return;
@@ -334,7 +348,13 @@ export class Bridge implements ChatHooks {
   async onCommand(input: SmsCommandInput): Promise<string> {
     const sub = findCommand(input.args);
     if (sub) return sub.command.run(input, sub.rest, { db: this.o.db, log: this.o.log });
-    const cmd = parseSmsCommand(input.args, this.o.provider, commandUsages());
+    const { provider, defaultCountry } = this.o;
+    const context = {
+      parseLocalDate: (v: string) => provider.parseLocalDate(v),
+      linkPlaceholder: provider.linkPlaceholder,
+      defaultCountry,
+    };
+    const cmd = parseSmsCommand(input.args, context, commandUsages());
     if (!cmd.ok) return cmd.message;
     const result = await this.o.db.transaction(async (tx) => {
       const t = await expandTemplate(tx, cmd.text, { phone: cmd.phone, author: input.author });
@@ -355,7 +375,7 @@ export class Bridge implements ChatHooks {
     const when = cmd.sendAt ? ` at ${cmd.sendAt.toISOString()}` : "";
     const home = result.conversation;
     const link = home.threadRef
-      ? await this.o.threadLink?.(home.platform, home.threadRef).catch(() => undefined)
+      ? await this.o.threadUrl?.(home.platform, home.threadRef).catch(() => undefined)
       : undefined;
     const where =
       home.platform === input.platform

@@ -15,6 +15,7 @@ import { callServer as admin, withDatabase } from "./local.ts";
 import { callbackUrl, startBridge } from "./main.ts";
 import { createLogger } from "./services.ts";
 import * as store from "./store.ts";
+import { TEAM_HELP, teamCli } from "./team-cli.ts";
 import * as trial from "./trial.ts";
 
 const HELP: Record<string, string> = {
@@ -33,6 +34,8 @@ Commands:
   try              a first look: the bridge and a local stand-in of the provider (\`npm run try\`)
   tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
   conversations    list the conversations
+  routes           which channel the conversations of some numbers go to (list, add, remove)
+  contacts         import a CSV of contacts, list or export them (synced to the SMS provider)
 %ADAPTER_COMMANDS%
 
 Every command reads its configuration from the environment (see README.md).
@@ -60,7 +63,7 @@ the provider never gets it twice).`,
   try: "Usage: ardary-bridge try\n\nRuns the bridge and a local stand-in of the SMS provider wired together; a customer writes in.",
   tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
   conversations:
-    "Usage: ardary-bridge conversations [--phone <number> | --name <name>]\n\nLists the conversations, most recent first; with --phone or --name, that customer's threads and last SMS.",
+    "Usage: ardary-bridge conversations [--unanswered | --phone <number> | --name <name>]\n\nLists the conversations, most recent first.\n  --unanswered  only those waiting for an answer, oldest wait first\n  --phone, --name  that customer's threads and last SMS",
 };
 
 /** The commands adapters bring (`simulator`, `discord`…), given their configuration. */
@@ -84,7 +87,13 @@ async function main(argv: string[]): Promise<number> {
   const fromAdapter = adapterCommands(null).get(command);
   const registered = commandNamed(command);
   if (rest.includes("--help") || rest.includes("-h"))
-    return print(HELP[command] ?? registered?.help ?? (await fromAdapter?.help()) ?? mainHelp());
+    return print(
+      HELP[command] ??
+        registered?.help ??
+        TEAM_HELP[command] ??
+        (await fromAdapter?.help()) ??
+        mainHelp(),
+    );
   if (registered) return runCommand(loadEnv(), command, rest);
   switch (command) {
     case "serve":
@@ -118,8 +127,11 @@ async function main(argv: string[]): Promise<number> {
       // --phone N / --name X: that customer's history (src/history.ts).
       const filter = rest.findIndex((a) => a === "--phone" || a === "--name");
       if (filter >= 0) return runCommand(loadEnv(), "history", rest.slice(filter + 1));
-      return trial.printConversations(loadEnv());
+      return trial.printConversations(loadEnv(), rest.includes("--unanswered"));
     }
+    case "routes":
+    case "contacts":
+      return teamCli(loadEnv(), command, rest);
     default: {
       if (fromAdapter) {
         const env = loadEnv();

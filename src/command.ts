@@ -4,7 +4,10 @@ import type { Priority, SmsProvider } from "./contracts.ts";
 import { toE164 } from "./phone.ts";
 
 /** What parsing needs of the provider: its reading of typed dates, and its link placeholder. */
-export type CommandContext = Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder">;
+export type CommandContext = Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder"> & {
+  /** PHONE_DEFAULT_COUNTRY: national numbers (`0612345678`) are read in this country. */
+  defaultCountry?: string;
+};
 
 /** The text with the link's placeholder, added at the end when the text does not place it. */
 export function withLink(text: string, placeholder: string): string {
@@ -69,7 +72,11 @@ export function parseSmsCommand(
       continue;
     }
     if (phone !== undefined) break;
-    const e164 = toE164(word);
+    const e164 = toE164(word, provider.defaultCountry);
+    if (!e164 && /^0\d/.test(word) && !provider.defaultCountry)
+      return fail(
+        `\`${word}\` looks like a national number: write it in international form (e.g. +33612345678), or set PHONE_DEFAULT_COUNTRY (the country's ISO code, e.g. FR) so national numbers are read in that country.`,
+      );
     if (!e164)
       return fail(
         `\`${word}\` is not a phone number: write it in international form, e.g. +33612345678.`,

@@ -154,6 +154,8 @@ export interface ActionButton {
   messageId?: number;
   /** A question asked before the action is taken (Block). */
   confirm?: string;
+  /** A button (default), or a picker of one workspace member (Assign): the pick is `value`. */
+  kind?: "button" | "user-select";
 }
 
 /** What the chat side needs to show a conversation's card. */
@@ -168,6 +170,14 @@ export interface ConversationCard {
   blocked: boolean;
   /** Its buttons, in order. */
   actions: ActionButton[];
+  /** Who owns it (Claim / Assign): the platform's id of that person. */
+  owner?: string | null;
+  /** Since when the customer waits for an answer; null when nobody owes one. */
+  waitingSince?: Date | null;
+  /** REPLY_MODE: every thread reply is sent (`send`), or only those starting with `sms:`. */
+  replyMode?: "send" | "explicit";
+  /** Why the contact could not be added to the provider's contacts, in words (with its codes). */
+  contactProblem?: string | null;
   lastMessage?: { text: string; at: Date; direction: "in" | "out" };
 }
 
@@ -189,6 +199,8 @@ export interface ChatPost {
   key?: string;
   /** An earlier attempt may have made this post (its outcome is unknown): look for it first. */
   retry?: boolean;
+  /** A person to notify (the platform's id): named at the start of the post, the only ping. */
+  mention?: string;
 }
 
 export interface StatusView {
@@ -221,6 +233,11 @@ export interface SmsCommandInput {
   platform: Platform;
   eventId: string;
   author: string;
+  /** The platform's id of that person (Slack U…, Discord snowflake). */
+  authorId?: string;
+  /** True when that person may manage the bridge (routes…): the adapter decides from the
+   * platform's roles (a Slack user group or workspace admins; a Discord role or Manage Server). */
+  canManage: boolean;
   /** Everything after `/sms`. */
   args: string;
 }
@@ -232,6 +249,8 @@ export interface ActionInput {
   action: string;
   /** The SMS the button was about, if any. */
   messageId?: number;
+  /** What the person picked (a user select: the platform's id of that user). */
+  value?: string;
   /** The person's name, as shown in the thread. */
   author: string;
   /** The platform's id of that person. */
@@ -264,13 +283,17 @@ export interface ChatAdapter {
    * it, the word is posted as a quiet note.
    */
   whisper?(thread: ThreadRef, userId: string, text: string): Promise<void>;
-  /** Optional: a link a person can open to reach the thread. */
-  threadLink?(thread: ThreadRef): Promise<string | undefined>;
+  /** Optional: an address (https://…) a person on any platform can open to reach the thread. */
+  threadUrl?(thread: ThreadRef): Promise<string | undefined>;
   /** Re-renders one of the bridge's own posts (its status line). */
   update(message: MessageRef, post: ChatPost): Promise<void>;
   /** Shows an SMS's status on a person's message (reactions): every step reached, in order. */
   react(message: MessageRef, status: StatusView): Promise<void>;
   updateCard(thread: ThreadRef, card: ConversationCard): Promise<void>;
+  /** Optional: a link (or mention) people can follow to a thread, for notes and lists. */
+  threadLink?(thread: ThreadRef): string;
+  /** Optional: the channel id a person named (`#name`, a mention, an id); undefined if none. */
+  resolveChannel?(text: string): Promise<string | undefined>;
   /** Starts receiving events (HTTP routes are mounted by `create`, before the server listens). */
   start(hooks: ChatHooks): Promise<void>;
   stop(): Promise<void>;

@@ -34,9 +34,15 @@ function statusView(m: store.Message): StatusView {
   };
 }
 
-function postOf(m: store.Message): ChatPost {
+/** `owner`: the conversation's owner, notified of a new SMS. */
+function postOf(m: store.Message, owner?: string | null): ChatPost {
   return m.direction === "in"
-    ? { kind: "inbound", text: m.body, at: m.receivedAt ?? m.createdAt }
+    ? {
+        kind: "inbound",
+        text: m.body,
+        at: m.receivedAt ?? m.createdAt,
+        mention: owner ?? undefined,
+      }
     : {
         kind: "outbound",
         text: m.body,
@@ -99,14 +105,17 @@ export function createChatDelivery(o: DeliveryOptions) {
       o.log.warn({ platform: conv.platform }, "chat platform not enabled: thread update dropped");
       return;
     }
-    const openThread = async (previous: string | null): Promise<ThreadRef> => {
+    /** `moved`: a route moved the conversation (its old thread is still there). */
+    const openThread = async (previous: string | null, moved = false): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
       const card = await store.cardOf(o.db, conv);
       const thread = await adapter.openThread(conv.channel ?? "", card);
       await store.setThread(o.db, conv.id, thread, previous);
       conv = { ...conv, threadRef: thread, previousThreadRef: previous };
       if (previous) {
-        const text = `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`;
+        const text = moved
+          ? `↪️ This conversation moved to this channel; its earlier messages are in the previous thread: ${adapter.threadLink?.(previous) ?? previous}`
+          : `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`;
         try {
           await adapter.post(thread, { kind: "note", text, key: `${key}:note`, retry });
         } catch (err) {
@@ -118,7 +127,7 @@ export function createChatDelivery(o: DeliveryOptions) {
       }
       return thread;
     };
-    const thread = conv.threadRef ?? (await openThread(null));
+    const thread = conv.threadRef ?? (await openThread(conv.previousThreadRef, true));
     try {
       await run(p, thread);
     } catch (err) {
@@ -136,6 +145,7 @@ export function createChatDelivery(o: DeliveryOptions) {
           actions: job.actions,
           key,
           retry,
+          mention: job.mention,
         });
       } else if (job.type === "whisper") {
         if (adapter.whisper) await adapter.whisper(thread, job.userId, job.text);
@@ -157,7 +167,7 @@ export function createChatDelivery(o: DeliveryOptions) {
             const keys = [key, ...more.jobIds.map((id) => `job:${id}`)];
             const ref = await adapter.postMany(
               thread,
-              all.map((x, i) => ({ ...postOf(x), key: keys[i] })),
+              all.map((x, i) => ({ ...postOf(x, i === 0 ? conv?.ownerId : null), key: keys[i] })),
             );
             await o.db.transaction(async (tx) => {
               await tx
@@ -173,7 +183,7 @@ export function createChatDelivery(o: DeliveryOptions) {
             });
             return;
           }
-          const ref = await adapter.post(thread, { ...postOf(m), key, retry });
+          const ref = await adapter.post(thread, { ...postOf(m, conv.ownerId), key, retry });
           await o.db
             .update(messages)
             .set({ chatRef: ref, ownPost: true })

@@ -24,6 +24,8 @@ const hints: Record<string, string> = {
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
   RETENTION_DAYS: "a whole number of days, e.g. 365 (unset keeps every SMS text)",
   BUSINESS_HOURS: "entries like `mon-fri 09:00-18:00; sat 10:00-13:00` in ARDARY_TIMEZONE",
+  REPLY_MODE: "send (thread replies go as SMS) or explicit (only replies starting with sms:)",
+  PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
 };
 
 const core = {
@@ -50,6 +52,16 @@ const core = {
   /** Days SMS bodies are kept (src/retention.ts); unset keeps them. */
   RETENTION_DAYS: optionalVar.pipe(
     z.coerce.number<string | undefined>().int().positive().optional(),
+  ),
+  /** `send`: thread replies go as SMS; `explicit`: only those starting with `sms:`. */
+  REPLY_MODE: z.enum(["send", "explicit"]).default("send"),
+  /** The country (ISO code) national numbers are read in (`0612345678` with FR). */
+  PHONE_DEFAULT_COUNTRY: optionalVar.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z]{2}$/)
+      .transform((v) => v.toUpperCase())
+      .optional(),
   ),
   // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
   DYNO: optionalVar,

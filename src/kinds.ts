@@ -12,6 +12,7 @@ const button = z.object({
   style: z.enum(["primary", "danger"]).optional(),
   messageId: z.number().int().optional(),
   confirm: z.string().optional(),
+  kind: z.enum(["button", "user-select"]).optional(),
 });
 
 const chatPayload = z.discriminatedUnion("type", [
@@ -31,6 +32,7 @@ const chatPayload = z.discriminatedUnion("type", [
     text: z.string(),
     failure: z.boolean().optional(),
     actions: z.array(button).optional(),
+    mention: z.string().optional(),
   }),
   z.object({ conversationId: z.number().int(), type: z.literal("card") }),
   z.object({
@@ -51,6 +53,8 @@ export type ChatJob = ChatPayload extends infer P
 
 export const CHAT_JOB = defineJob("chat.deliver", chatPayload);
 export const SMS_JOB = defineJob("sms.send", z.object({ messageId: z.number().int() }));
+/** Adds the pending contacts to the provider's (src/contacts.ts). */
+export const CONTACTS_JOB = defineJob("contacts.sync", z.object({}));
 
 /** A job that tells the conversation's thread; none while no chat platform holds it. */
 export function chatJob(conv: store.Conversation, job: ChatJob): NewJob[] {

@@ -1,14 +1,19 @@
 // The single E.164 normaliser: every phone number is compared and stored in the form it returns.
-import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/max";
 
 /**
  * Returns the E.164 form (`+33612345678`) of an international number written with or without
  * `+`, with `00` instead of `+`, or with spaces, dots, dashes and brackets; `null` when it is
- * not a possible phone number. Numbers without a country code are not guessed.
+ * not a possible phone number. Numbers without a country code are not guessed, unless a
+ * default country (ISO code) is given: `0612345678` with FR is `+33612345678`.
  */
-export function toE164(input: string): string | null {
+export function toE164(input: string, defaultCountry?: string): string | null {
   let s = input.trim().replace(/[\s().\-\u00a0]/g, "");
   if (s.startsWith("00")) s = `+${s.slice(2)}`;
+  if (defaultCountry && /^\d{4,15}$/.test(s) && s.startsWith("0")) {
+    const national = parsePhoneNumberFromString(s, defaultCountry.toUpperCase() as CountryCode);
+    return national?.isPossible() ? national.number : null;
+  }
   if (!s.startsWith("+")) s = `+${s}`;
   if (!/^\+\d{6,15}$/.test(s)) return null;
   const parsed = parsePhoneNumberFromString(s);

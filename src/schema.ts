@@ -31,12 +31,17 @@ export const conversations = pgTable(
     /** The thread this one replaced when the old one was gone. */
     previousThreadRef: text("previous_thread_ref"),
     open: boolean("open").notNull().default(true),
+    /** Who owns it (Claim / Assign): the platform's id of that person. */
+    ownerId: text("owner_id"),
+    /** Since when the customer waits for an answer (their SMS came, nobody replied yet). */
+    waitingSince: at("waiting_since"),
     lastActivityAt: at("last_activity_at").notNull().defaultNow(),
     createdAt: at("created_at").notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("conversations_phone_platform").on(t.phone, t.platform),
     index("conversations_thread").on(t.threadRef),
+    index("conversations_waiting").on(t.waitingSince).where(sql`${t.waitingSince} is not null`),
   ],
 );
 
@@ -113,21 +118,39 @@ export const jobs = pgTable(
 );
 
 /** A phone number or prefix (E.164 digits with `+`) → where its conversations go. */
-export const routes = pgTable("routes", {
-  id: serial("id").primaryKey(),
-  pattern: text("pattern").notNull().unique(),
-  platform: text("platform").notNull(),
-  channel: text("channel").notNull(),
-});
+export const routes = pgTable(
+  "routes",
+  {
+    id: serial("id").primaryKey(),
+    pattern: text("pattern").notNull(),
+    platform: text("platform").notNull(),
+    channel: text("channel").notNull(),
+  },
+  (t) => [uniqueIndex("routes_pattern_platform").on(t.pattern, t.platform)],
+);
 
-export const contacts = pgTable("contacts", {
-  phone: text("phone").primaryKey(),
-  firstName: text("first_name"),
-  lastName: text("last_name"),
-  email: text("email"),
-  address: text("address"),
-  syncedAt: at("synced_at"),
-});
+export const contacts = pgTable(
+  "contacts",
+  {
+    phone: text("phone").primaryKey(),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    email: text("email"),
+    address: text("address"),
+    syncedAt: at("synced_at"),
+    company: text("company"),
+    notes: text("notes"),
+    /** Other columns of an imported file, kept as they were. */
+    fields: jsonb("fields").$type<Record<string, string>>(),
+    /** Sync to the provider: pending (new or changed), ok, failed (syncError says why), skipped. */
+    syncState: text("sync_state")
+      .$type<"pending" | "ok" | "failed" | "skipped">()
+      .notNull()
+      .default("pending"),
+    syncError: text("sync_error"),
+  },
+  (t) => [index("contacts_sync_pending").on(t.phone).where(sql`${t.syncState} = 'pending'`)],
+);
 
 /** Numbers whose owner said STOP (only their START lifts it). */
 export const optOuts = pgTable("opt_outs", {

@@ -5,6 +5,7 @@ import type { Router } from "express";
 import pino, { type Logger } from "pino";
 import { testModeNotice } from "./boot-checks.ts";
 import { Bridge } from "./bridge.ts";
+import { createContactSync } from "./contacts.ts";
 import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "./contracts.ts";
 import { type Database, migrateOpen, openDatabase } from "./db.ts";
 import { createChatDelivery } from "./delivery.ts";
@@ -12,12 +13,14 @@ import type { Env } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { autoReplyConfig } from "./hours.ts";
 import { setDefaultMaxAttempts } from "./jobs.ts";
-import { CHAT_JOB, CHECK_JOB, SMS_JOB } from "./kinds.ts";
+import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
+import { setReplyMode } from "./reply-mode.ts";
 import { createRetentionSweep, ensureRetentionJob, RETENTION_JOB } from "./retention.ts";
 import { createOutcomeCheck, createSender } from "./sender.ts";
 import "./replies.ts"; // issue 13: templates, business hours, history, export, retention
 import * as store from "./store.ts";
+import { registerTeam } from "./team.ts";
 import { Worker } from "./worker.ts";
 
 export function createLogger(level: string): Logger {
@@ -108,6 +111,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
           await descriptor.create(config, adapterServices(descriptor.name)),
         );
     }
+    registerTeam(database.db, chat);
+    setReplyMode(env.REPLY_MODE);
     // Where new numbers go when no route says: the default platform first (CHAT_DEFAULT_PLATFORM).
     const first = (name: string) => Number(name !== env.CHAT_DEFAULT_PLATFORM);
     const defaults = Object.fromEntries(
@@ -122,9 +127,10 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       log,
       defaults,
       provider,
-      threadLink: async (platform, thread) => chat.get(platform)?.threadLink?.(thread),
+      threadUrl: async (platform, thread) => chat.get(platform)?.threadUrl?.(thread),
       notice: testModeNotice(env),
       autoReply,
+      defaultCountry: env.PHONE_DEFAULT_COUNTRY,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
@@ -139,7 +145,10 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
             ? [{ def: RETENTION_JOB, run: createRetentionSweep(database.db, env.RETENTION_DAYS) }]
             : []),
           ...(kinds.includes("sms")
-            ? [{ def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) }]
+            ? [
+                { def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) },
+                { def: CONTACTS_JOB, run: createContactSync({ db: database.db, provider, log }) },
+              ]
             : []),
         ],
         batchHandlers: kinds.includes("sms")

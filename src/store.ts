@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { ActionButton, ConversationCard, MessageStatus, Platform } from "./contracts.ts";
 import type { Db } from "./db.ts";
+import { replyMode } from "./reply-mode.ts";
 import {
   blocks,
   contacts,
@@ -25,7 +26,7 @@ export type Defaults = Partial<Record<Platform, string>>;
 type Route = typeof routes.$inferSelect;
 
 /** The most specific route (the longest pattern that starts the number), else the default. */
-function pickRoute(
+export function pickRoute(
   all: Route[],
   phone: string,
   defaults: Defaults,
@@ -357,6 +358,9 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
     conv.open
       ? { action: "close", label: "Close", conversationId: id }
       : { action: "reopen", label: "Reopen", conversationId: id, style: "primary" },
+    conv.ownerId
+      ? { action: "release", label: "Release", conversationId: id }
+      : { action: "claim", label: "Claim", conversationId: id, style: "primary" },
     blocked
       ? { action: "unblock", label: "Unblock number", conversationId: id }
       : {
@@ -366,6 +370,7 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
           style: "danger",
           confirm: `No SMS will be sent to ${conv.phone} until someone presses Unblock.`,
         },
+    { action: "assign", label: "Assign to…", conversationId: id, kind: "user-select" },
   ];
   return {
     conversationId: id,
@@ -374,6 +379,13 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
     open: conv.open,
     blocked,
     actions,
+    replyMode: replyMode(),
+    owner: conv.ownerId,
+    waitingSince: conv.waitingSince,
+    contactProblem:
+      contact?.syncState === "failed"
+        ? `not added to the SMS provider's contacts: ${contact.syncError ?? "refused"}`
+        : null,
     optedOut: await isOptedOut(db, conv.phone),
     lastMessage: last
       ? { text: last.body, at: last.createdAt, direction: last.direction }

@@ -3,6 +3,7 @@
 // `ardary-bridge tail` shows it; `ardary-bridge conversations` lists the conversations.
 import type { Logger } from "pino";
 import { runningServer } from "./admin.ts";
+import { unansweredLines } from "./assign.ts";
 import { openDatabase } from "./db.ts";
 import { type Env, loadEnv } from "./env.ts";
 import { type Feed, type FeedCursor, listConversations, readFeed } from "./feed.ts";
@@ -77,11 +78,14 @@ export async function tail(env: Env, pollMs = 500): Promise<void> {
   }
 }
 
-export async function printConversations(env: Env): Promise<number> {
+/** `unanswered`: only the conversations waiting for an answer, oldest first. */
+export async function printConversations(env: Env, unanswered = false): Promise<number> {
   const lines = await withDatabase(
     env,
-    (server) => callServer<string[]>(server, "/conversations"),
-    (services) => listConversations(services.database.db),
+    (server) =>
+      callServer<string[]>(server, unanswered ? "/conversations?unanswered=1" : "/conversations"),
+    (services) =>
+      unanswered ? unansweredLines(services.database.db) : listConversations(services.database.db),
   );
   console.log(lines.length > 0 ? lines.join("\n") : "no conversations yet");
   return 0;

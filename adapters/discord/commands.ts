@@ -95,7 +95,7 @@ export const SMS_COMMAND = {
         sub("remove", "Remove a route", [str("prefix", "The route's prefix", true)]),
       ],
     },
-    sub("queue", "SMS waiting to be sent"),
+    sub("queue", "Conversations waiting for an answer, oldest first"),
     sub("history", "Search the SMS sent and received", [
       str("query", "A number or words to look for", false),
     ]),

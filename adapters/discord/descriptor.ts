@@ -9,6 +9,8 @@ const env = {
   DISCORD_APPLICATION_ID: optionalVar,
   DISCORD_CHANNEL: optionalVar,
   DISCORD_API_URL: optionalVar.pipe(z.url().optional()),
+  /** The role (name or id) whose members manage the bridge; else Administrator / Manage Server. */
+  DISCORD_MANAGER_ROLE: optionalVar,
   /** Tuning, mostly for tests: how often a standby process tries to take the gateway over. */
   DISCORD_STANDBY_RETRY_MS: z.coerce.number().int().positive().default(5000),
 };
@@ -19,6 +21,7 @@ export interface DiscordConfig {
   channel: string;
   apiUrl?: string;
   standbyRetryMs: number;
+  managerRole?: string;
 }
 
 const HELP = `Usage: ardary-bridge discord register-commands [--guild <id>]
@@ -36,6 +39,8 @@ export const discord: ChatAdapterDescriptor<typeof env, DiscordConfig> = {
       "Discord developer portal > your application > General > Application ID",
     DISCORD_CHANNEL:
       "the channel ID (Developer Mode on, right-click the channel > Copy Channel ID)",
+    DISCORD_MANAGER_ROLE:
+      "optional: the name of the server role allowed to change routes (default: Administrator or Manage Server)",
   },
   requires: () => ["DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID", "DISCORD_CHANNEL"],
   configure: (v) =>
@@ -45,6 +50,7 @@ export const discord: ChatAdapterDescriptor<typeof env, DiscordConfig> = {
       channel: v.DISCORD_CHANNEL,
       apiUrl: v.DISCORD_API_URL,
       standbyRetryMs: v.DISCORD_STANDBY_RETRY_MS,
+      managerRole: v.DISCORD_MANAGER_ROLE,
     }) as DiscordConfig,
   howToEnable: "set DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_CHANNEL",
   defaultChannel: (c) => c.channel,

@@ -13,11 +13,13 @@ import {
   MessageFlags,
   type PartialMessage,
   Partials,
+  type UserSelectMenuInteraction,
 } from "discord.js";
 import type { Logger } from "pino";
 import type { ChatHooks, StateStore } from "../../src/contracts.ts";
 import { errorMessage } from "../../src/errors.ts";
 import { commandArgs, SMS_COMMAND } from "./commands.ts";
+import { canManage } from "./manage.ts";
 import {
   type NameResolver,
   type ParsedMessage,
@@ -35,6 +37,8 @@ export interface GatewayOptions {
   state: StateStore;
   hooks: ChatHooks;
   log: Logger;
+  /** The role (name or id) whose members manage the bridge; else Administrator / Manage Server. */
+  managerRole?: string;
 }
 
 /** Intents to switch on in the developer portal: MessageContent is privileged. */
@@ -85,7 +89,7 @@ export class Gateway {
     c.on(Events.InteractionCreate, (i) => {
       if (i.isChatInputCommand() && i.commandName === SMS_COMMAND.name) {
         void this.guard("command", () => this.onSms(i));
-      } else if (i.isButton()) {
+      } else if (i.isButton() || i.isUserSelectMenu()) {
         void this.guard("button", () => this.onButton(i));
       }
     });
@@ -182,6 +186,8 @@ export class Gateway {
         platform: "discord",
         eventId: i.id,
         author: i.user.displayName,
+        authorId: i.user.id,
+        canManage: canManage(i, this.o.managerRole),
         args: commandArgs(i.options.data),
       });
     } catch (err) {
@@ -191,13 +197,14 @@ export class Gateway {
     await i.editReply({ content: answer.slice(0, 2000), allowedMentions: NO_MENTIONS });
   }
 
-  private async onButton(i: ButtonInteraction): Promise<void> {
+  private async onButton(i: ButtonInteraction | UserSelectMenuInteraction): Promise<void> {
     const action = parseActionId(i.customId);
     if (!action) return;
     await i.deferUpdate();
     await this.o.hooks.onAction({
       platform: "discord",
       ...action,
+      ...(i.isUserSelectMenu() ? { value: i.values[0] } : {}),
       author: i.user.displayName,
       authorId: i.user.id,
       eventId: i.id,

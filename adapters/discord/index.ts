@@ -34,6 +34,8 @@ export interface DiscordAdapterOptions {
   log: Logger;
   /** How often a standby process tries to take the gateway over, in ms (default 5000). */
   standbyRetryMs?: number;
+  /** DISCORD_MANAGER_ROLE: the role (name or id) whose members manage the bridge. */
+  managerRole?: string;
 }
 
 export interface DiscordAdapter extends ChatAdapter {
@@ -163,6 +165,12 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       }
     },
 
+    /** A channel mention: Discord shows it as a link to the thread. */
+    threadLink(thread: ThreadRef): string {
+      const id = parseThreadRef(thread);
+      return id ? `<#${id}>` : thread;
+    },
+
     async updateCard(thread: ThreadRef, card: ConversationCard): Promise<void> {
       const id = threadIdOf(thread);
       const info = await channelInfo(id);
@@ -186,7 +194,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       );
     },
 
-    async threadLink(thread) {
+    async threadUrl(thread) {
       const id = parseThreadRef(thread);
       const channel = id ? await channelInfo(id).catch(() => undefined) : undefined;
       const guild = channel && "guild_id" in channel ? channel.guild_id : undefined;

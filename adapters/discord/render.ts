@@ -41,7 +41,31 @@ export function parseActionId(
 /** Discord's button styles: primary, secondary, danger. */
 const STYLE = { primary: 1, danger: 4 } as const;
 
-/** The core's buttons as one action row (at most five). */
+/**
+ * The core's buttons as action rows: the buttons in one (at most five), then each user select
+ * in a row of its own (a select takes a whole row).
+ * https://discord.com/developers/docs/components/reference#user-select
+ */
+export function actionRows(list: ActionButton[]) {
+  const buttons = list.filter((b) => b.kind !== "user-select");
+  const selects = list
+    .filter((b) => b.kind === "user-select")
+    .map((b) => ({
+      type: 1,
+      components: [
+        {
+          type: 5,
+          custom_id: actionId(b.action, b.conversationId, b.messageId),
+          placeholder: b.label,
+          min_values: 1,
+          max_values: 1,
+        },
+      ],
+    }));
+  return [...(buttons.length > 0 ? [actionRow(buttons)] : []), ...selects];
+}
+
+/** Buttons as one action row (at most five). */
 export function actionRow(list: ActionButton[]) {
   return {
     type: 1,
@@ -75,9 +99,18 @@ export function renderCard(card: ConversationCard) {
     ? `**${escapeMarkdown(card.contactName)}** · ${formatPhone(card.phone)}`
     : `**${formatPhone(card.phone)}**`;
   const state = [
-    card.open ? "🟢 open" : "⚪ closed",
+    !card.open
+      ? "✅ closed"
+      : card.waitingSince
+        ? `🟡 waiting for us since <t:${Math.floor(card.waitingSince.getTime() / 1000)}:R>`
+        : "🔵 waiting for the customer",
+    card.owner ? `👤 <@${card.owner}>` : "👤 nobody claimed it",
     ...(card.optedOut ? ["🚫 opted out (STOP): no SMS can be sent"] : []),
     ...(card.blocked ? ["⛔ blocked by the team: no SMS can be sent"] : []),
+    ...(card.contactProblem ? [`⚠️ ${escapeMarkdown(card.contactProblem)}`] : []),
+    card.replyMode === "explicit"
+      ? "✍️ only replies starting with `sms:` are sent; the rest are notes"
+      : "✍️ replies here are sent as SMS (`note:` or `//` for a note)",
   ].join(" · ");
   const lines = [`📱 ${who}`, state];
   if (card.lastMessage) {
@@ -87,7 +120,7 @@ export function renderCard(card: ConversationCard) {
   return {
     content: clip(lines.join("\n"), MAX_CONTENT),
     allowed_mentions: NO_MENTIONS,
-    components: card.actions.length > 0 ? [actionRow(card.actions)] : [],
+    components: actionRows(card.actions),
   };
 }
 
@@ -133,10 +166,12 @@ export function renderPost(post: ChatPost) {
   } else {
     content = post.text;
   }
+  // The one person to notify, named first; nobody else is ever pinged.
+  if (post.mention) content = `<@${post.mention}> ${content}`;
   return {
     content: clip(content, MAX_CONTENT),
-    allowed_mentions: NO_MENTIONS,
+    allowed_mentions: post.mention ? { parse: [], users: [post.mention] } : NO_MENTIONS,
     // An edit that drops the buttons must say so: an empty list removes them.
-    components: post.actions?.length ? [actionRow(post.actions)] : [],
+    components: actionRows(post.actions ?? []),
   };
 }

@@ -10,6 +10,7 @@ const env = {
   SLACK_CHANNEL: optionalVar,
   SLACK_APP_TOKEN: optionalVar.pipe(z.string().startsWith("xapp-").optional()),
   SLACK_API_URL: optionalVar.pipe(z.url().optional()),
+  SLACK_MANAGER_GROUP: optionalVar,
 };
 
 export interface SlackConfig {
@@ -20,6 +21,8 @@ export interface SlackConfig {
   appToken?: string;
   channel: string;
   apiUrl?: string;
+  /** The user group (handle or id) whose members manage the bridge; else workspace admins. */
+  managerGroup?: string;
 }
 
 export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
@@ -32,6 +35,8 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
     SLACK_CHANNEL: "the channel ID (C…) from the channel's details in Slack",
     SLACK_APP_TOKEN:
       "Slack app > Basic Information > App-Level Tokens (xapp-…, scope connections:write)",
+    SLACK_MANAGER_GROUP:
+      "optional: the handle of the Slack user group allowed to change routes (default: workspace admins and owners)",
   },
   // Socket Mode (SLACK_APP_TOKEN) has no events URL to verify: no signing secret needed.
   requires: (s) =>
@@ -41,7 +46,8 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
   configure: (v) => {
     const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: signingSecret } = v;
     const { SLACK_APP_TOKEN: appToken, SLACK_CHANNEL: channel, SLACK_API_URL: apiUrl } = v;
-    return { botToken, signingSecret, appToken, channel, apiUrl } as SlackConfig;
+    const managerGroup = v.SLACK_MANAGER_GROUP;
+    return { botToken, signingSecret, appToken, channel, apiUrl, managerGroup } as SlackConfig;
   },
   howToEnable:
     "set SLACK_BOT_TOKEN, SLACK_CHANNEL and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)",

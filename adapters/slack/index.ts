@@ -15,6 +15,7 @@ import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
 import { boltLogger } from "./bolt-logger.ts";
 import { slackGate } from "./gate.ts";
+import { managerCheck, resolveSlackChannel, slackThreadLink } from "./manage.ts";
 import { cachedNames } from "./names.ts";
 import { findPosted, metadataFor } from "./once.ts";
 import type { PacerOptions } from "./pacer.ts";
@@ -49,6 +50,8 @@ export interface SlackAdapterOptions {
    * (reply_broadcast). Default one hour.
    */
   broadcastAfterMs?: number;
+  /** SLACK_MANAGER_GROUP: the user group whose members manage the bridge (else admins). */
+  managerGroup?: string;
 }
 
 /** Piled-up SMS of a thread go out as one post: `postMany` is always there. */
@@ -85,6 +88,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     log,
     1000,
   );
+  const canManage = managerCheck(api.client, o.managerGroup, log);
   const mentions: SlackNames = { user: (id) => userName(id), channel: (id) => channelName(id) };
 
   /**
@@ -222,7 +226,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       );
     },
 
-    async threadLink(thread) {
+    async threadUrl(thread) {
       const ref = decodeRef(thread);
       teamUrl ??= api.client.auth
         .test()
@@ -240,6 +244,13 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         c.chat.update({ channel, ts, text: r.text, blocks: r.blocks }),
       );
     },
+
+    threadLink(thread) {
+      const r = decodeRef(thread);
+      return r ? slackThreadLink(r.channel, r.ts) : thread;
+    },
+
+    resolveChannel: (text) => resolveSlackChannel(api.client, text),
 
     async start(hooks) {
       if (o.appToken) {
@@ -352,6 +363,8 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
             platform: "slack",
             eventId: command.trigger_id,
             author: await userName(command.user_id, command.user_name),
+            authorId: command.user_id,
+            canManage: await canManage(command.user_id),
             args: command.text ?? "",
           });
         } catch (err) {
@@ -374,6 +387,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
             conversationId: Number(m[2]),
             action: m[1] as string,
             messageId: m[3] === undefined ? undefined : Number(m[3]),
+            value: (action as { selected_user?: string }).selected_user,
             author: await userName(body.user.id),
             authorId: body.user.id,
             eventId: actionTs ? `${body.user.id}:${actionTs}` : undefined,

@@ -27,23 +27,35 @@ export function actionsBlock(list: ActionButton[], blockId?: string): Block {
   return {
     type: "actions",
     ...(blockId ? { block_id: blockId } : {}),
-    elements: list.map((b) => ({
-      type: "button",
-      text: { type: "plain_text", text: b.label },
-      action_id: actionId(b.action, b.conversationId, b.messageId),
-      value: String(b.conversationId),
-      ...(b.style ? { style: b.style } : {}),
-      ...(b.confirm
+    elements: list.map((b) =>
+      b.kind === "user-select"
         ? {
-            confirm: {
-              title: { type: "plain_text", text: `${b.label}?` },
-              text: mrkdwn(escapeText(b.confirm)),
-              confirm: { type: "plain_text", text: b.label },
-              deny: { type: "plain_text", text: "Cancel" },
-            },
+            type: "users_select",
+            action_id: actionId(b.action, b.conversationId, b.messageId),
+            placeholder: { type: "plain_text", text: b.label },
           }
-        : {}),
-    })),
+        : button(b),
+    ),
+  };
+}
+
+function button(b: ActionButton): Block {
+  return {
+    type: "button",
+    text: { type: "plain_text", text: b.label },
+    action_id: actionId(b.action, b.conversationId, b.messageId),
+    value: String(b.conversationId),
+    ...(b.style ? { style: b.style } : {}),
+    ...(b.confirm
+      ? {
+          confirm: {
+            title: { type: "plain_text", text: `${b.label}?` },
+            text: mrkdwn(escapeText(b.confirm)),
+            confirm: { type: "plain_text", text: b.label },
+            deny: { type: "plain_text", text: "Cancel" },
+          },
+        }
+      : {}),
   };
 }
 
@@ -78,9 +90,22 @@ const quote = (text: string) =>
 export function renderCard(card: ConversationCard): Rendered {
   const phone = formatPhone(card.phone);
   const who = card.contactName ? `${escapeText(card.contactName)} · ${phone}` : phone;
-  const state = [card.open ? "🟢 open" : "⚪ closed"];
+  const state = [
+    !card.open
+      ? "✅ closed"
+      : card.waitingSince
+        ? `🟡 waiting for us since ${slackTime(card.waitingSince)}`
+        : "🔵 waiting for the customer",
+    card.owner ? `👤 <@${card.owner}>` : "👤 nobody claimed it",
+  ];
   if (card.optedOut) state.push("🚫 opted out (STOP): SMS are not sent");
   if (card.blocked) state.push("⛔ blocked by the team: SMS are not sent");
+  if (card.contactProblem) state.push(`⚠️ ${escapeText(card.contactProblem)}`);
+  state.push(
+    card.replyMode === "explicit"
+      ? "✍️ only replies starting with `sms:` are sent; the rest are notes"
+      : "✍️ replies here are sent as SMS (`note:` or `//` for a note)",
+  );
   const blocks: Block[] = [
     { type: "section", text: mrkdwn(`:speech_balloon: *SMS conversation* with *${who}*`) },
     { type: "context", elements: [mrkdwn(state.join(" · "))] },
@@ -104,6 +129,24 @@ export function renderPost(post: ChatPost): Rendered {
 }
 
 function renderBody(post: ChatPost): Rendered {
+  const r = renderKind(post);
+  if (!post.mention) return r;
+  // The person to notify, named first: Slack notifies a mention in the text and the blocks.
+  const who = `<@${post.mention}> `;
+  const [first, ...rest] = r.blocks;
+  const withWho = (b: Block | undefined): Block | undefined => {
+    if (b?.type === "section")
+      return { ...b, text: mrkdwn(who + (b.text as { text: string }).text) };
+    if (b?.type === "context") {
+      const [e, ...more] = b.elements as { text: string }[];
+      return { ...b, elements: [mrkdwn(who + (e?.text ?? "")), ...more] };
+    }
+    return b;
+  };
+  return { text: who + r.text, blocks: [withWho(first), ...rest].filter((b) => b !== undefined) };
+}
+
+function renderKind(post: ChatPost): Rendered {
   switch (post.kind) {
     case "inbound": {
       const when = post.at ? ` ${slackTime(post.at)}` : "";
@@ -136,9 +179,10 @@ export function renderMany(posts: ChatPost[]): Rendered {
     const when = p.at ? `${slackTime(p.at, "{time_secs}")} ` : "";
     return `${when}${quote(p.text)}`;
   });
-  const body = `📩 *${posts.length} SMS*\n${lines.join("\n")}`;
+  const who = posts[0]?.mention ? `<@${posts[0].mention}> ` : "";
+  const body = `${who}📩 *${posts.length} SMS*\n${lines.join("\n")}`;
   return {
-    text: `📩 ${posts.map((p) => escapeText(p.text)).join("\n")}`,
+    text: `${who}📩 ${posts.map((p) => escapeText(p.text)).join("\n")}`,
     blocks: sections(body),
   };
 }

@@ -55,6 +55,8 @@ export interface FakeDiscordOptions {
   /** Whether privileged intents (MessageContent…) are on "in the developer portal"; if not, IDENTIFY asking for them is closed with 4014. Default true. */
   privilegedIntents?: boolean;
   botUsername?: string;
+  /** Extra server roles (in GUILD_CREATE's roles), no permissions of their own; none by default. */
+  roles?: { id: string; name: string }[];
 }
 
 export interface FakeUser {
@@ -167,6 +169,10 @@ export interface InteractionOptions {
   /** "number text…": split onto the registered command's options in order, the last takes the rest. */
   args?: string;
   subcommand?: string;
+  /** The member's role ids (member.roles); none by default. */
+  roles?: string[];
+  /** The member's permissions in the channel (member.permissions); @everyone's by default. */
+  permissions?: bigint;
 }
 
 export interface ButtonClickOptions {
@@ -175,6 +181,11 @@ export interface ButtonClickOptions {
   messageId: string;
   userId?: string;
   username?: string;
+}
+
+export interface UserSelectOptions extends ButtonClickOptions {
+  /** The picked users' ids. */
+  values: string[];
 }
 
 export interface FakeInteraction {
@@ -209,6 +220,8 @@ export interface FakeDiscord {
   messageDelete(channelId: string, messageId: string): void;
   interaction(options: InteractionOptions): FakeInteraction;
   buttonClick(options: ButtonClickOptions): FakeInteraction;
+  /** A person picks users in a user select (component type 5) of a message. */
+  userSelect(options: UserSelectOptions): FakeInteraction;
   threadDelete(id: string): void;
   /** Closes every gateway socket (4000 by default: discord.js resumes; 1000 makes it re-identify). */
   disconnectAll(code?: number): void;
@@ -355,6 +368,7 @@ export class DiscordWorld implements FakeDiscord {
   private readonly roleIds = { everyone: "", bot: "" };
   /** Messages sent with enforce_nonce, by author and nonce (Discord checks a few minutes back). */
   private readonly nonces = new Map<string, { channelId: string; messageId: string; at: number }>();
+  private readonly extraRoles: { id: string; name: string }[];
   private readonly joinedAt = isoNow();
   server: Server | undefined;
 
@@ -366,6 +380,7 @@ export class DiscordWorld implements FakeDiscord {
     this.interactionTimeoutMs = options.interactionTimeoutMs ?? 3000;
     this.roleIds.everyone = this.guildId;
     this.roleIds.bot = snowflake();
+    this.extraRoles = options.roles ?? [];
     this.botUser = {
       id: this.botUserId,
       username: options.botUsername ?? "ardary-bridge",
@@ -574,13 +589,21 @@ export class DiscordWorld implements FakeDiscord {
       const type = i === path.length - 1 ? 1 : 2;
       commandOptions = [{ type, name, options: commandOptions }];
     }
-    return this.dispatchInteraction(state, options.userId, options.username, 2, {
-      id: typeof command?.id === "string" ? command.id : snowflake(),
-      name: options.name,
-      type: 1,
-      options: commandOptions,
-      guild_id: this.guildId,
-    });
+    return this.dispatchInteraction(
+      state,
+      options.userId,
+      options.username,
+      2,
+      {
+        id: typeof command?.id === "string" ? command.id : snowflake(),
+        name: options.name,
+        type: 1,
+        options: commandOptions,
+        guild_id: this.guildId,
+      },
+      undefined,
+      { roles: options.roles, permissions: options.permissions },
+    );
   }
 
   buttonClick(options: ButtonClickOptions): FakeInteraction {
@@ -593,6 +616,32 @@ export class DiscordWorld implements FakeDiscord {
       options.username,
       3,
       { custom_id: options.customId, component_type: 2 },
+      message,
+    );
+  }
+
+  userSelect(options: UserSelectOptions): FakeInteraction {
+    const state = this.requireChannel(options.channelId);
+    const message = state.messages.find((m) => m.id === options.messageId);
+    if (!message) throw new Error(`fake discord: no message ${options.messageId}`);
+    const picked = options.values.map((id) => this.user(id));
+    // https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object-message-component-data-structure
+    return this.dispatchInteraction(
+      state,
+      options.userId,
+      options.username,
+      3,
+      {
+        custom_id: options.customId,
+        component_type: 5,
+        values: options.values,
+        resolved: {
+          users: Object.fromEntries(picked.map((u) => [u.id, u])),
+          members: Object.fromEntries(
+            picked.map((u) => [u.id, { ...this.memberOf(u.id), permissions: "0" }]),
+          ),
+        },
+      },
       message,
     );
   }
@@ -1464,6 +1513,7 @@ export class DiscordWorld implements FakeDiscord {
     type: 2 | 3,
     data: Json,
     message?: FakeMessage,
+    as: { roles?: string[]; permissions?: bigint } = {},
   ): FakeInteraction {
     const user = this.user(userId ?? this.defaultUserId, username);
     const id = snowflake();
@@ -1502,8 +1552,9 @@ export class DiscordWorld implements FakeDiscord {
       },
       member: {
         ...this.memberOf(user.id),
+        ...(as.roles ? { roles: as.roles } : {}),
         user,
-        permissions: EVERYONE_PERMISSIONS.toString(),
+        permissions: (as.permissions ?? EVERYONE_PERMISSIONS).toString(),
       },
       token,
       version: 1,
@@ -1636,6 +1687,7 @@ export class DiscordWorld implements FakeDiscord {
       roles: [
         role(this.roleIds.everyone, "@everyone", EVERYONE_PERMISSIONS, 0, false),
         role(this.roleIds.bot, this.botUser.username, BOT_PERMISSIONS, 1, true),
+        ...this.extraRoles.map((r, i) => role(r.id, r.name, 0n, 2 + i, false)),
       ],
       emojis: [],
       stickers: [],

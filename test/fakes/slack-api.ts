@@ -2,6 +2,7 @@
 // HTTP 200 with {ok:false,error}; rate limits HTTP 429 with Retry-After, as Slack answers.
 // Reference: https://docs.slack.dev/reference/methods (each method's "Errors" table).
 
+import { ADMIN_METHODS } from "./slack-admin.ts";
 import {
   type ApiAnswer,
   type ApiConfig,
@@ -75,6 +76,9 @@ function usersInfo({ state, params }: Call): ApiAnswer {
       real_name: user.real_name,
       deleted: false,
       is_bot: id === BOT_USER_ID,
+      is_admin: user.is_admin ?? false,
+      is_owner: user.is_owner ?? false,
+      is_primary_owner: false,
       profile,
     },
   });
@@ -98,6 +102,7 @@ const teamInfo: Handler = () =>
 
 const METHODS: Record<string, Handler> = {
   ...CHAT_METHODS,
+  ...ADMIN_METHODS,
   "auth.test": authTest,
   "conversations.info": conversationsInfo,
   "conversations.join": conversationsJoin,

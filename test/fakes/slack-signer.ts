@@ -49,6 +49,8 @@ export interface CommandInput extends SignOverrides {
 export interface ActionInput extends SignOverrides {
   actionId: string;
   value: string;
+  /** A users_select pick: the action is then a users_select with `selected_user`. */
+  selectedUser?: string;
   userId: string;
   userName?: string;
   channelId: string;
@@ -205,14 +207,24 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
     },
     sendAction(targetUrl, input) {
       const message = options.lookupMessage?.(input.channelId, input.messageTs);
-      const action = {
-        type: "button",
-        action_id: input.actionId,
-        block_id: input.blockId ?? blockIdOf(message?.blocks, input.actionId) ?? "actions",
-        value: input.value,
-        text: { type: "plain_text", text: input.actionId, emoji: true },
-        action_ts: (Date.now() / 1000).toFixed(6),
-      };
+      const block_id = input.blockId ?? blockIdOf(message?.blocks, input.actionId) ?? "actions";
+      const action_ts = (Date.now() / 1000).toFixed(6);
+      const action = input.selectedUser
+        ? {
+            type: "users_select",
+            action_id: input.actionId,
+            block_id,
+            selected_user: input.selectedUser,
+            action_ts,
+          }
+        : {
+            type: "button",
+            action_id: input.actionId,
+            block_id,
+            value: input.value,
+            text: { type: "plain_text", text: input.actionId, emoji: true },
+            action_ts,
+          };
       const payload = {
         type: "block_actions",
         user: {

@@ -1,6 +1,7 @@
 // The in-memory workspace behind the fake Slack: channels, messages, reactions, what was
 // posted, and the per-channel rate limits. No HTTP here: slack-api.ts and slack-chat.ts
 // answer the Web API from it, and slack.ts exposes it to tests.
+import type { FakeUsergroup } from "./slack-admin.ts";
 
 export const BOT_USER_ID = "U0BOT";
 export const BOT_ID = "B0BOT";
@@ -14,6 +15,9 @@ export const TOMBSTONE_TEXT = "This message was deleted.";
 export interface FakeUser {
   name: string;
   real_name: string;
+  /** Workspace admin / owner (users.info is_admin, is_owner). */
+  is_admin?: boolean;
+  is_owner?: boolean;
 }
 
 export interface FakeChannel {
@@ -116,6 +120,7 @@ interface Bucket {
 export class SlackState {
   readonly channels = new Map<string, FakeChannel>();
   readonly users = new Map<string, FakeUser>();
+  readonly usergroups: FakeUsergroup[] = [];
   readonly posts: FakePost[] = [];
   readonly updates: FakeUpdate[] = [];
   readonly ephemerals: FakeEphemeral[] = [];

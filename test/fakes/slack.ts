@@ -20,6 +20,7 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
+import type { FakeUsergroup } from "./slack-admin.ts";
 import { type ApiConfig, callMethod, type Params } from "./slack-api.ts";
 import {
   type UserMessageInput,
@@ -66,6 +67,8 @@ export interface FakeSlackOptions {
   channels?: string[];
   /** Workspace members for users.info (default U0ALICE and U0BOB); the bot is always there. */
   users?: Record<string, FakeUser>;
+  /** User groups (usergroups.list, usergroups.users.list); none by default. */
+  usergroups?: FakeUsergroup[];
   /** Per-channel token bucket for chat.postMessage; null (default) = no limit. */
   rateLimit?: RateLimitOptions | null;
   /** See the header comment; default "unthread" as real Slack. */
@@ -139,6 +142,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   };
   state.users.set(BOT_USER_ID, { name: "ardary-bridge", real_name: "Ardary Bridge" });
   for (const [id, user] of Object.entries(users)) state.users.set(id, user);
+  state.usergroups.push(...(options.usergroups ?? []));
 
   const app = express();
   app.use(express.urlencoded({ extended: false }), express.json({ limit: "5mb" }));

@@ -1,0 +1,182 @@
+// Routes from chat and from the CLI: the next new number of a prefix opens its thread in the
+// route's channel, --move moves an existing conversation (its new thread links to the old one),
+// and only people allowed to manage the bridge change routes.
+import { afterEach, describe, expect, it } from "vitest";
+import { runTeamCli } from "../../src/team.ts";
+import { startFakeDiscord } from "../fakes/discord.ts";
+import { until } from "../support/harness.ts";
+import { type DiscordWorld, startDiscord, threadOf, waitPosts } from "./discord-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+
+let slack: SlackWorld | undefined;
+let discord: DiscordWorld | undefined;
+afterEach(async () => {
+  await slack?.close();
+  await discord?.close();
+  slack = undefined;
+  discord = undefined;
+});
+
+const ADMIN = { name: "alice", real_name: "Alice Martin", is_admin: true };
+const MEMBER = { name: "bob", real_name: "Bob Durand" };
+
+async function command(w: SlackWorld, userId: string, text: string): Promise<string> {
+  const before = w.fake.responses.length;
+  const res = await w.fake.signer.sendCommand(w.events, { text, userId, channelId: GENERAL });
+  expect(res.status).toBe(200);
+  await until(() => w.fake.responses.length > before, 10_000, `an answer to /sms ${text}`);
+  return JSON.stringify(w.fake.responses[before]?.body);
+}
+
+describe("routes on slack", () => {
+  it("a route added by an admin takes the next new number; --move moves an existing one, linking the old thread; others are refused", async () => {
+    slack = await startSlackWorld({ fake: { users: { U0ALICE: ADMIN, U0BOB: MEMBER } } });
+    const w = slack;
+    await w.h.sim.inbound("+447700900001", "hello from the UK");
+    const old = await w.thread("+447700900001");
+    expect(old.channel).toBe(GENERAL);
+
+    expect(await command(w, "U0BOB", "route add +44 #sales")).toContain("Only people allowed");
+    expect(await command(w, "U0ALICE", "route add +44 <#C0SALES|sales>")).toContain(
+      "Route +44 → <#C0SALES>",
+    );
+    await w.h.sim.inbound("+447700900002", "another UK customer");
+    expect((await w.thread("+447700900002")).channel).toBe("C0SALES");
+    // Without --move the existing conversation stays in its thread.
+    await w.h.sim.inbound("+447700900001", "still here?");
+    await untilInOrder(w, old, ["hello from the UK", "still here?"]);
+
+    // By name: Slack sends #sales as typed; the bridge finds the channel (conversations.list).
+    expect(await command(w, "U0ALICE", "route add +44 #sales --move")).toContain(
+      "1 existing conversation(s) moved",
+    );
+    await w.h.sim.inbound("+447700900001", "after the move");
+    const moved = await until(async () => {
+      const t = await w.thread("+447700900001");
+      return t.channel === "C0SALES" ? t : undefined;
+    });
+    const link = `https://slack.com/archives/${old.channel}/p${old.ts.replace(".", "")}`;
+    await untilInOrder(w, moved, ["moved to this channel", link, "after the move"]);
+    expect(await command(w, "U0BOB", "route list")).toContain("+44 → <#C0SALES>");
+    expect(await command(w, "U0BOB", "route remove +44")).toContain("Only people allowed");
+    expect(await command(w, "U0ALICE", "route remove +44")).toContain("Route +44 removed");
+  });
+
+  it("with SLACK_MANAGER_GROUP only that group's members manage routes, admins included", async () => {
+    slack = await startSlackWorld({
+      fake: {
+        users: { U0ALICE: ADMIN, U0BOB: MEMBER },
+        usergroups: [{ id: "S0LEADS", handle: "support-leads", name: "Leads", users: ["U0BOB"] }],
+      },
+      env: { SLACK_MANAGER_GROUP: "@support-leads" },
+    });
+    expect(await command(slack, "U0ALICE", "route add +44 C0SALES")).toContain(
+      "Only people allowed",
+    );
+    expect(await command(slack, "U0BOB", "route add +44 C0SALES")).toContain("Route +44");
+  });
+
+  it("a route added from the CLI holds in the running server at once; list and remove", async () => {
+    slack = await startSlackWorld();
+    const db = slack.h.bridge.database.db;
+    const added = await runTeamCli(db, "routes", ["add", "+33 1", "--slack", "C0OTHER"]);
+    expect(added).toEqual({ lines: ["+331 → slack C0OTHER"], code: 0 });
+    await slack.h.sim.inbound("+33123456789", "bonjour");
+    expect((await slack.thread("+33123456789")).channel).toBe("C0OTHER");
+    expect((await runTeamCli(db, "routes", ["list"])).lines).toEqual(["+331\tslack\tC0OTHER"]);
+    expect((await runTeamCli(db, "routes", ["add", "+44"])).code).toBe(2);
+    expect(await runTeamCli(db, "routes", ["remove", "+331"])).toEqual({
+      lines: ["removed +331"],
+      code: 0,
+    });
+    await slack.h.sim.inbound("+33198765432", "bonjour");
+    expect((await slack.thread("+33198765432")).channel).toBe(GENERAL);
+  });
+});
+
+const TEXT = "110000000000000001";
+const UK = "110000000000000002";
+const MANAGE_GUILD = 1n << 5n;
+
+function routeAdd(w: DiscordWorld, prefix: string, channel: string, as = {}) {
+  return w.fake.interaction({
+    name: "sms",
+    subcommand: "route add",
+    channelId: TEXT,
+    options: [
+      { type: 3, name: "prefix", value: prefix },
+      { type: 7, name: "channel", value: channel },
+    ],
+    ...as,
+  });
+}
+
+async function answer(w: DiscordWorld, id: string): Promise<string> {
+  const r = await until(
+    () => w.fake.responsesTo(id).find((x) => x.kind === "edit"),
+    10_000,
+    "the answer",
+  );
+  return JSON.stringify(r);
+}
+
+describe("routes on discord", () => {
+  it("Manage Server (or the manager role) may add a route; the next new number's thread opens in its channel", async () => {
+    const fake = await startFakeDiscord({
+      channels: [
+        { id: TEXT, name: "sms", type: "text" },
+        { id: UK, name: "uk-support", type: "text" },
+      ],
+    });
+    discord = await startDiscord("text", { fake, env: { DISCORD_MANAGER_ROLE: "" } });
+    const w = discord;
+    expect(await answer(w, routeAdd(w, "+44", UK).id)).toContain("Only people allowed");
+    const ok = routeAdd(w, "+44", UK, { permissions: MANAGE_GUILD });
+    expect(await answer(w, ok.id)).toContain(`Route +44 → <#${UK}>`);
+    await w.h.sim.inbound("+447700900003", "hello");
+    await until(() => w.fake.threads.find((t) => t.parent_id === UK), 10_000, "a thread in #uk");
+    expect(threadOf(w, "+44 7700 900003")).toBeUndefined(); // not in the default channel
+    await w.h.sim.inbound("+33612345678", "bonjour");
+    const { threadId: old } = await waitPosts(w, "+33 6 12 34 56 78", (c) => c.includes("bonjour"));
+    // --move: the French conversation's next post opens a thread in #uk that links the old one.
+    const move = w.fake.interaction({
+      name: "sms",
+      subcommand: "route add",
+      channelId: TEXT,
+      options: [
+        { type: 3, name: "prefix", value: "+33" },
+        { type: 7, name: "channel", value: UK },
+        { type: 5, name: "move", value: true },
+      ],
+      permissions: MANAGE_GUILD,
+    });
+    expect(await answer(w, move.id)).toContain("1 existing conversation(s) moved");
+    await w.h.sim.inbound("+33612345678", "encore moi");
+    const moved = await until(
+      () => w.fake.threads.find((t) => t.parent_id === UK && t.name.includes("+33 6 12")),
+      10_000,
+      "the moved thread",
+    );
+    const texts = await until(() => {
+      const all = w.fake.messages(moved.id).map((m) => m.content);
+      return all.some((c) => c.includes("encore moi")) ? all : undefined;
+    });
+    expect(texts.join("\n")).toContain(`previous thread: <#${old}>`);
+  });
+
+  it("with DISCORD_MANAGER_ROLE only members with that role (by name) manage routes", async () => {
+    const role = "120000000000000001";
+    const fake = await startFakeDiscord({
+      channels: [
+        { id: TEXT, name: "sms", type: "text" },
+        { id: UK, name: "uk-support", type: "text" },
+      ],
+      roles: [{ id: role, name: "Support Leads" }],
+    });
+    discord = await startDiscord("text", { fake, env: { DISCORD_MANAGER_ROLE: "support leads" } });
+    const admin = routeAdd(discord, "+44", UK, { permissions: MANAGE_GUILD });
+    expect(await answer(discord, admin.id)).toContain("Only people allowed");
+    const lead = routeAdd(discord, "+44", UK, { roles: [role] });
+    expect(await answer(discord, lead.id)).toContain("Route +44");
+  });
+});
