@@ -279,11 +279,26 @@ export interface SessionLock {
   release(): Promise<void>;
 }
 
+// ── scale: budgets shared by every process ──────────────────────────────────────────────────
+/** A rate shared by every process of the database: a token bucket per key (src/budget.ts). */
+export interface Budget {
+  /**
+   * Takes one token of `key`'s bucket (refilled at `perSecond`, holding at most `burst`):
+   * 0 when taken, else the milliseconds until the caller's turn (nothing taken).
+   */
+  take(key: string, perSecond: number, burst: number): Promise<number>;
+  /** The platform said wait (a 429): nothing is taken from `key` for `ms`, in any process. */
+  hold(key: string, ms: number): Promise<void>;
+}
+// ── end of scale ────────────────────────────────────────────────────────────────────────────
+
 export interface AdapterServices {
   log: Logger;
   /** Namespaced per adapter. */
   state: StateStore;
   lock(name: string): SessionLock;
+  /** A budget shared by all processes, namespaced per adapter (e.g. "posts"). */
+  budget(name: string): Budget;
   /** Where a chat adapter mounts HTTP routes, ahead of any body parser. Absent in a worker. */
   router?: Router;
   /** True in a process that runs jobs (posts, sends); false in an HTTP-only one. */

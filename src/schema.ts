@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import {
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -147,4 +148,17 @@ export const blocks = pgTable("blocks", {
 export const settings = pgTable("settings", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
+});
+
+/** Token buckets shared by every process of the database (src/budget.ts); times in ms. */
+export const budgets = pgTable("budgets", {
+  key: text("key").primaryKey(),
+  tokens: doublePrecision("tokens").notNull(),
+  atMs: doublePrecision("at_ms").notNull(),
+  /** The turn given to the last caller told to wait (callers are spread one interval apart). */
+  nextSlotMs: doublePrecision("next_slot_ms").notNull().default(0),
+  /** Nothing is taken before this (the platform said wait). */
+  heldUntilMs: doublePrecision("held_until_ms").notNull().default(0),
+  /** What the last take answered (0: taken). */
+  waitMs: doublePrecision("wait_ms").notNull().default(0),
 });

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Router } from "express";
 import pino, { type Logger } from "pino";
 import { Bridge } from "./bridge.ts";
+import { sharedBudget } from "./budget.ts";
 import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "./contracts.ts";
 import { type Database, migrateOpen, openDatabase } from "./db.ts";
 import { createChatDelivery } from "./delivery.ts";
@@ -83,6 +84,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       log,
       state: stateStore(database, name),
       lock: (lockName) => sessionLock(database, `ardary-bridge:${name}:${lockName}`),
+      budget: (budgetName) => sharedBudget(database.db, `${name}:${budgetName}`),
       router: o.router,
       worker: o.worker ?? true,
     });
