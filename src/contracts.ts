@@ -169,6 +169,11 @@ export interface ConversationCard {
   /** Its buttons, in order. */
   actions: ActionButton[];
   lastMessage?: { text: string; at: Date; direction: "in" | "out" };
+  /**
+   * The conversation's first SMS, carried by the card itself (a new conversation costs one
+   * post): set only for an adapter with `cardCarriesFirst`.
+   */
+  first?: ChatPost;
 }
 
 /** One post in a thread. `kind` lets the adapter style it; the text is already in words. */
@@ -244,6 +249,13 @@ export interface ChatAdapter {
   readonly platform: Platform;
   /** Posts the conversation card in `channel` and returns the thread under it. */
   openThread(channel: string, card: ConversationCard): Promise<ThreadRef>;
+  /** The card shows `card.first` (the first SMS): a new conversation costs one post. */
+  readonly cardCarriesFirst?: boolean;
+  /**
+   * Optional: says once, at the top of `channel`, that `waiting` new conversations wait to be
+   * posted (and how long that takes at the platform's pace).
+   */
+  announceBacklog?(channel: string, waiting: number): Promise<void>;
   post(thread: ThreadRef, post: ChatPost): Promise<MessageRef>;
   /**
    * Optional: posts several SMS as one message, each with its time. When SMS for one thread

@@ -120,7 +120,17 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         backoffBaseMs: env.JOB_BACKOFF_MS,
         handlers: [
           ...(kinds.includes("chat")
-            ? [{ def: CHAT_JOB, run: createChatDelivery({ db: database.db, adapters: chat, log }) }]
+            ? [
+                {
+                  def: CHAT_JOB,
+                  run: createChatDelivery({
+                    db: database.db,
+                    adapters: chat,
+                    log,
+                    backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
+                  }),
+                },
+              ]
             : []),
           ...(kinds.includes("sms")
             ? [{ def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) }]

@@ -22,6 +22,7 @@ import {
   ACTION_ID,
   type Rendered,
   reactionsFor,
+  renderBacklog,
   renderCard,
   renderMany,
   renderPost,
@@ -136,6 +137,18 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
 
   const adapter: SlackAdapter = {
     platform: "slack",
+    cardCarriesFirst: true,
+
+    async announceBacklog(channel, waiting) {
+      const ch = channel || o.channel;
+      const text = renderBacklog(waiting, o.pacing?.perSecond ?? 1);
+      await api.call(
+        ch,
+        "chat.postMessage",
+        (c) => c.chat.postMessage({ channel: ch, text }),
+        true,
+      );
+    },
 
     async openThread(channel, card) {
       const r = renderCard(card);
