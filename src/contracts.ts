@@ -179,6 +179,11 @@ export interface ConversationCard {
   /** Why the contact could not be added to the provider's contacts, in words (with its codes). */
   contactProblem?: string | null;
   lastMessage?: { text: string; at: Date; direction: "in" | "out" };
+  /**
+   * The conversation's first SMS, carried by the card itself (a new conversation costs one
+   * post): set only for an adapter with `cardCarriesFirst`.
+   */
+  first?: ChatPost;
 }
 
 /** One post in a thread. `kind` lets the adapter style it; the text is already in words. */
@@ -272,6 +277,13 @@ export interface ChatAdapter {
   readonly platform: Platform;
   /** Posts the conversation card in `channel` and returns the thread under it. */
   openThread(channel: string, card: ConversationCard): Promise<ThreadRef>;
+  /** The card shows `card.first` (the first SMS): a new conversation costs one post. */
+  readonly cardCarriesFirst?: boolean;
+  /**
+   * Optional: says once, at the top of `channel`, that `waiting` new conversations wait to be
+   * posted (and how long that takes at the platform's pace).
+   */
+  announceBacklog?(channel: string, waiting: number): Promise<void>;
   post(thread: ThreadRef, post: ChatPost): Promise<MessageRef>;
   /**
    * Optional: posts several SMS as one message, each with its time. When SMS for one thread
@@ -318,11 +330,26 @@ export interface SessionLock {
   release(): Promise<void>;
 }
 
+// ── scale: budgets shared by every process ──────────────────────────────────────────────────
+/** A rate shared by every process of the database: a token bucket per key (src/budget.ts). */
+export interface Budget {
+  /**
+   * Takes one token of `key`'s bucket (refilled at `perSecond`, holding at most `burst`):
+   * 0 when taken, else the milliseconds until the caller's turn (nothing taken).
+   */
+  take(key: string, perSecond: number, burst: number): Promise<number>;
+  /** The platform said wait (a 429): nothing is taken from `key` for `ms`, in any process. */
+  hold(key: string, ms: number): Promise<void>;
+}
+// ── end of scale ────────────────────────────────────────────────────────────────────────────
+
 export interface AdapterServices {
   log: Logger;
   /** Namespaced per adapter. */
   state: StateStore;
   lock(name: string): SessionLock;
+  /** A budget shared by all processes, namespaced per adapter (e.g. "posts"). */
+  budget(name: string): Budget;
   /** Where a chat adapter mounts HTTP routes, ahead of any body parser. Absent in a worker. */
   router?: Router;
   /** True in a process that runs jobs (posts, sends); false in an HTTP-only one. */

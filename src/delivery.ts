@@ -1,12 +1,13 @@
 // The `chat.deliver` job: tells a conversation's thread what happened. Opens the thread on
 // first use; when the thread or its channel is gone, opens a new one that says so. Inbound SMS
 // that piled up for one thread (behind a chat rate limit) go out as one post, in order.
+import { randomUUID } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
 import { cancelButton } from "./actions.ts";
 import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "./contracts.ts";
 import type { Db } from "./db.ts";
-import { errorMessage, ThreadGoneError } from "./errors.ts";
+import { DeferredError, errorMessage, ThreadGoneError } from "./errors.ts";
 import { absorb, enqueue, followers, type Job } from "./jobs.ts";
 import { CHAT_JOB, type ChatJob, type ChatPayload, chatJob } from "./kinds.ts";
 import { messages } from "./schema.ts";
@@ -16,6 +17,8 @@ export interface DeliveryOptions {
   db: Db;
   adapters: Map<string, ChatAdapter>;
   log: Logger;
+  /** New conversations waiting for a thread in one channel before the channel is told (100). */
+  backlogNoticeAt?: number;
 }
 
 /** Most SMS merged into one post, and most characters. */
@@ -92,6 +95,43 @@ export function createChatDelivery(o: DeliveryOptions) {
     return { jobIds, list };
   }
 
+  // ── scale: a new conversation costs one post; a backlog is said once ────────────────────────
+  /** The inbound SMS a new thread's card can carry (an adapter that shows it), if this job's. */
+  async function firstOf(p: ChatPayload): Promise<store.Message | undefined> {
+    if (p.type !== "message") return undefined;
+    const conv = await store.getConversation(o.db, p.conversationId);
+    if (!conv || !o.adapters.get(conv.platform)?.cardCarriesFirst) return undefined;
+    const m = await store.getMessage(o.db, p.messageId);
+    return m?.direction === "in" && !m.chatRef ? m : undefined;
+  }
+
+  /**
+   * A channel whose new conversations pile up says so once, at the top (every process agrees
+   * through a setting); said again only after the backlog has drained. Always undefined.
+   */
+  async function noticeBacklog(platform: string, channel: string | null): Promise<undefined> {
+    const adapter = o.adapters.get(platform);
+    if (!adapter?.announceBacklog) return;
+    const key = `backlog:${platform}:${channel ?? ""}`;
+    const waiting = await store.waitingForThread(o.db, platform, channel);
+    if (waiting <= 1) {
+      await store.deleteSetting(o.db, key);
+      return;
+    }
+    if (waiting < (o.backlogNoticeAt ?? 100)) return;
+    const mark = `${Date.now()}:${randomUUID()}`;
+    if ((await store.initSetting(o.db, key, mark)) !== mark) return;
+    try {
+      await adapter.announceBacklog(channel ?? "", waiting);
+    } catch (err) {
+      await store.deleteSetting(o.db, key);
+      // Its turn has not come (the channel's pace): the job waits, and says it then.
+      if (err instanceof DeferredError) throw err;
+      o.log.warn({ err: errorMessage(err) }, "backlog notice not posted");
+    }
+  }
+  // ── end of scale ──────────────────────────────────────────────────────────────────────────
+
   return async function deliver(current: Job<ChatPayload>): Promise<void> {
     const p = current.payload;
     // Every post carries the job's key; a job taken again (a failed attempt, or a lease that ran
@@ -106,11 +146,24 @@ export function createChatDelivery(o: DeliveryOptions) {
       return;
     }
     /** `moved`: a route moved the conversation (its old thread is still there). */
-    const openThread = async (previous: string | null, moved = false): Promise<ThreadRef> => {
+    const openThread = async (
+      previous: string | null,
+      moved = false,
+      first?: store.Message,
+    ): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
       const card = await store.cardOf(o.db, conv);
+      if (first) card.first = postOf(first);
       const thread = await adapter.openThread(conv.channel ?? "", card);
-      await store.setThread(o.db, conv.id, thread, previous);
+      await o.db.transaction(async (tx) => {
+        await store.setThread(tx, conv?.id ?? 0, thread, previous);
+        // The card carries the first SMS: its chat ref is the thread's (store.cardOf).
+        if (first)
+          await tx
+            .update(messages)
+            .set({ chatRef: thread, ownPost: false })
+            .where(eq(messages.id, first.id));
+      });
       conv = { ...conv, threadRef: thread, previousThreadRef: previous };
       if (previous) {
         const text = moved
@@ -127,7 +180,10 @@ export function createChatDelivery(o: DeliveryOptions) {
       }
       return thread;
     };
-    const thread = conv.threadRef ?? (await openThread(conv.previousThreadRef, true));
+    const thread =
+      conv.threadRef ??
+      (await noticeBacklog(conv.platform, conv.channel)) ??
+      (await openThread(conv.previousThreadRef, true, await firstOf(p)));
     try {
       await run(p, thread);
     } catch (err) {

@@ -42,6 +42,8 @@ const core = {
   SMS_OUTCOME_WAIT_MS: int(10 * 60_000),
   /** Tuning, mostly for tests: first retry delay of a failed job, doubled each attempt. */
   JOB_BACKOFF_MS: int(1000),
+  /** New conversations waiting for a thread in one channel before the channel is told. */
+  CHAT_BACKLOG_NOTICE_AT: int(100),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
   /** Most Postgres connections of a process's pool (README: connections per process type). */

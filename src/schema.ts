@@ -4,6 +4,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -213,4 +214,17 @@ export const forgotten = pgTable("forgotten", {
   phoneHash: text("phone_hash").primaryKey(),
   stopAt: at("stop_at"),
   forgottenAt: at("forgotten_at").notNull().defaultNow(),
+});
+
+/** Token buckets shared by every process of the database (src/budget.ts); times in ms. */
+export const budgets = pgTable("budgets", {
+  key: text("key").primaryKey(),
+  tokens: doublePrecision("tokens").notNull(),
+  atMs: doublePrecision("at_ms").notNull(),
+  /** The turn given to the last caller told to wait (callers are spread one interval apart). */
+  nextSlotMs: doublePrecision("next_slot_ms").notNull().default(0),
+  /** Nothing is taken before this (the platform said wait). */
+  heldUntilMs: doublePrecision("held_until_ms").notNull().default(0),
+  /** What the last take answered (0: taken). */
+  waitMs: doublePrecision("wait_ms").notNull().default(0),
 });

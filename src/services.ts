@@ -5,6 +5,7 @@ import type { Router } from "express";
 import pino, { type Logger } from "pino";
 import { testModeNotice } from "./boot-checks.ts";
 import { Bridge } from "./bridge.ts";
+import { sharedBudget } from "./budget.ts";
 import { createContactSync } from "./contacts.ts";
 import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "./contracts.ts";
 import { type Database, migrateOpen, openDatabase } from "./db.ts";
@@ -90,6 +91,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       log,
       state: stateStore(database, name),
       lock: (lockName) => sessionLock(database, `ardary-bridge:${name}:${lockName}`),
+      budget: (budgetName) => sharedBudget(database.db, `${name}:${budgetName}`),
       router: o.router,
       worker: o.worker ?? true,
     });
@@ -139,7 +141,17 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         backoffBaseMs: env.JOB_BACKOFF_MS,
         handlers: [
           ...(kinds.includes("chat")
-            ? [{ def: CHAT_JOB, run: createChatDelivery({ db: database.db, adapters: chat, log }) }]
+            ? [
+                {
+                  def: CHAT_JOB,
+                  run: createChatDelivery({
+                    db: database.db,
+                    adapters: chat,
+                    log,
+                    backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
+                  }),
+                },
+              ]
             : []),
           ...(kinds.includes("chat") && env.RETENTION_DAYS // issue 13: daily retention sweep
             ? [{ def: RETENTION_JOB, run: createRetentionSweep(database.db, env.RETENTION_DAYS) }]

@@ -1,7 +1,7 @@
 // Conversations, messages, routes, contacts and opt-outs over drizzle. Every function takes the
 // connection or transaction to run in, so callers decide what is atomic.
 import { createHash } from "node:crypto";
-import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { ActionButton, ConversationCard, MessageStatus, Platform } from "./contracts.ts";
 import type { Db } from "./db.ts";
 import { replyMode } from "./reply-mode.ts";
@@ -353,6 +353,14 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
     .limit(1);
   const name = [contact?.firstName, contact?.lastName].filter(Boolean).join(" ");
   const blocked = await isBlocked(db, conv.phone);
+  // The first SMS posted with the card itself (its chat ref is the thread's).
+  const [first] = conv.threadRef
+    ? await db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.conversationId, conv.id), eq(messages.chatRef, conv.threadRef)))
+        .limit(1)
+    : [];
   const id = conv.id;
   const actions: ActionButton[] = [
     conv.open
@@ -390,7 +398,25 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
     lastMessage: last
       ? { text: last.body, at: last.createdAt, direction: last.direction }
       : undefined,
+    first: first
+      ? { kind: "inbound", text: first.body, at: first.receivedAt ?? first.createdAt }
+      : undefined,
   };
+}
+
+/** New conversations of a channel still waiting for their thread (a backlog). */
+export async function waitingForThread(db: Db, platform: string, channel: string | null) {
+  const [row] = await db
+    .select({ n: count() })
+    .from(conversations)
+    .where(
+      and(
+        eq(conversations.platform, platform),
+        channel === null ? isNull(conversations.channel) : eq(conversations.channel, channel),
+        isNull(conversations.threadRef),
+      ),
+    );
+  return row?.n ?? 0;
 }
 
 /** Sets a setting, or raises it when `onlyGreater` and the stored value is a smaller number. */
@@ -403,6 +429,10 @@ export async function putSetting(db: Db, key: string, value: string, onlyGreater
 export async function getSetting(db: Db, key: string): Promise<string | undefined> {
   const [row] = await db.select().from(settings).where(eq(settings.key, key));
   return row?.value;
+}
+
+export async function deleteSetting(db: Db, key: string) {
+  await db.delete(settings).where(eq(settings.key, key));
 }
 
 /** Stores `value` unless another process stored one first; returns the value that won. */

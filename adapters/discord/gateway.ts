@@ -222,21 +222,36 @@ export class Gateway {
     await this.o.state.raise(this.cursorKey, id);
   }
 
-  /** Messages posted in the bridge's active threads after the newest one handled. */
+  // ── scale: catch-up bounded by what happened while away ──────────────────────────────────
+  /**
+   * Messages posted in the bridge's active threads after the newest one handled. What it costs
+   * is bounded by what happened while away: one request for each guild's active threads
+   * (GET /guilds/{guild.id}/threads/active), then only the threads whose last_message_id is
+   * past the cursor, read page after page of 100, oldest first.
+   */
   private async catchUp(): Promise<void> {
     const after = await this.readCursor();
     if (!after) return;
-    const threads = [...this.client.channels.cache.values()].filter(
-      (c) => c.isThread() && c.ownerId === this.ownId && !c.archived,
-    );
-    for (const thread of threads) {
-      if (!thread.isThread()) continue;
-      const missed = await thread.messages.fetch({ after, limit: 100 });
-      const ordered = [...missed.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-      for (const m of ordered) await this.guard("missed message", () => this.onCreate(m));
-      if (ordered.length > 0) {
-        this.o.log.info({ thread: thread.id, count: ordered.length }, "discord: caught up");
+    const cursor = BigInt(after);
+    for (const guild of this.client.guilds.cache.values()) {
+      const { threads } = await guild.channels.fetchActiveThreads();
+      for (const thread of threads.values()) {
+        if (thread.ownerId !== this.ownId || thread.archived) continue;
+        if (!thread.lastMessageId || BigInt(thread.lastMessageId) <= cursor) continue;
+        let count = 0;
+        for (let from = after; ; ) {
+          // With `after`, Discord answers the (up to) 100 messages right after it, newest first.
+          const page = await thread.messages.fetch({ after: from, limit: 100, cache: false });
+          const ordered = [...page.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+          for (const m of ordered) await this.guard("missed message", () => this.onCreate(m));
+          count += ordered.length;
+          const last = ordered.at(-1);
+          if (!last || ordered.length < 100) break;
+          from = last.id;
+        }
+        if (count > 0) this.o.log.info({ thread: thread.id, count }, "discord: caught up");
       }
     }
   }
+  // ── end of scale ──────────────────────────────────────────────────────────────────────────
 }

@@ -4,6 +4,7 @@
 // ThreadGoneError (the delivery opens a new thread); a network or 5xx failure → RetryableError.
 // Error codes: https://docs.slack.dev/reference/methods/chat.postMessage#errors
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
+import type { Budget } from "../../src/contracts.ts";
 import {
   AppError,
   DeferredError,
@@ -27,6 +28,8 @@ export interface SlackApiOptions {
   botToken: string;
   apiUrl?: string;
   pacing?: PacerOptions;
+  /** Where the channels' post budgets live (shared by every process of the database). */
+  budget: Budget;
 }
 
 export function createSlackApi(o: SlackApiOptions) {
@@ -38,7 +41,7 @@ export function createSlackApi(o: SlackApiOptions) {
     logLevel: LogLevel.ERROR,
   });
   // Slack: about 1 post per second per channel, short bursts allowed.
-  const pacer = new ChannelPacer(o.pacing ?? { burst: 4, perSecond: 1 });
+  const pacer = new ChannelPacer(o.budget, o.pacing ?? { burst: 4, perSecond: 1 });
 
   /** Runs one call naming `channel`; `post` takes a token of the channel's post pacing. */
   async function call<T>(
@@ -50,13 +53,16 @@ export function createSlackApi(o: SlackApiOptions) {
     const blocked = pacer.blockedFor(channel);
     if (blocked > 0) throw new DeferredError(`Slack ${what}: ${channel} is rate limited`, blocked);
     if (post) {
-      const wait = pacer.takePost(channel);
+      const wait = await pacer.takePost(channel);
       if (wait > 0) throw new DeferredError(`Slack ${what}: ${channel} paced`, wait);
     }
     try {
       return await fn(client);
     } catch (err) {
-      throw toAppError(err, what, channel, pacer);
+      const e = toAppError(err, what);
+      if (e instanceof DeferredError && e.retryAfterMs)
+        await pacer.block(channel, e.retryAfterMs).catch(() => {});
+      throw e;
     }
   }
 
@@ -69,18 +75,16 @@ export function slackErrorCode(err: unknown): string | undefined {
   return e?.code === ErrorCode.PlatformError ? e.data?.error : undefined;
 }
 
-function toAppError(err: unknown, what: string, channel: string, pacer: ChannelPacer): Error {
+function toAppError(err: unknown, what: string): Error {
   if (err instanceof AppError) return err;
   const e = err as { code?: string; retryAfter?: number; statusCode?: number };
   if (e?.code === ErrorCode.RateLimitedError) {
     const ms = Math.max(1, e.retryAfter ?? 1) * 1000;
-    pacer.block(channel, ms);
-    return new DeferredError(`Slack ${what}: rate limited on ${channel}`, ms);
+    return new DeferredError(`Slack ${what}: rate limited`, ms);
   }
   const code = slackErrorCode(err);
   if (code && GONE.has(code)) return new ThreadGoneError(`Slack ${what}: ${code}`, err);
   if (code === "ratelimited") {
-    pacer.block(channel, 1000);
     return new DeferredError(`Slack ${what}: rate limited`, 1000);
   }
   if (

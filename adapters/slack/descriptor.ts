@@ -57,6 +57,11 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
   },
   async create(c, services) {
     const { createSlackAdapter } = await import("./index.ts");
-    return createSlackAdapter({ ...c, log: services.log, router: services.router });
+    return createSlackAdapter({
+      ...c,
+      log: services.log,
+      router: services.router,
+      budget: services.budget("posts"),
+    });
   },
 };

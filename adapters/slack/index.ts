@@ -4,6 +4,7 @@ import { App, ExpressReceiver } from "@slack/bolt";
 import type { Router } from "express";
 import type { Logger } from "pino";
 import type {
+  Budget,
   ChatAdapter,
   ChatHooks,
   ChatPost,
@@ -26,6 +27,7 @@ import {
   ACTION_ID,
   type Rendered,
   reactionsFor,
+  renderBacklog,
   renderCard,
   renderMany,
   renderPost,
@@ -45,6 +47,8 @@ export interface SlackAdapterOptions {
   /** Where the events URL is mounted; absent in a process without HTTP. */
   router?: Router;
   pacing?: PacerOptions;
+  /** The channels' post budgets, shared by every process (`services.budget("posts")`). */
+  budget: Budget;
   /**
    * An inbound SMS in a thread quiet for this long is also sent to the channel
    * (reply_broadcast). Default one hour.
@@ -59,7 +63,12 @@ export type SlackAdapter = ChatAdapter & Required<Pick<ChatAdapter, "postMany">>
 
 export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const log = o.log.child({ platform: "slack" });
-  const api = createSlackApi({ botToken: o.botToken, apiUrl: o.apiUrl, pacing: o.pacing });
+  const api = createSlackApi({
+    botToken: o.botToken,
+    apiUrl: o.apiUrl,
+    pacing: o.pacing,
+    budget: o.budget,
+  });
   const broadcastAfterMs = o.broadcastAfterMs ?? 60 * 60_000;
   /** Reactions already on a message (a cache: Slack's already_reacted is the real check). */
   const reacted = new Map<MessageRef, Set<string>>();
@@ -148,6 +157,18 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
 
   const adapter: SlackAdapter = {
     platform: "slack",
+    cardCarriesFirst: true,
+
+    async announceBacklog(channel, waiting) {
+      const ch = channel || o.channel;
+      const text = renderBacklog(waiting, o.pacing?.perSecond ?? 1);
+      await api.call(
+        ch,
+        "chat.postMessage",
+        (c) => c.chat.postMessage({ channel: ch, text }),
+        true,
+      );
+    },
 
     async openThread(channel, card) {
       const r = renderCard(card);

@@ -1,8 +1,11 @@
-// Per-channel pacing of chat.postMessage, in this process. Slack allows about one message per
-// second per channel, with short bursts (https://docs.slack.dev/apis/web-api/rate-limits,
-// "chat.postMessage ... 1 per second per channel"). A channel told to wait by a 429 takes no
-// call at all until its Retry-After has passed. Nothing here sleeps: a caller that must wait
-// is told how long, so the job goes back to the queue and other channels keep flowing.
+// Per-channel pacing of chat.postMessage, shared by every process of the database (the core's
+// budget, `services.budget`). Slack allows about one message per second per channel, with short
+// bursts (https://docs.slack.dev/apis/web-api/rate-limits, "chat.postMessage ... 1 per second
+// per channel"). A channel told to wait by a 429 takes no call at all until its Retry-After has
+// passed: in this process at once, in the others through the budget's hold. Nothing here
+// sleeps: a caller that must wait is told how long, so the job goes back to the queue and other
+// channels keep flowing.
+import type { Budget } from "../../src/contracts.ts";
 
 export interface PacerOptions {
   /** Posts a channel may take at once. */
@@ -13,16 +16,17 @@ export interface PacerOptions {
 }
 
 export class ChannelPacer {
-  private readonly buckets = new Map<string, { tokens: number; last: number }>();
   private readonly blocked = new Map<string, number>();
-  private readonly nextSlot = new Map<string, number>();
   private readonly now: () => number;
 
-  constructor(private readonly o: PacerOptions) {
+  constructor(
+    private readonly budget: Budget,
+    private readonly o: PacerOptions,
+  ) {
     this.now = o.now ?? Date.now;
   }
 
-  /** Milliseconds before any call may name this channel (0: now). */
+  /** Milliseconds before any call may name this channel (0: now), as this process knows. */
   blockedFor(channel: string): number {
     const until = this.blocked.get(channel);
     if (until === undefined) return 0;
@@ -31,28 +35,14 @@ export class ChannelPacer {
     return Math.max(0, left);
   }
 
-  /** After a 429: no call names the channel for `ms`. */
-  block(channel: string, ms: number): void {
+  /** After a 429: no call names the channel for `ms`, in any process. */
+  async block(channel: string, ms: number): Promise<void> {
     this.blocked.set(channel, Math.max(this.blocked.get(channel) ?? 0, this.now() + ms));
+    await this.budget.hold(channel, ms);
   }
 
   /** Takes a post's token: 0 when taken, else milliseconds until one is free (none taken). */
-  takePost(channel: string): number {
-    const now = this.now();
-    const b = this.buckets.get(channel) ?? { tokens: this.o.burst, last: now };
-    b.tokens = Math.min(this.o.burst, b.tokens + ((now - b.last) / 1000) * this.o.perSecond);
-    b.last = now;
-    this.buckets.set(channel, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    // Callers told to wait are spread one interval apart, so that they do not all come back
-    // for the same token (each coming back costs the queue a claim).
-    const interval = 1000 / this.o.perSecond;
-    const free = now + ((1 - b.tokens) / this.o.perSecond) * 1000;
-    const slot = Math.max(free, this.nextSlot.get(channel) ?? 0);
-    this.nextSlot.set(channel, slot + interval);
-    return Math.ceil(slot - now);
+  takePost(channel: string): Promise<number> {
+    return this.budget.take(channel, this.o.perSecond, this.o.burst);
   }
 }

@@ -110,16 +110,27 @@ export function renderCard(card: ConversationCard): Rendered {
     { type: "section", text: mrkdwn(`:speech_balloon: *SMS conversation* with *${who}*`) },
     { type: "context", elements: [mrkdwn(state.join(" · "))] },
   ];
-  if (card.lastMessage) {
-    const arrow = card.lastMessage.direction === "in" ? "📩 last in" : "📤 last out";
-    const excerpt = card.lastMessage.text.replace(/\s+/g, " ").slice(0, 150);
+  // The first SMS shown whole under the card (a new conversation costs one post).
+  if (card.first) blocks.push(...renderPost(card.first).blocks);
+  const last = card.lastMessage;
+  if (last && !(card.first && last.direction === "in" && last.text === card.first.text)) {
+    const arrow = last.direction === "in" ? "📩 last in" : "📤 last out";
+    const excerpt = last.text.replace(/\s+/g, " ").slice(0, 150);
     blocks.push({
       type: "context",
-      elements: [mrkdwn(`${arrow} ${slackTime(card.lastMessage.at)}: ${escapeText(excerpt)}`)],
+      elements: [mrkdwn(`${arrow} ${slackTime(last.at)}: ${escapeText(excerpt)}`)],
     });
   }
   if (card.actions.length > 0) blocks.push(actionsBlock(card.actions, "conversation"));
-  return { text: `SMS conversation with ${who}${card.open ? "" : " (closed)"}`, blocks };
+  const text = `SMS conversation with ${who}${card.open ? "" : " (closed)"}`;
+  return { text: card.first ? `${text}\n${renderPost(card.first).text}` : text, blocks };
+}
+
+/** The channel's one notice of a backlog of new conversations, with the time it takes. */
+export function renderBacklog(waiting: number, perSecond: number): string {
+  const seconds = Math.ceil(waiting / perSecond);
+  const eta = seconds < 90 ? `~${seconds} s` : `~${Math.round(seconds / 60)} min`;
+  return `⏳ ${waiting} new conversations waiting to be posted, ${eta}`;
 }
 
 export function renderPost(post: ChatPost): Rendered {

@@ -219,8 +219,21 @@ export function createRestApp(world: DiscordWorld): express.Express {
     const after = typeof req.query.after === "string" ? BigInt(req.query.after) : undefined;
     let list = [...state.messages].reverse();
     if (before !== undefined) list = list.filter((m) => BigInt(m.id) < before);
-    if (after !== undefined) list = list.filter((m) => BigInt(m.id) > after);
+    if (after !== undefined) {
+      // Discord: the `limit` messages right after the id (the oldest of those after it),
+      // answered newest first.
+      list = list.filter((m) => BigInt(m.id) > after).slice(-limit);
+    }
     res.json(list.slice(0, limit).map(message));
+  });
+  // https://discord.com/developers/docs/resources/guild#list-active-guild-threads: every
+  // active thread of the guild (public and private), by id descending, and the bot's own
+  // thread memberships.
+  api.get("/guilds/:id/threads/active", (_req, res) => {
+    const threads = world.threads
+      .filter((t) => !t.thread_metadata?.archived)
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? 1 : -1));
+    res.json({ threads, members: [] });
   });
   api.post("/channels/:id/messages", (req, res) => {
     res.json(message(world.postMessage(p(req, "id"), body(req))));

@@ -29,10 +29,21 @@ export interface SlackWorld {
 }
 
 export async function startSlackWorld(
-  o: { fake?: FakeSlackOptions; env?: Record<string, string>; sim?: HarnessOptions["sim"] } = {},
+  o: {
+    fake?: FakeSlackOptions;
+    env?: Record<string, string>;
+    sim?: HarnessOptions["sim"];
+    /** A fake Slack shared with another bridge (closed by its owner). */
+    sharedFake?: FakeSlack;
+    /** A database shared with another bridge (dropped by its owner). */
+    db?: HarnessOptions["db"];
+  } = {},
 ): Promise<SlackWorld> {
-  const fake = await startFakeSlack({ channels: [GENERAL, "C0SALES", "C0OTHER"], ...o.fake });
+  const fake =
+    o.sharedFake ??
+    (await startFakeSlack({ channels: [GENERAL, "C0SALES", "C0OTHER"], ...o.fake }));
   const h = await startHarness({
+    db: o.db,
     env: {
       SLACK_BOT_TOKEN: fake.botToken,
       SLACK_SIGNING_SECRET: fake.signingSecret,
@@ -79,7 +90,7 @@ export async function startSlackWorld(
     },
     async close() {
       await h.close();
-      await fake.close();
+      if (!o.sharedFake) await fake.close();
     },
   };
   return world;
