@@ -24,6 +24,7 @@ import { dedupeKey, newClientRef, type StoredEvent } from "./keys.ts";
 import { chatJob, smsJob } from "./kinds.ts";
 import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
 import { formatPhone } from "./phone.ts";
+import { onCall, onClick, onDeliveryStatus } from "./provider-events.ts";
 import { smsOfReply } from "./reply-mode.ts";
 import { events, messages } from "./schema.ts";
 import { costLine, costsMore, encodingWords } from "./status.ts";
@@ -94,9 +95,10 @@ export class Bridge implements ChatHooks {
         todo.filter((e) => e.kind === "inbound-sms"),
       );
       for (const e of todo) {
-        if (e.kind === "call") await this.onCall(tx, e.phone, e.at);
-        else if (e.kind === "status") await this.onDeliveryStatus(tx, e.ref, e.status, e.at);
-        else if (e.kind === "click") await this.onClick(tx, e.ref, e.phone, e.link, e.at);
+        if (e.kind === "call") await onCall(tx, this.o.defaults, e.phone, e.at);
+        else if (e.kind === "status") await onDeliveryStatus(tx, this.o.log, e.ref, e.status, e.at);
+        else if (e.kind === "click")
+          await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at);
       }
       let r = 0;
       return list.map((e) => e.kind === "ignored" || (fresh[r++] ?? false));
@@ -184,43 +186,6 @@ export class Bridge implements ChatHooks {
       if (auto && (await claimAutoReply(tx, auto, at)))
         await this.queueSms(tx, { phone: e.from, text: auto.text, author: AUTO_REPLY_AUTHOR });
     }
-  }
-
-  private async onCall(tx: Db, phone: string, at: Date) {
-    const conv = await store.ensureConversation(tx, phone, this.o.defaults);
-    await enqueue(
-      tx,
-      ...chatJob(conv, {
-        type: "note",
-        text: `📞 Incoming call from ${formatPhone(phone)} at ${at.toISOString()}`,
-      }),
-    );
-  }
-
-  private async onDeliveryStatus(tx: Db, ref: string, status: "sent" | "received", at: Date) {
-    const msg = await store.findMessageByRef(tx, ref);
-    if (!msg) {
-      this.o.log.warn({ ref }, "status for an SMS the bridge did not send: ignored");
-      return;
-    }
-    await store.recordDelivery(tx, msg.id, status, at);
-    const conv = await store.getConversation(tx, msg.conversationId);
-    if (conv) await enqueue(tx, ...chatJob(conv, { type: "status", messageId: msg.id }));
-  }
-
-  private async onClick(tx: Db, ref: string | null, phone: string, link: string, at: Date) {
-    const msg = ref ? await store.findMessageByRef(tx, ref) : undefined;
-    const conv = msg
-      ? await store.getConversation(tx, msg.conversationId)
-      : await store.ensureConversation(tx, phone, this.o.defaults);
-    if (conv)
-      await enqueue(
-        tx,
-        ...chatJob(conv, {
-          type: "note",
-          text: `🔗 ${formatPhone(phone)} opened ${link} at ${at.toISOString()}`,
-        }),
-      );
   }
 
   /** Records an SMS to send and its jobs; refuses (returns why) when the number opted out. */

@@ -3,28 +3,19 @@
 import { App, ExpressReceiver } from "@slack/bolt";
 import type { Router } from "express";
 import type { Logger } from "pino";
-import type {
-  Budget,
-  ChatAdapter,
-  ChatHooks,
-  ChatPost,
-  ChatReply,
-  MessageRef,
-  ThreadRef,
-} from "../../src/contracts.ts";
+import type { Budget, ChatAdapter, ChatPost, MessageRef, ThreadRef } from "../../src/contracts.ts";
 import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
 import { boltLogger } from "./bolt-logger.ts";
 import { slackGate } from "./gate.ts";
+import { type ListenContext, listen } from "./listeners.ts";
 import { managerCheck, resolveSlackChannel, slackThreadLink } from "./manage.ts";
 import { cachedNames } from "./names.ts";
 import { findPosted, metadataFor } from "./once.ts";
 import type { PacerOptions } from "./pacer.ts";
-import { parseMessageEvent, refsOf } from "./parse.ts";
-import { type SlackNames, toPlainText } from "./plain.ts";
+import type { SlackNames } from "./plain.ts";
 import { decodeRef, encodeRef, mustDecodeRef } from "./refs.ts";
 import {
-  ACTION_ID,
   type Rendered,
   reactionsFor,
   renderBacklog,
@@ -75,7 +66,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   /** Last post per thread, to tell an old thread (whose new activity is broadcast). */
   const lastActivity = new Map<ThreadRef, number>();
   const background = new Set<Promise<unknown>>();
-  let botUserId: string | undefined;
+  let _botUserId: string | undefined;
   /** The workspace's address (auth.test), for links to threads. */
   let teamUrl: Promise<string | undefined> | undefined;
   /** The Socket Mode app, stopped with the adapter. */
@@ -287,7 +278,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
           clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
           logger: boltLogger(log),
         });
-        listen(app, hooks);
+        listen(app, hooks, listenContext);
         await app.start();
         log.info("Slack: connected in Socket Mode (no public events URL needed)");
         return;
@@ -311,6 +302,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
           logger: boltLogger(log),
         }),
         hooks,
+        listenContext,
       );
       // No JSON parser runs before this router: Bolt verifies the signature on the raw body.
       o.router?.use("/slack/events", slackGate());
@@ -339,91 +331,8 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       }
     }
   }
+  const listenContext: ListenContext = { log, userName, mentions, stored, background, canManage };
 
-  /** The listeners, whichever way the events arrive (events URL or Socket Mode). */
-  function listen(app: App, hooks: ChatHooks) {
-    const later = (what: string, task: () => Promise<unknown>) => {
-      const p = task()
-        .catch((err) => log.error({ err: errorMessage(err) }, `${what} failed`))
-        .finally(() => background.delete(p));
-      background.add(p);
-    };
-
-    app.event("message", async ({ event, context }) => {
-      botUserId ??= context.botUserId;
-      const r = parseMessageEvent(event, context.botUserId ?? botUserId);
-      if (r.kind === "ignored") {
-        log.debug({ reason: r.reason }, "slack message ignored");
-        return;
-      }
-      if (r.kind !== "reply") {
-        await stored(() => hooks.onEdit("slack", encodeRef(r.channel, r.ts), r.kind));
-        return;
-      }
-      const refs = refsOf(r);
-      const reply: ChatReply = {
-        platform: "slack",
-        // One Slack message, however often Slack retries its event: channel and ts.
-        eventId: `${r.channel}:${r.ts}`,
-        thread: refs.thread,
-        message: refs.message,
-        author: await userName(r.user),
-        authorId: r.user,
-        text: await toPlainText(r, mentions),
-        hasAttachments: r.hasFiles,
-      };
-      await stored(() => hooks.onReply(reply));
-    });
-
-    app.command("/sms", async ({ command, ack, respond }) => {
-      await ack();
-      later("/sms", async () => {
-        let text: string;
-        try {
-          text = await hooks.onCommand({
-            platform: "slack",
-            eventId: command.trigger_id,
-            author: await userName(command.user_id, command.user_name),
-            authorId: command.user_id,
-            canManage: await canManage(command.user_id),
-            args: command.text ?? "",
-          });
-        } catch (err) {
-          log.error({ err: errorMessage(err) }, "/sms failed");
-          text = "⚠️ The SMS could not be queued just now: nothing was sent. Try again in a minute.";
-        }
-        await respond({ response_type: "ephemeral", replace_original: false, text });
-      });
-    });
-
-    app.action(ACTION_ID, async ({ ack, action, body, respond }) => {
-      await ack();
-      const m = ACTION_ID.exec((action as { action_id?: string }).action_id ?? "");
-      if (!m?.[1] || !m[2]) return;
-      const actionTs = (action as { action_ts?: string }).action_ts;
-      later("button", async () => {
-        try {
-          await hooks.onAction({
-            platform: "slack",
-            conversationId: Number(m[2]),
-            action: m[1] as string,
-            messageId: m[3] === undefined ? undefined : Number(m[3]),
-            value: (action as { selected_user?: string }).selected_user,
-            author: await userName(body.user.id),
-            authorId: body.user.id,
-            eventId: actionTs ? `${body.user.id}:${actionTs}` : undefined,
-          });
-        } catch (err) {
-          log.error({ err: errorMessage(err) }, "button failed");
-          await respond({
-            response_type: "ephemeral",
-            replace_original: false,
-            text: "⚠️ That did not work just now: try again in a minute.",
-          });
-        }
-      });
-    });
-  }
   return adapter;
 }
 

@@ -1,0 +1,109 @@
+// The Slack listeners (messages, `/sms`, buttons), whichever way events arrive (the events URL
+// or Socket Mode): each turns Slack's payload into a call of the core's hooks.
+import type { App } from "@slack/bolt";
+import type { Logger } from "pino";
+import type { ChatHooks, ChatReply } from "../../src/contracts.ts";
+import { errorMessage } from "../../src/errors.ts";
+import { parseMessageEvent, refsOf } from "./parse.ts";
+import { type SlackNames, toPlainText } from "./plain.ts";
+import { encodeRef } from "./refs.ts";
+import { ACTION_ID } from "./render.ts";
+
+export interface ListenContext {
+  log: Logger;
+  userName(id: string, fallback?: string): Promise<string>;
+  mentions: SlackNames;
+  /** Runs a store, retried in Socket Mode (where Slack does not resend). */
+  stored(task: () => Promise<unknown>): Promise<void>;
+  /** Work started after an ack, awaited on stop. */
+  background: Set<Promise<unknown>>;
+  canManage(userId: string): Promise<boolean>;
+  /** The bridge's own user, learned from the first event. */
+  botUserId?: string;
+}
+
+/** The listeners, whichever way the events arrive (events URL or Socket Mode). */
+export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
+  const { log, userName, mentions, stored, background, canManage } = ctx;
+  const later = (what: string, task: () => Promise<unknown>) => {
+    const p = task()
+      .catch((err) => log.error({ err: errorMessage(err) }, `${what} failed`))
+      .finally(() => background.delete(p));
+    background.add(p);
+  };
+
+  app.event("message", async ({ event, context }) => {
+    ctx.botUserId ??= context.botUserId;
+    const r = parseMessageEvent(event, context.botUserId ?? ctx.botUserId);
+    if (r.kind === "ignored") {
+      log.debug({ reason: r.reason }, "slack message ignored");
+      return;
+    }
+    if (r.kind !== "reply") {
+      await stored(() => hooks.onEdit("slack", encodeRef(r.channel, r.ts), r.kind));
+      return;
+    }
+    const refs = refsOf(r);
+    const reply: ChatReply = {
+      platform: "slack",
+      // One Slack message, however often Slack retries its event: channel and ts.
+      eventId: `${r.channel}:${r.ts}`,
+      thread: refs.thread,
+      message: refs.message,
+      author: await userName(r.user),
+      authorId: r.user,
+      text: await toPlainText(r, mentions),
+      hasAttachments: r.hasFiles,
+    };
+    await stored(() => hooks.onReply(reply));
+  });
+
+  app.command("/sms", async ({ command, ack, respond }) => {
+    await ack();
+    later("/sms", async () => {
+      let text: string;
+      try {
+        text = await hooks.onCommand({
+          platform: "slack",
+          eventId: command.trigger_id,
+          author: await userName(command.user_id, command.user_name),
+          authorId: command.user_id,
+          canManage: await canManage(command.user_id),
+          args: command.text ?? "",
+        });
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, "/sms failed");
+        text = "⚠️ The SMS could not be queued just now: nothing was sent. Try again in a minute.";
+      }
+      await respond({ response_type: "ephemeral", replace_original: false, text });
+    });
+  });
+
+  app.action(ACTION_ID, async ({ ack, action, body, respond }) => {
+    await ack();
+    const m = ACTION_ID.exec((action as { action_id?: string }).action_id ?? "");
+    if (!m?.[1] || !m[2]) return;
+    const actionTs = (action as { action_ts?: string }).action_ts;
+    later("button", async () => {
+      try {
+        await hooks.onAction({
+          platform: "slack",
+          conversationId: Number(m[2]),
+          action: m[1] as string,
+          messageId: m[3] === undefined ? undefined : Number(m[3]),
+          value: (action as { selected_user?: string }).selected_user,
+          author: await userName(body.user.id),
+          authorId: body.user.id,
+          eventId: actionTs ? `${body.user.id}:${actionTs}` : undefined,
+        });
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, "button failed");
+        await respond({
+          response_type: "ephemeral",
+          replace_original: false,
+          text: "⚠️ That did not work just now: try again in a minute.",
+        });
+      }
+    });
+  });
+}
