@@ -77,6 +77,7 @@ describe("job queue", () => {
       workerId: "crashed",
     });
     expect(taken?.attempts).toBe(1);
+    expect(taken?.resumed).toBe(false);
     expect(
       await claim(database.db, { kinds: ["t"], limit: 1, leaseMs: 200, workerId: "other" }),
     ).toEqual([]);
@@ -90,6 +91,8 @@ describe("job queue", () => {
     expect(again?.id).toBe(taken?.id);
     // The crash was not the job's failure: a lease that ran out is no attempt.
     expect(again?.attempts).toBe(1);
+    // …but its work may be half done: the handler is told (a chat post is looked for first).
+    expect(again?.resumed).toBe(true);
   });
 
   it("backs off, honours Retry-After, and keeps a job as dead after its last attempt", async () => {

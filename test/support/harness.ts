@@ -25,6 +25,8 @@ export interface HarnessOptions {
   db?: TestDatabase;
   /** The bridge's logger (to capture its lines); by default one at TEST_LOG_LEVEL. */
   log?: Logger;
+  /** Run the worker (default true); without it the test runs the jobs itself. */
+  worker?: boolean;
 }
 
 export function baseEnv(db: TestDatabase, sim: Simulator, extra: Record<string, string> = {}) {
@@ -53,7 +55,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   });
   const env = loadEnv(baseEnv(db, sim, o.env));
   const log = o.log ?? pino({ level: env.LOG_LEVEL });
-  const bridge = await startBridge(env, log, await db.open?.());
+  const bridge = await startBridge(env, log, await db.open?.(), { worker: o.worker ?? true });
   sim.setCallbackUrl(`${bridge.url}/ardary/callback/${SECRET}`);
   return {
     bridge,
