@@ -8,6 +8,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDiscordAdapter } from "../../adapters/discord/index.ts";
 import { createSlackAdapter } from "../../adapters/slack/index.ts";
+import { sharedBudget } from "../../src/budget.ts";
 import type { ChatAdapter } from "../../src/contracts.ts";
 import { createChatDelivery } from "../../src/delivery.ts";
 import { claim, complete, type Job } from "../../src/jobs.ts";
@@ -53,6 +54,7 @@ async function slackWorld(): Promise<World> {
     apiUrl: fake.apiUrl,
     log,
     pacing: { burst: 100, perSecond: 100 },
+    budget: sharedBudget(h.bridge.database.db, "slack"),
   });
   return {
     adapter,
