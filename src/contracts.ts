@@ -3,6 +3,7 @@ import { z } from "zod";
 // Pure helpers an adapter may use.
 export { formatPhone, maskPhone, toE164 } from "./phone.ts";
 export { costLine, type Step, type StepReached, stepsReached } from "./status.ts";
+export { zonedFormatter } from "./time.ts";
 
 /** A chat platform's name, as its adapter declares it ("slack", "discord"). */
 export type Platform = string;

@@ -3,11 +3,13 @@
 // time zone (`mon-fri 09:00-18:00; sat 10:00-13:00`; a range past midnight is two entries). An
 // inbound SMS that arrives outside them gets AUTO_REPLY_TEXT once per conversation per closed
 // period; never to an opted-out or blocked number, never in answer to STOP/START.
+
 import { z } from "zod";
 import type { Db } from "./db.ts";
 import { optIntent } from "./optout.ts";
 import { autoReplies } from "./schema.ts";
 import * as store from "./store.ts";
+import { zonedFormatter } from "./time.ts";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
@@ -78,23 +80,9 @@ interface LocalTime {
   minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** The wall-clock date and time at `at` in `timeZone`. */
 export function localTime(at: Date, timeZone: string): LocalTime {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-    });
-    formatters.set(timeZone, f);
-  }
+  const f = zonedFormatter(timeZone);
   const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
   const utcDay = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day)) / 86_400_000;
   return {

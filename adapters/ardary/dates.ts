@@ -1,6 +1,7 @@
 // The provider's two date forms (docs/ardary-api.md §3): ISO-8601 with `Z` (or an offset), and
 // `YYYY-MM-DD HH:mm:ss` with no zone, which is wall-clock time in the account's IANA zone.
 // Zone arithmetic uses Intl only, so it follows the zone's DST rules.
+import { zonedFormatter } from "../../src/contracts.ts";
 
 export const DEFAULT_TIMEZONE = "Europe/Paris";
 
@@ -8,26 +9,7 @@ const LOCAL_FORM = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(
 const ZONED_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 const HOUR_MS = 3_600_000;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timezone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timezone);
-  if (!f) {
-    // Throws a RangeError for an unknown zone.
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: timezone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(timezone, f);
-  }
-  return f;
-}
+const formatter = zonedFormatter;
 
 interface WallClock {
   year: number;
