@@ -3,7 +3,7 @@
 // written) leaves a job whose lease runs out; the worker that takes it again finds the post
 // (Slack: message metadata read back from the thread; Discord: enforce_nonce) instead of
 // making a second one.
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDiscordAdapter } from "../../adapters/discord/index.ts";
@@ -119,15 +119,21 @@ describe.each([
       adapters: new Map([[w.adapter.platform, w.adapter]]),
       log,
     });
+    // The conversation has its thread already (on Slack, its card carries the first SMS).
+    await harness.sim.inbound("+15550600001", "Hello");
+    const opening = await takeChatJob(harness, "opening");
+    await deliver(opening);
+    await complete(db, [opening.id], "opening");
     await harness.sim.inbound("+15550600001", "Is my parcel lost?");
+    const parcel = and(eq(messages.direction, "in"), eq(messages.body, "Is my parcel lost?"));
 
     // The first worker posts, then dies: neither chat_ref nor the job's completion is written.
     const first = await takeChatJob(harness, "killed");
     expect(first.resumed).toBe(false);
     await deliver(first);
-    const [posted] = await db.select().from(messages).where(eq(messages.direction, "in"));
+    const [posted] = await db.select().from(messages).where(parcel);
     expect(posted?.chatRef).toBeTruthy();
-    await db.update(messages).set({ chatRef: null, ownPost: false });
+    await db.update(messages).set({ chatRef: null, ownPost: false }).where(parcel);
 
     // Its lease runs out; another worker takes the job again and runs it to the end.
     const again = await takeChatJob(harness, "restarted");
@@ -136,7 +142,7 @@ describe.each([
     await deliver(again);
     await complete(db, [again.id], "restarted");
 
-    const [after] = await db.select().from(messages).where(eq(messages.direction, "in"));
+    const [after] = await db.select().from(messages).where(parcel);
     expect(after?.chatRef).toBe(posted?.chatRef);
     const [conv] = await db.select().from(conversations);
     expect(w.postsWith(conv?.threadRef ?? "", "Is my parcel lost?")).toBe(1);
