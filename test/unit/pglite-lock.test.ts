@@ -54,10 +54,17 @@ describe("the PGlite lock", { timeout: 120_000 }, () => {
     const env = { PORT: "0", DATA_DIR: dataDir };
     server = spawn("node", ["bin/ardary-bridge.js", "serve"], {
       env: { ...process.env, LOG_LEVEL: "silent", ...env },
-      stdio: "ignore",
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    server.stderr?.on("data", (d) => {
+      stderr += String(d);
     });
     for (let i = 0; !existsSync(join(dataDir, "server.json")); i++) {
-      if (i > 300 || server.exitCode !== null) throw new Error("the server did not start");
+      if (i > 300 || server.exitCode !== null)
+        throw new Error(
+          `the server did not start (exit ${server.exitCode}): ${stderr.slice(0, 500)}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
     const second = await runCli(["serve"], env);
