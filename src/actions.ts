@@ -82,18 +82,21 @@ const builtIn: Record<string, ActionHandler> = {
     const refusal = await store.refusalOf(tx, conv.phone);
     if (refusal) return note(conv, `🚫 Not retried: ${refusal}.`);
     // The same SMS, with the same reference: revive its dead send, or queue a new one.
+    // The same SMS, same reference: its dead send revived (retryJobs requeues it and updates its
+    // status), or, for an unknown outcome whose send ended, a new send.
     const dead = await findDead(tx, SMS_JOB.kind, "messageId", m.id);
-    await store.requeueMessage(tx, m.id);
-    if (dead.length > 0) await retryDead(tx, dead);
-    const jobs = dead.length > 0 ? [] : [smsJob(conv.phone, m.id)];
-    return [
-      ...jobs,
-      ...status(conv, m.id),
-      ...note(
-        conv,
-        `🔁 ${author} sent the SMS again (same reference: the provider will not take it twice).`,
-      ),
-    ];
+    const jobs: NewJob[] = [];
+    if (dead.length > 0) await retryJobs(tx, dead);
+    else {
+      await store.requeueMessage(tx, m.id);
+      jobs.push(smsJob(conv.phone, m.id), ...status(conv, m.id));
+    }
+    // Only a send that failed for certain is known not to have reached the provider.
+    const why =
+      m.status === "failed"
+        ? "the provider never took it"
+        : "its outcome was unknown: the customer may get it twice";
+    return [...jobs, ...note(conv, `🔁 ${author} sent the SMS again (${why}).`)];
   },
 };
 

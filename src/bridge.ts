@@ -246,16 +246,8 @@ export class Bridge implements ChatHooks {
       const conv = await store.findConversationByThread(tx, reply.platform, reply.thread);
       if (!conv) return;
       // A platform's retry of the same event (Slack event_id, Discord message id) does nothing.
-      const [fresh] = await tx
-        .insert(events)
-        .values({
-          dedupeKey: `reply:${reply.platform}:${reply.eventId}`,
-          kind: "chat-reply",
-          payload: { thread: reply.thread },
-        })
-        .onConflictDoNothing()
-        .returning({ id: events.id });
-      if (!fresh) return;
+      const key = `reply:${reply.platform}:${reply.eventId}`;
+      if (!(await store.claimEvent(tx, key, "chat-reply", { thread: reply.thread }))) return;
       const jobs: NewJob[] = [];
       if (reply.hasAttachments) {
         jobs.push(
@@ -353,18 +345,13 @@ export class Bridge implements ChatHooks {
   /** A button the core put on a card or a post; a replayed press does nothing twice. */
   async onAction(input: ActionInput): Promise<void> {
     await this.o.db.transaction(async (tx) => {
-      if (input.eventId) {
-        const [fresh] = await tx
-          .insert(events)
-          .values({
-            dedupeKey: `action:${input.platform}:${input.eventId}`,
-            kind: "chat-action",
-            payload: { action: input.action, conversationId: input.conversationId },
-          })
-          .onConflictDoNothing()
-          .returning({ id: events.id });
-        if (!fresh) return;
-      }
+      const { action, conversationId } = input;
+      const key = `action:${input.platform}:${input.eventId}`;
+      if (
+        input.eventId &&
+        !(await store.claimEvent(tx, key, "chat-action", { action, conversationId }))
+      )
+        return;
       const conv = await store.getConversation(tx, input.conversationId);
       if (!conv || conv.platform !== input.platform) return;
       await runAction(tx, conv, input, this.o.log);

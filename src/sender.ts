@@ -102,8 +102,9 @@ export function createSender(o: SenderOptions) {
         const job = jobOf.get(m.id);
         const conv = convs.get(m.conversationId);
         if (r.outcome === "accepted") {
-          const count = o.provider.countSegments(m.body);
-          submitted.push({ id: m.id, segments: r.segments, encoding: encodingWords(count) });
+          // The encoding was counted when the SMS was queued.
+          const encoding = m.encoding ?? encodingWords(o.provider.countSegments(m.body));
+          submitted.push({ id: m.id, segments: r.segments, encoding });
           tell(m, "");
         } else if (r.outcome === "refused" && r.permanent) {
           await store.failMessage(tx, m.id, r.codes, r.reason);

@@ -3,7 +3,7 @@ import { isBlocked, isOptedOut } from "./consent.ts";
 import type { ActionButton, ConversationCard, MessageStatus, Platform } from "./contracts.ts";
 import type { Db } from "./db.ts";
 import { replyMode } from "./reply-mode.ts";
-import { contacts, conversations, messages, routes, settings } from "./schema.ts";
+import { contacts, conversations, events, messages, routes, settings } from "./schema.ts";
 
 // Consent (STOP and Block) lives in src/consent.ts; callers reach it through the store too.
 export * from "./consent.ts";
@@ -157,6 +157,16 @@ export async function recordSubmitted(db: Db, list: Submitted[]): Promise<void> 
       segments = v.segments, encoding = v.encoding
     from (values ${values}) as v(id, segments, encoding)
     where messages.id = v.id`);
+}
+
+/** Records a chat event once; false when its key was seen before (a platform's retry). */
+export async function claimEvent(db: Db, key: string, kind: string, payload: object) {
+  const [fresh] = await db
+    .insert(events)
+    .values({ dedupeKey: key, kind, payload })
+    .onConflictDoNothing()
+    .returning({ id: events.id });
+  return fresh !== undefined;
 }
 
 export async function insertMessage(db: Db, values: NewMessage): Promise<Message | undefined> {
