@@ -1,6 +1,6 @@
 // Cheap refusals on /slack/events: unsigned, stale, future-dated and oversized requests are
 // refused from their headers, before their body is read. 100 concurrent unsigned 4 MB posts
-// leave the built server (a child process) under 200 MB of RSS on Postgres (less than 40 MB
+// leave the built server (a child process, run as the Procfile's web line) under 200 MB of RSS on Postgres (less than 40 MB
 // more than before on either database), and it still answers.
 import { type ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { freePort, rssMb } from "../../bench/world.ts";
 import { startFakeSlack } from "../fakes/slack.ts";
+import { procfileCommand } from "../support/cli.ts";
 import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import { baseEnv, SIM_KEY, SIM_LOGIN, until } from "../support/harness.ts";
 
@@ -57,7 +58,9 @@ describe("slack events: cheap refusals", () => {
         SLACK_API_URL: fake.apiUrl,
       }),
     };
-    const server: ChildProcess = spawn("node", ["bin/ardary-bridge.js", "serve"], {
+    // The web process as the Procfile deploys it (its V8 flags are part of the memory budget).
+    const [command, args] = procfileCommand("web");
+    const server: ChildProcess = spawn(command, args, {
       env,
       stdio: "ignore",
     });

@@ -1,5 +1,6 @@
 // Runs the `ardary-bridge` command (bin/ardary-bridge.js, i.e. dist/) as a child process.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 /** Runs the command; resolves with its exit code, stderr and how long it ran. */
 export function runCli(args: string[], env: Record<string, string>, killAfterMs = 20_000) {
@@ -25,4 +26,20 @@ export function runCli(args: string[], env: Record<string, string>, killAfterMs 
         resolve({ code, stderr: stderr.trim(), stdout, ms: Date.now() - started });
       }),
   );
+}
+
+/**
+ * The command line of a process type as the `Procfile` deploys it (`web`, `worker`), split
+ * for `spawn`: tests that measure a process run it the way a platform does.
+ */
+export function procfileCommand(type: string): [string, string[]] {
+  const line = readFileSync("Procfile", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${type}:`));
+  if (!line) throw new Error(`no ${type} process in the Procfile`);
+  const [command, ...args] = line
+    .slice(type.length + 1)
+    .trim()
+    .split(/\s+/);
+  return [command as string, args];
 }

@@ -68,9 +68,9 @@ describe("app.json", () => {
   it("every process type of the formation is in the Procfile, web runs serve, release migrates", () => {
     for (const type of Object.keys(appJson.formation as object))
       expect(procfile[type]).toBeDefined();
-    expect(procfile.web).toBe("node bin/ardary-bridge.js serve");
+    expect(procfile.web).toBe("node --max-semi-space-size=16 bin/ardary-bridge.js serve");
     expect(procfile.release).toBe("node bin/ardary-bridge.js migrate");
-    expect(procfile.worker).toBe("node bin/ardary-bridge.js worker");
+    expect(procfile.worker).toBe("node --max-semi-space-size=16 bin/ardary-bridge.js worker");
     expect(appJson.formation).toMatchObject({ web: { quantity: 1 }, worker: { quantity: 0 } });
   });
 
@@ -96,6 +96,8 @@ describe("Dockerfile", () => {
     expect(last.indexOf("COPY patches")).toBeGreaterThan(0);
     expect(last).toMatch(/^USER node$/m);
     expect(last).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
-    expect(last).toMatch(/CMD \["node", "bin\/ardary-bridge.js", "serve"\]/);
+    expect(last).toMatch(
+      /CMD \["node", "--max-semi-space-size=16", "bin\/ardary-bridge.js", "serve"\]/,
+    );
   });
 });
