@@ -242,6 +242,12 @@ export class Bridge implements ChatHooks {
     // A note (and, in REPLY_MODE=explicit, anything not starting with `sms:`) sends nothing.
     const text = smsOfReply(reply.text);
     if (text === null) return;
+    // A thread's ref is saved once its card's post has returned: a reply typed in that moment
+    // arrives before it. Any other thread of the channel is not ours: it costs three lookups.
+    for (const wait of [0, 250, 1000]) {
+      if (wait) await new Promise((r) => setTimeout(r, wait));
+      if (await store.findConversationByThread(this.o.db, reply.platform, reply.thread)) break;
+    }
     await this.o.db.transaction(async (tx) => {
       const conv = await store.findConversationByThread(tx, reply.platform, reply.thread);
       if (!conv) return;

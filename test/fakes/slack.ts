@@ -73,6 +73,11 @@ export interface FakeSlackOptions {
   rateLimit?: RateLimitOptions | null;
   /** See the header comment; default "unthread" as real Slack. */
   missingThread?: ApiConfig["missingThread"];
+  /**
+   * Milliseconds the answer to a method takes to leave after the call took effect (a slow
+   * network): e.g. a card visible in the channel before its poster knows its `ts`.
+   */
+  answerDelayMs?: Record<string, number>;
 }
 
 export interface FakeSlack {
@@ -146,7 +151,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   const app = express();
   app.use(express.urlencoded({ extended: false }), express.json({ limit: "5mb" }));
-  app.all("/api/:method", (req, res) => {
+  app.all("/api/:method", async (req, res) => {
     const params: Params = {
       ...(req.query as Params),
       ...((req.body as Params | undefined) ?? {}),
@@ -164,6 +169,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       ...(answer.retryAfter !== undefined ? { retryAfter: answer.retryAfter } : {}),
     });
     if (answer.retryAfter !== undefined) res.set("Retry-After", String(answer.retryAfter));
+    const delay = options.answerDelayMs?.[method];
+    if (delay) await new Promise((r) => setTimeout(r, delay));
     res.status(answer.status).json(answer.body);
   });
   app.post("/response/:id", (req, res) => {

@@ -46,6 +46,16 @@ describe("slack replies", () => {
     expect(sends(w)).toHaveLength(1);
   });
 
+  it("sends a reply typed while the card's post is still on its way back", async () => {
+    // The card shows in the channel 600 ms before the bridge learns its ts (and saves it).
+    w = await startSlackWorld({ fake: { answerDelayMs: { "chat.postMessage": 600 } } });
+    await w.h.sim.inbound("+15550200009", "hello, anyone?");
+    const card = await until(() => w.fake.topLevel(GENERAL)[0]);
+    await w.reply({ channel: GENERAL, ts: card.ts }, "Yes, here!");
+    await until(() => sentTexts(w).includes("Yes, here!"));
+    expect(sends(w)).toHaveLength(1);
+  });
+
   it("sends Slack's formatting as plain text and emoji short codes as the emoji", async () => {
     w = await startSlackWorld();
     const t = await conversation(w, "+15550200009");
