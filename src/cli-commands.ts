@@ -9,6 +9,8 @@ import type { Services } from "./services.ts";
 export interface CliCommand {
   summary: string;
   help: string;
+  /** Throws BadRequestError on bad arguments, before any database is opened. */
+  check?(args: string[]): void;
   /** Writes its output; returns the exit code. Throws BadRequestError on bad arguments. */
   run(services: Services, args: string[], write: (chunk: string) => Promise<void>): Promise<number>;
 }

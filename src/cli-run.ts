@@ -15,6 +15,7 @@ export async function runCommand(env: Env, name: string, args: string[]): Promis
       else process.stdout.once("drain", resolve);
     });
   try {
+    command.check?.(args);
     return await withDatabase(
       env,
       (server) => callServerStream(server, `/run/${name}`, { args }, out),
