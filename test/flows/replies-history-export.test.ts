@@ -58,6 +58,8 @@ describe("history and export", () => {
     await w.reply(t, "Can you hear me?");
     await untilInOrder(w, t, ["#007 invalid phone number"]);
     await fetch(sent.shortLink ?? "", { redirect: "manual" });
+    // The click's callback leaves the simulator on its own: it is stored before the call's.
+    await untilInOrder(w, t, ["🔗"]);
     await w.h.sim.call(A);
     await untilInOrder(w, t, ["📞 Incoming call"]);
     await settled(w.h);
