@@ -8,8 +8,11 @@ import { commandUsages, findCommand } from "./chat-commands.ts";
 import { parseSmsCommand } from "./command.ts";
 import type {
   ActionInput,
+  ChatForm,
   ChatHooks,
   ChatReply,
+  FormAnswer,
+  FormInput,
   MessageRef,
   Platform,
   Priority,
@@ -18,6 +21,7 @@ import type {
   SmsProvider,
 } from "./contracts.ts";
 import type { Db } from "./db.ts";
+import { openForm, submitForm } from "./forms.ts";
 import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "./hours.ts";
 import { enqueue, type NewJob } from "./jobs.ts";
 import { dedupeKey, newClientRef, type StoredEvent } from "./keys.ts";
@@ -356,5 +360,15 @@ export class Bridge implements ChatHooks {
       if (!conv || conv.platform !== input.platform) return;
       await runAction(tx, conv, input, this.o.log);
     });
+  }
+
+  /** A button that opens a form (Edit contact): the form, filled with the current values. */
+  formFor(input: ActionInput): Promise<ChatForm | null> {
+    return openForm(this.o.db, input);
+  }
+
+  /** The form submitted: checked, then saved with its jobs; a replayed submission does nothing. */
+  onFormSubmit(input: FormInput): Promise<FormAnswer> {
+    return submitForm(this.o.db, input, this.o.log);
   }
 }

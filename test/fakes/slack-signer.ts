@@ -67,6 +67,8 @@ export interface SlackSignerOptions {
   appId?: string;
   /** Builds a response_url (FakeSlack passes its /response/:id). */
   responseUrl?: () => string;
+  /** Told of each trigger_id handed out (with the user), so views.open can check it. */
+  onTrigger?: (triggerId: string, userId: string) => void;
   /** The message a button belongs to, to put in block_actions payloads. */
   lookupMessage?: (
     channel: string,
@@ -119,6 +121,11 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
   const responseUrl =
     options.responseUrl ?? (() => `https://hooks.slack.com/commands/${teamId}/${nextId("")}/fake`);
   const team = { id: teamId, domain: "ardary-test" };
+  const trigger = (userId: string) => {
+    const id = triggerId();
+    options.onTrigger?.(id, userId);
+    return id;
+  };
 
   async function send(
     targetUrl: string,
@@ -201,7 +208,7 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
         api_app_id: appId,
         is_enterprise_install: "false",
         response_url: input.responseUrl ?? responseUrl(),
-        trigger_id: triggerId(),
+        trigger_id: trigger(input.userId),
       });
       return send(targetUrl, body, FORM, {}, input);
     },
@@ -240,7 +247,7 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
           channel_id: input.channelId,
           is_ephemeral: false,
         },
-        trigger_id: triggerId(),
+        trigger_id: trigger(input.userId),
         team,
         enterprise: null,
         is_enterprise_install: false,

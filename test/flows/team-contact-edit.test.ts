@@ -1,0 +1,146 @@
+// Edit contact: a name edited on the card appears on the card (and, on Discord, in the
+// thread's title) and is synced to the provider (addContact with the new name). Slack: the
+// button opens a modal with views.open, its view_submission saves it (a value too long is
+// answered with errors and the modal stays open). Discord: the button is answered with a modal
+// (type 9), its MODAL_SUBMIT saves it. `contacts set` (the CLI form) fills the form first.
+import { afterEach, describe, expect, it } from "vitest";
+import { runTeamCli } from "../../src/team.ts";
+import type { Harness } from "../support/harness.ts";
+import { until } from "../support/harness.ts";
+import { cardOf, type DiscordWorld, startDiscord, waitPosts } from "./discord-setup.ts";
+import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+
+let slack: SlackWorld | undefined;
+let discord: DiscordWorld | undefined;
+afterEach(async () => {
+  await slack?.close();
+  await discord?.close();
+  slack = undefined;
+  discord = undefined;
+});
+
+type SimContact = { phonenumber: string; firstname?: string; lastname?: string };
+
+/** Waits for an addContact request naming this number with this first and last name. */
+async function synced(h: Harness, phone: string, first: string, last: string) {
+  await until(
+    () =>
+      h.sim.requests
+        .filter((r) => r.endpoint === "addContact")
+        .flatMap((r) => (r.body as { contacts: SimContact[] }).contacts)
+        .find((c) => c.phonenumber === phone && c.firstname === first && c.lastname === last),
+    15_000,
+    `addContact with ${first} ${last}`,
+  );
+}
+
+describe("edit contact on slack", () => {
+  it("a name edited on the card appears on the card and is synced", async () => {
+    slack = await startSlackWorld();
+    const w = slack;
+    const phone = "+15550600001";
+    await w.h.sim.inbound(phone, "hello");
+    const t = await w.thread(phone);
+    await untilInOrder(w, t, ["hello"]);
+    const card = () => JSON.stringify(w.fake.thread(t.channel, t.ts)[0]?.blocks);
+    const set = await runTeamCli(w.h.bridge.database.db, "contacts", [
+      "set",
+      phone,
+      "--name",
+      "Zoe Martin",
+      "--company",
+      "Acme",
+    ]);
+    expect(set.code).toBe(0);
+    await until(() => card().includes("Zoe Martin"), 15_000, "the name from the CLI on the card");
+
+    const actionId = /form:edit-contact:\d+/.exec(card())?.[0] ?? "";
+    expect(actionId).not.toBe("");
+    const press = await w.fake.signer.sendAction(w.events, {
+      actionId,
+      value: actionId.split(":")[2] ?? "",
+      userId: "U0BOB",
+      channelId: t.channel,
+      messageTs: t.ts,
+    });
+    expect(press.status).toBe(200);
+    const view = await until(() => w.fake.views[0], 10_000, "the modal");
+    expect(view.user).toBe("U0BOB");
+    const initial = (id: string) =>
+      (view.view.blocks as { block_id?: string; element?: { initial_value?: string } }[]).find(
+        (b) => b.block_id === id,
+      )?.element?.initial_value;
+    expect([initial("name"), initial("company"), initial("notes")]).toEqual([
+      "Zoe Martin",
+      "Acme",
+      undefined,
+    ]);
+
+    // A name without letters: Slack shows the error under the field, the modal stays open.
+    const refused = await w.fake.submitView(w.events, view.id, { name: "0612345678" });
+    expect(refused.body).toMatchObject({ response_action: "errors", errors: { name: /letters/ } });
+    expect(view.state).toBe("open");
+
+    const saved = await w.fake.submitView(w.events, view.id, {
+      name: "Zoé Martin-Durand",
+      notes: "prefers SMS",
+    });
+    expect(saved).toEqual({ status: 200, body: "" });
+    expect(view.state).toBe("closed");
+    await until(() => card().includes("Zoé Martin-Durand"), 15_000, "the new name on the card");
+    await untilInOrder(w, t, [
+      "Bob Durand edited the contact: name “Zoé Martin-Durand”, the notes",
+    ]);
+    await synced(w.h, phone, "Zoé", "Martin-Durand");
+    const row = `${phone},Zoé Martin-Durand,Acme,prefers SMS,,,ok`;
+    await until(
+      async () =>
+        (await runTeamCli(w.h.bridge.database.db, "contacts", ["export"])).lines.includes(row),
+      10_000,
+      "the contact saved and synced",
+    );
+  });
+});
+
+describe("edit contact on discord", () => {
+  it("a name edited on the card appears on the card and the thread's title, and is synced", async () => {
+    discord = await startDiscord("text");
+    const w = discord;
+    const phone = "+33612340601";
+    await w.h.sim.inbound(phone, "bonjour");
+    const { threadId } = await waitPosts(w, "+33 6 12 34 06 01", (c) => c.includes("bonjour"));
+    const customId =
+      /ardary-form:edit-contact:\d+/.exec(JSON.stringify(cardOf(w, threadId)?.components))?.[0] ??
+      "";
+    expect(customId).not.toBe("");
+
+    const press = w.fake.buttonClick({ customId, channelId: w.channel, messageId: threadId });
+    const modal = await until(() => w.fake.modalOf(press.id), 10_000, "the modal");
+    expect(modal.custom_id).toBe(customId);
+    const submit = w.fake.modalSubmit({
+      interactionId: press.id,
+      values: { name: "Jean Dupont", company: "Dupont SA" },
+    });
+    // Acknowledged (deferred update of the card it came from), then saved.
+    await until(() => w.fake.responsesTo(submit.id).find((r) => r.type === 6), 10_000, "the ack");
+    await until(
+      () => cardOf(w, threadId)?.content.includes("Jean Dupont"),
+      15_000,
+      "the name on the card",
+    );
+    await until(
+      () => w.fake.channel(threadId)?.name === "Jean Dupont · +33 6 12 34 06 01",
+      15_000,
+      "the thread renamed",
+    );
+    await waitPosts(w, "+33 6 12 34 06 01", (c) =>
+      c.includes("edited the contact: name “Jean Dupont”, company “Dupont SA”"),
+    );
+    await synced(w.h, phone, "Jean", "Dupont");
+
+    // The form opens again filled with what was saved.
+    const again = w.fake.buttonClick({ customId, channelId: w.channel, messageId: threadId });
+    const filled = await until(() => w.fake.modalOf(again.id), 10_000, "the modal again");
+    expect(JSON.stringify(filled.components)).toContain('"value":"Jean Dupont"');
+  });
+});
