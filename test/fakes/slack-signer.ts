@@ -84,6 +84,8 @@ export interface SlackSigner {
   ): Promise<SlackReply>;
   sendCommand(targetUrl: string, input: CommandInput): Promise<SlackReply>;
   sendAction(targetUrl: string, input: ActionInput): Promise<SlackReply>;
+  /** The block_actions payload sendAction sends (to send another way: Socket Mode). */
+  actionPayload(input: ActionInput): Record<string, unknown>;
   sendUrlVerification(
     targetUrl: string,
     options?: SignOverrides & { challenge?: string },
@@ -213,6 +215,10 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
       return send(targetUrl, body, FORM, {}, input);
     },
     sendAction(targetUrl, input) {
+      const payload = this.actionPayload(input);
+      return send(targetUrl, form({ payload: JSON.stringify(payload) }), FORM, {}, input);
+    },
+    actionPayload(input) {
       const message = options.lookupMessage?.(input.channelId, input.messageTs);
       const block_id = input.blockId ?? blockIdOf(message?.blocks, input.actionId) ?? "actions";
       const action_ts = (Date.now() / 1000).toFixed(6);
@@ -232,7 +238,7 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
             text: { type: "plain_text", text: input.actionId, emoji: true },
             action_ts,
           };
-      const payload = {
+      return {
         type: "block_actions",
         user: {
           id: input.userId,
@@ -263,7 +269,6 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
         response_url: input.responseUrl ?? responseUrl(),
         actions: [action],
       };
-      return send(targetUrl, form({ payload: JSON.stringify(payload) }), FORM, {}, input);
     },
     sendUrlVerification(targetUrl, verification = {}) {
       const body = {

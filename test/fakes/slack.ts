@@ -99,7 +99,7 @@ export interface FakeSlack {
    * modal closes, or keeps the errors).
    */
   submitView(
-    targetUrl: string,
+    target: string | ((payload: Record<string, unknown>) => Promise<SlackReply>),
     viewId: string,
     typed?: Record<string, string>,
   ): Promise<SlackReply>;
@@ -215,18 +215,22 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     ephemerals: state.ephemerals,
     responses: state.responses,
     views: state.views,
-    async submitView(targetUrl, viewId, typed = {}) {
+    async submitView(target, viewId, typed = {}) {
       const open = state.views.find((v) => v.id === viewId);
       if (open?.state !== "open") throw new Error(`fake Slack: no open view ${viewId}`);
       const user = { id: open.user, name: state.users.get(open.user)?.name ?? open.user };
       const trigger = `${Date.now()}.${Math.floor(Math.random() * 1e12)}.${randomUUID().replace(/-/g, "")}`;
       state.triggers.set(trigger, { user: open.user, at: Date.now(), used: false });
       const payload = viewSubmission(open, typed, trigger, user);
-      const reply = await fake.signer.send(
-        targetUrl,
-        new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
-        "application/x-www-form-urlencoded",
-      );
+      // Over the request URL, or another way (Socket Mode: the ack's payload is the answer).
+      const reply =
+        typeof target === "string"
+          ? await fake.signer.send(
+              target,
+              new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+              "application/x-www-form-urlencoded",
+            )
+          : await target(payload);
       applyAnswer(open, reply.status, reply.body);
       return reply;
     },

@@ -5,16 +5,19 @@
 // (type 9), its MODAL_SUBMIT saves it. `contacts set` (the CLI form) fills the form first.
 import { afterEach, describe, expect, it } from "vitest";
 import { runTeamCli } from "../../src/team.ts";
-import type { Harness } from "../support/harness.ts";
-import { until } from "../support/harness.ts";
+import { startFakeSlack } from "../fakes/slack.ts";
+import { startFakeSocketMode } from "../fakes/slack-socket.ts";
+import { type Harness, startHarness, until } from "../support/harness.ts";
 import { cardOf, type DiscordWorld, startDiscord, waitPosts } from "./discord-setup.ts";
 import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
 
 let slack: SlackWorld | undefined;
 let discord: DiscordWorld | undefined;
+const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await slack?.close();
   await discord?.close();
+  for (const c of closers.splice(0).reverse()) await c();
   slack = undefined;
   discord = undefined;
 });
@@ -99,6 +102,54 @@ describe("edit contact on slack", () => {
       10_000,
       "the contact saved and synced",
     );
+  });
+});
+
+describe("edit contact on slack in socket mode", () => {
+  it("the button opens the modal and its submission saves, both over the socket", async () => {
+    const fake = await startFakeSlack({ channels: ["C0GENERAL"] });
+    closers.push(() => fake.close());
+    const socket = await startFakeSocketMode({ webApiUrl: fake.apiUrl });
+    closers.push(() => socket.close());
+    const h = await startHarness({
+      env: {
+        SLACK_BOT_TOKEN: fake.botToken,
+        SLACK_CHANNEL: "C0GENERAL",
+        SLACK_APP_TOKEN: socket.appToken,
+        SLACK_API_URL: socket.apiUrl,
+      },
+    });
+    closers.push(() => h.close());
+    await socket.connected();
+    const phone = "+15550600002";
+    await h.sim.inbound(phone, "hi");
+    const parent = await until(() => fake.topLevel("C0GENERAL")[0], 10_000, "the card");
+    const actionId = /form:edit-contact:\d+/.exec(JSON.stringify(parent.blocks))?.[0] ?? "";
+    await socket.sendInteractive(
+      fake.signer.actionPayload({
+        actionId,
+        value: "",
+        userId: "U0ALICE",
+        channelId: "C0GENERAL",
+        messageTs: parent.ts,
+      }),
+    );
+    const view = await until(() => fake.views[0], 10_000, "the modal");
+    const overSocket = async (payload: Record<string, unknown>) => {
+      const ack = await socket.sendInteractive(payload);
+      return { status: 200, body: ack.payload ?? "" };
+    };
+    const refused = await fake.submitView(overSocket, view.id, { name: "+15550600002" });
+    expect(refused.body).toMatchObject({ response_action: "errors", errors: { name: /letters/ } });
+    expect(view.state).toBe("open");
+    await fake.submitView(overSocket, view.id, { name: "Ana Silva" });
+    expect(view.state).toBe("closed");
+    await until(
+      () => JSON.stringify(fake.thread("C0GENERAL", parent.ts)[0]?.blocks).includes("Ana Silva"),
+      15_000,
+      "the name on the card",
+    );
+    await synced(h, phone, "Ana", "Silva");
   });
 });
 
