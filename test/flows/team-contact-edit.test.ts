@@ -3,7 +3,11 @@
 // button opens a modal with views.open, its view_submission saves it (a value too long is
 // answered with errors and the modal stays open). Discord: the button is answered with a modal
 // (type 9), its MODAL_SUBMIT saves it. `contacts set` (the CLI form) fills the form first.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { formatPhone } from "../../src/phone.ts";
 import { runTeamCli } from "../../src/team.ts";
 import { startFakeSlack } from "../fakes/slack.ts";
 import { startFakeSocketMode } from "../fakes/slack-socket.ts";
@@ -154,44 +158,54 @@ describe("edit contact on slack in socket mode", () => {
 });
 
 describe("edit contact on discord", () => {
-  it("a name edited on the card appears on the card and the thread's title, and is synced", async () => {
-    discord = await startDiscord("text");
-    const w = discord;
-    const phone = "+33612340601";
-    await w.h.sim.inbound(phone, "bonjour");
-    const { threadId } = await waitPosts(w, "+33 6 12 34 06 01", (c) => c.includes("bonjour"));
-    const customId =
-      /ardary-form:edit-contact:\d+/.exec(JSON.stringify(cardOf(w, threadId)?.components))?.[0] ??
-      "";
-    expect(customId).not.toBe("");
+  it.each(["text", "forum"] as const)(
+    "in a %s channel: an import's name and then one edited on the card show on the card and the thread's title, and are synced",
+    async (kind) => {
+      discord = await startDiscord(kind);
+      const w = discord;
+      const phone = kind === "text" ? "+33612340601" : "+33612340602";
+      const shown = formatPhone(phone);
+      await w.h.sim.inbound(phone, "bonjour");
+      const { threadId } = await waitPosts(w, shown, (c) => c.includes("bonjour"));
+      const title = () => w.fake.channel(threadId)?.name;
+      expect(title()).toBe(shown);
 
-    const press = w.fake.buttonClick({ customId, channelId: w.channel, messageId: threadId });
-    const modal = await until(() => w.fake.modalOf(press.id), 10_000, "the modal");
-    expect(modal.custom_id).toBe(customId);
-    const submit = w.fake.modalSubmit({
-      interactionId: press.id,
-      values: { name: "Jean Dupont", company: "Dupont SA" },
-    });
-    // Acknowledged (deferred update of the card it came from), then saved.
-    await until(() => w.fake.responsesTo(submit.id).find((r) => r.type === 6), 10_000, "the ack");
-    await until(
-      () => cardOf(w, threadId)?.content.includes("Jean Dupont"),
-      15_000,
-      "the name on the card",
-    );
-    await until(
-      () => w.fake.channel(threadId)?.name === "Jean Dupont · +33 6 12 34 06 01",
-      15_000,
-      "the thread renamed",
-    );
-    await waitPosts(w, "+33 6 12 34 06 01", (c) =>
-      c.includes("edited the contact: name “Jean Dupont”, company “Dupont SA”"),
-    );
-    await synced(w.h, phone, "Jean", "Dupont");
+      // An import that names the contact renames the thread, through the same path as the form.
+      const file = join(mkdtempSync(join(tmpdir(), "contacts-")), "one.csv");
+      writeFileSync(file, `phone,name\n${phone},Jean D\n`);
+      expect((await runTeamCli(w.h.bridge.database.db, "contacts", ["import", file])).code).toBe(0);
+      await until(
+        () => title() === `Jean D · ${shown}`,
+        15_000,
+        "the thread renamed by the import",
+      );
 
-    // The form opens again filled with what was saved.
-    const again = w.fake.buttonClick({ customId, channelId: w.channel, messageId: threadId });
-    const filled = await until(() => w.fake.modalOf(again.id), 10_000, "the modal again");
-    expect(JSON.stringify(filled.components)).toContain('"value":"Jean Dupont"');
-  });
+      // Text channel: the card is the thread's starter in the channel; forum: the post's first.
+      const where = kind === "text" ? w.channel : threadId;
+      const customId =
+        /ardary-form:edit-contact:\d+/.exec(JSON.stringify(cardOf(w, threadId)?.components))?.[0] ??
+        "";
+      expect(customId).not.toBe("");
+      const press = w.fake.buttonClick({ customId, channelId: where, messageId: threadId });
+      const modal = await until(() => w.fake.modalOf(press.id), 10_000, "the modal");
+      expect(modal.custom_id).toBe(customId);
+      expect(JSON.stringify(modal.components)).toContain('"value":"Jean D"');
+      const submit = w.fake.modalSubmit({
+        interactionId: press.id,
+        values: { name: "Jean Dupont", company: "Dupont SA" },
+      });
+      // Acknowledged (deferred update of the card it came from), then saved.
+      await until(() => w.fake.responsesTo(submit.id).find((r) => r.type === 6), 10_000, "the ack");
+      await until(
+        () => cardOf(w, threadId)?.content.includes("Jean Dupont"),
+        15_000,
+        "the name on the card",
+      );
+      await until(() => title() === `Jean Dupont · ${shown}`, 15_000, "the thread renamed");
+      await waitPosts(w, shown, (c) =>
+        c.includes("edited the contact: name “Jean Dupont”, company “Dupont SA”"),
+      );
+      await synced(w.h, phone, "Jean", "Dupont");
+    },
+  );
 });
