@@ -63,7 +63,10 @@ export async function saveContact(tx: Db, phone: string, changes: ContactChanges
     [
       {
         phone,
-        ...splitName(now.name),
+        // An unchanged name keeps how it was split (an import's first_name may hold two words).
+        ...(changed.includes("name") || !before
+          ? splitName(now.name)
+          : { firstName: before.firstName, lastName: before.lastName }),
         company: now.company || null,
         notes: now.notes || null,
         email: before?.email ?? null,
