@@ -65,7 +65,15 @@ export async function queueFromCli(services: Services, req: SendRequest) {
   if (sendAt === null) throw new BadRequestError(`"${req.at}" is not a date (YYYY-MM-DD HH:mm)`);
   const text = req.link ? withLink(req.text, provider.linkPlaceholder) : req.text;
   const result = await database.db.transaction((tx) =>
-    bridge.queueSms(tx, { phone, text, link: req.link, sendAt, author: req.author ?? "cli" }),
+    bridge.queueSms(tx, {
+      phone,
+      text,
+      link: req.link,
+      sendAt,
+      author: req.author ?? "cli",
+      // SMS_SIGNATURE goes under a person's SMS: a CLI send is one when it names its author.
+      signed: req.author !== undefined,
+    }),
   );
   if ("refused" in result) throw new BadRequestError(result.refused);
   if ("duplicate" in result) throw new BadRequestError("duplicate");

@@ -8,8 +8,11 @@ import { commandUsages, findCommand } from "./chat-commands.ts";
 import { parseSmsCommand } from "./command.ts";
 import type {
   ActionInput,
+  ChatForm,
   ChatHooks,
   ChatReply,
+  FormAnswer,
+  FormInput,
   MessageRef,
   Platform,
   Priority,
@@ -18,6 +21,7 @@ import type {
   SmsProvider,
 } from "./contracts.ts";
 import type { Db } from "./db.ts";
+import { openForm, submitForm } from "./forms.ts";
 import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "./hours.ts";
 import { enqueue, type NewJob } from "./jobs.ts";
 import { dedupeKey, newClientRef, type StoredEvent } from "./keys.ts";
@@ -27,6 +31,7 @@ import { formatPhone } from "./phone.ts";
 import { onCall, onClick, onDeliveryStatus } from "./provider-events.ts";
 import { smsOfReply } from "./reply-mode.ts";
 import { events, messages } from "./schema.ts";
+import { signText } from "./signature.ts";
 import { costLine, costsMore, encodingWords } from "./status.ts";
 import * as store from "./store.ts";
 import { expandTemplate } from "./templates.ts";
@@ -41,8 +46,13 @@ export interface OutgoingSms {
   /** The platform whose thread shows it; routed when absent. */
   platform?: Platform;
   sourceEventId?: string;
-  /** The chat message that caused it (a thread reply); absent means the bridge posts it. */
+  /**
+   * The chat message that caused it (a thread reply); absent means the bridge posts it (and so
+   * it does when the SMS is not the message's text: a signature was added).
+   */
   chatRef?: MessageRef;
+  /** A person's SMS: SMS_SIGNATURE goes under it (never under the bridge's own). */
+  signed?: boolean;
 }
 
 export interface BridgeOptions {
@@ -62,6 +72,8 @@ export interface BridgeOptions {
   autoReply?: AutoReplyConfig;
   /** PHONE_DEFAULT_COUNTRY: `/sms 0612345678 …` reads the number in this country. */
   defaultCountry?: string;
+  /** SMS_SIGNATURE (src/signature.ts): the line under people's SMS. */
+  signature?: string;
 }
 
 export class Bridge implements ChatHooks {
@@ -199,11 +211,16 @@ export class Bridge implements ChatHooks {
   > {
     const conv = await store.ensureConversation(tx, sms.phone, this.o.defaults, sms.platform);
     const refusal = await store.refusalOf(tx, sms.phone);
-    const cost = this.o.provider.countSegments(sms.text);
+    // The text as it leaves, signature included: what is counted, stored and shown.
+    const text = sms.signed
+      ? await signText(tx, this.o.signature, sms.text, { phone: sms.phone, author: sms.author })
+      : sms.text;
+    const chatRef = text === sms.text ? sms.chatRef : undefined;
+    const cost = this.o.provider.countSegments(text);
     const msg = await store.insertMessage(tx, {
       conversationId: conv.id,
       direction: "out",
-      body: sms.text,
+      body: text,
       clientRef: newClientRef(),
       status: refusal ? "failed" : "queued",
       segments: cost.segments,
@@ -213,12 +230,12 @@ export class Bridge implements ChatHooks {
       link: sms.link,
       sendAt: sms.sendAt,
       priority: sms.priority ?? "normal",
-      chatRef: sms.chatRef,
+      chatRef,
       sourceEventId: sms.sourceEventId,
     });
     if (!msg) return { duplicate: true };
     const jobs: NewJob[] = [];
-    if (!sms.chatRef) jobs.push(...chatJob(conv, { type: "message", messageId: msg.id }));
+    if (!chatRef) jobs.push(...chatJob(conv, { type: "message", messageId: msg.id }));
     if (refusal) {
       const refused = `🚫 Not sent to ${formatPhone(sms.phone)}: ${refusal}.`;
       jobs.push(...chatJob(conv, { type: "note", text: refused, failure: true }));
@@ -232,7 +249,7 @@ export class Bridge implements ChatHooks {
       : undefined;
     jobs.push(smsJob(sms.phone, msg.id, runAt));
     if (await answered(tx, conv.id)) jobs.push(...chatJob(conv, { type: "card" }));
-    if (sms.chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
+    if (chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
     await enqueue(tx, ...jobs);
     return { message: msg, conversation: conv };
   }
@@ -276,9 +293,12 @@ export class Bridge implements ChatHooks {
           platform: reply.platform,
           sourceEventId: `${reply.platform}:${reply.eventId}`,
           chatRef: t.kind === "expanded" ? undefined : reply.message,
+          signed: true,
         });
-        // Its author alone hears what it costs when it is more than one plain SMS.
-        const cost = this.o.provider.countSegments(sent);
+        // Its author alone hears what it costs (signature included) when more than a plain SMS.
+        const cost = this.o.provider.countSegments(
+          "message" in queued ? queued.message.body : sent,
+        );
         if ("message" in queued && reply.authorId && costsMore(cost))
           jobs.push(
             ...chatJob(conv, {
@@ -331,6 +351,7 @@ export class Bridge implements ChatHooks {
         author: input.author,
         // No platform: the number's home thread, wherever it is (routes, else the default).
         sourceEventId: `${input.platform}:${input.eventId}`,
+        signed: true,
       });
     });
     if ("refused" in result) return result.refused;
@@ -345,7 +366,9 @@ export class Bridge implements ChatHooks {
         ? "see the number's thread"
         : `its thread is on ${home.platform[0]?.toUpperCase()}${home.platform.slice(1)}`;
     const warning = this.o.notice ? `\n⚠️ ${this.o.notice}` : "";
-    return `Sending to ${formatPhone(cmd.phone)}${when}: ${where}${link ? `: ${link}` : "."}${warning}`;
+    const c = this.o.provider.countSegments(result.message.body);
+    const cost = costsMore(c) ? ` (${costLine(c.segments, encodingWords(c))})` : "";
+    return `Sending to ${formatPhone(cmd.phone)}${when}${cost}: ${where}${link ? `: ${link}` : "."}${warning}`;
   }
 
   /** A button the core put on a card or a post; a replayed press does nothing twice. */
@@ -362,5 +385,15 @@ export class Bridge implements ChatHooks {
       if (!conv || conv.platform !== input.platform) return;
       await runAction(tx, conv, input, this.o.log);
     });
+  }
+
+  /** A button that opens a form (Edit contact): the form, filled with the current values. */
+  formFor(input: ActionInput): Promise<ChatForm | null> {
+    return openForm(this.o.db, input);
+  }
+
+  /** The form submitted: checked, then saved with its jobs; a replayed submission does nothing. */
+  onFormSubmit(input: FormInput): Promise<FormAnswer> {
+    return submitForm(this.o.db, input, this.o.log);
   }
 }

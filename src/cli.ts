@@ -46,12 +46,13 @@ Every command reads its configuration from the environment (see README.md).
     "Usage: ardary-bridge worker\n\nRuns the jobs (sends, chat posts) and the chat connections, without HTTP, until SIGTERM/SIGINT.",
   migrate:
     "Usage: ardary-bridge migrate\n\nApplies the migrations (safe while other processes start).",
-  send: `Usage: ardary-bridge send --to <number> --text <text> [--at <date>] [--link <url>]
+  send: `Usage: ardary-bridge send --to <number> --text <text> [--at <date>] [--link <url>] [--author <name>]
 
   --to     recipient in international form, e.g. +33612345678
   --text   the SMS text; [Link] marks where a --link goes (added at the end if absent)
   --at     send later: "YYYY-MM-DD HH:mm" in ARDARY_TIMEZONE, or ISO-8601
-  --link   a URL to track (clicks come back to the thread)`,
+  --link   a URL to track (clicks come back to the thread)
+  --author who writes it, as the thread shows it; SMS_SIGNATURE is added only with an author`,
   jobs: `Usage: ardary-bridge jobs
        ardary-bridge jobs retry <id>… | --dead
 
@@ -182,6 +183,7 @@ async function send(args: string[]): Promise<number> {
       text: { type: "string" },
       at: { type: "string" },
       link: { type: "string" },
+      author: { type: "string" },
     },
   });
   if (!values.to || values.text === undefined) {
@@ -191,7 +193,13 @@ async function send(args: string[]): Promise<number> {
   const env = loadEnv();
   const notice = testModeNotice(env);
   if (notice) console.error(`warning: ${notice}`);
-  const req = { to: values.to, text: values.text, at: values.at, link: values.link };
+  const req = {
+    to: values.to,
+    text: values.text,
+    at: values.at,
+    link: values.link,
+    author: values.author,
+  };
   return withDatabase(
     env,
     async (server) => {

@@ -85,11 +85,8 @@ export function readContactsCsv(
     names.forEach((n, j) => {
       const v = cells[j]?.trim() ?? "";
       if (j === phoneAt || v === "") return;
-      if (n === "name" || n === "full_name") {
-        const [first = "", ...rest] = v.split(/\s+/);
-        row.firstName = first;
-        row.lastName = rest.join(" ") || null;
-      } else if (n === "first_name" || n === "firstname") row.firstName = v;
+      if (n === "name" || n === "full_name") Object.assign(row, splitName(v));
+      else if (n === "first_name" || n === "firstname") row.firstName = v;
       else if (n === "last_name" || n === "lastname") row.lastName = v;
       else if (n === "company") row.company = v;
       else if (n === "notes") row.notes = v;
@@ -102,39 +99,59 @@ export function readContactsCsv(
   return { rows: [...byPhone.values()], problems };
 }
 
+/** A full name as the first word and the rest (null when empty). */
+export function splitName(name: string): { firstName: string | null; lastName: string | null } {
+  const [first = "", ...rest] = name.trim().split(/\s+/);
+  return { firstName: first || null, lastName: rest.join(" ") || null };
+}
+
 /** Saves contacts (new or changed: to sync again) and queues their sync and their cards. */
 export async function saveContacts(db: Db, rows: Row[]): Promise<number> {
   if (rows.length === 0) return 0;
-  return db.transaction(async (tx) => {
-    for (let i = 0; i < rows.length; i += 500) {
-      await tx
-        .insert(contacts)
-        .values(rows.slice(i, i + 500))
-        .onConflictDoUpdate({
-          target: contacts.phone,
-          set: {
-            firstName: sql`excluded.first_name`,
-            lastName: sql`excluded.last_name`,
-            company: sql`coalesce(excluded.company, contacts.company)`,
-            notes: sql`coalesce(excluded.notes, contacts.notes)`,
-            email: sql`coalesce(excluded.email, contacts.email)`,
-            address: sql`coalesce(excluded.address, contacts.address)`,
-            fields: sql`coalesce(contacts.fields, '{}'::jsonb) || coalesce(excluded.fields, '{}'::jsonb)`,
-            syncState: "pending",
-            syncError: null,
-          },
-        });
-    }
-    await enqueue(
+  return db.transaction((tx) => saveContactsIn(tx, rows));
+}
+
+/**
+ * The one way contacts are written (an import, the card's Edit contact, `contacts set`), in
+ * the caller's transaction: each is synced to the provider again (the job is queued) and the
+ * cards (and thread titles) of their conversations are updated. `replace`: the rows are the
+ * contacts' whole details (an empty company or notes clears it); otherwise (an import) a
+ * column the file leaves empty keeps its value.
+ */
+export async function saveContactsIn(tx: Db, rows: Row[], replace = false): Promise<number> {
+  if (rows.length === 0) return 0;
+  const kept = (column: string) =>
+    replace
+      ? sql.raw(`excluded.${column}`)
+      : sql.raw(`coalesce(excluded.${column}, contacts.${column})`);
+  for (let i = 0; i < rows.length; i += 500) {
+    await tx
+      .insert(contacts)
+      .values(rows.slice(i, i + 500))
+      .onConflictDoUpdate({
+        target: contacts.phone,
+        set: {
+          firstName: sql`excluded.first_name`,
+          lastName: sql`excluded.last_name`,
+          company: kept("company"),
+          notes: kept("notes"),
+          email: kept("email"),
+          address: kept("address"),
+          fields: sql`coalesce(contacts.fields, '{}'::jsonb) || coalesce(excluded.fields, '{}'::jsonb)`,
+          syncState: "pending",
+          syncError: null,
+        },
+      });
+  }
+  await enqueue(
+    tx,
+    syncJob(),
+    ...(await cardJobs(
       tx,
-      syncJob(),
-      ...(await cardJobs(
-        tx,
-        rows.map((r) => r.phone),
-      )),
-    );
-    return rows.length;
-  });
+      rows.map((r) => r.phone),
+    )),
+  );
+  return rows.length;
 }
 
 /** Card updates for the conversations of these numbers (their name or sync result changed). */
@@ -263,9 +280,13 @@ export async function contactsCli(
 export const CONTACTS_HELP = `Usage: ardary-bridge contacts import <file.csv>
        ardary-bridge contacts list
        ardary-bridge contacts export > contacts.csv
+       ardary-bridge contacts set <number> [--name <name>] [--company <company>] [--notes <notes>]
 
 import: a header row, then one contact per line: a phone column (phone, number, mobile), name
 (or first_name, last_name), company, notes, email, address; any other column is kept as is.
 National numbers are read in PHONE_DEFAULT_COUNTRY (an ISO code, e.g. FR). Cards and thread
 titles show the names; every new or changed contact is added to the SMS provider's contacts
-in batches (a number that opted out never is), and a refusal shows on its card.`;
+in batches (a number that opted out never is), and a refusal shows on its card.
+
+set: changes one contact (an option left out keeps its value; "" clears it), as the card's
+Edit contact button does: its cards and thread titles show it, and it is synced again.`;

@@ -150,8 +150,55 @@ export interface ActionButton {
   messageId?: number;
   /** A question asked before the action is taken (Block). */
   confirm?: string;
-  /** A button (default), or a picker of one workspace member (Assign): the pick is `value`. */
-  kind?: "button" | "user-select";
+  /**
+   * A button (default), a picker of one workspace member (Assign: the pick is `value`), or a
+   * button that opens a form (Edit contact: `ChatHooks.formFor`, then `onFormSubmit`).
+   */
+  kind?: "button" | "user-select" | "form";
+}
+
+/**
+ * A form a button of kind "form" opens (a Slack modal, a Discord modal): a few text fields,
+ * filled with the current values. Sizes fit every platform: a title and a submit label of at
+ * most 24 characters, at most 5 fields, labels of at most 45, values of at most 3000.
+ */
+export interface ChatForm {
+  title: string;
+  submitLabel: string;
+  /** A line above the fields, where the platform can show one (Slack). */
+  intro?: string;
+  fields: FormField[];
+}
+
+export interface FormField {
+  /** Lowercase letters and `_`: the key of its value in `FormInput.values`. */
+  id: string;
+  label: string;
+  /** The current value ("" when none). */
+  value: string;
+  multiline?: boolean;
+  maxLength: number;
+  required?: boolean;
+  placeholder?: string;
+}
+
+/** A person submitted the form a button opened. */
+export interface FormInput {
+  platform: Platform;
+  conversationId: number;
+  /** The button's action ("edit-contact"). */
+  action: string;
+  /** Each field's value by its id ("" when left empty). */
+  values: Record<string, string>;
+  author: string;
+  authorId?: string;
+  /** The platform's id of this submission (a replayed one does nothing twice). */
+  eventId?: string;
+}
+
+/** What became of a submitted form: saved, or each field's problem in words (shown on it). */
+export interface FormAnswer {
+  errors?: Record<string, string>;
 }
 
 /** What the chat side needs to show a conversation's card. */
@@ -267,6 +314,10 @@ export interface ChatHooks {
   /** Returns the ephemeral answer to show the person who typed the command. */
   onCommand(input: SmsCommandInput): Promise<string>;
   onAction(input: ActionInput): Promise<void>;
+  /** A button of kind "form" was pressed: the form to show, filled; null when there is none. */
+  formFor(input: ActionInput): Promise<ChatForm | null>;
+  /** The form was submitted: saved (its effects queued), or the fields' problems. */
+  onFormSubmit(input: FormInput): Promise<FormAnswer>;
 }
 
 export interface ChatAdapter {

@@ -11,6 +11,7 @@ import {
   type SmsProviderDescriptor,
 } from "./contracts.ts";
 import { businessHoursVar, hoursProblems } from "./hours.ts";
+import { signatureVar } from "./signature.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 
@@ -26,6 +27,7 @@ const hints: Record<string, string> = {
   BUSINESS_HOURS: "entries like `mon-fri 09:00-18:00; sat 10:00-13:00` in ARDARY_TIMEZONE",
   REPLY_MODE: "send (thread replies go as SMS) or explicit (only replies starting with sms:)",
   PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
+  SMS_SIGNATURE: "a line added under people's SMS, e.g. `- {agent_first_name}, Acme`",
 };
 
 const core = {
@@ -65,6 +67,8 @@ const core = {
       .transform((v) => v.toUpperCase())
       .optional(),
   ),
+  /** A line under the SMS people send (src/signature.ts); the fields of templates. */
+  SMS_SIGNATURE: signatureVar,
   // Set by the platforms (src/boot-checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,

@@ -12,7 +12,7 @@ const button = z.object({
   style: z.enum(["primary", "danger"]).optional(),
   messageId: z.number().int().optional(),
   confirm: z.string().optional(),
-  kind: z.enum(["button", "user-select"]).optional(),
+  kind: z.enum(["button", "user-select", "form"]).optional(),
 });
 
 const chatPayload = z.discriminatedUnion("type", [

@@ -133,6 +133,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       notice: testModeNotice(env),
       autoReply,
       defaultCountry: env.PHONE_DEFAULT_COUNTRY,
+      signature: env.SMS_SIGNATURE,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({

@@ -312,6 +312,7 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
           style: "danger",
           confirm: `No SMS will be sent to ${conv.phone} until someone presses Unblock.`,
         },
+    { action: "edit-contact", label: "Edit contact", conversationId: id, kind: "form" },
     { action: "assign", label: "Assign to…", conversationId: id, kind: "user-select" },
   ];
   return {

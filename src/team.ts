@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { queueCommand, registerAssignActions } from "./assign.ts";
 import { registerCommand } from "./chat-commands.ts";
+import { contactsSetCli, registerContactForm } from "./contact-edit.ts";
 import { CONTACTS_HELP, contactsCli } from "./contacts.ts";
 import type { ChatAdapter, Platform, ThreadRef } from "./contracts.ts";
 import type { Db } from "./db.ts";
@@ -47,6 +48,7 @@ export function registerTeam(db: Db, adapters: Map<string, ChatAdapter>): Team {
     run: (input) => queueCommand(team, input.platform),
   });
   registerAssignActions();
+  registerContactForm();
   return team;
 }
 
@@ -65,6 +67,8 @@ export async function runTeamCli(
   defaultCountry?: string,
 ): Promise<CliOutput> {
   if (command === "routes") return routesCli(db, args);
+  if (command === "contacts" && args[0] === "set")
+    return contactsSetCli(db, args.slice(1), defaultCountry);
   if (command === "contacts")
     return contactsCli(db, args, (path) => readFile(path, "utf8"), defaultCountry);
   return { lines: [`unknown command ${command}`], code: 2 };

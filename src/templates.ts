@@ -6,14 +6,13 @@
 import { asc, eq } from "drizzle-orm";
 import { registerCommand } from "./chat-commands.ts";
 import type { Db } from "./db.ts";
+import { FIELD_LIST, fillFields, unknownFields } from "./fields.ts";
 import { formatPhone } from "./phone.ts";
-import { contacts, templates } from "./schema.ts";
+import { templates } from "./schema.ts";
 
 export type Template = typeof templates.$inferSelect;
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
-const FIELDS = ["first_name", "name", "agent", "agent_first_name"] as const;
-type Field = (typeof FIELDS)[number];
 
 export const TEMPLATE_USAGE =
   "/sms template add <name> <text> | template list | template remove <name>  (fields: {first_name} {name} {agent} {agent_first_name}; use with ::name)";
@@ -23,14 +22,10 @@ export function templateProblem(name: string, body: string): string | undefined 
   if (!NAME.test(name))
     return `"${name}" is not a template name: use letters, digits, - or _ (up to 40), e.g. opening-hours`;
   if (body.trim() === "") return "a template needs a text after its name";
-  const unknown = fieldsOf(body).filter((f) => !FIELDS.includes(f as Field));
+  const unknown = unknownFields(body);
   if (unknown.length > 0)
-    return `unknown field ${unknown.map((f) => `{${f}}`).join(", ")}: the fields are ${FIELDS.map((f) => `{${f}}`).join(" ")}`;
+    return `unknown field ${unknown.join(", ")}: the fields are ${FIELD_LIST}`;
   return undefined;
-}
-
-function fieldsOf(body: string): string[] {
-  return [...body.matchAll(/\{([^{}\s]*)\}/g)].map((m) => m[1] ?? "");
 }
 
 /** Adds or replaces a template; returns the problem in words when refused. */
@@ -93,18 +88,9 @@ export async function expandTemplate(
       reason: `no template named "${name}" (${known.length > 0 ? `known: ${known.join(", ")}` : "none yet: /sms template add <name> <text>"}); nothing was sent.`,
     };
   }
-  const [contact] = await db.select().from(contacts).where(eq(contacts.phone, o.phone));
-  const fullName = [contact?.firstName, contact?.lastName].filter(Boolean).join(" ").trim();
-  const values: Record<Field, string> = {
-    first_name: contact?.firstName?.trim() ?? "",
-    name: fullName,
-    agent: o.author.trim(),
-    agent_first_name: o.author.trim().split(/\s+/)[0] ?? "",
-  };
-  const missing = [...new Set(fieldsOf(template.body))].filter(
-    (f) => !values[f as Field] || !FIELDS.includes(f as Field),
-  );
-  if (missing.length > 0) {
+  const filled = await fillFields(db, template.body, o);
+  if ("missing" in filled) {
+    const { missing } = filled;
     const who = missing.some((f) => f === "first_name" || f === "name")
       ? ` (${formatPhone(o.phone)} has no ${missing.includes("name") && !missing.includes("first_name") ? "name" : "first name"} in the contacts)`
       : "";
@@ -113,9 +99,8 @@ export async function expandTemplate(
       reason: `template "${name}" needs ${missing.map((f) => `{${f}}`).join(", ")}, which has no value here${who}; nothing was sent.`,
     };
   }
-  const filled = template.body.replace(/\{([^{}\s]*)\}/g, (_, f: string) => values[f as Field]);
   const rest = m[2]?.trim();
-  return { kind: "expanded", name, text: rest ? `${filled} ${rest}` : filled };
+  return { kind: "expanded", name, text: rest ? `${filled.text} ${rest}` : filled.text };
 }
 
 /** `/sms template …` in chat; the CLI's `templates` shares the same functions. */

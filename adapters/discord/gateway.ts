@@ -11,6 +11,7 @@ import {
   GatewayIntentBits,
   type Message,
   MessageFlags,
+  type ModalSubmitInteraction,
   type PartialMessage,
   Partials,
   type UserSelectMenuInteraction,
@@ -27,7 +28,7 @@ import {
   parseMessage,
   type RawMessage,
 } from "./parse.ts";
-import { NO_MENTIONS, parseActionId } from "./render.ts";
+import { NO_MENTIONS, parseActionId, parseFormId, renderModal } from "./render.ts";
 
 export interface GatewayOptions {
   botToken: string;
@@ -89,8 +90,12 @@ export class Gateway {
     c.on(Events.InteractionCreate, (i) => {
       if (i.isChatInputCommand() && i.commandName === SMS_COMMAND.name) {
         void this.guard("command", () => this.onSms(i));
+      } else if (i.isButton() && parseFormId(i.customId)) {
+        void this.guard("form", () => this.onFormButton(i));
       } else if (i.isButton() || i.isUserSelectMenu()) {
         void this.guard("button", () => this.onButton(i));
+      } else if (i.isModalSubmit()) {
+        void this.guard("form submit", () => this.onFormSubmit(i));
       }
     });
     c.on(Events.Error, (err) => o.log.warn({ err: errorMessage(err) }, "discord client error"));
@@ -209,6 +214,63 @@ export class Gateway {
       authorId: i.user.id,
       eventId: i.id,
     });
+  }
+
+  /** A button that opens a form: the modal is the answer (within 3 s: nothing else first). */
+  private async onFormButton(i: ButtonInteraction): Promise<void> {
+    const target = parseFormId(i.customId);
+    if (!target) return;
+    const form = await this.o.hooks.formFor({
+      platform: "discord",
+      ...target,
+      author: i.user.displayName,
+      authorId: i.user.id,
+    });
+    if (!form) {
+      await i.reply({
+        content: "This conversation is not here any more.",
+        flags: MessageFlags.Ephemeral,
+      });
+      return;
+    }
+    await i.showModal(renderModal(form, i.customId));
+  }
+
+  /**
+   * A submitted modal: acknowledged at once (type 6: the card it came from changes when the
+   * bridge updates it), then saved; a problem is told to the person alone.
+   */
+  private async onFormSubmit(i: ModalSubmitInteraction): Promise<void> {
+    const target = parseFormId(i.customId);
+    if (!target) return;
+    await i.deferUpdate();
+    const values: Record<string, string> = {};
+    for (const [id, field] of i.fields.fields) {
+      if ("value" in field && typeof field.value === "string") values[id] = field.value;
+    }
+    let problem: string | undefined;
+    try {
+      const answer = await this.o.hooks.onFormSubmit({
+        platform: "discord",
+        ...target,
+        values,
+        author: i.user.displayName,
+        authorId: i.user.id,
+        eventId: i.id,
+      });
+      const errors = Object.entries(answer.errors ?? {});
+      if (errors.length > 0)
+        problem = `Not saved: ${errors.map(([field, why]) => `${field}: ${why}`).join("; ")}`;
+    } catch (err) {
+      this.o.log.error({ err: errorMessage(err) }, "discord form not saved");
+      problem = "Not saved just now: try again in a minute.";
+    }
+    if (problem)
+      await i.followUp({
+        content: problem,
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: NO_MENTIONS,
+      });
   }
 
   // ── catching up after a gap ────────────────────────────────────────────────────────────

@@ -176,22 +176,31 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       const info = await channelInfo(id);
       const parent = await channelInfo(("parent_id" in info && info.parent_id) || o.channel);
       const body = renderCard(card);
+      // The thread's title shows the contact's name too: renamed only when it changed
+      // (Discord allows few renames of a channel in ten minutes).
+      const name = threadName(card);
+      const rename = "name" in info && info.name !== name ? { name } : {};
+      const renamed = () => channels.set(id, { ...info, ...rename } as APIChannel);
       if (parent.type === ChannelType.GuildForum) {
         // A forum post's first message has the post's id.
         await inThread("update card", id, () =>
           rest.patch(Routes.channelMessage(id, id), { body }),
         );
-        await discordCall("tag post", () =>
+        await inThread("tag post", id, () =>
           rest.patch(Routes.channel(id), {
-            body: { applied_tags: tagIds(parent, cardTags(card)) },
+            body: { applied_tags: tagIds(parent, cardTags(card)), ...rename },
           }),
         );
+        renamed();
         return;
       }
       // A text channel's thread has the id of the card message it started from.
       await discordCall("update card", () =>
         rest.patch(Routes.channelMessage(parent.id, id), { body }),
       );
+      if (!("name" in rename)) return;
+      await inThread("rename thread", id, () => rest.patch(Routes.channel(id), { body: rename }));
+      renamed();
     },
 
     async threadUrl(thread) {

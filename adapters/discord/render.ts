@@ -4,6 +4,7 @@
 import { escapeMarkdown } from "discord.js";
 import {
   type ActionButton,
+  type ChatForm,
   type ChatPost,
   type ConversationCard,
   costLine,
@@ -35,6 +36,43 @@ export function parseActionId(
     action: m[1],
     conversationId: Number(m[2]),
     ...(m[3] === undefined ? {} : { messageId: Number(m[3]) }),
+  };
+}
+
+/** A button that opens a form, and the modal it opens: `ardary-form:edit-contact:42`. */
+export const formId = (action: string, conversationId: number) =>
+  `ardary-form:${action}:${conversationId}`;
+
+export function parseFormId(customId: string): { action: string; conversationId: number } | null {
+  const m = /^ardary-form:([a-z-]+):(\d+)$/.exec(customId);
+  return m?.[1] && m[2] ? { action: m[1], conversationId: Number(m[2]) } : null;
+}
+
+/**
+ * A form as a modal (interaction response type 9): a title of at most 45 characters, then one
+ * action row per field, each holding a text input (type 4; style 1 short, 2 paragraph).
+ * https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-modal
+ * https://discord.com/developers/docs/components/reference#text-input
+ */
+export function renderModal(form: ChatForm, customId: string) {
+  return {
+    custom_id: customId,
+    title: clip(form.title, 45),
+    components: form.fields.slice(0, 5).map((f) => ({
+      type: 1,
+      components: [
+        {
+          type: 4,
+          custom_id: f.id,
+          label: clip(f.label, 45),
+          style: f.multiline ? 2 : 1,
+          required: f.required === true,
+          max_length: Math.min(f.maxLength, 4000),
+          ...(f.value ? { value: f.value.slice(0, 4000) } : {}),
+          ...(f.placeholder ? { placeholder: clip(f.placeholder, 100) } : {}),
+        },
+      ],
+    })),
   };
 }
 
@@ -73,7 +111,10 @@ export function actionRow(list: ActionButton[]) {
       type: 2,
       style: b.style ? STYLE[b.style] : 2,
       label: b.label,
-      custom_id: actionId(b.action, b.conversationId, b.messageId),
+      custom_id:
+        b.kind === "form"
+          ? formId(b.action, b.conversationId)
+          : actionId(b.action, b.conversationId, b.messageId),
     })),
   };
 }

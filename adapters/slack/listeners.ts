@@ -1,9 +1,10 @@
-// The Slack listeners (messages, `/sms`, buttons), whichever way events arrive (the events URL
+// The Slack listeners (messages, `/sms`, buttons, forms: forms.ts), whichever way events arrive (the events URL
 // or Socket Mode): each turns Slack's payload into a call of the core's hooks.
 import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { ChatHooks, ChatReply } from "../../src/contracts.ts";
 import { errorMessage } from "../../src/errors.ts";
+import { listenForms } from "./forms.ts";
 import { parseMessageEvent, refsOf } from "./parse.ts";
 import { type SlackNames, toPlainText } from "./plain.ts";
 import { encodeRef } from "./refs.ts";
@@ -106,4 +107,5 @@ export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
       }
     });
   });
+  listenForms(app, hooks, ctx);
 }

@@ -21,6 +21,8 @@ export interface Rendered {
 export const ACTION_ID = /^conv:([a-z-]+):(\d+)(?::(\d+))?$/;
 export const actionId = (action: string, conversationId: number, messageId?: number) =>
   `conv:${action}:${conversationId}${messageId === undefined ? "" : `:${messageId}`}`;
+/** A button that opens a form (a modal): `form:<action>:<id>` (forms.ts). */
+export const FORM_ID = /^form:([a-z-]+):(\d+)$/;
 
 /** The core's buttons as a Block Kit actions block. */
 export function actionsBlock(list: ActionButton[], blockId?: string): Block {
@@ -43,7 +45,10 @@ function button(b: ActionButton): Block {
   return {
     type: "button",
     text: { type: "plain_text", text: b.label },
-    action_id: actionId(b.action, b.conversationId, b.messageId),
+    action_id:
+      b.kind === "form"
+        ? `form:${b.action}:${b.conversationId}`
+        : actionId(b.action, b.conversationId, b.messageId),
     value: String(b.conversationId),
     ...(b.style ? { style: b.style } : {}),
     ...(b.confirm

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type ConnectionEvent, FakeGateway, Intent } from "./discord-gateway.ts";
+import { checkModal, submittedRows } from "./discord-modal.ts";
 import {
   createRestApp,
   FakeApiError,
@@ -188,6 +189,13 @@ export interface UserSelectOptions extends ButtonClickOptions {
   values: string[];
 }
 
+export interface ModalSubmitOptions {
+  /** The interaction the bot answered with the modal (type 9). */
+  interactionId: string;
+  /** Values typed, by input custom_id; an input left out keeps the value it was filled with. */
+  values?: Record<string, string>;
+}
+
 export interface FakeInteraction {
   id: string;
   token: string;
@@ -222,6 +230,10 @@ export interface FakeDiscord {
   buttonClick(options: ButtonClickOptions): FakeInteraction;
   /** A person picks users in a user select (component type 5) of a message. */
   userSelect(options: UserSelectOptions): FakeInteraction;
+  /** The person submits the modal the bot showed them (a MODAL_SUBMIT interaction, type 5). */
+  modalSubmit(options: ModalSubmitOptions): FakeInteraction;
+  /** The modal (type 9 `data`) the bot answered an interaction with, if it did. */
+  modalOf(interactionId: string): Json | undefined;
   threadDelete(id: string): void;
   /** Closes every gateway socket (4000 by default: discord.js resumes; 1000 makes it re-identify). */
   disconnectAll(code?: number): void;
@@ -341,6 +353,8 @@ interface InteractionState {
   acknowledged: boolean;
   original?: FakeMessage;
   ephemeral: boolean;
+  /** The modal the bot answered with (type 9). */
+  modal?: Json;
 }
 
 /** How long Discord remembers an enforced nonce ("the past few minutes"). */
@@ -641,6 +655,33 @@ export class DiscordWorld implements FakeDiscord {
             picked.map((u) => [u.id, { ...this.memberOf(u.id), permissions: "0" }]),
           ),
         },
+      },
+      message,
+    );
+  }
+
+  modalOf(interactionId: string): Json | undefined {
+    return [...this.interactionsByToken.values()].find((i) => i.id === interactionId)?.modal;
+  }
+
+  modalSubmit(options: ModalSubmitOptions): FakeInteraction {
+    const shown = [...this.interactionsByToken.values()].find(
+      (i) => i.id === options.interactionId,
+    );
+    if (!shown?.modal) throw new Error(`fake discord: no modal shown for ${options.interactionId}`);
+    const state = this.requireChannel(shown.channelId);
+    const message = shown.messageId
+      ? state.messages.find((m) => m.id === shown.messageId)
+      : undefined;
+    // https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object-modal-submit-data-structure
+    return this.dispatchInteraction(
+      state,
+      shown.userId,
+      undefined,
+      5,
+      {
+        custom_id: shown.modal.custom_id,
+        components: submittedRows(shown.modal, options.values ?? {}),
       },
       message,
     );
@@ -1027,7 +1068,8 @@ export class DiscordWorld implements FakeDiscord {
       }
       case 6:
       case 7: {
-        if (interaction.type !== 3 || !interaction.messageId) {
+        // For a component, or a modal submitted from one (it carries the message).
+        if ((interaction.type !== 3 && interaction.type !== 5) || !interaction.messageId) {
           throw invalidFormBody({
             type: {
               code: "INTERACTION_RESPONSE_TYPE_INVALID",
@@ -1040,6 +1082,16 @@ export class DiscordWorld implements FakeDiscord {
         break;
       }
       case 9:
+        if (interaction.type !== 2 && interaction.type !== 3) {
+          throw invalidFormBody({
+            type: {
+              code: "INTERACTION_RESPONSE_TYPE_INVALID",
+              message: "Invalid interaction response type",
+            },
+          });
+        }
+        checkModal(data);
+        interaction.modal = data;
         break;
       default:
         throw invalidFormBody({
@@ -1510,7 +1562,7 @@ export class DiscordWorld implements FakeDiscord {
     state: ChannelState,
     userId: string | undefined,
     username: string | undefined,
-    type: 2 | 3,
+    type: 2 | 3 | 5,
     data: Json,
     message?: FakeMessage,
     as: { roles?: string[]; permissions?: bigint } = {},

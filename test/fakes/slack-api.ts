@@ -16,6 +16,7 @@ import {
 } from "./slack-answer.ts";
 import { CHAT_METHODS } from "./slack-chat.ts";
 import { BOT_ID, BOT_USER_ID, type SlackState, TEAM_DOMAIN, TEAM_ID } from "./slack-state.ts";
+import { viewsOpen } from "./slack-views.ts";
 
 export type { ApiAnswer, ApiConfig, Params } from "./slack-answer.ts";
 
@@ -108,6 +109,7 @@ const METHODS: Record<string, Handler> = {
   "conversations.join": conversationsJoin,
   "users.info": usersInfo,
   "team.info": teamInfo,
+  "views.open": (call) => viewsOpen(call, call.state.triggers, call.state.views),
 };
 
 /**

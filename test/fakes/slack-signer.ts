@@ -67,6 +67,8 @@ export interface SlackSignerOptions {
   appId?: string;
   /** Builds a response_url (FakeSlack passes its /response/:id). */
   responseUrl?: () => string;
+  /** Told of each trigger_id handed out (with the user), so views.open can check it. */
+  onTrigger?: (triggerId: string, userId: string) => void;
   /** The message a button belongs to, to put in block_actions payloads. */
   lookupMessage?: (
     channel: string,
@@ -82,6 +84,8 @@ export interface SlackSigner {
   ): Promise<SlackReply>;
   sendCommand(targetUrl: string, input: CommandInput): Promise<SlackReply>;
   sendAction(targetUrl: string, input: ActionInput): Promise<SlackReply>;
+  /** The block_actions payload sendAction sends (to send another way: Socket Mode). */
+  actionPayload(input: ActionInput): Record<string, unknown>;
   sendUrlVerification(
     targetUrl: string,
     options?: SignOverrides & { challenge?: string },
@@ -119,6 +123,11 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
   const responseUrl =
     options.responseUrl ?? (() => `https://hooks.slack.com/commands/${teamId}/${nextId("")}/fake`);
   const team = { id: teamId, domain: "ardary-test" };
+  const trigger = (userId: string) => {
+    const id = triggerId();
+    options.onTrigger?.(id, userId);
+    return id;
+  };
 
   async function send(
     targetUrl: string,
@@ -201,11 +210,15 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
         api_app_id: appId,
         is_enterprise_install: "false",
         response_url: input.responseUrl ?? responseUrl(),
-        trigger_id: triggerId(),
+        trigger_id: trigger(input.userId),
       });
       return send(targetUrl, body, FORM, {}, input);
     },
     sendAction(targetUrl, input) {
+      const payload = this.actionPayload(input);
+      return send(targetUrl, form({ payload: JSON.stringify(payload) }), FORM, {}, input);
+    },
+    actionPayload(input) {
       const message = options.lookupMessage?.(input.channelId, input.messageTs);
       const block_id = input.blockId ?? blockIdOf(message?.blocks, input.actionId) ?? "actions";
       const action_ts = (Date.now() / 1000).toFixed(6);
@@ -225,7 +238,7 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
             text: { type: "plain_text", text: input.actionId, emoji: true },
             action_ts,
           };
-      const payload = {
+      return {
         type: "block_actions",
         user: {
           id: input.userId,
@@ -240,7 +253,7 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
           channel_id: input.channelId,
           is_ephemeral: false,
         },
-        trigger_id: triggerId(),
+        trigger_id: trigger(input.userId),
         team,
         enterprise: null,
         is_enterprise_install: false,
@@ -256,7 +269,6 @@ export function createSlackSigner(options: SlackSignerOptions): SlackSigner {
         response_url: input.responseUrl ?? responseUrl(),
         actions: [action],
       };
-      return send(targetUrl, form({ payload: JSON.stringify(payload) }), FORM, {}, input);
     },
     sendUrlVerification(targetUrl, verification = {}) {
       const body = {

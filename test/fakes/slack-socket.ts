@@ -34,6 +34,8 @@ export interface FakeSocketMode {
     text: string;
     responseUrl: string;
   }): Promise<Ack>;
+  /** Sends an interactivity payload (block_actions, view_submission); resolves with the ack. */
+  sendInteractive(payload: Record<string, unknown>): Promise<Ack>;
   /** Asks the app to reconnect, as Slack does before it moves a connection. */
   disconnect(reason?: string): void;
   close(): Promise<void>;
@@ -194,6 +196,9 @@ export async function startFakeSocketMode(o: {
         },
         true,
       );
+    },
+    sendInteractive(payload) {
+      return envelope("interactive", payload, true);
     },
     disconnect(reason = "refresh_requested") {
       socket?.send(

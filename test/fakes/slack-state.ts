@@ -2,6 +2,7 @@
 // posted, and the per-channel rate limits. No HTTP here: slack-api.ts and slack-chat.ts
 // answer the Web API from it, and slack.ts exposes it to tests.
 import type { FakeUsergroup } from "./slack-admin.ts";
+import type { FakeView, Trigger } from "./slack-views.ts";
 
 export const BOT_USER_ID = "U0BOT";
 export const BOT_ID = "B0BOT";
@@ -126,6 +127,10 @@ export class SlackState {
   readonly ephemerals: FakeEphemeral[] = [];
   readonly responses: FakeResponse[] = [];
   readonly requests: FakeRequest[] = [];
+  /** trigger_ids handed out with interactions (views.open exchanges one, once, within 3 s). */
+  readonly triggers = new Map<string, Trigger>();
+  /** Modals opened with views.open, in order. */
+  readonly views: FakeView[] = [];
   private readonly store = new Map<string, Map<string, FakeMessage>>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly forced = new Map<string, { until: number; methods?: Set<string> }>();

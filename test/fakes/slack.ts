@@ -28,7 +28,7 @@ import {
   userEditEvent,
   userMessageEvent,
 } from "./slack-events.ts";
-import { createSlackSigner, type SlackSigner } from "./slack-signer.ts";
+import { createSlackSigner, type SlackReply, type SlackSigner } from "./slack-signer.ts";
 import {
   BOT_USER_ID,
   type FakeChannel,
@@ -43,6 +43,7 @@ import {
   SlackState,
   TEAM_ID,
 } from "./slack-state.ts";
+import { applyAnswer, type FakeView, viewSubmission } from "./slack-views.ts";
 
 export { BOT_ID, BOT_USER_ID, TEAM_ID, TOMBSTONE_TEXT } from "./slack-state.ts";
 export type {
@@ -54,6 +55,7 @@ export type {
   FakeResponse,
   FakeUpdate,
   FakeUser,
+  FakeView,
   RateLimitOptions,
   UserMessageInput,
 };
@@ -94,6 +96,18 @@ export interface FakeSlack {
   updates: FakeUpdate[];
   ephemerals: FakeEphemeral[];
   responses: FakeResponse[];
+  /** Modals opened with views.open, in order (open, or closed by a submission). */
+  views: FakeView[];
+  /**
+   * The person submits an open modal (what they typed, by block_id; other inputs keep their
+   * initial value): the view_submission is sent to `targetUrl`, and the answer applied (the
+   * modal closes, or keeps the errors).
+   */
+  submitView(
+    target: string | ((payload: Record<string, unknown>) => Promise<SlackReply>),
+    viewId: string,
+    typed?: Record<string, string>,
+  ): Promise<SlackReply>;
   /** Every live message of the channel, parents and replies, in ts order. */
   messages(channel: string): FakeMessage[];
   /** Messages shown in the channel itself: parents, tombstones and broadcast replies. */
@@ -199,6 +213,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       teamId: TEAM_ID,
       botUserId: BOT_USER_ID,
       responseUrl,
+      onTrigger: (id, user) => state.triggers.set(id, { user, at: Date.now(), used: false }),
       lookupMessage: (ch, ts) => state.message(ch, ts),
     }),
     posts: state.posts,
@@ -206,6 +221,26 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     updates: state.updates,
     ephemerals: state.ephemerals,
     responses: state.responses,
+    views: state.views,
+    async submitView(target, viewId, typed = {}) {
+      const open = state.views.find((v) => v.id === viewId);
+      if (open?.state !== "open") throw new Error(`fake Slack: no open view ${viewId}`);
+      const user = { id: open.user, name: state.users.get(open.user)?.name ?? open.user };
+      const trigger = `${Date.now()}.${Math.floor(Math.random() * 1e12)}.${randomUUID().replace(/-/g, "")}`;
+      state.triggers.set(trigger, { user: open.user, at: Date.now(), used: false });
+      const payload = viewSubmission(open, typed, trigger, user);
+      // Over the request URL, or another way (Socket Mode: the ack's payload is the answer).
+      const reply =
+        typeof target === "string"
+          ? await fake.signer.send(
+              target,
+              new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+              "application/x-www-form-urlencoded",
+            )
+          : await target(payload);
+      applyAnswer(open, reply.status, reply.body);
+      return reply;
+    },
     messages: (ch) => state.messages(ch),
     topLevel: (ch) =>
       state.messages(ch).filter((m) => !m.thread_ts || m.subtype === "thread_broadcast"),
