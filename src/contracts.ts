@@ -182,6 +182,12 @@ export interface ConversationCard {
   first?: ChatPost;
 }
 
+/** A post's idempotency: its key (`job:<id>…`) and whether an earlier attempt may have made it. */
+export interface PostOnce {
+  key: string;
+  retry?: boolean;
+}
+
 /** One post in a thread. `kind` lets the adapter style it; the text is already in words. */
 export interface ChatPost {
   kind: "inbound" | "outbound" | "note" | "failure";
@@ -271,8 +277,12 @@ export interface ChatHooks {
 
 export interface ChatAdapter {
   readonly platform: Platform;
-  /** Posts the conversation card in `channel` and returns the thread under it. */
-  openThread(channel: string, card: ConversationCard): Promise<ThreadRef>;
+  /**
+   * Posts the conversation card in `channel` and returns the thread under it. `once` makes the
+   * card once, as ChatPost.key/retry do a post: the adapter marks the card with `key` and, on a
+   * `retry`, first looks for the card an earlier attempt made (and the thread under it).
+   */
+  openThread(channel: string, card: ConversationCard, once?: PostOnce): Promise<ThreadRef>;
   /** The card shows `card.first` (the first SMS): a new conversation costs one post. */
   readonly cardCarriesFirst?: boolean;
   /**

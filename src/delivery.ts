@@ -145,16 +145,21 @@ export function createChatDelivery(o: DeliveryOptions) {
       o.log.warn({ platform: conv.platform }, "chat platform not enabled: thread update dropped");
       return;
     }
-    /** `moved`: a route moved the conversation (its old thread is still there). */
+    /**
+     * `cardKey`: the card's own key (its posts have theirs: a Discord nonce must differ), the
+     * same on every attempt, so that a card made by a killed attempt is found, not made again.
+     * `moved`: a route moved the conversation (its old thread is still there).
+     */
     const openThread = async (
       previous: string | null,
+      cardKey: string,
       moved = false,
       first?: store.Message,
     ): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
       const card = await store.cardOf(o.db, conv);
       if (first) card.first = postOf(first);
-      const thread = await adapter.openThread(conv.channel ?? "", card);
+      const thread = await adapter.openThread(conv.channel ?? "", card, { key: cardKey, retry });
       await o.db.transaction(async (tx) => {
         await store.setThread(tx, conv?.id ?? 0, thread, previous);
         // The card carries the first SMS: its chat ref is the thread's (store.cardOf).
@@ -183,13 +188,13 @@ export function createChatDelivery(o: DeliveryOptions) {
     const thread =
       conv.threadRef ??
       (await noticeBacklog(conv.platform, conv.channel)) ??
-      (await openThread(conv.previousThreadRef, true, await firstOf(p)));
+      (await openThread(conv.previousThreadRef, `${key}:card`, true, await firstOf(p)));
     try {
       await run(p, thread);
     } catch (err) {
       if (!(err instanceof ThreadGoneError) || p.type === "status") throw err;
       o.log.warn({ conversation: conv.id }, "thread gone: opening a new one");
-      await run(p, await openThread(thread));
+      await run(p, await openThread(thread, `${key}:new-card`));
     }
 
     async function run(job: ChatJob, thread: ThreadRef): Promise<void> {

@@ -2,7 +2,9 @@
 // before the job was marked done (the message's chat_ref and the job's completion never
 // written) leaves a job whose lease runs out; the worker that takes it again finds the post
 // (Slack: message metadata read back from the thread; Discord: enforce_nonce) instead of
-// making a second one.
+// making a second one. The card that starts a thread likewise: a worker killed after posting it
+// but before saving the thread leaves a job whose next run finds the card (Slack: its metadata in
+// the channel's history; Discord: the starter's nonce, a forum post among the active threads).
 import { and, eq } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,6 +36,8 @@ interface World {
   adapter: ChatAdapter;
   /** The bridge's posts in the conversation's thread whose text has `text`. */
   postsWith(thread: string, text: string): number;
+  /** Cards (threads started) in the conversations' channel. */
+  cards(): number;
 }
 
 async function slackWorld(): Promise<World> {
@@ -62,13 +66,14 @@ async function slackWorld(): Promise<World> {
       const [, channel = "", ts = ""] = thread.split(":");
       return fake.thread(channel, ts).filter((m) => m.ts !== ts && m.text.includes(text)).length;
     },
+    cards: () => fake.topLevel("C0GENERAL").length,
   };
 }
 
-async function discordWorld(): Promise<World> {
+async function discordWorld(kind: "text" | "forum"): Promise<World> {
   discord = await startFakeDiscord();
   const fake = discord;
-  const channel = fake.textChannelId ?? "";
+  const channel = (kind === "text" ? fake.textChannelId : fake.forumChannelId) ?? "";
   h = await startHarness({ worker: false, env: discordEnv(fake, channel) });
   const adapter = createDiscordAdapter({
     botToken: fake.token,
@@ -91,8 +96,13 @@ async function discordWorld(): Promise<World> {
     adapter,
     postsWith: (thread, text) => {
       const id = thread.split(":").at(-1) ?? "";
-      return fake.messages(id).filter((m) => m.content.includes(text)).length;
+      // A forum post's first message (the card) has the post's id: not one of the posts.
+      return fake.messages(id).filter((m) => m.id !== id && m.content.includes(text)).length;
     },
+    cards: () =>
+      kind === "text"
+        ? fake.messages(channel).length
+        : fake.threads.filter((t) => t.parent_id === channel).length,
   };
 }
 
@@ -108,7 +118,7 @@ async function takeChatJob(harness: Harness, workerId: string): Promise<Job<Chat
 
 describe.each([
   ["Slack", slackWorld],
-  ["Discord", discordWorld],
+  ["Discord", () => discordWorld("text")],
 ])("posts exactly once across a crash (%s)", (_name, start) => {
   it("finds the post of a worker killed before it marked the job done, and posts no second one", async () => {
     const w = await start();
@@ -146,5 +156,50 @@ describe.each([
     expect(after?.chatRef).toBe(posted?.chatRef);
     const [conv] = await db.select().from(conversations);
     expect(w.postsWith(conv?.threadRef ?? "", "Is my parcel lost?")).toBe(1);
+  });
+});
+
+describe.each([
+  ["Slack", slackWorld],
+  ["Discord text channel", () => discordWorld("text")],
+  ["Discord forum", () => discordWorld("forum")],
+])("makes a conversation's card once across a crash (%s)", (_name, start) => {
+  it("finds the card of a worker killed before it saved the thread, and posts no second one", async () => {
+    const w = await start();
+    const harness = h as Harness;
+    const db = harness.bridge.database.db;
+    const deliver = createChatDelivery({
+      db,
+      adapters: new Map([[w.adapter.platform, w.adapter]]),
+      log,
+    });
+    await harness.sim.inbound("+15550600002", "Hello, anyone there?");
+    const hello = and(eq(messages.direction, "in"), eq(messages.body, "Hello, anyone there?"));
+
+    // The first worker opens the thread (card, and the SMS in it), then dies: the thread is
+    // never saved, nor the SMS's chat ref, nor the job's completion.
+    const first = await takeChatJob(harness, "killed");
+    await deliver(first);
+    const [opened] = await db.select().from(conversations);
+    expect(opened?.threadRef).toBeTruthy();
+    expect(w.cards()).toBe(1);
+    await db.update(conversations).set({ threadRef: null, previousThreadRef: null });
+    await db.update(messages).set({ chatRef: null, ownPost: false }).where(hello);
+
+    // Its lease runs out; another worker takes the job again and runs it to the end.
+    const again = await takeChatJob(harness, "restarted");
+    expect(again.id).toBe(first.id);
+    expect(again.resumed).toBe(true);
+    await deliver(again);
+    await complete(db, [again.id], "restarted");
+
+    const [conv] = await db.select().from(conversations);
+    expect(conv?.threadRef).toBe(opened?.threadRef);
+    expect(w.cards()).toBe(1);
+    const [sms] = await db.select().from(messages).where(hello);
+    expect(sms?.chatRef).toBeTruthy();
+    // On Slack the card carries the first SMS; on Discord it is the first post in the thread.
+    if (w.adapter.platform === "discord")
+      expect(w.postsWith(conv?.threadRef ?? "", "Hello, anyone there?")).toBe(1);
   });
 });
