@@ -297,6 +297,15 @@ export interface ChatAdapter {
    */
   postMany?(thread: ThreadRef, posts: ChatPost[]): Promise<MessageRef>;
   /**
+   * Optional, with `postMany`: the post in `thread` an earlier attempt made with `key`, and every
+   * key it carries (a merged post carries one per SMS), so that the SMS it showed are not posted
+   * again.
+   */
+  findPost?(
+    thread: ThreadRef,
+    key: string,
+  ): Promise<{ ref: MessageRef; keys: string[] } | undefined>;
+  /**
    * Optional: a word only `userId` sees, in the thread (Slack: an ephemeral message). Without
    * it, the word is posted as a quiet note.
    */

@@ -197,6 +197,35 @@ export function createChatDelivery(o: DeliveryOptions) {
       await run(p, await openThread(thread, `${key}:new-card`));
     }
 
+    /**
+     * The post an earlier attempt of this job made (a worker killed before saving it), found by
+     * its key: this SMS's chat ref, and the SMS it merged (their jobs, still waiting behind this
+     * one, carry keys the post carries) are done with it. False when there is none.
+     */
+    async function foundEarlier(m: store.Message, thread: ThreadRef): Promise<boolean> {
+      const found = await adapter?.findPost?.(thread, key);
+      if (!found) return false;
+      const carried = new Set(found.keys);
+      const merged = (await followers(o.db, current, CHAT_JOB, MERGE_MAX)).filter(
+        (j) => j.payload.type === "message" && carried.has(`job:${j.id}`),
+      );
+      const ids = [
+        m.id,
+        ...merged.map((j) => (j.payload.type === "message" ? j.payload.messageId : 0)),
+      ];
+      await o.db.transaction(async (tx) => {
+        await tx
+          .update(messages)
+          .set({ chatRef: found.ref, ownPost: true })
+          .where(inArray(messages.id, ids));
+        await absorb(
+          tx,
+          merged.map((j) => j.id),
+        );
+      });
+      return true;
+    }
+
     async function run(job: ChatJob, thread: ThreadRef): Promise<void> {
       if (!conv || !adapter) return;
       if (job.type === "note") {
@@ -218,6 +247,9 @@ export function createChatDelivery(o: DeliveryOptions) {
         if (!m) return;
         if (job.type === "message") {
           if (m.chatRef) return; // posted by an earlier attempt
+          // An earlier attempt may have posted it merged with the SMS behind it: they are done too.
+          const looked = retry && adapter.findPost !== undefined;
+          if (looked && (await foundEarlier(m, thread))) return;
           // A retry posts its own SMS alone: what an earlier attempt merged is not known here.
           const more =
             m.direction === "in" && adapter.postMany && !retry
@@ -244,7 +276,11 @@ export function createChatDelivery(o: DeliveryOptions) {
             });
             return;
           }
-          const ref = await adapter.post(thread, { ...postOf(m, conv.ownerId), key, retry });
+          const ref = await adapter.post(thread, {
+            ...postOf(m, conv.ownerId),
+            key,
+            retry: retry && !looked,
+          });
           await o.db
             .update(messages)
             .set({ chatRef: ref, ownPost: true })

@@ -105,7 +105,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     const first = posts[0];
     if (first?.retry && first.key) {
       const found = await findPosted(api, channel, ts, first.key);
-      if (found) return encodeRef(channel, found);
+      if (found) return encodeRef(channel, found.ts);
     }
     const res = await api.call(
       channel,
@@ -209,6 +209,12 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     async postMany(thread, posts) {
       const broadcast = posts[0]?.kind === "inbound" && isOld(thread);
       return postInThread(thread, renderMany(posts), posts, broadcast);
+    },
+
+    async findPost(thread, key) {
+      const { channel, ts } = mustDecodeRef(thread);
+      const found = await findPosted(api, channel, ts, key);
+      return found && { ref: encodeRef(channel, found.ts), keys: found.keys };
     },
 
     async update(message, post) {

@@ -29,12 +29,17 @@ interface Keyed {
   metadata?: { event_type?: string; event_payload?: { key?: unknown } };
 }
 
-/** True when the message is one of ours and carries `key`. */
-function carries(m: Keyed, key: string): boolean {
-  if (m.metadata?.event_type !== EVENT_TYPE) return false;
+/** The keys a message of ours carries (none for anyone else's). */
+function keysOf(m: Keyed): string[] {
+  if (m.metadata?.event_type !== EVENT_TYPE) return [];
   return String(m.metadata.event_payload?.key ?? "")
     .split(" ")
-    .includes(key);
+    .filter(Boolean);
+}
+
+/** True when the message is one of ours and carries `key`. */
+function carries(m: Keyed, key: string): boolean {
+  return keysOf(m).includes(key);
 }
 
 /**
@@ -74,13 +79,16 @@ export async function findCard(
   return undefined;
 }
 
-/** The ts of the bridge's reply in the thread `threadTs` that carries `key`, if there is one. */
+/**
+ * The bridge's reply in the thread `threadTs` that carries `key`, if there is one: its ts and
+ * every key it carries (a post that merged several SMS carries each one's).
+ */
 export async function findPosted(
   api: SlackApi,
   channel: string,
   threadTs: string,
   key: string,
-): Promise<string | undefined> {
+): Promise<{ ts: string; keys: string[] } | undefined> {
   const since = (Date.now() - LOOK_BACK_MS) / 1000;
   const oldest = Math.max(Number(threadTs), since).toFixed(6);
   let cursor: string | undefined;
@@ -96,7 +104,8 @@ export async function findPosted(
       }),
     );
     for (const m of res.messages ?? []) {
-      if (m.ts !== threadTs && carries(m as Keyed, key)) return m.ts;
+      if (m.ts && m.ts !== threadTs && carries(m as Keyed, key))
+        return { ts: m.ts, keys: keysOf(m as Keyed) };
     }
     cursor = res.response_metadata?.next_cursor || undefined;
     if (!cursor) return undefined;

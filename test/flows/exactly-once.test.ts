@@ -5,7 +5,7 @@
 // making a second one. The card that starts a thread likewise: a worker killed after posting it
 // but before saving the thread leaves a job whose next run finds the card (Slack: its metadata in
 // the channel's history; Discord: the starter's nonce, a forum post among the active threads).
-import { and, eq } from "drizzle-orm";
+import { and, eq, gt, inArray } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDiscordAdapter } from "../../adapters/discord/index.ts";
@@ -15,7 +15,7 @@ import type { ChatAdapter } from "../../src/contracts.ts";
 import { createChatDelivery } from "../../src/delivery.ts";
 import { claim, complete, type Job } from "../../src/jobs.ts";
 import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
-import { conversations, messages } from "../../src/schema.ts";
+import { conversations, jobs, messages } from "../../src/schema.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
 import { type Harness, startHarness, until } from "../support/harness.ts";
@@ -201,5 +201,64 @@ describe.each([
     // On Slack the card carries the first SMS; on Discord it is the first post in the thread.
     if (w.adapter.platform === "discord")
       expect(w.postsWith(conv?.threadRef ?? "", "Hello, anyone there?")).toBe(1);
+  });
+});
+
+describe("a merged post made by a killed worker (Slack)", () => {
+  it("marks every SMS it showed as posted, and posts none of them again", async () => {
+    const w = await slackWorld();
+    const harness = h as Harness;
+    const db = harness.bridge.database.db;
+    const deliver = createChatDelivery({
+      db,
+      adapters: new Map([[w.adapter.platform, w.adapter]]),
+      log,
+    });
+    await harness.sim.inbound("+15550600003", "Hello");
+    const opening = await takeChatJob(harness, "opening");
+    await deliver(opening);
+    await complete(db, [opening.id], "opening");
+    const texts = ["first of three", "second of three", "third of three"];
+    for (const t of texts) await harness.sim.inbound("+15550600003", t);
+    const piled = and(eq(messages.direction, "in"), inArray(messages.body, texts));
+    await until(
+      async () => (await db.select().from(messages).where(piled)).length === 3,
+      10_000,
+      "three SMS stored",
+    );
+
+    // The first worker posts the three SMS as one post, then dies before saving it: the chat
+    // refs are not written and the jobs it merged are still waiting behind its own.
+    const first = await takeChatJob(harness, "killed");
+    const behind = await db.select().from(jobs).where(gt(jobs.id, first.id));
+    expect(behind).toHaveLength(2);
+    await deliver(first);
+    const [conv] = await db.select().from(conversations);
+    expect(w.postsWith(conv?.threadRef ?? "", "second of three")).toBe(1);
+    await db.update(messages).set({ chatRef: null, ownPost: false }).where(piled);
+    await db.insert(jobs).values(behind);
+
+    // Its lease runs out; the jobs are run again to the end.
+    const again = await takeChatJob(harness, "restarted");
+    expect(again.id).toBe(first.id);
+    expect(again.resumed).toBe(true);
+    await deliver(again);
+    await complete(db, [again.id], "restarted");
+    for (;;) {
+      const [next] = await claim(db, {
+        kinds: [CHAT_JOB.kind],
+        limit: 1,
+        leaseMs: 10_000,
+        workerId: "after",
+      });
+      if (!next) break;
+      await deliver(next as Job<ChatPayload>);
+      await complete(db, [next.id], "after");
+    }
+
+    for (const t of texts) expect(w.postsWith(conv?.threadRef ?? "", t), t).toBe(1);
+    const refs = (await db.select().from(messages).where(piled)).map((m) => m.chatRef);
+    expect(new Set(refs).size).toBe(1);
+    expect(refs[0]).toBeTruthy();
   });
 });
