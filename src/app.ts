@@ -132,13 +132,14 @@ export function createApp(o: AppOptions) {
 }
 
 /**
- * How long a callback waits for its batch before the database is probed: if the probe is not
- * answered either (1.5 s), it is answered 503. A database known to be down (a connection refused
- * or reset) is refused at once; these waits are for one that is slow or silent. They are
- * generous: on a busy machine a healthy pool can be slow for a moment, and a 503 then only
- * makes the provider call again.
+ * How long a callback waits for its batch before the database is probed. The probe, not this
+ * wait, decides: answered within 1.5 s, the callback goes on waiting (a busy machine's healthy
+ * pool can be slow for a moment, and a 503 would only make the provider call again); not
+ * answered, the database counts as unreachable and every callback waiting is answered 503 at
+ * once (src/health.ts). A database known to be down (a connection refused or reset) is refused
+ * at once; these waits are for one that is silent (a black-holed network): at most about 2 s.
  */
-const INGEST_PATIENCE_MS = 2000;
+const INGEST_PATIENCE_MS = 500;
 
 /**
  * The one error → HTTP mapping. Our own errors carry their status; a request that Express or

@@ -229,6 +229,12 @@ export interface ConversationCard {
   first?: ChatPost;
 }
 
+/** A post's idempotency: its key (`job:<id>…`) and whether an earlier attempt may have made it. */
+export interface PostOnce {
+  key: string;
+  retry?: boolean;
+}
+
 /** One post in a thread. `kind` lets the adapter style it; the text is already in words. */
 export interface ChatPost {
   kind: "inbound" | "outbound" | "note" | "failure";
@@ -322,8 +328,12 @@ export interface ChatHooks {
 
 export interface ChatAdapter {
   readonly platform: Platform;
-  /** Posts the conversation card in `channel` and returns the thread under it. */
-  openThread(channel: string, card: ConversationCard): Promise<ThreadRef>;
+  /**
+   * Posts the conversation card in `channel` and returns the thread under it. `once` makes the
+   * card once, as ChatPost.key/retry do a post: the adapter marks the card with `key` and, on a
+   * `retry`, first looks for the card an earlier attempt made (and the thread under it).
+   */
+  openThread(channel: string, card: ConversationCard, once?: PostOnce): Promise<ThreadRef>;
   /** The card shows `card.first` (the first SMS): a new conversation costs one post. */
   readonly cardCarriesFirst?: boolean;
   /**
@@ -337,6 +347,15 @@ export interface ChatAdapter {
    * pile up (behind the platform's rate limit) they drain as one post rather than one each.
    */
   postMany?(thread: ThreadRef, posts: ChatPost[]): Promise<MessageRef>;
+  /**
+   * Optional, with `postMany`: the post in `thread` an earlier attempt made with `key`, and every
+   * key it carries (a merged post carries one per SMS), so that the SMS it showed are not posted
+   * again.
+   */
+  findPost?(
+    thread: ThreadRef,
+    key: string,
+  ): Promise<{ ref: MessageRef; keys: string[] } | undefined>;
   /**
    * Optional: a word only `userId` sees, in the thread (Slack: an ephemeral message). Without
    * it, the word is posted as a quiet note.

@@ -145,16 +145,21 @@ export function createChatDelivery(o: DeliveryOptions) {
       o.log.warn({ platform: conv.platform }, "chat platform not enabled: thread update dropped");
       return;
     }
-    /** `moved`: a route moved the conversation (its old thread is still there). */
+    /**
+     * `cardKey`: the card's own key (its posts have theirs: a Discord nonce must differ), the
+     * same on every attempt, so that a card made by a killed attempt is found, not made again.
+     * `moved`: a route moved the conversation (its old thread is still there).
+     */
     const openThread = async (
       previous: string | null,
+      cardKey: string,
       moved = false,
       first?: store.Message,
     ): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
       const card = await store.cardOf(o.db, conv);
       if (first) card.first = postOf(first);
-      const thread = await adapter.openThread(conv.channel ?? "", card);
+      const thread = await adapter.openThread(conv.channel ?? "", card, { key: cardKey, retry });
       await o.db.transaction(async (tx) => {
         await store.setThread(tx, conv?.id ?? 0, thread, previous);
         // The card carries the first SMS: its chat ref is the thread's (store.cardOf).
@@ -183,13 +188,42 @@ export function createChatDelivery(o: DeliveryOptions) {
     const thread =
       conv.threadRef ??
       (await noticeBacklog(conv.platform, conv.channel)) ??
-      (await openThread(conv.previousThreadRef, true, await firstOf(p)));
+      (await openThread(conv.previousThreadRef, `${key}:card`, true, await firstOf(p)));
     try {
       await run(p, thread);
     } catch (err) {
       if (!(err instanceof ThreadGoneError) || p.type === "status") throw err;
       o.log.warn({ conversation: conv.id }, "thread gone: opening a new one");
-      await run(p, await openThread(thread));
+      await run(p, await openThread(thread, `${key}:new-card`));
+    }
+
+    /**
+     * The post an earlier attempt of this job made (a worker killed before saving it), found by
+     * its key: this SMS's chat ref, and the SMS it merged (their jobs, still waiting behind this
+     * one, carry keys the post carries) are done with it. False when there is none.
+     */
+    async function foundEarlier(m: store.Message, thread: ThreadRef): Promise<boolean> {
+      const found = await adapter?.findPost?.(thread, key);
+      if (!found) return false;
+      const carried = new Set(found.keys);
+      const merged = (await followers(o.db, current, CHAT_JOB, MERGE_MAX)).filter(
+        (j) => j.payload.type === "message" && carried.has(`job:${j.id}`),
+      );
+      const ids = [
+        m.id,
+        ...merged.map((j) => (j.payload.type === "message" ? j.payload.messageId : 0)),
+      ];
+      await o.db.transaction(async (tx) => {
+        await tx
+          .update(messages)
+          .set({ chatRef: found.ref, ownPost: true })
+          .where(inArray(messages.id, ids));
+        await absorb(
+          tx,
+          merged.map((j) => j.id),
+        );
+      });
+      return true;
     }
 
     async function run(job: ChatJob, thread: ThreadRef): Promise<void> {
@@ -213,6 +247,9 @@ export function createChatDelivery(o: DeliveryOptions) {
         if (!m) return;
         if (job.type === "message") {
           if (m.chatRef) return; // posted by an earlier attempt
+          // An earlier attempt may have posted it merged with the SMS behind it: they are done too.
+          const looked = retry && adapter.findPost !== undefined;
+          if (looked && (await foundEarlier(m, thread))) return;
           // A retry posts its own SMS alone: what an earlier attempt merged is not known here.
           const more =
             m.direction === "in" && adapter.postMany && !retry
@@ -239,7 +276,11 @@ export function createChatDelivery(o: DeliveryOptions) {
             });
             return;
           }
-          const ref = await adapter.post(thread, { ...postOf(m, conv.ownerId), key, retry });
+          const ref = await adapter.post(thread, {
+            ...postOf(m, conv.ownerId),
+            key,
+            retry: retry && !looked,
+          });
           await o.db
             .update(messages)
             .set({ chatRef: ref, ownPost: true })

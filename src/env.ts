@@ -46,6 +46,11 @@ const core = {
   JOB_BACKOFF_MS: int(1000),
   /** New conversations waiting for a thread in one channel before the channel is told. */
   CHAT_BACKLOG_NOTICE_AT: int(100),
+  /**
+   * Tuning, mostly for tests: how long a job is held by the worker that took it; a worker killed
+   * mid-job gives it up only when this runs out. Must exceed the longest job (a chat post, a send).
+   */
+  JOB_LEASE_MS: int(60_000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
   /** Most Postgres connections of a process's pool (README: connections per process type). */

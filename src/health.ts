@@ -85,6 +85,8 @@ export class DatabaseHealth {
   private probing: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Work waiting in `await`, told at once when the database is found down. */
+  private readonly waiting = new Set<() => void>();
 
   constructor(private readonly o: HealthOptions) {}
 
@@ -125,28 +127,48 @@ export class DatabaseHealth {
   }
 
   /**
-   * Waits for work that needs the database. Past `patienceMs` the database is probed: slow but
-   * answering, the wait goes on; not answering, a DatabaseUnavailableError is thrown at once.
-   * A failure that says the database is gone marks it down.
+   * Waits for work that needs the database. Past `patienceMs` the database is probed (the probe
+   * has `probeTimeoutMs`): answering, the wait goes on (slow is not gone), probed again every
+   * `patienceMs`; not answering, a DatabaseUnavailableError is thrown. Whoever finds the
+   * database down (this probe, another request's failure) ends every such wait at once: work
+   * queued behind a silent connection is not left to run out its own patience. A failure that
+   * says the database is gone marks it down.
    */
   async await<T>(work: Promise<T>, patienceMs: number): Promise<T> {
+    if (!Number.isFinite(patienceMs)) {
+      try {
+        return await work;
+      } catch (err) {
+        this.report(err);
+        throw err;
+      }
+    }
     const late = Symbol("late");
+    let timer: NodeJS.Timeout | undefined;
+    let downed: (() => void) | undefined;
+    const gone = new Promise<never>((_, reject) => {
+      downed = () => reject(new DatabaseUnavailableError("database not answering"));
+    });
+    gone.catch(() => {});
+    if (downed) this.waiting.add(downed);
     try {
-      if (!Number.isFinite(patienceMs)) return await work;
       for (;;) {
-        let timer: NodeJS.Timeout | undefined;
         const r = await Promise.race([
           work,
+          gone,
           new Promise<typeof late>((resolve) => {
             timer = setTimeout(() => resolve(late), patienceMs);
           }),
         ]).finally(() => clearTimeout(timer));
         if (r !== late) return r as T;
-        if (!(await this.check())) throw new DatabaseUnavailableError("database not answering");
+        // Slow: is the database still there? The work may end while the probe runs.
+        void this.check();
       }
     } catch (err) {
       this.report(err);
       throw err;
+    } finally {
+      if (downed) this.waiting.delete(downed);
     }
   }
 
@@ -162,7 +184,10 @@ export class DatabaseHealth {
     }
     this.down = !up;
     this.o.onChange?.(up, reason);
-    if (!up) this.schedule();
+    if (!up) {
+      for (const end of [...this.waiting]) end();
+      this.schedule();
+    }
   }
 
   private schedule(): void {

@@ -1,6 +1,7 @@
 // The HTTP port is taken first, before the database is opened, so a busy port ends the boot at
 // once with one line naming PORT. Until the app is ready, requests get a 503 "starting" (the
-// platform may route to the port as soon as it is bound).
+// platform may route to the port as soon as it is bound), or "database unavailable" while the
+// boot waits for the database (src/boot-wait.ts).
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -16,16 +17,19 @@ export interface Listening {
   port: number;
   /** Hands the requests to the app from now on. */
   serve(app: RequestListener): void;
+  /** Why requests are refused until `serve` (default "starting"). */
+  waiting(reason: string): void;
   close(): Promise<void>;
 }
 
 /** Binds `port` on every interface; a busy or forbidden port is a BootError naming PORT. */
 export async function listenOn(port: number, host = "0.0.0.0"): Promise<Listening> {
   let handler: RequestListener | undefined;
+  let reason = "starting";
   const server = createServer((req, res) => {
     if (handler) return handler(req, res);
     res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
-    res.end(JSON.stringify({ ok: false, error: "starting" }));
+    res.end(JSON.stringify({ ok: false, error: reason }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) => reject(portError(err, port)));
@@ -36,6 +40,9 @@ export async function listenOn(port: number, host = "0.0.0.0"): Promise<Listenin
     port: (server.address() as AddressInfo).port,
     serve(app) {
       handler = app;
+    },
+    waiting(why) {
+      reason = why;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { createAdminRouter } from "./admin.ts";
 import { createApp } from "./app.ts";
 import { bootWarnings } from "./boot-checks.ts";
+import { openWhenReachable } from "./boot-wait.ts";
 import type { Bridge } from "./bridge.ts";
 import type { Database } from "./db.ts";
 import { disabledChat, type Env, offChat } from "./env.ts";
@@ -52,12 +53,19 @@ export async function startBridge(
   const platformRouter = http ? express.Router() : undefined;
   let services: Awaited<ReturnType<typeof createServices>>;
   try {
-    services = await createServices(env, {
+    // A database that does not answer yet is waited for (src/boot-wait.ts); the port answers 503.
+    services = await openWhenReachable(
+      env,
       log,
-      database: given ?? o.database,
-      router: platformRouter,
-      worker: o.worker ?? true,
-    });
+      () =>
+        createServices(env, {
+          log,
+          database: given ?? o.database,
+          router: platformRouter,
+          worker: o.worker ?? true,
+        }),
+      listening ? () => listening.waiting("database unavailable") : undefined,
+    );
   } catch (err) {
     await listening?.close();
     throw err;

@@ -109,11 +109,54 @@ function codeOf(err: unknown): string {
   return e?.code ?? e?.message ?? String(err);
 }
 
-/** An error whose message is one line saying which variable to change. */
+/**
+ * An error whose message is one line saying which variable to change. `transient`: the database
+ * did not answer (refused, reset, timed out, unreachable network, DNS not answering): it may come
+ * back, so a server waits for it; otherwise the configuration is wrong (a host name that does not
+ * exist, a login or TLS refused, no such database) and waiting cannot help.
+ */
 export class DatabaseConnectError extends Error {
-  constructor(message: string, cause?: unknown) {
+  constructor(
+    message: string,
+    cause?: unknown,
+    readonly transient = false,
+  ) {
     super(message, { cause });
     this.name = "DatabaseConnectError";
+  }
+}
+
+/** Connection failures that say "not now" rather than "wrong". */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+
+/**
+ * A DATABASE_URL fit for a log line: no password, the host masked (its first two and last two
+ * characters), the port and the database name kept.
+ */
+export function maskedDatabaseUrl(rawUrl: string): string {
+  try {
+    const url = new URL(rawUrl);
+    const host = decodeURIComponent(url.hostname).replace(/^\[|\]$/g, "");
+    const masked =
+      host.length <= 4
+        ? "*".repeat(Math.max(host.length, 3))
+        : `${host.slice(0, 2)}${"*".repeat(Math.min(host.length - 4, 8))}${host.slice(-2)}`;
+    const user = url.username ? `${decodeURIComponent(url.username)}@` : "";
+    return `${url.protocol}//${user}${masked}:${url.port || 5432}${url.pathname}`;
+  } catch {
+    return "(not a URL)";
   }
 }
 
@@ -133,7 +176,7 @@ export function explainConnectError(err: unknown, conn: PgConnection): Error {
   const code = String(e?.code ?? e?.errno ?? "");
   const message = String(e?.message ?? err).split("\n")[0] ?? "";
   const where = `${conn.host}:${conn.port}`;
-  const said = (m: string) => new DatabaseConnectError(m, err);
+  const said = (m: string, transient = false) => new DatabaseConnectError(m, err, transient);
   if (/no encryption|SSL off|requires? (ssl|encryption)/i.test(message) && !conn.ssl) {
     const fix =
       conn.modeFrom === "default"
@@ -159,19 +202,15 @@ export function explainConnectError(err: unknown, conn: PgConnection): Error {
         "set sslmode=disable in DATABASE_URL if it has no TLS (a private network only)",
     );
   }
-  if (
-    [
-      "ECONNREFUSED",
-      "ENOTFOUND",
-      "EAI_AGAIN",
-      "CONNECT_TIMEOUT",
-      "ETIMEDOUT",
-      "EHOSTUNREACH",
-      "ENETUNREACH",
-    ].includes(code)
-  ) {
+  if (code === "ENOTFOUND") {
+    return said(
+      `the database host ${conn.host} does not exist (ENOTFOUND): check the host in DATABASE_URL`,
+    );
+  }
+  if (UNREACHABLE.has(code)) {
     return said(
       `cannot reach the database at ${where} (${code}): check the host and port in DATABASE_URL`,
+      true,
     );
   }
   if (code === "28P01" || code === "28000") {

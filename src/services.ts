@@ -140,6 +140,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         database,
         concurrency: env.WORKER_CONCURRENCY,
         backoffBaseMs: env.JOB_BACKOFF_MS,
+        leaseMs: env.JOB_LEASE_MS,
         handlers: [
           ...(kinds.includes("chat")
             ? [

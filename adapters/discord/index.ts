@@ -3,7 +3,16 @@
 // from a card message in a text channel, or a post in a forum channel tagged open / closed /
 // opted-out. See docs/discord.md for the bot's set-up.
 import { createHash } from "node:crypto";
-import { type APIChannel, type APIMessage, ChannelType, REST, Routes } from "discord.js";
+import {
+  type APIChannel,
+  type APIMessage,
+  type APIUser,
+  ChannelType,
+  DiscordAPIError,
+  REST,
+  RESTJSONErrorCodes,
+  Routes,
+} from "discord.js";
 import type { Logger } from "pino";
 import type {
   AdapterServices,
@@ -12,6 +21,7 @@ import type {
   ChatPost,
   ConversationCard,
   MessageRef,
+  PostOnce,
   StatusView,
   ThreadRef,
 } from "../../src/contracts.ts";
@@ -45,6 +55,22 @@ export interface DiscordAdapter extends ChatAdapter {
 
 /** Minutes of inactivity before Discord archives a thread: the longest it allows (7 days). */
 const AUTO_ARCHIVE_MINUTES = 10080;
+/** How far back a retry looks for the forum post an earlier attempt opened. */
+const LOOK_BACK_MS = 24 * 60 * 60_000;
+/** Discord's epoch (2015-01-01), the origin of the time inside a snowflake. */
+const DISCORD_EPOCH = 1_420_070_400_000n;
+
+/** When a snowflake (an id) was made, in ms. */
+function snowflakeTime(id: string): number {
+  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH);
+}
+
+/** 160004: the message has a thread already. */
+function isThreadAlreadyStarted(err: unknown): boolean {
+  return (
+    err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage
+  );
+}
 
 export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
   const log = o.log.child({ platform: "discord" });
@@ -90,6 +116,39 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
     });
   }
 
+  let botUserId: Promise<string> | undefined;
+  /**
+   * The forum post the bot opened under `name` in the last day that is still active, if any:
+   * what an earlier attempt of this card made (a conversation has one open thread per forum).
+   * https://discord.com/developers/docs/resources/guild#list-active-guild-threads
+   */
+  async function findForumPost(forum: APIChannel, name: string): Promise<string | undefined> {
+    const guild = "guild_id" in forum ? forum.guild_id : undefined;
+    if (!guild) return undefined;
+    botUserId ??= discordCall("who am I", () => rest.get(Routes.user())).then(
+      (u) => (u as APIUser).id,
+    );
+    const me = await botUserId.catch((err) => {
+      botUserId = undefined;
+      throw err;
+    });
+    const { threads } = (await discordCall("list active threads", () =>
+      rest.get(Routes.guildActiveThreads(guild)),
+    )) as { threads: APIChannel[] };
+    const since = Date.now() - LOOK_BACK_MS;
+    const mine = threads.filter(
+      (t) =>
+        "parent_id" in t &&
+        t.parent_id === forum.id &&
+        t.name === name &&
+        "owner_id" in t &&
+        t.owner_id === me &&
+        snowflakeTime(t.id) >= since,
+    );
+    // The newest: the one the last attempt opened.
+    return mine.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? 1 : -1))[0]?.id;
+  }
+
   const adapter: DiscordAdapter = {
     platform: "discord",
 
@@ -97,10 +156,13 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       return gateway !== undefined;
     },
 
-    async openThread(channel: string, card: ConversationCard): Promise<ThreadRef> {
+    async openThread(channel: string, card: ConversationCard, once?: PostOnce): Promise<ThreadRef> {
       const parent = await channelInfo(channel || o.channel);
       const name = threadName(card);
       if (parent.type === ChannelType.GuildForum) {
+        // A forum post takes no nonce: a retry looks for the post an earlier attempt opened.
+        const found = once?.retry ? await findForumPost(parent, name) : undefined;
+        if (found) return threadRef(found);
         const post = (await discordCall("open forum post", () =>
           rest.post(Routes.threads(parent.id), {
             body: {
@@ -114,15 +176,24 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
         channels.set(post.id, post);
         return threadRef(post.id);
       }
+      // The card's key is its nonce: a retry within Discord's window gets the card already made.
       const starter = (await discordCall("post card", () =>
-        rest.post(Routes.channelMessages(parent.id), { body: renderCard(card) }),
+        rest.post(Routes.channelMessages(parent.id), {
+          body: { ...renderCard(card), ...(once ? nonceOf(once) : {}) },
+        }),
       )) as APIMessage;
       try {
-        const thread = (await discordCall("start thread", () =>
-          rest.post(Routes.threads(parent.id, starter.id), {
-            body: { name, auto_archive_duration: AUTO_ARCHIVE_MINUTES },
-          }),
-        )) as APIChannel;
+        const thread = (await discordCall("start thread", async () => {
+          try {
+            return await rest.post(Routes.threads(parent.id, starter.id), {
+              body: { name, auto_archive_duration: AUTO_ARCHIVE_MINUTES },
+            });
+          } catch (err) {
+            // An earlier attempt started it: a thread has the id of the message it started from.
+            if (!isThreadAlreadyStarted(err)) throw err;
+            return rest.get(Routes.channel(starter.id));
+          }
+        })) as APIChannel;
         channels.set(thread.id, thread);
         return threadRef(thread.id);
       } catch (err) {
@@ -250,7 +321,7 @@ export { registerCommands, SMS_COMMAND } from "./commands.ts";
  * same nonce sent again by the bot within a few minutes returns the message already made.
  * https://discord.com/developers/docs/resources/message#create-message
  */
-function nonceOf(post: ChatPost): { nonce?: string; enforce_nonce?: boolean } {
+function nonceOf(post: Pick<ChatPost, "key">): { nonce?: string; enforce_nonce?: boolean } {
   if (!post.key) return {};
   // At most 25 characters: 150 bits of the key's hash.
   const nonce = createHash("sha256").update(post.key).digest("base64url").slice(0, 25);

@@ -11,7 +11,7 @@ import { slackGate } from "./gate.ts";
 import { type ListenContext, listen } from "./listeners.ts";
 import { managerCheck, resolveSlackChannel, slackThreadLink } from "./manage.ts";
 import { cachedNames } from "./names.ts";
-import { findPosted, metadataFor } from "./once.ts";
+import { findCard, findPosted, metadataFor } from "./once.ts";
 import type { PacerOptions } from "./pacer.ts";
 import type { SlackNames } from "./plain.ts";
 import { decodeRef, encodeRef, mustDecodeRef } from "./refs.ts";
@@ -105,7 +105,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     const first = posts[0];
     if (first?.retry && first.key) {
       const found = await findPosted(api, channel, ts, first.key);
-      if (found) return encodeRef(channel, found);
+      if (found) return encodeRef(channel, found.ts);
     }
     const res = await api.call(
       channel,
@@ -161,10 +161,13 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       );
     },
 
-    async openThread(channel, card) {
+    async openThread(channel, card, once) {
       const r = renderCard(card);
-      const post = (ch: string) =>
-        api.call(
+      // The card carries its key; a retry first looks for the card an earlier attempt made.
+      const post = async (ch: string): Promise<string> => {
+        const found = once?.retry ? await findCard(api, ch, once.key) : undefined;
+        if (found) return found;
+        const res = await api.call(
           ch,
           "chat.postMessage",
           (c) =>
@@ -173,13 +176,16 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
               text: r.text,
               blocks: r.blocks,
               unfurl_links: false,
+              metadata: once ? metadataFor([once]) : undefined,
             }),
           true,
         );
+        return String(res.ts);
+      };
       let target = channel || o.channel;
-      let res: Awaited<ReturnType<typeof post>>;
+      let ts: string;
       try {
-        res = await post(target);
+        ts = await post(target);
       } catch (err) {
         // The routed channel is gone: the default channel takes the thread rather than nothing.
         if (!(err instanceof ThreadGoneError) || target === o.channel) throw err;
@@ -188,9 +194,9 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
           "channel unusable: thread opened in the default channel",
         );
         target = o.channel;
-        res = await post(target);
+        ts = await post(target);
       }
-      const thread = encodeRef(target, String(res.ts));
+      const thread = encodeRef(target, ts);
       lastActivity.set(thread, Date.now());
       return thread;
     },
@@ -203,6 +209,12 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     async postMany(thread, posts) {
       const broadcast = posts[0]?.kind === "inbound" && isOld(thread);
       return postInThread(thread, renderMany(posts), posts, broadcast);
+    },
+
+    async findPost(thread, key) {
+      const { channel, ts } = mustDecodeRef(thread);
+      const found = await findPosted(api, channel, ts, key);
+      return found && { ref: encodeRef(channel, found.ts), keys: found.keys };
     },
 
     async update(message, post) {

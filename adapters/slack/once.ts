@@ -3,8 +3,11 @@
 // was marked done) is first looked for in its thread, and the message found is used instead.
 // https://docs.slack.dev/messaging/message-metadata
 // https://docs.slack.dev/reference/methods/conversations.replies
+// A card (the post a thread starts from) carries its key the same way and is looked for in the
+// channel's recent history instead (conversations.history).
+// https://docs.slack.dev/reference/methods/conversations.history
 import type { ChatPost } from "../../src/contracts.ts";
-import type { createSlackApi } from "./api.ts";
+import { type createSlackApi, slackErrorCode } from "./api.ts";
 
 type SlackApi = ReturnType<typeof createSlackApi>;
 
@@ -15,19 +18,77 @@ const PAGE = 200;
 const MAX_PAGES = 10;
 
 /** chat.postMessage's `metadata` for these posts: their keys, space-separated (none, none). */
-export function metadataFor(posts: ChatPost[]) {
+export function metadataFor(posts: Pick<ChatPost, "key">[]) {
   const keys = posts.flatMap((p) => (p.key ? [p.key] : []));
   if (keys.length === 0) return undefined;
   return { event_type: EVENT_TYPE, event_payload: { key: keys.join(" ") } };
 }
 
-/** The ts of the bridge's reply in the thread `threadTs` that carries `key`, if there is one. */
+interface Keyed {
+  ts?: string;
+  metadata?: { event_type?: string; event_payload?: { key?: unknown } };
+}
+
+/** The keys a message of ours carries (none for anyone else's). */
+function keysOf(m: Keyed): string[] {
+  if (m.metadata?.event_type !== EVENT_TYPE) return [];
+  return String(m.metadata.event_payload?.key ?? "")
+    .split(" ")
+    .filter(Boolean);
+}
+
+/** True when the message is one of ours and carries `key`. */
+function carries(m: Keyed, key: string): boolean {
+  return keysOf(m).includes(key);
+}
+
+/**
+ * The ts of the bridge's top-level message in `channel` (a card) that carries `key`, if one was
+ * posted in the last day. Newest first, so an earlier attempt's card is on the first page.
+ * A channel the bot may post in but not read (a public channel it is not a member of, posted
+ * to with chat:write.public) cannot be looked in: undefined, the card is posted.
+ */
+export async function findCard(
+  api: SlackApi,
+  channel: string,
+  key: string,
+): Promise<string | undefined> {
+  const oldest = ((Date.now() - LOOK_BACK_MS) / 1000).toFixed(6);
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    let res: Awaited<ReturnType<SlackApi["client"]["conversations"]["history"]>>;
+    try {
+      res = await api.call(channel, "conversations.history", (c) =>
+        c.conversations.history({
+          channel,
+          oldest,
+          include_all_metadata: true,
+          limit: PAGE,
+          cursor,
+        }),
+      );
+    } catch (err) {
+      if (slackErrorCode((err as { cause?: unknown }).cause) === "not_in_channel") return undefined;
+      throw err;
+    }
+    const found = (res.messages ?? []).find((m) => carries(m as Keyed, key));
+    if (found?.ts) return found.ts;
+    cursor = res.response_metadata?.next_cursor || undefined;
+    if (!cursor) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The bridge's reply in the thread `threadTs` that carries `key`, if there is one: its ts and
+ * every key it carries (a post that merged several SMS carries each one's).
+ */
 export async function findPosted(
   api: SlackApi,
   channel: string,
   threadTs: string,
   key: string,
-): Promise<string | undefined> {
+): Promise<{ ts: string; keys: string[] } | undefined> {
   const since = (Date.now() - LOOK_BACK_MS) / 1000;
   const oldest = Math.max(Number(threadTs), since).toFixed(6);
   let cursor: string | undefined;
@@ -43,15 +104,8 @@ export async function findPosted(
       }),
     );
     for (const m of res.messages ?? []) {
-      const meta = (m as { metadata?: { event_type?: string; event_payload?: { key?: unknown } } })
-        .metadata;
-      if (meta?.event_type !== EVENT_TYPE || m.ts === threadTs) continue;
-      if (
-        String(meta.event_payload?.key ?? "")
-          .split(" ")
-          .includes(key)
-      )
-        return m.ts;
+      if (m.ts && m.ts !== threadTs && carries(m as Keyed, key))
+        return { ts: m.ts, keys: keysOf(m as Keyed) };
     }
     cursor = res.response_metadata?.next_cursor || undefined;
     if (!cursor) return undefined;

@@ -280,8 +280,41 @@ function replies({ state, params }: Call): ApiAnswer {
   });
 }
 
+/**
+ * conversations.history: the channel's own messages (parents, tombstones, broadcast replies;
+ * not thread replies), newest first, between `oldest` and `latest`, a page of `limit` (default
+ * 100, at most 999) at a time; metadata with include_all_metadata. A bot must be a member.
+ * https://docs.slack.dev/reference/methods/conversations.history
+ */
+function history({ state, params }: Call): ApiAnswer {
+  const channel = str(params.channel);
+  const refused = channelProblem(state, channel, "member");
+  if (refused || channel === undefined) return refused ?? fail("channel_not_found");
+  const oldest = Number(str(params.oldest) ?? 0);
+  const latest = Number(str(params.latest) ?? Number.POSITIVE_INFINITY);
+  const inclusive = bool(params.inclusive) ?? false;
+  const within = (t: number) => (inclusive ? t >= oldest && t <= latest : t > oldest && t < latest);
+  const list = state
+    .messages(channel)
+    .filter((m) => !m.thread_ts || m.subtype === "thread_broadcast")
+    .filter((m) => within(Number(m.ts)))
+    .reverse();
+  const limit = Math.min(999, Math.max(1, Number(str(params.limit) ?? 100)));
+  const start = Number(str(params.cursor) ?? 0);
+  const page = list.slice(start, start + limit);
+  const more = start + limit < list.length;
+  const withMetadata = bool(params.include_all_metadata) ?? false;
+  return ok({
+    messages: page.map((m) => view(state, m, withMetadata)),
+    has_more: more,
+    pin_count: 0,
+    response_metadata: { next_cursor: more ? String(start + limit) : "" },
+  });
+}
+
 export const CHAT_METHODS: Record<string, Handler> = {
   "conversations.replies": replies,
+  "conversations.history": history,
   "chat.postMessage": postMessage,
   "chat.update": update,
   "chat.delete": remove,

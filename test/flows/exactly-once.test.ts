@@ -2,8 +2,10 @@
 // before the job was marked done (the message's chat_ref and the job's completion never
 // written) leaves a job whose lease runs out; the worker that takes it again finds the post
 // (Slack: message metadata read back from the thread; Discord: enforce_nonce) instead of
-// making a second one.
-import { and, eq } from "drizzle-orm";
+// making a second one. The card that starts a thread likewise: a worker killed after posting it
+// but before saving the thread leaves a job whose next run finds the card (Slack: its metadata in
+// the channel's history; Discord: the starter's nonce, a forum post among the active threads).
+import { and, eq, gt, inArray } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDiscordAdapter } from "../../adapters/discord/index.ts";
@@ -13,7 +15,7 @@ import type { ChatAdapter } from "../../src/contracts.ts";
 import { createChatDelivery } from "../../src/delivery.ts";
 import { claim, complete, type Job } from "../../src/jobs.ts";
 import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
-import { conversations, messages } from "../../src/schema.ts";
+import { conversations, jobs, messages } from "../../src/schema.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
 import { type Harness, startHarness, until } from "../support/harness.ts";
@@ -34,6 +36,8 @@ interface World {
   adapter: ChatAdapter;
   /** The bridge's posts in the conversation's thread whose text has `text`. */
   postsWith(thread: string, text: string): number;
+  /** Cards (threads started) in the conversations' channel. */
+  cards(): number;
 }
 
 async function slackWorld(): Promise<World> {
@@ -62,13 +66,14 @@ async function slackWorld(): Promise<World> {
       const [, channel = "", ts = ""] = thread.split(":");
       return fake.thread(channel, ts).filter((m) => m.ts !== ts && m.text.includes(text)).length;
     },
+    cards: () => fake.topLevel("C0GENERAL").length,
   };
 }
 
-async function discordWorld(): Promise<World> {
+async function discordWorld(kind: "text" | "forum"): Promise<World> {
   discord = await startFakeDiscord();
   const fake = discord;
-  const channel = fake.textChannelId ?? "";
+  const channel = (kind === "text" ? fake.textChannelId : fake.forumChannelId) ?? "";
   h = await startHarness({ worker: false, env: discordEnv(fake, channel) });
   const adapter = createDiscordAdapter({
     botToken: fake.token,
@@ -91,8 +96,13 @@ async function discordWorld(): Promise<World> {
     adapter,
     postsWith: (thread, text) => {
       const id = thread.split(":").at(-1) ?? "";
-      return fake.messages(id).filter((m) => m.content.includes(text)).length;
+      // A forum post's first message (the card) has the post's id: not one of the posts.
+      return fake.messages(id).filter((m) => m.id !== id && m.content.includes(text)).length;
     },
+    cards: () =>
+      kind === "text"
+        ? fake.messages(channel).length
+        : fake.threads.filter((t) => t.parent_id === channel).length,
   };
 }
 
@@ -108,7 +118,7 @@ async function takeChatJob(harness: Harness, workerId: string): Promise<Job<Chat
 
 describe.each([
   ["Slack", slackWorld],
-  ["Discord", discordWorld],
+  ["Discord", () => discordWorld("text")],
 ])("posts exactly once across a crash (%s)", (_name, start) => {
   it("finds the post of a worker killed before it marked the job done, and posts no second one", async () => {
     const w = await start();
@@ -146,5 +156,109 @@ describe.each([
     expect(after?.chatRef).toBe(posted?.chatRef);
     const [conv] = await db.select().from(conversations);
     expect(w.postsWith(conv?.threadRef ?? "", "Is my parcel lost?")).toBe(1);
+  });
+});
+
+describe.each([
+  ["Slack", slackWorld],
+  ["Discord text channel", () => discordWorld("text")],
+  ["Discord forum", () => discordWorld("forum")],
+])("makes a conversation's card once across a crash (%s)", (_name, start) => {
+  it("finds the card of a worker killed before it saved the thread, and posts no second one", async () => {
+    const w = await start();
+    const harness = h as Harness;
+    const db = harness.bridge.database.db;
+    const deliver = createChatDelivery({
+      db,
+      adapters: new Map([[w.adapter.platform, w.adapter]]),
+      log,
+    });
+    await harness.sim.inbound("+15550600002", "Hello, anyone there?");
+    const hello = and(eq(messages.direction, "in"), eq(messages.body, "Hello, anyone there?"));
+
+    // The first worker opens the thread (card, and the SMS in it), then dies: the thread is
+    // never saved, nor the SMS's chat ref, nor the job's completion.
+    const first = await takeChatJob(harness, "killed");
+    await deliver(first);
+    const [opened] = await db.select().from(conversations);
+    expect(opened?.threadRef).toBeTruthy();
+    expect(w.cards()).toBe(1);
+    await db.update(conversations).set({ threadRef: null, previousThreadRef: null });
+    await db.update(messages).set({ chatRef: null, ownPost: false }).where(hello);
+
+    // Its lease runs out; another worker takes the job again and runs it to the end.
+    const again = await takeChatJob(harness, "restarted");
+    expect(again.id).toBe(first.id);
+    expect(again.resumed).toBe(true);
+    await deliver(again);
+    await complete(db, [again.id], "restarted");
+
+    const [conv] = await db.select().from(conversations);
+    expect(conv?.threadRef).toBe(opened?.threadRef);
+    expect(w.cards()).toBe(1);
+    const [sms] = await db.select().from(messages).where(hello);
+    expect(sms?.chatRef).toBeTruthy();
+    // On Slack the card carries the first SMS; on Discord it is the first post in the thread.
+    if (w.adapter.platform === "discord")
+      expect(w.postsWith(conv?.threadRef ?? "", "Hello, anyone there?")).toBe(1);
+  });
+});
+
+describe("a merged post made by a killed worker (Slack)", () => {
+  it("marks every SMS it showed as posted, and posts none of them again", async () => {
+    const w = await slackWorld();
+    const harness = h as Harness;
+    const db = harness.bridge.database.db;
+    const deliver = createChatDelivery({
+      db,
+      adapters: new Map([[w.adapter.platform, w.adapter]]),
+      log,
+    });
+    await harness.sim.inbound("+15550600003", "Hello");
+    const opening = await takeChatJob(harness, "opening");
+    await deliver(opening);
+    await complete(db, [opening.id], "opening");
+    const texts = ["first of three", "second of three", "third of three"];
+    for (const t of texts) await harness.sim.inbound("+15550600003", t);
+    const piled = and(eq(messages.direction, "in"), inArray(messages.body, texts));
+    await until(
+      async () => (await db.select().from(messages).where(piled)).length === 3,
+      10_000,
+      "three SMS stored",
+    );
+
+    // The first worker posts the three SMS as one post, then dies before saving it: the chat
+    // refs are not written and the jobs it merged are still waiting behind its own.
+    const first = await takeChatJob(harness, "killed");
+    const behind = await db.select().from(jobs).where(gt(jobs.id, first.id));
+    expect(behind).toHaveLength(2);
+    await deliver(first);
+    const [conv] = await db.select().from(conversations);
+    expect(w.postsWith(conv?.threadRef ?? "", "second of three")).toBe(1);
+    await db.update(messages).set({ chatRef: null, ownPost: false }).where(piled);
+    await db.insert(jobs).values(behind);
+
+    // Its lease runs out; the jobs are run again to the end.
+    const again = await takeChatJob(harness, "restarted");
+    expect(again.id).toBe(first.id);
+    expect(again.resumed).toBe(true);
+    await deliver(again);
+    await complete(db, [again.id], "restarted");
+    for (;;) {
+      const [next] = await claim(db, {
+        kinds: [CHAT_JOB.kind],
+        limit: 1,
+        leaseMs: 10_000,
+        workerId: "after",
+      });
+      if (!next) break;
+      await deliver(next as Job<ChatPayload>);
+      await complete(db, [next.id], "after");
+    }
+
+    for (const t of texts) expect(w.postsWith(conv?.threadRef ?? "", t), t).toBe(1);
+    const refs = (await db.select().from(messages).where(piled)).map((m) => m.chatRef);
+    expect(new Set(refs).size).toBe(1);
+    expect(refs[0]).toBeTruthy();
   });
 });

@@ -8,60 +8,13 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { freePort } from "../../bench/world.ts";
-import { migrateOpen, openDatabase, rowsOf } from "../../src/db.ts";
+import { rowsOf } from "../../src/db.ts";
+import { callbackLoad, storedBodies } from "../support/callback-load.ts";
 import { createTestDatabase, PG_ADMIN_URL, TEST_DB } from "../support/db.ts";
-import { baseEnv, SECRET, SIM_KEY, SIM_LOGIN, startHarness, until } from "../support/harness.ts";
+import { baseEnv, SIM_KEY, SIM_LOGIN, startHarness, until } from "../support/harness.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 const CUTS = 20;
-
-function callbackPath(n: number): string {
-  const payload = {
-    title: "incoming sms",
-    from: `+1555${String(3000000 + (n % 50))}`,
-    body: `outage ${n}`,
-    date: "2026-11-27 10:00:00",
-  };
-  return `/ardary/callback/${SECRET}?message=${encodeURIComponent(JSON.stringify(payload))}`;
-}
-
-/** Sends distinct callbacks, `concurrency` at a time, until `stop()`; records every answer. */
-function load(base: string, concurrency = 8) {
-  let next = 0;
-  let stopped = false;
-  const answers = new Map<number, number | "none">();
-  const workers = Array.from({ length: concurrency }, async () => {
-    while (!stopped) {
-      const n = next++;
-      const res = await fetch(`${base}${callbackPath(n)}`, {
-        signal: AbortSignal.timeout(10_000),
-      }).catch(() => null);
-      await res?.arrayBuffer().catch(() => {});
-      answers.set(n, res?.status ?? "none");
-    }
-  });
-  return {
-    answers,
-    count: (status: number | "none") => [...answers.values()].filter((s) => s === status).length,
-    async stop() {
-      stopped = true;
-      await Promise.all(workers);
-    },
-  };
-}
-
-async function storedBodies(
-  url: string | undefined,
-  dataDir: string,
-): Promise<Map<string, number>> {
-  const database = await openDatabase({ url, dataDir });
-  await migrateOpen(database, url);
-  const rows = rowsOf<{ body: string; n: string | number }>(
-    await database.db.execute(sql`select body, count(*) as n from messages group by body`),
-  );
-  await database.close();
-  return new Map(rows.map((r) => [r.body, Number(r.n)]));
-}
 
 /** Postgres: the built server, its connection cut CUTS times through a TCP proxy. */
 async function cutsUnderLoad(): Promise<void> {
@@ -86,7 +39,7 @@ async function cutsUnderLoad(): Promise<void> {
   const health = async () => (await fetch(`${base}/healthz`).catch(() => null))?.status;
   try {
     await until(async () => (await health()) === 200, 30_000, "server up");
-    const traffic = load(base);
+    const traffic = callbackLoad(base);
     const healthDuringCuts: (number | undefined)[] = [];
     for (let cut = 0; cut < CUTS; cut++) {
       await until(() => traffic.count(200) > 0, 10_000, "first 200");
@@ -133,7 +86,7 @@ async function cutsUnderLoad(): Promise<void> {
 async function closeUnderLoad(): Promise<void> {
   const h = await startHarness();
   try {
-    const traffic = load(h.bridge.url);
+    const traffic = callbackLoad(h.bridge.url);
     await until(() => traffic.count(200) > 20, 20_000, "callbacks stored");
     await traffic.stop();
     const rows = rowsOf<{ body: string; n: string | number }>(
@@ -144,7 +97,7 @@ async function closeUnderLoad(): Promise<void> {
     const bodies = new Map(rows.map((r) => [r.body, Number(r.n)]));
     for (const [n, status] of traffic.answers)
       if (status === 200) expect(bodies.get(`outage ${n}`), `outage ${n}`).toBe(1);
-    const more = load(h.bridge.url);
+    const more = callbackLoad(h.bridge.url);
     await until(() => more.count(200) > 5, 20_000, "more callbacks stored");
     await h.bridge.database.close();
     const closedAt = more.answers.size;

@@ -43,3 +43,59 @@ export function procfileCommand(type: string): [string, string[]] {
     .split(/\s+/);
   return [command as string, args];
 }
+
+export interface RunningServe {
+  /** Resolves with the first stdout line matching `re` (a log line). */
+  line(re: RegExp, timeoutMs?: number): Promise<string>;
+  lines(): string[];
+  exited(): boolean;
+  /** SIGTERM, then SIGKILL after 10 s; resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts `serve` (logs at `LOG_LEVEL`, info unless given) and keeps its stdout lines. */
+export async function startServe(env: Record<string, string>): Promise<RunningServe> {
+  const child = spawn("node", ["bin/ardary-bridge.js", "serve"], {
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out: string[] = [];
+  let rest = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    const parts = (rest + d).split("\n");
+    rest = parts.pop() ?? "";
+    out.push(...parts);
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  let done = false;
+  const exit = new Promise<void>((r) =>
+    child.once("exit", () => {
+      done = true;
+      r();
+    }),
+  );
+  return {
+    async line(re, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = out.find((l) => re.test(l));
+        if (found) return found;
+        if (done || Date.now() > deadline)
+          throw new Error(`no line ${re} (exited: ${done}): ${out.join("\n")}\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    lines: () => [...out],
+    exited: () => done,
+    async stop() {
+      if (done) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}

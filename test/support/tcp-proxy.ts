@@ -1,48 +1,102 @@
-// A TCP proxy the tests can cut and restore, to take "the database" away from a running bridge.
-import { createServer, type Server, type Socket } from "node:net";
+// A TCP proxy the tests can cut, black-hole and restore, to take "the database" away from a
+// running bridge.
+//   cut()        drops every connection and refuses new ones (a database that went down).
+//   blackhole()  keeps every connection and accepts new ones, but nothing goes through either
+//                way (a network that drops packets: no reset, no answer). What was sent waits.
+//   restore()    back to normal; after a black hole what waited is delivered, as TCP does once
+//                a partition heals, and the connections accepted meanwhile reach the target.
+import { connect, createServer, type Server, type Socket } from "node:net";
 
 export interface TcpProxy {
   port: number;
   /** Drops every connection and refuses new ones until `restore()`. */
   cut(): void;
+  /** Accepts and holds connections, forwarding nothing either way, until `restore()`. */
+  blackhole(): void;
   restore(): void;
   close(): Promise<void>;
 }
 
+interface Pair {
+  client: Socket;
+  /** Absent while a connection accepted during a black hole waits for `restore()`. */
+  upstream?: Socket;
+}
+
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
-  const sockets = new Set<Socket>();
-  let down = false;
-  const { connect } = await import("node:net");
+  const pairs = new Set<Pair>();
+  let mode: "up" | "cut" | "blackhole" = "up";
+
+  const track = (pair: Pair, s: Socket) => {
+    // One side closed: the other is ended (what it still has to write is delivered first).
+    s.on("close", () => {
+      pair.client.end();
+      pair.upstream?.end();
+      pairs.delete(pair);
+    });
+    s.on("error", () => {
+      pair.client.destroy();
+      pair.upstream?.destroy();
+    });
+  };
+  const forward = (pair: Pair) => {
+    pair.upstream ??= connect(targetPort, targetHost);
+    track(pair, pair.upstream);
+    pair.client.pipe(pair.upstream);
+    pair.upstream.pipe(pair.client);
+  };
+  const hold = (pair: Pair) => {
+    if (pair.upstream) {
+      pair.client.unpipe(pair.upstream);
+      pair.upstream.unpipe(pair.client);
+      pair.upstream.pause();
+    }
+    pair.client.pause();
+  };
+
   const server: Server = createServer((client) => {
-    if (down) {
+    if (mode === "cut") {
       client.destroy();
       return;
     }
-    const upstream = connect(targetPort, targetHost);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
+    const pair: Pair = { client };
+    pairs.add(pair);
+    track(pair, client);
+    if (mode === "blackhole") client.pause();
+    else forward(pair);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as { port: number }).port;
   return {
     port,
     cut() {
-      down = true;
-      for (const s of sockets) s.destroy();
+      mode = "cut";
+      for (const p of pairs) {
+        p.client.destroy();
+        p.upstream?.destroy();
+      }
+    },
+    blackhole() {
+      mode = "blackhole";
+      for (const p of pairs) hold(p);
     },
     restore() {
-      down = false;
+      const was = mode;
+      mode = "up";
+      if (was !== "blackhole") return;
+      for (const p of pairs) {
+        if (p.upstream) {
+          p.client.pipe(p.upstream);
+          p.upstream.pipe(p.client);
+        } else forward(p);
+      }
     },
     close: () =>
       new Promise((r) => {
-        for (const s of sockets) s.destroy();
+        for (const p of pairs) {
+          p.client.destroy();
+          p.upstream?.destroy();
+        }
         server.close(() => r());
       }),
   };

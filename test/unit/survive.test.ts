@@ -127,6 +127,29 @@ describe("database health", () => {
   });
 });
 
+describe("waiting on a database that stops answering", () => {
+  it("a slow database that answers its probe is waited for", async () => {
+    const health = new DatabaseHealth({ probe: async () => 1, probeTimeoutMs: 50 });
+    const slow = new Promise((r) => setTimeout(() => r("done"), 200));
+    expect(await health.await(slow, 20)).toBe("done");
+    expect(health.up).toBe(true);
+    health.close();
+  });
+
+  it("a silent one fails every waiting request at once, whatever its own patience", async () => {
+    const never = new Promise(() => {});
+    const health = new DatabaseHealth({ probe: () => never, probeTimeoutMs: 50 });
+    // One waits long (its own probe would come in 11 days); another finds the database silent.
+    const patient = health.await(never, 1e9);
+    const impatient = health.await(never, 20);
+    await expect(impatient).rejects.toThrow(DatabaseUnavailableError);
+    await expect(patient).rejects.toThrow(DatabaseUnavailableError);
+    expect(health.up).toBe(false);
+    expect(() => health.assertUp()).toThrow(DatabaseUnavailableError);
+    health.close();
+  });
+});
+
 describe("input hygiene", () => {
   it("makes text storable: NUL and lone surrogates become U+FFFD, pairs stay", () => {
     expect(storable("a\u0000b\ud800c\udc00d😀")).toBe("a\uFFFDb\uFFFDc\uFFFDd😀");

@@ -1,0 +1,106 @@
+// Callback traffic for the outage tests (survive-outage, survive-blackhole): distinct inbound SMS
+// callbacks, a few at a time, every answer (or its absence) and its latency recorded; and what
+// the database holds of them afterwards.
+import { sql } from "drizzle-orm";
+import { migrateOpen, openDatabase, rowsOf } from "../../src/db.ts";
+import { SECRET } from "./harness.ts";
+
+export function callbackPath(n: number): string {
+  const payload = {
+    title: "incoming sms",
+    from: `+1555${String(3000000 + (n % 50))}`,
+    body: `outage ${n}`,
+    date: "2026-11-27 10:00:00",
+  };
+  return `/ardary/callback/${SECRET}?message=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+export interface Answer {
+  /** The HTTP status, or "none": no answer before the client gave up. */
+  status: number | "none";
+  /** When it was sent (performance.now()) and how long the answer took, ms. */
+  sentAt: number;
+  ms: number;
+}
+
+/**
+ * Sends distinct callbacks, `concurrency` at a time, until `stop()`; records every answer.
+ * A request not answered within `timeoutMs` is "none".
+ */
+export function callbackLoad(base: string, concurrency = 8, timeoutMs = 10_000) {
+  let next = 0;
+  let stopped = false;
+  const answers = new Map<number, number | "none">();
+  const details = new Map<number, Answer>();
+  const workers = Array.from({ length: concurrency }, async () => {
+    while (!stopped) {
+      const n = next++;
+      const sentAt = performance.now();
+      const res = await fetch(`${base}${callbackPath(n)}`, {
+        signal: AbortSignal.timeout(timeoutMs),
+      }).catch(() => null);
+      await res?.arrayBuffer().catch(() => {});
+      const status = res?.status ?? "none";
+      answers.set(n, status);
+      details.set(n, { status, sentAt, ms: performance.now() - sentAt });
+    }
+  });
+  return {
+    answers,
+    details,
+    /** How many requests were sent so far (answered or not). */
+    sent: () => next,
+    count: (status: number | "none") => [...answers.values()].filter((s) => s === status).length,
+    async stop() {
+      stopped = true;
+      await Promise.all(workers);
+    },
+  };
+}
+
+/**
+ * Open loop: one callback every `everyMs` whatever the answers (as a provider calls), numbered
+ * from `firstN`, until `stop()`; records every answer and its latency.
+ */
+export function callbackProbe(base: string, everyMs: number, timeoutMs: number, firstN: number) {
+  let n = firstN;
+  const details = new Map<number, Answer>();
+  const inFlight = new Set<Promise<void>>();
+  const send = () => {
+    const mine = n++;
+    const sentAt = performance.now();
+    const p = fetch(`${base}${callbackPath(mine)}`, { signal: AbortSignal.timeout(timeoutMs) })
+      .then(async (res) => {
+        await res.arrayBuffer().catch(() => {});
+        return res.status;
+      })
+      .catch(() => "none" as const)
+      .then((status) => {
+        details.set(mine, { status, sentAt, ms: performance.now() - sentAt });
+      });
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+  const timer = setInterval(send, everyMs);
+  return {
+    details,
+    async stop() {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+    },
+  };
+}
+
+/** Each stored SMS body and how many times it is stored. */
+export async function storedBodies(
+  url: string | undefined,
+  dataDir: string,
+): Promise<Map<string, number>> {
+  const database = await openDatabase({ url, dataDir });
+  await migrateOpen(database, url);
+  const rows = rowsOf<{ body: string; n: string | number }>(
+    await database.db.execute(sql`select body, count(*) as n from messages group by body`),
+  );
+  await database.close();
+  return new Map(rows.map((r) => [r.body, Number(r.n)]));
+}
