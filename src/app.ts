@@ -37,7 +37,7 @@ export function createApp(o: AppOptions) {
 
   const health = new DatabaseHealth({
     probe: () => o.database.db.execute(sql`select 1`),
-    probeTimeoutMs: 1500,
+    probeTimeoutMs: 500,
     onChange: (up, reason) =>
       up
         ? o.log.info("database reachable again")
@@ -133,11 +133,11 @@ export function createApp(o: AppOptions) {
 
 /**
  * How long a callback waits for its batch before the database is probed. The probe, not this
- * wait, decides: answered within 1.5 s, the callback goes on waiting (a busy machine's healthy
+ * wait, decides: answered within 0.5 s, the callback goes on waiting (a busy machine's healthy
  * pool can be slow for a moment, and a 503 would only make the provider call again); not
  * answered, the database counts as unreachable and every callback waiting is answered 503 at
  * once (src/health.ts). A database known to be down (a connection refused or reset) is refused
- * at once; these waits are for one that is silent (a black-holed network): at most about 2 s.
+ * at once; these waits are for one that is silent (a black-holed network): at most about 1 s.
  */
 const INGEST_PATIENCE_MS = 500;
 
