@@ -44,6 +44,8 @@ const core = {
   JOB_BACKOFF_MS: int(1000),
   /** New conversations waiting for a thread in one channel before the channel is told. */
   CHAT_BACKLOG_NOTICE_AT: int(100),
+  /** Tuning: how long a claimed job is held before another worker may take it (a crashed one's); longer than the slowest job. */
+  JOB_LEASE_MS: int(60_000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
   /** Most Postgres connections of a process's pool (README: connections per process type). */
