@@ -42,6 +42,8 @@ export interface SoakOptions {
   drainTimeoutMs: number;
   /** JOB_LEASE_MS of the processes (default: the bridge's, 60 s). */
   leaseMs?: number;
+  /** The processes to kill, by name, in order (default: a random one each time). */
+  victims?: string[];
   /** Progress lines. */
   say?: (line: string) => void;
 }
@@ -236,9 +238,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }, o.baselineAtMs);
     const killing = (async () => {
       for (;;) {
-        await sleep(Math.min(o.killEveryMs, loadEnd - Date.now()));
+        // On the clock (kill i at (i + 1) × killEveryMs), a restart's boot time included.
+        await sleep(Math.min(t0 + (kills.length + 1) * o.killEveryMs, loadEnd) - Date.now());
         if (stopping || Date.now() >= loadEnd) return;
-        const victim = processes[Math.floor(Math.random() * processes.length)] as BridgeProcess;
+        const named = o.victims?.[kills.length];
+        const victim = (processes.find((p) => p.name === named) ??
+          processes[Math.floor(Math.random() * processes.length)]) as BridgeProcess;
         live.delete(victim);
         route();
         await victim.kill();
