@@ -19,6 +19,8 @@ export interface ConnectionSampler {
   /** The most connections seen, and the sample it was in. */
   peak(): ConnectionSample;
   samples: ConnectionSample[];
+  /** Backends (server process ids) seen so far, for their CPU time (bench/cpu.ts). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -40,17 +42,21 @@ export function sampleConnections(url: string, everyMs = 100): ConnectionSampler
   const name = databaseName(url);
   const sql = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   const samples: ConnectionSample[] = [];
+  const pids = new Set<number>();
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       const t0 = Date.now();
       try {
-        const rows = await sql<{ app: string; total: number; listening: number; active: number }[]>`
-          select application_name as app, count(*)::int as total,
+        const rows = await sql<
+          { app: string; total: number; listening: number; active: number; pids: number[] }[]
+        >`
+          select application_name as app, count(*)::int as total, array_agg(pid) as pids,
             count(*) filter (where query ilike 'listen %')::int as listening,
             count(*) filter (where state = 'active')::int as active
           from pg_stat_activity where datname = ${name} and application_name <> ${BENCH_APP}
           group by application_name`;
+        for (const r of rows) for (const pid of r.pids) pids.add(pid);
         const sum = (k: "total" | "listening" | "active") => rows.reduce((a, r) => a + r[k], 0);
         samples.push({
           at: t0,
@@ -67,6 +73,7 @@ export function sampleConnections(url: string, everyMs = 100): ConnectionSampler
   })();
   return {
     samples,
+    pids: () => [...pids],
     peak: () =>
       samples.reduce((a, b) => (b.total > a.total ? b : a), {
         at: 0,

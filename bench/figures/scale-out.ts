@@ -18,6 +18,7 @@ import { GENERAL } from "../../test/flows/slack-setup.ts";
 import { createTestDatabase } from "../../test/support/db.ts";
 import { SECRET, SIM_KEY, SIM_LOGIN, until } from "../../test/support/harness.ts";
 import { bridgeEnv, type Cluster, type Role, startCluster } from "../cluster.ts";
+import { type CpuReport, cpuPhase, describeCpu } from "../cpu.ts";
 import { closedLoop } from "../load.ts";
 import { benchUrl, type ConnectionSample, sampleConnections } from "../pg-connections.ts";
 import { summarize } from "../stats.ts";
@@ -42,6 +43,8 @@ interface SetupResult {
   early: number;
   limited: number;
   rssMb: Record<string, number>;
+  cpuIn: CpuReport;
+  cpuOut: CpuReport;
 }
 
 async function runSetup(
@@ -78,18 +81,24 @@ async function runSetup(
     await admin.end();
     cluster = await startCluster(roles, env);
     const webs = cluster.web().map((p) => p.url as string);
+    const procs = cluster.processes.map((p) => ({ name: p.name, pid: () => p.pid }));
+    const cpu = () => cpuPhase(procs, () => sampler.pids());
 
     // Inbound: figure 1's closed loop, request i to web process i mod n.
     const answered = new Set<number>();
+    const inPhase = cpu();
     const load = await closedLoop({
       concurrency: INGEST_CONCURRENCY,
+      // Each process warms up (JIT) apart: 2 s of warm-up even in --quick.
       ...ingestLoad(opts),
+      warmupMs: 2000,
       url: (i) =>
         inboundUrl(webs[i % webs.length] as string, SECRET, frMobile(i % NUMBERS), token("in", i)),
       onAnswer: (i, ok) => {
         if (ok) answered.add(i);
       },
     });
+    const cpuIn = inPhase.end();
     const inboundCounts = () => {
       const seen = new Map<number, number>();
       for (const p of fake.posts.slice(postsFrom))
@@ -107,7 +116,8 @@ async function runSetup(
 
     // Outbound: queued in 10 transactions that commit together, on no chat platform (so the
     // send path alone is measured, as in figure 5); the workers are running and idle.
-    const total = opts.quick ? 2000 : 10_000;
+    // 5,000 in --quick: 2,000 went out in about a second, too short a window to compare.
+    const total = opts.quick ? 5000 : 10_000;
     const plain = {
       ...env,
       DATABASE_URL: benchUrl(url),
@@ -122,6 +132,7 @@ async function runSetup(
     });
     const sentFrom = sim.sent.length;
     let committedAt = 0;
+    let outPhase: ReturnType<typeof cpu> | undefined;
     try {
       let ready = 0;
       let release: () => void = () => {};
@@ -140,6 +151,7 @@ async function runSetup(
               if (!("message" in r)) throw new Error(`SMS ${i} not queued: ${JSON.stringify(r)}`);
             }
             if (++ready === OUTBOUND_PARALLEL) {
+              outPhase = cpu();
               committedAt = Date.now();
               release();
             }
@@ -154,6 +166,7 @@ async function runSetup(
     await until(() => sent().length >= total, 120_000, "every SMS to reach the simulator").catch(
       () => undefined,
     );
+    const cpuOut = (outPhase ?? cpu()).end();
     const accepted = sent();
     const ids = new Set(accepted.map((s) => s.id_sms_api));
     const lastAt = Math.max(...accepted.map((s) => s.at.getTime()));
@@ -189,6 +202,8 @@ async function runSetup(
       early,
       limited,
       rssMb: rss,
+      cpuIn,
+      cpuOut,
     };
   } finally {
     await cluster?.stop();
@@ -243,7 +258,7 @@ function scaleOutRows(one: SetupResult, four: SetupResult, seconds: number): Row
       ratio: outRatio,
       goal: "≥ 1.6× one process",
       met: outRatio >= 1.6 && four.outbound.lost === 0,
-      note: `${describe(one)}; ${describe(four)}; the figure took ${seconds.toFixed(0)} s`,
+      note: `${describe(one)}; ${describe(four)}; while sending, 1 serve: ${describeCpu(one.cpuOut)}; 2 web + 2 worker: ${describeCpu(four.cpuOut)}; the figure took ${seconds.toFixed(0)} s`,
     },
     {
       figure: name,
@@ -254,7 +269,7 @@ function scaleOutRows(one: SetupResult, four: SetupResult, seconds: number): Row
       ratio: inRatio,
       goal: "—",
       met: null,
-      note: `closed loop, ${INGEST_CONCURRENCY} callers, request i to web process i mod 2; workers and Slack posting running in both set-ups`,
+      note: `closed loop, ${INGEST_CONCURRENCY} callers, request i to web process i mod 2; workers and Slack posting running in both set-ups; 1 serve: ${describeCpu(one.cpuIn)}; 2 web + 2 worker: ${describeCpu(four.cpuIn)}`,
     },
     {
       figure: name,
