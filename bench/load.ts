@@ -48,6 +48,8 @@ export interface ClosedLoopOptions {
   durationMs: number;
   /** The URL of the i-th request (distinct payloads). */
   url: (i: number) => string;
+  /** Told of every answer, warm-up included: the i-th request, answered 2xx or not. */
+  onAnswer?: (i: number, ok: boolean) => void;
 }
 
 export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
@@ -76,6 +78,7 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
       const t0 = performance.now();
       const error = await once(agent, o.url(i));
       const t1 = performance.now();
+      o.onAnswer?.(i, error === undefined);
       if (t0 < countFrom || t1 > end) continue;
       if (error) {
         errors++;

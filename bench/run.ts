@@ -26,14 +26,23 @@ const figures: { name: string; load: () => Promise<(o: BenchOptions) => Promise<
     name: "6 footprint",
     load: async () => (await import("./figures/footprint.ts")).figureFootprint,
   },
-  { name: "7 audit export", load: async () => (await import("./figures/export.ts")).figureExport },
+  {
+    name: "7 scale-out",
+    load: async () => (await import("./figures/scale-out.ts")).figureScaleOut,
+  },
+  // 8 is the soak: `npm run soak` (bench/soak-run.ts), minutes long, not part of this run.
+  {
+    name: "9 footprint under load",
+    load: async () => (await import("./figures/footprint-load.ts")).figureFootprintUnderLoad,
+  },
+  { name: "10 audit export", load: async () => (await import("./figures/export.ts")).figureExport },
 ];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const rows: Row[] = [];
 const started = performance.now();
 for (const f of figures) {
-  if (only && !only.split(",").some((n) => f.name.startsWith(n))) continue;
+  if (only && !only.split(",").includes(f.name.split(" ")[0] as string)) continue;
   const t0 = performance.now();
   process.stderr.write(`figure ${f.name}… `);
   try {

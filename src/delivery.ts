@@ -8,7 +8,7 @@ import { cancelButton } from "./actions.ts";
 import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "./contracts.ts";
 import type { Db } from "./db.ts";
 import { DeferredError, errorMessage, ThreadGoneError } from "./errors.ts";
-import { absorb, enqueue, followers, type Job } from "./jobs.ts";
+import { absorb, enqueue, followers, holdWith, type Job, unhold } from "./jobs.ts";
 import { CHAT_JOB, type ChatJob, type ChatPayload, chatJob } from "./kinds.ts";
 import { messages } from "./schema.ts";
 import * as store from "./store.ts";
@@ -255,13 +255,27 @@ export function createChatDelivery(o: DeliveryOptions) {
             m.direction === "in" && adapter.postMany && !retry
               ? await pileUp(current, m)
               : undefined;
-          if (more && more.list.length > 0 && adapter.postMany) {
+          // The merged SMS's jobs are held under this one's lease while the post is made: if
+          // this worker dies before recording it, they are taken again as retries, each finding
+          // its key in the post, instead of being posted a second time.
+          if (
+            more &&
+            more.list.length > 0 &&
+            adapter.postMany &&
+            (await holdWith(o.db, current, more.jobIds))
+          ) {
             const all = [m, ...more.list];
             const keys = [key, ...more.jobIds.map((id) => `job:${id}`)];
-            const ref = await adapter.postMany(
-              thread,
-              all.map((x, i) => ({ ...postOf(x, i === 0 ? conv?.ownerId : null), key: keys[i] })),
-            );
+            let ref: string;
+            try {
+              ref = await adapter.postMany(
+                thread,
+                all.map((x, i) => ({ ...postOf(x, i === 0 ? conv?.ownerId : null), key: keys[i] })),
+              );
+            } catch (err) {
+              await unhold(o.db, current, more.jobIds);
+              throw err;
+            }
             await o.db.transaction(async (tx) => {
               await tx
                 .update(messages)

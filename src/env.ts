@@ -21,7 +21,7 @@ const hints: Record<string, string> = {
   DATABASE_URL: "postgres://user:password@host:5432/db (leave unset to use the embedded database)",
   PUBLIC_URL: "the https:// address the world reaches this server at",
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
-  DATABASE_POOL_MAX: "a whole number of connections, e.g. 5 (see the README on connections)",
+  DATABASE_POOL_MAX: "a whole number of connections, e.g. 4 (see the README on connections)",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
   RETENTION_DAYS: "a whole number of days, e.g. 365 (unset keeps every SMS text)",
   BUSINESS_HOURS: "entries like `mon-fri 09:00-18:00; sat 10:00-13:00` in ARDARY_TIMEZONE",
@@ -53,8 +53,12 @@ const core = {
   JOB_LEASE_MS: int(60_000),
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
-  /** Most Postgres connections of a process's pool (README: connections per process type). */
-  DATABASE_POOL_MAX: int(5),
+  /**
+   * Most Postgres connections of a process's pool (README: connections per process type). 4: a
+   * web process's group commit keeps at most 4 transactions in flight, and 2 web + 2 worker
+   * processes stay within a 20-connection plan with their LISTEN connections (bench figure 7).
+   */
+  DATABASE_POOL_MAX: int(4),
   /** Opening hours and the SMS sent outside them (src/hours.ts); both or neither. */
   BUSINESS_HOURS: businessHoursVar,
   AUTO_REPLY_TEXT: optionalVar,

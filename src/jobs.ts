@@ -252,10 +252,46 @@ export async function followers<P>(
   return out;
 }
 
-/** Deletes pending jobs whose work was done by another (merged into its post). */
+/**
+ * Takes pending jobs (`current`'s followers) under `current`'s lease, for work done together with
+ * it (a merged post): a worker killed before that work is recorded leaves them to be taken again
+ * as resumed jobs, each of which looks for what an earlier attempt did before doing it (rather
+ * than pending ones that would do it again). Returns true when every one of them was taken;
+ * otherwise none is held.
+ */
+export async function holdWith(db: Db, current: Job, list: number[]): Promise<boolean> {
+  if (list.length === 0) return true;
+  const rows = rowsOf<{ id: string | number }>(
+    await db.execute(sql`
+      update jobs set state = 'running', locked_by = c.locked_by, lease_until = c.lease_until
+      from (select locked_by, lease_until from jobs where id = ${current.id} and state = 'running') c
+      where jobs.id in (${ids(list)}) and jobs.state = 'pending'
+      returning jobs.id`),
+  );
+  if (rows.length === list.length) return true;
+  await unhold(
+    db,
+    current,
+    rows.map((r) => Number(r.id)),
+  );
+  return false;
+}
+
+/** Gives jobs held with `current` back to the queue as they were: their work was not done. */
+export async function unhold(db: Db, current: Job, list: number[]): Promise<void> {
+  if (list.length === 0) return;
+  await db.execute(sql`
+    update jobs set state = 'pending', lease_until = null, locked_by = null
+    where id in (${ids(list)}) and state = 'running'
+      and locked_by = (select locked_by from jobs where id = ${current.id})`);
+}
+
+/** Deletes jobs whose work was done by another (merged into its post), held or pending. */
 export async function absorb(tx: Db, list: number[]): Promise<void> {
   if (list.length === 0) return;
-  await tx.execute(sql`delete from jobs where state = 'pending' and id in (${ids(list)})`);
+  await tx.execute(
+    sql`delete from jobs where state in ('pending', 'running') and id in (${ids(list)})`,
+  );
 }
 
 /** Exponential back-off with jitter; a failure's own Retry-After wins. */

@@ -139,8 +139,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       new Worker({
         database,
         concurrency: env.WORKER_CONCURRENCY,
-        backoffBaseMs: env.JOB_BACKOFF_MS,
         leaseMs: env.JOB_LEASE_MS,
+        backoffBaseMs: env.JOB_BACKOFF_MS,
         handlers: [
           ...(kinds.includes("chat")
             ? [

@@ -1,4 +1,4 @@
-// Figure 7: the audit export (`ardary-bridge export`, the built command in a child process) over
+// Figure 10: the audit export (`ardary-bridge export`, the built command in a child process) over
 // 1,000,000 SMS on Postgres (100,000 with --quick): rows per second and the child's peak RSS,
 // which must stay flat however many rows (it reads in keyed pages and writes as it goes).
 import { spawn } from "node:child_process";
@@ -77,7 +77,7 @@ export async function figureExport(o: BenchOptions): Promise<Row[]> {
     if (code !== 0) throw new Error(`export exited ${code}: ${stderr}`);
     const rows = lines - 1;
     if (rows !== total) throw new Error(`export wrote ${rows} rows, not ${total}`);
-    const figure = "7 audit export";
+    const figure = "10 audit export";
     return [
       {
         figure,

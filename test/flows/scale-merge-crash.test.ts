@@ -1,0 +1,103 @@
+// A merged post survives a crash without a second copy. SMS that piled up in a thread go out as
+// one Slack post (postMany) carrying every merged job's key; a worker killed after that post but
+// before recording it used to leave the merged jobs pending, so the next worker posted them
+// again. They are now held under the first job's lease while the post is made, and taken again
+// as retries that find their key in the post. (Slack only: Discord posts each SMS on its own.)
+import { and, eq, inArray } from "drizzle-orm";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSlackAdapter } from "../../adapters/slack/index.ts";
+import { sharedBudget } from "../../src/budget.ts";
+import type { ChatAdapter } from "../../src/contracts.ts";
+import { createChatDelivery } from "../../src/delivery.ts";
+import { claim, complete, type Job } from "../../src/jobs.ts";
+import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
+import { conversations, messages } from "../../src/schema.ts";
+import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import { type Harness, startHarness, until } from "../support/harness.ts";
+
+const log = pino({ level: "silent" });
+let h: Harness | undefined;
+let slack: FakeSlack | undefined;
+afterEach(async () => {
+  await h?.close();
+  await slack?.close();
+  h = slack = undefined;
+});
+
+async function take(harness: Harness, workerId: string): Promise<Job<ChatPayload> | undefined> {
+  const db = harness.bridge.database.db;
+  const [job] = await claim(db, { kinds: [CHAT_JOB.kind], limit: 1, leaseMs: 200, workerId });
+  return job as Job<ChatPayload> | undefined;
+}
+
+describe("a merged post and a crash (Slack)", () => {
+  it("posts the SMS a killed worker had merged once, not again", async () => {
+    slack = await startFakeSlack({ channels: ["C0GENERAL"] });
+    const fake = slack;
+    h = await startHarness({
+      worker: false,
+      env: {
+        SLACK_BOT_TOKEN: fake.botToken,
+        SLACK_SIGNING_SECRET: fake.signingSecret,
+        SLACK_CHANNEL: "C0GENERAL",
+        SLACK_API_URL: fake.apiUrl,
+      },
+    });
+    const harness = h;
+    const db = harness.bridge.database.db;
+    const slackAdapter = createSlackAdapter({
+      botToken: fake.botToken,
+      channel: "C0GENERAL",
+      apiUrl: fake.apiUrl,
+      log,
+      pacing: { burst: 100, perSecond: 100 },
+      budget: sharedBudget(db, "slack"),
+    });
+    // The process dies right after Slack accepted the merged post: nothing after it runs.
+    let killed = false;
+    const dying: ChatAdapter = {
+      ...slackAdapter,
+      postMany: async (thread, posts) => {
+        const ref = await slackAdapter.postMany?.(thread, posts);
+        if (killed) return ref as string;
+        killed = true;
+        return new Promise<string>(() => {});
+      },
+    };
+    const deliver = createChatDelivery({ db, adapters: new Map([["slack", dying]]), log });
+
+    // The conversation has its thread (its card carries the first SMS).
+    await harness.sim.inbound("+15550700001", "Hello");
+    const opening = await until(() => take(harness, "opening"));
+    await deliver(opening);
+    await complete(db, [opening.id], "opening");
+    const texts = ["first of three", "second of three", "third of three"];
+    for (const t of texts) expect(await harness.sim.inbound("+15550700001", t)).toBe(200);
+
+    // The first worker merges the three into one post, then dies.
+    const first = await until(() => take(harness, "killed"));
+    void deliver(first);
+    await until(() => fake.posts.some((p) => p.text?.includes("third of three")));
+    expect(killed).toBe(true);
+
+    // Its lease runs out; another worker takes whatever is due, until nothing is left.
+    for (let i = 0; i < 10; i++) {
+      const job = await until(() => take(harness, "restarted"), 1_500).catch(() => undefined);
+      if (!job) break;
+      await deliver(job);
+      await complete(db, [job.id], "restarted");
+    }
+
+    const [conv] = await db.select().from(conversations);
+    const [, channel = "", ts = ""] = (conv?.threadRef ?? "").split(":");
+    const replies = fake.thread(channel, ts).filter((m) => m.ts !== ts);
+    for (const t of texts) expect(replies.filter((m) => m.text.includes(t))).toHaveLength(1);
+    const rows = await db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.direction, "in"), inArray(messages.body, texts)));
+    expect(rows.map((r) => r.chatRef)).toEqual(texts.map(() => rows[0]?.chatRef));
+    expect(rows[0]?.chatRef).toBeTruthy();
+  });
+});
