@@ -234,9 +234,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     // The kills: a random process every killEveryMs, started again at once.
     const kills: { name: string; atS: number }[] = [];
+    // A process being restarted at the baseline's time is read once it is back.
     let baseline: Map<string, number> | undefined;
+    const readBaseline = (p: BridgeProcess) => {
+      if (baseline && !baseline.has(p.name) && p.alive()) baseline.set(p.name, p.rssMb());
+    };
     const baselineTimer = setTimeout(() => {
-      baseline = new Map(processes.map((p) => [p.name, p.rssMb()]));
+      baseline = new Map();
+      for (const p of processes) readBaseline(p);
       say(`RSS baseline: ${[...baseline].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(", ")}`);
     }, o.baselineAtMs);
     const killing = (async () => {
@@ -253,6 +258,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         kills.push({ name: victim.name, atS: (Date.now() - t0) / 1000 });
         await victim.start();
         startedAt.set(victim, Date.now());
+        readBaseline(victim);
         if (victim.role === "web") {
           live.add(victim);
           route();
