@@ -33,9 +33,14 @@ const rows: [string, string, string][] = [
     `${r.kills.length} (${["web-1", "web-2", "worker-1", "worker-2"].map((n) => `${n} ${r.kills.filter((k) => k.name === n).length}`).join(", ")})`,
     "—",
   ],
-  ["callbacks answered 200", `${c.sent} (${c.retries} tries not answered 200, tried again)`, "—"],
+  [
+    "callbacks answered 200",
+    `${c.sent}, ${(c.sent / r.loadSeconds).toFixed(0)}/s (${c.retries} tries not answered 200, tried again)`,
+    `${options.rate}/s`,
+  ],
   ["stored twice / not stored", `${c.storedTwice} / ${c.notStored}`, "0 / 0"],
-  ["posted twice / not posted", `${c.postedTwice} / ${c.notPosted}`, "0 / 0"],
+  ["posted twice / lost", `${c.postedTwice} / ${c.notPosted}`, "0 / 0"],
+  ["still waiting for their post when the drain ended", `${c.stillQueued}`, "0"],
   ["posted out of order (per number)", `${c.outOfOrder}`, "0"],
   [
     "replies sent (Slack events)",
@@ -62,10 +67,11 @@ const rows: [string, string, string][] = [
 console.log("| metric | value | goal |\n|---|---|---|");
 for (const [m, v, g] of rows) console.log(`| ${m} | ${v} | ${g} |`);
 const clean = soakClean(r);
+const drained = c.stillQueued === 0;
 const rssOk = r.rss.every((x) => Math.abs(x.endMb - x.baselineMb) <= 0.1 * x.baselineMb);
 if (!clean) for (const line of r.problems) console.log(`- ${line}`);
 console.log(
-  `\n0 lost / 0 duplicated / 0 out of order: ${clean ? "yes" : "NO"}; RSS within 10 %: ${rssOk ? "yes" : "NO"}`,
+  `\n0 lost / 0 duplicated / 0 out of order: ${clean ? "yes" : "NO"}; drained: ${drained ? "yes" : "NO"}; RSS within 10 %: ${rssOk ? "yes" : "NO"}`,
 );
 const cpu = cpus();
 const file = new URL("./results/soak.json", import.meta.url);
@@ -79,6 +85,7 @@ writeFileSync(
       machine: { cpus: cpu.length, model: cpu[0]?.model, node: process.version },
       options: recorded,
       clean,
+      drained,
       rssWithin10: rssOk,
       result: r,
     },

@@ -70,7 +70,10 @@ export interface SoakResult {
     notStored: number;
     posted: number;
     postedTwice: number;
+    /** Answered 200, not posted, and no longer waiting to be: lost. */
     notPosted: number;
+    /** Answered 200 and still waiting for its post when the drain ended (a backlog, not a loss). */
+    stillQueued: number;
     outOfOrder: number;
   };
   replies: {
@@ -231,9 +234,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     // The kills: a random process every killEveryMs, started again at once.
     const kills: { name: string; atS: number }[] = [];
+    // A process being restarted at the baseline's time is read once it is back.
     let baseline: Map<string, number> | undefined;
+    const readBaseline = (p: BridgeProcess) => {
+      if (baseline && !baseline.has(p.name) && p.alive()) baseline.set(p.name, p.rssMb());
+    };
     const baselineTimer = setTimeout(() => {
-      baseline = new Map(processes.map((p) => [p.name, p.rssMb()]));
+      baseline = new Map();
+      for (const p of processes) readBaseline(p);
       say(`RSS baseline: ${[...baseline].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(", ")}`);
     }, o.baselineAtMs);
     const killing = (async () => {
@@ -250,10 +258,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         kills.push({ name: victim.name, atS: (Date.now() - t0) / 1000 });
         await victim.start();
         startedAt.set(victim, Date.now());
+        readBaseline(victim);
         if (victim.role === "web") {
           live.add(victim);
           route();
         }
+        const [q] = await sql<
+          { pending: number; deferred: number; running: number; expired: number }[]
+        >`
+          select count(*) filter (where state = 'pending')::int as pending,
+            count(*) filter (where state = 'pending' and run_at > now())::int as deferred,
+            count(*) filter (where state = 'running')::int as running,
+            count(*) filter (where state = 'running' and lease_until < now())::int as expired
+          from jobs`;
+        say(
+          `  jobs: ${q?.pending} pending (${q?.deferred} deferred), ${q?.running} running (${q?.expired} lease expired); ${fake.posts.length} Slack posts so far`,
+        );
         say(
           `${((Date.now() - t0) / 1000).toFixed(0)} s: killed ${victim.name}, back in ${(victim.bootMs / 1000).toFixed(1)} s; ${[...answered.values()].reduce((a, b) => a + b, 0)} SMS answered, ${repliesSent} replies`,
         );
@@ -315,7 +335,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     let notStored = 0;
     let postedTwice = 0;
     let notPosted = 0;
+    let stillQueued = 0;
     let outOfOrder = 0;
+    const waiting = new Set(
+      (
+        await sql<{ body: string }[]>`
+          select body from messages where direction = 'in' and chat_ref is null`
+      ).map((r) => r.body),
+    );
     const posted = postedCounts();
     for (const [n, count] of answered)
       for (let k = 0; k < count; k++) {
@@ -323,7 +350,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         if (s === 0) notStored++;
         if (s > 1) storedTwice++;
         const p = posted.get(`${n}:${k}`) ?? 0;
-        if (p === 0) notPosted++;
+        if (p === 0 && waiting.has(token("soak", n, k))) stillQueued++;
+        else if (p === 0) notPosted++;
         if (p > 1) postedTwice++;
       }
     // In order: each number's SMS in the order the fake accepted the posts.
@@ -387,6 +415,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         posted: posted.size,
         postedTwice,
         notPosted,
+        stillQueued,
         outOfOrder,
       },
       replies: {

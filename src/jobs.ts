@@ -129,19 +129,21 @@ export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
     o.kinds.map((k) => sql`${k}`),
     sql`, `,
   );
-  const blocking = o.batch
-    ? sql`(p.state = 'running' or p.run_at > now())`
-    : sql`p.state in ('pending', 'running')`;
+  // Not batch: only the first live job of its key may run. Said as "the job is its key's first"
+  // (one probe of jobs_ordering) rather than "no earlier live job exists", which Postgres ran as
+  // a scan of every earlier job of the key: with thousands queued, each claim took 100–300 ms
+  // and the workers fell behind (the soak, bench figure 8).
+  const first = sql`j.id = (select p.id from jobs p where p.ordering_key = j.ordering_key
+    and p.state <> 'dead' order by p.id limit 1)`;
+  const blocked = sql`exists (select 1 from jobs p where p.ordering_key = j.ordering_key
+    and p.id < j.id and p.state <> 'dead' and (p.state = 'running' or p.run_at > now()))`;
   // A job whose lease ran out was not failed by its handler: taking it again is no new attempt.
   const query = sql`
     with candidates as (
       select j.id, j.state = 'running' as resumed from jobs j
       where j.kind in (${kinds}) and j.run_at <= now()
         and (j.state = 'pending' or (j.state = 'running' and j.lease_until < now()))
-        and (j.ordering_key is null or not exists (
-          select 1 from jobs p
-          where p.ordering_key = j.ordering_key and p.id < j.id and p.state <> 'dead'
-            and ${blocking}))
+        and (j.ordering_key is null or ${o.batch ? sql`not ${blocked}` : first})
       order by j.id
       limit ${o.limit}
       for update skip locked

@@ -36,6 +36,8 @@ interface SetupResult {
   label: string;
   inbound: { rps: number; p50: number; p99: number; errors: number; answered: number };
   inboundLost: number;
+  /** Answered 200 and still waiting for its post after 120 s (a backlog, not a loss). */
+  inboundQueued: number;
   inboundDoubles: number;
   outbound: { total: number; rate: number; lost: number; doubles: number; firstMs: number };
   drain?: DrainRun;
@@ -111,7 +113,18 @@ async function runSetup(
       "every inbound SMS to be posted",
     ).catch(() => undefined);
     const seen = inboundCounts();
-    const inboundLost = [...answered].filter((i) => !seen.has(i)).length;
+    // Not posted yet but still queued (chat_ref empty) is a backlog, not a loss.
+    const check = postgres(benchUrl(url), { max: 1, onnotice: () => {} });
+    const waiting = new Set(
+      (
+        await check<{ body: string }[]>`
+          select body from messages where direction = 'in' and chat_ref is null`
+      ).map((r) => r.body),
+    );
+    await check.end();
+    const notPosted = [...answered].filter((i) => !seen.has(i));
+    const inboundQueued = notPosted.filter((i) => waiting.has(token("in", i))).length;
+    const inboundLost = notPosted.length - inboundQueued;
     const inboundDoubles = [...seen.values()].filter((c) => c > 1).length;
 
     // Outbound: queued in 10 transactions that commit together, on no chat platform (so the
@@ -195,6 +208,7 @@ async function runSetup(
         answered: answered.size,
       },
       inboundLost,
+      inboundQueued,
       inboundDoubles,
       outbound,
       drain,
@@ -243,7 +257,7 @@ function scaleOutRows(one: SetupResult, four: SetupResult, seconds: number): Row
   const lost = four.inboundLost + four.outbound.lost + (four.drain?.lost ?? 0);
   const doubles = four.inboundDoubles + four.outbound.doubles + (four.drain?.duplicates ?? 0);
   const describe = (r: SetupResult) =>
-    `${r.label}: inbound ${r.inbound.answered} answered 200 (${r.inbound.errors} errors in the window, p50 ${r.inbound.p50.toFixed(1)} ms, p99 ${r.inbound.p99.toFixed(1)} ms), ${r.inboundLost} not posted, ${r.inboundDoubles} posted twice; outbound ${r.outbound.total} SMS, first accepted ${r.outbound.firstMs} ms after the commit, ${r.outbound.lost} not accepted, ${r.outbound.doubles} accepted twice; ${r.limited} answers 429; peak ${r.peak.total} connections (${r.peak.listening} LISTEN, ${r.peak.active} active); RSS ${Object.entries(
+    `${r.label}: inbound ${r.inbound.answered} answered 200 (${r.inbound.errors} errors in the window, p50 ${r.inbound.p50.toFixed(1)} ms, p99 ${r.inbound.p99.toFixed(1)} ms), ${r.inboundLost} lost, ${r.inboundQueued} still queued for their post after 120 s, ${r.inboundDoubles} posted twice; outbound ${r.outbound.total} SMS, first accepted ${r.outbound.firstMs} ms after the commit, ${r.outbound.lost} not accepted, ${r.outbound.doubles} accepted twice; ${r.limited} answers 429; peak ${r.peak.total} connections (${r.peak.listening} LISTEN, ${r.peak.active} active); RSS ${Object.entries(
       r.rssMb,
     )
       .map(([k, v]) => `${k} ${v.toFixed(0)} MB`)

@@ -32,6 +32,7 @@ describe("soak: processes killed under load", () => {
       notStored: 0,
       postedTwice: 0,
       notPosted: 0,
+      stillQueued: 0,
       outOfOrder: 0,
     });
     expect(r.replies).toMatchObject({ acceptedTwice: 0, notAccepted: 0, wrongId: 0 });
