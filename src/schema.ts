@@ -83,13 +83,19 @@ export const messages = pgTable(
   ],
 );
 
-/** Every provider callback as received; `dedupeKey` makes a repeated callback a no-op. */
+/**
+ * Every provider callback as received (and every chat event's key); `dedupeKey` makes a repeat
+ * a no-op. A callback is stored with `processedAt` null and an `events.process` job; the worker
+ * acts on it and sets `processedAt` in the same transaction (src/inbox.ts). Chat events are
+ * acted on as they are stored: the default marks them processed.
+ */
 export const events = pgTable("events", {
   id: bigserial("id", { mode: "number" }).primaryKey(),
   dedupeKey: text("dedupe_key").notNull().unique(),
   kind: text("kind").notNull(),
   payload: jsonb("payload").notNull(),
   receivedAt: at("received_at").notNull().defaultNow(),
+  processedAt: at("processed_at").defaultNow(),
 });
 
 export type JobState = "pending" | "running" | "dead";
