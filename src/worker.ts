@@ -14,7 +14,7 @@ import {
   JOBS_CHANNEL,
   type Job,
   type JobKind,
-  nextDueInMs,
+  queueState,
   releaseAll,
 } from "./jobs.ts";
 
@@ -29,6 +29,8 @@ export interface Handler<P> {
 export interface BatchHandler<P> {
   def: JobKind<P>;
   limit: number;
+  /** Its own lease (default: the worker's), for work that is quick and safe to take again. */
+  leaseMs?: number;
   /** One outcome per job, in order; a throw is the outcome of every job of the batch. */
   run(jobs: Job<P>[]): Promise<JobOutcome[]>;
 }
@@ -92,29 +94,39 @@ export class Worker {
   private async pump(): Promise<void> {
     const leaseMs = this.o.leaseMs ?? 60_000;
     const concurrency = this.o.concurrency ?? 8;
-    const claimOf = (kinds: string[], limit: number, batch: boolean) =>
-      claim(this.db, { kinds, limit, leaseMs, workerId: this.id, batch });
+    const alone = this.o.database.kind === "pglite";
+    const claimOf = (kinds: string[], limit: number, batch: boolean, lease = leaseMs) =>
+      claim(this.db, { kinds, limit, leaseMs: lease, workerId: this.id, batch, alone });
+    let next: number | undefined;
     try {
-      for (const b of this.o.batchHandlers ?? []) {
-        while (!this.stopped && this.running < concurrency) {
-          const claimed = await claimOf([b.def.kind], b.limit, true);
-          if (claimed.length === 0) break;
-          this.track(claimed, b.def, (list) => b.run(list));
+      const batches = this.o.batchHandlers ?? [];
+      const all = [...batches.map((b) => b.def.kind), ...this.o.handlers.map((h) => h.def.kind)];
+      const { due, nextInMs } = await queueState(this.db, all);
+      next = nextInMs;
+      for (const b of batches) {
+        while (!this.stopped && due.has(b.def.kind) && this.running < concurrency) {
+          const claimed = await claimOf([b.def.kind], b.limit, true, b.leaseMs);
+          if (claimed.length > 0) this.track(claimed, b.def, (list) => b.run(list));
+          // Fewer than asked: nothing else is due now (or it waits behind its key).
+          if (claimed.length < b.limit) break;
         }
       }
-      const byKind = new Map(this.o.handlers.map((h) => [h.def.kind, h]));
+      const byKind = new Map(
+        this.o.handlers.filter((h) => due.has(h.def.kind)).map((h) => [h.def.kind, h]),
+      );
       while (!this.stopped && byKind.size > 0 && this.running < concurrency) {
-        const claimed = await claimOf([...byKind.keys()], concurrency - this.running, false);
-        if (claimed.length === 0) break;
+        const limit = concurrency - this.running;
+        const claimed = await claimOf([...byKind.keys()], limit, false);
         for (const job of claimed) {
           const h = byKind.get(job.kind);
           if (h) this.track([job], h.def, async ([j]) => [await settle(() => h.run(j as Job))]);
         }
+        if (claimed.length < limit) break;
       }
     } catch (err) {
       this.o.onError?.(undefined, err);
     }
-    await this.scheduleNext();
+    this.scheduleNext(next);
   }
 
   /** Runs a claimed list and records each job's outcome; the queue never sees an unchecked payload. */
@@ -153,8 +165,26 @@ export class Worker {
     this.inFlight.add(p);
   }
 
-  /** Done jobs are deleted; failures back off (a batch's together); deferrals wait their turn. */
+  /**
+   * Records outcomes; when the database is briefly unreachable, tries again a few times (each
+   * statement only touches jobs still leased to this worker, so a repeat changes nothing twice)
+   * rather than leave the jobs running until their lease runs out: a stored callback would wait
+   * that long to reach its thread.
+   */
   private async record(outcomes: Map<Job, JobOutcome>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.recordOnce(outcomes);
+        return;
+      } catch (err) {
+        if (this.stopped || attempt >= RECORD_RETRIES.length) throw err;
+        await new Promise((r) => setTimeout(r, RECORD_RETRIES[attempt]));
+      }
+    }
+  }
+
+  /** Done jobs are deleted; failures back off (a batch's together); deferrals wait their turn. */
+  private async recordOnce(outcomes: Map<Job, JobOutcome>): Promise<void> {
     const done: number[] = [];
     const failed = new Map<unknown, Job[]>();
     for (const [job, r] of outcomes) {
@@ -173,17 +203,15 @@ export class Worker {
     }
   }
 
-  private async scheduleNext(): Promise<void> {
+  /**
+   * The timer for the next job that becomes due (or lease that runs out), at the latest every
+   * `pollMs`; jobs in hand wake the worker when they end. Unknown (the database down): poll.
+   */
+  private scheduleNext(nextInMs: number | undefined): void {
     if (this.stopped) return;
     clearTimeout(this.wakeTimer);
     const pollMs = this.o.pollMs ?? 5_000;
-    let delay = pollMs;
-    try {
-      const ms = await nextDueInMs(this.db);
-      if (ms !== undefined) delay = Math.min(pollMs, Math.max(5, ms + 5));
-    } catch {
-      // The database may be down: poll again later.
-    }
+    const delay = nextInMs === undefined ? pollMs : Math.min(pollMs, Math.max(5, nextInMs + 5));
     this.wakeTimer = setTimeout(() => this.wake(), delay);
     this.wakeTimer.unref();
   }
@@ -198,6 +226,9 @@ export class Worker {
     if (this.inFlight.size > 0) await releaseAll(this.db, this.id).catch(() => {});
   }
 }
+
+/** Waits before each new try at recording outcomes (ms): about 6 s in all. */
+const RECORD_RETRIES = [200, 400, 800, 1600, 3200];
 
 async function settle(fn: () => Promise<void>): Promise<JobOutcome> {
   try {
