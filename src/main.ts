@@ -75,7 +75,6 @@ export async function startBridge(
     listening.serve(
       createApp({
         database,
-        bridge,
         provider: services.provider,
         callbackSecret,
         callbackPath: env.sms.descriptor.callbackPath,

@@ -11,8 +11,9 @@ import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import { sharedBudget } from "../../src/budget.ts";
 import type { ChatAdapter } from "../../src/contracts.ts";
 import { createChatDelivery } from "../../src/delivery.ts";
+import { createEventProcessor } from "../../src/inbox.ts";
 import { claim, complete, type Job } from "../../src/jobs.ts";
-import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
+import { CHAT_JOB, type ChatPayload, EVENTS_JOB } from "../../src/kinds.ts";
 import { conversations, messages } from "../../src/schema.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
@@ -106,6 +107,33 @@ async function takeChatJob(harness: Harness, workerId: string): Promise<Job<Chat
   return job as Job<ChatPayload>;
 }
 
+/** No worker runs here: the test acts on the stored callbacks itself, as the worker would. */
+async function actOnCallbacks(harness: Harness): Promise<void> {
+  const db = harness.bridge.database.db;
+  const act = createEventProcessor({ db, bridge: harness.bridge.bridge, log });
+  const jobs = await until(
+    async () => {
+      const list = await claim(db, {
+        kinds: [EVENTS_JOB.kind],
+        limit: 10,
+        leaseMs: 10_000,
+        workerId: "events",
+        batch: true,
+      });
+      return list.length > 0 ? list : undefined;
+    },
+    10_000,
+    "a stored callback",
+  );
+  const outcomes = await act(jobs as Job<{ eventId: number }>[]);
+  expect(outcomes.every((o) => o.ok)).toBe(true);
+  await complete(
+    db,
+    jobs.map((j) => j.id),
+    "events",
+  );
+}
+
 describe.each([
   ["Slack", slackWorld],
   ["Discord", discordWorld],
@@ -121,10 +149,12 @@ describe.each([
     });
     // The conversation has its thread already (on Slack, its card carries the first SMS).
     await harness.sim.inbound("+15550600001", "Hello");
+    await actOnCallbacks(harness);
     const opening = await takeChatJob(harness, "opening");
     await deliver(opening);
     await complete(db, [opening.id], "opening");
     await harness.sim.inbound("+15550600001", "Is my parcel lost?");
+    await actOnCallbacks(harness);
     const parcel = and(eq(messages.direction, "in"), eq(messages.body, "Is my parcel lost?"));
 
     // The first worker posts, then dies: neither chat_ref nor the job's completion is written.
