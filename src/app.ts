@@ -22,6 +22,8 @@ export interface AppOptions {
   log: Logger;
   /** Routes mounted before any body parser (Slack verifies signatures on the raw body). */
   platformRouter?: Router;
+  /** Wakes this process's worker, if it runs one, when callbacks were stored. */
+  wakeWorker?: () => void;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
@@ -60,7 +62,12 @@ export function createApp(o: AppOptions) {
   });
 
   // Store, then answer: a batch of callbacks is one statement (src/inbox.ts); the worker acts.
-  const wake = jobsNotifier(o.database);
+  // This process's worker at once, the others (`serve --no-worker` + `worker`) by NOTIFY.
+  const notify = jobsNotifier(o.database);
+  const wake = () => {
+    o.wakeWorker?.();
+    notify();
+  };
   const ingest = new Batcher<StoredEvent, boolean>((list) => storeEvents(o.database, list, wake), {
     maxInFlight: o.database.kind === "pglite" ? 1 : 4,
     maxQueue: 2000,

@@ -80,6 +80,7 @@ export async function startBridge(
         callbackPath: env.sms.descriptor.callbackPath,
         log,
         platformRouter,
+        wakeWorker: worker ? () => worker.wake() : undefined,
       }),
     );
     await admin.listen(); // /internal: its own listener, on 127.0.0.1 only (PGlite only)
