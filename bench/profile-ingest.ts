@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { startSimulator } from "../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../test/fakes/slack.ts";
 import { createTestDatabase } from "../test/support/db.ts";
@@ -28,6 +29,8 @@ interface Node {
 }
 interface Profile {
   nodes: Node[];
+  startTime: number;
+  endTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -95,6 +98,7 @@ await closedLoop({
   url: ingestUrl(url, "warm"),
 });
 const cpu0 = cpuMs(pid);
+const loadStart = performance.now();
 const r = await closedLoop({
   concurrency: INGEST_CONCURRENCY,
   warmupMs: 0,
@@ -102,8 +106,10 @@ const r = await closedLoop({
   url: ingestUrl(url, "prof"),
 });
 const cpu1 = cpuMs(pid);
+const loadEnd = performance.now();
 child.kill("SIGTERM");
 await exited;
+const exitAt = performance.now();
 await sim.close();
 await fake.close();
 await database.drop();
@@ -113,9 +119,18 @@ if (!file) throw new Error("no profile written");
 const prof = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
 rmSync(dir, { recursive: true, force: true });
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+// Only the samples of the measured load: the profile ends at exit, the load ended
+// (exitAt - loadEnd) before it and lasted (loadEnd - loadStart); boot and warm-up are left out.
+const windowEnd = prof.endTime - (exitAt - loadEnd) * 1000;
+const windowStart = windowEnd - (loadEnd - loadStart) * 1000;
 const self = new Map<number, number>();
+let t = prof.startTime;
 prof.samples.forEach((id, i) => {
-  self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  const dt = prof.timeDeltas[i] ?? 0;
+  t += dt;
+  if (t < windowStart || t > windowEnd) return;
+  if (byId.get(id)?.callFrame.functionName === "(idle)") return;
+  self.set(id, (self.get(id) ?? 0) + dt);
 });
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const byFunction = new Map<string, number>();
@@ -131,7 +146,10 @@ const top = (m: Map<string, number>, n: number) =>
   [...m]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
-    .map(([k, us]) => `  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`)
+    .map(
+      ([k, us]) =>
+        `  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / r.ok).toFixed(0).padStart(4)} µs/req  ${k}`,
+    )
     .join("\n");
 const s = summarize(r.latencies);
 console.log(
@@ -139,7 +157,30 @@ console.log(
     `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (${r.ok} requests in ${seconds} s)`,
 );
 console.log(
-  `\nself time by package (${(total / 1e6).toFixed(1)} s sampled):\n${top(byPackage, 12)}`,
+  `\nbusy self time during the load, by package (${(total / 1e6).toFixed(1)} s sampled, idle left out):\n${top(byPackage, 12)}`,
 );
-console.log(`\nself time by function:\n${top(byFunction, 25)}`);
+console.log(`\nbusy self time during the load, by function:\n${top(byFunction, 25)}`);
+// Native entries say little alone (a socket write): the first two frames above them outside Node.
+const parent = new Map<number, number>();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const frame = (id: number | undefined) => {
+  const f = id === undefined ? undefined : byId.get(id)?.callFrame;
+  return f
+    ? `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`
+    : "";
+};
+for (const native of ["writeBuffer", "writev", "writeUtf8String"]) {
+  const paths = new Map<string, number>();
+  for (const [id, us] of self) {
+    if (byId.get(id)?.callFrame.functionName !== native) continue;
+    const chain: string[] = [];
+    for (let p = parent.get(id); p !== undefined && chain.length < 2; p = parent.get(p)) {
+      const url = byId.get(p)?.callFrame.url ?? "";
+      if (url !== "" && !url.startsWith("node:")) chain.push(frame(p));
+    }
+    const k = chain.join(" < ");
+    paths.set(k, (paths.get(k) ?? 0) + us);
+  }
+  if (paths.size > 0) console.log(`\n${native} called from:\n${top(paths, 4)}`);
+}
 process.exit(0);
