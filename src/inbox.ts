@@ -1,22 +1,26 @@
 // Store, then answer, then work. A provider callback is answered 200 once it is stored: the
-// callback path (src/app.ts, through the group commit of src/batcher.ts) writes a batch of
-// events and one `events.process` job per new event in ONE statement, and nothing else. The
-// worker then acts on them (routes, conversations, messages, chat and SMS jobs: src/bridge.ts)
-// and marks them processed in the same transaction, so:
-// - a crash between storing and acting loses nothing: the job is still there (its lease runs out);
-// - acting twice makes nothing twice: an event already processed is skipped (rows locked FOR UPDATE);
-// - one number's events are acted on in the order they were stored: their jobs share the
-//   ordering key `events:<phone>` (src/jobs.ts runs a key's jobs one at a time, in id order).
+// callback path (src/app.ts, through the group commit of src/batcher.ts) inserts a batch of
+// events, unprocessed, in ONE statement, and nothing else. The worker then acts on them
+// (routes, conversations, messages, consent, statuses, chat and SMS jobs: src/bridge.ts) and
+// marks them processed in the same transaction. So:
+// - a crash between storing and acting loses nothing: the event stays unprocessed, and the
+//   transaction that was acting on it (if any) is rolled back with its connection;
+// - acting twice makes nothing twice: an event is taken only while unprocessed, under a lock;
+// - one number's events are acted on in the order they were stored: the events table is its
+//   own inbox, taken in id order by one transaction at a time (an advisory lock across
+//   processes), and a number with an event waiting to be tried again waits behind it.
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Bridge } from "./bridge.ts";
-import { type Database, type Db, rowsOf } from "./db.ts";
-import { AppError, DeferredError } from "./errors.ts";
-import { insertJobsText, type Job, jobsParams } from "./jobs.ts";
+import type { Database, Db } from "./db.ts";
+import { rowsOf } from "./db.ts";
+import { AppError, errorMessage, isPermanent } from "./errors.ts";
+import { isDatabaseUnavailable } from "./health.ts";
+import { backoffDelay } from "./jobs.ts";
 import { dedupeKey, type StoredEvent } from "./keys.ts";
-import { EVENTS_JOB } from "./kinds.ts";
-import type { JobOutcome } from "./worker.ts";
+import { maskPhone } from "./phone.ts";
+import type { Inbox } from "./worker.ts";
 
 /** The number an event is about: its events are acted on in order. */
 export function phoneOf(e: StoredEvent): string {
@@ -24,10 +28,10 @@ export function phoneOf(e: StoredEvent): string {
 }
 
 /**
- * Stores a batch of callbacks and their `events.process` jobs in one statement (one round trip,
- * one commit, the same text every time); `wake` is called after the commit when one is new
- * (src/jobs.ts `jobsNotifier`: no NOTIFY inside the commit). Returns, for each, false when it
- * was a repeat: already stored (or earlier in the same batch), nothing done.
+ * Stores a batch of callbacks in one statement (one round trip, one commit, the same text every
+ * time); `wake` is called after the commit when one is new (src/jobs.ts `jobsNotifier`: no
+ * NOTIFY inside the commit). Returns, for each, false when it was a repeat: already stored (or
+ * earlier in the same batch), nothing done.
  */
 export async function storeEvents(
   database: Database,
@@ -40,33 +44,21 @@ export async function storeEvents(
   for (const [i, k] of keys.entries()) if (!first.has(k)) first.set(k, i);
   const batch = [...first].map(([key, i]) => {
     const e = list[i] as StoredEvent;
-    return { n: i, key, kind: e.kind, phone: phoneOf(e), payload: e };
+    return { n: i, key, kind: e.kind, payload: e };
   });
-  const [row] = await database.query<{ keys: string[] | null }>(STORE, [
-    JSON.stringify(batch),
-    EVENTS_JOB.kind,
-    jobsParams().maxAttempts,
-  ]);
-  const fresh = new Set(row?.keys ?? []);
+  const rows = await database.query<{ dedupe_key: string }>(STORE, [JSON.stringify(batch)]);
+  const fresh = new Set(rows.map((r) => r.dedupe_key));
   if (fresh.size > 0) wake();
   return keys.map((k, i) => first.get(k) === i && fresh.has(k));
 }
 
-/** The one statement of the callback path: $1 the batch (JSON), $2 the job kind, $3 attempts. */
-const STORE = `
-  with batch as (
-    select * from jsonb_to_recordset($1::jsonb)
-      as b(n int, key text, kind text, phone text, payload jsonb)
-  ), stored as (
-    insert into events (dedupe_key, kind, payload, processed_at)
-    select key, kind, payload, null from batch order by n
-    on conflict (dedupe_key) do nothing
-    returning id, dedupe_key
-  ), queued as (
-    select s.id, 'events:' || b.phone as ordering_key, jsonb_build_object('eventId', s.id) as payload
-    from stored s join batch b on b.key = s.dedupe_key
-  ), enqueued as (${insertJobsText("queued", 2, 3)})
-  select array_agg(dedupe_key) as keys from stored`;
+/** The one statement of the callback path ($1: the batch as JSON). */
+const STORE = `insert into events (dedupe_key, kind, payload, processed_at)
+  select b.key, b.kind, b.payload, null
+  from jsonb_to_recordset($1::jsonb) as b(n int, key text, kind text, payload jsonb)
+  order by b.n
+  on conflict (dedupe_key) do nothing
+  returning dedupe_key`;
 
 /** A stored event's payload (JSON: its date is a string): checked, never cast. */
 const stored = z.discriminatedUnion("kind", [
@@ -101,66 +93,124 @@ class UnreadableEventError extends AppError {
   }
 }
 
-/**
- * Acts on events not processed yet, in id order, and marks them processed, in one
- * transaction. Events already processed (a job taken again after a crash) are skipped; a second
- * worker on the same event waits for the first one's row lock, then finds it processed.
- */
-async function act(db: Db, bridge: Bridge, ids: number[]): Promise<void> {
-  await db.transaction(async (tx) => {
-    const rows = rowsOf<{ id: string | number; payload: unknown }>(
-      await tx.execute(sql`update events set processed_at = now()
-        where id in (${sql.join(
-          ids.map((id) => sql`${id}`),
-          sql`, `,
-        )}) and processed_at is null returning id, payload`),
+/** The number of a stored payload, in SQL (for the numbers that wait behind a failure). */
+const PHONE = (t: string) => `coalesce(${t}.payload->>'from', ${t}.payload->>'phone')`;
+
+/** Key of the advisory lock that makes the inbox one transaction at a time, across processes. */
+const INBOX_LOCK = 727_100_002;
+
+export interface InboxOptions {
+  database: Database;
+  bridge: Bridge;
+  log: Logger;
+  /** Attempts before an event is given up (JOB_MAX_ATTEMPTS). */
+  maxAttempts: number;
+  /** First wait before an event that failed is tried again (JOB_BACKOFF_MS); it doubles. */
+  backoffMs: number;
+  /** Most events acted on in one transaction. */
+  batch?: number;
+}
+
+type Row = { id: string | number; payload: unknown; attempts: number };
+
+/** The worker's side of the inbox (src/worker.ts runs it when `due` says so). */
+export function createInbox(o: InboxOptions): Inbox {
+  const db = o.database.db;
+  const limit = o.batch ?? 200;
+  const backoff = backoffDelay(o.backoffMs);
+
+  /** One transaction at a time, whatever the number of processes (PGlite: one connection). */
+  const lock = async (tx: Db) => {
+    if (o.database.kind === "postgres")
+      await tx.execute(sql`select pg_advisory_xact_lock(${INBOX_LOCK})`);
+  };
+
+  /** Due events in id order, but none of a number that has one waiting to be tried again. */
+  const take = async (tx: Db, only?: number): Promise<Row[]> =>
+    rowsOf<Row>(
+      await tx.execute(sql`with waiting as (
+          select distinct ${sql.raw(PHONE("w"))} as phone from events w
+          where w.processed_at is null and w.retry_at > now())
+        select e.id, e.payload, e.attempts from events e
+        where e.processed_at is null and (e.retry_at is null or e.retry_at <= now())
+          ${only === undefined ? sql`` : sql`and e.id = ${only}`}
+          and ${sql.raw(PHONE("e"))} not in (select phone from waiting where phone is not null)
+        order by e.id limit ${limit} for update of e`),
     );
-    if (rows.length === 0) return;
-    rows.sort((a, b) => Number(a.id) - Number(b.id));
+
+  /** Acts on the rows taken and marks them processed, in the caller's transaction. */
+  const act = async (tx: Db, rows: Row[]) => {
     const list = rows.map((r) => {
       const parsed = stored.safeParse(r.payload);
       if (!parsed.success) throw new UnreadableEventError(Number(r.id), parsed.error.message);
       return parsed.data as StoredEvent;
     });
-    await bridge.applyEvents(tx, list);
-  });
+    await o.bridge.applyEvents(tx, list);
+    await tx.execute(sql`update events set processed_at = now(), retry_at = null
+      where id in (${sql.join(
+        rows.map((r) => sql`${Number(r.id)}`),
+        sql`, `,
+      )})`);
+  };
+
+  /** An event that failed alone: tried again later, or given up (marked processed) at last. */
+  const failed = async (row: Row, err: unknown) => {
+    const attempt = row.attempts + 1;
+    const last = isPermanent(err) || attempt >= o.maxAttempts;
+    const error = errorMessage(err).slice(0, 1000);
+    const delayMs = backoff(attempt, err);
+    await db.execute(sql`update events set attempts = ${attempt}, error = ${error},
+      retry_at = ${last ? null : sql`now() + make_interval(secs => ${delayMs / 1000})`},
+      processed_at = ${last ? sql`now()` : null}
+      where id = ${Number(row.id)} and processed_at is null`);
+    const what = { event: Number(row.id), phone: maskPhone(phoneOfPayload(row.payload)), attempt };
+    if (last) o.log.error({ ...what, err: error }, "callback given up: not acted on");
+    else o.log.warn({ ...what, err: error }, "callback not acted on: tried again later");
+  };
+
+  return {
+    due: sql`exists (select 1 from events where processed_at is null
+      and (retry_at is null or retry_at <= now()))`,
+    nextAt: sql`(select min(retry_at) from events where processed_at is null and retry_at > now())`,
+    async run() {
+      let rows: Row[] = [];
+      try {
+        await db.transaction(async (tx) => {
+          await lock(tx);
+          rows = await take(tx);
+          if (rows.length > 0) await act(tx, rows);
+        });
+        return rows.length >= limit;
+      } catch (err) {
+        // The database gone: nothing is held (the transaction was rolled back); the next wake
+        // or poll tries again, and no attempt is counted.
+        if (rows.length === 0 || isDatabaseUnavailable(err)) throw err;
+        if (rows.length > 1)
+          o.log.warn({ events: rows.length }, "a batch of callbacks failed: acting on each alone");
+      }
+      // One bad event must not hold the others back; a later one of its number waits behind it.
+      const holding = new Set<string>();
+      for (const r of rows) {
+        const phone = phoneOfPayload(r.payload);
+        if (holding.has(phone)) continue;
+        try {
+          await db.transaction(async (tx) => {
+            await lock(tx);
+            const [row] = await take(tx, Number(r.id));
+            if (row) await act(tx, [row]);
+          });
+        } catch (err) {
+          if (isDatabaseUnavailable(err)) throw err;
+          holding.add(phone);
+          await failed(r, err);
+        }
+      }
+      return true;
+    },
+  };
 }
 
-/**
- * The `events.process` batch handler. The batch is acted on in one transaction; when that
- * fails, each event goes again alone, in order, so that one bad event fails alone (and, after
- * its attempts, stays as a dead job, which `jobs retry` revives) while a later event of the same
- * number waits behind it.
- */
-export function createEventProcessor(o: { db: Db; bridge: Bridge; log: Logger }) {
-  return async (jobs: Job<{ eventId: number }>[]): Promise<JobOutcome[]> => {
-    try {
-      await act(
-        o.db,
-        o.bridge,
-        jobs.map((j) => j.payload.eventId),
-      );
-      return jobs.map(() => ({ ok: true }));
-    } catch (err) {
-      if (jobs.length === 1) return [{ ok: false, error: err }];
-      o.log.warn({ events: jobs.length }, "a batch of callbacks failed: acting on each alone");
-    }
-    const failed = new Set<string | null>();
-    const outcomes: JobOutcome[] = [];
-    for (const j of jobs) {
-      if (failed.has(j.orderingKey)) {
-        const error = new DeferredError("an earlier event of this number failed", 50);
-        outcomes.push({ ok: false, error });
-        continue;
-      }
-      try {
-        await act(o.db, o.bridge, [j.payload.eventId]);
-        outcomes.push({ ok: true });
-      } catch (error) {
-        failed.add(j.orderingKey);
-        outcomes.push({ ok: false, error });
-      }
-    }
-    return outcomes;
-  };
+function phoneOfPayload(payload: unknown): string {
+  const p = (payload ?? {}) as { from?: unknown; phone?: unknown };
+  return String(p.from ?? p.phone ?? "");
 }

@@ -4,7 +4,7 @@
 // an ordering key run strictly one after another in id order. A failure backs off and uses up an
 // attempt; a deferral (waiting for a rate limit or a pacer) and a lease that ran out (a crashed
 // worker) do not. After its last attempt, or a permanent failure, a job stays as `dead`.
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { z } from "zod";
 import type { Database, Db } from "./db.ts";
 import { rowsOf } from "./db.ts";
@@ -80,23 +80,6 @@ export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
     })),
   );
   await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
-}
-
-/**
- * For a prepared statement (`Database.query`) that writes facts and their jobs at once
- * (src/inbox.ts stores a batch of callbacks in one statement): the text of an insert of one job
- * per row of `source` (a CTE with the columns `id`, `ordering_key`, `payload`), in `id` order;
- * `$<kind>` is the parameter that holds the kind. Pass `jobsParams().maxAttempts` as `$<max>`.
- * Wake the workers after the commit (`jobsNotifier`).
- */
-export function insertJobsText(source: string, kind: number, max: number): string {
-  return `insert into jobs (kind, ordering_key, payload, max_attempts)
-    select $${kind}::text, s.ordering_key, s.payload, $${max}::int from ${source} s order by s.id`;
-}
-
-/** What `insertJobsText` needs besides the rows. */
-export function jobsParams(): { maxAttempts: number } {
-  return { maxAttempts: defaultMaxAttempts };
 }
 
 /**
@@ -177,29 +160,34 @@ function toJob(r: JobRow): Job {
 /**
  * What a worker needs to know when it wakes, in one statement: the kinds among `kinds` that
  * have a job due (or a lease run out), one indexed look-up per kind, so that it claims only
- * those; and the milliseconds until the next job becomes due or a lease runs out (undefined
- * when none), for its timer. A kind listed may still claim nothing (its due jobs wait behind
- * their key: the job ahead of them wakes the worker when it ends).
+ * those; whether `other` work (the inbox of callbacks) is due; and the milliseconds until the
+ * next job or other work becomes due or a lease runs out (undefined when none), for its timer.
+ * A kind listed may still claim nothing (its due jobs wait behind their key: the job ahead of
+ * them wakes the worker when it ends).
  */
 export async function queueState(
   db: Db,
   kinds: string[],
-): Promise<{ due: Set<string>; nextInMs: number | undefined }> {
+  other?: { due: SQL; nextAt: SQL },
+): Promise<{ due: Set<string>; otherDue: boolean; nextInMs: number | undefined }> {
   const list = sql.join(
     (kinds.length > 0 ? kinds : [""]).map((k) => sql`(${k})`),
     sql`, `,
   );
-  const [row] = rowsOf<{ due: string | null; ms: number | string | null }>(
+  const [row] = rowsOf<{ due: string | null; other: boolean | null; ms: number | string | null }>(
     await db.execute(sql`select
       array_to_string(array(select k.kind from (values ${list}) as k(kind)
         where exists (select 1 from jobs j where j.kind = k.kind and j.run_at <= now()
           and j.state <> 'dead' and (j.state = 'pending' or j.lease_until < now()))), ',') as due,
-      (select extract(epoch from (min(t) - now())) * 1000 from (
+      ${other ? other.due : sql`false`} as other,
+      extract(epoch from (least((select min(t) from (
         select coalesce(case when state = 'running' then lease_until else run_at end, run_at) as t
-        from jobs where state <> 'dead') x where t > now()) as ms`),
+        from jobs where state <> 'dead') x where t > now()),
+        ${other ? other.nextAt : sql`null::timestamptz`}) - now())) * 1000 as ms`),
   );
   return {
     due: new Set(row?.due ? row.due.split(",") : []),
+    otherDue: row?.other === true,
     nextInMs: row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms),
   };
 }

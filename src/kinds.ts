@@ -1,7 +1,7 @@
 // The kinds of job the bridge runs, each with the schema of its payload (src/jobs.ts checks it
-// before a handler sees it). `events.process` acts on a stored callback (src/inbox.ts);
-// `chat.deliver` tells a thread what happened (src/delivery.ts); `sms.send` hands an SMS to
-// the provider (src/sender.ts).
+// before a handler sees it). `chat.deliver` tells a thread what happened (src/delivery.ts);
+// `sms.send` hands an SMS to the provider (src/sender.ts). (Stored callbacks are no jobs: the
+// events table is their inbox, src/inbox.ts.)
 import { z } from "zod";
 import { defineJob, type NewJob } from "./jobs.ts";
 import type * as store from "./store.ts";
@@ -53,11 +53,6 @@ export type ChatJob = ChatPayload extends infer P
   : never;
 
 export const CHAT_JOB = defineJob("chat.deliver", chatPayload);
-/**
- * Acts on one stored provider callback (src/inbox.ts). Its ordering key is `events:<phone>`:
- * one number's callbacks are acted on one after another, in the order they were stored.
- */
-export const EVENTS_JOB = defineJob("events.process", z.object({ eventId: z.number().int() }));
 export const SMS_JOB = defineJob("sms.send", z.object({ messageId: z.number().int() }));
 /** Adds the pending contacts to the provider's (src/contacts.ts). */
 export const CONTACTS_JOB = defineJob("contacts.sync", z.object({}));

@@ -13,9 +13,9 @@ import { createChatDelivery } from "./delivery.ts";
 import type { Env } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { autoReplyConfig } from "./hours.ts";
-import { createEventProcessor } from "./inbox.ts";
+import { createInbox } from "./inbox.ts";
 import { setDefaultMaxAttempts } from "./jobs.ts";
-import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, EVENTS_JOB, SMS_JOB } from "./kinds.ts";
+import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
 import { setReplyMode } from "./reply-mode.ts";
 import { createRetentionSweep, ensureRetentionJob, RETENTION_JOB } from "./retention.ts";
@@ -64,11 +64,6 @@ export interface Services {
   worker(kinds?: ("sms" | "chat")[]): Worker;
   close(): Promise<void>;
 }
-
-/** Most stored callbacks acted on in one transaction. */
-const EVENTS_BATCH = 200;
-/** How long a worker holds a batch of callbacks before another may take it. */
-const EVENTS_LEASE_MS = 5_000;
 
 /** Small values adapters keep, in the settings table, under `<adapter>:<key>`. */
 function stateStore(database: Database, namespace: string): StateStore {
@@ -169,35 +164,30 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
               ]
             : []),
         ],
-        batchHandlers: [
-          // Stored callbacks acted on (src/inbox.ts): inbound work, with the chat side's.
-          ...(kinds.includes("chat")
-            ? [
-                {
-                  def: EVENTS_JOB,
-                  limit: EVENTS_BATCH,
-                  // A killed worker's callbacks are acted on again soon; taking a batch that is
-                  // still being acted on is safe (src/inbox.ts: row locks, processed_at).
-                  leaseMs: EVENTS_LEASE_MS,
-                  run: createEventProcessor({ db: database.db, bridge, log }),
-                },
-              ]
-            : []),
-          ...(kinds.includes("sms")
-            ? [
-                {
-                  def: SMS_JOB,
-                  limit: settings.batchSize,
-                  run: createSender({
-                    db: database.db,
-                    provider,
-                    log,
-                    unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
-                  }),
-                },
-              ]
-            : []),
-        ],
+        batchHandlers: kinds.includes("sms")
+          ? [
+              {
+                def: SMS_JOB,
+                limit: settings.batchSize,
+                run: createSender({
+                  db: database.db,
+                  provider,
+                  log,
+                  unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
+                }),
+              },
+            ]
+          : [],
+        // Stored callbacks acted on (src/inbox.ts): inbound work, with the chat side's.
+        inbox: kinds.includes("chat")
+          ? createInbox({
+              database,
+              bridge,
+              log,
+              maxAttempts: env.JOB_MAX_ATTEMPTS,
+              backoffMs: env.JOB_BACKOFF_MS,
+            })
+          : undefined,
         onError: (job, err) =>
           log.warn(
             { job: job?.id, kind: job?.kind, attempt: job?.attempts, err: errorMessage(err) },

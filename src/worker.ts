@@ -3,6 +3,7 @@
 // at a time, e.g. SMS sends, with one outcome per job). Payloads are checked against the kind's
 // schema before a handler sees them. `stop()` takes no new job and waits for those in hand.
 import { randomUUID } from "node:crypto";
+import type { SQL } from "drizzle-orm";
 import type { Database } from "./db.ts";
 import { AppError, DeferredError } from "./errors.ts";
 import {
@@ -29,10 +30,22 @@ export interface Handler<P> {
 export interface BatchHandler<P> {
   def: JobKind<P>;
   limit: number;
-  /** Its own lease (default: the worker's), for work that is quick and safe to take again. */
-  leaseMs?: number;
   /** One outcome per job, in order; a throw is the outcome of every job of the batch. */
   run(jobs: Job<P>[]): Promise<JobOutcome[]>;
+}
+
+/**
+ * Work that is no job (the inbox of stored callbacks, src/inbox.ts): looked at each time the
+ * worker wakes, run one round after another (one at a time in this process) while it says more
+ * may be waiting. It holds nothing between rounds: a round is a transaction.
+ */
+export interface Inbox {
+  /** A boolean SQL expression: work is due now. */
+  due: SQL;
+  /** A timestamptz SQL expression: when work waiting to be tried again becomes due (or null). */
+  nextAt: SQL;
+  /** One round; true when more may be waiting at once. */
+  run(): Promise<boolean>;
 }
 
 export interface WorkerOptions {
@@ -47,6 +60,7 @@ export interface WorkerOptions {
   /** Slowest poll, in case a NOTIFY is missed (another process on a dropped connection). */
   pollMs?: number;
   onError?: (job: Job | undefined, err: unknown) => void;
+  inbox?: Inbox;
 }
 
 export class Worker {
@@ -56,6 +70,7 @@ export class Worker {
   private wakeTimer: NodeJS.Timeout | undefined;
   private pumping = false;
   private again = false;
+  private inboxRunning = false;
   private unlisten: (() => Promise<void>) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly backoff: (attempt: number, err: unknown) => number;
@@ -95,17 +110,18 @@ export class Worker {
     const leaseMs = this.o.leaseMs ?? 60_000;
     const concurrency = this.o.concurrency ?? 8;
     const alone = this.o.database.kind === "pglite";
-    const claimOf = (kinds: string[], limit: number, batch: boolean, lease = leaseMs) =>
-      claim(this.db, { kinds, limit, leaseMs: lease, workerId: this.id, batch, alone });
+    const claimOf = (kinds: string[], limit: number, batch: boolean) =>
+      claim(this.db, { kinds, limit, leaseMs, workerId: this.id, batch, alone });
     let next: number | undefined;
     try {
       const batches = this.o.batchHandlers ?? [];
       const all = [...batches.map((b) => b.def.kind), ...this.o.handlers.map((h) => h.def.kind)];
-      const { due, nextInMs } = await queueState(this.db, all);
+      const { due, otherDue, nextInMs } = await queueState(this.db, all, this.o.inbox);
       next = nextInMs;
+      if (otherDue) this.runInbox();
       for (const b of batches) {
         while (!this.stopped && due.has(b.def.kind) && this.running < concurrency) {
-          const claimed = await claimOf([b.def.kind], b.limit, true, b.leaseMs);
+          const claimed = await claimOf([b.def.kind], b.limit, true);
           if (claimed.length > 0) this.track(claimed, b.def, (list) => b.run(list));
           // Fewer than asked: nothing else is due now (or it waits behind its key).
           if (claimed.length < b.limit) break;
@@ -127,6 +143,25 @@ export class Worker {
       this.o.onError?.(undefined, err);
     }
     this.scheduleNext(next);
+  }
+
+  /** Runs the inbox's rounds until it has nothing more at once; then looks for work again. */
+  private runInbox(): void {
+    const inbox = this.o.inbox;
+    if (!inbox || this.inboxRunning) return;
+    this.inboxRunning = true;
+    this.running++;
+    const p = (async () => {
+      while (!this.stopped && (await inbox.run()));
+    })()
+      .catch((err) => this.o.onError?.(undefined, err))
+      .finally(() => {
+        this.inboxRunning = false;
+        this.running--;
+        this.inFlight.delete(p);
+        this.wake();
+      });
+    this.inFlight.add(p);
   }
 
   /** Runs a claimed list and records each job's outcome; the queue never sees an unchecked payload. */

@@ -11,13 +11,13 @@ import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import { sharedBudget } from "../../src/budget.ts";
 import type { ChatAdapter } from "../../src/contracts.ts";
 import { createChatDelivery } from "../../src/delivery.ts";
-import { createEventProcessor } from "../../src/inbox.ts";
+import { createInbox } from "../../src/inbox.ts";
 import { claim, complete, type Job } from "../../src/jobs.ts";
-import { CHAT_JOB, type ChatPayload, EVENTS_JOB } from "../../src/kinds.ts";
+import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
 import { conversations, messages } from "../../src/schema.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
-import { type Harness, startHarness, until } from "../support/harness.ts";
+import { type Harness, startHarness, unprocessed, until } from "../support/harness.ts";
 import { discordEnv } from "./discord-setup.ts";
 
 const log = pino({ level: "silent" });
@@ -109,29 +109,16 @@ async function takeChatJob(harness: Harness, workerId: string): Promise<Job<Chat
 
 /** No worker runs here: the test acts on the stored callbacks itself, as the worker would. */
 async function actOnCallbacks(harness: Harness): Promise<void> {
-  const db = harness.bridge.database.db;
-  const act = createEventProcessor({ db, bridge: harness.bridge.bridge, log });
-  const jobs = await until(
-    async () => {
-      const list = await claim(db, {
-        kinds: [EVENTS_JOB.kind],
-        limit: 10,
-        leaseMs: 10_000,
-        workerId: "events",
-        batch: true,
-      });
-      return list.length > 0 ? list : undefined;
-    },
-    10_000,
-    "a stored callback",
-  );
-  const outcomes = await act(jobs as Job<{ eventId: number }>[]);
-  expect(outcomes.every((o) => o.ok)).toBe(true);
-  await complete(
-    db,
-    jobs.map((j) => j.id),
-    "events",
-  );
+  const database = harness.bridge.database;
+  const inbox = createInbox({
+    database,
+    bridge: harness.bridge.bridge,
+    log,
+    maxAttempts: 1,
+    backoffMs: 50,
+  });
+  await inbox.run();
+  expect(await unprocessed(database)).toBe(0);
 }
 
 describe.each([

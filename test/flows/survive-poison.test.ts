@@ -6,17 +6,8 @@ import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db.ts";
-import { enqueue, listJobs } from "../../src/jobs.ts";
-import { EVENTS_JOB } from "../../src/kinds.ts";
 import { events } from "../../src/schema.ts";
-import {
-  type Harness,
-  processed,
-  SECRET,
-  startHarness,
-  unprocessed,
-  until,
-} from "../support/harness.ts";
+import { type Harness, processed, SECRET, startHarness } from "../support/harness.ts";
 
 const inbound = (body: string, date = "2026-11-27 10:00:00") => ({
   title: "incoming sms",
@@ -126,8 +117,8 @@ describe("poison callbacks", () => {
 
   it("acts on the rest of a batch when one stored callback cannot be acted on", async () => {
     // Three stored callbacks that the worker sees at once (one transaction): the first cannot
-    // be read (stored by a faulty version, say). It fails alone and stays as a dead job; the
-    // same number's next SMS waits behind it, then goes; another number's is not held.
+    // be read (stored by a faulty version, say). It fails alone and is given up, its error
+    // kept; the same number's next SMS waits behind it, then goes; another number's too.
     const db = h.bridge.database.db;
     const sms = (from: string, text: string) => ({
       kind: "inbound-sms",
@@ -135,36 +126,40 @@ describe("poison callbacks", () => {
       text,
       at: new Date().toISOString(),
     });
-    await db.transaction(async (tx) => {
-      const rows = await tx
-        .insert(events)
-        .values([
-          { dedupeKey: "bad", kind: "inbound-sms", payload: { kind: "inbound-sms" } },
-          { dedupeKey: "x2", kind: "inbound-sms", payload: sms("+33612345678", "after the bad") },
-          { dedupeKey: "y1", kind: "inbound-sms", payload: sms("+33698765432", "other number") },
-        ])
-        .returning({ id: events.id });
-      const keys = ["+33612345678", "+33612345678", "+33698765432"];
-      await tx.update(events).set({ processedAt: null });
-      await enqueue(
-        tx,
-        ...rows.map((r, i) => ({
-          kind: EVENTS_JOB.kind,
-          orderingKey: `events:${keys[i]}`,
-          payload: { eventId: r.id },
-        })),
-      );
-    });
-    await until(async () => (await unprocessed(h.bridge.database)) === 1, 10_000, "two acted on");
+    await db.insert(events).values([
+      {
+        dedupeKey: "bad",
+        kind: "inbound-sms",
+        payload: { kind: "inbound-sms", from: "+33612345678" },
+        processedAt: null,
+      },
+      {
+        dedupeKey: "x2",
+        kind: "inbound-sms",
+        payload: sms("+33612345678", "after the bad"),
+        processedAt: null,
+      },
+      {
+        dedupeKey: "y1",
+        kind: "inbound-sms",
+        payload: sms("+33698765432", "other number"),
+        processedAt: null,
+      },
+    ]);
+    h.bridge.worker?.wake();
+    await processed(h.bridge.database);
     const acted = rowsOf<{ body: string }>(
       await db.execute(sql`select body from messages order by body`),
     );
     expect(acted.map((r) => r.body)).toEqual(["after the bad", "other number"]);
-    const { dead } = await listJobs(db);
-    expect(dead).toHaveLength(1);
-    expect(dead[0]?.kind).toBe(EVENTS_JOB.kind);
-    expect(dead[0]?.lastError).toMatch(/cannot be read/);
+    const [bad] = rowsOf<{ error: string | null; attempts: number }>(
+      await db.execute(sql`select error, attempts from events where dedupe_key = 'bad'`),
+    );
+    expect(bad?.error).toMatch(/cannot be read/);
+    expect(bad?.attempts).toBe(1);
     expect(lines.some((l) => l.includes("acting on each alone"))).toBe(true);
+    expect(lines.some((l) => l.includes("callback given up"))).toBe(true);
+    for (const line of lines) expect(line).not.toContain("612345678");
   });
 
   it("answers 503 only when the database is unavailable", async () => {

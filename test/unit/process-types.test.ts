@@ -93,7 +93,6 @@ describe("process types", { timeout: 120_000 }, () => {
     const pending = await listJobs(services.database.db);
     expect(pending.pending.map((p) => p.kind)).toContain("sms.send");
     // Stored (answered 200), not acted on: acting on it is the worker's.
-    expect(pending.pending.map((p) => p.kind)).toContain("events.process");
     expect(await unprocessed(services.database)).toBe(1);
     expect(await inbound()).toEqual([]);
     expect(sim.requests).toEqual([]);
