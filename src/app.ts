@@ -4,16 +4,17 @@ import { sql } from "drizzle-orm";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
 import { Batcher } from "./batcher.ts";
-import type { Bridge } from "./bridge.ts";
 import { isObject, type SmsEvent, type SmsProvider } from "./contracts.ts";
 import type { Database } from "./db.ts";
 import { AppError, BadRequestError, errorMessage } from "./errors.ts";
 import { DatabaseHealth, dataErrorCode, isDatabaseUnavailable } from "./health.ts";
+import { phoneOf, storeEvents } from "./inbox.ts";
+import { jobsNotifier } from "./jobs.ts";
+import type { StoredEvent } from "./keys.ts";
 import { maskPhone } from "./phone.ts";
 
 export interface AppOptions {
   database: Database;
-  bridge: Bridge;
   provider: SmsProvider;
   callbackSecret: string;
   /** The callback URL's first segment, the provider's name (`/<path>/callback/<secret>`). */
@@ -21,12 +22,21 @@ export interface AppOptions {
   log: Logger;
   /** Routes mounted before any body parser (Slack verifies signatures on the raw body). */
   platformRouter?: Router;
+  /** Wakes this process's worker, if it runs one, when callbacks were stored. */
+  wakeWorker?: () => void;
 }
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest();
 
 /** Compares in constant time, whatever the lengths. */
 export function sameSecret(given: string, expected: string): boolean {
-  const h = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(h(given), h(expected));
+  return timingSafeEqual(sha256(given), sha256(expected));
+}
+
+/** `sameSecret` against one expected value, hashed once. */
+function secretCheck(expected: string): (given: string) => boolean {
+  const digest = sha256(expected);
+  return (given) => timingSafeEqual(sha256(given), digest);
 }
 
 export function createApp(o: AppOptions) {
@@ -51,17 +61,25 @@ export function createApp(o: AppOptions) {
     res.status(503).json({ ok: false, error: "database unavailable" });
   });
 
-  const ingest = new Batcher<SmsEvent, boolean>((list) => o.bridge.onSmsEvents(list), {
+  // Store, then answer: a batch of callbacks is one statement (src/inbox.ts); the worker acts.
+  // This process's worker at once, the others (`serve --no-worker` + `worker`) by NOTIFY.
+  const notify = jobsNotifier(o.database);
+  const wake = () => {
+    o.wakeWorker?.();
+    notify();
+  };
+  const ingest = new Batcher<StoredEvent, boolean>((list) => storeEvents(o.database, list, wake), {
     maxInFlight: o.database.kind === "pglite" ? 1 : 4,
     maxQueue: 2000,
   });
+  const isSecret = secretCheck(o.callbackSecret);
   // Cheap checks first: the method and the secret, before any body is read.
   const gate = (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== "GET" && req.method !== "POST") {
       res.status(405).set("Allow", "GET, POST").end();
       return;
     }
-    if (!sameSecret(String(req.params.secret ?? ""), o.callbackSecret)) {
+    if (!isSecret(String(req.params.secret ?? ""))) {
       o.log.warn("callback with a wrong secret: refused");
       res.status(404).json({ error: "not found" });
       return;
@@ -177,8 +195,4 @@ function paramNames(params: Record<string, unknown>): string[] {
   return Object.keys(params)
     .slice(0, 8)
     .map((k) => k.slice(0, 24).replace(/[^A-Za-z_]/g, "?"));
-}
-
-function phoneOf(e: Exclude<SmsEvent, { kind: "ignored" }>): string {
-  return e.kind === "inbound-sms" ? e.from : e.phone;
 }

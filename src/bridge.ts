@@ -1,6 +1,7 @@
 // The flows: the one place where an SMS event becomes chat work and a chat event becomes SMS
 // work. Each flow runs in one transaction: it records the fact (an SMS, a status, a reply) and
 // enqueues the jobs that tell the other side. It implements the hooks chat adapters call.
+// Provider callbacks reach it through the inbox (src/inbox.ts): stored first, acted on here.
 import type { Logger } from "pino";
 import { blockButton, retryJobs, runAction } from "./actions.ts";
 import { answered, markWaiting } from "./assign.ts";
@@ -17,20 +18,19 @@ import type {
   Platform,
   Priority,
   SmsCommandInput,
-  SmsEvent,
   SmsProvider,
 } from "./contracts.ts";
 import type { Db } from "./db.ts";
 import { openForm, submitForm } from "./forms.ts";
 import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "./hours.ts";
 import { enqueue, type NewJob } from "./jobs.ts";
-import { dedupeKey, newClientRef, type StoredEvent } from "./keys.ts";
+import { newClientRef, type StoredEvent } from "./keys.ts";
 import { chatJob, smsJob } from "./kinds.ts";
 import { looksLikeOptOutRequest, optIntent } from "./optout.ts";
 import { formatPhone } from "./phone.ts";
 import { onCall, onClick, onDeliveryStatus } from "./provider-events.ts";
 import { smsOfReply } from "./reply-mode.ts";
-import { events, messages } from "./schema.ts";
+import { messages } from "./schema.ts";
 import { signText } from "./signature.ts";
 import { costLine, costsMore, encodingWords } from "./status.ts";
 import * as store from "./store.ts";
@@ -85,40 +85,42 @@ export class Bridge implements ChatHooks {
   }
 
   /**
-   * Provider callbacks stored and acted on in one transaction (concurrent callbacks commit
-   * together). Returns, for each, false when it was a repeat: already stored, nothing done.
+   * Acts on stored provider callbacks, in the caller's transaction (src/inbox.ts calls it with
+   * the events of an `events.process` batch, in the order they were stored). Inbound SMS go in
+   * runs, a few statements per run whatever its size; a call, a status or a click of a number
+   * is acted on after the SMS of that number that came before it and before those after it.
    */
-  async onSmsEvents(list: SmsEvent[]): Promise<boolean[]> {
-    const real = list.filter((e): e is StoredEvent => e.kind !== "ignored");
-    if (real.length === 0) return list.map(() => true);
-    return this.o.db.transaction(async (tx) => {
-      const keys = real.map(dedupeKey);
-      const inserted = await tx
-        .insert(events)
-        .values(real.map((e, i) => ({ dedupeKey: keys[i] ?? "", kind: e.kind, payload: e })))
-        .onConflictDoNothing()
-        .returning({ key: events.dedupeKey });
-      const unclaimed = new Set(inserted.map((r) => r.key));
-      // Each key counts once, for its first event (a repeat inside the batch is a repeat too).
-      const fresh = keys.map((k) => unclaimed.delete(k));
-      const todo = real.filter((_, i) => fresh[i]);
-      await this.onInboundSms(
-        tx,
-        todo.filter((e) => e.kind === "inbound-sms"),
-      );
-      for (const e of todo) {
+  async applyEvents(tx: Db, list: StoredEvent[]): Promise<void> {
+    type Inbound = Extract<StoredEvent, { kind: "inbound-sms" }>;
+    let run: Inbound[] = [];
+    let after: Exclude<StoredEvent, Inbound>[] = [];
+    const waiting = new Set<string>(); // numbers with an event in `after`
+    const flush = async () => {
+      await this.onInboundSms(tx, run);
+      for (const e of after) {
         if (e.kind === "call") await onCall(tx, this.o.defaults, e.phone, e.at);
         else if (e.kind === "status") await onDeliveryStatus(tx, this.o.log, e.ref, e.status, e.at);
-        else if (e.kind === "click")
-          await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at);
+        else await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at);
       }
-      let r = 0;
-      return list.map((e) => e.kind === "ignored" || (fresh[r++] ?? false));
-    });
+      run = [];
+      after = [];
+      waiting.clear();
+    };
+    for (const e of list) {
+      if (e.kind !== "inbound-sms") {
+        after.push(e);
+        waiting.add(e.phone);
+        continue;
+      }
+      // This number's earlier call, status or click must be acted on first.
+      if (waiting.has(e.from)) await flush();
+      run.push(e);
+    }
+    await flush();
   }
 
   /** Inbound SMS: a few statements for the whole batch, whatever its size. */
-  private async onInboundSms(tx: Db, list: Extract<SmsEvent, { kind: "inbound-sms" }>[]) {
+  private async onInboundSms(tx: Db, list: Extract<StoredEvent, { kind: "inbound-sms" }>[]) {
     if (list.length === 0) return;
     const convs = await store.ensureConversations(
       tx,

@@ -20,8 +20,19 @@ export interface Database {
   readonly db: Db;
   /** The Postgres URL (for a connection of its own, e.g. a session lock); absent with PGlite. */
   readonly url?: string;
+  /**
+   * Runs one statement of fixed text with `$1…` parameters, prepared once per connection, so
+   * that it is one round trip (drizzle's `execute` sends a statement with parameters in two:
+   * describe it, then run it). For the hot path of callbacks (src/inbox.ts). Returns the rows.
+   */
+  query<T>(text: string, params: unknown[]): Promise<T[]>;
   /** Calls `onNotify` for each NOTIFY on `channel`; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * A NOTIFY on `channel`, as a statement of its own (PGlite: straight to this process's
+   * listeners, the only ones there can be).
+   */
+  notify(channel: string): Promise<void>;
   /** Replaces the connection pool after a driver fault (Postgres only). */
   reset?(): void;
   close(): Promise<void>;
@@ -78,20 +89,62 @@ function openPostgres(url: string, max: number): Database {
   const conn = pgConnection(url);
   const pool = resettablePool(
     () => postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }),
-    (client) => drizzlePg(client, { schema }) as unknown as Db,
+    (client) => drizzlePg(preparing(client), { schema }) as unknown as Db,
   );
   return {
     kind: "postgres",
     url,
     db: pool.db,
+    async query<T>(text: string, params: unknown[]) {
+      const rows = await pool.current().unsafe(text, params as never[], { prepare: true });
+      return rows as unknown as T[];
+    },
     async listen(channel, onNotify) {
       const sub = await pool.current().listen(channel, () => onNotify());
       return () => sub.unlisten();
+    },
+    async notify(channel) {
+      await pool.current().unsafe("select pg_notify($1, '')", [channel], { prepare: true });
     },
     reset: () => pool.reset(),
     close: () => pool.end(5),
   };
 }
+
+/**
+ * drizzle sends each statement with parameters unprepared, which postgres.js runs in two round
+ * trips (describe it, then run it). Prepared, it is one round trip from its second run on each
+ * connection. Statements with up to PREPARE_MAX_PARAMS parameters are prepared: a multi-row
+ * insert or an `in (…)` list makes one statement per size, so the number kept per connection
+ * stays bounded (and postgres.js prepares again when a migration changed a table under it).
+ */
+function preparing(client: postgres.Sql): postgres.Sql {
+  type Run = (...args: unknown[]) => unknown;
+  const wrap = (c: postgres.Sql): postgres.Sql =>
+    new Proxy(c, {
+      get(target, key) {
+        if (key === "unsafe")
+          return (text: string, params: unknown[] = [], options: object = {}) =>
+            target.unsafe(text, params as never[], {
+              ...options,
+              prepare: params.length <= PREPARE_MAX_PARAMS,
+            });
+        // A transaction (and a savepoint in it) hands its callback a connection of its own.
+        if (key === "begin" || key === "savepoint")
+          return (...args: unknown[]) => {
+            const body = args.pop() as (tx: postgres.Sql) => unknown;
+            const run = Reflect.get(target, key, target) as Run;
+            return run.call(target, ...args, (tx: postgres.Sql) => body(wrap(tx)));
+          };
+        const v = Reflect.get(target, key, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+      apply: (target, _this, args) => Reflect.apply(target as never, target, args),
+    });
+  return wrap(client);
+}
+
+const PREPARE_MAX_PARAMS = 32;
 
 // ── Postgres pool options ───────────────────────────────────────────────────────────────────
 /**
@@ -116,12 +169,25 @@ export function postgresOptions(max: number): postgres.Options<Record<string, ne
 /** A Database over an open PGlite (tests start theirs from a migrated template). */
 export async function wrapPglite(client: PGlite): Promise<Database> {
   const { drizzle } = await import("drizzle-orm/pglite");
+  const local = new Map<string, Set<() => void>>();
   return {
     kind: "pglite",
     db: drizzle(client, { schema }) as unknown as Db,
+    async query<T>(text: string, params: unknown[]) {
+      return (await client.query<T>(text, params)).rows;
+    },
     async listen(channel, onNotify) {
       // PGlite delivers NOTIFY in-process, after the notifying transaction commits.
-      return client.listen(channel, () => onNotify());
+      const unlisten = await client.listen(channel, () => onNotify());
+      const set = local.get(channel) ?? new Set();
+      local.set(channel, set.add(onNotify));
+      return async () => {
+        set.delete(onNotify);
+        await unlisten();
+      };
+    },
+    async notify(channel) {
+      for (const f of local.get(channel) ?? []) queueMicrotask(f);
     },
     close: () => client.close(),
   };

@@ -4,9 +4,9 @@
 // an ordering key run strictly one after another in id order. A failure backs off and uses up an
 // attempt; a deferral (waiting for a rate limit or a pacer) and a lease that ran out (a crashed
 // worker) do not. After its last attempt, or a permanent failure, a job stays as `dead`.
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { z } from "zod";
-import type { Db } from "./db.ts";
+import type { Database, Db } from "./db.ts";
 import { rowsOf } from "./db.ts";
 import { AppError, errorMessage, isPermanent } from "./errors.ts";
 import { jobs } from "./schema.ts";
@@ -82,6 +82,35 @@ export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
   await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
 }
 
+/**
+ * Wakes the workers after jobs were committed, from outside the transaction that wrote them.
+ * A NOTIFY inside a transaction takes a database-wide lock from the start of its commit until
+ * its WAL is flushed, so transactions that notify commit one at a time, each waiting for its own
+ * fsync: on the callback path that would undo the group commit. Here the NOTIFY is a statement
+ * of its own (nothing to flush), one at a time: calls while one is in flight make one more after
+ * it. A NOTIFY that is lost (a crash, the database gone) costs a poll interval, no job.
+ */
+export function jobsNotifier(database: Database): () => void {
+  let inFlight = false;
+  let again = false;
+  const send = (): void => {
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    again = false;
+    void database
+      .notify(JOBS_CHANNEL)
+      .catch(() => {})
+      .finally(() => {
+        inFlight = false;
+        if (again) send();
+      });
+  };
+  return send;
+}
+
 export interface ClaimOptions {
   kinds: string[];
   limit: number;
@@ -93,6 +122,11 @@ export interface ClaimOptions {
    * an advisory lock so that two batches never split one key's jobs.
    */
   batch?: boolean;
+  /**
+   * Only this process claims, one claim at a time (PGlite: one process per database, and a
+   * worker's claims are sequential): batch claims need no advisory lock then.
+   */
+  alone?: boolean;
 }
 
 type JobRow = {
@@ -120,6 +154,41 @@ function toJob(r: JobRow): Job {
     attempts: r.attempts,
     maxAttempts: r.max_attempts,
     resumed: r.resumed === true,
+  };
+}
+
+/**
+ * What a worker needs to know when it wakes, in one statement: the kinds among `kinds` that
+ * have a job due (or a lease run out), one indexed look-up per kind, so that it claims only
+ * those; whether `other` work (the inbox of callbacks) is due; and the milliseconds until the
+ * next job or other work becomes due or a lease runs out (undefined when none), for its timer.
+ * A kind listed may still claim nothing (its due jobs wait behind their key: the job ahead of
+ * them wakes the worker when it ends).
+ */
+export async function queueState(
+  db: Db,
+  kinds: string[],
+  other?: { due: SQL; nextAt: SQL },
+): Promise<{ due: Set<string>; otherDue: boolean; nextInMs: number | undefined }> {
+  const list = sql.join(
+    (kinds.length > 0 ? kinds : [""]).map((k) => sql`(${k})`),
+    sql`, `,
+  );
+  const [row] = rowsOf<{ due: string | null; other: boolean | null; ms: number | string | null }>(
+    await db.execute(sql`select
+      array_to_string(array(select k.kind from (values ${list}) as k(kind)
+        where exists (select 1 from jobs j where j.kind = k.kind and j.run_at <= now()
+          and j.state <> 'dead' and (j.state = 'pending' or j.lease_until < now()))), ',') as due,
+      ${other ? other.due : sql`false`} as other,
+      extract(epoch from (least((select min(t) from (
+        select coalesce(case when state = 'running' then lease_until else run_at end, run_at) as t
+        from jobs where state <> 'dead') x where t > now()),
+        ${other ? other.nextAt : sql`null::timestamptz`}) - now())) * 1000 as ms`),
+  );
+  return {
+    due: new Set(row?.due ? row.due.split(",") : []),
+    otherDue: row?.other === true,
+    nextInMs: row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms),
   };
 }
 
@@ -155,14 +224,15 @@ export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
     from candidates where jobs.id = candidates.id
     returning jobs.id, jobs.kind, jobs.ordering_key, jobs.payload, jobs.attempts, jobs.max_attempts,
       candidates.resumed`;
-  const rows = o.batch
-    ? await db.transaction(async (tx) => {
-        await tx.execute(
-          sql`select pg_advisory_xact_lock(hashtext(${`jobs:${o.kinds.join(",")}`}))`,
-        );
-        return rowsOf<JobRow>(await tx.execute(query));
-      })
-    : rowsOf<JobRow>(await db.execute(query));
+  const rows =
+    o.batch && !o.alone
+      ? await db.transaction(async (tx) => {
+          await tx.execute(
+            sql`select pg_advisory_xact_lock(hashtext(${`jobs:${o.kinds.join(",")}`}))`,
+          );
+          return rowsOf<JobRow>(await tx.execute(query));
+        })
+      : rowsOf<JobRow>(await db.execute(query));
   return rows.map(toJob).sort((a, b) => a.id - b.id);
 }
 
@@ -215,16 +285,6 @@ export async function releaseAll(db: Db, workerId: string): Promise<void> {
   await db.execute(sql`update jobs set state = 'pending', lease_until = null, locked_by = null,
     attempts = greatest(0, attempts - 1)
     where locked_by = ${workerId} and state = 'running'`);
-}
-
-/** Milliseconds until the next job is due (or a lease runs out); undefined when none waits. */
-export async function nextDueInMs(db: Db): Promise<number | undefined> {
-  const [row] = rowsOf<{ ms: number | string | null }>(
-    await db.execute(sql`select extract(epoch from (min(coalesce(
-      case when state = 'running' then lease_until else run_at end, run_at)) - now())) * 1000 as ms
-      from jobs where state <> 'dead'`),
-  );
-  return row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms);
 }
 
 /**

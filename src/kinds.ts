@@ -1,6 +1,7 @@
 // The kinds of job the bridge runs, each with the schema of its payload (src/jobs.ts checks it
 // before a handler sees it). `chat.deliver` tells a thread what happened (src/delivery.ts);
-// `sms.send` hands an SMS to the provider (src/sender.ts).
+// `sms.send` hands an SMS to the provider (src/sender.ts). (Stored callbacks are no jobs: the
+// events table is their inbox, src/inbox.ts.)
 import { z } from "zod";
 import { defineJob, type NewJob } from "./jobs.ts";
 import type * as store from "./store.ts";

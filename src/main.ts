@@ -83,12 +83,12 @@ export async function startBridge(
     listening.serve(
       createApp({
         database,
-        bridge,
         provider: services.provider,
         callbackSecret,
         callbackPath: env.sms.descriptor.callbackPath,
         log,
         platformRouter,
+        wakeWorker: worker ? () => worker.wake() : undefined,
       }),
     );
     await admin.listen(); // /internal: its own listener, on 127.0.0.1 only (PGlite only)

@@ -8,6 +8,20 @@ import { type CountryCode, parsePhoneNumberFromString } from "libphonenumber-js/
  * default country (ISO code) is given: `0612345678` with FR is `+33612345678`.
  */
 export function toE164(input: string, defaultCountry?: string): string | null {
+  // The same customers write again and again: each form is parsed once (a bounded memo).
+  const key = `${defaultCountry ?? ""}|${input}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const e164 = normalise(input, defaultCountry);
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  memo.set(key, e164);
+  return e164;
+}
+
+const MEMO_SIZE = 4096;
+const memo = new Map<string, string | null>();
+
+function normalise(input: string, defaultCountry?: string): string | null {
   let s = input.trim().replace(/[\s().\-\u00a0]/g, "");
   if (s.startsWith("00")) s = `+${s.slice(2)}`;
   if (defaultCountry && /^\d{4,15}$/.test(s) && s.startsWith("0")) {

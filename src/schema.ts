@@ -83,14 +83,28 @@ export const messages = pgTable(
   ],
 );
 
-/** Every provider callback as received; `dedupeKey` makes a repeated callback a no-op. */
-export const events = pgTable("events", {
-  id: bigserial("id", { mode: "number" }).primaryKey(),
-  dedupeKey: text("dedupe_key").notNull().unique(),
-  kind: text("kind").notNull(),
-  payload: jsonb("payload").notNull(),
-  receivedAt: at("received_at").notNull().defaultNow(),
-});
+/**
+ * Every provider callback as received (and every chat event's key); `dedupeKey` makes a repeat
+ * a no-op. A callback is stored with `processedAt` null (its own inbox: src/inbox.ts); the
+ * worker acts on it and sets `processedAt` in the same transaction. One that fails is tried
+ * again at `retryAt` (`attempts`, `error`); given up, it is marked processed with its `error`.
+ * Chat events are acted on as they are stored: the default marks them processed.
+ */
+export const events = pgTable(
+  "events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    dedupeKey: text("dedupe_key").notNull().unique(),
+    kind: text("kind").notNull(),
+    payload: jsonb("payload").notNull(),
+    receivedAt: at("received_at").notNull().defaultNow(),
+    processedAt: at("processed_at").defaultNow(),
+    attempts: integer("attempts").notNull().default(0),
+    retryAt: at("retry_at"),
+    error: text("error"),
+  },
+  (t) => [index("events_inbox").on(t.id).where(sql`${t.processedAt} is null`)],
+);
 
 export type JobState = "pending" | "running" | "dead";
 

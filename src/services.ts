@@ -13,6 +13,7 @@ import { createChatDelivery } from "./delivery.ts";
 import type { Env } from "./env.ts";
 import { errorMessage } from "./errors.ts";
 import { autoReplyConfig } from "./hours.ts";
+import { createInbox } from "./inbox.ts";
 import { setDefaultMaxAttempts } from "./jobs.ts";
 import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, SMS_JOB } from "./kinds.ts";
 import { sessionLock } from "./locks.ts";
@@ -179,6 +180,16 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
               },
             ]
           : [],
+        // Stored callbacks acted on (src/inbox.ts): inbound work, with the chat side's.
+        inbox: kinds.includes("chat")
+          ? createInbox({
+              database,
+              bridge,
+              log,
+              maxAttempts: env.JOB_MAX_ATTEMPTS,
+              backoffMs: env.JOB_BACKOFF_MS,
+            })
+          : undefined,
         onError: (job, err) =>
           log.warn(
             { job: job?.id, kind: job?.kind, attempt: job?.attempts, err: errorMessage(err) },

@@ -3,6 +3,7 @@
 // at a time, e.g. SMS sends, with one outcome per job). Payloads are checked against the kind's
 // schema before a handler sees them. `stop()` takes no new job and waits for those in hand.
 import { randomUUID } from "node:crypto";
+import type { SQL } from "drizzle-orm";
 import type { Database } from "./db.ts";
 import { AppError, DeferredError } from "./errors.ts";
 import {
@@ -14,7 +15,7 @@ import {
   JOBS_CHANNEL,
   type Job,
   type JobKind,
-  nextDueInMs,
+  queueState,
   releaseAll,
 } from "./jobs.ts";
 
@@ -33,6 +34,20 @@ export interface BatchHandler<P> {
   run(jobs: Job<P>[]): Promise<JobOutcome[]>;
 }
 
+/**
+ * Work that is no job (the inbox of stored callbacks, src/inbox.ts): looked at each time the
+ * worker wakes, run one round after another (one at a time in this process) while it says more
+ * may be waiting. It holds nothing between rounds: a round is a transaction.
+ */
+export interface Inbox {
+  /** A boolean SQL expression: work is due now. */
+  due: SQL;
+  /** A timestamptz SQL expression: when work waiting to be tried again becomes due (or null). */
+  nextAt: SQL;
+  /** One round; true when more may be waiting at once. */
+  run(): Promise<boolean>;
+}
+
 export interface WorkerOptions {
   database: Database;
   // biome-ignore lint/suspicious/noExplicitAny: handlers of every payload type in one list
@@ -45,6 +60,7 @@ export interface WorkerOptions {
   /** Slowest poll, in case a NOTIFY is missed (another process on a dropped connection). */
   pollMs?: number;
   onError?: (job: Job | undefined, err: unknown) => void;
+  inbox?: Inbox;
 }
 
 export class Worker {
@@ -54,6 +70,7 @@ export class Worker {
   private wakeTimer: NodeJS.Timeout | undefined;
   private pumping = false;
   private again = false;
+  private inboxRunning = false;
   private unlisten: (() => Promise<void>) | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly backoff: (attempt: number, err: unknown) => number;
@@ -92,29 +109,59 @@ export class Worker {
   private async pump(): Promise<void> {
     const leaseMs = this.o.leaseMs ?? 60_000;
     const concurrency = this.o.concurrency ?? 8;
+    const alone = this.o.database.kind === "pglite";
     const claimOf = (kinds: string[], limit: number, batch: boolean) =>
-      claim(this.db, { kinds, limit, leaseMs, workerId: this.id, batch });
+      claim(this.db, { kinds, limit, leaseMs, workerId: this.id, batch, alone });
+    let next: number | undefined;
     try {
-      for (const b of this.o.batchHandlers ?? []) {
-        while (!this.stopped && this.running < concurrency) {
+      const batches = this.o.batchHandlers ?? [];
+      const all = [...batches.map((b) => b.def.kind), ...this.o.handlers.map((h) => h.def.kind)];
+      const { due, otherDue, nextInMs } = await queueState(this.db, all, this.o.inbox);
+      next = nextInMs;
+      if (otherDue) this.runInbox();
+      for (const b of batches) {
+        while (!this.stopped && due.has(b.def.kind) && this.running < concurrency) {
           const claimed = await claimOf([b.def.kind], b.limit, true);
-          if (claimed.length === 0) break;
-          this.track(claimed, b.def, (list) => b.run(list));
+          if (claimed.length > 0) this.track(claimed, b.def, (list) => b.run(list));
+          // Fewer than asked: nothing else is due now (or it waits behind its key).
+          if (claimed.length < b.limit) break;
         }
       }
-      const byKind = new Map(this.o.handlers.map((h) => [h.def.kind, h]));
+      const byKind = new Map(
+        this.o.handlers.filter((h) => due.has(h.def.kind)).map((h) => [h.def.kind, h]),
+      );
       while (!this.stopped && byKind.size > 0 && this.running < concurrency) {
-        const claimed = await claimOf([...byKind.keys()], concurrency - this.running, false);
-        if (claimed.length === 0) break;
+        const limit = concurrency - this.running;
+        const claimed = await claimOf([...byKind.keys()], limit, false);
         for (const job of claimed) {
           const h = byKind.get(job.kind);
           if (h) this.track([job], h.def, async ([j]) => [await settle(() => h.run(j as Job))]);
         }
+        if (claimed.length < limit) break;
       }
     } catch (err) {
       this.o.onError?.(undefined, err);
     }
-    await this.scheduleNext();
+    this.scheduleNext(next);
+  }
+
+  /** Runs the inbox's rounds until it has nothing more at once; then looks for work again. */
+  private runInbox(): void {
+    const inbox = this.o.inbox;
+    if (!inbox || this.inboxRunning) return;
+    this.inboxRunning = true;
+    this.running++;
+    const p = (async () => {
+      while (!this.stopped && (await inbox.run()));
+    })()
+      .catch((err) => this.o.onError?.(undefined, err))
+      .finally(() => {
+        this.inboxRunning = false;
+        this.running--;
+        this.inFlight.delete(p);
+        this.wake();
+      });
+    this.inFlight.add(p);
   }
 
   /** Runs a claimed list and records each job's outcome; the queue never sees an unchecked payload. */
@@ -153,8 +200,26 @@ export class Worker {
     this.inFlight.add(p);
   }
 
-  /** Done jobs are deleted; failures back off (a batch's together); deferrals wait their turn. */
+  /**
+   * Records outcomes; when the database is briefly unreachable, tries again a few times (each
+   * statement only touches jobs still leased to this worker, so a repeat changes nothing twice)
+   * rather than leave the jobs running until their lease runs out: a stored callback would wait
+   * that long to reach its thread.
+   */
   private async record(outcomes: Map<Job, JobOutcome>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.recordOnce(outcomes);
+        return;
+      } catch (err) {
+        if (this.stopped || attempt >= RECORD_RETRIES.length) throw err;
+        await new Promise((r) => setTimeout(r, RECORD_RETRIES[attempt]));
+      }
+    }
+  }
+
+  /** Done jobs are deleted; failures back off (a batch's together); deferrals wait their turn. */
+  private async recordOnce(outcomes: Map<Job, JobOutcome>): Promise<void> {
     const done: number[] = [];
     const failed = new Map<unknown, Job[]>();
     for (const [job, r] of outcomes) {
@@ -173,17 +238,15 @@ export class Worker {
     }
   }
 
-  private async scheduleNext(): Promise<void> {
+  /**
+   * The timer for the next job that becomes due (or lease that runs out), at the latest every
+   * `pollMs`; jobs in hand wake the worker when they end. Unknown (the database down): poll.
+   */
+  private scheduleNext(nextInMs: number | undefined): void {
     if (this.stopped) return;
     clearTimeout(this.wakeTimer);
     const pollMs = this.o.pollMs ?? 5_000;
-    let delay = pollMs;
-    try {
-      const ms = await nextDueInMs(this.db);
-      if (ms !== undefined) delay = Math.min(pollMs, Math.max(5, ms + 5));
-    } catch {
-      // The database may be down: poll again later.
-    }
+    const delay = nextInMs === undefined ? pollMs : Math.min(pollMs, Math.max(5, nextInMs + 5));
     this.wakeTimer = setTimeout(() => this.wake(), delay);
     this.wakeTimer.unref();
   }
@@ -198,6 +261,9 @@ export class Worker {
     if (this.inFlight.size > 0) await releaseAll(this.db, this.id).catch(() => {});
   }
 }
+
+/** Waits before each new try at recording outcomes (ms): about 6 s in all. */
+const RECORD_RETRIES = [200, 400, 800, 1600, 3200];
 
 async function settle(fn: () => Promise<void>): Promise<JobOutcome> {
   try {

@@ -37,6 +37,25 @@ function wallClock(instantMs: number, timezone: string): WallClock {
 
 /** The zone's offset from UTC at an instant, in ms (Europe/Paris: +3_600_000 in winter). */
 function offsetAt(instantMs: number, timezone: string): number {
+  // Intl is slow (several calls per date): an offset is kept per zone and quarter of an hour,
+  // when it is the same at both ends of it (no change of offset inside: then no caching).
+  const start = Math.floor(instantMs / QUARTER_MS) * QUARTER_MS;
+  const key = `${timezone}|${start}`;
+  const known = offsets.get(key);
+  if (known !== undefined) return known;
+  const at = computeOffset(instantMs, timezone);
+  const a = computeOffset(start, timezone);
+  if (a === at && computeOffset(start + QUARTER_MS - 1000, timezone) === a) {
+    if (offsets.size >= 1024) offsets.clear();
+    offsets.set(key, a);
+  }
+  return at;
+}
+
+const QUARTER_MS = 15 * 60_000;
+const offsets = new Map<string, number>();
+
+function computeOffset(instantMs: number, timezone: string): number {
   const w = wallClock(instantMs, timezone);
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   return asUtc - (instantMs - (((instantMs % 1000) + 1000) % 1000));

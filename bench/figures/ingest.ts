@@ -65,37 +65,60 @@ function describeLoad(r: LoadResult): string {
   return `p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ""}, ${r.cpuMsPerRequest?.toFixed(2)} ms of this process's CPU per request (load generator included)`;
 }
 
+/**
+ * The bridge and the reference loaded in alternating slices (reference, bridge, reference…),
+ * each after a short refill of its pipeline, so that a burst of other work on a shared machine
+ * falls on both rather than on whichever ran at that moment.
+ */
+const SLICES = 5;
+
+function merge(parts: LoadResult[]): LoadResult {
+  const ok = parts.reduce((a, r) => a + r.ok, 0);
+  const windowMs = parts.reduce((a, r) => a + r.windowMs, 0);
+  const cpu = parts.reduce((a, r) => a + (r.cpuMsPerRequest ?? 0) * r.ok, 0);
+  return {
+    latencies: parts.flatMap((r) => r.latencies),
+    ok,
+    errors: parts.reduce((a, r) => a + r.errors, 0),
+    windowMs,
+    rps: ok / (windowMs / 1000),
+    firstError: parts.find((r) => r.firstError)?.firstError,
+    cpuMsPerRequest: ok > 0 ? cpu / ok : undefined,
+  };
+}
+
 export async function figureIngest(opts: BenchOptions): Promise<Row[]> {
   const load = ingestLoad(opts);
   const ref = await startReference();
-  let refResult: LoadResult;
-  try {
-    refResult = await closedLoop({
-      concurrency: INGEST_CONCURRENCY,
-      ...load,
-      url: ingestUrl(ref.url, "reference"),
-    });
-  } finally {
-    await ref.close();
-  }
   const world = await startSlackWorld();
-  let result: LoadResult;
+  const refParts: LoadResult[] = [];
+  const parts: LoadResult[] = [];
   try {
     // The ingest path alone: the worker (and the fake Slack it would post to, which runs in
     // this process) is stopped, so that they do not share the CPU with the HTTP path measured.
     await world.h.bridge.worker?.stop(5000);
-    result = await closedLoop({
-      concurrency: INGEST_CONCURRENCY,
-      ...load,
-      url: ingestUrl(world.h.bridge.url, "ingest"),
-    });
+    const slice = (url: string, tag: string, warmupMs: number) =>
+      closedLoop({
+        concurrency: INGEST_CONCURRENCY,
+        warmupMs,
+        durationMs: load.durationMs / SLICES,
+        url: ingestUrl(url, tag),
+      });
+    for (let k = 0; k < SLICES; k++) {
+      const warmupMs = k === 0 ? load.warmupMs : 300;
+      refParts.push(await slice(ref.url, `reference ${k}`, warmupMs));
+      parts.push(await slice(world.h.bridge.url, `ingest ${k}`, warmupMs));
+    }
   } finally {
     await world.close();
+    await ref.close();
   }
+  const result = merge(parts);
+  const refResult = merge(refParts);
   const b = summarize(result.latencies);
   const r = summarize(refResult.latencies);
   const name = "1 callback ingest";
-  const note = `concurrency ${INGEST_CONCURRENCY}, ${load.durationMs / 1000} s after ${load.warmupMs / 1000} s warm-up; bridge: ${describeLoad(result)}; reference: ${describeLoad(refResult)}`;
+  const note = `concurrency ${INGEST_CONCURRENCY}, ${load.durationMs / 1000} s each in ${SLICES} alternating slices (reference, bridge…) after ${load.warmupMs / 1000} s warm-up; bridge: ${describeLoad(result)}; reference: ${describeLoad(refResult)}`;
   return [
     {
       figure: name,

@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db.ts";
-import { type Harness, startHarness, until } from "../support/harness.ts";
+import { type Harness, processed, startHarness, until } from "../support/harness.ts";
 
 const examples = {
   status: {
@@ -52,7 +52,10 @@ describe("callbacks", () => {
       const res = await h.callback(param, payload);
       expect(res.status, param).toBe(200);
     }
+    // Answered once stored: the four are there at once; the worker then acts on them.
     expect(await count(h, "events")).toBe(4);
+    await processed(h.bridge.database);
+    await until(async () => (await count(h, "jobs")) === 0, 10_000, "jobs done");
     const inbound = rowsOf<{ body: string; direction: string }>(
       await h.bridge.database.db.execute(sql`select body, direction from messages`),
     );
@@ -65,6 +68,7 @@ describe("callbacks", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ duplicate: true });
     }
+    await processed(h.bridge.database);
     const after = await Promise.all(
       (["events", "messages", "jobs", "conversations"] as const).map((t) => count(h, t)),
     );
@@ -116,6 +120,7 @@ describe("callbacks", () => {
     const answers = await Promise.all([1, 2, 3].map(() => h.callback("message", payload)));
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(await count(h, "events")).toBe(1);
+    await processed(h.bridge.database);
     expect(await count(h, "messages")).toBe(1);
   });
 
@@ -130,6 +135,7 @@ describe("callbacks", () => {
     );
     expect(answers.filter((a) => a.duplicate === false)).toHaveLength(20);
     expect(answers.filter((a) => a.duplicate === true)).toHaveLength(20);
+    await processed(h.bridge.database);
     const rows = rowsOf<{ body: string; phone: string }>(
       await h.bridge.database.db.execute(sql`select m.body, c.phone from messages m
         join conversations c on c.id = m.conversation_id order by m.id`),
@@ -141,9 +147,11 @@ describe("callbacks", () => {
     expect(await count(h, "events")).toBe(20);
   });
 
-  it("records a STOP as an opt-out in the same transaction, and START lifts it", async () => {
+  it("records a STOP as an opt-out in the transaction that records the SMS, and START lifts it", async () => {
     await h.callback("message", { ...examples.message, body: "Stop please" });
+    await processed(h.bridge.database);
     expect(await count(h, "opt_outs")).toBe(1);
+    expect(await count(h, "messages")).toBe(1);
     await h.callback("message", {
       ...examples.message,
       body: "START",
@@ -186,6 +194,7 @@ describe("callbacks", () => {
       { ok: true, duplicate: false },
       { ok: true, duplicate: false },
     ]);
+    await processed(h.bridge.database);
     const [row] = rowsOf<{ status: string; sent_at: Date | null; received_at: Date | null }>(
       await h.bridge.database.db.execute(
         sql`select status, sent_at, received_at from messages where client_ref = ${id}`,

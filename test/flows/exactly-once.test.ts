@@ -13,12 +13,13 @@ import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import { sharedBudget } from "../../src/budget.ts";
 import type { ChatAdapter } from "../../src/contracts.ts";
 import { createChatDelivery } from "../../src/delivery.ts";
+import { createInbox } from "../../src/inbox.ts";
 import { claim, complete, type Job } from "../../src/jobs.ts";
 import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
 import { conversations, jobs, messages } from "../../src/schema.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
-import { type Harness, startHarness, until } from "../support/harness.ts";
+import { type Harness, startHarness, unprocessed, until } from "../support/harness.ts";
 import { discordEnv } from "./discord-setup.ts";
 
 const log = pino({ level: "silent" });
@@ -116,6 +117,20 @@ async function takeChatJob(harness: Harness, workerId: string): Promise<Job<Chat
   return job as Job<ChatPayload>;
 }
 
+/** No worker runs here: the test acts on the stored callbacks itself, as the worker would. */
+async function actOnCallbacks(harness: Harness): Promise<void> {
+  const database = harness.bridge.database;
+  const inbox = createInbox({
+    database,
+    bridge: harness.bridge.bridge,
+    log,
+    maxAttempts: 1,
+    backoffMs: 50,
+  });
+  await inbox.run();
+  expect(await unprocessed(database)).toBe(0);
+}
+
 describe.each([
   ["Slack", slackWorld],
   ["Discord", () => discordWorld("text")],
@@ -131,10 +146,12 @@ describe.each([
     });
     // The conversation has its thread already (on Slack, its card carries the first SMS).
     await harness.sim.inbound("+15550600001", "Hello");
+    await actOnCallbacks(harness);
     const opening = await takeChatJob(harness, "opening");
     await deliver(opening);
     await complete(db, [opening.id], "opening");
     await harness.sim.inbound("+15550600001", "Is my parcel lost?");
+    await actOnCallbacks(harness);
     const parcel = and(eq(messages.direction, "in"), eq(messages.body, "Is my parcel lost?"));
 
     // The first worker posts, then dies: neither chat_ref nor the job's completion is written.

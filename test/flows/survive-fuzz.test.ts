@@ -7,7 +7,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { generateCases, leaksIn, runCases } from "../../bench/fuzz-cases.ts";
 import { rowsOf } from "../../src/db.ts";
-import { startHarness } from "../support/harness.ts";
+import { processed, startHarness } from "../support/harness.ts";
 
 const SEED = 20261127;
 /** Letters only, none a hex digit first (a bad %-escape before it stays bad). */
@@ -31,6 +31,7 @@ describe("fuzzed callbacks", () => {
       const result = await runCases(h.bridge.url, cases, 8);
       expect(result.unexpected).toEqual({});
       expect(Object.keys(result.byStatus).filter((s) => !/^[24]\d\d$/.test(s))).toEqual([]);
+      await processed(h.bridge.database);
       const rows = rowsOf<{ body: string }>(
         await h.bridge.database.db.execute(sql`select body from messages`),
       );

@@ -11,7 +11,7 @@ import { freePort } from "../../bench/world.ts";
 import { rowsOf } from "../../src/db.ts";
 import { callbackLoad, storedBodies } from "../support/callback-load.ts";
 import { createTestDatabase, PG_ADMIN_URL, TEST_DB } from "../support/db.ts";
-import { baseEnv, SIM_KEY, SIM_LOGIN, startHarness, until } from "../support/harness.ts";
+import { baseEnv, processed, SIM_KEY, SIM_LOGIN, startHarness, until } from "../support/harness.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 const CUTS = 20;
@@ -89,6 +89,7 @@ async function closeUnderLoad(): Promise<void> {
     const traffic = callbackLoad(h.bridge.url);
     await until(() => traffic.count(200) > 20, 20_000, "callbacks stored");
     await traffic.stop();
+    await processed(h.bridge.database);
     const rows = rowsOf<{ body: string; n: string | number }>(
       await h.bridge.database.db.execute(
         sql`select body, count(*) as n from messages group by body`,

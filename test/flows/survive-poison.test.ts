@@ -6,7 +6,8 @@ import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db.ts";
-import { type Harness, SECRET, startHarness } from "../support/harness.ts";
+import { events } from "../../src/schema.ts";
+import { type Harness, processed, SECRET, startHarness } from "../support/harness.ts";
 
 const inbound = (body: string, date = "2026-11-27 10:00:00") => ({
   title: "incoming sms",
@@ -32,10 +33,13 @@ describe("poison callbacks", () => {
     await h.close();
   });
 
-  const bodies = async () =>
-    rowsOf<{ body: string; received_at: Date | string }>(
+  // The SMS of each callback answered so far, once the worker has acted on them.
+  const bodies = async () => {
+    await processed(h.bridge.database);
+    return rowsOf<{ body: string; received_at: Date | string }>(
       await h.bridge.database.db.execute(sql`select body, received_at from messages order by id`),
     );
+  };
 
   it("stores a NUL in the text, replaced by a visible U+FFFD", async () => {
     const res = await h.callback("message", inbound("a\u0000b"));
@@ -108,6 +112,53 @@ describe("poison callbacks", () => {
     const res = await h.callback("message", "+33612345678");
     expect(res.status).toBe(400);
     expect(lines.some((l) => l.includes("malformed callback"))).toBe(true);
+    for (const line of lines) expect(line).not.toContain("612345678");
+  });
+
+  it("acts on the rest of a batch when one stored callback cannot be acted on", async () => {
+    // Three stored callbacks that the worker sees at once (one transaction): the first cannot
+    // be read (stored by a faulty version, say). It fails alone and is given up, its error
+    // kept; the same number's next SMS waits behind it, then goes; another number's too.
+    const db = h.bridge.database.db;
+    const sms = (from: string, text: string) => ({
+      kind: "inbound-sms",
+      from,
+      text,
+      at: new Date().toISOString(),
+    });
+    await db.insert(events).values([
+      {
+        dedupeKey: "bad",
+        kind: "inbound-sms",
+        payload: { kind: "inbound-sms", from: "+33612345678" },
+        processedAt: null,
+      },
+      {
+        dedupeKey: "x2",
+        kind: "inbound-sms",
+        payload: sms("+33612345678", "after the bad"),
+        processedAt: null,
+      },
+      {
+        dedupeKey: "y1",
+        kind: "inbound-sms",
+        payload: sms("+33698765432", "other number"),
+        processedAt: null,
+      },
+    ]);
+    h.bridge.worker?.wake();
+    await processed(h.bridge.database);
+    const acted = rowsOf<{ body: string }>(
+      await db.execute(sql`select body from messages order by body`),
+    );
+    expect(acted.map((r) => r.body)).toEqual(["after the bad", "other number"]);
+    const [bad] = rowsOf<{ error: string | null; attempts: number }>(
+      await db.execute(sql`select error, attempts from events where dedupe_key = 'bad'`),
+    );
+    expect(bad?.error).toMatch(/cannot be read/);
+    expect(bad?.attempts).toBe(1);
+    expect(lines.some((l) => l.includes("acting on each alone"))).toBe(true);
+    expect(lines.some((l) => l.includes("callback given up"))).toBe(true);
     for (const line of lines) expect(line).not.toContain("612345678");
   });
 

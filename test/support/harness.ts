@@ -1,7 +1,9 @@
 // Starts a real bridge (HTTP server + worker) in this process against the Ardary simulator, on
 // the test's own database. Everything goes through real HTTP.
+import { sql } from "drizzle-orm";
 import pino, { type Logger } from "pino";
 import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
+import { type Database, rowsOf } from "../../src/db.ts";
 import { loadEnv } from "../../src/env.ts";
 import { type RunningBridge, startBridge } from "../../src/main.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
@@ -86,4 +88,20 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Stored callbacks the worker has not acted on yet (src/inbox.ts). */
+export async function unprocessed(database: Database): Promise<number> {
+  const [row] = rowsOf<{ n: string | number }>(
+    await database.db.execute(sql`select count(*) as n from events where processed_at is null`),
+  );
+  return Number(row?.n);
+}
+
+/**
+ * Waits until the worker has acted on every callback answered so far: a callback is answered
+ * once stored, and its effects (messages, opt-outs, chat jobs) follow in the worker.
+ */
+export async function processed(database: Database, timeoutMs = 10_000): Promise<void> {
+  await until(async () => (await unprocessed(database)) === 0, timeoutMs, "callbacks processed");
 }

@@ -2,13 +2,15 @@
 // runs no job; `worker` runs the jobs and has no HTTP. (The embedded database allows one
 // process, so this is a Postgres-only arrangement: the test uses the Postgres of `npm test`.)
 import { type ChildProcess, spawn } from "node:child_process";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
+import { rowsOf } from "../../src/db.ts";
 import { loadEnv } from "../../src/env.ts";
 import { listJobs } from "../../src/jobs.ts";
 import { createServices, type Services } from "../../src/services.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
-import { baseEnv, SIM_KEY, SIM_LOGIN, until } from "../support/harness.ts";
+import { baseEnv, SIM_KEY, SIM_LOGIN, unprocessed, until } from "../support/harness.ts";
 
 /** Starts the command; resolves with the child and the first JSON log line matching `msg`. */
 function start(args: string[], env: Record<string, string>, msg: RegExp) {
@@ -55,7 +57,15 @@ describe("process types", { timeout: 120_000 }, () => {
     await db.drop();
   });
 
-  it("serve --no-worker stores and answers but sends nothing; worker sends without HTTP", async () => {
+  /** The bodies of the inbound SMS recorded so far. */
+  const inbound = async () =>
+    rowsOf<{ body: string }>(
+      await services.database.db.execute(
+        sql`select body from messages where direction = 'in' order by id`,
+      ),
+    ).map((r) => r.body);
+
+  it("serve --no-worker stores and answers but acts on nothing; worker acts and sends without HTTP", async () => {
     const env = baseEnv(db, sim, { PORT: "0" });
     const w = await start(["serve", "--no-worker"], env, /^ardary-bridge listening/);
     web = w.child;
@@ -82,6 +92,9 @@ describe("process types", { timeout: 120_000 }, () => {
     expect(callback.status).toBe(200);
     const pending = await listJobs(services.database.db);
     expect(pending.pending.map((p) => p.kind)).toContain("sms.send");
+    // Stored (answered 200), not acted on: acting on it is the worker's.
+    expect(await unprocessed(services.database)).toBe(1);
+    expect(await inbound()).toEqual([]);
     expect(sim.requests).toEqual([]);
 
     const k = await start(["worker"], env, /^ardary-bridge running \(no HTTP\)/);
@@ -90,5 +103,8 @@ describe("process types", { timeout: 120_000 }, () => {
     expect(k.line).not.toHaveProperty("port");
     await until(() => sim.sent.find((s) => s.message === "from the queue"), 30_000);
     expect(sim.sent).toHaveLength(1);
+    await until(async () => (await inbound()).length > 0, 30_000, "the stored SMS acted on");
+    expect(await inbound()).toEqual(["hi"]);
+    expect(await unprocessed(services.database)).toBe(0);
   });
 });

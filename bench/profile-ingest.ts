@@ -1,0 +1,186 @@
+// `node bin/run-ts.js bench/profile-ingest.ts [seconds]`: where the CPU of the callback path
+// goes. Runs `ardary-bridge serve --no-worker` (dist/, as deployed; run `npm run build` first)
+// under `node --cpu-prof` on a fresh Postgres database, loads it with figure 1's closed loop
+// (16 callers, distinct callbacks), stops it with SIGTERM (the profile is written on exit) and
+// prints the server's CPU per request and the top self-time entries, by function and by
+// package. The load generator runs in this process, so the profile is the server's alone.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { startSimulator } from "../adapters/ardary/simulator/index.ts";
+import { startFakeSlack } from "../test/fakes/slack.ts";
+import { createTestDatabase } from "../test/support/db.ts";
+import { SECRET, SIM_KEY, SIM_LOGIN } from "../test/support/harness.ts";
+import { INGEST_CONCURRENCY, ingestUrl } from "./figures/ingest.ts";
+import { closedLoop } from "./load.ts";
+import { summarize } from "./stats.ts";
+import { freePort, sleep } from "./world.ts";
+
+process.env.TEST_DB = "postgres";
+const ROOT = new URL("../", import.meta.url).pathname;
+const seconds = Number(process.argv[2] ?? 10);
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** utime + stime of a process, ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function where(url: string): string {
+  if (url === "") return "(native / V8)";
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  if (pkg) return pkg;
+  if (url.startsWith("node:")) return "node internals";
+  if (url.includes("/dist/")) return "ours (dist/)";
+  return url;
+}
+
+const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
+const fake = await startFakeSlack();
+const database = await createTestDatabase();
+const dir = mkdtempSync(join(tmpdir(), "ardary-prof-"));
+const port = await freePort();
+const child = spawn(
+  process.execPath,
+  ["--cpu-prof", `--cpu-prof-dir=${dir}`, "bin/ardary-bridge.js", "serve", "--no-worker"],
+  {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      PORT: String(port),
+      DATABASE_URL: database.url as string,
+      ARDARY_API_URL: sim.apiUrl,
+      ARDARY_ACCESS_KEY: SIM_KEY,
+      ARDARY_LOGIN: SIM_LOGIN,
+      ARDARY_MODE: "prod",
+      ARDARY_CALLBACK_SECRET: SECRET,
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_SIGNING_SECRET: fake.signingSecret,
+      SLACK_CHANNEL: "C0GENERAL",
+      SLACK_API_URL: fake.apiUrl,
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  },
+);
+const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+const url = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  const ok = await fetch(`${url}/healthz`)
+    .then((r) => r.status === 200)
+    .catch(() => false);
+  if (ok) break;
+  if (i > 3000 || child.exitCode !== null) throw new Error("serve did not start");
+  await sleep(10);
+}
+const pid = child.pid as number;
+// Warm-up outside the counted CPU, then the measure.
+await closedLoop({
+  concurrency: INGEST_CONCURRENCY,
+  warmupMs: 0,
+  durationMs: 2000,
+  url: ingestUrl(url, "warm"),
+});
+const cpu0 = cpuMs(pid);
+const loadStart = performance.now();
+const r = await closedLoop({
+  concurrency: INGEST_CONCURRENCY,
+  warmupMs: 0,
+  durationMs: seconds * 1000,
+  url: ingestUrl(url, "prof"),
+});
+const cpu1 = cpuMs(pid);
+const loadEnd = performance.now();
+child.kill("SIGTERM");
+await exited;
+const exitAt = performance.now();
+await sim.close();
+await fake.close();
+await database.drop();
+
+const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+if (!file) throw new Error("no profile written");
+const prof = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+rmSync(dir, { recursive: true, force: true });
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+// Only the samples of the measured load: the profile ends at exit, the load ended
+// (exitAt - loadEnd) before it and lasted (loadEnd - loadStart); boot and warm-up are left out.
+const windowEnd = prof.endTime - (exitAt - loadEnd) * 1000;
+const windowStart = windowEnd - (loadEnd - loadStart) * 1000;
+const self = new Map<number, number>();
+let t = prof.startTime;
+prof.samples.forEach((id, i) => {
+  const dt = prof.timeDeltas[i] ?? 0;
+  t += dt;
+  if (t < windowStart || t > windowEnd) return;
+  if (byId.get(id)?.callFrame.functionName === "(idle)") return;
+  self.set(id, (self.get(id) ?? 0) + dt);
+});
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+const byFunction = new Map<string, number>();
+const byPackage = new Map<string, number>();
+for (const [id, us] of self) {
+  const f = byId.get(id)?.callFrame;
+  if (!f) continue;
+  const name = `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`;
+  byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+  byPackage.set(where(f.url), (byPackage.get(where(f.url)) ?? 0) + us);
+}
+const top = (m: Map<string, number>, n: number) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(
+      ([k, us]) =>
+        `  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / r.ok).toFixed(0).padStart(4)} µs/req  ${k}`,
+    )
+    .join("\n");
+const s = summarize(r.latencies);
+console.log(
+  `${r.rps.toFixed(0)} req/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${r.errors} errors; ` +
+    `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (${r.ok} requests in ${seconds} s)`,
+);
+console.log(
+  `\nbusy self time during the load, by package (${(total / 1e6).toFixed(1)} s sampled, idle left out):\n${top(byPackage, 12)}`,
+);
+console.log(`\nbusy self time during the load, by function:\n${top(byFunction, 25)}`);
+// Native entries say little alone (a socket write): the first two frames above them outside Node.
+const parent = new Map<number, number>();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const frame = (id: number | undefined) => {
+  const f = id === undefined ? undefined : byId.get(id)?.callFrame;
+  return f
+    ? `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`
+    : "";
+};
+for (const native of ["writeBuffer", "writev", "writeUtf8String"]) {
+  const paths = new Map<string, number>();
+  for (const [id, us] of self) {
+    if (byId.get(id)?.callFrame.functionName !== native) continue;
+    const chain: string[] = [];
+    for (let p = parent.get(id); p !== undefined && chain.length < 2; p = parent.get(p)) {
+      const url = byId.get(p)?.callFrame.url ?? "";
+      if (url !== "" && !url.startsWith("node:")) chain.push(frame(p));
+    }
+    const k = chain.join(" < ");
+    paths.set(k, (paths.get(k) ?? 0) + us);
+  }
+  if (paths.size > 0) console.log(`\n${native} called from:\n${top(paths, 4)}`);
+}
+process.exit(0);
