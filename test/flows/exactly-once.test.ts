@@ -13,13 +13,12 @@ import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import { sharedBudget } from "../../src/budget.ts";
 import type { ChatAdapter } from "../../src/contracts.ts";
 import { createChatDelivery } from "../../src/delivery.ts";
-import { createInbox } from "../../src/inbox.ts";
 import { claim, complete, type Job } from "../../src/jobs.ts";
 import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
 import { conversations, jobs, messages } from "../../src/schema.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
-import { type Harness, startHarness, unprocessed, until } from "../support/harness.ts";
+import { actOnCallbacks, type Harness, startHarness, until } from "../support/harness.ts";
 import { discordEnv } from "./discord-setup.ts";
 
 const log = pino({ level: "silent" });
@@ -117,20 +116,6 @@ async function takeChatJob(harness: Harness, workerId: string): Promise<Job<Chat
   return job as Job<ChatPayload>;
 }
 
-/** No worker runs here: the test acts on the stored callbacks itself, as the worker would. */
-async function actOnCallbacks(harness: Harness): Promise<void> {
-  const database = harness.bridge.database;
-  const inbox = createInbox({
-    database,
-    bridge: harness.bridge.bridge,
-    log,
-    maxAttempts: 1,
-    backoffMs: 50,
-  });
-  await inbox.run();
-  expect(await unprocessed(database)).toBe(0);
-}
-
 describe.each([
   ["Slack", slackWorld],
   ["Discord", () => discordWorld("text")],
@@ -191,6 +176,7 @@ describe.each([
       log,
     });
     await harness.sim.inbound("+15550600002", "Hello, anyone there?");
+    await actOnCallbacks(harness);
     const hello = and(eq(messages.direction, "in"), eq(messages.body, "Hello, anyone there?"));
 
     // The first worker opens the thread (card, and the SMS in it), then dies: the thread is
@@ -232,11 +218,13 @@ describe("a merged post made by a killed worker (Slack)", () => {
       log,
     });
     await harness.sim.inbound("+15550600003", "Hello");
+    await actOnCallbacks(harness);
     const opening = await takeChatJob(harness, "opening");
     await deliver(opening);
     await complete(db, [opening.id], "opening");
     const texts = ["first of three", "second of three", "third of three"];
     for (const t of texts) await harness.sim.inbound("+15550600003", t);
+    await actOnCallbacks(harness);
     const piled = and(eq(messages.direction, "in"), inArray(messages.body, texts));
     await until(
       async () => (await db.select().from(messages).where(piled)).length === 3,

@@ -14,7 +14,7 @@ import { claim, complete, type Job } from "../../src/jobs.ts";
 import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
 import { conversations, jobs, messages } from "../../src/schema.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
-import { type Harness, startHarness, until } from "../support/harness.ts";
+import { actOnCallbacks, type Harness, startHarness, until } from "../support/harness.ts";
 
 const log = pino({ level: "silent" });
 let h: Harness | undefined;
@@ -69,11 +69,13 @@ describe("a merged post and a crash (Slack)", () => {
 
     // The conversation has its thread (its card carries the first SMS).
     await harness.sim.inbound("+15550700001", "Hello");
+    await actOnCallbacks(harness);
     const opening = await until(() => take(harness, "opening"));
     await deliver(opening);
     await complete(db, [opening.id], "opening");
     const texts = ["first of three", "second of three", "third of three"];
     for (const t of texts) expect(await harness.sim.inbound("+15550700001", t)).toBe(200);
+    await actOnCallbacks(harness);
 
     // The first worker merges the three into one post, then dies.
     const first = await until(() => take(harness, "killed"));

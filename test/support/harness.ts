@@ -5,6 +5,7 @@ import pino, { type Logger } from "pino";
 import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { type Database, rowsOf } from "../../src/db.ts";
 import { loadEnv } from "../../src/env.ts";
+import { createInbox } from "../../src/inbox.ts";
 import { type RunningBridge, startBridge } from "../../src/main.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
@@ -104,4 +105,22 @@ export async function unprocessed(database: Database): Promise<number> {
  */
 export async function processed(database: Database, timeoutMs = 10_000): Promise<void> {
   await until(async () => (await unprocessed(database)) === 0, timeoutMs, "callbacks processed");
+}
+
+/**
+ * For a bridge started without its worker: acts on the stored callbacks here, as the worker
+ * would (src/inbox.ts), and checks none is left.
+ */
+export async function actOnCallbacks(harness: Harness): Promise<void> {
+  const database = harness.bridge.database;
+  const inbox = createInbox({
+    database,
+    bridge: harness.bridge.bridge,
+    log: pino({ level: "silent" }),
+    maxAttempts: 1,
+    backoffMs: 50,
+  });
+  await inbox.run();
+  const left = await unprocessed(database);
+  if (left !== 0) throw new Error(`${left} callbacks not acted on`);
 }
