@@ -3,7 +3,8 @@
 import type { Logger } from "pino";
 import type { ActionButton, ActionInput } from "./contracts.ts";
 import type { Db } from "./db.ts";
-import { enqueue, findDead, type NewJob, retryDead } from "./jobs.ts";
+import { enqueue, type NewJob, retryDead } from "./jobs.ts";
+import { findDead } from "./jobs-admin.ts";
 import { chatJob, SMS_JOB, smsJob } from "./kinds.ts";
 import { formatPhone } from "./phone.ts";
 import * as store from "./store.ts";

@@ -14,7 +14,7 @@ import { isHttpLink, withLink } from "./command.ts";
 import type { Env } from "./env.ts";
 import { BadRequestError } from "./errors.ts";
 import { listConversations, readFeed } from "./feed.ts";
-import { listJobs } from "./jobs.ts";
+import { listJobs } from "./jobs-admin.ts";
 import { toE164 } from "./phone.ts";
 import type { Services } from "./services.ts";
 import * as store from "./store.ts";

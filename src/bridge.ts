@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { blockButton, retryJobs, runAction } from "./actions.ts";
 import { answered, markWaiting } from "./assign.ts";
 import { commandUsages, findCommand } from "./chat-commands.ts";
-import { parseSmsCommand } from "./command.ts";
+import { parseSmsCommand, sendingAnswer } from "./command.ts";
 import type {
   ActionInput,
   ChatForm,
@@ -358,19 +358,12 @@ export class Bridge implements ChatHooks {
     });
     if ("refused" in result) return result.refused;
     if ("duplicate" in result) return "Already sent.";
-    const when = cmd.sendAt ? ` at ${cmd.sendAt.toISOString()}` : "";
     const home = result.conversation;
     const link = home.threadRef
       ? await this.o.threadUrl?.(home.platform, home.threadRef).catch(() => undefined)
       : undefined;
-    const where =
-      home.platform === input.platform
-        ? "see the number's thread"
-        : `its thread is on ${home.platform[0]?.toUpperCase()}${home.platform.slice(1)}`;
-    const warning = this.o.notice ? `\n⚠️ ${this.o.notice}` : "";
-    const c = this.o.provider.countSegments(result.message.body);
-    const cost = costsMore(c) ? ` (${costLine(c.segments, encodingWords(c))})` : "";
-    return `Sending to ${formatPhone(cmd.phone)}${when}${cost}: ${where}${link ? `: ${link}` : "."}${warning}`;
+    const cost = this.o.provider.countSegments(result.message.body);
+    return sendingAnswer({ ...cmd, home, link, cost, from: input.platform, notice: this.o.notice });
   }
 
   /** A button the core put on a card or a post; a replayed press does nothing twice. */

@@ -10,7 +10,7 @@ import { migrateDatabase } from "./db.ts";
 import { installDriverFaultGuard } from "./driver-guard.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
 import { errorMessage } from "./errors.ts";
-import { type JobCounts, listJobs } from "./jobs.ts";
+import { type JobCounts, listJobs } from "./jobs-admin.ts";
 import { callServer as admin, withDatabase } from "./local.ts";
 import { callbackUrl, startBridge } from "./main.ts";
 import { createLogger } from "./services.ts";

@@ -1,7 +1,8 @@
 // `/sms <number> [--at <date>] [--link <url>] [--priority low|normal|high] <text>`, the same on
 // every chat platform. Parsing only: a bad command becomes an explanation, never an SMS.
-import type { Priority, SmsProvider } from "./contracts.ts";
-import { toE164 } from "./phone.ts";
+import type { Platform, Priority, SegmentCount, SmsProvider } from "./contracts.ts";
+import { formatPhone, toE164 } from "./phone.ts";
+import { costLine, costsMore, encodingWords } from "./status.ts";
 
 /** What parsing needs of the provider: its reading of typed dates, and its link placeholder. */
 export type CommandContext = Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder"> & {
@@ -116,4 +117,25 @@ export function parseSmsCommand(
 /** Links are accepted only as http(s) URLs (never `javascript:`, `data:`…). */
 export function isHttpLink(link: string): boolean {
   return /^https?:\/\/[^\s/?#]+\S*$/i.test(link);
+}
+
+/** The ephemeral answer to a `/sms` that was queued: when, what it costs, where to follow it. */
+export function sendingAnswer(a: {
+  phone: string;
+  sendAt?: Date;
+  home: { platform: Platform };
+  link?: string;
+  cost: SegmentCount;
+  from: Platform;
+  notice?: string;
+}): string {
+  const when = a.sendAt ? ` at ${a.sendAt.toISOString()}` : "";
+  const { platform } = a.home;
+  const where =
+    platform === a.from
+      ? "see the number's thread"
+      : `its thread is on ${platform[0]?.toUpperCase()}${platform.slice(1)}`;
+  const warning = a.notice ? `\n⚠️ ${a.notice}` : "";
+  const cost = costsMore(a.cost) ? ` (${costLine(a.cost.segments, encodingWords(a.cost))})` : "";
+  return `Sending to ${formatPhone(a.phone)}${when}${cost}: ${where}${a.link ? `: ${a.link}` : "."}${warning}`;
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { rowsOf } from "../../src/db.ts";
 import { loadEnv } from "../../src/env.ts";
-import { listJobs } from "../../src/jobs.ts";
+import { listJobs } from "../../src/jobs-admin.ts";
 import { createServices, type Services } from "../../src/services.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { baseEnv, SIM_KEY, SIM_LOGIN, unprocessed, until } from "../support/harness.ts";
