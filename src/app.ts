@@ -70,7 +70,7 @@ export function createApp(o: AppOptions) {
     notify();
   };
   const ingest = new Batcher<StoredEvent, boolean>((list) => storeEvents(o.database, list, wake), {
-    maxInFlight: o.database.kind === "pglite" ? 1 : 3,
+    maxInFlight: o.database.kind === "pglite" ? 1 : 4,
     maxQueue: 2000,
   });
   const isSecret = secretCheck(o.callbackSecret);
