@@ -1,7 +1,8 @@
-// `node bin/run-ts.js bench/profile-ingest.ts [seconds]`: where the CPU of the callback path
-// goes. Runs `ardary-bridge serve --no-worker` (dist/, as deployed; run `npm run build` first)
-// under `node --cpu-prof` on a fresh Postgres database, loads it with figure 1's closed loop
-// (16 callers, distinct callbacks), stops it with SIGTERM (the profile is written on exit) and
+// `node bin/run-ts.js bench/profile-ingest.ts [seconds] [reference]`: where the CPU of the
+// callback path goes. Runs `ardary-bridge serve --no-worker` (dist/, as deployed; run `npm run
+// build` first), or with `reference` figure 1's reference (bench/reference-server.ts), under
+// `node --cpu-prof` on a fresh Postgres database, loads it with figure 1's closed loop (16
+// callers, distinct callbacks), stops it with SIGTERM (the profile is written on exit) and
 // prints the server's CPU per request and the top self-time entries, by function and by
 // package. The load generator runs in this process, so the profile is the server's alone.
 import { spawn } from "node:child_process";
@@ -21,6 +22,7 @@ import { freePort, sleep } from "./world.ts";
 process.env.TEST_DB = "postgres";
 const ROOT = new URL("../", import.meta.url).pathname;
 const seconds = Number(process.argv[2] ?? 10);
+const reference = process.argv.includes("reference");
 
 interface Node {
   id: number;
@@ -55,33 +57,42 @@ const fake = await startFakeSlack();
 const database = await createTestDatabase();
 const dir = mkdtempSync(join(tmpdir(), "ardary-prof-"));
 const port = await freePort();
-const child = spawn(
-  process.execPath,
-  ["--cpu-prof", `--cpu-prof-dir=${dir}`, "bin/ardary-bridge.js", "serve", "--no-worker"],
-  {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      PORT: String(port),
-      DATABASE_URL: database.url as string,
-      ARDARY_API_URL: sim.apiUrl,
-      ARDARY_ACCESS_KEY: SIM_KEY,
-      ARDARY_LOGIN: SIM_LOGIN,
-      ARDARY_MODE: "prod",
-      ARDARY_CALLBACK_SECRET: SECRET,
-      SLACK_BOT_TOKEN: fake.botToken,
-      SLACK_SIGNING_SECRET: fake.signingSecret,
-      SLACK_CHANNEL: "C0GENERAL",
-      SLACK_API_URL: fake.apiUrl,
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
+const profiled = reference
+  ? ["bin/run-ts.js", "bench/reference-server.ts"]
+  : ["bin/ardary-bridge.js", "serve", "--no-worker"];
+const child = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, ...profiled], {
+  cwd: ROOT,
+  env: {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    PORT: String(port),
+    DATABASE_URL: database.url as string,
+    ARDARY_API_URL: sim.apiUrl,
+    ARDARY_ACCESS_KEY: SIM_KEY,
+    ARDARY_LOGIN: SIM_LOGIN,
+    ARDARY_MODE: "prod",
+    ARDARY_CALLBACK_SECRET: SECRET,
+    SLACK_BOT_TOKEN: fake.botToken,
+    SLACK_SIGNING_SECRET: fake.signingSecret,
+    SLACK_CHANNEL: "C0GENERAL",
+    SLACK_API_URL: fake.apiUrl,
+    LOG_LEVEL: "warn",
   },
-);
+  stdio: ["ignore", "pipe", "inherit"],
+});
 const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-const url = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
+// The reference prints its URL when it listens (it makes its own database).
+let printed = "";
+child.stdout?.on("data", (d) => {
+  printed += String(d);
+});
+const url = reference
+  ? await (async () => {
+      for (let i = 0; i < 3000 && !printed.includes("\n"); i++) await sleep(10);
+      return (JSON.parse(printed.split("\n")[0] ?? "{}") as { url: string }).url;
+    })()
+  : `http://127.0.0.1:${port}`;
+for (let i = 0; !reference; i++) {
   const ok = await fetch(`${url}/healthz`)
     .then((r) => r.status === 200)
     .catch(() => false);

@@ -42,8 +42,9 @@ function secretCheck(expected: string): (given: string) => boolean {
 export function createApp(o: AppOptions) {
   const app = express();
   app.disable("x-powered-by");
+  // No ETag: nothing here is cached, and the callback path need not hash each answer.
+  app.set("etag", false);
   app.set("query parser", "simple");
-  if (o.platformRouter) app.use(o.platformRouter);
 
   const health = new DatabaseHealth({
     probe: () => o.database.db.execute(sql`select 1`),
@@ -125,6 +126,9 @@ export function createApp(o: AppOptions) {
       res.json({ ok: true, duplicate: !fresh });
     },
   );
+
+  // The chat platforms' routes after the callback's, which each callback would otherwise walk.
+  if (o.platformRouter) app.use(o.platformRouter);
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });

@@ -21,14 +21,15 @@ export async function figureLatency(opts: BenchOptions): Promise<Row[]> {
       await sleep(500);
       const r = await openLoop({ rate, durationMs, url: ingestUrl(base, `open ${rate}`) });
       const s = summarize(r.latencies);
-      const goal = rate === 500 ? "p99 ≤ 50 ms" : "—";
+      // Issue 5 set the goal at 500/s; issue 14 at 1,000/s.
+      const goal = rate >= 500 ? "p99 ≤ 50 ms" : "—";
       rows.push({
         figure: `2 ack latency @ ${rate}/s`,
         metric: "p50 / p99 / p99.9",
         value: `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)} / ${s.p999.toFixed(1)}`,
         unit: "ms",
         goal,
-        met: rate === 500 ? r.errors === 0 && s.p99 <= 50 : null,
+        met: rate >= 500 ? r.errors === 0 && s.p99 <= 50 : null,
         note: `open loop ${durationMs / 1000} s, ${r.ok} answered (${r.rps.toFixed(0)}/s achieved), ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ""}, max ${s.max.toFixed(1)} ms`,
       });
     }
