@@ -139,6 +139,15 @@ export class BridgeProcess {
     clearTimeout(killer);
   }
 
+  /** SIGSTOP: the process holds its connections but runs nothing (until `resume`). */
+  pause(): void {
+    if (this.alive()) this.child?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    if (this.alive()) this.child?.kill("SIGCONT");
+  }
+
   rssMb(): number {
     return rssMb(this.pid);
   }

@@ -323,6 +323,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await sleep(200);
     }
     const drainSeconds = (Date.now() - d0) / 1000;
+    // Still waiting for a post (read before the posts: one made in between counts as posted).
+    const waiting = new Set(
+      (
+        await sql<{ body: string }[]>`
+          select body from messages where direction = 'in' and chat_ref is null`
+      ).map((r) => r.body),
+    );
     const end = new Map(processes.map((p) => [p.name, p.rssMb()]));
     const now = Date.now();
 
@@ -337,12 +344,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     let notPosted = 0;
     let stillQueued = 0;
     let outOfOrder = 0;
-    const waiting = new Set(
-      (
-        await sql<{ body: string }[]>`
-          select body from messages where direction = 'in' and chat_ref is null`
-      ).map((r) => r.body),
-    );
     const posted = postedCounts();
     for (const [n, count] of answered)
       for (let k = 0; k < count; k++) {

@@ -19,7 +19,7 @@ import { createTestDatabase } from "../../test/support/db.ts";
 import { SECRET, SIM_KEY, SIM_LOGIN, until } from "../../test/support/harness.ts";
 import { bridgeEnv, type Cluster, type Role, startCluster } from "../cluster.ts";
 import { type CpuReport, cpuPhase, describeCpu } from "../cpu.ts";
-import { closedLoop } from "../load.ts";
+import { closedLoop, type LoadResult } from "../load.ts";
 import { benchUrl, type ConnectionSample, sampleConnections } from "../pg-connections.ts";
 import { summarize } from "../stats.ts";
 import { type BenchOptions, frMobile, inboundUrl, type Row } from "../world.ts";
@@ -27,26 +27,43 @@ import { burstDrain, DRAIN_LIMIT, type DrainRun, drainRows } from "./drain.ts";
 import { INGEST_CONCURRENCY, ingestLoad } from "./ingest.ts";
 import { insideRetryAfter, token, tokensOf } from "./slack-posts.ts";
 
-/** Inbound numbers, each routed to a channel of its own (so posting is not held by a limit). */
-const NUMBERS = 1000;
+/**
+ * Inbound numbers, each routed to a channel of its own (so posting is not held by a limit);
+ * 100 rather than figure 1's 1,000 so that their SMS pile up and go out merged, and the posts
+ * are done before the outbound measure.
+ */
+const NUMBERS = 100;
 const channelOf = (i: number) => `CIN${String(i).padStart(4, "0")}`;
 const OUTBOUND_PARALLEL = 10;
+/** The simulator's answer time in the second outbound measure. */
+const PROVIDER_DELAY_MS = 300;
 
 interface SetupResult {
   label: string;
   inbound: { rps: number; p50: number; p99: number; errors: number; answered: number };
+  /** Separate workers: the same load on one web process, workers paused. */
+  oneWeb?: LoadResult;
   inboundLost: number;
   /** Answered 200 and still waiting for its post after 120 s (a backlog, not a loss). */
   inboundQueued: number;
   inboundDoubles: number;
-  outbound: { total: number; rate: number; lost: number; doubles: number; firstMs: number };
+  outbound: Outbound;
+  slowProvider: Outbound;
   drain?: DrainRun;
   peak: ConnectionSample;
   early: number;
   limited: number;
   rssMb: Record<string, number>;
   cpuIn: CpuReport;
-  cpuOut: CpuReport;
+}
+
+interface Outbound {
+  total: number;
+  rate: number;
+  lost: number;
+  doubles: number;
+  firstMs: number;
+  cpu: CpuReport;
 }
 
 async function runSetup(
@@ -86,21 +103,38 @@ async function runSetup(
     const procs = cluster.processes.map((p) => ({ name: p.name, pid: () => p.pid }));
     const cpu = () => cpuPhase(procs, () => sampler.pids());
 
-    // Inbound: figure 1's closed loop, request i to web process i mod n.
+    // Inbound: figure 1's closed loop, request i to web process i mod n. With separate workers
+    // it is measured twice with the workers paused (SIGSTOP: on 2 cores their posting would
+    // take the CPU the web processes are measured on; a `serve` starves its own worker
+    // instead), first on one web process, then on both.
     const answered = new Set<number>();
+    const inbound = async (bases: string[], from: number) =>
+      closedLoop({
+        concurrency: INGEST_CONCURRENCY,
+        // Each process warms up (JIT) apart: 2 s of warm-up even in --quick.
+        ...ingestLoad(opts),
+        warmupMs: 2000,
+        url: (k) => {
+          const i = from + k;
+          return inboundUrl(
+            bases[i % bases.length] as string,
+            SECRET,
+            frMobile(i % NUMBERS),
+            token("in", i),
+          );
+        },
+        onAnswer: (k, ok) => {
+          if (ok) answered.add(from + k);
+        },
+      });
+    const workers = cluster.processes.filter((p) => p.role === "worker");
+    let oneWeb: LoadResult | undefined;
+    for (const w of workers) w.pause();
+    if (workers.length > 0) oneWeb = await inbound(webs.slice(0, 1), 1_000_000);
     const inPhase = cpu();
-    const load = await closedLoop({
-      concurrency: INGEST_CONCURRENCY,
-      // Each process warms up (JIT) apart: 2 s of warm-up even in --quick.
-      ...ingestLoad(opts),
-      warmupMs: 2000,
-      url: (i) =>
-        inboundUrl(webs[i % webs.length] as string, SECRET, frMobile(i % NUMBERS), token("in", i)),
-      onAnswer: (i, ok) => {
-        if (ok) answered.add(i);
-      },
-    });
+    const load = await inbound(webs, 0);
     const cpuIn = inPhase.end();
+    for (const w of workers) w.resume();
     const inboundCounts = () => {
       const seen = new Map<number, number>();
       for (const p of fake.posts.slice(postsFrom))
@@ -112,8 +146,8 @@ async function runSetup(
       120_000,
       "every inbound SMS to be posted",
     ).catch(() => undefined);
-    const seen = inboundCounts();
-    // Not posted yet but still queued (chat_ref empty) is a backlog, not a loss.
+    // Not posted yet but still queued (chat_ref empty) is a backlog, not a loss. Read before
+    // the posts: an SMS posted in between is then counted as posted, not as lost.
     const check = postgres(benchUrl(url), { max: 1, onnotice: () => {} });
     const waiting = new Set(
       (
@@ -121,6 +155,17 @@ async function runSetup(
           select body from messages where direction = 'in' and chat_ref is null`
       ).map((r) => r.body),
     );
+    const seen = inboundCounts();
+    // The outbound measure starts once no post is left to make (or after a minute).
+    await until(
+      async () => {
+        const [r] = await check<{ n: number }[]>`
+          select count(*)::int as n from jobs where kind = 'chat.deliver' and state <> 'dead'`;
+        return r?.n === 0;
+      },
+      60_000,
+      "the posts to be done",
+    ).catch(() => undefined);
     await check.end();
     const notPosted = [...answered].filter((i) => !seen.has(i));
     const inboundQueued = notPosted.filter((i) => waiting.has(token("in", i))).length;
@@ -128,7 +173,9 @@ async function runSetup(
     const inboundDoubles = [...seen.values()].filter((c) => c > 1).length;
 
     // Outbound: queued in 10 transactions that commit together, on no chat platform (so the
-    // send path alone is measured, as in figure 5); the workers are running and idle.
+    // send path alone is measured, as in figure 5); the workers are running and idle. Twice:
+    // the simulator answering at once (the CPU is the limit), then after PROVIDER_DELAY_MS
+    // (the provider's answer time is, and the workers' concurrency).
     // 5,000 in --quick: 2,000 went out in about a second, too short a window to compare.
     const total = opts.quick ? 5000 : 10_000;
     const plain = {
@@ -143,21 +190,23 @@ async function runSetup(
       worker: false,
       maxConnections: OUTBOUND_PARALLEL,
     });
-    const sentFrom = sim.sent.length;
-    let committedAt = 0;
-    let outPhase: ReturnType<typeof cpu> | undefined;
-    try {
+    const sendAll = async (first: number, delayMs: number) => {
+      const sentFrom = sim.sent.length;
+      let committedAt = 0;
+      let outPhase: ReturnType<typeof cpu> | undefined;
       let ready = 0;
       let release: () => void = () => {};
       const gate = new Promise<void>((r) => {
         release = r;
       });
+      sim.clearFaults();
+      if (delayMs > 0) sim.fault({ delayMs, untilMs: 600_000 });
       await Promise.all(
         Array.from({ length: OUTBOUND_PARALLEL }, (_, t) =>
           services.database.db.transaction(async (tx) => {
             for (let i = t; i < total; i += OUTBOUND_PARALLEL) {
               const r = await services.bridge.queueSms(tx, {
-                phone: frMobile(200_000 + i),
+                phone: frMobile(first + i),
                 text: `Your parcel ${i} is on its way.`,
                 author: "bench",
               });
@@ -172,25 +221,33 @@ async function runSetup(
           }),
         ),
       );
+      const sent = () => sim.sent.slice(sentFrom);
+      await until(() => sent().length >= total, 120_000, "every SMS to reach the simulator").catch(
+        () => undefined,
+      );
+      sim.clearFaults();
+      const cpuOut = (outPhase ?? cpu()).end();
+      const accepted = sent();
+      const ids = new Set(accepted.map((s) => s.id_sms_api));
+      const lastAt = Math.max(...accepted.map((s) => s.at.getTime()));
+      const firstAt = Math.min(...accepted.map((s) => s.at.getTime()));
+      return {
+        total,
+        rate: accepted.length / ((lastAt - committedAt) / 1000),
+        lost: total - ids.size,
+        doubles: accepted.length - ids.size,
+        firstMs: firstAt - committedAt,
+        cpu: cpuOut,
+      };
+    };
+    let outbound: Outbound;
+    let slowProvider: Outbound;
+    try {
+      outbound = await sendAll(200_000, 0);
+      slowProvider = await sendAll(400_000, PROVIDER_DELAY_MS);
     } finally {
       await services.close();
     }
-    const sent = () => sim.sent.slice(sentFrom);
-    await until(() => sent().length >= total, 120_000, "every SMS to reach the simulator").catch(
-      () => undefined,
-    );
-    const cpuOut = (outPhase ?? cpu()).end();
-    const accepted = sent();
-    const ids = new Set(accepted.map((s) => s.id_sms_api));
-    const lastAt = Math.max(...accepted.map((s) => s.at.getTime()));
-    const firstAt = Math.min(...accepted.map((s) => s.at.getTime()));
-    const outbound = {
-      total,
-      rate: accepted.length / ((lastAt - committedAt) / 1000),
-      lost: total - ids.size,
-      doubles: accepted.length - ids.size,
-      firstMs: firstAt - committedAt,
-    };
 
     const drain = o.drainNumbers
       ? await burstDrain({ bases: webs, fake, numbers: o.drainNumbers, channel: GENERAL })
@@ -207,17 +264,18 @@ async function runSetup(
         errors: load.errors,
         answered: answered.size,
       },
+      oneWeb,
       inboundLost,
       inboundQueued,
       inboundDoubles,
-      outbound,
       drain,
       peak: sampler.peak(),
       early,
       limited,
       rssMb: rss,
       cpuIn,
-      cpuOut,
+      outbound,
+      slowProvider,
     };
   } finally {
     await cluster?.stop();
@@ -253,9 +311,14 @@ export async function figureScaleOut(opts: BenchOptions): Promise<Row[]> {
 function scaleOutRows(one: SetupResult, four: SetupResult, seconds: number): Row[] {
   const name = "7 scale-out (2 web + 2 worker, 1 database)";
   const outRatio = four.outbound.rate / one.outbound.rate;
-  const inRatio = four.inbound.rps / one.inbound.rps;
-  const lost = four.inboundLost + four.outbound.lost + (four.drain?.lost ?? 0);
-  const doubles = four.inboundDoubles + four.outbound.doubles + (four.drain?.duplicates ?? 0);
+  const lost =
+    four.inboundLost + four.outbound.lost + four.slowProvider.lost + (four.drain?.lost ?? 0);
+  const doubles =
+    four.inboundDoubles +
+    four.outbound.doubles +
+    four.slowProvider.doubles +
+    (four.drain?.duplicates ?? 0);
+  const slowRatio = four.slowProvider.rate / one.slowProvider.rate;
   const describe = (r: SetupResult) =>
     `${r.label}: inbound ${r.inbound.answered} answered 200 (${r.inbound.errors} errors in the window, p50 ${r.inbound.p50.toFixed(1)} ms, p99 ${r.inbound.p99.toFixed(1)} ms), ${r.inboundLost} lost, ${r.inboundQueued} still queued for their post after 120 s, ${r.inboundDoubles} posted twice; outbound ${r.outbound.total} SMS, first accepted ${r.outbound.firstMs} ms after the commit, ${r.outbound.lost} not accepted, ${r.outbound.doubles} accepted twice; ${r.limited} answers 429; peak ${r.peak.total} connections (${r.peak.listening} LISTEN, ${r.peak.active} active); RSS ${Object.entries(
       r.rssMb,
@@ -272,18 +335,33 @@ function scaleOutRows(one: SetupResult, four: SetupResult, seconds: number): Row
       ratio: outRatio,
       goal: "≥ 1.6× one process",
       met: outRatio >= 1.6 && four.outbound.lost === 0,
-      note: `${describe(one)}; ${describe(four)}; while sending, 1 serve: ${describeCpu(one.cpuOut)}; 2 web + 2 worker: ${describeCpu(four.cpuOut)}; the figure took ${seconds.toFixed(0)} s`,
+      note: `${describe(one)}; ${describe(four)}; while sending, 1 serve: ${describeCpu(one.outbound.cpu)}; 2 web + 2 worker: ${describeCpu(four.outbound.cpu)}; the figure took ${seconds.toFixed(0)} s`,
     },
     {
       figure: name,
-      metric: "inbound callbacks/s (2 web)",
-      value: four.inbound.rps,
-      unit: "req/s",
-      reference: { label: "1 serve process", value: one.inbound.rps, unit: "req/s" },
-      ratio: inRatio,
+      metric: `outbound SMS/s (2 workers), provider answering in ${PROVIDER_DELAY_MS} ms`,
+      value: four.slowProvider.rate,
+      unit: "SMS/s",
+      reference: { label: "1 serve process", value: one.slowProvider.rate, unit: "SMS/s" },
+      ratio: slowRatio,
       goal: "—",
       met: null,
-      note: `closed loop, ${INGEST_CONCURRENCY} callers, request i to web process i mod 2; workers and Slack posting running in both set-ups; 1 serve: ${describeCpu(one.cpuIn)}; 2 web + 2 worker: ${describeCpu(four.cpuIn)}`,
+      note: `the same ${four.slowProvider.total} SMS, each sendSms request answered after ${PROVIDER_DELAY_MS} ms (the simulator's delay fault): the workers' concurrency is the limit, not the CPU; 1 serve: ${describeCpu(one.slowProvider.cpu)}; 2 web + 2 worker: ${describeCpu(four.slowProvider.cpu)}`,
+    },
+    {
+      figure: name,
+      metric: "inbound callbacks/s (2 web, workers paused)",
+      value: four.inbound.rps,
+      unit: "req/s",
+      reference: {
+        label: "1 web process, workers paused",
+        value: four.oneWeb?.rps ?? Number.NaN,
+        unit: "req/s",
+      },
+      ratio: four.inbound.rps / (four.oneWeb?.rps ?? Number.NaN),
+      goal: "—",
+      met: null,
+      note: `closed loop, ${INGEST_CONCURRENCY} callers, 2 s warm-up, request i to web process i mod 2; the workers SIGSTOPped meanwhile (then resumed to post everything); ${describeCpu(four.cpuIn)}. With everything running, 1 serve took ${one.inbound.rps.toFixed(0)} req/s (its worker starved by its own event loop; ${describeCpu(one.cpuIn)})`,
     },
     {
       figure: name,
