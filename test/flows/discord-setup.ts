@@ -117,12 +117,13 @@ export async function settled(h: Harness): Promise<void> {
     async () => {
       const [row] = rowsOf<{ n: number }>(
         await h.bridge.database.db.execute(
-          sql`select count(*)::int as n from jobs where state <> 'dead'`,
+          sql`select (select count(*) from jobs where state <> 'dead')
+            + (select count(*) from events where processed_at is null) as n`,
         ),
       );
       return Number(row?.n) === 0;
     },
     15_000,
-    "the job queue to drain",
+    "the stored callbacks and the job queue to drain",
   );
 }

@@ -27,7 +27,8 @@ async function drained() {
   await until(
     async () => {
       const [row] = await q<{ n: number }>(
-        sql`select count(*)::int as n from jobs where state <> 'dead' and kind <> 'retention.sweep'`,
+        sql`select (select count(*) from jobs where state <> 'dead' and kind <> 'retention.sweep')
+          + (select count(*) from events where processed_at is null) as n`,
       );
       return Number(row?.n) === 0;
     },
