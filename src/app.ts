@@ -1,6 +1,5 @@
 // The Express app: routes, /healthz, and the one place errors become HTTP answers.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { sql } from "drizzle-orm";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
 import { Batcher } from "./batcher.ts";
@@ -47,8 +46,8 @@ export function createApp(o: AppOptions) {
   app.set("query parser", "simple");
 
   const health = new DatabaseHealth({
-    probe: () => o.database.db.execute(sql`select 1`),
-    probeTimeoutMs: 500,
+    probe: () => o.database.probe(),
+    probeTimeoutMs: 1500,
     onChange: (up, reason) =>
       up
         ? o.log.info("database reachable again")
@@ -155,11 +154,13 @@ export function createApp(o: AppOptions) {
 
 /**
  * How long a callback waits for its batch before the database is probed. The probe, not this
- * wait, decides: answered within 0.5 s, the callback goes on waiting (a busy machine's healthy
+ * wait, decides: answered within 1.5 s, the callback goes on waiting (a busy machine's healthy
  * pool can be slow for a moment, and a 503 would only make the provider call again); not
  * answered, the database counts as unreachable and every callback waiting is answered 503 at
  * once (src/health.ts). A database known to be down (a connection refused or reset) is refused
- * at once; these waits are for one that is silent (a black-holed network): at most about 1 s.
+ * at once; these waits are for one that is silent (a black-holed network): at most about 2 s. The probe
+ * has a connection of its own (Database.probe): a pool busy with the work a recovered database
+ * lets through is not a database gone.
  */
 const INGEST_PATIENCE_MS = 500;
 

@@ -33,6 +33,12 @@ export interface Database {
    * listeners, the only ones there can be).
    */
   notify(channel: string): Promise<void>;
+  /**
+   * Whether the database answers (`select 1`). On Postgres over a connection of its own, never
+   * the pool's: a pool busy with the work that a recovered database lets through must not read
+   * as a database that is gone.
+   */
+  probe(): Promise<void>;
   /** Replaces the connection pool after a driver fault (Postgres only). */
   reset?(): void;
   close(): Promise<void>;
@@ -91,6 +97,7 @@ function openPostgres(url: string, max: number): Database {
     () => postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }),
     (client) => drizzlePg(preparing(client), { schema }) as unknown as Db,
   );
+  let probe: postgres.Sql | undefined;
   return {
     kind: "postgres",
     url,
@@ -106,8 +113,14 @@ function openPostgres(url: string, max: number): Database {
     async notify(channel) {
       await pool.current().unsafe("select pg_notify($1, '')", [channel], { prepare: true });
     },
+    async probe() {
+      probe ??= postgres(conn.url, { ...postgresOptions(1), ssl: conn.ssl });
+      await probe`select 1`;
+    },
     reset: () => pool.reset(),
-    close: () => pool.end(5),
+    close: async () => {
+      await Promise.all([pool.end(5), probe?.end({ timeout: 1 })]);
+    },
   };
 }
 
@@ -188,6 +201,9 @@ export async function wrapPglite(client: PGlite): Promise<Database> {
     },
     async notify(channel) {
       for (const f of local.get(channel) ?? []) queueMicrotask(f);
+    },
+    async probe() {
+      await client.query("select 1");
     },
     close: () => client.close(),
   };

@@ -119,10 +119,18 @@ export function createInbox(o: InboxOptions): Inbox {
   const limit = o.batch ?? 200;
   const backoff = backoffDelay(o.backoffMs);
 
-  /** One transaction at a time, whatever the number of processes (PGlite: one connection). */
-  const lock = async (tx: Db) => {
-    if (o.database.kind === "postgres")
-      await tx.execute(sql`select pg_advisory_xact_lock(${INBOX_LOCK})`);
+  /**
+   * One transaction at a time, whatever the number of processes (PGlite: one connection). Never
+   * waited for: a process that finds it taken leaves the round to its holder (who looks again
+   * when done) instead of parking a pool connection behind it, which after a cut connection
+   * could be a backend Postgres has not yet ended.
+   */
+  const lock = async (tx: Db): Promise<boolean> => {
+    if (o.database.kind !== "postgres") return true;
+    const [row] = rowsOf<{ ok: boolean }>(
+      await tx.execute(sql`select pg_try_advisory_xact_lock(${INBOX_LOCK}) as ok`),
+    );
+    return row?.ok === true;
   };
 
   /** Due events in id order, but none of a number that has one waiting to be tried again. */
@@ -175,12 +183,14 @@ export function createInbox(o: InboxOptions): Inbox {
     async run() {
       let rows: Row[] = [];
       try {
+        let taken = true;
         await db.transaction(async (tx) => {
-          await lock(tx);
+          taken = await lock(tx);
+          if (!taken) return;
           rows = await take(tx);
           if (rows.length > 0) await act(tx, rows);
         });
-        return rows.length >= limit;
+        return taken && rows.length >= limit;
       } catch (err) {
         // The database gone: nothing is held (the transaction was rolled back); the next wake
         // or poll tries again, and no attempt is counted.
@@ -194,11 +204,13 @@ export function createInbox(o: InboxOptions): Inbox {
         const phone = phoneOfPayload(r.payload);
         if (holding.has(phone)) continue;
         try {
-          await db.transaction(async (tx) => {
-            await lock(tx);
+          const taken = await db.transaction(async (tx) => {
+            if (!(await lock(tx))) return false;
             const [row] = await take(tx, Number(r.id));
             if (row) await act(tx, [row]);
+            return true;
           });
+          if (!taken) return false; // another process holds the inbox: its round takes them
         } catch (err) {
           if (isDatabaseUnavailable(err)) throw err;
           holding.add(phone);
