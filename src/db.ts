@@ -114,7 +114,8 @@ function openPostgres(url: string, max: number): Database {
       await pool.current().unsafe("select pg_notify($1, '')", [channel], { prepare: true });
     },
     async probe() {
-      probe ??= postgres(conn.url, { ...postgresOptions(1), ssl: conn.ssl });
+      // Opened when a probe is needed (a slow or silent database, /healthz), closed 5 s idle.
+      probe ??= postgres(conn.url, { ...postgresOptions(1), idle_timeout: 5, ssl: conn.ssl });
       await probe`select 1`;
     },
     reset: () => pool.reset(),
