@@ -21,8 +21,9 @@ import { createTestDatabase } from "../test/support/db.ts";
 import { SECRET } from "../test/support/harness.ts";
 import { startBalancer } from "./balancer.ts";
 import { type BridgeProcess, bridgeEnv, startCluster } from "./cluster.ts";
-import { insideRetryAfter, token, tokensOf } from "./figures/slack-posts.ts";
+import { insideRetryAfter, token } from "./figures/slack-posts.ts";
 import { benchUrl } from "./pg-connections.ts";
+import { acceptedCounts, callbackCounts, orderProblems, postedBy } from "./soak-order.ts";
 import { frMobile, inboundUrl, sleep } from "./world.ts";
 
 export interface SoakOptions {
@@ -293,15 +294,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     // The drain: every SMS answered 200 posted, every reply accepted by the simulator.
     const d0 = Date.now();
-    const postedCounts = () => {
-      const counts = new Map<string, number>();
-      for (const p of fake.posts)
-        for (const t of tokensOf(p, "soak")) {
-          const key = `${t.a}:${t.b}`;
-          counts.set(key, (counts.get(key) ?? 0) + 1);
-        }
-      return counts;
-    };
+    const postedCounts = () => postedBy(fake.posts);
     const replyTexts = () => {
       const m = new Map<number, string[]>();
       for (const s of sim.sent) {
@@ -338,50 +331,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const r of await sql<{ body: string; n: number }[]>`
       select body, count(*)::int as n from messages where direction = 'in' group by body`)
       stored.set(r.body, r.n);
-    let storedTwice = 0;
-    let notStored = 0;
-    let postedTwice = 0;
-    let notPosted = 0;
-    let stillQueued = 0;
-    let outOfOrder = 0;
     const posted = postedCounts();
-    for (const [n, count] of answered)
-      for (let k = 0; k < count; k++) {
-        const s = stored.get(token("soak", n, k)) ?? 0;
-        if (s === 0) notStored++;
-        if (s > 1) storedTwice++;
-        const p = posted.get(`${n}:${k}`) ?? 0;
-        if (p === 0 && waiting.has(token("soak", n, k))) stillQueued++;
-        else if (p === 0) notPosted++;
-        if (p > 1) postedTwice++;
-      }
-    // In order: each number's SMS in the order the fake accepted the posts.
-    const problems: string[] = [];
-    const postsOf = (n: number, k: number) =>
-      fake.posts
-        .filter((p) => tokensOf(p, "soak").some((t) => t.a === n && t.b === k))
-        .map(
-          (p) =>
-            `${p.thread_ts ? "reply" : "card"} ${p.ts} at ${((p.at - t0) / 1000).toFixed(2)} s [${tokensOf(p, "soak").map((t) => t.b)}]`,
-        )
-        .join("; ");
-    const last = new Map<number, number>();
-    for (const p of fake.posts)
-      for (const t of tokensOf(p, "soak")) {
-        if ((last.get(t.a) ?? -1) > t.b) {
-          outOfOrder++;
-          if (problems.length < 20)
-            problems.push(
-              `number ${t.a}: SMS ${t.b} posted after SMS ${last.get(t.a)}: ${postsOf(t.a, t.b)}`,
-            );
-        }
-        last.set(t.a, Math.max(last.get(t.a) ?? -1, t.b));
-      }
-    for (const [key, c] of posted)
-      if (c > 1 && problems.length < 20) {
-        const [n, k] = key.split(":").map(Number) as [number, number];
-        problems.push(`number ${n}: SMS ${k} posted ${c}×: ${postsOf(n, k)}`);
-      }
+    const counts = callbackCounts(answered, stored, posted, waiting);
+    // In order: each number's SMS in the order the fake accepted the posts; none posted twice.
+    const { outOfOrder, problems } = orderProblems(fake.posts, posted, t0);
     if (kills.length > 0)
       problems.push(`kills: ${kills.map((k) => `${k.name} at ${k.atS.toFixed(2)} s`).join(", ")}`);
     // Replies: accepted once, under the reference the bridge gave the SMS.
@@ -390,16 +343,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       select body, client_ref from messages where direction = 'out' and client_ref is not null`)
       refs.set(r.body, r.client_ref);
     const accepted = replyTexts();
-    let acceptedTwice = 0;
-    let notAccepted = 0;
-    let wrongId = 0;
-    for (let r = 0; r < repliesSent; r++) {
-      const ids = accepted.get(r) ?? [];
-      if (ids.length === 0) notAccepted++;
-      if (ids.length > 1) acceptedTwice++;
-      const ref = refs.get(token("reply", r));
-      if (ids.some((id) => id !== ref)) wrongId++;
-    }
+    const replyCounts = acceptedCounts(accepted, refs, repliesSent);
     const [dead] = await sql<{ n: number }[]>`
       select count(*)::int as n from jobs where state = 'dead'`;
     const slack = insideRetryAfter(fake.requests);
@@ -411,21 +355,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         sent,
         retries: callbackRetries,
         stored: [...stored.keys()].filter((b) => b.startsWith("soak-")).length,
-        storedTwice,
-        notStored,
+        storedTwice: counts.storedTwice,
+        notStored: counts.notStored,
         posted: posted.size,
-        postedTwice,
-        notPosted,
-        stillQueued,
+        postedTwice: counts.postedTwice,
+        notPosted: counts.notPosted,
+        stillQueued: counts.stillQueued,
         outOfOrder,
       },
       replies: {
         sent: repliesSent,
         retries: replyRetries,
         accepted: accepted.size,
-        acceptedTwice,
-        notAccepted,
-        wrongId,
+        acceptedTwice: replyCounts.acceptedTwice,
+        notAccepted: replyCounts.notAccepted,
+        wrongId: replyCounts.wrongId,
       },
       slack: {
         posts: fake.posts.length,
