@@ -369,15 +369,8 @@ export class Bridge implements ChatHooks {
   /** A button the core put on a card or a post; a replayed press does nothing twice. */
   async onAction(input: ActionInput): Promise<void> {
     await this.o.db.transaction(async (tx) => {
-      const { action, conversationId } = input;
-      const key = `action:${input.platform}:${input.eventId}`;
-      if (
-        input.eventId &&
-        !(await store.claimEvent(tx, key, "chat-action", { action, conversationId }))
-      )
-        return;
-      const conv = await store.getConversation(tx, input.conversationId);
-      if (!conv || conv.platform !== input.platform) return;
+      const conv = await store.claimInput(tx, "action", input);
+      if (!conv) return;
       await runAction(tx, conv, input, this.o.log);
     });
   }

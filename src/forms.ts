@@ -47,15 +47,8 @@ export async function submitForm(db: Db, input: FormInput, log: Logger): Promise
   const errors = handler.check(values);
   if (errors) return { errors };
   await db.transaction(async (tx) => {
-    const { action, conversationId } = input;
-    const key = `form:${input.platform}:${input.eventId}`;
-    if (
-      input.eventId &&
-      !(await store.claimEvent(tx, key, "chat-form", { action, conversationId }))
-    )
-      return;
-    const conv = await store.getConversation(tx, conversationId);
-    if (!conv || conv.platform !== input.platform) return;
+    const conv = await store.claimInput(tx, "form", input);
+    if (!conv) return;
     await enqueue(tx, ...(await handler.submit(tx, conv, { ...input, values }, log)));
   });
   return {};

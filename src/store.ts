@@ -169,6 +169,23 @@ export async function claimEvent(db: Db, key: string, kind: string, payload: obj
   return fresh !== undefined;
 }
 
+/**
+ * A person's press of a card's button, or a form they submitted: its event claimed once (a
+ * replayed request does nothing) and its conversation, if it is on the platform it came from.
+ */
+export async function claimInput(
+  tx: Db,
+  kind: "action" | "form",
+  input: { platform: Platform; eventId?: string; action: string; conversationId: number },
+): Promise<Conversation | undefined> {
+  const { action, conversationId } = input;
+  const key = `${kind}:${input.platform}:${input.eventId}`;
+  if (input.eventId && !(await claimEvent(tx, key, `chat-${kind}`, { action, conversationId })))
+    return undefined;
+  const conv = await getConversation(tx, conversationId);
+  return conv?.platform === input.platform ? conv : undefined;
+}
+
 export async function insertMessage(db: Db, values: NewMessage): Promise<Message | undefined> {
   const [row] = await db.insert(messages).values(values).onConflictDoNothing().returning();
   return row;
