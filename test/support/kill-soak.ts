@@ -128,6 +128,10 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
     let sent = 0;
     const sending = (async () => {
       for (let n = 0; n < o.total; n++) {
+        // The last few wait (10 s at most) for the kills: on a slow machine the posts lag the
+        // callbacks, and the soak would end before the last kill found its post.
+        for (let w = 0; n >= o.total - 4 && killedAfter.length < o.kills && w < 500; w++)
+          await sleep(20);
         const url = inboundUrl(base, SECRET, soakPhone(n, numbers), text(n));
         while ((await fetch(url).catch(() => null))?.status !== 200) await sleep(100);
         acknowledged.add(n);
