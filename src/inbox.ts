@@ -119,10 +119,13 @@ export function createInbox(o: InboxOptions): Inbox {
   const limit = o.batch ?? 200;
   const backoff = backoffDelay(o.backoffMs);
 
+  // The statements of a round hold no parameter (numbers of ours, written in): drizzle sends a
+  // statement with parameters in two round trips (describe, then run), one without in one.
+
   /** One transaction at a time, whatever the number of processes (PGlite: one connection). */
   const lock = async (tx: Db) => {
     if (o.database.kind === "postgres")
-      await tx.execute(sql`select pg_advisory_xact_lock(${INBOX_LOCK})`);
+      await tx.execute(sql.raw(`select pg_advisory_xact_lock(${INBOX_LOCK})`));
   };
 
   /** Due events in id order, but none of a number that has one waiting to be tried again. */
@@ -133,9 +136,9 @@ export function createInbox(o: InboxOptions): Inbox {
           where w.processed_at is null and w.retry_at > now())
         select e.id, e.payload, e.attempts from events e
         where e.processed_at is null and (e.retry_at is null or e.retry_at <= now())
-          ${only === undefined ? sql`` : sql`and e.id = ${only}`}
+          ${only === undefined ? sql`` : sql.raw(`and e.id = ${Math.trunc(only)}`)}
           and ${sql.raw(PHONE("e"))} not in (select phone from waiting where phone is not null)
-        order by e.id limit ${limit} for update of e`),
+        order by e.id limit ${sql.raw(String(Math.trunc(limit)))} for update of e`),
     );
 
   /** Acts on the rows taken and marks them processed, in the caller's transaction. */
@@ -146,11 +149,10 @@ export function createInbox(o: InboxOptions): Inbox {
       return parsed.data as StoredEvent;
     });
     await o.bridge.applyEvents(tx, list);
-    await tx.execute(sql`update events set processed_at = now(), retry_at = null
-      where id in (${sql.join(
-        rows.map((r) => sql`${Number(r.id)}`),
-        sql`, `,
-      )})`);
+    const ids = rows.map((r) => Math.trunc(Number(r.id))).join(", ");
+    await tx.execute(
+      sql.raw(`update events set processed_at = now(), retry_at = null where id in (${ids})`),
+    );
   };
 
   /** An event that failed alone: tried again later, or given up (marked processed) at last. */
