@@ -94,7 +94,16 @@ class UnreadableEventError extends AppError {
 }
 
 /** The number of a stored payload, in SQL (for the numbers that wait behind a failure). */
-const PHONE = (t: string) => `coalesce(${t}.payload->>'from', ${t}.payload->>'phone')`;
+const PHONE = (t: string) => `coalesce(${t}.payload->>'from', ${t}.payload->>'phone', '')`;
+
+/**
+ * Due events of `e`: unprocessed, not waiting to be tried again, and of no number that has an
+ * event waiting (it goes first). The same rule tells the worker that work is due (so that it
+ * never spins on events held back) and takes them.
+ */
+const DUE = `e.processed_at is null and (e.retry_at is null or e.retry_at <= now())
+  and ${PHONE("e")} not in (select ${PHONE("w")} from events w
+    where w.processed_at is null and w.retry_at > now())`;
 
 /** Key of the advisory lock that makes the inbox one transaction at a time, across processes. */
 const INBOX_LOCK = 727_100_002;
@@ -131,14 +140,11 @@ export function createInbox(o: InboxOptions): Inbox {
   /** Due events in id order, but none of a number that has one waiting to be tried again. */
   const take = async (tx: Db, only?: number): Promise<Row[]> =>
     rowsOf<Row>(
-      await tx.execute(sql`with waiting as (
-          select distinct ${sql.raw(PHONE("w"))} as phone from events w
-          where w.processed_at is null and w.retry_at > now())
-        select e.id, e.payload, e.attempts from events e
-        where e.processed_at is null and (e.retry_at is null or e.retry_at <= now())
-          ${only === undefined ? sql`` : sql.raw(`and e.id = ${Math.trunc(only)}`)}
-          and ${sql.raw(PHONE("e"))} not in (select phone from waiting where phone is not null)
-        order by e.id limit ${sql.raw(String(Math.trunc(limit)))} for update of e`),
+      await tx.execute(
+        sql.raw(`select e.id, e.payload, e.attempts from events e where ${DUE}
+          ${only === undefined ? "" : `and e.id = ${Math.trunc(only)}`}
+          order by e.id limit ${Math.trunc(limit)} for update of e`),
+      ),
     );
 
   /** Acts on the rows taken and marks them processed, in the caller's transaction. */
@@ -171,8 +177,7 @@ export function createInbox(o: InboxOptions): Inbox {
   };
 
   return {
-    due: sql`exists (select 1 from events where processed_at is null
-      and (retry_at is null or retry_at <= now()))`,
+    due: sql.raw(`exists (select 1 from events e where ${DUE})`),
     nextAt: sql`(select min(retry_at) from events where processed_at is null and retry_at > now())`,
     async run() {
       let rows: Row[] = [];
