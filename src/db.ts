@@ -95,7 +95,7 @@ function openPostgres(url: string, max: number): Database {
   const conn = pgConnection(url);
   const pool = resettablePool(
     () => postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }),
-    (client) => drizzlePg(preparing(client), { schema }) as unknown as Db,
+    (client) => drizzlePg(client, { schema }) as unknown as Db,
   );
   let probe: postgres.Sql | undefined;
   return {
@@ -124,41 +124,6 @@ function openPostgres(url: string, max: number): Database {
     },
   };
 }
-
-/**
- * drizzle sends each statement with parameters unprepared, which postgres.js runs in two round
- * trips (describe it, then run it). Prepared, it is one round trip from its second run on each
- * connection. Statements with up to PREPARE_MAX_PARAMS parameters are prepared: a multi-row
- * insert or an `in (…)` list makes one statement per size, so the number kept per connection
- * stays bounded (and postgres.js prepares again when a migration changed a table under it).
- */
-function preparing(client: postgres.Sql): postgres.Sql {
-  type Run = (...args: unknown[]) => unknown;
-  const wrap = (c: postgres.Sql): postgres.Sql =>
-    new Proxy(c, {
-      get(target, key) {
-        if (key === "unsafe")
-          return (text: string, params: unknown[] = [], options: object = {}) =>
-            target.unsafe(text, params as never[], {
-              ...options,
-              prepare: params.length <= PREPARE_MAX_PARAMS,
-            });
-        // A transaction (and a savepoint in it) hands its callback a connection of its own.
-        if (key === "begin" || key === "savepoint")
-          return (...args: unknown[]) => {
-            const body = args.pop() as (tx: postgres.Sql) => unknown;
-            const run = Reflect.get(target, key, target) as Run;
-            return run.call(target, ...args, (tx: postgres.Sql) => body(wrap(tx)));
-          };
-        const v = Reflect.get(target, key, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-      apply: (target, _this, args) => Reflect.apply(target as never, target, args),
-    });
-  return wrap(client);
-}
-
-const PREPARE_MAX_PARAMS = 32;
 
 // ── Postgres pool options ───────────────────────────────────────────────────────────────────
 /**

@@ -94,7 +94,16 @@ class UnreadableEventError extends AppError {
 }
 
 /** The number of a stored payload, in SQL (for the numbers that wait behind a failure). */
-const PHONE = (t: string) => `coalesce(${t}.payload->>'from', ${t}.payload->>'phone')`;
+const PHONE = (t: string) => `coalesce(${t}.payload->>'from', ${t}.payload->>'phone', '')`;
+
+/**
+ * Due events of `e`: unprocessed, not waiting to be tried again, and of no number that has an
+ * event waiting (it goes first). The same rule tells the worker that work is due (so that it
+ * never spins on events held back) and takes them.
+ */
+const DUE = `e.processed_at is null and (e.retry_at is null or e.retry_at <= now())
+  and ${PHONE("e")} not in (select ${PHONE("w")} from events w
+    where w.processed_at is null and w.retry_at > now())`;
 
 /** Key of the advisory lock that makes the inbox one transaction at a time, across processes. */
 const INBOX_LOCK = 727_100_002;
@@ -119,31 +128,23 @@ export function createInbox(o: InboxOptions): Inbox {
   const limit = o.batch ?? 200;
   const backoff = backoffDelay(o.backoffMs);
 
-  /**
-   * One transaction at a time, whatever the number of processes (PGlite: one connection). Never
-   * waited for: a process that finds it taken leaves the round to its holder (who looks again
-   * when done) instead of parking a pool connection behind it, which after a cut connection
-   * could be a backend Postgres has not yet ended.
-   */
-  const lock = async (tx: Db): Promise<boolean> => {
-    if (o.database.kind !== "postgres") return true;
-    const [row] = rowsOf<{ ok: boolean }>(
-      await tx.execute(sql`select pg_try_advisory_xact_lock(${INBOX_LOCK}) as ok`),
-    );
-    return row?.ok === true;
+  // The statements of a round hold no parameter (numbers of ours, written in): drizzle sends a
+  // statement with parameters in two round trips (describe, then run), one without in one.
+
+  /** One transaction at a time, whatever the number of processes (PGlite: one connection). */
+  const lock = async (tx: Db) => {
+    if (o.database.kind === "postgres")
+      await tx.execute(sql.raw(`select pg_advisory_xact_lock(${INBOX_LOCK})`));
   };
 
   /** Due events in id order, but none of a number that has one waiting to be tried again. */
   const take = async (tx: Db, only?: number): Promise<Row[]> =>
     rowsOf<Row>(
-      await tx.execute(sql`with waiting as (
-          select distinct ${sql.raw(PHONE("w"))} as phone from events w
-          where w.processed_at is null and w.retry_at > now())
-        select e.id, e.payload, e.attempts from events e
-        where e.processed_at is null and (e.retry_at is null or e.retry_at <= now())
-          ${only === undefined ? sql`` : sql`and e.id = ${only}`}
-          and ${sql.raw(PHONE("e"))} not in (select phone from waiting where phone is not null)
-        order by e.id limit ${limit} for update of e`),
+      await tx.execute(
+        sql.raw(`select e.id, e.payload, e.attempts from events e where ${DUE}
+          ${only === undefined ? "" : `and e.id = ${Math.trunc(only)}`}
+          order by e.id limit ${Math.trunc(limit)} for update of e`),
+      ),
     );
 
   /** Acts on the rows taken and marks them processed, in the caller's transaction. */
@@ -154,11 +155,10 @@ export function createInbox(o: InboxOptions): Inbox {
       return parsed.data as StoredEvent;
     });
     await o.bridge.applyEvents(tx, list);
-    await tx.execute(sql`update events set processed_at = now(), retry_at = null
-      where id in (${sql.join(
-        rows.map((r) => sql`${Number(r.id)}`),
-        sql`, `,
-      )})`);
+    const ids = rows.map((r) => Math.trunc(Number(r.id))).join(", ");
+    await tx.execute(
+      sql.raw(`update events set processed_at = now(), retry_at = null where id in (${ids})`),
+    );
   };
 
   /** An event that failed alone: tried again later, or given up (marked processed) at last. */
@@ -177,20 +177,17 @@ export function createInbox(o: InboxOptions): Inbox {
   };
 
   return {
-    due: sql`exists (select 1 from events where processed_at is null
-      and (retry_at is null or retry_at <= now()))`,
+    due: sql.raw(`exists (select 1 from events e where ${DUE})`),
     nextAt: sql`(select min(retry_at) from events where processed_at is null and retry_at > now())`,
     async run() {
       let rows: Row[] = [];
       try {
-        let taken = true;
         await db.transaction(async (tx) => {
-          taken = await lock(tx);
-          if (!taken) return;
+          await lock(tx);
           rows = await take(tx);
           if (rows.length > 0) await act(tx, rows);
         });
-        return taken && rows.length >= limit;
+        return rows.length >= limit;
       } catch (err) {
         // The database gone: nothing is held (the transaction was rolled back); the next wake
         // or poll tries again, and no attempt is counted.
@@ -204,13 +201,11 @@ export function createInbox(o: InboxOptions): Inbox {
         const phone = phoneOfPayload(r.payload);
         if (holding.has(phone)) continue;
         try {
-          const taken = await db.transaction(async (tx) => {
-            if (!(await lock(tx))) return false;
+          await db.transaction(async (tx) => {
+            await lock(tx);
             const [row] = await take(tx, Number(r.id));
             if (row) await act(tx, [row]);
-            return true;
           });
-          if (!taken) return false; // another process holds the inbox: its round takes them
         } catch (err) {
           if (isDatabaseUnavailable(err)) throw err;
           holding.add(phone);

@@ -170,9 +170,11 @@ export async function queueState(
   kinds: string[],
   other?: { due: SQL; nextAt: SQL },
 ): Promise<{ due: Set<string>; otherDue: boolean; nextInMs: number | undefined }> {
-  const list = sql.join(
-    (kinds.length > 0 ? kinds : [""]).map((k) => sql`(${k})`),
-    sql`, `,
+  // Kinds are names of ours, written in (no parameter: one round trip instead of two).
+  const list = sql.raw(
+    (kinds.length > 0 ? kinds : [""])
+      .map((k) => `('${k.replace(/[^A-Za-z0-9._:-]/g, "")}')`)
+      .join(", "),
   );
   const [row] = rowsOf<{ due: string | null; other: boolean | null; ms: number | string | null }>(
     await db.execute(sql`select

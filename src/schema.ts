@@ -103,7 +103,12 @@ export const events = pgTable(
     retryAt: at("retry_at"),
     error: text("error"),
   },
-  (t) => [index("events_inbox").on(t.id).where(sql`${t.processedAt} is null`)],
+  (t) => [
+    index("events_inbox").on(t.id).where(sql`${t.processedAt} is null`),
+    index("events_waiting")
+      .on(t.retryAt)
+      .where(sql`${t.processedAt} is null and ${t.retryAt} is not null`),
+  ],
 );
 
 export type JobState = "pending" | "running" | "dead";
