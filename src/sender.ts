@@ -55,12 +55,18 @@ export function createSender(o: SenderOptions) {
         : optedOut.has(phoneOf(m))
           ? "the customer opted out (STOP) before it left"
           : undefined;
-    const toSend = queued.filter((m) => !refusalOf(m));
+    // A callback from the number that is stored but not yet acted on may be a STOP: its SMS
+    // waits for the worker to read it (a wait, not an attempt), so STOP holds from its 200.
+    const unread = await store.unreadFrom(o.db, phones);
+    const result = new Map<number, JobOutcome>();
+    const waiting = new DeferredError("a message from the customer is read first", 200);
+    for (const m of queued)
+      if (!refusalOf(m) && unread.has(phoneOf(m))) result.set(m.id, { ok: false, error: waiting });
+    const toSend = queued.filter((m) => !refusalOf(m) && !result.has(m.id));
 
     const outcomes =
       toSend.length > 0 ? await o.provider.send(toSend.map((m) => outbound(m, phoneOf(m)))) : [];
     const byRef = new Map(outcomes.map((r) => [r.ref, r]));
-    const result = new Map<number, JobOutcome>();
     // The SMS of one failed request share one error, so they come back together, in order.
     const errors = new Map<string, Error>();
     const errorFor = (r: NotAccepted): Error => {
@@ -88,6 +94,7 @@ export function createSender(o: SenderOptions) {
       };
       const to = (m: store.Message) => formatPhone(phoneOf(m));
       for (const m of queued) {
+        if (result.has(m.id)) continue; // waits for the customer's message to be read
         const refusal = refusalOf(m);
         if (refusal) {
           await store.failMessage(tx, m.id, [], `not sent: ${refusal}`);
