@@ -9,7 +9,7 @@
 // - one number's events are acted on in the order they were stored: the events table is its
 //   own inbox, taken in id order by one transaction at a time (an advisory lock across
 //   processes), and a number with an event waiting to be tried again waits behind it.
-import { sql } from "drizzle-orm";
+import { and, inArray, isNull, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Bridge } from "./bridge.ts";
@@ -20,6 +20,7 @@ import { isDatabaseUnavailable } from "./health.ts";
 import { backoffDelay } from "./jobs.ts";
 import { dedupeKey, type StoredEvent } from "./keys.ts";
 import { maskPhone } from "./phone.ts";
+import { events } from "./schema.ts";
 import type { Inbox } from "./worker.ts";
 
 /** The number an event is about: its events are acted on in order. */
@@ -215,6 +216,21 @@ export function createInbox(o: InboxOptions): Inbox {
       return true;
     },
   };
+}
+
+/** The numbers among `phones` with a stored callback the worker has not acted on yet. */
+export async function unreadFrom(db: Db, phones: string[]): Promise<Set<string>> {
+  if (phones.length === 0) return new Set();
+  const rows = await db
+    .selectDistinct({ phone: sql<string>`${events.payload}->>'from'` })
+    .from(events)
+    .where(
+      and(
+        isNull(events.processedAt),
+        inArray(sql`${events.payload}->>'from'`, [...new Set(phones)]),
+      ),
+    );
+  return new Set(rows.map((r) => r.phone));
 }
 
 function phoneOfPayload(payload: unknown): string {

@@ -7,6 +7,7 @@ import { retryButton } from "./actions.ts";
 import type { ActionButton, OutboundSms, SendOutcome, SmsProvider } from "./contracts.ts";
 import type { Db } from "./db.ts";
 import { DeferredError, RetryableError } from "./errors.ts";
+import { unreadFrom } from "./inbox.ts";
 import { enqueue, type Job, type NewJob } from "./jobs.ts";
 import { CHECK_JOB, chatJob } from "./kinds.ts";
 import { formatPhone } from "./phone.ts";
@@ -57,7 +58,7 @@ export function createSender(o: SenderOptions) {
           : undefined;
     // A callback from the number that is stored but not yet acted on may be a STOP: its SMS
     // waits for the worker to read it (a wait, not an attempt), so STOP holds from its 200.
-    const unread = await store.unreadFrom(o.db, phones);
+    const unread = await unreadFrom(o.db, phones);
     const result = new Map<number, JobOutcome>();
     const waiting = new DeferredError("a message from the customer is read first", 200);
     for (const m of queued)

@@ -186,21 +186,6 @@ export async function claimInput(
   return conv?.platform === input.platform ? conv : undefined;
 }
 
-/** The numbers among `phones` with a stored callback the worker has not acted on yet. */
-export async function unreadFrom(db: Db, phones: string[]): Promise<Set<string>> {
-  if (phones.length === 0) return new Set();
-  const rows = await db
-    .selectDistinct({ phone: sql<string>`${events.payload}->>'from'` })
-    .from(events)
-    .where(
-      and(
-        isNull(events.processedAt),
-        inArray(sql`${events.payload}->>'from'`, [...new Set(phones)]),
-      ),
-    );
-  return new Set(rows.map((r) => r.phone));
-}
-
 export async function insertMessage(db: Db, values: NewMessage): Promise<Message | undefined> {
   const [row] = await db.insert(messages).values(values).onConflictDoNothing().returning();
   return row;
