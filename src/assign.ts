@@ -11,13 +11,17 @@ import { conversations } from "./schema.ts";
 import type * as store from "./store.ts";
 import type { Team } from "./team.ts";
 
-/** Customers' SMS came in: the conversations that did not wait yet wait since `at`. */
-export async function markWaiting(tx: Db, ids: number[], at: Date): Promise<store.Conversation[]> {
-  if (ids.length === 0) return [];
+/**
+ * Customers' SMS came in: each conversation that did not wait yet waits since its own first
+ * SMS of the batch (`since`: conversation id → that SMS's time), in one statement.
+ */
+export async function markWaiting(tx: Db, since: Map<number, Date>): Promise<store.Conversation[]> {
+  if (since.size === 0) return [];
+  const cases = [...since].map(([id, at]) => sql`when ${id} then ${at.toISOString()}::timestamptz`);
   return tx
     .update(conversations)
-    .set({ waitingSince: at })
-    .where(and(inArray(conversations.id, [...new Set(ids)]), isNull(conversations.waitingSince)))
+    .set({ waitingSince: sql`(case ${conversations.id} ${sql.join(cases, sql` `)} end)` })
+    .where(and(inArray(conversations.id, [...since.keys()]), isNull(conversations.waitingSince)))
     .returning();
 }
 

@@ -142,12 +142,13 @@ export class Bridge implements ChatHooks {
       .returning({ id: messages.id });
     const jobs: NewJob[] = [];
     // Customers now wait for an answer: the cards say since when (a new thread's card will).
-    const first = new Date(Math.min(...list.map((e) => e.at.getTime())));
-    const waiting = await markWaiting(
-      tx,
-      [...convs.values()].map((c) => c.id),
-      first,
-    );
+    const since = new Map<number, Date>();
+    for (const e of list) {
+      const id = conv(e).id;
+      const known = since.get(id);
+      if (!known || e.at < known) since.set(id, e.at);
+    }
+    const waiting = await markWaiting(tx, since);
     for (const c of waiting) if (c.threadRef) jobs.push(...chatJob(c, { type: "card" }));
     const reopened = new Set<number>();
     for (const [i, e] of list.entries()) {

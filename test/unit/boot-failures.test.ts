@@ -9,6 +9,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, startServe } from "../support/cli.ts";
 import { createTestDatabase, PG_ADMIN_URL } from "../support/db.ts";
+import { until } from "../support/harness.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 const SECRET = "boot-callback-secret-0123456789";
@@ -119,8 +120,17 @@ describe("boot failures", { timeout: 30_000 }, () => {
       expect(new Set(statuses)).toEqual(new Set(statuses.length > 1 ? [503, 200] : [200]));
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       await server.line(/database reachable: migrated and serving/);
+      // Stored when answered 200; the worker acts on it (its message) right after.
       const check = postgres(db.url ?? "", { max: 1, onnotice: () => {} });
-      expect(await check`select body from messages`).toEqual([{ body: "are you open?" }]);
+      const rows = await until(
+        async () => {
+          const r = await check`select body from messages`;
+          return r.length > 0 ? r : undefined;
+        },
+        10_000,
+        "the message",
+      );
+      expect(rows).toEqual([{ body: "are you open?" }]);
       await check.end();
       expect(server.exited()).toBe(false);
     } finally {
