@@ -23,7 +23,9 @@ describe("replies CLI", { timeout: 240_000 }, () => {
       env,
       60_000,
     );
-    expect(add.stdout).toContain("Template ::thanks added");
+    expect(add.stdout, `exit ${add.code} after ${add.ms} ms: ${add.stderr}`).toContain(
+      "Template ::thanks added",
+    );
     expect(add.code).toBe(0);
     const list = await runCli(["templates", "list"], env, 60_000);
     expect(list.stdout).toContain("::thanks  Thank you {first_name}!");
