@@ -2,10 +2,10 @@
 // acknowledged, exactly once, and the next start acts on what was stored but not acted on;
 // with the database down, nothing is acknowledged.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
+import { freePort } from "../../bench/world.ts";
 import { migrateOpen, openDatabase, rowsOf } from "../../src/db.ts";
 import { createTestDatabase, PG_ADMIN_URL, TEST_DB } from "../support/db.ts";
 import {
@@ -18,14 +18,6 @@ import {
   until,
 } from "../support/harness.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function inbound(n: number) {
   return {

@@ -5,7 +5,9 @@ import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
+import { freePort } from "../../bench/world.ts";
 import { rowsOf } from "../../src/db.ts";
+import { stopChild } from "../support/cli.ts";
 import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import {
   baseEnv,
@@ -77,7 +79,7 @@ describe("sending", () => {
   it("`send`, `jobs` and `callback-url` also work while the server runs (through it, on PGlite)", async () => {
     const db = await createTestDatabase({ onDisk: true });
     const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
-    const port = String(40000 + Math.floor(Math.random() * 20000));
+    const port = String(await freePort());
     const env = { ...process.env, ...baseEnv(db, sim, { PORT: port, ARDARY_MODE: "test" }) };
     const server = spawn("node", ["bin/ardary-bridge.js", "serve"], { env, stdio: "ignore" });
     try {
@@ -102,8 +104,7 @@ describe("sending", () => {
       const url = await run("node", ["bin/ardary-bridge.js", "callback-url"], { env });
       expect(url.stdout.trim()).toBe(`http://localhost:${port}/ardary/callback/${SECRET}`);
     } finally {
-      server.kill("SIGTERM");
-      await new Promise((r) => server.once("exit", r));
+      await stopChild(server);
       await sim.close();
       await db.drop();
     }

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { freePort } from "../../bench/world.ts";
 import type { ServerInfo } from "../../src/admin.ts";
+import { stopChild } from "../support/cli.ts";
 import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import { baseEnv, SIM_KEY, SIM_LOGIN, until } from "../support/harness.ts";
 
@@ -70,8 +71,7 @@ describe("admin surface", () => {
       const noToken = await fetch(`http://127.0.0.1:${info.port}/internal/jobs`);
       expect(noToken.status).toBe(404);
     } finally {
-      server.kill("SIGTERM");
-      await new Promise((r) => server.once("exit", r));
+      await stopChild(server);
       await sim.close();
       await db.drop();
     }

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { freePort, rssMb } from "../../bench/world.ts";
 import { startFakeSlack } from "../fakes/slack.ts";
-import { procfileCommand } from "../support/cli.ts";
+import { procfileCommand, stopChild } from "../support/cli.ts";
 import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import { baseEnv, SIM_KEY, SIM_LOGIN, until } from "../support/harness.ts";
 
@@ -91,8 +91,7 @@ describe("slack events: cheap refusals", () => {
       if (TEST_DB === "postgres") expect(after).toBeLessThan(200);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     } finally {
-      server.kill("SIGTERM");
-      await new Promise((r) => server.once("exit", r));
+      await stopChild(server);
       await fake.close();
       await sim.close();
       await db.drop();

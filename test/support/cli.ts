@@ -1,5 +1,5 @@
 // Runs the `ardary-bridge` command (bin/ardary-bridge.js, i.e. dist/) as a child process.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 /** Runs the command; resolves with its exit code, stderr and how long it ran. */
@@ -42,6 +42,19 @@ export function procfileCommand(type: string): [string, string[]] {
     .trim()
     .split(/\s+/);
   return [command as string, args];
+}
+
+/**
+ * SIGTERM (SIGKILL after 10 s) and resolves once `child` has exited; at once if it already has
+ * (a server that crashed at boot must fail its test, not hang it until the timeout).
+ */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 export interface RunningServe {

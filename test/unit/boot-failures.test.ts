@@ -7,21 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../bench/world.ts";
 import { runCli, startServe } from "../support/cli.ts";
 import { createTestDatabase, PG_ADMIN_URL } from "../support/db.ts";
 import { until } from "../support/harness.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 const SECRET = "boot-callback-secret-0123456789";
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const closed = createServer();
-  await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-  const port = (closed.address() as { port: number }).port;
-  await new Promise((r) => closed.close(r));
-  return port;
-}
 
 describe("boot failures", { timeout: 30_000 }, () => {
   let dir: string;
@@ -52,7 +44,7 @@ describe("boot failures", { timeout: 30_000 }, () => {
   });
 
   it("migrate with an unreachable database exits non-zero with one line naming DATABASE_URL", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const r = await runCli(["migrate"], {
       DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere`,
     });
@@ -65,8 +57,8 @@ describe("boot failures", { timeout: 30_000 }, () => {
   });
 
   it("serve with the database down stays up: one line naming DATABASE_URL, 503s", async () => {
-    const port = await closedPort();
-    const httpPort = await closedPort();
+    const port = await freePort();
+    const httpPort = await freePort();
     const server = await startServe({
       PORT: String(httpPort),
       DATABASE_URL: `postgres://bridge:pa55-w0rd@127.0.0.1:${port}/nowhere`,
@@ -96,7 +88,7 @@ describe("boot failures", { timeout: 30_000 }, () => {
     const db = await createTestDatabase();
     const proxy = await startTcpProxy("127.0.0.1", Number(new URL(PG_ADMIN_URL).port || 5432));
     proxy.cut();
-    const httpPort = await closedPort();
+    const httpPort = await freePort();
     const server = await startServe({
       PORT: String(httpPort),
       DATABASE_URL: db.url?.replace(/@[^/]+\//, `@127.0.0.1:${proxy.port}/`) ?? "",
