@@ -1,6 +1,6 @@
 // postgres.js when DATABASE_URL is set, embedded PGlite in DATA_DIR otherwise; migrations run
 // here, under an advisory lock so two processes starting at once do not race.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
@@ -11,6 +11,7 @@ import postgres from "postgres";
 import { explainConnectError, pgConnection } from "./pg-options.ts";
 import { resettablePool } from "./pg-pool.ts";
 import { lockDataDir } from "./pglite-lock.ts";
+import { unpackTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -75,14 +76,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (dataDir.startsWith("memory://"))
     return wrapPglite(new PGlite(dataDir, { postgresqlconf: PGLITE_CONF }));
   mkdirSync(dataDir, { recursive: true });
-  // A new folder starts from the build's migrated template when there is one (initdb is slow).
-  const fresh = !existsSync(join(dataDir, "PG_VERSION")) && existsSync(PGLITE_TEMPLATE);
-  const loadDataDir = fresh ? new Blob([readFileSync(PGLITE_TEMPLATE)]) : undefined;
   const unlock = lockDataDir(dataDir); // one process per folder (src/pglite-lock.ts)
   try {
-    const database = await wrapPglite(
-      new PGlite(dataDir, { loadDataDir, postgresqlconf: PGLITE_CONF }),
-    );
+    // A new folder starts from the build's migrated template when there is one (initdb is slow).
+    if (!existsSync(join(dataDir, "PG_VERSION")) && existsSync(PGLITE_TEMPLATE))
+      unpackTemplate(PGLITE_TEMPLATE, dataDir);
+    const database = await wrapPglite(new PGlite(dataDir, { postgresqlconf: PGLITE_CONF }));
     return { ...database, close: () => database.close().finally(unlock) };
   } catch (err) {
     unlock();
