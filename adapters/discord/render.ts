@@ -139,28 +139,28 @@ const MAX_DESCRIPTION = 4096;
 const MAX_EMBEDS_TOTAL = 6000;
 
 /**
- * How much of `text` (raw) goes in a piece whose escaped form holds at most `limit` characters:
- * cut at a space or a line break where there is one, never inside an emoji's surrogate pair.
+ * How much of `text` (escaped already: escaping is costly on long text, so it is done once) a
+ * piece of at most `limit` characters takes: cut at a space or a line break where there is one,
+ * never inside an emoji's surrogate pair nor between an escaping backslash and what it escapes.
  */
 function cut(text: string, limit: number): number {
+  if (limit <= 0) return 0;
   let n = Math.min(text.length, limit);
-  // Each raw character left out shortens the escaped text by at least one.
-  for (let over = escapeMarkdown(text.slice(0, n)).length - limit; over > 0 && n > 0; ) {
-    n = Math.max(0, n - over);
-    over = escapeMarkdown(text.slice(0, n)).length - limit;
+  if (n < text.length) {
+    const space = Math.max(text.lastIndexOf(" ", n - 1), text.lastIndexOf("\n", n - 1));
+    if (space >= n / 2) n = space + 1;
+    else if (/[\uD800-\uDBFF]/.test(text.charAt(n - 1))) n -= 1;
   }
-  if (n >= text.length || n === 0) return n;
-  const space = Math.max(text.lastIndexOf(" ", n - 1), text.lastIndexOf("\n", n - 1));
-  if (space >= n / 2) return space + 1;
-  return /[\uD800-\uDBFF]/.test(text.charAt(n - 1)) ? n - 1 : n;
+  while (n > 1 && n < text.length && text.charAt(n - 1) === "\\") n -= 1;
+  return n;
 }
 
-/** The customer's words in escaped pieces of at most `limit` characters each: nothing lost. */
+/** Escaped text in pieces of at most `limit` characters each: nothing lost. */
 function pieces(text: string, limit: number): string[] {
   const out: string[] = [];
   for (let rest = text; rest.length > 0; ) {
     const n = Math.max(1, cut(rest, limit));
-    out.push(escapeMarkdown(rest.slice(0, n)));
+    out.push(rest.slice(0, n));
     rest = rest.slice(n);
   }
   return out;
@@ -209,17 +209,15 @@ export function layoutCard(card: ConversationCard) {
   });
   const sms = first ? `📩 ${escapeMarkdown(first.text)}` : undefined;
   const inline = [...head, ...(sms ? [sms] : []), ...tail].join("\n");
-  if (!first || inline.length <= MAX_CONTENT) return { body: body(inline), more: [] };
+  if (!sms || inline.length <= MAX_CONTENT) return { body: body(inline), more: [] };
   // Too long for the content: the SMS in embeds, whole; what they cannot hold, in the thread.
   const embeds: { description: string }[] = [];
-  let rest = first.text;
+  let rest = sms;
   for (let room = MAX_EMBEDS_TOTAL; rest.length > 0 && embeds.length < 10; ) {
-    const lead = embeds.length === 0 ? "📩 " : "";
-    const n = cut(rest, Math.min(MAX_DESCRIPTION, room) - lead.length);
+    const n = cut(rest, Math.min(MAX_DESCRIPTION, room));
     if (n === 0) break;
-    const description = lead + escapeMarkdown(rest.slice(0, n));
-    embeds.push({ description });
-    room -= description.length;
+    embeds.push({ description: rest.slice(0, n) });
+    room -= n;
     rest = rest.slice(n);
   }
   const cont = "📩 (continued) ";
