@@ -29,7 +29,15 @@ import { ThreadGoneError } from "../../src/errors.ts";
 import { Gateway } from "./gateway.ts";
 import { Leader } from "./leader.ts";
 import { messageRef, parseMessageRef, parseThreadRef, threadRef } from "./refs.ts";
-import { cardTags, renderCard, renderPost, statusReactions, threadName } from "./render.ts";
+import {
+  cardTags,
+  layoutCard,
+  NO_MENTIONS,
+  renderCard,
+  renderPost,
+  statusReactions,
+  threadName,
+} from "./render.ts";
 import { discordCall, isArchivedError } from "./rest.ts";
 
 export interface DiscordAdapterOptions {
@@ -149,58 +157,83 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
     return mine.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? 1 : -1))[0]?.id;
   }
 
+  /** The card, in a text channel with its thread, or as a forum post: the thread's id. */
+  async function openCard(
+    channel: string,
+    card: ConversationCard,
+    body: ReturnType<typeof renderCard>,
+    once?: PostOnce,
+  ): Promise<string> {
+    const parent = await channelInfo(channel || o.channel);
+    const name = threadName(card);
+    if (parent.type === ChannelType.GuildForum) {
+      // A forum post takes no nonce: a retry looks for the post an earlier attempt opened.
+      const found = once?.retry ? await findForumPost(parent, name) : undefined;
+      if (found) return found;
+      const post = (await discordCall("open forum post", () =>
+        rest.post(Routes.threads(parent.id), {
+          body: {
+            name,
+            auto_archive_duration: AUTO_ARCHIVE_MINUTES,
+            applied_tags: tagIds(parent, cardTags(card)),
+            message: body,
+          },
+        }),
+      )) as APIChannel;
+      channels.set(post.id, post);
+      return post.id;
+    }
+    // The card's key is its nonce: a retry within Discord's window gets the card already made.
+    const starter = (await discordCall("post card", () =>
+      rest.post(Routes.channelMessages(parent.id), {
+        body: { ...body, ...(once ? nonceOf(once) : {}) },
+      }),
+    )) as APIMessage;
+    try {
+      const thread = (await discordCall("start thread", async () => {
+        try {
+          return await rest.post(Routes.threads(parent.id, starter.id), {
+            body: { name, auto_archive_duration: AUTO_ARCHIVE_MINUTES },
+          });
+        } catch (err) {
+          // An earlier attempt started it: a thread has the id of the message it started from.
+          if (!isThreadAlreadyStarted(err)) throw err;
+          return rest.get(Routes.channel(starter.id));
+        }
+      })) as APIChannel;
+      channels.set(thread.id, thread);
+      return thread.id;
+    } catch (err) {
+      // No card without its thread: the retry posts a new one.
+      await rest.delete(Routes.channelMessage(parent.id, starter.id)).catch(() => {});
+      throw err;
+    }
+  }
+
   const adapter: DiscordAdapter = {
     platform: "discord",
+    cardCarriesFirst: true,
 
     get isGatewayHolder() {
       return gateway !== undefined;
     },
 
+    /**
+     * The card carries the conversation's first SMS (cardCarriesFirst): in its content, or in
+     * embeds when it is long. What even those cannot hold goes in the thread, each piece once.
+     */
     async openThread(channel: string, card: ConversationCard, once?: PostOnce): Promise<ThreadRef> {
-      const parent = await channelInfo(channel || o.channel);
-      const name = threadName(card);
-      if (parent.type === ChannelType.GuildForum) {
-        // A forum post takes no nonce: a retry looks for the post an earlier attempt opened.
-        const found = once?.retry ? await findForumPost(parent, name) : undefined;
-        if (found) return threadRef(found);
-        const post = (await discordCall("open forum post", () =>
-          rest.post(Routes.threads(parent.id), {
-            body: {
-              name,
-              auto_archive_duration: AUTO_ARCHIVE_MINUTES,
-              applied_tags: tagIds(parent, cardTags(card)),
-              message: renderCard(card),
-            },
+      const { body, more } = layoutCard(card);
+      const thread = await openCard(channel, card, body, once);
+      for (const [i, text] of more.entries()) {
+        const key = once?.key ? { key: `${once.key}:more:${i}` } : {};
+        await discordCall("post the rest of the first SMS", () =>
+          rest.post(Routes.channelMessages(thread), {
+            body: { content: text, allowed_mentions: NO_MENTIONS, ...nonceOf(key) },
           }),
-        )) as APIChannel;
-        channels.set(post.id, post);
-        return threadRef(post.id);
+        );
       }
-      // The card's key is its nonce: a retry within Discord's window gets the card already made.
-      const starter = (await discordCall("post card", () =>
-        rest.post(Routes.channelMessages(parent.id), {
-          body: { ...renderCard(card), ...(once ? nonceOf(once) : {}) },
-        }),
-      )) as APIMessage;
-      try {
-        const thread = (await discordCall("start thread", async () => {
-          try {
-            return await rest.post(Routes.threads(parent.id, starter.id), {
-              body: { name, auto_archive_duration: AUTO_ARCHIVE_MINUTES },
-            });
-          } catch (err) {
-            // An earlier attempt started it: a thread has the id of the message it started from.
-            if (!isThreadAlreadyStarted(err)) throw err;
-            return rest.get(Routes.channel(starter.id));
-          }
-        })) as APIChannel;
-        channels.set(thread.id, thread);
-        return threadRef(thread.id);
-      } catch (err) {
-        // No card without its thread: the retry posts a new one.
-        await rest.delete(Routes.channelMessage(parent.id, starter.id)).catch(() => {});
-        throw err;
-      }
+      return threadRef(thread);
     },
 
     async post(thread: ThreadRef, post: ChatPost): Promise<MessageRef> {

@@ -134,8 +134,46 @@ export function cardTags(card: ConversationCard): string[] {
   return [card.open ? "open" : "closed"];
 }
 
-/** The card: who, which number, open or closed, opted out, the last message; its buttons. */
-export function renderCard(card: ConversationCard) {
+/** An embed's description holds at most 4096 characters; a message's embeds 6000 together. */
+const MAX_DESCRIPTION = 4096;
+const MAX_EMBEDS_TOTAL = 6000;
+
+/**
+ * How much of `text` (escaped already: escaping is costly on long text, so it is done once) a
+ * piece of at most `limit` characters takes: cut at a space or a line break where there is one,
+ * never inside an emoji's surrogate pair nor between an escaping backslash and what it escapes.
+ */
+function cut(text: string, limit: number): number {
+  if (limit <= 0) return 0;
+  let n = Math.min(text.length, limit);
+  if (n < text.length) {
+    const space = Math.max(text.lastIndexOf(" ", n - 1), text.lastIndexOf("\n", n - 1));
+    if (space >= n / 2) n = space + 1;
+    else if (/[\uD800-\uDBFF]/.test(text.charAt(n - 1))) n -= 1;
+  }
+  while (n > 1 && n < text.length && text.charAt(n - 1) === "\\") n -= 1;
+  return n;
+}
+
+/** Escaped text in pieces of at most `limit` characters each: nothing lost. */
+function pieces(text: string, limit: number): string[] {
+  const out: string[] = [];
+  for (let rest = text; rest.length > 0; ) {
+    const n = Math.max(1, cut(rest, limit));
+    out.push(rest.slice(0, n));
+    rest = rest.slice(n);
+  }
+  return out;
+}
+
+/**
+ * The card and what it carries: who, which number, open or closed, opted out; the first SMS
+ * whole (a new conversation costs one post); the last message; its buttons. The first SMS is
+ * in the message's content when everything fits in Discord's 2000 characters, otherwise in
+ * embeds (4096 each, 6000 together); `more` is what even those cannot hold (an SMS of thousands
+ * of characters), posted in the thread when it opens.
+ */
+export function layoutCard(card: ConversationCard) {
   const who = card.contactName
     ? `**${escapeMarkdown(card.contactName)}** · ${formatPhone(card.phone)}`
     : `**${formatPhone(card.phone)}**`;
@@ -153,16 +191,44 @@ export function renderCard(card: ConversationCard) {
       ? "✍️ only replies starting with `sms:` are sent; the rest are notes"
       : "✍️ replies here are sent as SMS (`note:` or `//` for a note)",
   ].join(" · ");
-  const lines = [`📱 ${who}`, state];
-  if (card.lastMessage) {
-    const arrow = card.lastMessage.direction === "in" ? "📩" : "➡️";
-    lines.push(`-# ${arrow} ${clip(card.lastMessage.text.replace(/\s+/g, " "), 120)}`);
+  const head = [`📱 ${who}`, state];
+  const first = card.first;
+  const last = card.lastMessage;
+  const tail: string[] = [];
+  // The last message, unless it is the first SMS the card already shows.
+  if (last && !(first && last.direction === "in" && last.text === first.text)) {
+    const arrow = last.direction === "in" ? "📩" : "➡️";
+    tail.push(`-# ${arrow} ${clip(last.text.replace(/\s+/g, " "), 120)}`);
   }
-  return {
-    content: clip(lines.join("\n"), MAX_CONTENT),
+  const body = (content: string, embeds: { description: string }[] = []) => ({
+    content: clip(content, MAX_CONTENT),
     allowed_mentions: NO_MENTIONS,
+    // Always said: an edit that leaves them out would keep the embeds it had.
+    embeds,
     components: actionRows(card.actions),
-  };
+  });
+  const sms = first ? `📩 ${escapeMarkdown(first.text)}` : undefined;
+  const inline = [...head, ...(sms ? [sms] : []), ...tail].join("\n");
+  if (!sms || inline.length <= MAX_CONTENT) return { body: body(inline), more: [] };
+  // Too long for the content: the SMS in embeds, whole; what they cannot hold, in the thread.
+  const embeds: { description: string }[] = [];
+  let rest = sms;
+  for (let room = MAX_EMBEDS_TOTAL; rest.length > 0 && embeds.length < 10; ) {
+    const n = cut(rest, Math.min(MAX_DESCRIPTION, room));
+    if (n === 0) break;
+    embeds.push({ description: rest.slice(0, n) });
+    room -= n;
+    rest = rest.slice(n);
+  }
+  const cont = "📩 (continued) ";
+  const more = pieces(rest, MAX_CONTENT - cont.length).map((p) => cont + p);
+  const note = more.length > 0 ? ["-# 📩 the rest of this SMS is in the thread"] : [];
+  return { body: body([...head, ...tail, ...note].join("\n"), embeds), more };
+}
+
+/** The card as a message body (posted, or edited in place). */
+export function renderCard(card: ConversationCard) {
+  return layoutCard(card).body;
 }
 
 const STEPS: Record<Step, { emoji: string; label: string }> = {

@@ -35,6 +35,28 @@ export function invalidFormBody(
   return new FakeApiError(400, 50035, "Invalid Form Body", errors);
 }
 
+/**
+ * Discord's embed limits: a description of at most 4096 characters, and at most 6000 across
+ * every embed of a message (titles, descriptions, fields, footers, authors).
+ * https://discord.com/developers/docs/resources/message#embed-object-embed-limits
+ */
+export function checkEmbeds(embeds: Json[]): void {
+  const text = (v: unknown) => (typeof v === "string" ? v : "");
+  const i = embeds.findIndex((e) => text(e.description).length > 4096);
+  const tooLong = { code: "BASE_TYPE_MAX_LENGTH", message: "Must be 4096 or fewer in length." };
+  if (i >= 0) throw invalidFormBody({ [`embeds.${i}.description`]: tooLong });
+  const sizes = embeds.flatMap((e) => [
+    ...[e.title, e.description, (e.footer as Json)?.text, (e.author as Json)?.name].map(text),
+    ...(Array.isArray(e.fields) ? (e.fields as Json[]) : [])
+      .flatMap((f) => [f.name, f.value])
+      .map(text),
+  ]);
+  if (sizes.reduce((n, t) => n + t.length, 0) > 6000) {
+    const message = "Embed size exceeds maximum size of 6000";
+    throw invalidFormBody({ embeds: { code: "MAX_EMBED_SIZE_EXCEEDED", message } });
+  }
+}
+
 export interface RateLimitOptions {
   /** Requests per bucket (route + major parameter) and window. */
   perRoute: number;

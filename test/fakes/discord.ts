@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { type ConnectionEvent, FakeGateway, Intent } from "./discord-gateway.ts";
 import { checkModal, submittedRows } from "./discord-modal.ts";
 import {
+  checkEmbeds,
   createRestApp,
   FakeApiError,
   invalidFormBody,
@@ -1365,6 +1366,7 @@ export class DiscordWorld implements FakeDiscord {
           embeds: { code: "BASE_TYPE_MAX_LENGTH", message: "Must be 10 or fewer in length." },
         });
       }
+      checkEmbeds(body.embeds as Json[]);
       fields.embeds = body.embeds;
     }
     if (Array.isArray(body.components)) fields.components = body.components;

@@ -4,7 +4,7 @@ import { afterEach, expect, it } from "vitest";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { createTestDatabase, TEST_DB, type TestDatabase } from "../support/db.ts";
 import { type Harness, until } from "../support/harness.ts";
-import { type DiscordWorld, settled, startDiscord, waitPosts } from "./discord-setup.ts";
+import { type DiscordWorld, settled, startDiscord, waitCard } from "./discord-setup.ts";
 
 const A = "+33612345678";
 const A_SHOWN = "+33 6 12 34 56 78";
@@ -48,7 +48,7 @@ it("catches up after a restart on replies posted while no process was connected"
   const db = await sharedDatabase(true);
   const first = await startDiscord("text", { fake, db });
   await first.h.sim.inbound(A, "Hi");
-  const { threadId } = await waitPosts(first, A_SHOWN, (c) => c === "📩 Hi");
+  const { threadId } = await waitCard(first, A_SHOWN, "📩 Hi");
   fake.messageCreate(threadId, { content: "before the restart" });
   await until(() => sentToA(first.h).length === 1, 10_000, "the first SMS");
   await settled(first.h);
@@ -73,7 +73,7 @@ if (TEST_DB === "postgres") {
     expect(identifies(fake)).toBe(1);
 
     await holder.h.sim.inbound(A, "Hi");
-    const { threadId } = await waitPosts(holder, A_SHOWN, (c) => c === "📩 Hi");
+    const { threadId } = await waitCard(holder, A_SHOWN, "📩 Hi");
     const replies = ["one", "two", "three", "four"];
     for (const content of replies) fake.messageCreate(threadId, { content });
     await until(() => sentToA(holder.h, standby.h).length === 4, 10_000, "four SMS");

@@ -74,6 +74,32 @@ export function cardOf(w: DiscordWorld, threadId: string): FakeMessage | undefin
     : w.fake.message(threadId, threadId);
 }
 
+/** What the card shows: its content, then its embeds' descriptions (a long first SMS). */
+export function cardText(w: DiscordWorld, threadId: string): string {
+  const card = cardOf(w, threadId);
+  const embeds = (card?.embeds ?? []) as { description?: string }[];
+  return card ? [card.content, ...embeds.map((e) => e.description ?? "")].join("\n") : "";
+}
+
+/**
+ * Waits for the thread of this number, its card showing `text`: a new conversation's card
+ * carries its first SMS (`📩 Hi`), so that SMS is no post of its own in the thread.
+ */
+export async function waitCard(
+  w: DiscordWorld,
+  formatted: string,
+  text: string,
+): Promise<{ threadId: string }> {
+  return until(
+    () => {
+      const t = threadOf(w, formatted);
+      return t && cardText(w, t.id).includes(text) ? { threadId: t.id } : undefined;
+    },
+    10_000,
+    `the card of ${formatted} showing ${text}`,
+  );
+}
+
 /** Waits for the thread of this number to hold at least `n` posts matching `match`. */
 export async function waitPosts(
   w: DiscordWorld,

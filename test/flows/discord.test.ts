@@ -5,6 +5,7 @@ import { until } from "../support/harness.ts";
 import {
   answerTo,
   cardOf,
+  cardText,
   contents,
   type DiscordWorld,
   posts,
@@ -12,6 +13,7 @@ import {
   smsTo,
   startDiscord,
   threadsOf,
+  waitCard,
   waitPosts,
 } from "./discord-setup.ts";
 
@@ -32,12 +34,11 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
     await w.h.sim.inbound(A, "Hello, is my order ready?");
     await w.h.sim.inbound(A, "It was due yesterday");
     await w.h.sim.inbound(B, "Bonjour");
-    const { threadId } = await waitPosts(w, A_SHOWN, (c) => c.startsWith("📩"), 2);
-    await waitPosts(w, B_SHOWN, (c) => c.startsWith("📩"));
-    expect(contents(w, threadId)).toEqual([
-      "📩 Hello, is my order ready?",
-      "📩 It was due yesterday",
-    ]);
+    const { threadId } = await waitPosts(w, A_SHOWN, (c) => c.startsWith("📩"));
+    await waitCard(w, B_SHOWN, "📩 Bonjour");
+    // The first SMS is on the card; the next one is in the thread.
+    expect(cardText(w, threadId)).toContain("📩 Hello, is my order ready?");
+    expect(contents(w, threadId)).toEqual(["📩 It was due yesterday"]);
     expect(threadsOf(w)).toHaveLength(2);
     const card = cardOf(w, threadId);
     expect(card?.content).toContain(A_SHOWN);
@@ -52,7 +53,7 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
   it("sends a person's reply once, as plain text; not notes, bots or webhooks", async () => {
     w = await startDiscord(kind);
     await w.h.sim.inbound(A, "Hi");
-    const { threadId } = await waitPosts(w, A_SHOWN, (c) => c === "📩 Hi");
+    const { threadId } = await waitCard(w, A_SHOWN, "📩 Hi");
     w.fake.messageCreate(threadId, { content: "note: check the stock first" });
     w.fake.messageCreate(threadId, { content: "// internal" });
     w.fake.messageCreate(threadId, { content: "beep", authorId: "300000000000000002", bot: true });
@@ -115,7 +116,7 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
     // In test mode the simulator sends no status callbacks: this test sends them itself.
     w = await startDiscord(kind, { env: { ARDARY_MODE: "test" } });
     await w.h.sim.inbound(A, "Hi");
-    const { threadId } = await waitPosts(w, A_SHOWN, (c) => c === "📩 Hi");
+    const { threadId } = await waitCard(w, A_SHOWN, "📩 Hi");
     const reply = w.fake.messageCreate(threadId, { content: "Hello!" });
     const sms = await until(() => w?.h.sim.sent.find((s) => s.phonenumber === A), 10_000, "sms");
     await w.fake.waitFor(() => w?.fake.reactions(threadId, reply.id).includes("📤"));
@@ -136,8 +137,8 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
     w = await startDiscord(kind);
     await w.h.sim.inbound(A, "Hi");
     await w.h.sim.inbound(B, "Hey");
-    const { threadId } = await waitPosts(w, A_SHOWN, (c) => c === "📩 Hi");
-    await waitPosts(w, B_SHOWN, (c) => c === "📩 Hey");
+    const { threadId } = await waitCard(w, A_SHOWN, "📩 Hi");
+    await waitCard(w, B_SHOWN, "📩 Hey");
     w.h.sim.fault({ answer: { data: [{ phonenumber: A, error: ["#007"] }], count_sent: 0 } });
     const reply = w.fake.messageCreate(threadId, { content: "Ping" });
     await waitPosts(w, A_SHOWN, (c) => c.includes("#007 invalid phone number"));
@@ -180,13 +181,13 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
   it("waits out a 429 without asking again before the reset, and keeps the order", async () => {
     w = await startDiscord(kind);
     await w.h.sim.inbound(A, "one");
-    const { threadId } = await waitPosts(w, A_SHOWN, (c) => c === "📩 one");
+    const { threadId } = await waitCard(w, A_SHOWN, "📩 one");
     const from = Date.now();
     const until429 = from + 1500;
     w.fake.rateLimit(threadId, 1500);
     for (const text of ["two", "three", "four"]) await w.h.sim.inbound(A, text);
     await waitPosts(w, A_SHOWN, (c) => c === "📩 four");
-    expect(contents(w, threadId)).toEqual(["📩 one", "📩 two", "📩 three", "📩 four"]);
+    expect(contents(w, threadId)).toEqual(["📩 two", "📩 three", "📩 four"]);
     const during = w.fake.requests.filter(
       (r) => r.path.includes(threadId) && r.time >= from && r.time < until429,
     );
@@ -196,7 +197,7 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
   it("opens a new thread when the thread is deleted, saying where the history was", async () => {
     w = await startDiscord(kind);
     await w.h.sim.inbound(A, "first");
-    const { threadId } = await waitPosts(w, A_SHOWN, (c) => c === "📩 first");
+    const { threadId } = await waitCard(w, A_SHOWN, "📩 first");
     w.fake.threadDelete(threadId);
     await w.h.sim.inbound(A, "second");
     const next = await until(
@@ -212,7 +213,7 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
   it("reuses an archived thread, and the card's buttons work", async () => {
     w = await startDiscord(kind);
     await w.h.sim.inbound(A, "first");
-    const { threadId } = await waitPosts(w, A_SHOWN, (c) => c === "📩 first");
+    const { threadId } = await waitCard(w, A_SHOWN, "📩 first");
     w.fake.archiveThread(threadId);
     await w.h.sim.inbound(A, "again");
     await waitPosts(w, A_SHOWN, (c) => c === "📩 again");
@@ -233,6 +234,8 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
       10_000,
       "card",
     );
+    // Edited, the card still carries the conversation's first SMS.
+    expect(cardText(w, threadId)).toContain("📩 first");
     if (kind === "forum") {
       const tag = w.fake.channel(w.channel)?.available_tags?.find((t) => t.name === "closed");
       await w.fake.waitFor(() => w?.fake.channel(threadId)?.applied_tags?.[0] === tag?.id);
@@ -242,7 +245,7 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
   it("notes an edit or deletion of a sent reply, and an attachment", async () => {
     w = await startDiscord(kind);
     await w.h.sim.inbound(A, "Hi");
-    const { threadId } = await waitPosts(w, A_SHOWN, (c) => c === "📩 Hi");
+    const { threadId } = await waitCard(w, A_SHOWN, "📩 Hi");
     const reply = w.fake.messageCreate(threadId, {
       content: "See attached",
       attachments: [{ filename: "invoice.pdf" }],

@@ -129,7 +129,7 @@ describe.each([
       adapters: new Map([[w.adapter.platform, w.adapter]]),
       log,
     });
-    // The conversation has its thread already (on Slack, its card carries the first SMS).
+    // The conversation has its thread already (its card carries the first SMS).
     await harness.sim.inbound("+15550600001", "Hello");
     await actOnCallbacks(harness);
     const opening = await takeChatJob(harness, "opening");
@@ -179,7 +179,7 @@ describe.each([
     await actOnCallbacks(harness);
     const hello = and(eq(messages.direction, "in"), eq(messages.body, "Hello, anyone there?"));
 
-    // The first worker opens the thread (card, and the SMS in it), then dies: the thread is
+    // The first worker opens the thread (its card carries the SMS), then dies: the thread is
     // never saved, nor the SMS's chat ref, nor the job's completion.
     const first = await takeChatJob(harness, "killed");
     await deliver(first);
@@ -201,9 +201,9 @@ describe.each([
     expect(w.cards()).toBe(1);
     const [sms] = await db.select().from(messages).where(hello);
     expect(sms?.chatRef).toBeTruthy();
-    // On Slack the card carries the first SMS; on Discord it is the first post in the thread.
-    if (w.adapter.platform === "discord")
-      expect(w.postsWith(conv?.threadRef ?? "", "Hello, anyone there?")).toBe(1);
+    // The card carries the first SMS (its chat ref is the thread's): no post of its own.
+    expect(sms?.chatRef).toBe(conv?.threadRef);
+    expect(w.postsWith(conv?.threadRef ?? "", "Hello, anyone there?")).toBe(0);
   });
 });
 

@@ -4,7 +4,7 @@ import { afterEach, expect, it } from "vitest";
 import { startFakeDiscord } from "../fakes/discord.ts";
 import { createTestDatabase } from "../support/db.ts";
 import { type Harness, until } from "../support/harness.ts";
-import { settled, startDiscord, waitPosts } from "./discord-setup.ts";
+import { settled, startDiscord, waitCard } from "./discord-setup.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -34,7 +34,7 @@ it("reads only the threads written in while away, past 100 messages, each messag
     [C, "+33 6 12 34 56 03"],
   ] as const) {
     await first.h.sim.inbound(phone, "Hi");
-    threads[phone] = (await waitPosts(first, shown, (c) => c === "📩 Hi")).threadId;
+    threads[phone] = (await waitCard(first, shown, "📩 Hi")).threadId;
   }
   fake.messageCreate(threads[A] as string, { content: "before" });
   await until(() => sentTo(A, first.h).length === 1, 10_000, "the first SMS");

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { unansweredLines } from "../../src/assign.ts";
 import { until } from "../support/harness.ts";
-import { cardOf, type DiscordWorld, startDiscord, waitPosts } from "./discord-setup.ts";
+import { cardOf, type DiscordWorld, startDiscord, waitCard, waitPosts } from "./discord-setup.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
 
 let slack: SlackWorld | undefined;
@@ -110,7 +110,7 @@ describe("claim and assign on discord", () => {
     discord = await startDiscord("text");
     const w = discord;
     await w.h.sim.inbound("+33612340001", "bonjour");
-    const { threadId } = await waitPosts(w, "+33 6 12 34 00 01", (c) => c.includes("bonjour"));
+    const { threadId } = await waitCard(w, "+33 6 12 34 00 01", "bonjour");
     const cardMsg = () => cardOf(w, threadId);
     const customId = (action: string) =>
       new RegExp(`ardary:${action}:\\d+`).exec(JSON.stringify(cardMsg()?.components))?.[0] ?? "";

@@ -12,7 +12,7 @@ import { runTeamCli } from "../../src/team.ts";
 import { startFakeSlack } from "../fakes/slack.ts";
 import { startFakeSocketMode } from "../fakes/slack-socket.ts";
 import { type Harness, startHarness, until } from "../support/harness.ts";
-import { cardOf, type DiscordWorld, startDiscord, waitPosts } from "./discord-setup.ts";
+import { cardOf, type DiscordWorld, startDiscord, waitCard, waitPosts } from "./discord-setup.ts";
 import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
 
 let slack: SlackWorld | undefined;
@@ -166,7 +166,7 @@ describe("edit contact on discord", () => {
       const phone = kind === "text" ? "+33612340601" : "+33612340602";
       const shown = formatPhone(phone);
       await w.h.sim.inbound(phone, "bonjour");
-      const { threadId } = await waitPosts(w, shown, (c) => c.includes("bonjour"));
+      const { threadId } = await waitCard(w, shown, "bonjour");
       const title = () => w.fake.channel(threadId)?.name;
       expect(title()).toBe(shown);
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { runTeamCli } from "../../src/team.ts";
 import { startFakeDiscord } from "../fakes/discord.ts";
 import { until } from "../support/harness.ts";
-import { type DiscordWorld, startDiscord, threadOf, waitPosts } from "./discord-setup.ts";
+import { type DiscordWorld, startDiscord, threadOf, waitCard } from "./discord-setup.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
 
 let slack: SlackWorld | undefined;
@@ -137,7 +137,7 @@ describe("routes on discord", () => {
     await until(() => w.fake.threads.find((t) => t.parent_id === UK), 10_000, "a thread in #uk");
     expect(threadOf(w, "+44 7700 900003")).toBeUndefined(); // not in the default channel
     await w.h.sim.inbound("+33612345678", "bonjour");
-    const { threadId: old } = await waitPosts(w, "+33 6 12 34 56 78", (c) => c.includes("bonjour"));
+    const { threadId: old } = await waitCard(w, "+33 6 12 34 56 78", "bonjour");
     // --move: the French conversation's next post opens a thread in #uk that links the old one.
     const move = w.fake.interaction({
       name: "sms",
