@@ -155,6 +155,20 @@ function cut(text: string, limit: number): number {
   return n;
 }
 
+/** Escaped text in a message's embeds (4096 each, 6000 together); `rest` is what they cannot hold. */
+function inEmbeds(text: string): { embeds: { description: string }[]; rest: string } {
+  const embeds: { description: string }[] = [];
+  let rest = text;
+  for (let room = MAX_EMBEDS_TOTAL; rest.length > 0 && embeds.length < 10; ) {
+    const n = cut(rest, Math.min(MAX_DESCRIPTION, room));
+    if (n === 0) break;
+    embeds.push({ description: rest.slice(0, n) });
+    room -= n;
+    rest = rest.slice(n);
+  }
+  return { embeds, rest };
+}
+
 /** Escaped text in pieces of at most `limit` characters each: nothing lost. */
 function pieces(text: string, limit: number): string[] {
   const out: string[] = [];
@@ -211,15 +225,7 @@ export function layoutCard(card: ConversationCard) {
   const inline = [...head, ...(sms ? [sms] : []), ...tail].join("\n");
   if (!sms || inline.length <= MAX_CONTENT) return { body: body(inline), more: [] };
   // Too long for the content: the SMS in embeds, whole; what they cannot hold, in the thread.
-  const embeds: { description: string }[] = [];
-  let rest = sms;
-  for (let room = MAX_EMBEDS_TOTAL; rest.length > 0 && embeds.length < 10; ) {
-    const n = cut(rest, Math.min(MAX_DESCRIPTION, room));
-    if (n === 0) break;
-    embeds.push({ description: rest.slice(0, n) });
-    room -= n;
-    rest = rest.slice(n);
-  }
+  const { embeds, rest } = inEmbeds(sms);
   const cont = "📩 (continued) ";
   const more = pieces(rest, MAX_CONTENT - cont.length).map((p) => cont + p);
   const note = more.length > 0 ? ["-# 📩 the rest of this SMS is in the thread"] : [];
@@ -260,24 +266,42 @@ export function statusLine(view: StatusView): string {
   return steps.join(" · ");
 }
 
-/** One post in a thread. SMS text is escaped so it reads as the customer wrote it. */
+/**
+ * One post in a thread. SMS text is escaped so it reads as the customer wrote it, and shown
+ * whole: in the content when it fits in Discord's 2000 characters, otherwise in embeds (6000
+ * together: far more than an SMS holds).
+ */
 export function renderPost(post: ChatPost) {
-  let content: string;
-  if (post.kind === "inbound") {
-    content = `📩 ${escapeMarkdown(post.text)}`;
-  } else if (post.kind === "outbound") {
-    const by = post.author ? `**${escapeMarkdown(post.author)}** → SMS: ` : "➡️ SMS: ";
-    const status = post.status ? `\n-# ${statusLine(post.status)}` : "";
-    content = `${by}${escapeMarkdown(post.text)}`;
-    content = clip(content, MAX_CONTENT - status.length) + status;
-  } else {
-    content = post.text;
-  }
   // The one person to notify, named first; nobody else is ever pinged.
-  if (post.mention) content = `<@${post.mention}> ${content}`;
+  const who = post.mention ? `<@${post.mention}> ` : "";
+  let content: string;
+  let embeds: { description: string }[] = [];
+  if (post.kind === "inbound" || post.kind === "outbound") {
+    const by =
+      post.kind === "inbound"
+        ? "📩 "
+        : post.author
+          ? `**${escapeMarkdown(post.author)}** → SMS: `
+          : "➡️ SMS: ";
+    const status = post.status ? `\n-# ${statusLine(post.status)}` : "";
+    const text = escapeMarkdown(post.text);
+    content = who + by + text + status;
+    if (content.length > MAX_CONTENT) {
+      const shown = inEmbeds(text);
+      embeds = shown.embeds;
+      const cutShort = shown.rest
+        ? `\n-# ✂️ ${shown.rest.length} more characters of this SMS do not fit in a Discord message`
+        : "";
+      content = who + by.trimEnd() + status + cutShort;
+    }
+  } else {
+    content = who + post.text;
+  }
   return {
     content: clip(content, MAX_CONTENT),
     allowed_mentions: post.mention ? { parse: [], users: [post.mention] } : NO_MENTIONS,
+    // Always said, as the buttons: an edit that leaves them out keeps the old ones.
+    embeds,
     // An edit that drops the buttons must say so: an empty list removes them.
     components: actionRows(post.actions ?? []),
   };

@@ -3,7 +3,7 @@
 // hold follows in the thread. Whatever its length or markup, no character is lost.
 // https://discord.com/developers/docs/resources/message#embed-object-embed-limits
 import { describe, expect, it } from "vitest";
-import { layoutCard } from "../../adapters/discord/render.ts";
+import { layoutCard, renderPost } from "../../adapters/discord/render.ts";
 import type { ConversationCard } from "../../src/contracts.ts";
 
 function card(first: string | undefined, last?: string): ConversationCard {
@@ -71,5 +71,32 @@ describe("the Discord card's first SMS", () => {
     ["lines", "line of text\n".repeat(600)],
   ])("loses no character of %s, keeps to Discord's limits, splits no emoji", (_name, text) => {
     expect(carried(text)).toBe(text);
+  });
+});
+
+describe("a Discord post of an SMS", () => {
+  it("keeps a short SMS in the content", () => {
+    const r = renderPost({ kind: "inbound", text: "Is it *ready*?" });
+    expect(r.content).toBe("📩 Is it \\*ready\\*?");
+    expect(r.embeds).toEqual([]);
+  });
+
+  it.each([
+    ["inbound", "word ".repeat(600)],
+    ["outbound", "*_`~|".repeat(500)],
+  ] as const)("shows a long %s SMS whole, in embeds, with its status line", (kind, text) => {
+    const r = renderPost({
+      kind,
+      text,
+      author: kind === "outbound" ? "Ana" : undefined,
+      status: kind === "outbound" ? { status: "sent", sentAt: new Date(0) } : undefined,
+      mention: kind === "outbound" ? "U1" : undefined,
+    } as Parameters<typeof renderPost>[0]);
+    expect(r.content.length).toBeLessThanOrEqual(2000);
+    for (const e of r.embeds) expect(e.description.length).toBeLessThanOrEqual(4096);
+    const shown = r.embeds.map((e) => e.description).join("");
+    expect(shown.replace(/\\(.)/g, "$1")).toBe(text);
+    if (kind === "outbound") expect(r.content).toMatch(/^<@U1> \*\*Ana\*\* → SMS:\n-# .*sent/);
+    else expect(r.content).toBe("📩");
   });
 });
