@@ -6,7 +6,13 @@ import { Batcher } from "./batcher.ts";
 import { isObject, type SmsEvent, type SmsProvider } from "./contracts.ts";
 import type { Database } from "./db.ts";
 import { AppError, BadRequestError, errorMessage } from "./errors.ts";
-import { DatabaseHealth, dataErrorCode, isDatabaseUnavailable } from "./health.ts";
+import {
+  DatabaseHealth,
+  DeadlineError,
+  dataErrorCode,
+  isDatabaseUnavailable,
+  withDeadline,
+} from "./health.ts";
 import { phoneOf, storeEvents } from "./inbox.ts";
 import { jobsNotifier } from "./jobs.ts";
 import type { StoredEvent } from "./keys.ts";
@@ -68,9 +74,26 @@ export function createApp(o: AppOptions) {
     o.wakeWorker?.();
     notify();
   };
-  const ingest = new Batcher<StoredEvent, boolean>((list) => storeEvents(o.database, list, wake), {
+  // A batch has a deadline of its own: a statement the driver never settles (its connection
+  // died under it and nothing said so) must not keep its slot, and the requests behind it,
+  // forever while the database answers the probe. The pool is replaced: the next batches go
+  // out on fresh connections. (A batch that did commit was answered 503: the provider calls
+  // again and the repeat is recognised.)
+  const store = async (list: StoredEvent[]) => {
+    try {
+      return await withDeadline(storeEvents(o.database, list, wake), BATCH_DEADLINE_MS, "store");
+    } catch (err) {
+      if (err instanceof DeadlineError) {
+        o.log.warn({ ms: BATCH_DEADLINE_MS }, "callbacks not stored in time: new connections");
+        o.database.reset?.();
+      }
+      throw err;
+    }
+  };
+  const ingest = new Batcher<StoredEvent, boolean>(store, {
     maxInFlight: o.database.kind === "pglite" ? 1 : 4,
     maxQueue: 2000,
+    oneByOne: (err) => !isDatabaseUnavailable(err),
   });
   const isSecret = secretCheck(o.callbackSecret);
   // Cheap checks first: the method and the secret, before any body is read.
@@ -163,6 +186,12 @@ export function createApp(o: AppOptions) {
  * lets through is not a database gone.
  */
 const INGEST_PATIENCE_MS = 500;
+
+/**
+ * The most a batch of callbacks may take before it counts as lost with its connection: far
+ * above its slowest seen under load (~0.3 s), and under a provider's patience.
+ */
+const BATCH_DEADLINE_MS = 4000;
 
 /**
  * The one error → HTTP mapping. Our own errors carry their status; a request that Express or

@@ -10,6 +10,12 @@ export interface BatcherOptions {
   maxInFlight?: number;
   /** Most items waiting; past it `submit` refuses at once with a RetryableError (503). */
   maxQueue?: number;
+  /**
+   * Whether a batch that failed with `err` is tried again item by item (one bad item must not
+   * fail the others); false fails them all at once (the database is gone: no point). Default:
+   * always.
+   */
+  oneByOne?: (err: unknown) => boolean;
 }
 
 interface Waiting<T, R> {
@@ -24,6 +30,7 @@ export class Batcher<T, R> {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly maxQueue: number;
+  private readonly oneByOne: (err: unknown) => boolean;
 
   /** `run` handles a batch in one transaction and returns one result per item, in order. */
   constructor(
@@ -33,6 +40,7 @@ export class Batcher<T, R> {
     this.maxBatch = o.maxBatch ?? 100;
     this.maxInFlight = o.maxInFlight ?? 4;
     this.maxQueue = o.maxQueue ?? 1000;
+    this.oneByOne = o.oneByOne ?? (() => true);
   }
 
   /** Items waiting for a batch. */
@@ -66,8 +74,8 @@ export class Batcher<T, R> {
       const results = await this.run(batch.map((w) => w.item));
       for (const [i, w] of batch.entries()) w.resolve(results[i] as R);
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]?.reject(err);
+      if (batch.length === 1 || !this.oneByOne(err)) {
+        for (const w of batch) w.reject(err);
         return;
       }
       // One bad item must not fail the others: each goes again on its own.

@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { withDeadline } from "./health.ts";
 import { explainConnectError, pgConnection } from "./pg-options.ts";
 import { resettablePool } from "./pg-pool.ts";
 import { lockDataDir } from "./pglite-lock.ts";
@@ -115,7 +116,16 @@ function openPostgres(url: string, max: number): Database {
     async probe() {
       // Opened when a probe is needed (a slow or silent database, /healthz), closed 5 s idle.
       probe ??= postgres(conn.url, { ...postgresOptions(1), idle_timeout: 5, ssl: conn.ssl });
-      await probe`select 1`;
+      const used = probe;
+      try {
+        await withDeadline(used`select 1`, PROBE_DEADLINE_MS, "health probe");
+      } catch (err) {
+        // Its connection may be one the network dropped without a word (TCP notices after
+        // minutes): the next probe opens a new one rather than queueing behind this one.
+        if (probe === used) probe = undefined;
+        void used.end({ timeout: 0 }).catch(() => {});
+        throw err;
+      }
     },
     reset: () => pool.reset(),
     close: async () => {
@@ -123,6 +133,9 @@ function openPostgres(url: string, max: number): Database {
     },
   };
 }
+
+/** The most a probe waits for `select 1` (src/app.ts gives health checks the same). */
+const PROBE_DEADLINE_MS = 1500;
 
 // ── Postgres pool options ───────────────────────────────────────────────────────────────────
 /**

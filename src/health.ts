@@ -56,15 +56,20 @@ export function dataErrorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Work that got no answer from the database within its deadline (withDeadline). */
+export class DeadlineError extends DatabaseUnavailableError {
+  constructor(what: string, ms: number) {
+    super(`${what}: no answer within ${ms} ms`);
+    this.name = "DeadlineError";
+  }
+}
+
 export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     p,
     new Promise<T>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new DatabaseUnavailableError(`${what}: no answer within ${ms} ms`)),
-        ms,
-      );
+      timer = setTimeout(() => reject(new DeadlineError(what, ms)), ms);
       timer.unref();
     }),
   ]).finally(() => clearTimeout(timer));

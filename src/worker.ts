@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { SQL } from "drizzle-orm";
 import type { Database } from "./db.ts";
 import { AppError, DeferredError } from "./errors.ts";
+import { DeadlineError, withDeadline } from "./health.ts";
 import {
   backoffDelay,
   claim,
@@ -107,42 +108,61 @@ export class Worker {
   }
 
   private async pump(): Promise<void> {
+    let next: number | undefined;
+    try {
+      next = await this.guard(this.pumpOnce(), STUCK_MS, "looking for jobs");
+    } catch (err) {
+      this.o.onError?.(undefined, err);
+    }
+    this.scheduleNext(next);
+  }
+
+  /** Claims what is due and starts it; resolves to when the next job becomes due. */
+  private async pumpOnce(): Promise<number | undefined> {
     const leaseMs = this.o.leaseMs ?? 60_000;
     const concurrency = this.o.concurrency ?? 8;
     const alone = this.o.database.kind === "pglite";
     const claimOf = (kinds: string[], limit: number, batch: boolean) =>
       claim(this.db, { kinds, limit, leaseMs, workerId: this.id, batch, alone });
-    let next: number | undefined;
-    try {
-      const batches = this.o.batchHandlers ?? [];
-      const all = [...batches.map((b) => b.def.kind), ...this.o.handlers.map((h) => h.def.kind)];
-      const { due, otherDue, nextInMs } = await queueState(this.db, all, this.o.inbox);
-      next = nextInMs;
-      if (otherDue) this.runInbox();
-      for (const b of batches) {
-        while (!this.stopped && due.has(b.def.kind) && this.running < concurrency) {
-          const claimed = await claimOf([b.def.kind], b.limit, true);
-          if (claimed.length > 0) this.track(claimed, b.def, (list) => b.run(list));
-          // Fewer than asked: nothing else is due now (or it waits behind its key).
-          if (claimed.length < b.limit) break;
-        }
+    const batches = this.o.batchHandlers ?? [];
+    const all = [...batches.map((b) => b.def.kind), ...this.o.handlers.map((h) => h.def.kind)];
+    const { due, otherDue, nextInMs } = await queueState(this.db, all, this.o.inbox);
+    if (otherDue) this.runInbox();
+    for (const b of batches) {
+      while (!this.stopped && due.has(b.def.kind) && this.running < concurrency) {
+        const claimed = await claimOf([b.def.kind], b.limit, true);
+        if (claimed.length > 0) this.track(claimed, b.def, (list) => b.run(list));
+        // Fewer than asked: nothing else is due now (or it waits behind its key).
+        if (claimed.length < b.limit) break;
       }
-      const byKind = new Map(
-        this.o.handlers.filter((h) => due.has(h.def.kind)).map((h) => [h.def.kind, h]),
-      );
-      while (!this.stopped && byKind.size > 0 && this.running < concurrency) {
-        const limit = concurrency - this.running;
-        const claimed = await claimOf([...byKind.keys()], limit, false);
-        for (const job of claimed) {
-          const h = byKind.get(job.kind);
-          if (h) this.track([job], h.def, async ([j]) => [await settle(() => h.run(j as Job))]);
-        }
-        if (claimed.length < limit) break;
-      }
-    } catch (err) {
-      this.o.onError?.(undefined, err);
     }
-    this.scheduleNext(next);
+    const byKind = new Map(
+      this.o.handlers.filter((h) => due.has(h.def.kind)).map((h) => [h.def.kind, h]),
+    );
+    while (!this.stopped && byKind.size > 0 && this.running < concurrency) {
+      const limit = concurrency - this.running;
+      const claimed = await claimOf([...byKind.keys()], limit, false);
+      for (const job of claimed) {
+        const h = byKind.get(job.kind);
+        if (h) this.track([job], h.def, async ([j]) => [await settle(() => h.run(j as Job))]);
+      }
+      if (claimed.length < limit) break;
+    }
+    return nextInMs;
+  }
+
+  /**
+   * Work on the database that never ends (its connection went silent: a NAT or a failover
+   * forgot it, and TCP says so only after minutes) is given up after `ms`, rather than keep
+   * this worker waiting forever; `reset` also replaces the pool, whose connections are suspect.
+   * What was in hand is safe: a job's lease runs out and it is taken again; a round of the inbox
+   * is a transaction.
+   */
+  private guard<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+    return withDeadline(work, ms, what).catch((err) => {
+      if (err instanceof DeadlineError) this.o.database.reset?.();
+      throw err;
+    });
   }
 
   /** Runs the inbox's rounds until it has nothing more at once; then looks for work again. */
@@ -152,7 +172,7 @@ export class Worker {
     this.inboxRunning = true;
     this.running++;
     const p = (async () => {
-      while (!this.stopped && (await inbox.run()));
+      while (!this.stopped && (await this.guard(inbox.run(), STUCK_MS, "inbox round")));
     })()
       .catch((err) => this.o.onError?.(undefined, err))
       .finally(() => {
@@ -189,7 +209,7 @@ export class Worker {
         for (const [i, j] of valid.entries())
           outcomes.set(list.find((x) => x.id === j.id) as Job, results[i] ?? { ok: true });
       }
-      await this.record(outcomes);
+      await this.guard(this.record(outcomes), STUCK_MS, "recording outcomes");
     })()
       .catch((err) => this.o.onError?.(undefined, err))
       .finally(() => {
@@ -261,6 +281,12 @@ export class Worker {
     if (this.inFlight.size > 0) await releaseAll(this.db, this.id).catch(() => {});
   }
 }
+
+/**
+ * The most a step of the worker on the database may take (claiming, a round of the inbox,
+ * recording outcomes): above the server's statement timeout (15 s) and a connect (3 s).
+ */
+const STUCK_MS = 30_000;
 
 /** Waits before each new try at recording outcomes (ms): about 6 s in all. */
 const RECORD_RETRIES = [200, 400, 800, 1600, 3200];

@@ -3,42 +3,20 @@
 // is back, and every callback it answered 200 is stored exactly once.
 // Postgres: the built server in a child process, its connection cut 20 times through a TCP
 // proxy. PGlite (embedded, nothing to cut): the database is closed under load in this process.
-import { type ChildProcess, spawn } from "node:child_process";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { freePort } from "../../bench/world.ts";
 import { rowsOf } from "../../src/db.ts";
 import { callbackLoad, storedBodies } from "../support/callback-load.ts";
-import { createTestDatabase, PG_ADMIN_URL, TEST_DB } from "../support/db.ts";
-import { baseEnv, processed, SIM_KEY, SIM_LOGIN, startHarness, until } from "../support/harness.ts";
-import { startTcpProxy } from "../support/tcp-proxy.ts";
+import { TEST_DB } from "../support/db.ts";
+import { processed, startHarness, until } from "../support/harness.ts";
+import { startProxiedServe } from "../support/proxied-serve.ts";
 
 const CUTS = 20;
 
 /** Postgres: the built server, its connection cut CUTS times through a TCP proxy. */
 async function cutsUnderLoad(): Promise<void> {
-  const db = await createTestDatabase();
-  const proxy = await startTcpProxy("127.0.0.1", Number(new URL(PG_ADMIN_URL).port || 5432));
-  const viaProxy = db.url?.replace(/@[^/]+\//, `@127.0.0.1:${proxy.port}/`) ?? "";
-  const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    ...baseEnv(db, sim, { PORT: String(port), ARDARY_MODE: "test", DATABASE_URL: viaProxy }),
-  };
-  const server: ChildProcess = spawn("node", ["bin/ardary-bridge.js", "serve"], {
-    env,
-    stdio: "ignore",
-  });
-  let exited: number | null = null;
-  server.once("exit", (code) => {
-    exited = code ?? -1;
-  });
-  const health = async () => (await fetch(`${base}/healthz`).catch(() => null))?.status;
+  const { db, proxy, base, exited, health, close } = await startProxiedServe();
   try {
-    await until(async () => (await health()) === 200, 30_000, "server up");
     const traffic = callbackLoad(base);
     const healthDuringCuts: (number | undefined)[] = [];
     for (let cut = 0; cut < CUTS; cut++) {
@@ -61,7 +39,7 @@ async function cutsUnderLoad(): Promise<void> {
       );
     }
     await traffic.stop();
-    expect(exited).toBeNull();
+    expect(exited()).toBeNull();
     expect(healthDuringCuts.every((s) => s === 503)).toBe(true);
     // Only 200 and 503: no hang, no other error.
     expect(traffic.count("none")).toBe(0);
@@ -74,11 +52,7 @@ async function cutsUnderLoad(): Promise<void> {
       else expect(bodies.get(`outage ${n}`) ?? 0).toBeLessThanOrEqual(1);
     }
   } finally {
-    server.kill("SIGTERM");
-    if (exited === null) await new Promise((r) => server.once("exit", r));
-    await proxy.close();
-    await sim.close();
-    await db.drop();
+    await close();
   }
 }
 

@@ -4,51 +4,24 @@
 // /healthz, takes callbacks again once the network is back, and every callback it answered 200
 // is stored exactly once. Postgres only, so it runs once, with the unit tests: PGlite runs inside
 // the process, there is no connection to black-hole (its outage is in survive-outage.test.ts).
-import { type ChildProcess, spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { freePort } from "../../bench/world.ts";
 import {
   type Answer,
   callbackLoad,
   callbackProbe,
   storedBodies,
 } from "../support/callback-load.ts";
-import { createTestDatabase, PG_ADMIN_URL } from "../support/db.ts";
-import { baseEnv, SIM_KEY, SIM_LOGIN, until } from "../support/harness.ts";
-import { startTcpProxy } from "../support/tcp-proxy.ts";
+import { until } from "../support/harness.ts";
+import { startProxiedServe } from "../support/proxied-serve.ts";
 
 /** The client's patience: a request not answered by then counts as not answered. */
 const CLIENT_TIMEOUT_MS = 5000;
 
 describe("database black-holed under load", () => {
   it("stays up, answers 503 before the client gives up, loses nothing answered 200, comes back (Postgres only)", async () => {
-    const db = await createTestDatabase();
-    const proxy = await startTcpProxy("127.0.0.1", Number(new URL(PG_ADMIN_URL).port || 5432));
-    const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const viaProxy = db.url?.replace(/@[^/]+\//, `@127.0.0.1:${proxy.port}/`) ?? "";
-    const env = {
-      ...process.env,
-      ...baseEnv(db, sim, { PORT: String(port), ARDARY_MODE: "test", DATABASE_URL: viaProxy }),
-    };
-    const server: ChildProcess = spawn("node", ["bin/ardary-bridge.js", "serve"], {
-      env,
-      stdio: "ignore",
-    });
-    let exited: number | null = null;
-    server.once("exit", (code) => {
-      exited = code ?? -1;
-    });
-    const health = async () =>
-      (
-        await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) }).catch(
-          () => null,
-        )
-      )?.status;
+    const { db, proxy, base, exited, health: healthz, close } = await startProxiedServe();
+    const health = () => healthz(CLIENT_TIMEOUT_MS);
     try {
-      await until(async () => (await health()) === 200, 30_000, "server up");
       // Closed loop (8 at a time) and open loop (one every 100 ms, as a provider calls).
       const traffic = callbackLoad(base, 8, CLIENT_TIMEOUT_MS);
       const probe = callbackProbe(base, 100, CLIENT_TIMEOUT_MS, 1_000_000);
@@ -80,7 +53,7 @@ describe("database black-holed under load", () => {
       await traffic.stop();
       await probe.stop();
 
-      expect(exited).toBeNull();
+      expect(exited()).toBeNull();
       expect(healthDuring).toBe(503);
       // Sent after the black hole began and answered before it ended.
       const during = duringHole(traffic.details, holeAt);
@@ -112,11 +85,7 @@ describe("database black-holed under load", () => {
         else expect(bodies.get(`outage ${n}`) ?? 0).toBeLessThanOrEqual(1);
       }
     } finally {
-      server.kill("SIGTERM");
-      if (exited === null) await new Promise((r) => server.once("exit", r));
-      await proxy.close();
-      await sim.close();
-      await db.drop();
+      await close();
     }
   }, 120_000);
 });
