@@ -29,6 +29,12 @@ export interface RssInstance {
   judged: boolean;
   /** Judged and within the tolerance (null: not judged). */
   within: boolean | null;
+  /**
+   * The trend, less sensitive than two reads to the heap's saw-tooth (±30 % in a minute): the
+   * median of the reads in the minute from `baselineAgeS`, of those in its last minute, and
+   * the least-squares slope of every read from `baselineAgeS` on (MB per minute).
+   */
+  trend: { firstMinuteMb: number; lastMinuteMb: number; slopeMbPerMin: number } | null;
   /** Read once after the drain (instances alive at the end only). */
   afterDrainMb?: number;
   /** [age s, MB]: every 10th read, and the last. */
@@ -63,10 +69,13 @@ export class RssSampler {
   private readonly current = new Map<BridgeProcess, Live>();
   private readonly all: Live[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private reads = 0;
 
   constructor(
     private readonly processes: BridgeProcess[],
     private readonly t0: number,
+    /** A line every minute: each process's RSS and age. */
+    private readonly say: (line: string) => void = () => {},
     private readonly everyMs = 1000,
   ) {}
 
@@ -78,6 +87,12 @@ export class RssSampler {
 
   private sampleAll(): void {
     for (const p of this.processes) this.sample(p);
+    if (++this.reads % Math.round(60_000 / this.everyMs) !== 0) return;
+    const now = [...this.current.values()].map((l) => {
+      const [age, mb] = l.samples[l.samples.length - 1] ?? [0, 0];
+      return `${l.name} ${mb.toFixed(0)} MB (${age.toFixed(0)} s old)`;
+    });
+    this.say(`${((Date.now() - this.t0) / 1000).toFixed(0)} s: RSS ${now.join(", ")}`);
   }
 
   /** One read of a process (a new instance when it was started again since the last one). */
@@ -150,6 +165,7 @@ export class RssSampler {
           changePct,
           judged,
           within: judged && changePct !== null ? Math.abs(changePct) <= tolerance * 100 : null,
+          trend: judged ? trend(l.samples, o.baselineAgeS) : null,
           ...(l.afterDrainMb !== undefined ? { afterDrainMb: l.afterDrainMb } : {}),
           series: l.samples.filter((_, i) => i % 10 === 0 || i === l.samples.length - 1),
         };
@@ -167,6 +183,26 @@ export class RssSampler {
       met: judged.length === 0 ? null : within === judged.length,
     };
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : (s[Math.floor((s.length - 1) / 2)] as number);
+}
+
+function trend(samples: [number, number][], fromS: number) {
+  const after = samples.filter(([age]) => age >= fromS);
+  const lastAge = after[after.length - 1]?.[0] ?? fromS;
+  const n = after.length;
+  const mx = after.reduce((a, [x]) => a + x, 0) / n;
+  const my = after.reduce((a, [, y]) => a + y, 0) / n;
+  const sxy = after.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const sxx = after.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return {
+    firstMinuteMb: median(after.filter(([age]) => age < fromS + 60).map(([, y]) => y)),
+    lastMinuteMb: median(after.filter(([age]) => age > lastAge - 60).map(([, y]) => y)),
+    slopeMbPerMin: sxx > 0 ? (sxy / sxx) * 60 : 0,
+  };
 }
 
 const mb = (x: number) => `${x.toFixed(0)} MB`;
@@ -203,6 +239,12 @@ export function rssRows(f: RssFigure): [string, string, string][] {
       `RSS ${i.name} #${i.start} (pid ${i.pid}, ${i.lifeS.toFixed(0)} s, to ${i.endedBy})`,
       `${mb(i.baselineMb as number)} → ${mb(i.endMb)} (${(i.changePct as number) >= 0 ? "+" : ""}${(i.changePct as number).toFixed(1)} %), peak ${mb(i.peakMb)}${i.afterDrainMb !== undefined ? `, ${mb(i.afterDrainMb)} after the drain` : ""}`,
       `within ${f.tolerance * 100} %: ${i.within ? "yes" : "NO"}`,
+    ]);
+  for (const i of f.instances.filter((x) => x.trend))
+    rows.push([
+      `RSS ${i.name} #${i.start}: median of the minute from age ${f.baselineAgeS} s → of its last minute; slope`,
+      `${mb(i.trend?.firstMinuteMb as number)} → ${mb(i.trend?.lastMinuteMb as number)}; ${(i.trend?.slopeMbPerMin as number).toFixed(1)} MB/min`,
+      "—",
     ]);
   return rows;
 }

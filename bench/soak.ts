@@ -156,7 +156,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const t0 = Date.now();
     const loadEnd = t0 + o.durationMs;
     let stopping = false;
-    const rss = new RssSampler(processes, t0);
+    const rss = new RssSampler(processes, t0, say);
     rss.start();
 
     // Inbound: each number sends every `period` ms, the next SMS once the last was answered.
