@@ -240,11 +240,12 @@ export function rssRows(f: RssFigure): [string, string, string][] {
       `${mb(i.baselineMb as number)} → ${mb(i.endMb)} (${(i.changePct as number) >= 0 ? "+" : ""}${(i.changePct as number).toFixed(1)} %), peak ${mb(i.peakMb)}${i.afterDrainMb !== undefined ? `, ${mb(i.afterDrainMb)} after the drain` : ""}`,
       `within ${f.tolerance * 100} %: ${i.within ? "yes" : "NO"}`,
     ]);
-  for (const i of f.instances.filter((x) => x.trend))
-    rows.push([
-      `RSS ${i.name} #${i.start}: median of the minute from age ${f.baselineAgeS} s → of its last minute; slope`,
-      `${mb(i.trend?.firstMinuteMb as number)} → ${mb(i.trend?.lastMinuteMb as number)}; ${(i.trend?.slopeMbPerMin as number).toFixed(1)} MB/min`,
-      "—",
-    ]);
+  for (const { name, start, trend: t } of f.instances)
+    if (t)
+      rows.push([
+        `RSS ${name} #${start}: median of the minute from age ${f.baselineAgeS} s → of its last minute; slope`,
+        `${mb(t.firstMinuteMb)} → ${mb(t.lastMinuteMb)}; ${t.slopeMbPerMin.toFixed(1)} MB/min`,
+        "—",
+      ]);
   return rows;
 }
