@@ -50,6 +50,8 @@ export class BridgeProcess {
   /** Boot time of the last start (spawn → ready), ms. */
   bootMs = 0;
   starts = 0;
+  /** Date.now() when the last start spawned it. */
+  spawnedAt = 0;
 
   constructor(private readonly o: ProcessOptions) {
     this.role = o.role;
@@ -87,6 +89,7 @@ export class BridgeProcess {
     });
     closeSync(fd);
     this.child = child;
+    this.spawnedAt = Date.now();
     this.starts++;
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
     this.url = this.port ? `http://127.0.0.1:${this.port}` : undefined;

@@ -5,11 +5,12 @@
 // per second, each number sending its SMS one after another (the next once the last was
 // answered 200), each retried until answered 200 as the provider does; people reply in the
 // threads (Slack events through the balancer, retried with X-Slack-Retry-Num until answered
-// 200, the same event_id). Every `killEveryMs` a random one of the four processes is SIGKILLed
-// and started again. Then the load stops, the backlog drains, and the logs are read:
+// 200, the same event_id). Every `killEveryMs` a random one of the four processes (seeded) is
+// SIGKILLed and started again. Then the load stops, the backlog drains, and the logs are read:
 // - every callback answered 200 is stored once (messages) and posted once, in order per number;
 // - every reply is accepted by the simulator once, under its own reference (id_sms_api);
-// - each process's RSS at the end against its value at `baselineAtMs`.
+// - each process instance's RSS, read once a second (bench/soak-rss.ts): for those that lived
+//   `rssMinLifeS`, its RSS at age `rssBaselineAgeS` against its last read.
 // `npm run soak` (bench/soak-run.ts) runs it for minutes; test/unit/soak.test.ts for seconds.
 import postgres from "postgres";
 import { Agent, request } from "undici";
@@ -22,14 +23,19 @@ import { SECRET } from "../test/support/harness.ts";
 import { startBalancer } from "./balancer.ts";
 import { type BridgeProcess, bridgeEnv, startCluster } from "./cluster.ts";
 import { insideRetryAfter, token } from "./figures/slack-posts.ts";
+import { prng } from "./fuzz-cases.ts";
 import { benchUrl } from "./pg-connections.ts";
 import { acceptedCounts, callbackCounts, orderProblems, postedBy } from "./soak-order.ts";
+import { type RssFigure, RssSampler } from "./soak-rss.ts";
 import { frMobile, inboundUrl, sleep } from "./world.ts";
 
 export interface SoakOptions {
   /** How long the load runs (kills included); the drain follows. */
   durationMs: number;
+  /** 0: no kills (every process lives through the run). */
   killEveryMs: number;
+  /** Seed of the victims' draw (default 1): the same seed kills the same slots in turn. */
+  seed?: number;
   /** Inbound callbacks per second, all numbers together. */
   rate: number;
   /** Numbers sending; each sends rate / numbers SMS per second. */
@@ -37,8 +43,10 @@ export interface SoakOptions {
   /** Channels the numbers are routed to (round robin). */
   channels: number;
   repliesPerSecond: number;
-  /** When each process's RSS is first read (ms after the load starts). */
-  baselineAtMs: number;
+  /** A process's RSS at this age (s) is the one its last read is held against. */
+  rssBaselineAgeS: number;
+  /** Processes that lived this long (s) are judged on their RSS. */
+  rssMinLifeS: number;
   /** Most time the backlog gets to drain once the load has stopped. */
   drainTimeoutMs: number;
   /** JOB_LEASE_MS of the processes (default: the bridge's, 60 s). */
@@ -47,15 +55,6 @@ export interface SoakOptions {
   victims?: string[];
   /** Progress lines. */
   say?: (line: string) => void;
-}
-
-export interface ProcessRss {
-  name: string;
-  baselineMb: number;
-  endMb: number;
-  /** Seconds the process at the end had been running. */
-  ageAtEndS: number;
-  starts: number;
 }
 
 export interface SoakResult {
@@ -89,7 +88,7 @@ export interface SoakResult {
   slack: { posts: number; limited: number; insideRetryAfter: number };
   deadJobs: number;
   balancer: { forwarded: number; failed: number };
-  rss: ProcessRss[];
+  rss: RssFigure;
   /** The first problems found, in words (which SMS, which posts, when). */
   problems: string[];
 }
@@ -152,12 +151,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const live = new Set(processes.filter((p) => p.role === "web"));
     const route = () => lb.setTargets([...live].map((p) => p.url as string));
     route();
-    const startedAt = new Map(processes.map((p) => [p, Date.now()]));
     say(`4 processes up: ${processes.map((p) => `${p.name} (pid ${p.pid})`).join(", ")}`);
 
     const t0 = Date.now();
     const loadEnd = t0 + o.durationMs;
     let stopping = false;
+    const rss = new RssSampler(processes, t0, say);
+    rss.start();
 
     // Inbound: each number sends every `period` ms, the next SMS once the last was answered.
     const period = (o.numbers / o.rate) * 1000;
@@ -199,12 +199,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     let replyRetries = 0;
     const replying = (async () => {
       const every = 1000 / o.repliesPerSecond;
+      const pick = prng((o.seed ?? 1) + 1);
       const pending: Promise<void>[] = [];
       for (let r = 0; Date.now() < loadEnd; r++) {
         await sleep(every);
         if (r % Math.max(1, Math.round(o.repliesPerSecond)) === 0) await refreshThreads();
         const list = [...threads.values()];
-        const thread = list[Math.floor(Math.random() * list.length)];
+        const thread = list[Math.floor(pick() * list.length)];
         if (!thread) continue;
         const id = repliesSent++;
         const event = fake.userMessage({
@@ -233,33 +234,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await Promise.all(pending);
     })();
 
-    // The kills: a random process every killEveryMs, started again at once.
+    // The kills: a random process every killEveryMs (drawn from the seed), started again at once.
     const kills: { name: string; atS: number }[] = [];
-    // A process being restarted at the baseline's time is read once it is back.
-    let baseline: Map<string, number> | undefined;
-    const readBaseline = (p: BridgeProcess) => {
-      if (baseline && !baseline.has(p.name) && p.alive()) baseline.set(p.name, p.rssMb());
-    };
-    const baselineTimer = setTimeout(() => {
-      baseline = new Map();
-      for (const p of processes) readBaseline(p);
-      say(`RSS baseline: ${[...baseline].map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(", ")}`);
-    }, o.baselineAtMs);
+    const draw = prng(o.seed ?? 1);
     const killing = (async () => {
       for (;;) {
+        if (!(o.killEveryMs > 0)) return;
         // On the clock (kill i at (i + 1) × killEveryMs), a restart's boot time included.
         await sleep(Math.min(t0 + (kills.length + 1) * o.killEveryMs, loadEnd) - Date.now());
         if (stopping || Date.now() >= loadEnd) return;
         const named = o.victims?.[kills.length];
-        const victim = (processes.find((p) => p.name === named) ??
-          processes[Math.floor(Math.random() * processes.length)]) as BridgeProcess;
+        const drawn = processes[Math.floor(draw() * processes.length)];
+        const victim = (processes.find((p) => p.name === named) ?? drawn) as BridgeProcess;
         live.delete(victim);
         route();
+        rss.end(victim, "kill");
         await victim.kill();
         kills.push({ name: victim.name, atS: (Date.now() - t0) / 1000 });
         await victim.start();
-        startedAt.set(victim, Date.now());
-        readBaseline(victim);
         if (victim.role === "web") {
           live.add(victim);
           route();
@@ -285,7 +277,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await replying;
     stopping = true;
     await killing;
-    clearTimeout(baselineTimer);
+    rss.stop();
     const loadSeconds = (Date.now() - t0) / 1000;
     const sent = [...answered.values()].reduce((a, b) => a + b, 0);
     say(
@@ -323,8 +315,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           select body from messages where direction = 'in' and chat_ref is null`
       ).map((r) => r.body),
     );
-    const end = new Map(processes.map((p) => [p.name, p.rssMb()]));
-    const now = Date.now();
+    rss.afterDrain();
 
     // Stored once: the inbound messages by text.
     const stored = new Map<string, number>();
@@ -378,13 +369,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       },
       deadJobs: dead?.n ?? 0,
       balancer: { ...lb.stats },
-      rss: processes.map((p) => ({
-        name: p.name,
-        baselineMb: baseline?.get(p.name) ?? Number.NaN,
-        endMb: end.get(p.name) ?? Number.NaN,
-        ageAtEndS: (now - (startedAt.get(p) ?? now)) / 1000,
-        starts: p.starts,
-      })),
+      rss: rss.figure({ baselineAgeS: o.rssBaselineAgeS, minLifeS: o.rssMinLifeS }),
       problems,
     };
   } finally {

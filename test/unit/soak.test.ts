@@ -2,7 +2,8 @@
 // --no-worker` + 2 `worker` processes on one Postgres database, behind a balancer, with
 // callbacks and Slack thread replies flowing while a worker, a web process and the other worker
 // are SIGKILLed in turn and started again. Nothing may be lost, stored or posted twice, posted
-// out of order, or sent twice. (Postgres only: the embedded database allows one process.)
+// out of order, or sent twice; each process instance's RSS is read through the run. (Postgres
+// only: the embedded database allows one process.)
 import { describe, expect, it } from "vitest";
 import { runSoak, soakClean } from "../../bench/soak.ts";
 
@@ -18,7 +19,8 @@ describe("soak: processes killed under load", () => {
       numbers: 20,
       channels: 5,
       repliesPerSecond: 2,
-      baselineAtMs: 5_000,
+      rssBaselineAgeS: 5,
+      rssMinLifeS: 10,
       drainTimeoutMs: 60_000,
       // A killed worker's jobs are taken again after 5 s rather than a minute.
       leaseMs: 5_000,
@@ -38,5 +40,13 @@ describe("soak: processes killed under load", () => {
     expect(r.replies).toMatchObject({ acceptedTwice: 0, notAccepted: 0, wrongId: 0 });
     expect(r.deadJobs).toBe(0);
     expect(soakClean(r)).toBe(true);
+    // RSS is read per process instance: one per start, each kill ends one; web-2, never
+    // killed, lives through the load and is judged (its figure is not asserted: 15 s is short).
+    expect(r.rss.instances).toHaveLength(4 + r.kills.length);
+    expect(r.rss.instances.filter((i) => i.endedBy === "kill")).toHaveLength(r.kills.length);
+    expect(r.rss.instances.find((i) => i.name === "web-2")).toMatchObject({
+      start: 1,
+      judged: true,
+    });
   });
 });
