@@ -9,7 +9,7 @@
 // https://discord.com/developers/docs/topics/rate-limits
 import { RateLimitError, type REST } from "discord.js";
 import type { Budget } from "../../src/contracts.ts";
-import { DeferredError } from "../../src/errors.ts";
+import { DeferredError, RetryableError } from "../../src/errors.ts";
 
 /** The budget key every Discord call checks: the bot's global limit. */
 export const GLOBAL = "global";
@@ -39,7 +39,11 @@ export function pacedRest(rest: REST, budget: Budget): RestCalls {
   const paced = <M extends keyof RestCalls>(method: M): RestCalls[M] =>
     (async (route: Parameters<RestCalls[M]>[0], options?: Parameters<RestCalls[M]>[1]) => {
       const major = majorOf(route);
-      const held = await budget.heldFor(GLOBAL, ...(major ? [major] : []));
+      const held = await budget.heldFor(GLOBAL, ...(major ? [major] : [])).catch((err) => {
+        // Not Discord's fault: said as what it is (the database), and tried again later.
+        const what = `Discord ${method} ${route}: rate-limit holds unreadable`;
+        throw new RetryableError("budget_unavailable", what, undefined, err);
+      });
       if (held > 0) {
         throw new DeferredError(`Discord ${method} ${route}: rate limited (shared)`, held);
       }
