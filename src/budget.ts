@@ -1,5 +1,5 @@
 // Rates shared by every process of the database: one token bucket per key (a Slack channel's
-// posts), a row of `budgets` changed by one atomic statement, so N workers together stay under
+// posts; a Discord channel's holds, heldFor), a row of `budgets` changed by one atomic statement, so N workers together stay under
 // the platform's limit. The database's clock is the only clock (processes on several machines
 // agree on it). Nothing here sleeps: a caller that must wait is told how long, and callers told
 // to wait are given turns one interval apart, so that they do not all come back for the same
@@ -42,6 +42,17 @@ export function sharedBudget(db: Db, namespace: string): Budget {
         values (${keyOf(key)}, 0, ${NOW_MS}, ${NOW_MS} + ${ms}::float8)
         on conflict (key) do update set
           held_until_ms = greatest(b.held_until_ms, excluded.held_until_ms)`);
+    },
+    async heldFor(...keys) {
+      if (keys.length === 0) return 0;
+      const names = sql.join(
+        keys.map((k) => sql`${keyOf(k)}`),
+        sql`, `,
+      );
+      const result = await db.execute(sql`
+        select coalesce(max(held_until_ms), 0) - ${NOW_MS} as ms from budgets where key in (${names})`);
+      const [row] = rowsOf<{ ms: number | string }>(result);
+      return Math.max(0, Math.ceil(Number(row?.ms ?? 0)));
     },
   };
 }

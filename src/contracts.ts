@@ -338,7 +338,7 @@ export interface ChatAdapter {
   readonly cardCarriesFirst?: boolean;
   /**
    * Optional: says once, at the top of `channel`, that `waiting` new conversations wait to be
-   * posted (and how long that takes at the platform's pace).
+   * posted (and how long that takes, where the platform's pace is known).
    */
   announceBacklog?(channel: string, waiting: number): Promise<void>;
   post(thread: ThreadRef, post: ChatPost): Promise<MessageRef>;

@@ -34,6 +34,8 @@ export interface Budget {
   take(key: string, perSecond: number, burst: number): Promise<number>;
   /** The platform said wait (a 429): nothing is taken from `key` for `ms`, in any process. */
   hold(key: string, ms: number): Promise<void>;
+  /** The milliseconds left of a hold on any of `keys` (0: none); nothing is taken. */
+  heldFor(...keys: string[]): Promise<number>;
 }
 // ── end of scale ────────────────────────────────────────────────────────────────────────────
 

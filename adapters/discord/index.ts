@@ -28,11 +28,13 @@ import type {
 import { ThreadGoneError } from "../../src/errors.ts";
 import { Gateway } from "./gateway.ts";
 import { Leader } from "./leader.ts";
+import { pacedRest } from "./pace.ts";
 import { messageRef, parseMessageRef, parseThreadRef, threadRef } from "./refs.ts";
 import {
   cardTags,
   layoutCard,
   NO_MENTIONS,
+  renderBacklog,
   renderCard,
   renderPost,
   statusReactions,
@@ -47,8 +49,11 @@ export interface DiscordAdapterOptions {
   channel: string;
   /** REST base (local fakes); the gateway address comes from its `gateway/bot` answer. */
   apiUrl?: string;
-  /** The core's state store (the catch-up cursor) and locks (one gateway for all processes). */
-  services: Pick<AdapterServices, "state" | "lock" | "worker">;
+  /**
+   * The core's state store (the catch-up cursor), locks (one gateway for all processes) and
+   * budgets (rate limits one process meets, held for all: pace.ts).
+   */
+  services: Pick<AdapterServices, "state" | "lock" | "worker" | "budget">;
   log: Logger;
   /** How often a standby process tries to take the gateway over, in ms (default 5000). */
   standbyRetryMs?: number;
@@ -82,10 +87,14 @@ function isThreadAlreadyStarted(err: unknown): boolean {
 
 export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
   const log = o.log.child({ platform: "discord" });
-  const rest = new REST({
-    ...(o.apiUrl ? { api: o.apiUrl } : {}),
-    rejectOnRateLimit: () => true,
-  }).setToken(o.botToken);
+  // Never sleeps on a rate limit: the job waits instead (rest.ts), and every process learns it.
+  const rest = pacedRest(
+    new REST({
+      ...(o.apiUrl ? { api: o.apiUrl } : {}),
+      rejectOnRateLimit: () => true,
+    }).setToken(o.botToken),
+    o.services.budget("rest"),
+  );
   /** Channel kinds, parents and forum tags never change under a thread: cache them. */
   const channels = new Map<string, APIChannel>();
   /** Reactions already added, per message (they are idempotent; this only saves requests). */
@@ -216,6 +225,20 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
 
     get isGatewayHolder() {
       return gateway !== undefined;
+    },
+
+    /**
+     * A text channel says it once, at its top level, mentioning no one. A forum has no top level
+     * (a post of its own would stay in the list, and notify its followers): it says nothing.
+     */
+    async announceBacklog(channel: string, waiting: number): Promise<void> {
+      const parent = await channelInfo(channel || o.channel);
+      if (parent.type === ChannelType.GuildForum) return;
+      await discordCall("backlog notice", () =>
+        rest.post(Routes.channelMessages(parent.id), {
+          body: { content: renderBacklog(waiting), allowed_mentions: NO_MENTIONS },
+        }),
+      );
     },
 
     /**

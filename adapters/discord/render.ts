@@ -267,6 +267,15 @@ export function statusLine(view: StatusView): string {
 }
 
 /**
+ * The channel's one notice of a backlog of new conversations. No time is promised: Discord
+ * publishes no fixed pace (its limits are read from each answer's headers, and a 429 may come
+ * at any count), so the notice says what sets the pace instead of guessing a figure.
+ */
+export function renderBacklog(waiting: number): string {
+  return `⏳ ${waiting} new conversations waiting to be posted, at the pace Discord allows`;
+}
+
+/**
  * One post in a thread. SMS text is escaped so it reads as the customer wrote it, and shown
  * whole: in the content when it fits in Discord's 2000 characters, otherwise in embeds (6000
  * together: far more than an SMS holds).

@@ -74,10 +74,14 @@ export interface RequestRecord {
   body: unknown;
 }
 
+/** Whose limit a 429 is about (X-RateLimit-Scope): the bot's, the bot's global one, or the resource's. */
+export type RateLimitScope = "user" | "global" | "shared";
+
 interface Verdict {
   headers: Record<string, string>;
   /** Seconds to wait, when the request must be answered 429. */
   retryAfter?: number;
+  scope?: RateLimitScope;
 }
 
 /** Route and major parameter of a path, computed as @discordjs/rest does. */
@@ -97,12 +101,13 @@ export function bucketOf(path: string): { route: string; major: string } {
 /** Fixed windows per bucket, plus windows tests force with `fake.rateLimit`. */
 export class RateLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  private readonly forced: { key: string; until: number }[] = [];
+  private readonly forced: { key: string; until: number; scope: RateLimitScope }[] = [];
 
   constructor(private readonly options: RateLimitOptions | null) {}
 
-  force(routeOrChannelId: string, ms: number): void {
-    this.forced.push({ key: routeOrChannelId, until: Date.now() + ms });
+  /** `scope` "global": every request but interaction callbacks (Discord exempts them). */
+  force(routeOrChannelId: string, ms: number, scope: RateLimitScope = "user"): void {
+    this.forced.push({ key: routeOrChannelId, until: Date.now() + ms, scope });
   }
 
   check(method: string, path: string): Verdict {
@@ -119,11 +124,12 @@ export class RateLimiter {
       "X-RateLimit-Bucket": hash,
     });
     const forced = this.forced
-      .filter((f) => f.until > now && this.matches(f.key, method, path, route))
+      .filter((f) => f.until > now && this.matches(f, method, path, route))
       .sort((a, b) => b.until - a.until)[0];
     if (forced) {
       // Discord rounds the Retry-After header up to whole seconds; the fake gives the exact value so tests stay fast.
-      return { headers: headers(0, forced.until), retryAfter: (forced.until - now) / 1000 };
+      const retryAfter = (forced.until - now) / 1000;
+      return { headers: headers(0, forced.until), retryAfter, scope: forced.scope };
     }
     // Interaction callbacks are not bucketed the same way (@discordjs/rest bursts them).
     if (!this.options || route.startsWith("/interactions/")) {
@@ -142,7 +148,14 @@ export class RateLimiter {
     return { headers: headers(limit - window.count, window.resetAt) };
   }
 
-  private matches(key: string, method: string, path: string, route: string): boolean {
+  private matches(
+    f: { key: string; scope: RateLimitScope },
+    method: string,
+    path: string,
+    route: string,
+  ): boolean {
+    const key = f.key;
+    if (f.scope === "global") return !route.startsWith("/interactions/");
     if (/^\d+$/.test(key)) return path.split("/").includes(key);
     return (
       key === route || key === `${method} ${route}` || key === path || key === `${method} ${path}`
@@ -181,13 +194,19 @@ export function createRestApp(world: DiscordWorld): express.Express {
     const verdict = world.limiter.check(req.method, path);
     res.set(verdict.headers);
     if (verdict.retryAfter !== undefined) {
+      // https://discord.com/developers/docs/topics/rate-limits#exceeding-a-rate-limit
+      const global = verdict.scope === "global";
       res
         .status(429)
-        .set({ "Retry-After": verdict.retryAfter.toFixed(3), "X-RateLimit-Scope": "user" })
+        .set({
+          "Retry-After": verdict.retryAfter.toFixed(3),
+          "X-RateLimit-Scope": verdict.scope ?? "user",
+          ...(global ? { "X-RateLimit-Global": "true" } : {}),
+        })
         .json({
           message: "You are being rate limited.",
           retry_after: Number(verdict.retryAfter.toFixed(3)),
-          global: false,
+          global,
         });
       return;
     }

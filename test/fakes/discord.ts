@@ -267,8 +267,13 @@ export interface FakeDiscord {
   archiveThread(id: string, options?: { locked?: boolean }): void;
   removeAccess(channelId: string): void;
   restoreAccess(channelId: string): void;
-  /** Answers 429 to requests on this channel id (or route, "POST /channels/:id/messages") for `ms`. */
-  rateLimit(routeOrChannelId: string, ms: number): void;
+  /**
+   * Answers 429 to requests on this channel id (or route, "POST /channels/:id/messages") for
+   * `ms`, with X-RateLimit-Scope `scope` (default "user"; "shared": the resource's limit).
+   */
+  rateLimit(routeOrChannelId: string, ms: number, scope?: "user" | "shared"): void;
+  /** Answers 429 to every request but interaction callbacks for `ms`: the bot's global limit. */
+  rateLimitGlobal(ms: number): void;
   addUser(user: { id: string; username: string; globalName?: string; bot?: boolean }): FakeUser;
 
   waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
@@ -727,8 +732,12 @@ export class DiscordWorld implements FakeDiscord {
     this.setAccess(channelId, true);
   }
 
-  rateLimit(routeOrChannelId: string, ms: number): void {
-    this.limiter.force(routeOrChannelId, ms);
+  rateLimit(routeOrChannelId: string, ms: number, scope: "user" | "shared" = "user"): void {
+    this.limiter.force(routeOrChannelId, ms, scope);
+  }
+
+  rateLimitGlobal(ms: number): void {
+    this.limiter.force("*", ms, "global");
   }
 
   async waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {

@@ -75,6 +75,7 @@ async function discordWorld(kind: "text" | "forum"): Promise<World> {
   const fake = discord;
   const channel = (kind === "text" ? fake.textChannelId : fake.forumChannelId) ?? "";
   h = await startHarness({ worker: false, env: discordEnv(fake, channel) });
+  const db = h.bridge.database.db;
   const adapter = createDiscordAdapter({
     botToken: fake.token,
     applicationId: fake.applicationId,
@@ -90,6 +91,7 @@ async function discordWorld(kind: "text" | "forum"): Promise<World> {
         release: async () => {},
       }),
       worker: true,
+      budget: (name) => sharedBudget(db, `discord:${name}`),
     },
   });
   return {

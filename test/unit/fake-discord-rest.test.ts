@@ -14,6 +14,7 @@ import {
   type TextChannel,
 } from "discord.js";
 import { beforeEach, describe, expect, it } from "vitest";
+import { GLOBAL, holdOf } from "../../adapters/discord/pace.ts";
 import { startFakeDiscord } from "../fakes/discord.ts";
 import { channelOf, next, open, start, world } from "../support/fake-discord-client.ts";
 
@@ -255,6 +256,53 @@ describe("fake discord: rate limits", () => {
     await new Promise((resolve) => setTimeout(resolve, 450));
     await rest.post(Routes.channelMessages(channelId), { body: { content: "x" } });
     expect(world.fake.messages(channelId).map((m) => m.content)).toEqual(["x"]);
+  });
+
+  it("says a global 429 as Discord does; discord.js reads each scope, the adapter holds the channel or everything", async () => {
+    world.fake = await startFakeDiscord();
+    open.fakes.push(world.fake);
+    const rest = new REST({ api: world.fake.apiUrl, rejectOnRateLimit: () => true }).setToken(
+      world.fake.token,
+    );
+    const channelId = world.fake.textChannelId ?? "";
+    const route = Routes.channelMessages(channelId);
+    const post = () => rest.post(route, { body: { content: "x" } }).catch((e: unknown) => e);
+
+    world.fake.rateLimit(channelId, 400, "shared");
+    const shared = (await post()) as RateLimitError;
+    expect(shared).toBeInstanceOf(RateLimitError);
+    expect(shared.scope).toBe("shared");
+    expect(holdOf(shared, route)).toEqual({ key: channelId, ms: expect.any(Number) });
+    // What discord.js knows of a bucket (Remaining: 0, once it has learnt the bucket's hash from
+    // an earlier answer) is refused before any request: that is held too.
+    const forum = world.fake.forumChannelId ?? "";
+    const read = () => rest.get(Routes.channel(forum)).catch((e: unknown) => e);
+    await read();
+    world.fake.rateLimit(`GET /channels/${forum}`, 400);
+    expect(holdOf(await read(), Routes.channel(forum))?.key).toBe(forum);
+    const sent = world.fake.requests.length;
+    const known = (await read()) as RateLimitError;
+    expect(world.fake.requests).toHaveLength(sent);
+    expect(holdOf(known, Routes.channel(forum))).toEqual({ key: forum, ms: expect.any(Number) });
+
+    const other = new REST({ api: world.fake.apiUrl, rejectOnRateLimit: () => true }).setToken(
+      world.fake.token,
+    );
+    world.fake.rateLimitGlobal(400);
+    const raw = await fetch(`${world.fake.apiUrl}/v10/users/@me`, {
+      headers: { authorization: `Bot ${world.fake.token}` },
+    });
+    expect(raw.status).toBe(429);
+    expect(raw.headers.get("x-ratelimit-global")).toBe("true");
+    expect(raw.headers.get("x-ratelimit-scope")).toBe("global");
+    expect(await raw.json()).toMatchObject({ global: true, retry_after: expect.any(Number) });
+    const global = (await other
+      .get(Routes.channel(channelId))
+      .catch((e: unknown) => e)) as RateLimitError;
+    expect(global).toBeInstanceOf(RateLimitError);
+    expect(global.global).toBe(true);
+    expect(holdOf(global, Routes.channel(channelId))?.key).toBe(GLOBAL);
+    expect(holdOf(new Error("no"), route)).toBeUndefined();
   });
 
   it("exhausts a bucket per channel and resets it after the window", async () => {
