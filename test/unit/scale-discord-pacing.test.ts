@@ -8,9 +8,15 @@ import { rowsOf } from "../../src/db.ts";
 import { addRoute } from "../../src/routes.ts";
 import { type FakeDiscord, snowflake, startFakeDiscord } from "../fakes/discord.ts";
 import type { RequestRecord } from "../fakes/discord-rest.ts";
-import { createTestDatabase, TEST_DB, type TestDatabase } from "../support/db.ts";
+import {
+  cardText,
+  contents,
+  type DiscordWorld,
+  discordEnv,
+  threadsOf,
+} from "../flows/discord-setup.ts";
+import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { type Harness, startHarness, until } from "../support/harness.ts";
-import { cardText, contents, type DiscordWorld, discordEnv, threadsOf } from "./discord-setup.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -91,7 +97,7 @@ async function heldUntil(h: Harness, key: string): Promise<number> {
 const names = (r: RequestRecord, channel: string) => r.path.split("/").includes(channel);
 
 // Two bridges share one database: Postgres only (a PGlite folder has one process).
-describe.skipIf(TEST_DB !== "postgres")("discord rate limits across processes", () => {
+describe("discord rate limits across processes", () => {
   it("after a channel's 429, neither bridge calls it before the Retry-After; the other channel flows; nothing lost, in order", async () => {
     const { fake, bridges, main, other } = await twoBridges();
     const [a, b] = bridges;
