@@ -4,14 +4,18 @@
 // The jobs are run here one by one, so the pile is there when the first card is opened.
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { createDiscordAdapter } from "../../adapters/discord/index.ts";
-import { sharedBudget } from "../../src/budget.ts";
 import { createChatDelivery } from "../../src/delivery.ts";
 import { claim, complete, type Job } from "../../src/jobs.ts";
 import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { actOnCallbacks, type Harness, startHarness } from "../support/harness.ts";
-import { cardText, type DiscordWorld, discordEnv, threadsOf } from "./discord-setup.ts";
+import {
+  cardText,
+  type DiscordWorld,
+  discordEnv,
+  postingAdapter,
+  threadsOf,
+} from "./discord-setup.ts";
 
 const log = pino({ level: "silent" });
 let h: Harness | undefined;
@@ -36,24 +40,7 @@ describe.each(["text", "forum"] as const)("a backlog of new conversations (%s ch
       h = await startHarness({ worker: false, env: discordEnv(f, channel) });
       const harness = h;
       const db = harness.bridge.database.db;
-      const adapter = createDiscordAdapter({
-        botToken: f.token,
-        applicationId: f.applicationId,
-        channel,
-        apiUrl: f.apiUrl,
-        log,
-        // Posting needs neither the gateway nor its lock.
-        services: {
-          state: { get: async () => undefined, set: async () => {}, raise: async () => {} },
-          lock: () => ({
-            tryAcquire: async () => false,
-            stillHeld: async () => false,
-            release: async () => {},
-          }),
-          worker: true,
-          budget: (name) => sharedBudget(db, `discord:${name}`),
-        },
-      });
+      const adapter = postingAdapter(f, channel, db);
       const deliver = createChatDelivery({
         db,
         adapters: new Map([["discord", adapter]]),

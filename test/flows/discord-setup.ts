@@ -1,7 +1,11 @@
 // Shared set-up of the Discord flow tests: a fake Discord, the Ardary simulator and a real
 // bridge on the test's own database, everything through real HTTP and WebSocket.
 import { sql } from "drizzle-orm";
+import pino from "pino";
 import { registerCommands } from "../../adapters/discord/commands.ts";
+import { createDiscordAdapter } from "../../adapters/discord/index.ts";
+import { sharedBudget } from "../../src/budget.ts";
+import type { Db } from "../../src/db.ts";
 import { rowsOf } from "../../src/db.ts";
 import { type FakeDiscord, type FakeMessage, startFakeDiscord } from "../fakes/discord.ts";
 import { type Harness, type HarnessOptions, startHarness, until } from "../support/harness.ts";
@@ -13,6 +17,30 @@ export interface DiscordWorld {
   channel: string;
   kind: "text" | "forum";
   close(): Promise<void>;
+}
+
+/**
+ * The Discord adapter as a worker process makes it, without the gateway: for tests that run
+ * chat jobs by hand. Posting needs neither the gateway nor its lock.
+ */
+export function postingAdapter(fake: FakeDiscord, channel: string, db: Db) {
+  return createDiscordAdapter({
+    botToken: fake.token,
+    applicationId: fake.applicationId,
+    channel,
+    apiUrl: fake.apiUrl,
+    log: pino({ level: "silent" }),
+    services: {
+      state: { get: async () => undefined, set: async () => {}, raise: async () => {} },
+      lock: () => ({
+        tryAcquire: async () => false,
+        stillHeld: async () => false,
+        release: async () => {},
+      }),
+      worker: true,
+      budget: (name) => sharedBudget(db, `discord:${name}`),
+    },
+  });
 }
 
 export function discordEnv(fake: FakeDiscord, channel: string): Record<string, string> {

@@ -8,7 +8,6 @@
 import { and, eq, gt, inArray } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { createDiscordAdapter } from "../../adapters/discord/index.ts";
 import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import { sharedBudget } from "../../src/budget.ts";
 import type { ChatAdapter } from "../../src/contracts.ts";
@@ -19,7 +18,7 @@ import { conversations, jobs, messages } from "../../src/schema.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
 import { actOnCallbacks, type Harness, startHarness, until } from "../support/harness.ts";
-import { discordEnv } from "./discord-setup.ts";
+import { discordEnv, postingAdapter } from "./discord-setup.ts";
 
 const log = pino({ level: "silent" });
 let h: Harness | undefined;
@@ -76,24 +75,7 @@ async function discordWorld(kind: "text" | "forum"): Promise<World> {
   const channel = (kind === "text" ? fake.textChannelId : fake.forumChannelId) ?? "";
   h = await startHarness({ worker: false, env: discordEnv(fake, channel) });
   const db = h.bridge.database.db;
-  const adapter = createDiscordAdapter({
-    botToken: fake.token,
-    applicationId: fake.applicationId,
-    channel,
-    apiUrl: fake.apiUrl,
-    log,
-    // Posting needs neither the gateway nor its lock.
-    services: {
-      state: { get: async () => undefined, set: async () => {}, raise: async () => {} },
-      lock: () => ({
-        tryAcquire: async () => false,
-        stillHeld: async () => false,
-        release: async () => {},
-      }),
-      worker: true,
-      budget: (name) => sharedBudget(db, `discord:${name}`),
-    },
-  });
+  const adapter = postingAdapter(fake, channel, db);
   return {
     adapter,
     postsWith: (thread, text) => {
