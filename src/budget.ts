@@ -1,6 +1,6 @@
 // Rates shared by every process of the database: one token bucket per key (a Slack channel's
-// posts; a Discord channel's holds, heldFor), a row of `budgets` changed by one atomic statement, so N workers together stay under
-// the platform's limit. The database's clock is the only clock (processes on several machines
+// posts; a Discord channel's holds, heldFor), a row of `budgets` changed by one atomic
+// statement, so N workers together stay under the platform's limit. The database's clock is the only clock (processes on several machines
 // agree on it). Nothing here sleeps: a caller that must wait is told how long, and callers told
 // to wait are given turns one interval apart, so that they do not all come back for the same
 // token (each coming back costs the job queue a claim).

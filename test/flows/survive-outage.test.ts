@@ -6,7 +6,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db.ts";
-import { callbackLoad, storedBodies } from "../support/callback-load.ts";
+import { callbackLoad, expectStoredOnce } from "../support/callback-load.ts";
 import { TEST_DB } from "../support/db.ts";
 import { processed, startHarness, until } from "../support/harness.ts";
 import { startProxiedServe } from "../support/proxied-serve.ts";
@@ -45,12 +45,7 @@ async function cutsUnderLoad(): Promise<void> {
     expect(traffic.count("none")).toBe(0);
     const statuses = new Set(traffic.answers.values());
     expect([...statuses].sort()).toEqual([200, 503]);
-    const bodies = await storedBodies(db.url, db.env.DATA_DIR);
-    for (const [n, status] of traffic.answers) {
-      // 200: stored once. 503: at most once (it may have committed after its deadline).
-      if (status === 200) expect(bodies.get(`outage ${n}`), `outage ${n}`).toBe(1);
-      else expect(bodies.get(`outage ${n}`) ?? 0).toBeLessThanOrEqual(1);
-    }
+    await expectStoredOnce(traffic.answers, db.url, db.env.DATA_DIR);
   } finally {
     await close();
   }

@@ -2,6 +2,7 @@
 // callbacks, a few at a time, every answer (or its absence) and its latency recorded; and what
 // the database holds of them afterwards.
 import { sql } from "drizzle-orm";
+import { expect } from "vitest";
 import { migrateOpen, openDatabase, rowsOf } from "../../src/db.ts";
 import { processed, SECRET } from "./harness.ts";
 
@@ -106,4 +107,20 @@ export async function storedBodies(
   );
   await database.close();
   return new Map(rows.map((r) => [r.body, Number(r.n)]));
+}
+
+/**
+ * Every callback answered 200 is stored exactly once; one answered otherwise at most once (it
+ * may have committed after its deadline, and the provider's retry is recognised).
+ */
+export async function expectStoredOnce(
+  answers: Map<number, number | "none">,
+  url: string | undefined,
+  dataDir: string,
+): Promise<void> {
+  const bodies = await storedBodies(url, dataDir);
+  for (const [n, status] of answers) {
+    if (status === 200) expect(bodies.get(`outage ${n}`), `outage ${n}`).toBe(1);
+    else expect(bodies.get(`outage ${n}`) ?? 0).toBeLessThanOrEqual(1);
+  }
 }

@@ -9,7 +9,7 @@ import {
   type Answer,
   callbackLoad,
   callbackProbe,
-  storedBodies,
+  expectStoredOnce,
 } from "../support/callback-load.ts";
 import { until } from "../support/harness.ts";
 import { startProxiedServe } from "../support/proxied-serve.ts";
@@ -79,11 +79,7 @@ describe("database black-holed under load", () => {
           `closed loop: ${during.length} answered 503`,
       );
       for (const [n, a] of probe.details) traffic.answers.set(n, a.status);
-      const bodies = await storedBodies(db.url, db.env.DATA_DIR);
-      for (const [n, status] of traffic.answers) {
-        if (status === 200) expect(bodies.get(`outage ${n}`), `outage ${n}`).toBe(1);
-        else expect(bodies.get(`outage ${n}`) ?? 0).toBeLessThanOrEqual(1);
-      }
+      await expectStoredOnce(traffic.answers, db.url, db.env.DATA_DIR);
     } finally {
       await close();
     }
