@@ -16,7 +16,7 @@ import postgres from "postgres";
 import { Agent, request } from "undici";
 import { startSimulator } from "../adapters/ardary/simulator/index.ts";
 import { decodeRef } from "../adapters/slack/refs.ts";
-import { migrateDatabase } from "../src/db.ts";
+import { migrateDatabase } from "../src/db/database.ts";
 import { startFakeSlack } from "../test/fakes/slack.ts";
 import { createTestDatabase } from "../test/support/db.ts";
 import { SECRET } from "../test/support/harness.ts";

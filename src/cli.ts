@@ -1,22 +1,22 @@
 // The `ardary-bridge` command. `serve` is what `npm start` runs; the others administer a bridge.
 import { parseArgs } from "node:util";
 import { ADAPTERS } from "../adapters/index.ts";
-import { queueFromCli, runningServer } from "./admin.ts";
-import { testModeNotice } from "./boot-checks.ts";
-import { commandLines, commandNamed } from "./cli-commands.ts";
-import { runCommand } from "./cli-run.ts";
-import type { AdapterCommand } from "./contracts.ts";
-import { migrateDatabase } from "./db.ts";
-import { installDriverFaultGuard } from "./driver-guard.ts";
-import { type Env, EnvError, loadEnv } from "./env.ts";
-import { errorMessage } from "./errors.ts";
-import { type JobCounts, listJobs } from "./jobs-admin.ts";
-import { callServer as admin, withDatabase } from "./local.ts";
+import { testModeNotice } from "./boot/checks.ts";
+import { type Env, EnvError, loadEnv } from "./boot/env.ts";
+import { createLogger } from "./boot/services.ts";
+import { commandLines, commandNamed } from "./cli/commands.ts";
+import { callServer as admin, withDatabase } from "./cli/local.ts";
+import { runCommand } from "./cli/run.ts";
+import { TEAM_HELP, teamCli } from "./cli/team.ts";
+import * as trial from "./cli/trial.ts";
+import type { AdapterCommand } from "./contracts/index.ts";
+import * as store from "./conversations/store.ts";
+import { migrateDatabase } from "./db/database.ts";
+import { installDriverFaultGuard } from "./db/driver-guard.ts";
+import { queueFromCli, runningServer } from "./http/admin.ts";
+import { errorMessage } from "./kernel/errors.ts";
 import { callbackUrl, startBridge } from "./main.ts";
-import { createLogger } from "./services.ts";
-import * as store from "./store.ts";
-import { TEAM_HELP, teamCli } from "./team-cli.ts";
-import * as trial from "./trial.ts";
+import { type JobCounts, listJobs } from "./queue/admin.ts";
 
 const HELP: Record<string, string> = {
   main: `ardary-bridge: answer customer SMS (Ardary) from Slack or Discord
@@ -78,7 +78,7 @@ function adapterCommands(env: Env | null): Map<string, AdapterCommand> {
 
 function mainHelp(): string {
   const lines = [...adapterCommands(null)].map(([n, c]) => `  ${n.padEnd(16)} ${c.summary}`);
-  lines.push(...commandLines()); // commands other modules register (src/cli-commands.ts)
+  lines.push(...commandLines()); // commands other modules register (src/cli/commands.ts)
   return HELP.main?.replace("%ADAPTER_COMMANDS%", lines.join("\n")) ?? "";
 }
 
@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
     case "tail":
       return trial.tail(loadEnv()).then(() => 0);
     case "conversations": {
-      // --phone N / --name X: that customer's history (src/history.ts).
+      // --phone N / --name X: that customer's history (src/replies/history.ts).
       const filter = rest.findIndex((a) => a === "--phone" || a === "--name");
       if (filter >= 0) return runCommand(loadEnv(), "history", rest.slice(filter + 1));
       return trial.printConversations(loadEnv(), rest.includes("--unanswered"));
@@ -152,7 +152,7 @@ function print(text: string | undefined): number {
 async function serve(o: { http?: boolean; worker?: boolean }): Promise<number> {
   const env = loadEnv();
   const log = createLogger(env.LOG_LEVEL);
-  let reset: (() => void) | undefined; // a driver fault replaces the pool (src/driver-guard.ts)
+  let reset: (() => void) | undefined; // a driver fault replaces the pool (src/db/driver-guard.ts)
   installDriverFaultGuard(log, () => reset?.());
   const running = await startBridge(env, log, undefined, o);
   reset = running.database.reset;

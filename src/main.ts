@@ -1,19 +1,19 @@
-// A running bridge: the services (src/services.ts), the HTTP server (callbacks, the chat
+// A running bridge: the services (src/boot/services.ts), the HTTP server (callbacks, the chat
 // platforms' routes, /healthz) and the job worker. SIGTERM drains: no new job, those in hand end.
 import express from "express";
 import type { Logger } from "pino";
-import { createAdminRouter } from "./admin.ts";
-import { createApp } from "./app.ts";
-import { bootWarnings } from "./boot-checks.ts";
-import { openWhenReachable } from "./boot-wait.ts";
-import type { Bridge } from "./bridge.ts";
-import type { Database } from "./db.ts";
-import { disabledChat, type Env, offChat } from "./env.ts";
-import { type Listening, listenOn } from "./listen.ts";
-import { createLogger, createServices } from "./services.ts";
-import type { Worker } from "./worker.ts";
+import { bootWarnings } from "./boot/checks.ts";
+import { disabledChat, type Env, offChat } from "./boot/env.ts";
+import { createLogger, createServices } from "./boot/services.ts";
+import { openWhenReachable } from "./boot/wait.ts";
+import type { Database } from "./db/database.ts";
+import type { Bridge } from "./flows/bridge.ts";
+import { createAdminRouter } from "./http/admin.ts";
+import { createApp } from "./http/app.ts";
+import { type Listening, listenOn } from "./http/listen.ts";
+import type { Worker } from "./queue/worker.ts";
 
-export { createLogger } from "./services.ts";
+export { createLogger } from "./boot/services.ts";
 
 export interface RunningBridge {
   url: string;
@@ -48,12 +48,12 @@ export async function startBridge(
   o: StartOptions = {},
 ): Promise<RunningBridge> {
   const http = o.http ?? true;
-  // The port first (src/listen.ts): a busy port ends the boot before the database is opened.
+  // The port first (src/http/listen.ts): a busy port ends the boot before the database is opened.
   const listening: Listening | undefined = http ? await listenOn(env.PORT) : undefined;
   const platformRouter = http ? express.Router() : undefined;
   let services: Awaited<ReturnType<typeof createServices>>;
   try {
-    // A database that does not answer yet is waited for (src/boot-wait.ts); the port answers 503.
+    // A database that does not answer yet is waited for (src/boot/wait.ts); the port answers 503.
     services = await openWhenReachable(
       env,
       log,

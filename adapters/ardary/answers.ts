@@ -1,8 +1,8 @@
 // Reading Ardary's answers (docs/ardary-api.md §1, §2) in every documented form, and matching their
 // entries to the messages or contacts of the request.
 import { SegmentedMessage } from "sms-segments-calculator";
-import { type ContactInput, type ContactResult, toE164 } from "../../src/contracts.ts";
-import { AppError, RetryableError } from "../../src/errors.ts";
+import { type ContactInput, type ContactResult, toE164 } from "../../src/contracts/index.ts";
+import { AppError, RetryableError } from "../../src/kernel/errors.ts";
 import { describeContactCodes, describeSendCodes, normalizeCode } from "./codes.ts";
 import { parseArdaryDate } from "./dates.ts";
 import type { ArdarySms as OutboundSms, ArdarySendResult as SendResult } from "./types.ts";

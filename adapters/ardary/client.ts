@@ -1,8 +1,8 @@
 // The Ardary API client: sendSms and addContact (docs/ardary-api.md §1, §2) over undici.
 // It sends the current request form and reads every documented answer form (answers.ts).
 import type { Dispatcher } from "undici";
-import type { ContactInput, ContactResult, Priority } from "../../src/contracts.ts";
-import { AppError } from "../../src/errors.ts";
+import type { ContactInput, ContactResult, Priority } from "../../src/contracts/index.ts";
+import { AppError } from "../../src/kernel/errors.ts";
 import { type AnswerLogger, readContactAnswer, readSendAnswer } from "./answers.ts";
 import { DEFAULT_TIMEZONE, formatArdaryDate } from "./dates.ts";
 import { postJson } from "./http.ts";

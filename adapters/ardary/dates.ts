@@ -1,7 +1,7 @@
 // The provider's two date forms (docs/ardary-api.md §3): ISO-8601 with `Z` (or an offset), and
 // `YYYY-MM-DD HH:mm:ss` with no zone, which is wall-clock time in the account's IANA zone.
 // Zone arithmetic uses Intl only, so it follows the zone's DST rules.
-import { zonedFormatter } from "../../src/contracts.ts";
+import { zonedFormatter } from "../../src/contracts/index.ts";
 
 export const DEFAULT_TIMEZONE = "Europe/Paris";
 

@@ -1,6 +1,6 @@
 // Ardary as the bridge's SMS provider: its variables, and the provider built from them.
 import { z } from "zod";
-import { optionalVar, type SmsProviderDescriptor } from "../../src/contracts.ts";
+import { optionalVar, type SmsProviderDescriptor } from "../../src/contracts/index.ts";
 
 function isTimeZone(tz: string): boolean {
   try {

@@ -1,7 +1,7 @@
 // One JSON POST to the Ardary API over undici, with every transport failure turned into the
-// errors of src/errors.ts: RetryableError when trying again later may work, AppError otherwise.
+// errors of src/kernel/errors.ts: RetryableError when trying again later may work, AppError otherwise.
 import { type Dispatcher, request } from "undici";
-import { AppError, errorMessage, RetryableError } from "../../src/errors.ts";
+import { AppError, errorMessage, RetryableError } from "../../src/kernel/errors.ts";
 
 export interface PostOptions {
   /** Base URL of the API, e.g. `https://www.ardary-sms.com/api` (a trailing `/` is ignored). */

@@ -2,8 +2,8 @@
 // tells the event: `status`, `message`, `click` or `call`. Reasons name the parameter and the
 // field, never the message body or the phone number.
 import { z } from "zod";
-import { type Adjusted, type SmsEvent, toE164 } from "../../src/contracts.ts";
-import { BadRequestError } from "../../src/errors.ts";
+import { type Adjusted, type SmsEvent, toE164 } from "../../src/contracts/index.ts";
+import { BadRequestError } from "../../src/kernel/errors.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 
 const text = z.string();

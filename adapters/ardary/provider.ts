@@ -1,7 +1,7 @@
 // The Ardary SmsProvider: the core's SMS and outcomes mapped onto the client (client.ts), the
 // callback reader (parse.ts), segment counting and Ardary's local dates (docs/ardary-api.md).
-import type { SendOutcome, SmsProvider } from "../../src/contracts.ts";
-import { AppError, errorMessage } from "../../src/errors.ts";
+import type { SendOutcome, SmsProvider } from "../../src/contracts/index.ts";
+import { AppError, errorMessage } from "../../src/kernel/errors.ts";
 import { type ArdaryClientOptions, createArdaryClient } from "./client.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 import { parseCallback } from "./parse.ts";

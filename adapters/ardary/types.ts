@@ -1,6 +1,6 @@
 // The client's own view of an SMS and of Ardary's answer for it, in Ardary's words
 // (docs/ardary-api.md §1). The provider (provider.ts) maps the core's types onto these.
-import type { Priority } from "../../src/contracts.ts";
+import type { Priority } from "../../src/contracts/index.ts";
 
 /** One SMS of a sendSms request. `idSmsApi` is the bridge's reference, kept across retries. */
 export interface ArdarySms {

@@ -2,7 +2,7 @@
 // only when Discord is on), and `ardary-bridge discord register-commands`.
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { type ChatAdapterDescriptor, optionalVar } from "../../src/contracts.ts";
+import { type ChatAdapterDescriptor, optionalVar } from "../../src/contracts/index.ts";
 
 const env = {
   DISCORD_BOT_TOKEN: optionalVar,

@@ -17,8 +17,8 @@ import {
   type UserSelectMenuInteraction,
 } from "discord.js";
 import type { Logger } from "pino";
-import type { ChatHooks, StateStore } from "../../src/contracts.ts";
-import { errorMessage } from "../../src/errors.ts";
+import type { ChatHooks, StateStore } from "../../src/contracts/index.ts";
+import { errorMessage } from "../../src/kernel/errors.ts";
 import { commandArgs, SMS_COMMAND } from "./commands.ts";
 import { canManage } from "./manage.ts";
 import {

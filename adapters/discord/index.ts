@@ -24,8 +24,8 @@ import type {
   PostOnce,
   StatusView,
   ThreadRef,
-} from "../../src/contracts.ts";
-import { ThreadGoneError } from "../../src/errors.ts";
+} from "../../src/contracts/index.ts";
+import { ThreadGoneError } from "../../src/kernel/errors.ts";
 import { Gateway } from "./gateway.ts";
 import { Leader } from "./leader.ts";
 import { pacedRest } from "./pace.ts";

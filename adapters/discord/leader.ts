@@ -1,10 +1,10 @@
 // Exactly one gateway connection however many processes share the database: the process that
-// holds the core's session lock (src/contracts.ts SessionLock) connects; the others retry every
+// holds the core's session lock (src/contracts/index.ts SessionLock) connects; the others retry every
 // `retryMs`, and one of them takes over once the holder's session ends (process stopped or
 // killed: the database frees the lock).
 import type { Logger } from "pino";
-import type { SessionLock } from "../../src/contracts.ts";
-import { errorMessage } from "../../src/errors.ts";
+import type { SessionLock } from "../../src/contracts/index.ts";
+import { errorMessage } from "../../src/kernel/errors.ts";
 
 export interface LeaderOptions {
   lock: SessionLock;

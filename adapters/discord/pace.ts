@@ -2,14 +2,14 @@
 // Discord does not publish fixed limits (it says to read the headers), so nothing here invents
 // a rate: when a call naming a channel is refused for a rate limit (a 429, or a RateLimitError
 // @discordjs/rest raises from the bucket state it has read), the channel's budget is held for
-// the Retry-After (`services.budget`, src/budget.ts), and every process checks that hold before
+// the Retry-After (`services.budget`, src/queue/budget.ts), and every process checks that hold before
 // it calls: a held channel costs a DeferredError (the job waits, no attempt used), no request.
 // A global limit (scope `global`) holds every call. Calls that name no channel or guild (who am
 // I) are checked against the global hold only.
 // https://discord.com/developers/docs/topics/rate-limits
 import { RateLimitError, type REST } from "discord.js";
-import type { Budget } from "../../src/contracts.ts";
-import { DeferredError, RetryableError } from "../../src/errors.ts";
+import type { Budget } from "../../src/contracts/index.ts";
+import { DeferredError, RetryableError } from "../../src/kernel/errors.ts";
 
 /** The budget key every Discord call checks: the bot's global limit. */
 export const GLOBAL = "global";

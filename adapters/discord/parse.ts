@@ -2,7 +2,7 @@
 // or an explicit `ignored` with the reason. Discord markup becomes plain text for SMS.
 // https://discord.com/developers/docs/reference#message-formatting
 // https://support.discord.com/hc/en-us/articles/210298617 (markdown)
-import type { ChatReply, MessageRef } from "../../src/contracts.ts";
+import type { ChatReply, MessageRef } from "../../src/contracts/index.ts";
 import { messageRef, threadRef } from "./refs.ts";
 
 /** The fields of a gateway message the bridge reads (filled from discord.js in gateway.ts). */

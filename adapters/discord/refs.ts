@@ -1,7 +1,7 @@
 // Discord thread and message references, as the core stores them (opaque strings).
 // A thread is `discord:<thread id>`; a message is `discord:<channel id>:<message id>` (the
 // channel is a thread for posts inside it, or the parent channel for a text channel's card).
-import type { MessageRef, ThreadRef } from "../../src/contracts.ts";
+import type { MessageRef, ThreadRef } from "../../src/contracts/index.ts";
 
 const SNOWFLAKE = /^\d{15,22}$/;
 

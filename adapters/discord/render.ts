@@ -12,7 +12,7 @@ import {
   type StatusView,
   type Step,
   stepsReached,
-} from "../../src/contracts.ts";
+} from "../../src/contracts/index.ts";
 
 /** Discord refuses content over 2000 characters. */
 const MAX_CONTENT = 2000;

@@ -4,7 +4,12 @@
 // https://discord.com/developers/docs/topics/rate-limits
 // https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
 import { DiscordAPIError, HTTPError, RateLimitError, RESTJSONErrorCodes } from "discord.js";
-import { AppError, DeferredError, RetryableError, ThreadGoneError } from "../../src/errors.ts";
+import {
+  AppError,
+  DeferredError,
+  RetryableError,
+  ThreadGoneError,
+} from "../../src/kernel/errors.ts";
 
 /** Codes that mean the thread, its channel or the message can no longer be used. */
 const GONE = new Set<number>([

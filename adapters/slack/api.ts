@@ -4,14 +4,14 @@
 // ThreadGoneError (the delivery opens a new thread); a network or 5xx failure → RetryableError.
 // Error codes: https://docs.slack.dev/reference/methods/chat.postMessage#errors
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
-import type { Budget } from "../../src/contracts.ts";
+import type { Budget } from "../../src/contracts/index.ts";
 import {
   AppError,
   DeferredError,
   errorMessage,
   RetryableError,
   ThreadGoneError,
-} from "../../src/errors.ts";
+} from "../../src/kernel/errors.ts";
 import { ChannelPacer, type PacerOptions } from "./pacer.ts";
 
 /** Answers that mean the thread (or its channel, or our place in it) is gone for good. */

@@ -1,7 +1,7 @@
 // Bolt's logger interface over pino (Bolt's own chatter at debug).
 import { type Logger as BoltLogger, LogLevel } from "@slack/bolt";
 import type { Logger } from "pino";
-import { errorMessage } from "../../src/errors.ts";
+import { errorMessage } from "../../src/kernel/errors.ts";
 
 /** Bolt's logger interface over pino. */
 export function boltLogger(log: Logger): BoltLogger {

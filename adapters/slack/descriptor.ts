@@ -1,7 +1,7 @@
 // Slack as a chat platform: its variables, and the adapter built from them (Bolt is loaded only
 // when Slack is on).
 import { z } from "zod";
-import { type ChatAdapterDescriptor, optionalVar } from "../../src/contracts.ts";
+import { type ChatAdapterDescriptor, optionalVar } from "../../src/contracts/index.ts";
 import { slackNotConfiguredRouter } from "./unconfigured.ts";
 
 const env = {

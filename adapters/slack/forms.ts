@@ -7,8 +7,8 @@
 // https://docs.slack.dev/surfaces/modals
 // https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload
 import type { App } from "@slack/bolt";
-import type { ChatForm, ChatHooks, FormAnswer } from "../../src/contracts.ts";
-import { errorMessage } from "../../src/errors.ts";
+import type { ChatForm, ChatHooks, FormAnswer } from "../../src/contracts/index.ts";
+import { errorMessage } from "../../src/kernel/errors.ts";
 import type { ListenContext } from "./listeners.ts";
 import { type Block, FORM_ID } from "./render.ts";
 

@@ -3,8 +3,14 @@
 import { App, ExpressReceiver } from "@slack/bolt";
 import type { Router } from "express";
 import type { Logger } from "pino";
-import type { Budget, ChatAdapter, ChatPost, MessageRef, ThreadRef } from "../../src/contracts.ts";
-import { errorMessage, ThreadGoneError } from "../../src/errors.ts";
+import type {
+  Budget,
+  ChatAdapter,
+  ChatPost,
+  MessageRef,
+  ThreadRef,
+} from "../../src/contracts/index.ts";
+import { errorMessage, ThreadGoneError } from "../../src/kernel/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
 import { boltLogger } from "./bolt-logger.ts";
 import { slackGate } from "./gate.ts";

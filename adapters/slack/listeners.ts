@@ -2,8 +2,8 @@
 // or Socket Mode): each turns Slack's payload into a call of the core's hooks.
 import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
-import type { ChatHooks, ChatReply } from "../../src/contracts.ts";
-import { errorMessage } from "../../src/errors.ts";
+import type { ChatHooks, ChatReply } from "../../src/contracts/index.ts";
+import { errorMessage } from "../../src/kernel/errors.ts";
 import { listenForms } from "./forms.ts";
 import { parseMessageEvent, refsOf } from "./parse.ts";
 import { type SlackNames, toPlainText } from "./plain.ts";

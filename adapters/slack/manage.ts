@@ -4,7 +4,7 @@
 // https://docs.slack.dev/reference/methods/usergroups.users.list
 import type { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
-import { errorMessage } from "../../src/errors.ts";
+import { errorMessage } from "../../src/kernel/errors.ts";
 
 const KEEP_MS = 60_000;
 

@@ -1,7 +1,7 @@
 // Names by id (people, channels), asked of Slack once and cached; the id (or a fallback) when
 // Slack cannot say, and asked again next time.
 import type { Logger } from "pino";
-import { errorMessage } from "../../src/errors.ts";
+import { errorMessage } from "../../src/kernel/errors.ts";
 
 export function cachedNames(
   method: string,

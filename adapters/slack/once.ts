@@ -6,7 +6,7 @@
 // A card (the post a thread starts from) carries its key the same way and is looked for in the
 // channel's recent history instead (conversations.history).
 // https://docs.slack.dev/reference/methods/conversations.history
-import type { ChatPost } from "../../src/contracts.ts";
+import type { ChatPost } from "../../src/contracts/index.ts";
 import { type createSlackApi, slackErrorCode } from "./api.ts";
 
 type SlackApi = ReturnType<typeof createSlackApi>;

@@ -5,7 +5,7 @@
 // passed: in this process at once, in the others through the budget's hold. Nothing here
 // sleeps: a caller that must wait is told how long, so the job goes back to the queue and other
 // channels keep flowing.
-import type { Budget } from "../../src/contracts.ts";
+import type { Budget } from "../../src/contracts/index.ts";
 
 export interface PacerOptions {
   /** Posts a channel may take at once. */

@@ -7,8 +7,8 @@ import type {
   ConversationCard,
   StatusView,
   Step,
-} from "../../src/contracts.ts";
-import { costLine, formatPhone, stepsReached } from "../../src/contracts.ts";
+} from "../../src/contracts/index.ts";
+import { costLine, formatPhone, stepsReached } from "../../src/contracts/index.ts";
 
 export type Block = { type: string; [key: string]: unknown };
 export interface Rendered {

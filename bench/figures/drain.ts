@@ -15,7 +15,7 @@ import { token, tokensOf } from "./slack-posts.ts";
 /** The fake Slack's limit of every channel in this figure. */
 export const DRAIN_LIMIT = { burst: 5, perSecond: 1 };
 const PER_NUMBER = 10;
-/** Most SMS the bridge merges into one post (src/delivery.ts MERGE_MAX). */
+/** Most SMS the bridge merges into one post (src/flows/delivery.ts MERGE_MAX). */
 const MERGE_MAX = 25;
 
 export interface DrainRun {

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import postgres from "postgres";
-import { migrateDatabase } from "../../src/db.ts";
+import { migrateDatabase } from "../../src/db/database.ts";
 import { createTestDatabase } from "../../test/support/db.ts";
 import { type BenchOptions, type Row, sleep } from "../world.ts";
 

@@ -13,7 +13,7 @@ import { type BenchOptions, frMobile, inboundUrl, type Row } from "../world.ts";
 
 /** Callers at once, for the bridge, the reference and figure 6's load alike. */
 export const INGEST_CONCURRENCY = 16;
-/** The pool size the bridge opens (src/db.ts), given to the reference too. */
+/** The pool size the bridge opens (src/db/database.ts), given to the reference too. */
 const POOL = 10;
 
 export function ingestLoad(opts: BenchOptions) {

@@ -10,9 +10,9 @@
 import { performance } from "node:perf_hooks";
 import postgres from "postgres";
 import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { migrateDatabase } from "../../src/db.ts";
-import { loadEnv } from "../../src/env.ts";
-import { createServices } from "../../src/services.ts";
+import { loadEnv } from "../../src/boot/env.ts";
+import { createServices } from "../../src/boot/services.ts";
+import { migrateDatabase } from "../../src/db/database.ts";
 import { type FakeSlack, startFakeSlack } from "../../test/fakes/slack.ts";
 import { GENERAL } from "../../test/flows/slack-setup.ts";
 import { createTestDatabase } from "../../test/support/db.ts";

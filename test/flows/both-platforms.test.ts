@@ -4,8 +4,8 @@
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { registerCommands } from "../../adapters/discord/commands.ts";
-import { rowsOf } from "../../src/db.ts";
-import { EnvError, loadEnv } from "../../src/env.ts";
+import { EnvError, loadEnv } from "../../src/boot/env.ts";
+import { rowsOf } from "../../src/db/database.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
 import { type Harness, startHarness, until } from "../support/harness.ts";

@@ -1,7 +1,7 @@
 // The contract's four example callbacks, sent as the provider sends them (GET, JSON URL-encoded).
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { rowsOf } from "../../src/db.ts";
+import { rowsOf } from "../../src/db/database.ts";
 import { type Harness, processed, startHarness, until } from "../support/harness.ts";
 
 const examples = {

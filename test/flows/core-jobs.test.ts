@@ -1,11 +1,11 @@
 // The job queue on a real database: order per key under racing workers, leases, back-off, dead.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type Database, migrateOpen, openDatabase } from "../../src/db.ts";
-import { DeferredError, RetryableError } from "../../src/errors.ts";
-import { claim, defineJob, enqueue, type Job, retryDead } from "../../src/jobs.ts";
-import { listJobs } from "../../src/jobs-admin.ts";
-import { Worker } from "../../src/worker.ts";
+import { type Database, migrateOpen, openDatabase } from "../../src/db/database.ts";
+import { DeferredError, RetryableError } from "../../src/kernel/errors.ts";
+import { listJobs } from "../../src/queue/admin.ts";
+import { claim, defineJob, enqueue, type Job, retryDead } from "../../src/queue/jobs.ts";
+import { Worker } from "../../src/queue/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { until } from "../support/harness.ts";
 

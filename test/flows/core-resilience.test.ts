@@ -6,7 +6,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { freePort } from "../../bench/world.ts";
-import { migrateOpen, openDatabase, rowsOf } from "../../src/db.ts";
+import { migrateOpen, openDatabase, rowsOf } from "../../src/db/database.ts";
 import { createTestDatabase, PG_ADMIN_URL, TEST_DB } from "../support/db.ts";
 import {
   baseEnv,

@@ -6,7 +6,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { freePort } from "../../bench/world.ts";
-import { rowsOf } from "../../src/db.ts";
+import { rowsOf } from "../../src/db/database.ts";
 import { stopChild } from "../support/cli.ts";
 import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import {

@@ -4,9 +4,9 @@
 // The jobs are run here one by one, so the pile is there when the first card is opened.
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { createChatDelivery } from "../../src/delivery.ts";
-import { claim, complete, type Job } from "../../src/jobs.ts";
-import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
+import { CHAT_JOB, type ChatPayload } from "../../src/conversations/kinds.ts";
+import { createChatDelivery } from "../../src/flows/delivery.ts";
+import { claim, complete, type Job } from "../../src/queue/jobs.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { actOnCallbacks, type Harness, startHarness } from "../support/harness.ts";
 import {

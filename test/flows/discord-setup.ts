@@ -4,9 +4,9 @@ import { sql } from "drizzle-orm";
 import pino from "pino";
 import { registerCommands } from "../../adapters/discord/commands.ts";
 import { createDiscordAdapter } from "../../adapters/discord/index.ts";
-import { sharedBudget } from "../../src/budget.ts";
-import type { Db } from "../../src/db.ts";
-import { rowsOf } from "../../src/db.ts";
+import type { Db } from "../../src/db/database.ts";
+import { rowsOf } from "../../src/db/database.ts";
+import { sharedBudget } from "../../src/queue/budget.ts";
 import { type FakeDiscord, type FakeMessage, startFakeDiscord } from "../fakes/discord.ts";
 import { type Harness, type HarnessOptions, startHarness, until } from "../support/harness.ts";
 

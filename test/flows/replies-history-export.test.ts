@@ -2,8 +2,8 @@
 // the export holds a reply, a failure, a click and a call as rows, JSONL each SMS's status
 // history, and --mask hides numbers and texts.
 import { afterEach, describe, expect, it } from "vitest";
-import { exportRows, parseExportArgs } from "../../src/export.ts";
-import { contacts } from "../../src/schema.ts";
+import { contacts } from "../../src/db/schema.ts";
+import { exportRows, parseExportArgs } from "../../src/replies/export.ts";
 import { until } from "../support/harness.ts";
 import { settled } from "./discord-setup.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";

@@ -2,7 +2,7 @@
 // closed period, shown in the thread as the bridge's with its status; never to STOP/START, an
 // opted-out or a blocked number. Times are the SMS's own (the provider's date), in Paris.
 import { afterEach, describe, expect, it } from "vitest";
-import { blocks } from "../../src/schema.ts";
+import { blocks } from "../../src/db/schema.ts";
 import { until } from "../support/harness.ts";
 import { settled, smsTo } from "./discord-setup.ts";
 import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";

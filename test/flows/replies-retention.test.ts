@@ -3,9 +3,9 @@
 // column of any table, notes it in the thread, and a STOP still holds.
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { rowsOf } from "../../src/db.ts";
-import { forgetCustomer, retentionMarker } from "../../src/retention.ts";
-import { contacts } from "../../src/schema.ts";
+import { rowsOf } from "../../src/db/database.ts";
+import { contacts } from "../../src/db/schema.ts";
+import { forgetCustomer, retentionMarker } from "../../src/replies/retention.ts";
 import { until } from "../support/harness.ts";
 import { settled, smsTo } from "./discord-setup.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";

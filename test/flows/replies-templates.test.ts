@@ -3,7 +3,7 @@
 // field with no value sends nothing and says why. Slack and Discord on one bridge.
 import { afterEach, describe, expect, it } from "vitest";
 import { registerCommands } from "../../adapters/discord/commands.ts";
-import { contacts } from "../../src/schema.ts";
+import { contacts } from "../../src/db/schema.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { until } from "../support/harness.ts";
 import { contents, discordEnv, smsTo } from "./discord-setup.ts";

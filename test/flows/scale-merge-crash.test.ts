@@ -7,12 +7,12 @@ import { and, eq, inArray } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSlackAdapter } from "../../adapters/slack/index.ts";
-import { sharedBudget } from "../../src/budget.ts";
-import type { ChatAdapter } from "../../src/contracts.ts";
-import { createChatDelivery } from "../../src/delivery.ts";
-import { claim, complete, type Job } from "../../src/jobs.ts";
-import { CHAT_JOB, type ChatPayload } from "../../src/kinds.ts";
-import { conversations, jobs, messages } from "../../src/schema.ts";
+import type { ChatAdapter } from "../../src/contracts/index.ts";
+import { CHAT_JOB, type ChatPayload } from "../../src/conversations/kinds.ts";
+import { conversations, jobs, messages } from "../../src/db/schema.ts";
+import { createChatDelivery } from "../../src/flows/delivery.ts";
+import { sharedBudget } from "../../src/queue/budget.ts";
+import { claim, complete, type Job } from "../../src/queue/jobs.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
 import { actOnCallbacks, type Harness, startHarness, until } from "../support/harness.ts";
 

@@ -1,8 +1,8 @@
 // Pacing shared by every process: two bridges (HTTP + worker each) on one database post to one
 // Slack channel together within the channel's pace, as one process would.
 import { afterEach, describe, expect, it } from "vitest";
-import { sharedBudget } from "../../src/budget.ts";
-import { migrateOpen, openDatabase } from "../../src/db.ts";
+import { migrateOpen, openDatabase } from "../../src/db/database.ts";
+import { sharedBudget } from "../../src/queue/budget.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
 import { createTestDatabase, TEST_DB, type TestDatabase } from "../support/db.ts";
 import { until } from "../support/harness.ts";

@@ -2,8 +2,8 @@
 // between them, everything over HTTP.
 import { sql } from "drizzle-orm";
 import { decodeRef } from "../../adapters/slack/refs.ts";
-import { rowsOf } from "../../src/db.ts";
-import { routes } from "../../src/schema.ts";
+import { rowsOf } from "../../src/db/database.ts";
+import { routes } from "../../src/db/schema.ts";
 import { type FakeSlack, type FakeSlackOptions, startFakeSlack } from "../fakes/slack.ts";
 import { type Harness, type HarnessOptions, startHarness, until } from "../support/harness.ts";
 

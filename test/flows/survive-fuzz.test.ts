@@ -6,7 +6,7 @@ import { sql } from "drizzle-orm";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { generateCases, leaksIn, runCases } from "../../bench/fuzz-cases.ts";
-import { rowsOf } from "../../src/db.ts";
+import { rowsOf } from "../../src/db/database.ts";
 import { processed, startHarness } from "../support/harness.ts";
 
 const SEED = 20261127;

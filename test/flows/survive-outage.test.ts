@@ -5,7 +5,7 @@
 // proxy. PGlite (embedded, nothing to cut): the database is closed under load in this process.
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { rowsOf } from "../../src/db.ts";
+import { rowsOf } from "../../src/db/database.ts";
 import { callbackLoad, expectStoredOnce } from "../support/callback-load.ts";
 import { TEST_DB } from "../support/db.ts";
 import { processed, startHarness, until } from "../support/harness.ts";

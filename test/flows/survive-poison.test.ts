@@ -5,8 +5,8 @@ import { Writable } from "node:stream";
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { rowsOf } from "../../src/db.ts";
-import { events } from "../../src/schema.ts";
+import { rowsOf } from "../../src/db/database.ts";
+import { events } from "../../src/db/schema.ts";
 import { type Harness, processed, SECRET, startHarness } from "../support/harness.ts";
 
 const inbound = (body: string, date = "2026-11-27 10:00:00") => ({

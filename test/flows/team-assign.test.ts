@@ -3,7 +3,7 @@
 // shows the owner and the state, and `/sms queue` lists who waits, oldest first, until someone
 // replies. Through the Slack and Discord fakes and the simulator.
 import { afterEach, describe, expect, it } from "vitest";
-import { unansweredLines } from "../../src/assign.ts";
+import { unansweredLines } from "../../src/team/assign.ts";
 import { until } from "../support/harness.ts";
 import { cardOf, type DiscordWorld, startDiscord, waitCard, waitPosts } from "./discord-setup.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";

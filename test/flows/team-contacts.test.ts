@@ -5,8 +5,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CONTACT_BATCH } from "../../src/contacts.ts";
-import { runTeamCli } from "../../src/team.ts";
+import { CONTACT_BATCH } from "../../src/team/contacts.ts";
+import { runTeamCli } from "../../src/team/team.ts";
 import { until } from "../support/harness.ts";
 import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
 

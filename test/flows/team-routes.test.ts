@@ -2,7 +2,7 @@
 // route's channel, --move moves an existing conversation (its new thread links to the old one),
 // and only people allowed to manage the bridge change routes.
 import { afterEach, describe, expect, it } from "vitest";
-import { runTeamCli } from "../../src/team.ts";
+import { runTeamCli } from "../../src/team/team.ts";
 import { startFakeDiscord } from "../fakes/discord.ts";
 import { until } from "../support/harness.ts";
 import { type DiscordWorld, startDiscord, threadOf, waitCard } from "./discord-setup.ts";

@@ -3,7 +3,7 @@
 // of sending, whatever was queued or scheduled. Through the Slack fake and the simulator.
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { rowsOf } from "../../src/db.ts";
+import { rowsOf } from "../../src/db/database.ts";
 import { until } from "../support/harness.ts";
 import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
 

@@ -3,7 +3,7 @@
 // the database holds of them afterwards.
 import { sql } from "drizzle-orm";
 import { expect } from "vitest";
-import { migrateOpen, openDatabase, rowsOf } from "../../src/db.ts";
+import { migrateOpen, openDatabase, rowsOf } from "../../src/db/database.ts";
 import { processed, SECRET } from "./harness.ts";
 
 export function callbackPath(n: number): string {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
-import { type Database, migrateOpen, wrapPglite } from "../../src/db.ts";
+import { type Database, migrateOpen, wrapPglite } from "../../src/db/database.ts";
 
 export const TEST_DB = (process.env.TEST_DB ?? "postgres") as "postgres" | "pglite";
 /** The server the tests use; CI makes sure it listens. */

@@ -3,9 +3,9 @@
 import { sql } from "drizzle-orm";
 import pino, { type Logger } from "pino";
 import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { type Database, rowsOf } from "../../src/db.ts";
-import { loadEnv } from "../../src/env.ts";
-import { createInbox } from "../../src/inbox.ts";
+import { loadEnv } from "../../src/boot/env.ts";
+import { type Database, rowsOf } from "../../src/db/database.ts";
+import { createInbox } from "../../src/ingest/inbox.ts";
 import { type RunningBridge, startBridge } from "../../src/main.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
@@ -91,7 +91,7 @@ export async function until<T>(
   }
 }
 
-/** Stored callbacks the worker has not acted on yet (src/inbox.ts). */
+/** Stored callbacks the worker has not acted on yet (src/ingest/inbox.ts). */
 export async function unprocessed(database: Database): Promise<number> {
   const [row] = rowsOf<{ n: string | number }>(
     await database.db.execute(sql`select count(*) as n from events where processed_at is null`),
@@ -109,7 +109,7 @@ export async function processed(database: Database, timeoutMs = 10_000): Promise
 
 /**
  * For a bridge started without its worker: acts on the stored callbacks here, as the worker
- * would (src/inbox.ts), and checks none is left.
+ * would (src/ingest/inbox.ts), and checks none is left.
  */
 export async function actOnCallbacks(harness: Harness): Promise<void> {
   const database = harness.bridge.database;

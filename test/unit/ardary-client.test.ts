@@ -9,8 +9,8 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../../adapters/ardary/simulator/index.ts";
-import type { OutboundSms } from "../../src/contracts.ts";
-import { AppError, RetryableError } from "../../src/errors.ts";
+import type { OutboundSms } from "../../src/contracts/index.ts";
+import { AppError, RetryableError } from "../../src/kernel/errors.ts";
 
 const KEY = "test-key";
 const LOGIN = "ops@example.com";

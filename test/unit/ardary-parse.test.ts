@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { formatArdaryDate, parseArdaryDate } from "../../adapters/ardary/dates.ts";
 import { parseCallback } from "../../adapters/ardary/parse.ts";
-import { BadRequestError } from "../../src/errors.ts";
+import { BadRequestError } from "../../src/kernel/errors.ts";
 
 const PARIS = "Europe/Paris";
 

@@ -13,7 +13,7 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from "../../adapters/ardary/simulator/index.ts";
-import type { SmsEvent } from "../../src/contracts.ts";
+import type { SmsEvent } from "../../src/contracts/index.ts";
 
 const KEY = "test-key";
 const LOGIN = "ops@example.com";

@@ -3,8 +3,8 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { bootWarnings } from "../../src/boot-checks.ts";
-import { loadEnv } from "../../src/env.ts";
+import { bootWarnings } from "../../src/boot/checks.ts";
+import { loadEnv } from "../../src/boot/env.ts";
 import { callbackUrl, startBridge } from "../../src/main.ts";
 
 const credentials = { ARDARY_ACCESS_KEY: "key", ARDARY_LOGIN: "me@example.com" };

@@ -46,8 +46,10 @@ function violations(file: string, source: string): string[] {
         out.push(`${file}: the core imports an adapter's internals (${t})`);
     }
     if (own && t) {
-      if (t.startsWith("src/") && t !== "src/contracts.ts" && t !== "src/errors.ts")
-        out.push(`${file}: an adapter imports ${t} (only src/contracts.ts and src/errors.ts)`);
+      if (t.startsWith("src/") && t !== "src/contracts/index.ts" && t !== "src/kernel/errors.ts")
+        out.push(
+          `${file}: an adapter imports ${t} (only src/contracts/index.ts and src/kernel/errors.ts)`,
+        );
       const other = adapterOf(t);
       if (other && other !== own) out.push(`${file}: adapter ${own} imports adapter ${other}`);
     }
@@ -64,8 +66,10 @@ describe("import boundaries", () => {
   });
 
   it("catch each kind of forbidden import", () => {
-    expect(violations("adapters/slack/x.ts", 'import { rowsOf } from "../../src/db.ts";')).toEqual([
-      "adapters/slack/x.ts: an adapter imports src/db.ts (only src/contracts.ts and src/errors.ts)",
+    expect(
+      violations("adapters/slack/x.ts", 'import { rowsOf } from "../../src/db/database.ts";'),
+    ).toEqual([
+      "adapters/slack/x.ts: an adapter imports src/db/database.ts (only src/contracts/index.ts and src/kernel/errors.ts)",
     ]);
     expect(
       violations("adapters/slack/x.ts", 'import type { A } from "../discord/refs.ts";'),
@@ -79,14 +83,14 @@ describe("import boundaries", () => {
     expect(
       violations(
         "adapters/slack/x.ts",
-        'import type { ChatAdapter } from "../../src/contracts.ts";',
+        'import type { ChatAdapter } from "../../src/contracts/index.ts";',
       ),
     ).toEqual([]);
     expect(
-      violations("adapters/slack/x.ts", 'import { AppError } from "../../src/errors.ts";'),
+      violations("adapters/slack/x.ts", 'import { AppError } from "../../src/kernel/errors.ts";'),
     ).toEqual([]);
-    expect(violations("src/env.ts", 'import { ADAPTERS } from "../adapters/index.ts";')).toEqual(
-      [],
-    );
+    expect(
+      violations("src/boot/env.ts", 'import { ADAPTERS } from "../adapters/index.ts";'),
+    ).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
 // https://discord.com/developers/docs/resources/message#embed-object-embed-limits
 import { describe, expect, it } from "vitest";
 import { layoutCard, renderPost } from "../../adapters/discord/render.ts";
-import type { ConversationCard } from "../../src/contracts.ts";
+import type { ConversationCard } from "../../src/contracts/index.ts";
 
 function card(first: string | undefined, last?: string): ConversationCard {
   return {

@@ -6,14 +6,14 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { ADAPTERS } from "../../adapters/index.ts";
+import { EnvError, loadEnv } from "../../src/boot/env.ts";
 import {
   type ChatAdapter,
   type ChatAdapterDescriptor,
   type ChatHooks,
   type ChatPost,
   optionalVar,
-} from "../../src/contracts.ts";
-import { EnvError, loadEnv } from "../../src/env.ts";
+} from "../../src/contracts/index.ts";
 import { startBridge } from "../../src/main.ts";
 import { createTestDatabase } from "../support/db.ts";
 import { baseEnv, SECRET, until } from "../support/harness.ts";

@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/db.ts";
-import { LOCK_FILE, lockDataDir } from "../../src/pglite-lock.ts";
+import { openDatabase } from "../../src/db/database.ts";
+import { LOCK_FILE, lockDataDir } from "../../src/db/pglite-lock.ts";
 import { runCli } from "../support/cli.ts";
 
 describe("the PGlite lock", { timeout: 120_000 }, () => {

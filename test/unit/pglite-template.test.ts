@@ -1,4 +1,4 @@
-// A new embedded database is unpacked from the build's template (src/pglite-template.ts) before
+// A new embedded database is unpacked from the build's template (src/db/pglite-template.ts) before
 // PGlite opens it: the database opens migrated, an unpacking cut short is done again, and no
 // name in an archive writes outside the folder.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase, rowsOf } from "../../src/db.ts";
-import { unpackTemplate } from "../../src/pglite-template.ts";
+import { openDatabase, rowsOf } from "../../src/db/database.ts";
+import { unpackTemplate } from "../../src/db/pglite-template.ts";
 
 const TEMPLATE = "dist/pglite-template.tgz";
 const root = mkdtempSync(join(tmpdir(), "ardary-template-"));

@@ -5,8 +5,8 @@ import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { migrateDatabase, openDatabase, rowsOf } from "../../src/db.ts";
-import { pgConnection } from "../../src/pg-options.ts";
+import { migrateDatabase, openDatabase, rowsOf } from "../../src/db/database.ts";
+import { pgConnection } from "../../src/db/pg-options.ts";
 import { startTlsPostgres, type TlsPostgres } from "../support/tls-postgres.ts";
 
 const run = promisify(execFile);

@@ -5,10 +5,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { rowsOf } from "../../src/db.ts";
-import { loadEnv } from "../../src/env.ts";
-import { listJobs } from "../../src/jobs-admin.ts";
-import { createServices, type Services } from "../../src/services.ts";
+import { loadEnv } from "../../src/boot/env.ts";
+import { createServices, type Services } from "../../src/boot/services.ts";
+import { rowsOf } from "../../src/db/database.ts";
+import { listJobs } from "../../src/queue/admin.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { baseEnv, SIM_KEY, SIM_LOGIN, unprocessed, until } from "../support/harness.ts";
 

@@ -4,8 +4,8 @@
 // lost or out of order. Discord's pace is not known in advance: only what it answered is shared.
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { rowsOf } from "../../src/db.ts";
-import { addRoute } from "../../src/routes.ts";
+import { rowsOf } from "../../src/db/database.ts";
+import { addRoute } from "../../src/team/routes.ts";
 import { type FakeDiscord, snowflake, startFakeDiscord } from "../fakes/discord.ts";
 import type { RequestRecord } from "../fakes/discord-rest.ts";
 import {

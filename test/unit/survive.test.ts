@@ -3,11 +3,11 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { storable } from "../../adapters/ardary/parse.ts";
-import { toHttp } from "../../src/app.ts";
-import { Batcher } from "../../src/batcher.ts";
-import { isHttpLink } from "../../src/command.ts";
-import { isKnownDriverFault } from "../../src/driver-guard.ts";
-import { DatabaseHealth, DatabaseUnavailableError } from "../../src/health.ts";
+import { isKnownDriverFault } from "../../src/db/driver-guard.ts";
+import { DatabaseHealth, DatabaseUnavailableError } from "../../src/db/health.ts";
+import { isHttpLink } from "../../src/flows/command.ts";
+import { toHttp } from "../../src/http/app.ts";
+import { Batcher } from "../../src/ingest/batcher.ts";
 
 const withStack = <E extends Error>(e: E, stack: string): E => Object.assign(e, { stack });
 const NEXT_WRITE = withStack(
@@ -58,7 +58,7 @@ describe("the driver-fault guard", () => {
         "--input-type=module",
         "-e",
         `import pino from "pino";
-         import { installDriverFaultGuard } from "./src/driver-guard.ts";
+         import { installDriverFaultGuard } from "./src/db/driver-guard.ts";
          installDriverFaultGuard(pino({ level: "silent" }), () => console.log("pool replaced"));
          setImmediate(() => { throw ${thrown}; });
          setTimeout(() => console.log("still up"), 100);`,

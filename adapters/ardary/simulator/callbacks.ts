@@ -2,7 +2,7 @@
 // URL-encoded in the query parameter named for the event. Like a provider might, it retries a
 // callback the bridge did not answer with 2xx, and records every attempt.
 import { Agent, request } from "undici";
-import { errorMessage } from "../../../src/errors.ts";
+import { errorMessage } from "../../../src/kernel/errors.ts";
 import type { CallbackKind, SimCallback } from "./state.ts";
 
 export interface CallbackSenderOptions {

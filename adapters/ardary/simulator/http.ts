@@ -2,7 +2,7 @@
 // links (`/l/<code>`), and a control API (`/_sim/…`) for the `simulate` CLI command.
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
-import { errorMessage } from "../../../src/errors.ts";
+import { errorMessage } from "../../../src/kernel/errors.ts";
 import type { SimFault, SimSms, SimulatorState } from "./state.ts";
 
 /** What the routes need from the running simulator. */

@@ -1,7 +1,7 @@
 // The simulator's memory and its reading of sendSms / addContact requests, as the contract
 // describes them (docs/ardary-api.md §1, §2). No HTTP here: http.ts serves it.
 import { randomBytes, randomInt } from "node:crypto";
-import { toE164 } from "../../../src/contracts.ts";
+import { toE164 } from "../../../src/contracts/index.ts";
 import { localSegments } from "../answers.ts";
 import { parseArdaryDate } from "../dates.ts";
 

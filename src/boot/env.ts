@@ -1,0 +1,177 @@
+// The one place that reads process.env: the core's variables and every adapter's own (each
+// descriptor brings its schema), validated once at boot, every problem listed at once with where
+// to find the value.
+import { z } from "zod";
+import { ADAPTERS } from "../../adapters/index.ts";
+import {
+  type AdapterDescriptor,
+  type ChatAdapterDescriptor,
+  optionalVar,
+  type SmsProviderDescriptor,
+} from "../contracts/index.ts";
+import { signatureVar } from "../conversations/signature.ts";
+import { businessHoursVar, hoursProblems } from "../replies/hours.ts";
+import { platformPublicUrl } from "./checks.ts";
+
+const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
+
+/** Where to find each value, for the error messages. */
+const hints: Record<string, string> = {
+  PORT: "a TCP port number, e.g. 3000 (set by the platform on Heroku-style hosts)",
+  DATABASE_URL: "postgres://user:password@host:5432/db (leave unset to use the embedded database)",
+  PUBLIC_URL: "the https:// address the world reaches this server at",
+  LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
+  DATABASE_POOL_MAX: "a whole number of connections, e.g. 4 (see the README on connections)",
+  JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
+  RETENTION_DAYS: "a whole number of days, e.g. 365 (unset keeps every SMS text)",
+  BUSINESS_HOURS: "entries like `mon-fri 09:00-18:00; sat 10:00-13:00` in ARDARY_TIMEZONE",
+  REPLY_MODE: "send (thread replies go as SMS) or explicit (only replies starting with sms:)",
+  PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
+  SMS_SIGNATURE: "a line added under people's SMS, e.g. `- {agent_first_name}, Acme`",
+};
+
+const core = {
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: optionalVar.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATA_DIR: z.string().default(".data"),
+  PUBLIC_URL: optionalVar.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Attempts a job gets (a send, a post) before it is given up and shown as failed. */
+  JOB_MAX_ATTEMPTS: int(10),
+  /** With several chat platforms on: where a number without a route and without a thread goes. */
+  CHAT_DEFAULT_PLATFORM: optionalVar,
+  /** How long an SMS whose outcome is unknown waits for its delivery report before a person is asked. */
+  SMS_OUTCOME_WAIT_MS: int(10 * 60_000),
+  /** Tuning, mostly for tests: first retry delay of a failed job, doubled each attempt. */
+  JOB_BACKOFF_MS: int(1000),
+  /** New conversations waiting for a thread in one channel before the channel is told. */
+  CHAT_BACKLOG_NOTICE_AT: int(100),
+  /**
+   * Tuning, mostly for tests: how long a job is held by the worker that took it; a worker killed
+   * mid-job gives it up only when this runs out. Must exceed the longest job (a chat post, a send).
+   */
+  JOB_LEASE_MS: int(60_000),
+  /** Tuning: how many jobs one process runs at once. */
+  WORKER_CONCURRENCY: int(8),
+  /**
+   * Most Postgres connections of a process's pool (README: connections per process type). 4: a
+   * web process's group commit keeps at most 4 transactions in flight, and 2 web + 2 worker
+   * processes stay within a 20-connection plan with their LISTEN connections (bench figure 7).
+   */
+  DATABASE_POOL_MAX: int(4),
+  /** Opening hours and the SMS sent outside them (src/replies/hours.ts); both or neither. */
+  BUSINESS_HOURS: businessHoursVar,
+  AUTO_REPLY_TEXT: optionalVar,
+  /** Days SMS bodies are kept (src/replies/retention.ts); unset keeps them. */
+  RETENTION_DAYS: optionalVar.pipe(
+    z.coerce.number<string | undefined>().int().positive().optional(),
+  ),
+  /** `send`: thread replies go as SMS; `explicit`: only those starting with `sms:`. */
+  REPLY_MODE: z.enum(["send", "explicit"]).default("send"),
+  /** The country (ISO code) national numbers are read in (`0612345678` with FR). */
+  PHONE_DEFAULT_COUNTRY: optionalVar.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z]{2}$/)
+      .transform((v) => v.toUpperCase())
+      .optional(),
+  ),
+  /** A line under the SMS people send (src/conversations/signature.ts); the fields of templates. */
+  SMS_SIGNATURE: signatureVar,
+  // Set by the platforms (src/boot/checks.ts): where the process runs, its public address.
+  DYNO: optionalVar,
+  RENDER: optionalVar,
+};
+
+type CoreEnv = z.infer<z.ZodObject<typeof core>>;
+
+/** An adapter the environment turns on, with its configuration. */
+export interface Enabled<D extends AdapterDescriptor> {
+  descriptor: D;
+  config: unknown;
+}
+
+export type Env = CoreEnv & {
+  /** Every variable's parsed value, the adapters' included (e.g. `env.values.ARDARY_MODE`). */
+  values: Record<string, unknown>;
+  /** Each adapter's configuration by name; null when it is off. */
+  adapters: Record<string, unknown>;
+  sms: Enabled<SmsProviderDescriptor>;
+  chat: Enabled<ChatAdapterDescriptor>[];
+};
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+/** Validates the environment; throws EnvError listing every problem with where to find it. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const problems: string[] = [];
+  const allHints = { ...hints, ...Object.assign({}, ...ADAPTERS.map((a) => a.hints)) };
+  const schema = z.object(Object.assign({ ...core }, ...ADAPTERS.map((a) => a.env)));
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? "?");
+      const hint = allHints[key] ? ` (expected ${allHints[key]})` : "";
+      problems.push(`${key}: ${issue.message}${hint}`);
+    }
+  }
+  problems.push(...hoursProblems(source));
+  for (const a of ADAPTERS) {
+    const required: string[] = a.requires(source);
+    const set = required.filter((k) => source[k]?.trim());
+    if (set.length === 0 || set.length === required.length) continue;
+    for (const k of required.filter((k) => !source[k]?.trim())) {
+      problems.push(
+        `${k}: required to enable ${a.name}, since ${set.join(", ")} is set (${allHints[k]})`,
+      );
+    }
+  }
+  if (!parsed.success || problems.length > 0) throw new EnvError(problems);
+  const values = parsed.data as Record<string, unknown>;
+  const adapters: Record<string, unknown> = {};
+  for (const a of ADAPTERS)
+    adapters[a.name] = a.requires(source).every((k: string) => values[k] !== undefined)
+      ? a.configure(values)
+      : null;
+  const enabled = <D extends AdapterDescriptor>(d: D): Enabled<D>[] =>
+    adapters[d.name] == null ? [] : [{ descriptor: d, config: adapters[d.name] }];
+  const [sms] = ADAPTERS.flatMap((d) => (d.kind === "sms" ? enabled(d) : []));
+  const chat = ADAPTERS.flatMap((d) => (d.kind === "chat" ? enabled(d) : []));
+  const names = chat.map((c) => c.descriptor.name);
+  const chosen = values.CHAT_DEFAULT_PLATFORM as string | undefined;
+  if (chosen !== undefined && !names.includes(chosen))
+    problems.push(
+      `CHAT_DEFAULT_PLATFORM: "${chosen}" is not a chat platform that is on (on: ${names.join(", ") || "none"})`,
+    );
+  if (chosen === undefined && names.length > 1)
+    problems.push(
+      `CHAT_DEFAULT_PLATFORM: required when several chat platforms are on (${names.join(", ")}): where a new number's thread opens when no route says`,
+    );
+  if (problems.length > 0) throw new EnvError(problems);
+  if (!sms) throw new EnvError(["no SMS provider is configured"]);
+  return {
+    ...(values as CoreEnv),
+    PUBLIC_URL: (values.PUBLIC_URL as string | undefined) ?? platformPublicUrl(source),
+    values,
+    adapters,
+    sms,
+    chat,
+  };
+}
+
+/** The chat platforms that are off. */
+export function offChat(env: Env): ChatAdapterDescriptor[] {
+  return ADAPTERS.flatMap((d) => (d.kind === "chat" && env.adapters[d.name] == null ? [d] : []));
+}
+
+/** The chat platforms that are off, with how to turn each on (for the boot log). */
+export function disabledChat(env: Env): string[] {
+  return ADAPTERS.filter((d) => d.kind === "chat" && env.adapters[d.name] == null).map(
+    (d) => `${d.name}: ${d.howToEnable}`,
+  );
+}

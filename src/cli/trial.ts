@@ -1,0 +1,92 @@
+// A first look without any account: `ardary-bridge try` (npm run try) runs the Ardary
+// simulator and the bridge together, wired to each other, and has a customer write in;
+// `ardary-bridge tail` shows it; `ardary-bridge conversations` lists the conversations.
+import type { Logger } from "pino";
+import { type Env, loadEnv } from "../boot/env.ts";
+import { type Feed, type FeedCursor, listConversations, readFeed } from "../conversations/feed.ts";
+import { openDatabase } from "../db/database.ts";
+import { runningServer } from "../http/admin.ts";
+import { callbackUrl, startBridge } from "../main.ts";
+import { unansweredLines } from "../team/assign.ts";
+import { callServer, withDatabase } from "./local.ts";
+
+const FIRST_CUSTOMER = "+33612345678";
+
+/** The bridge's callback URL, read as `callback-url` reads it (the running server, or the db). */
+export async function bridgeCallbackUrl(env: Env): Promise<string> {
+  return withDatabase(
+    env,
+    async (server) => (await callServer<{ url: string }>(server, "/callback-url")).url,
+    async (services) => callbackUrl(env, env.PORT, services.callbackSecret, true),
+  );
+}
+
+/** Runs the provider's stand-in (port 4010, or a free one) and the bridge pointed at it. */
+export async function runTrial(base: Env, log: Logger): Promise<void> {
+  const standIn = base.sms.descriptor.standIn;
+  if (!standIn) throw new Error(`${base.sms.descriptor.name} has no local stand-in to try`);
+  const sim = await standIn(4010);
+  const env = loadEnv({ ...process.env, ...sim.env });
+  const running = await startBridge(env, log);
+  sim.setCallbackUrl(callbackUrl(env, running.port, running.callbackSecret, true));
+  console.log(
+    [
+      "",
+      `Trial: the bridge at ${running.url}, a simulated Ardary at ${sim.url} (nothing leaves this machine).`,
+      "A customer writes in now. In another terminal:",
+      "  npx ardary-bridge tail            live conversation events",
+      "  npx ardary-bridge conversations   the conversations",
+      `  npx ardary-bridge send --to ${FIRST_CUSTOMER} --text "Hello!"    answer (its statuses show in tail)`,
+      `  npx ardary-bridge simulate sms --from +33698765432 --text "Hi" --simulator ${sim.url}`,
+      "",
+    ].join("\n"),
+  );
+  await sim.inbound(FIRST_CUSTOMER, "Hello! Is my order on its way?");
+  const stop = () =>
+    void running
+      .close()
+      .then(() => sim.close())
+      .finally(() => process.exit(0));
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  await new Promise(() => {});
+}
+
+/** Prints the last conversation events, then new ones as they happen, until a signal. */
+export async function tail(env: Env, pollMs = 500): Promise<void> {
+  const server = runningServer(env);
+  let read: (cursor?: FeedCursor) => Promise<Feed>;
+  if (server) {
+    read = (c) =>
+      callServer<Feed>(server, c ? `/feed?event=${c.event}&message=${c.message}` : "/feed");
+  } else {
+    const database = await openDatabase({
+      url: env.DATABASE_URL,
+      dataDir: env.DATA_DIR,
+      maxConnections: 1,
+    });
+    process.once("SIGTERM", () => void database.close().finally(() => process.exit(0)));
+    process.once("SIGINT", () => void database.close().finally(() => process.exit(0)));
+    read = (c) => readFeed(database.db, c);
+  }
+  let feed = await read();
+  if (feed.lines.length === 0) console.log("(no conversation events yet: waiting)");
+  for (;;) {
+    for (const line of feed.lines) console.log(line);
+    await new Promise((r) => setTimeout(r, pollMs));
+    feed = await read(feed.cursor);
+  }
+}
+
+/** `unanswered`: only the conversations waiting for an answer, oldest first. */
+export async function printConversations(env: Env, unanswered = false): Promise<number> {
+  const lines = await withDatabase(
+    env,
+    (server) =>
+      callServer<string[]>(server, unanswered ? "/conversations?unanswered=1" : "/conversations"),
+    (services) =>
+      unanswered ? unansweredLines(services.database.db) : listConversations(services.database.db),
+  );
+  console.log(lines.length > 0 ? lines.join("\n") : "no conversations yet");
+  return 0;
+}

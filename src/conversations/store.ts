@@ -1,0 +1,399 @@
+import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import type {
+  ActionButton,
+  ConversationCard,
+  MessageStatus,
+  Platform,
+} from "../contracts/index.ts";
+import type { Db } from "../db/database.ts";
+import { contacts, conversations, events, messages, routes, settings } from "../db/schema.ts";
+import { isBlocked, isOptedOut } from "./consent.ts";
+import { replyMode } from "./reply-mode.ts";
+
+// Consent (STOP and Block) lives in src/conversations/consent.ts; callers reach it through the store too.
+export * from "./consent.ts";
+
+export type Conversation = typeof conversations.$inferSelect;
+export type Message = typeof messages.$inferSelect;
+export type NewMessage = typeof messages.$inferInsert;
+
+/** Where new conversations go when no route matches: the default channel of each platform. */
+export type Defaults = Partial<Record<Platform, string>>;
+
+type Route = typeof routes.$inferSelect;
+
+/** The most specific route (the longest pattern that starts the number), else the default. */
+export function pickRoute(
+  all: Route[],
+  phone: string,
+  defaults: Defaults,
+  platform?: Platform,
+): { platform: string; channel: string | null } {
+  let best: Route | undefined;
+  for (const r of all) {
+    if (!phone.startsWith(r.pattern) || (platform && r.platform !== platform)) continue;
+    if (!best || r.pattern.length > best.pattern.length) best = r;
+  }
+  if (best) return { platform: best.platform, channel: best.channel };
+  const order = platform ? [platform] : (Object.keys(defaults) as Platform[]);
+  for (const p of order) {
+    const channel = defaults[p];
+    if (channel) return { platform: p, channel };
+  }
+  return { platform: platform ?? "none", channel: null };
+}
+
+/** The routes that could match any of these numbers (one query, however many numbers). */
+async function routesFor(db: Db, phones: string[]): Promise<Route[]> {
+  const list = sql.join(
+    phones.map((p) => sql`${p}`),
+    sql`, `,
+  );
+  return db
+    .select()
+    .from(routes)
+    .where(sql`exists (select 1 from unnest(array[${list}]::text[]) as p(phone)
+      where p.phone like ${routes.pattern} || '%')`);
+}
+
+/**
+ * The conversation of each number, keyed by phone: with `platform`, the one on that platform;
+ * otherwise its home, the most recently active on a platform that is on, else a new one where the
+ * routes (or the default platform) say. A number keeps one home thread whatever the routes do.
+ */
+export async function ensureConversations(
+  db: Db,
+  phones: string[],
+  defaults: Defaults,
+  platform?: Platform,
+): Promise<Map<string, Conversation>> {
+  const unique = [...new Set(phones)];
+  if (unique.length === 0) return new Map();
+  const homes = new Map<string, Conversation>();
+  const on = Object.keys(defaults);
+  if (!platform && on.length > 0) {
+    const found = await db
+      .update(conversations)
+      .set({ lastActivityAt: sql`now()` })
+      .where(
+        sql`${conversations.id} in (select distinct on (phone) id from conversations
+          where phone in (${sql.join(
+            unique.map((p) => sql`${p}`),
+            sql`, `,
+          )}) and platform in (${sql.join(
+            on.map((p) => sql`${p}`),
+            sql`, `,
+          )}) order by phone, last_activity_at desc, id desc)`,
+      )
+      .returning();
+    for (const c of found) homes.set(c.phone, c);
+  }
+  const rest = unique.filter((p) => !homes.has(p));
+  if (rest.length === 0) return homes;
+  const all = await routesFor(db, rest);
+  const rows = await db
+    .insert(conversations)
+    .values(rest.map((phone) => ({ phone, ...pickRoute(all, phone, defaults, platform) })))
+    .onConflictDoUpdate({
+      target: [conversations.phone, conversations.platform],
+      set: { lastActivityAt: sql`now()` },
+    })
+    .returning();
+  for (const r of rows) homes.set(r.phone, r);
+  return homes;
+}
+
+/** The conversation of this number on the routed platform, made if new. */
+export async function ensureConversation(
+  db: Db,
+  phone: string,
+  defaults: Defaults,
+  platform?: Platform,
+): Promise<Conversation> {
+  const row = (await ensureConversations(db, [phone], defaults, platform)).get(phone);
+  if (!row) throw new Error("conversation upsert returned nothing");
+  return row;
+}
+
+export async function getConversation(db: Db, id: number): Promise<Conversation | undefined> {
+  const [row] = await db.select().from(conversations).where(eq(conversations.id, id));
+  return row;
+}
+
+export async function findConversationByThread(
+  db: Db,
+  platform: Platform,
+  threadRef: string,
+): Promise<Conversation | undefined> {
+  const [row] = await db
+    .select()
+    .from(conversations)
+    .where(and(eq(conversations.platform, platform), eq(conversations.threadRef, threadRef)));
+  return row;
+}
+
+export async function getConversations(db: Db, ids: number[]): Promise<Conversation[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(conversations)
+    .where(inArray(conversations.id, [...new Set(ids)]));
+}
+
+export interface Submitted {
+  id: number;
+  segments: number;
+  encoding: string;
+}
+
+/**
+ * Records the provider's acceptance of a batch in one statement. A status callback may have
+ * overtaken the answer: the status never moves backwards.
+ */
+export async function recordSubmitted(db: Db, list: Submitted[]): Promise<void> {
+  if (list.length === 0) return;
+  const values = sql.join(
+    list.map((s) => sql`(${s.id}::bigint, ${s.segments}::int, ${s.encoding}::text)`),
+    sql`, `,
+  );
+  await db.execute(sql`
+    update messages set
+      status = case when messages.status = 'queued' then 'submitted' else messages.status end,
+      segments = v.segments, encoding = v.encoding
+    from (values ${values}) as v(id, segments, encoding)
+    where messages.id = v.id`);
+}
+
+/** Records a chat event once; false when its key was seen before (a platform's retry). */
+export async function claimEvent(db: Db, key: string, kind: string, payload: object) {
+  const [fresh] = await db
+    .insert(events)
+    .values({ dedupeKey: key, kind, payload })
+    .onConflictDoNothing()
+    .returning({ id: events.id });
+  return fresh !== undefined;
+}
+
+/**
+ * A person's press of a card's button, or a form they submitted: its event claimed once (a
+ * replayed request does nothing) and its conversation, if it is on the platform it came from.
+ */
+export async function claimInput(
+  tx: Db,
+  kind: "action" | "form",
+  input: { platform: Platform; eventId?: string; action: string; conversationId: number },
+): Promise<Conversation | undefined> {
+  const { action, conversationId } = input;
+  const key = `${kind}:${input.platform}:${input.eventId}`;
+  if (input.eventId && !(await claimEvent(tx, key, `chat-${kind}`, { action, conversationId })))
+    return undefined;
+  const conv = await getConversation(tx, conversationId);
+  return conv?.platform === input.platform ? conv : undefined;
+}
+
+export async function insertMessage(db: Db, values: NewMessage): Promise<Message | undefined> {
+  const [row] = await db.insert(messages).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function getMessage(db: Db, id: number): Promise<Message | undefined> {
+  const [row] = await db.select().from(messages).where(eq(messages.id, id));
+  return row;
+}
+
+/** The outbound SMS with our reference `ref` (a status callback names it). */
+export async function findMessageByRef(db: Db, ref: string) {
+  const [row] = await db.select().from(messages).where(eq(messages.clientRef, ref));
+  return row;
+}
+
+/** An SMS that failed without leaving goes back to queued, with the same reference. */
+export async function requeueMessage(db: Db, id: number): Promise<Message | undefined> {
+  const [row] = await db
+    .update(messages)
+    .set({ status: "queued", error: null, providerCodes: null })
+    .where(and(eq(messages.id, id), inArray(messages.status, ["queued", "failed", "unknown"])))
+    .returning();
+  return row;
+}
+
+/** Cancels a scheduled SMS that has not left; returns it, or undefined when it had. */
+export async function cancelMessage(db: Db, id: number): Promise<Message | undefined> {
+  const [row] = await db
+    .update(messages)
+    .set({ status: "cancelled" })
+    .where(and(eq(messages.id, id), eq(messages.status, "queued")))
+    .returning();
+  return row;
+}
+
+/** The provider's answer never came: the SMS may or may not have left. */
+export async function markUnknown(db: Db, id: number, reason: string) {
+  await db
+    .update(messages)
+    .set({ status: "unknown", error: reason })
+    .where(and(eq(messages.id, id), eq(messages.status, "queued")));
+}
+
+/** Marks an SMS failed, with the provider's codes and the reason in words. */
+export async function failMessage(db: Db, id: number, codes: string[], error: string) {
+  await db
+    .update(messages)
+    .set({ status: "failed", providerCodes: codes, error })
+    .where(eq(messages.id, id));
+}
+
+export async function findMessageByChatRef(db: Db, chatRef: string) {
+  const [row] = await db.select().from(messages).where(eq(messages.chatRef, chatRef));
+  return row;
+}
+
+export async function getMessages(db: Db, ids: number[]): Promise<Message[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(messages).where(inArray(messages.id, ids)).orderBy(messages.id);
+}
+
+const RANK: Record<MessageStatus, number> = {
+  queued: 0,
+  submitted: 1,
+  unknown: 1,
+  sent: 2,
+  received: 3,
+  failed: 4,
+  cancelled: 4,
+};
+
+/**
+ * Records a delivery status. The status only moves forward (a `received` that came before its
+ * `sent` stays `received`), but the time of each step is kept whatever the order.
+ */
+export async function recordDelivery(
+  db: Db,
+  id: number,
+  status: "sent" | "received",
+  at: Date,
+): Promise<void> {
+  const ranks = Object.entries(RANK)
+    .filter(([, r]) => r < RANK[status])
+    .map(([s]) => s as MessageStatus);
+  await db
+    .update(messages)
+    .set({
+      status: sql`case when ${inArray(messages.status, ranks)} then ${status} else ${messages.status} end`,
+      ...(status === "sent"
+        ? { sentAt: sql`coalesce(${messages.sentAt}, ${at.toISOString()}::timestamptz)` }
+        : { receivedAt: sql`coalesce(${messages.receivedAt}, ${at.toISOString()}::timestamptz)` }),
+    })
+    .where(eq(messages.id, id));
+}
+
+export async function setConversationOpen(db: Db, id: number, open: boolean) {
+  await db.update(conversations).set({ open }).where(eq(conversations.id, id));
+}
+
+export async function setThread(db: Db, id: number, threadRef: string, previous: string | null) {
+  await db
+    .update(conversations)
+    .set({ threadRef, previousThreadRef: previous })
+    .where(eq(conversations.id, id));
+}
+
+/** What the chat side shows on a conversation's card. */
+export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCard> {
+  const [contact] = await db.select().from(contacts).where(eq(contacts.phone, conv.phone));
+  const [last] = await db
+    .select()
+    .from(messages)
+    .where(eq(messages.conversationId, conv.id))
+    .orderBy(desc(messages.id))
+    .limit(1);
+  const name = [contact?.firstName, contact?.lastName].filter(Boolean).join(" ");
+  const blocked = await isBlocked(db, conv.phone);
+  // The first SMS posted with the card itself (its chat ref is the thread's).
+  const [first] = conv.threadRef
+    ? await db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.conversationId, conv.id), eq(messages.chatRef, conv.threadRef)))
+        .limit(1)
+    : [];
+  const id = conv.id;
+  const actions: ActionButton[] = [
+    conv.open
+      ? { action: "close", label: "Close", conversationId: id }
+      : { action: "reopen", label: "Reopen", conversationId: id, style: "primary" },
+    conv.ownerId
+      ? { action: "release", label: "Release", conversationId: id }
+      : { action: "claim", label: "Claim", conversationId: id, style: "primary" },
+    blocked
+      ? { action: "unblock", label: "Unblock number", conversationId: id }
+      : {
+          action: "block",
+          label: "Block number",
+          conversationId: id,
+          style: "danger",
+          confirm: `No SMS will be sent to ${conv.phone} until someone presses Unblock.`,
+        },
+    { action: "edit-contact", label: "Edit contact", conversationId: id, kind: "form" },
+    { action: "assign", label: "Assign to…", conversationId: id, kind: "user-select" },
+  ];
+  return {
+    conversationId: id,
+    phone: conv.phone,
+    contactName: name || null,
+    open: conv.open,
+    blocked,
+    actions,
+    replyMode: replyMode(),
+    owner: conv.ownerId,
+    waitingSince: conv.waitingSince,
+    contactProblem:
+      contact?.syncState === "failed"
+        ? `not added to the SMS provider's contacts: ${contact.syncError ?? "refused"}`
+        : null,
+    optedOut: await isOptedOut(db, conv.phone),
+    lastMessage: last
+      ? { text: last.body, at: last.createdAt, direction: last.direction }
+      : undefined,
+    first: first
+      ? { kind: "inbound", text: first.body, at: first.receivedAt ?? first.createdAt }
+      : undefined,
+  };
+}
+
+/** New conversations of a channel still waiting for their thread (a backlog). */
+export async function waitingForThread(db: Db, platform: string, channel: string | null) {
+  const [row] = await db
+    .select({ n: count() })
+    .from(conversations)
+    .where(
+      and(
+        eq(conversations.platform, platform),
+        channel === null ? isNull(conversations.channel) : eq(conversations.channel, channel),
+        isNull(conversations.threadRef),
+      ),
+    );
+  return row?.n ?? 0;
+}
+
+/** Sets a setting, or raises it when `onlyGreater` and the stored value is a smaller number. */
+export async function putSetting(db: Db, key: string, value: string, onlyGreater = false) {
+  await db.execute(sql`insert into settings (key, value) values (${key}, ${value})
+    on conflict (key) do update set value = excluded.value
+    where ${!onlyGreater} or settings.value::numeric < excluded.value::numeric`);
+}
+
+export async function getSetting(db: Db, key: string): Promise<string | undefined> {
+  const [row] = await db.select().from(settings).where(eq(settings.key, key));
+  return row?.value;
+}
+
+export async function deleteSetting(db: Db, key: string) {
+  await db.delete(settings).where(eq(settings.key, key));
+}
+
+/** Stores `value` unless another process stored one first; returns the value that won. */
+export async function initSetting(db: Db, key: string, value: string): Promise<string> {
+  await db.insert(settings).values({ key, value }).onConflictDoNothing();
+  return (await getSetting(db, key)) ?? value;
+}

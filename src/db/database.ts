@@ -1,0 +1,238 @@
+// postgres.js when DATABASE_URL is set, embedded PGlite in DATA_DIR otherwise; migrations run
+// here, under an advisory lock so two processes starting at once do not race.
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
+import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { withDeadline } from "./health.ts";
+import { explainConnectError, pgConnection } from "./pg-options.ts";
+import { resettablePool } from "./pg-pool.ts";
+import { lockDataDir } from "./pglite-lock.ts";
+import { unpackTemplate } from "./pglite-template.ts";
+import * as schema from "./schema.ts";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  readonly kind: "postgres" | "pglite";
+  readonly db: Db;
+  /** The Postgres URL (for a connection of its own, e.g. a session lock); absent with PGlite. */
+  readonly url?: string;
+  /**
+   * Runs one statement of fixed text with `$1…` parameters, prepared once per connection, so
+   * that it is one round trip (drizzle's `execute` sends a statement with parameters in two:
+   * describe it, then run it). For the hot path of callbacks (src/ingest/inbox.ts). Returns the rows.
+   */
+  query<T>(text: string, params: unknown[]): Promise<T[]>;
+  /** Calls `onNotify` for each NOTIFY on `channel`; resolves to an unsubscribe function. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * A NOTIFY on `channel`, as a statement of its own (PGlite: straight to this process's
+   * listeners, the only ones there can be).
+   */
+  notify(channel: string): Promise<void>;
+  /**
+   * Whether the database answers (`select 1`). On Postgres over a connection of its own, never
+   * the pool's: a pool busy with the work that a recovered database lets through must not read
+   * as a database that is gone.
+   */
+  probe(): Promise<void>;
+  /** Replaces the connection pool after a driver fault (Postgres only). */
+  reset?(): void;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Postgres URL; absent means PGlite. */
+  url?: string;
+  /** PGlite data directory, or `memory://` for a throw-away database. */
+  dataDir?: string;
+  /** Most Postgres connections this process opens. */
+  maxConnections?: number;
+}
+
+/** The project's folder: `dist/` (built) and `src/db/` (sources) are at different depths. */
+const projectRoot = new URL(
+  import.meta.url.includes("/src/db/") ? "../../" : "../",
+  import.meta.url,
+);
+const migrationsFolder = fileURLToPath(new URL("migrations", projectRoot));
+/** Made by `npm run build` (bin/build.js); found the same from src/ and from dist/. */
+const PGLITE_TEMPLATE = fileURLToPath(new URL("dist/pglite-template.tgz", projectRoot));
+/** Key of the advisory lock held while migrating (any constant shared by all processes). */
+const MIGRATION_LOCK = 727_100_001;
+
+/**
+ * Settings of the embedded database. Postgres's default shared_buffers (128 MB) is touched in
+ * full at start in PGlite's WebAssembly memory, which is the process's own: 16 MB keeps a
+ * `serve` on PGlite about 120 MB smaller (bench figure 9), and a team's data of SMS threads
+ * still fits (the file system's cache holds the rest).
+ */
+const PGLITE_CONF = ["shared_buffers = 16MB"];
+
+/** Opens the database the options name. PGlite is loaded only when it is used (it is heavy). */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10);
+  const dataDir = options.dataDir ?? ".data";
+  const { PGlite } = await import("@electric-sql/pglite");
+  if (dataDir.startsWith("memory://"))
+    return wrapPglite(new PGlite(dataDir, { postgresqlconf: PGLITE_CONF }));
+  mkdirSync(dataDir, { recursive: true });
+  const unlock = lockDataDir(dataDir); // one process per folder (src/db/pglite-lock.ts)
+  try {
+    // A new folder starts from the build's migrated template when there is one (initdb is slow).
+    if (!existsSync(join(dataDir, "PG_VERSION")) && existsSync(PGLITE_TEMPLATE))
+      unpackTemplate(PGLITE_TEMPLATE, dataDir);
+    const database = await wrapPglite(new PGlite(dataDir, { postgresqlconf: PGLITE_CONF }));
+    return { ...database, close: () => database.close().finally(unlock) };
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+function openPostgres(url: string, max: number): Database {
+  // TLS as libpq's sslmode says, on by default for any non-local host (src/db/pg-options.ts).
+  const conn = pgConnection(url);
+  const pool = resettablePool(
+    () => postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }),
+    (client) => drizzlePg(client, { schema }) as unknown as Db,
+  );
+  let probe: postgres.Sql | undefined;
+  return {
+    kind: "postgres",
+    url,
+    db: pool.db,
+    async query<T>(text: string, params: unknown[]) {
+      const rows = await pool.current().unsafe(text, params as never[], { prepare: true });
+      return rows as unknown as T[];
+    },
+    async listen(channel, onNotify) {
+      const sub = await pool.current().listen(channel, () => onNotify());
+      return () => sub.unlisten();
+    },
+    async notify(channel) {
+      await pool.current().unsafe("select pg_notify($1, '')", [channel], { prepare: true });
+    },
+    async probe() {
+      // Opened when a probe is needed (a slow or silent database, /healthz), closed 5 s idle.
+      probe ??= postgres(conn.url, { ...postgresOptions(1), idle_timeout: 5, ssl: conn.ssl });
+      const used = probe;
+      try {
+        await withDeadline(used`select 1`, PROBE_DEADLINE_MS, "health probe");
+      } catch (err) {
+        // Its connection may be one the network dropped without a word (TCP notices after
+        // minutes): the next probe opens a new one rather than queueing behind this one.
+        if (probe === used) probe = undefined;
+        void used.end({ timeout: 0 }).catch(() => {});
+        throw err;
+      }
+    },
+    reset: () => pool.reset(),
+    close: async () => {
+      await Promise.all([pool.end(5), probe?.end({ timeout: 1 })]);
+    },
+  };
+}
+
+/** The most a probe waits for `select 1` (src/http/app.ts gives health checks the same). */
+const PROBE_DEADLINE_MS = 1500;
+
+// ── Postgres pool options ───────────────────────────────────────────────────────────────────
+/**
+ * The server's pool: fail fast and come back fast. A connect that takes over 3 s fails; a
+ * statement over 15 s is cancelled by the server; a dropped connection is retried after at most
+ * 0.25 s (postgres.js's default back-off grows to 20 s, which would keep a recovered database
+ * unused); TCP keep-alive notices a silent peer.
+ */
+export function postgresOptions(max: number): postgres.Options<Record<string, never>> {
+  return {
+    max,
+    connect_timeout: 3,
+    idle_timeout: 60,
+    keep_alive: 10,
+    backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 0.25),
+    connection: { statement_timeout: 15_000, idle_in_transaction_session_timeout: 30_000 },
+    onnotice: () => {},
+  };
+}
+// ── end of Postgres pool options ────────────────────────────────────────────────────────────
+
+/** A Database over an open PGlite (tests start theirs from a migrated template). */
+export async function wrapPglite(client: PGlite): Promise<Database> {
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const local = new Map<string, Set<() => void>>();
+  return {
+    kind: "pglite",
+    db: drizzle(client, { schema }) as unknown as Db,
+    async query<T>(text: string, params: unknown[]) {
+      return (await client.query<T>(text, params)).rows;
+    },
+    async listen(channel, onNotify) {
+      // PGlite delivers NOTIFY in-process, after the notifying transaction commits.
+      const unlisten = await client.listen(channel, () => onNotify());
+      const set = local.get(channel) ?? new Set();
+      local.set(channel, set.add(onNotify));
+      return async () => {
+        set.delete(onNotify);
+        await unlisten();
+      };
+    },
+    async notify(channel) {
+      for (const f of local.get(channel) ?? []) queueMicrotask(f);
+    },
+    async probe() {
+      await client.query("select 1");
+    },
+    close: () => client.close(),
+  };
+}
+
+/** Applies the committed migrations; safe when several processes start at once. */
+export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
+  if (!options.url) {
+    const database = await openDatabase(options);
+    try {
+      await migrateOpen(database);
+    } finally {
+      await database.close();
+    }
+    return;
+  }
+  const conn = pgConnection(options.url);
+  const client = postgres(conn.url, {
+    ssl: conn.ssl,
+    max: 1,
+    connect_timeout: 5,
+    onnotice: () => {},
+  });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK})`.catch((err) => {
+      throw explainConnectError(err, conn);
+    });
+    await migratePg(drizzlePg(client), { migrationsFolder });
+    await client`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** Applies migrations on an already open database (PGlite allows one open handle per folder). */
+export async function migrateOpen(database: Database, url?: string): Promise<void> {
+  if (database.kind === "pglite") {
+    const { migrate } = await import("drizzle-orm/pglite/migrator");
+    await migrate(database.db as never, { migrationsFolder });
+  } else {
+    await migrateDatabase({ url });
+  }
+}
+
+/** Rows of a raw `db.execute` result, whichever driver answered. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}

@@ -1,0 +1,249 @@
+// Drizzle tables. Migrations in migrations/ are generated from this file by `npm run db:generate`.
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+import type { MessageStatus } from "../contracts/index.ts";
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+/** One per customer phone number and chat platform ("none" while no platform is enabled). */
+export const conversations = pgTable(
+  "conversations",
+  {
+    id: serial("id").primaryKey(),
+    phone: text("phone").notNull(),
+    platform: text("platform").notNull(),
+    channel: text("channel"),
+    threadRef: text("thread_ref"),
+    /** The thread this one replaced when the old one was gone. */
+    previousThreadRef: text("previous_thread_ref"),
+    open: boolean("open").notNull().default(true),
+    /** Who owns it (Claim / Assign): the platform's id of that person. */
+    ownerId: text("owner_id"),
+    /** Since when the customer waits for an answer (their SMS came, nobody replied yet). */
+    waitingSince: at("waiting_since"),
+    lastActivityAt: at("last_activity_at").notNull().defaultNow(),
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("conversations_phone_platform").on(t.phone, t.platform),
+    index("conversations_thread").on(t.threadRef),
+    index("conversations_waiting").on(t.waitingSince).where(sql`${t.waitingSince} is not null`),
+  ],
+);
+
+/** Every SMS in or out. Outbound ones carry our own unique reference, the same on every retry. */
+export const messages = pgTable(
+  "messages",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    conversationId: integer("conversation_id").notNull(),
+    direction: text("direction").$type<"in" | "out">().notNull(),
+    body: text("body").notNull(),
+    clientRef: text("client_ref"),
+    status: text("status").$type<MessageStatus>().notNull(),
+    /** The provider's codes for a failure, as it gave them. */
+    providerCodes: jsonb("provider_codes").$type<string[]>(),
+    error: text("error"),
+    segments: integer("segments"),
+    encoding: text("encoding"),
+    author: text("author"),
+    link: text("link"),
+    priority: text("priority").$type<"low" | "normal" | "high">().notNull().default("normal"),
+    sendAt: at("send_at"),
+    /** The chat message that caused (outbound) or shows (inbound) this SMS. */
+    chatRef: text("chat_ref"),
+    /** True when `chatRef` is the bridge's own post (status line edited in place), not a person's. */
+    ownPost: boolean("own_post").notNull().default(false),
+    /** The chat event that caused it (Slack event_id, Discord id): a retry makes no second SMS. */
+    sourceEventId: text("source_event_id"),
+    sentAt: at("sent_at"),
+    receivedAt: at("received_at"),
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("messages_client_ref").on(t.clientRef),
+    uniqueIndex("messages_source_event").on(t.sourceEventId),
+    index("messages_conversation").on(t.conversationId, t.id),
+    index("messages_chat_ref").on(t.chatRef),
+  ],
+);
+
+/**
+ * Every provider callback as received (and every chat event's key); `dedupeKey` makes a repeat
+ * a no-op. A callback is stored with `processedAt` null (its own inbox: src/ingest/inbox.ts); the
+ * worker acts on it and sets `processedAt` in the same transaction. One that fails is tried
+ * again at `retryAt` (`attempts`, `error`); given up, it is marked processed with its `error`.
+ * Chat events are acted on as they are stored: the default marks them processed.
+ */
+export const events = pgTable(
+  "events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    dedupeKey: text("dedupe_key").notNull().unique(),
+    kind: text("kind").notNull(),
+    payload: jsonb("payload").notNull(),
+    receivedAt: at("received_at").notNull().defaultNow(),
+    processedAt: at("processed_at").defaultNow(),
+    attempts: integer("attempts").notNull().default(0),
+    retryAt: at("retry_at"),
+    error: text("error"),
+  },
+  (t) => [
+    index("events_inbox").on(t.id).where(sql`${t.processedAt} is null`),
+    index("events_waiting")
+      .on(t.retryAt)
+      .where(sql`${t.processedAt} is null and ${t.retryAt} is not null`),
+  ],
+);
+
+export type JobState = "pending" | "running" | "dead";
+
+/** The durable job queue (src/queue/jobs.ts). Done jobs are deleted. */
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    kind: text("kind").notNull(),
+    /** Jobs with the same key run one at a time, in id order. */
+    orderingKey: text("ordering_key"),
+    payload: jsonb("payload").notNull(),
+    state: text("state").$type<JobState>().notNull().default("pending"),
+    runAt: at("run_at").notNull().defaultNow(),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull().default(10),
+    leaseUntil: at("lease_until"),
+    lockedBy: text("locked_by"),
+    lastError: text("last_error"),
+    createdAt: at("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    index("jobs_due").on(t.kind, t.runAt).where(sql`${t.state} <> 'dead'`),
+    index("jobs_ordering").on(t.orderingKey, t.id).where(sql`${t.state} <> 'dead'`),
+  ],
+);
+
+/** A phone number or prefix (E.164 digits with `+`) → where its conversations go. */
+export const routes = pgTable(
+  "routes",
+  {
+    id: serial("id").primaryKey(),
+    pattern: text("pattern").notNull(),
+    platform: text("platform").notNull(),
+    channel: text("channel").notNull(),
+  },
+  (t) => [uniqueIndex("routes_pattern_platform").on(t.pattern, t.platform)],
+);
+
+export const contacts = pgTable(
+  "contacts",
+  {
+    phone: text("phone").primaryKey(),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    email: text("email"),
+    address: text("address"),
+    syncedAt: at("synced_at"),
+    company: text("company"),
+    notes: text("notes"),
+    /** Other columns of an imported file, kept as they were. */
+    fields: jsonb("fields").$type<Record<string, string>>(),
+    /** Sync to the provider: pending (new or changed), ok, failed (syncError says why), skipped. */
+    syncState: text("sync_state")
+      .$type<"pending" | "ok" | "failed" | "skipped">()
+      .notNull()
+      .default("pending"),
+    syncError: text("sync_error"),
+  },
+  (t) => [index("contacts_sync_pending").on(t.phone).where(sql`${t.syncState} = 'pending'`)],
+);
+
+/** Numbers whose owner said STOP (only their START lifts it). */
+export const optOuts = pgTable("opt_outs", {
+  phone: text("phone").primaryKey(),
+  /** "sms" (the customer wrote STOP) or "provider" (it refused: the recipient opted out). */
+  source: text("source").notNull(),
+  at: at("at").notNull().defaultNow(),
+});
+
+/** Numbers the team blocked: only a person's Unblock lifts it, whatever the customer writes. */
+export const blocks = pgTable("blocks", {
+  phone: text("phone").primaryKey(),
+  /** Who blocked it, as shown in the thread. */
+  blockedBy: text("blocked_by").notNull(),
+  at: at("at").notNull().defaultNow(),
+});
+
+/** Values the bridge makes itself and keeps (the generated callback secret). */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+// Issue 13 (replies at scale): templates, auto-replies, status history, forgotten numbers.
+
+/** Canned answers: `::name` in a thread or after `/sms <number>` sends the body, fields filled. */
+export const templates = pgTable("templates", {
+  name: text("name").primaryKey(),
+  body: text("body").notNull(),
+  createdBy: text("created_by").notNull(),
+  createdAt: at("created_at").notNull().defaultNow(),
+});
+
+/** One auto-reply per conversation per closed period (a local "YYYY-MM-DD HH:MM" of its start). */
+export const autoReplies = pgTable(
+  "auto_replies",
+  {
+    conversationId: integer("conversation_id").notNull(),
+    period: text("period").notNull(),
+    messageId: bigint("message_id", { mode: "number" }),
+    at: at("at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "auto_replies_pk", columns: [t.conversationId, t.period] })],
+);
+
+/** Every status an outbound SMS went through, with its time (the audit export's history). */
+export const messageStatuses = pgTable(
+  "message_statuses",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    messageId: bigint("message_id", { mode: "number" }).notNull(),
+    status: text("status").notNull(),
+    at: at("at").notNull().defaultNow(),
+  },
+  (t) => [index("message_statuses_message").on(t.messageId, t.id)],
+);
+
+/** Customers erased on request: only what the opt-out law needs (a hash of the number, STOP date). */
+export const forgotten = pgTable("forgotten", {
+  phoneHash: text("phone_hash").primaryKey(),
+  stopAt: at("stop_at"),
+  forgottenAt: at("forgotten_at").notNull().defaultNow(),
+});
+
+/** Token buckets shared by every process of the database (src/queue/budget.ts); times in ms. */
+export const budgets = pgTable("budgets", {
+  key: text("key").primaryKey(),
+  tokens: doublePrecision("tokens").notNull(),
+  atMs: doublePrecision("at_ms").notNull(),
+  /** The turn given to the last caller told to wait (callers are spread one interval apart). */
+  nextSlotMs: doublePrecision("next_slot_ms").notNull().default(0),
+  /** Nothing is taken before this (the platform said wait). */
+  heldUntilMs: doublePrecision("held_until_ms").notNull().default(0),
+  /** What the last take answered (0: taken). */
+  waitMs: doublePrecision("wait_ms").notNull().default(0),
+});

@@ -1,0 +1,132 @@
+// What the buttons the core puts on cards and posts do. Each runs in the caller's transaction
+// (Bridge.onAction) and says in the thread who did what.
+import type { Logger } from "pino";
+import type { ActionButton, ActionInput } from "../contracts/index.ts";
+import { chatJob, SMS_JOB, smsJob } from "../conversations/kinds.ts";
+import * as store from "../conversations/store.ts";
+import type { Db } from "../db/database.ts";
+import { formatPhone } from "../kernel/phone.ts";
+import { findDead } from "../queue/admin.ts";
+import { enqueue, type NewJob, retryDead } from "../queue/jobs.ts";
+
+export type ActionHandler = (
+  tx: Db,
+  conv: store.Conversation,
+  input: ActionInput,
+  log: Logger,
+) => Promise<NewJob[]>;
+
+/** Actions other modules add (claim, assign…), by name. */
+const extra = new Map<string, ActionHandler>();
+export function registerAction(name: string, handler: ActionHandler): void {
+  extra.set(name, handler);
+}
+
+export function blockButton(conv: store.Conversation): ActionButton {
+  return {
+    action: "block",
+    label: "Block number",
+    conversationId: conv.id,
+    style: "danger",
+    confirm: `No SMS will be sent to ${formatPhone(conv.phone)} until someone presses Unblock.`,
+  };
+}
+
+export function retryButton(conv: store.Conversation, messageId: number): ActionButton {
+  return { action: "retry", label: "Retry", conversationId: conv.id, messageId, style: "primary" };
+}
+
+export function cancelButton(conversationId: number, messageId: number): ActionButton {
+  return { action: "cancel", label: "Cancel", conversationId, messageId, style: "danger" };
+}
+
+const note = (conv: store.Conversation, text: string) => chatJob(conv, { type: "note", text });
+const card = (conv: store.Conversation) => chatJob(conv, { type: "card" });
+const status = (conv: store.Conversation, messageId: number) =>
+  chatJob(conv, { type: "status", messageId });
+
+const builtIn: Record<string, ActionHandler> = {
+  async close(tx, conv, { author }) {
+    await store.setConversationOpen(tx, conv.id, false);
+    return [...note(conv, `${author} closed the conversation.`), ...card(conv)];
+  },
+  async reopen(tx, conv, { author }) {
+    await store.setConversationOpen(tx, conv.id, true);
+    return [...note(conv, `${author} reopened the conversation.`), ...card(conv)];
+  },
+  async block(tx, conv, { author }) {
+    if (!(await store.setBlock(tx, conv.phone, author))) return [];
+    const text = `⛔ ${author} blocked ${formatPhone(conv.phone)}: no SMS will be sent to it, whatever it writes, until someone presses Unblock.`;
+    return [...note(conv, text), ...card(conv)];
+  },
+  async unblock(tx, conv, { author }) {
+    if (!(await store.clearBlock(tx, conv.phone))) return [];
+    const stop = (await store.isOptedOut(tx, conv.phone))
+      ? " The customer's own STOP still holds until they send START."
+      : "";
+    const text = `✅ ${author} unblocked ${formatPhone(conv.phone)}: SMS can be sent again.${stop}`;
+    return [...note(conv, text), ...card(conv)];
+  },
+  async cancel(tx, conv, { author, messageId }) {
+    const m = messageId === undefined ? undefined : await store.cancelMessage(tx, messageId);
+    if (!m || m.conversationId !== conv.id) return [];
+    return [
+      ...status(conv, m.id),
+      ...note(conv, `🚫 ${author} cancelled a scheduled SMS: it will not be sent.`),
+    ];
+  },
+  async retry(tx, conv, { author, messageId }) {
+    if (messageId === undefined) return [];
+    const m = await store.getMessage(tx, messageId);
+    if (!m || m.conversationId !== conv.id || (m.status !== "failed" && m.status !== "unknown"))
+      return [];
+    const refusal = await store.refusalOf(tx, conv.phone);
+    if (refusal) return note(conv, `🚫 Not retried: ${refusal}.`);
+    // The same SMS, with the same reference: revive its dead send, or queue a new one.
+    // The same SMS, same reference: its dead send revived (retryJobs requeues it and updates its
+    // status), or, for an unknown outcome whose send ended, a new send.
+    const dead = await findDead(tx, SMS_JOB.kind, "messageId", m.id);
+    const jobs: NewJob[] = [];
+    if (dead.length > 0) await retryJobs(tx, dead);
+    else {
+      await store.requeueMessage(tx, m.id);
+      jobs.push(smsJob(conv.phone, m.id), ...status(conv, m.id));
+    }
+    // Only a send that failed for certain is known not to have reached the provider.
+    const why =
+      m.status === "failed"
+        ? "the provider never took it"
+        : "its outcome was unknown: the customer may get it twice";
+    return [...jobs, ...note(conv, `🔁 ${author} sent the SMS again (${why}).`)];
+  },
+};
+
+/** Runs the action a button named; an unknown one is logged and does nothing. */
+export async function runAction(
+  tx: Db,
+  conv: store.Conversation,
+  input: ActionInput,
+  log: Logger,
+): Promise<void> {
+  const handler = builtIn[input.action] ?? extra.get(input.action);
+  if (!handler) {
+    log.warn({ action: input.action.slice(0, 40) }, "unknown button action: ignored");
+    return;
+  }
+  await enqueue(tx, ...(await handler(tx, conv, input, log)));
+}
+
+/** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
+export async function retryJobs(tx: Db, which: number[] | "all"): Promise<number[]> {
+  const revived = await retryDead(tx, which);
+  const jobs: NewJob[] = [];
+  for (const j of revived) {
+    const parsed = SMS_JOB.schema.safeParse(j.payload);
+    if (j.kind !== SMS_JOB.kind || !parsed.success) continue;
+    const msg = await store.requeueMessage(tx, parsed.data.messageId);
+    const conv = msg && (await store.getConversation(tx, msg.conversationId));
+    if (conv) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
+  }
+  await enqueue(tx, ...jobs);
+  return revived.map((j) => j.id);
+}

@@ -1,0 +1,388 @@
+// The flows: the one place where an SMS event becomes chat work and a chat event becomes SMS
+// work. Each flow runs in one transaction: it records the fact (an SMS, a status, a reply) and
+// enqueues the jobs that tell the other side. It implements the hooks chat adapters call.
+// Provider callbacks reach it through the inbox (src/ingest/inbox.ts): stored first, acted on here.
+import type { Logger } from "pino";
+import type {
+  ActionInput,
+  ChatForm,
+  ChatHooks,
+  ChatReply,
+  FormAnswer,
+  FormInput,
+  MessageRef,
+  Platform,
+  Priority,
+  SmsCommandInput,
+  SmsProvider,
+} from "../contracts/index.ts";
+import { costLine, costsMore, encodingWords } from "../contracts/status.ts";
+import { newClientRef, type StoredEvent } from "../conversations/keys.ts";
+import { chatJob, smsJob } from "../conversations/kinds.ts";
+import { smsOfReply } from "../conversations/reply-mode.ts";
+import { signText } from "../conversations/signature.ts";
+import * as store from "../conversations/store.ts";
+import type { Db } from "../db/database.ts";
+import { messages } from "../db/schema.ts";
+import { looksLikeOptOutRequest, optIntent } from "../kernel/optout.ts";
+import { formatPhone } from "../kernel/phone.ts";
+import { enqueue, type NewJob } from "../queue/jobs.ts";
+import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "../replies/hours.ts";
+import { expandTemplate } from "../replies/templates.ts";
+import { answered, markWaiting } from "../team/assign.ts";
+import { blockButton, retryJobs, runAction } from "./actions.ts";
+import { commandUsages, findCommand } from "./chat-commands.ts";
+import { parseSmsCommand, sendingAnswer } from "./command.ts";
+import { openForm, submitForm } from "./forms.ts";
+import { onCall, onClick, onDeliveryStatus } from "./provider-events.ts";
+
+export interface OutgoingSms {
+  phone: string;
+  text: string;
+  author: string;
+  link?: string;
+  sendAt?: Date;
+  priority?: Priority;
+  /** The platform whose thread shows it; routed when absent. */
+  platform?: Platform;
+  sourceEventId?: string;
+  /**
+   * The chat message that caused it (a thread reply); absent means the bridge posts it (and so
+   * it does when the SMS is not the message's text: a signature was added).
+   */
+  chatRef?: MessageRef;
+  /** A person's SMS: SMS_SIGNATURE goes under it (never under the bridge's own). */
+  signed?: boolean;
+}
+
+export interface BridgeOptions {
+  db: Db;
+  log: Logger;
+  defaults: store.Defaults;
+  /** Dates typed in `/sms --at`, the link placeholder. */
+  provider: Pick<
+    SmsProvider,
+    "parseLocalDate" | "linkPlaceholder" | "scheduleLeadMs" | "countSegments"
+  >;
+  /** Said with every `/sms` answer while nothing leaves (the provider's test mode). */
+  notice?: string;
+  /** A link to a conversation's thread, from its platform's adapter, when it can give one. */
+  threadUrl?: (platform: Platform, thread: string) => Promise<string | undefined>;
+  /** The answer outside business hours (src/replies/hours.ts); absent when off. */
+  autoReply?: AutoReplyConfig;
+  /** PHONE_DEFAULT_COUNTRY: `/sms 0612345678 …` reads the number in this country. */
+  defaultCountry?: string;
+  /** SMS_SIGNATURE (src/conversations/signature.ts): the line under people's SMS. */
+  signature?: string;
+}
+
+export class Bridge implements ChatHooks {
+  constructor(private readonly o: BridgeOptions) {}
+
+  /** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
+  retryJobs(which: number[] | "all"): Promise<number[]> {
+    return this.o.db.transaction((tx) => retryJobs(tx, which));
+  }
+
+  /**
+   * Acts on stored provider callbacks, in the caller's transaction (src/ingest/inbox.ts calls it with
+   * the events of an `events.process` batch, in the order they were stored). Inbound SMS go in
+   * runs, a few statements per run whatever its size; a call, a status or a click of a number
+   * is acted on after the SMS of that number that came before it and before those after it.
+   */
+  async applyEvents(tx: Db, list: StoredEvent[]): Promise<void> {
+    type Inbound = Extract<StoredEvent, { kind: "inbound-sms" }>;
+    let run: Inbound[] = [];
+    let after: Exclude<StoredEvent, Inbound>[] = [];
+    const waiting = new Set<string>(); // numbers with an event in `after`
+    const flush = async () => {
+      await this.onInboundSms(tx, run);
+      for (const e of after) {
+        if (e.kind === "call") await onCall(tx, this.o.defaults, e.phone, e.at);
+        else if (e.kind === "status") await onDeliveryStatus(tx, this.o.log, e.ref, e.status, e.at);
+        else await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at);
+      }
+      run = [];
+      after = [];
+      waiting.clear();
+    };
+    for (const e of list) {
+      if (e.kind !== "inbound-sms") {
+        after.push(e);
+        waiting.add(e.phone);
+        continue;
+      }
+      // This number's earlier call, status or click must be acted on first.
+      if (waiting.has(e.from)) await flush();
+      run.push(e);
+    }
+    await flush();
+  }
+
+  /** Inbound SMS: a few statements for the whole batch, whatever its size. */
+  private async onInboundSms(tx: Db, list: Extract<StoredEvent, { kind: "inbound-sms" }>[]) {
+    if (list.length === 0) return;
+    const convs = await store.ensureConversations(
+      tx,
+      list.map((e) => e.from),
+      this.o.defaults,
+    );
+    const conv = (e: { from: string }) => convs.get(e.from) as store.Conversation;
+    const stored = await tx
+      .insert(messages)
+      .values(
+        list.map((e) => ({
+          conversationId: conv(e).id,
+          direction: "in" as const,
+          body: e.text,
+          status: "received" as const,
+          receivedAt: e.at,
+        })),
+      )
+      .returning({ id: messages.id });
+    const jobs: NewJob[] = [];
+    // Customers now wait for an answer: the cards say since when (a new thread's card will).
+    const since = new Map<number, Date>();
+    for (const e of list) {
+      const id = conv(e).id;
+      const known = since.get(id);
+      if (!known || e.at < known) since.set(id, e.at);
+    }
+    const waiting = await markWaiting(tx, since);
+    for (const c of waiting) if (c.threadRef) jobs.push(...chatJob(c, { type: "card" }));
+    const reopened = new Set<number>();
+    for (const [i, e] of list.entries()) {
+      const c = conv(e);
+      jobs.push(...chatJob(c, { type: "message", messageId: stored[i]?.id ?? 0 }));
+      const intent = optIntent(e.text);
+      if (
+        intent === null &&
+        looksLikeOptOutRequest(e.text) &&
+        !(await store.isBlocked(tx, e.from))
+      ) {
+        jobs.push(
+          ...chatJob(c, {
+            type: "note",
+            text: `⚠️ This looks like a request to stop receiving SMS, though not a STOP keyword. Block ${formatPhone(e.from)}?`,
+            actions: [blockButton(c)],
+          }),
+        );
+      }
+      if (intent === "out") {
+        await store.setOptOut(tx, e.from, "sms");
+        jobs.push(
+          ...chatJob(c, {
+            type: "note",
+            text: `🚫 ${formatPhone(e.from)} opted out (STOP): no SMS will be sent to this number until they send START.`,
+          }),
+          ...chatJob(c, { type: "card" }),
+        );
+      } else if (intent === "in" && (await store.clearOptOut(tx, e.from))) {
+        jobs.push(
+          ...chatJob(c, {
+            type: "note",
+            text: `✅ ${formatPhone(e.from)} opted back in: SMS can be sent again.`,
+          }),
+          ...chatJob(c, { type: "card" }),
+        );
+      }
+      if (!c.open && !reopened.has(c.id)) {
+        reopened.add(c.id);
+        await store.setConversationOpen(tx, c.id, true);
+        jobs.push(...chatJob(c, { type: "card" }));
+      }
+    }
+    await enqueue(tx, ...jobs);
+    // Business hours (issue 13, src/replies/hours.ts): outside them, the auto-reply once per period.
+    const auto = this.o.autoReply;
+    for (const e of auto ? list : []) {
+      const c = conv(e);
+      const at = { conversationId: c.id, phone: e.from, text: e.text, at: e.at };
+      if (auto && (await claimAutoReply(tx, auto, at)))
+        await this.queueSms(tx, { phone: e.from, text: auto.text, author: AUTO_REPLY_AUTHOR });
+    }
+  }
+
+  /** Records an SMS to send and its jobs; refuses (returns why) when the number opted out. */
+  async queueSms(
+    tx: Db,
+    sms: OutgoingSms,
+  ): Promise<
+    | { message: store.Message; conversation: store.Conversation }
+    | { refused: string }
+    | { duplicate: true }
+  > {
+    const conv = await store.ensureConversation(tx, sms.phone, this.o.defaults, sms.platform);
+    const refusal = await store.refusalOf(tx, sms.phone);
+    // The text as it leaves, signature included: what is counted, stored and shown.
+    const text = sms.signed
+      ? await signText(tx, this.o.signature, sms.text, { phone: sms.phone, author: sms.author })
+      : sms.text;
+    const chatRef = text === sms.text ? sms.chatRef : undefined;
+    const cost = this.o.provider.countSegments(text);
+    const msg = await store.insertMessage(tx, {
+      conversationId: conv.id,
+      direction: "out",
+      body: text,
+      clientRef: newClientRef(),
+      status: refusal ? "failed" : "queued",
+      segments: cost.segments,
+      encoding: encodingWords(cost),
+      error: refusal ? `not sent: ${refusal}` : null,
+      author: sms.author,
+      link: sms.link,
+      sendAt: sms.sendAt,
+      priority: sms.priority ?? "normal",
+      chatRef,
+      sourceEventId: sms.sourceEventId,
+    });
+    if (!msg) return { duplicate: true };
+    const jobs: NewJob[] = [];
+    if (!chatRef) jobs.push(...chatJob(conv, { type: "message", messageId: msg.id }));
+    if (refusal) {
+      const refused = `🚫 Not sent to ${formatPhone(sms.phone)}: ${refusal}.`;
+      jobs.push(...chatJob(conv, { type: "note", text: refused, failure: true }));
+      await enqueue(tx, ...jobs);
+      return { refused };
+    }
+    // A scheduled SMS waits in our queue, so STOP, Block and Cancel hold until it leaves; it is
+    // handed over shortly before its time, with the time, so the second is the provider's.
+    const runAt = sms.sendAt
+      ? new Date(sms.sendAt.getTime() - (this.o.provider.scheduleLeadMs ?? 60_000))
+      : undefined;
+    jobs.push(smsJob(sms.phone, msg.id, runAt));
+    if (await answered(tx, conv.id)) jobs.push(...chatJob(conv, { type: "card" }));
+    if (chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
+    await enqueue(tx, ...jobs);
+    return { message: msg, conversation: conv };
+  }
+
+  /** A person's message in a conversation thread. */
+  async onReply(reply: ChatReply): Promise<void> {
+    // A note (and, in REPLY_MODE=explicit, anything not starting with `sms:`) sends nothing.
+    const text = smsOfReply(reply.text);
+    if (text === null) return;
+    // A thread's ref is saved once its card's post has returned: a reply typed in that moment
+    // arrives before it. Any other thread of the channel is not ours: it costs three lookups.
+    for (const wait of [0, 250, 1000]) {
+      if (wait) await new Promise((r) => setTimeout(r, wait));
+      if (await store.findConversationByThread(this.o.db, reply.platform, reply.thread)) break;
+    }
+    await this.o.db.transaction(async (tx) => {
+      const conv = await store.findConversationByThread(tx, reply.platform, reply.thread);
+      if (!conv) return;
+      // A platform's retry of the same event (Slack event_id, Discord message id) does nothing.
+      const key = `reply:${reply.platform}:${reply.eventId}`;
+      if (!(await store.claimEvent(tx, key, "chat-reply", { thread: reply.thread }))) return;
+      const jobs: NewJob[] = [];
+      if (reply.hasAttachments) {
+        jobs.push(
+          ...chatJob(conv, {
+            type: "note",
+            text: "📎 SMS carries text only: the attachment was not sent.",
+          }),
+        );
+      }
+      // Templates (issue 13): `::name` is sent as its text, which the bridge posts; or refused.
+      const t = await expandTemplate(tx, text, { phone: conv.phone, author: reply.author });
+      if (t.kind === "refused") {
+        jobs.push(...chatJob(conv, { type: "note", text: `🚫 ${t.reason}`, failure: true }));
+      } else if (text !== "") {
+        const sent = t.kind === "expanded" ? t.text : text;
+        const queued = await this.queueSms(tx, {
+          phone: conv.phone,
+          text: sent,
+          author: reply.author,
+          platform: reply.platform,
+          sourceEventId: `${reply.platform}:${reply.eventId}`,
+          chatRef: t.kind === "expanded" ? undefined : reply.message,
+          signed: true,
+        });
+        // Its author alone hears what it costs (signature included) when more than a plain SMS.
+        const cost = this.o.provider.countSegments(
+          "message" in queued ? queued.message.body : sent,
+        );
+        if ("message" in queued && reply.authorId && costsMore(cost))
+          jobs.push(
+            ...chatJob(conv, {
+              type: "whisper",
+              userId: reply.authorId,
+              text: `Your reply goes out as ${costLine(cost.segments, encodingWords(cost))}.`,
+            }),
+          );
+      }
+      await enqueue(tx, ...jobs);
+    });
+  }
+
+  /** An edited or deleted chat message: an SMS that already left cannot be recalled. */
+  async onEdit(platform: Platform, ref: MessageRef, kind: "edited" | "deleted"): Promise<void> {
+    await this.o.db.transaction(async (tx) => {
+      const msg = await store.findMessageByChatRef(tx, ref);
+      if (msg?.direction !== "out") return;
+      const conv = await store.getConversation(tx, msg.conversationId);
+      if (!conv || conv.platform !== platform) return;
+      const left = msg.status !== "queued" && msg.status !== "failed";
+      const text = left
+        ? `✏️ That message was ${kind} in chat, but its SMS was already sent: an SMS cannot be recalled.`
+        : `✏️ That message was ${kind} in chat; its SMS goes out as first written.`;
+      await enqueue(tx, ...chatJob(conv, { type: "note", text }));
+    });
+  }
+
+  /** `/sms …`: returns the ephemeral answer for the person who typed it. */
+  async onCommand(input: SmsCommandInput): Promise<string> {
+    const sub = findCommand(input.args);
+    if (sub) return sub.command.run(input, sub.rest, { db: this.o.db, log: this.o.log });
+    const { provider, defaultCountry } = this.o;
+    const context = {
+      parseLocalDate: (v: string) => provider.parseLocalDate(v),
+      linkPlaceholder: provider.linkPlaceholder,
+      defaultCountry,
+    };
+    const cmd = parseSmsCommand(input.args, context, commandUsages());
+    if (!cmd.ok) return cmd.message;
+    const result = await this.o.db.transaction(async (tx) => {
+      const t = await expandTemplate(tx, cmd.text, { phone: cmd.phone, author: input.author });
+      if (t.kind === "refused") return { refused: `Not sent: ${t.reason}` };
+      return this.queueSms(tx, {
+        phone: cmd.phone,
+        text: t.kind === "expanded" ? t.text : cmd.text,
+        link: cmd.link,
+        sendAt: cmd.sendAt,
+        priority: cmd.priority,
+        author: input.author,
+        // No platform: the number's home thread, wherever it is (routes, else the default).
+        sourceEventId: `${input.platform}:${input.eventId}`,
+        signed: true,
+      });
+    });
+    if ("refused" in result) return result.refused;
+    if ("duplicate" in result) return "Already sent.";
+    const home = result.conversation;
+    const link = home.threadRef
+      ? await this.o.threadUrl?.(home.platform, home.threadRef).catch(() => undefined)
+      : undefined;
+    const cost = this.o.provider.countSegments(result.message.body);
+    return sendingAnswer({ ...cmd, home, link, cost, from: input.platform, notice: this.o.notice });
+  }
+
+  /** A button the core put on a card or a post; a replayed press does nothing twice. */
+  async onAction(input: ActionInput): Promise<void> {
+    await this.o.db.transaction(async (tx) => {
+      const conv = await store.claimInput(tx, "action", input);
+      if (!conv) return;
+      await runAction(tx, conv, input, this.o.log);
+    });
+  }
+
+  /** A button that opens a form (Edit contact): the form, filled with the current values. */
+  formFor(input: ActionInput): Promise<ChatForm | null> {
+    return openForm(this.o.db, input);
+  }
+
+  /** The form submitted: checked, then saved with its jobs; a replayed submission does nothing. */
+  onFormSubmit(input: FormInput): Promise<FormAnswer> {
+    return submitForm(this.o.db, input, this.o.log);
+  }
+}

@@ -1,0 +1,314 @@
+// The `chat.deliver` job: tells a conversation's thread what happened. Opens the thread on
+// first use; when the thread or its channel is gone, opens a new one that says so. Inbound SMS
+// that piled up for one thread (behind a chat rate limit) go out as one post, in order.
+import { randomUUID } from "node:crypto";
+import { eq, inArray } from "drizzle-orm";
+import type { Logger } from "pino";
+import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "../contracts/index.ts";
+import { CHAT_JOB, type ChatJob, type ChatPayload, chatJob } from "../conversations/kinds.ts";
+import * as store from "../conversations/store.ts";
+import type { Db } from "../db/database.ts";
+import { messages } from "../db/schema.ts";
+import { DeferredError, errorMessage, ThreadGoneError } from "../kernel/errors.ts";
+import { absorb, enqueue, followers, holdWith, type Job, unhold } from "../queue/jobs.ts";
+import { cancelButton } from "./actions.ts";
+
+export interface DeliveryOptions {
+  db: Db;
+  adapters: Map<string, ChatAdapter>;
+  log: Logger;
+  /** New conversations waiting for a thread in one channel before the channel is told (100). */
+  backlogNoticeAt?: number;
+}
+
+/** Most SMS merged into one post, and most characters. */
+const MERGE_MAX = 25;
+const MERGE_MAX_CHARS = 20_000;
+
+function statusView(m: store.Message): StatusView {
+  return {
+    status: m.status,
+    sendAt: m.sendAt,
+    sentAt: m.sentAt,
+    receivedAt: m.receivedAt,
+    segments: m.segments,
+    encoding: m.encoding,
+    error: m.error,
+  };
+}
+
+/** `owner`: the conversation's owner, notified of a new SMS. */
+function postOf(m: store.Message, owner?: string | null): ChatPost {
+  return m.direction === "in"
+    ? {
+        kind: "inbound",
+        text: m.body,
+        at: m.receivedAt ?? m.createdAt,
+        mention: owner ?? undefined,
+      }
+    : {
+        kind: "outbound",
+        text: m.body,
+        at: m.createdAt,
+        author: m.author ?? undefined,
+        status: statusView(m),
+        // A scheduled SMS can be stopped until it leaves.
+        actions: m.sendAt && m.status === "queued" ? [cancelButton(m.conversationId, m.id)] : [],
+      };
+}
+
+export function createChatDelivery(o: DeliveryOptions) {
+  /**
+   * The inbound SMS whose `message` jobs wait right behind this one in the thread's queue
+   * (consecutive, nothing else between), not yet posted: they can share its post. Their jobs
+   * cannot be claimed meanwhile, since this one of the same ordering key is running.
+   */
+  async function pileUp(
+    job: Job<ChatPayload>,
+    first: store.Message,
+  ): Promise<{ jobIds: number[]; list: store.Message[] }> {
+    const candidates: { jobId: number; messageId: number }[] = [];
+    for (const j of await followers(o.db, job, CHAT_JOB, MERGE_MAX)) {
+      if (j.payload.type !== "message") break;
+      candidates.push({ jobId: j.id, messageId: j.payload.messageId });
+    }
+    if (candidates.length === 0) return { jobIds: [], list: [] };
+    const byId = new Map(
+      (
+        await store.getMessages(
+          o.db,
+          candidates.map((c) => c.messageId),
+        )
+      ).map((m) => [m.id, m]),
+    );
+    const jobIds: number[] = [];
+    const list: store.Message[] = [];
+    let chars = first.body.length;
+    for (const c of candidates) {
+      const m = byId.get(c.messageId);
+      if (m?.direction !== "in" || m.chatRef || m.conversationId !== first.conversationId) break;
+      chars += m.body.length;
+      if (chars > MERGE_MAX_CHARS) break;
+      jobIds.push(c.jobId);
+      list.push(m);
+    }
+    return { jobIds, list };
+  }
+
+  // ── scale: a new conversation costs one post; a backlog is said once ────────────────────────
+  /** The inbound SMS a new thread's card can carry (an adapter that shows it), if this job's. */
+  async function firstOf(p: ChatPayload): Promise<store.Message | undefined> {
+    if (p.type !== "message") return undefined;
+    const conv = await store.getConversation(o.db, p.conversationId);
+    if (!conv || !o.adapters.get(conv.platform)?.cardCarriesFirst) return undefined;
+    const m = await store.getMessage(o.db, p.messageId);
+    return m?.direction === "in" && !m.chatRef ? m : undefined;
+  }
+
+  /**
+   * A channel whose new conversations pile up says so once, at the top (every process agrees
+   * through a setting); said again only after the backlog has drained. Always undefined.
+   */
+  async function noticeBacklog(platform: string, channel: string | null): Promise<undefined> {
+    const adapter = o.adapters.get(platform);
+    if (!adapter?.announceBacklog) return;
+    const key = `backlog:${platform}:${channel ?? ""}`;
+    const waiting = await store.waitingForThread(o.db, platform, channel);
+    if (waiting <= 1) {
+      await store.deleteSetting(o.db, key);
+      return;
+    }
+    if (waiting < (o.backlogNoticeAt ?? 100)) return;
+    const mark = `${Date.now()}:${randomUUID()}`;
+    if ((await store.initSetting(o.db, key, mark)) !== mark) return;
+    try {
+      await adapter.announceBacklog(channel ?? "", waiting);
+    } catch (err) {
+      await store.deleteSetting(o.db, key);
+      // Its turn has not come (the channel's pace): the job waits, and says it then.
+      if (err instanceof DeferredError) throw err;
+      o.log.warn({ err: errorMessage(err) }, "backlog notice not posted");
+    }
+  }
+  // ── end of scale ──────────────────────────────────────────────────────────────────────────
+
+  return async function deliver(current: Job<ChatPayload>): Promise<void> {
+    const p = current.payload;
+    // Every post carries the job's key; a job taken again (a failed attempt, or a lease that ran
+    // out under a killed worker) may have posted already: the adapter looks before posting.
+    const key = `job:${current.id}`;
+    const retry = current.attempts > 1 || current.resumed === true;
+    let conv = await store.getConversation(o.db, p.conversationId);
+    if (!conv) return;
+    const adapter = o.adapters.get(conv.platform);
+    if (!adapter) {
+      o.log.warn({ platform: conv.platform }, "chat platform not enabled: thread update dropped");
+      return;
+    }
+    /**
+     * `cardKey`: the card's own key (its posts have theirs: a Discord nonce must differ), the
+     * same on every attempt, so that a card made by a killed attempt is found, not made again.
+     * `moved`: a route moved the conversation (its old thread is still there).
+     */
+    const openThread = async (
+      previous: string | null,
+      cardKey: string,
+      moved = false,
+      first?: store.Message,
+    ): Promise<ThreadRef> => {
+      if (!conv) throw new Error("unreachable");
+      const card = await store.cardOf(o.db, conv);
+      if (first) card.first = postOf(first);
+      const thread = await adapter.openThread(conv.channel ?? "", card, { key: cardKey, retry });
+      await o.db.transaction(async (tx) => {
+        await store.setThread(tx, conv?.id ?? 0, thread, previous);
+        // The card carries the first SMS: its chat ref is the thread's (store.cardOf).
+        if (first)
+          await tx
+            .update(messages)
+            .set({ chatRef: thread, ownPost: false })
+            .where(eq(messages.id, first.id));
+      });
+      conv = { ...conv, threadRef: thread, previousThreadRef: previous };
+      if (previous) {
+        const text = moved
+          ? `↪️ This conversation moved to this channel; its earlier messages are in the previous thread: ${adapter.threadLink?.(previous) ?? previous}`
+          : `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`;
+        try {
+          await adapter.post(thread, { kind: "note", text, key: `${key}:note`, retry });
+        } catch (err) {
+          // The new thread is saved: the note must not be lost with this attempt (a rate limit
+          // may hold it back), so it becomes a job of its own, right behind this one.
+          o.log.info({ err: errorMessage(err) }, "note on the new thread queued for later");
+          await enqueue(o.db, ...chatJob(conv, { type: "note", text }));
+        }
+      }
+      return thread;
+    };
+    const thread =
+      conv.threadRef ??
+      (await noticeBacklog(conv.platform, conv.channel)) ??
+      (await openThread(conv.previousThreadRef, `${key}:card`, true, await firstOf(p)));
+    try {
+      await run(p, thread);
+    } catch (err) {
+      if (!(err instanceof ThreadGoneError) || p.type === "status") throw err;
+      o.log.warn({ conversation: conv.id }, "thread gone: opening a new one");
+      await run(p, await openThread(thread, `${key}:new-card`));
+    }
+
+    /**
+     * The post an earlier attempt of this job made (a worker killed before saving it), found by
+     * its key: this SMS's chat ref, and the SMS it merged (their jobs, still waiting behind this
+     * one, carry keys the post carries) are done with it. False when there is none.
+     */
+    async function foundEarlier(m: store.Message, thread: ThreadRef): Promise<boolean> {
+      const found = await adapter?.findPost?.(thread, key);
+      if (!found) return false;
+      const carried = new Set(found.keys);
+      const merged = (await followers(o.db, current, CHAT_JOB, MERGE_MAX)).filter(
+        (j) => j.payload.type === "message" && carried.has(`job:${j.id}`),
+      );
+      const ids = [
+        m.id,
+        ...merged.map((j) => (j.payload.type === "message" ? j.payload.messageId : 0)),
+      ];
+      await o.db.transaction(async (tx) => {
+        await tx
+          .update(messages)
+          .set({ chatRef: found.ref, ownPost: true })
+          .where(inArray(messages.id, ids));
+        await absorb(
+          tx,
+          merged.map((j) => j.id),
+        );
+      });
+      return true;
+    }
+
+    async function run(job: ChatJob, thread: ThreadRef): Promise<void> {
+      if (!conv || !adapter) return;
+      if (job.type === "note") {
+        await adapter.post(thread, {
+          kind: job.failure ? "failure" : "note",
+          text: job.text,
+          actions: job.actions,
+          key,
+          retry,
+          mention: job.mention,
+        });
+      } else if (job.type === "whisper") {
+        if (adapter.whisper) await adapter.whisper(thread, job.userId, job.text);
+        else await adapter.post(thread, { kind: "note", text: job.text, key, retry });
+      } else if (job.type === "card") {
+        await adapter.updateCard(thread, await store.cardOf(o.db, conv));
+      } else {
+        const m = await store.getMessage(o.db, job.messageId);
+        if (!m) return;
+        if (job.type === "message") {
+          if (m.chatRef) return; // posted by an earlier attempt
+          // An earlier attempt may have posted it merged with the SMS behind it: they are done too.
+          const looked = retry && adapter.findPost !== undefined;
+          if (looked && (await foundEarlier(m, thread))) return;
+          // A retry posts its own SMS alone: what an earlier attempt merged is not known here.
+          const more =
+            m.direction === "in" && adapter.postMany && !retry
+              ? await pileUp(current, m)
+              : undefined;
+          // The merged SMS's jobs are held under this one's lease while the post is made: if
+          // this worker dies before recording it, they are taken again as retries, each finding
+          // its key in the post, instead of being posted a second time.
+          if (
+            more &&
+            more.list.length > 0 &&
+            adapter.postMany &&
+            (await holdWith(o.db, current, more.jobIds))
+          ) {
+            const all = [m, ...more.list];
+            const keys = [key, ...more.jobIds.map((id) => `job:${id}`)];
+            let ref: string;
+            try {
+              ref = await adapter.postMany(
+                thread,
+                all.map((x, i) => ({ ...postOf(x, i === 0 ? conv?.ownerId : null), key: keys[i] })),
+              );
+            } catch (err) {
+              await unhold(o.db, current, more.jobIds);
+              throw err;
+            }
+            await o.db.transaction(async (tx) => {
+              await tx
+                .update(messages)
+                .set({ chatRef: ref, ownPost: true })
+                .where(
+                  inArray(
+                    messages.id,
+                    all.map((x) => x.id),
+                  ),
+                );
+              await absorb(tx, more.jobIds);
+            });
+            return;
+          }
+          const ref = await adapter.post(thread, {
+            ...postOf(m, conv.ownerId),
+            key,
+            retry: retry && !looked,
+          });
+          await o.db
+            .update(messages)
+            .set({ chatRef: ref, ownPost: true })
+            .where(eq(messages.id, m.id));
+        } else if (m.chatRef) {
+          try {
+            if (m.ownPost) await adapter.update(m.chatRef, postOf(m));
+            else await adapter.react(m.chatRef, statusView(m));
+          } catch (err) {
+            if (!(err instanceof ThreadGoneError)) throw err;
+            o.log.info({ conversation: conv.id }, "status not shown: the chat message is gone");
+          }
+        }
+      }
+    }
+  };
+}

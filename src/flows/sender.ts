@@ -1,0 +1,190 @@
+// Sends queued SMS in batches: one provider call for up to the batch size of due messages, with
+// one outcome per SMS, so a request that fails is tried again alone, with exactly the SMS it
+// carried (the others are done). STOP and Block are checked here, at the moment of sending.
+// No send ends silently: a refusal, a give-up and an unknown outcome each say so in the thread.
+import type { Logger } from "pino";
+import type { ActionButton, OutboundSms, SendOutcome, SmsProvider } from "../contracts/index.ts";
+import { encodingWords } from "../contracts/status.ts";
+import { CHECK_JOB, chatJob } from "../conversations/kinds.ts";
+import * as store from "../conversations/store.ts";
+import type { Db } from "../db/database.ts";
+import { unreadFrom } from "../ingest/inbox.ts";
+import { DeferredError, RetryableError } from "../kernel/errors.ts";
+import { formatPhone } from "../kernel/phone.ts";
+import { enqueue, type Job, type NewJob } from "../queue/jobs.ts";
+import type { JobOutcome } from "../queue/worker.ts";
+import { retryButton } from "./actions.ts";
+
+export interface SenderOptions {
+  db: Db;
+  provider: SmsProvider;
+  log: Logger;
+  /** How long an SMS whose outcome is unknown waits for a delivery report before a person is asked. */
+  unknownWaitMs?: number;
+}
+
+/** A Retry-After of 0 is not an invitation to a hot loop. */
+const RETRY_AFTER_FLOOR_MS = 1000;
+
+type SmsJob = Job<{ messageId: number }>;
+type NotAccepted = Exclude<SendOutcome, { outcome: "accepted" }>;
+
+/** The batch handler of `sms.send` jobs. */
+export function createSender(o: SenderOptions) {
+  const unknownWaitMs = o.unknownWaitMs ?? 10 * 60_000;
+  return async function sendBatch(jobs: SmsJob[]): Promise<JobOutcome[]> {
+    const done: JobOutcome = { ok: true };
+    const jobOf = new Map(jobs.map((j) => [j.payload.messageId, j]));
+    const messages = await store.getMessages(o.db, [...jobOf.keys()]);
+    const queued = messages.filter((m) => m.status === "queued");
+    if (queued.length === 0) return jobs.map(() => done);
+    const convs = new Map(
+      (
+        await store.getConversations(
+          o.db,
+          queued.map((m) => m.conversationId),
+        )
+      ).map((c) => [c.id, c]),
+    );
+    const phoneOf = (m: store.Message) => convs.get(m.conversationId)?.phone ?? "";
+    const phones = queued.map(phoneOf);
+    const blocked = await store.blockedAmong(o.db, phones);
+    const optedOut = await store.optedOutAmong(o.db, phones);
+    const refusalOf = (m: store.Message) =>
+      blocked.has(phoneOf(m))
+        ? "the team blocked this number before it left"
+        : optedOut.has(phoneOf(m))
+          ? "the customer opted out (STOP) before it left"
+          : undefined;
+    // A callback from the number that is stored but not yet acted on may be a STOP: its SMS
+    // waits for the worker to read it (a wait, not an attempt), so STOP holds from its 200.
+    const unread = await unreadFrom(o.db, phones);
+    const result = new Map<number, JobOutcome>();
+    const waiting = new DeferredError("a message from the customer is read first", 200);
+    for (const m of queued)
+      if (!refusalOf(m) && unread.has(phoneOf(m))) result.set(m.id, { ok: false, error: waiting });
+    const toSend = queued.filter((m) => !refusalOf(m) && !result.has(m.id));
+
+    const outcomes =
+      toSend.length > 0 ? await o.provider.send(toSend.map((m) => outbound(m, phoneOf(m)))) : [];
+    const byRef = new Map(outcomes.map((r) => [r.ref, r]));
+    // The SMS of one failed request share one error, so they come back together, in order.
+    const errors = new Map<string, Error>();
+    const errorFor = (r: NotAccepted): Error => {
+      const wait = r.outcome === "retry" ? r.retryAfterMs : undefined;
+      const key = `${r.outcome}|${r.reason}|${wait}`;
+      let err = errors.get(key);
+      if (!err) {
+        // A Retry-After is a wait, not a failure: it uses up no attempt.
+        err =
+          wait !== undefined
+            ? new DeferredError(r.reason, Math.max(wait, RETRY_AFTER_FLOOR_MS))
+            : new RetryableError("sms_not_sent", r.reason);
+        errors.set(key, err);
+      }
+      return err;
+    };
+    await o.db.transaction(async (tx) => {
+      const later: NewJob[] = [];
+      const submitted: store.Submitted[] = [];
+      const tell = (m: store.Message, text: string, actions?: ActionButton[]) => {
+        const conv = convs.get(m.conversationId);
+        if (!conv) return;
+        later.push(...chatJob(conv, { type: "status", messageId: m.id }));
+        if (text) later.push(...chatJob(conv, { type: "note", failure: true, text, actions }));
+      };
+      const to = (m: store.Message) => formatPhone(phoneOf(m));
+      for (const m of queued) {
+        if (result.has(m.id)) continue; // waits for the customer's message to be read
+        const refusal = refusalOf(m);
+        if (refusal) {
+          await store.failMessage(tx, m.id, [], `not sent: ${refusal}`);
+          tell(m, `🚫 Not sent to ${to(m)}: ${refusal}.`);
+          continue;
+        }
+        const r: SendOutcome = byRef.get(m.clientRef ?? "") ?? {
+          ref: m.clientRef ?? "",
+          outcome: "unknown",
+          reason: "the provider's answer said nothing of this SMS",
+        };
+        const job = jobOf.get(m.id);
+        const conv = convs.get(m.conversationId);
+        if (r.outcome === "accepted") {
+          // The encoding was counted when the SMS was queued.
+          const encoding = m.encoding ?? encodingWords(o.provider.countSegments(m.body));
+          submitted.push({ id: m.id, segments: r.segments, encoding });
+          tell(m, "");
+        } else if (r.outcome === "refused" && r.permanent) {
+          await store.failMessage(tx, m.id, r.codes, r.reason);
+          if (r.optedOut) await store.setOptOut(tx, phoneOf(m), "provider");
+          tell(m, `⚠️ SMS to ${to(m)} failed: ${r.reason}`);
+        } else if (r.outcome === "unknown") {
+          // It may have been accepted: never sent again by itself. Its delivery report decides;
+          // without one, a person is asked.
+          await store.markUnknown(tx, m.id, r.reason);
+          tell(m, "");
+          later.push({
+            kind: CHECK_JOB.kind,
+            payload: { messageId: m.id, waitedMs: unknownWaitMs },
+            runAt: new Date(Date.now() + unknownWaitMs),
+          });
+        } else if (
+          job &&
+          job.attempts >= job.maxAttempts &&
+          !(errorFor(r) instanceof DeferredError)
+        ) {
+          // The last attempt failed too: the thread says so, and the job stays dead for a retry.
+          const reason = `gave up after ${job.attempts} attempts: ${r.reason}`;
+          await store.failMessage(tx, m.id, r.outcome === "refused" ? r.codes : [], reason);
+          tell(
+            m,
+            `❌ SMS to ${to(m)} not sent: ${reason}. Press Retry (or run \`ardary-bridge jobs retry ${job.id}\`) when the provider is back: the same SMS goes, never twice.`,
+            conv ? [retryButton(conv, m.id)] : undefined,
+          );
+          result.set(m.id, { ok: false, error: errorFor(r) });
+        } else {
+          result.set(m.id, { ok: false, error: errorFor(r) });
+        }
+      }
+      await store.recordSubmitted(tx, submitted);
+      await enqueue(tx, ...later);
+    });
+    const accepted = outcomes.filter((r) => r.outcome === "accepted").length;
+    o.log.info(
+      { sent: accepted, notSent: queued.length - accepted - result.size, retry: result.size },
+      "sms batch done",
+    );
+    return jobs.map((j) => result.get(j.payload.messageId) ?? done);
+  };
+}
+
+/** An SMS whose outcome is unknown, a while later: a report came, or a person is asked. */
+export function createOutcomeCheck(o: { db: Db }) {
+  return async function check(job: Job<{ messageId: number; waitedMs: number }>) {
+    const m = await store.getMessage(o.db, job.payload.messageId);
+    if (m?.status !== "unknown") return;
+    const conv = await store.getConversation(o.db, m.conversationId);
+    if (!conv) return;
+    const minutes = Math.round(job.payload.waitedMs / 60_000);
+    await enqueue(
+      o.db,
+      ...chatJob(conv, {
+        type: "note",
+        failure: true,
+        text: `⚠️ No delivery report ${minutes > 0 ? `after ${minutes} min` : "yet"} for the SMS to ${formatPhone(conv.phone)} whose outcome is unknown: it may not have reached the provider. If the customer did not get it, press Retry to send it again.`,
+        actions: [retryButton(conv, m.id)],
+      }),
+    );
+  };
+}
+
+function outbound(m: store.Message, to: string): OutboundSms {
+  return {
+    ref: m.clientRef ?? "",
+    to,
+    text: m.body,
+    link: m.link ?? undefined,
+    sendAt: m.sendAt ?? undefined,
+    priority: m.priority,
+  };
+}

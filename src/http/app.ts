@@ -1,0 +1,232 @@
+// The Express app: routes, /healthz, and the one place errors become HTTP answers.
+import { createHash, timingSafeEqual } from "node:crypto";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import type { Logger } from "pino";
+import { isObject, type SmsEvent, type SmsProvider } from "../contracts/index.ts";
+import type { StoredEvent } from "../conversations/keys.ts";
+import type { Database } from "../db/database.ts";
+import {
+  DatabaseHealth,
+  DeadlineError,
+  dataErrorCode,
+  isDatabaseUnavailable,
+  withDeadline,
+} from "../db/health.ts";
+import { Batcher } from "../ingest/batcher.ts";
+import { phoneOf, storeEvents } from "../ingest/inbox.ts";
+import { AppError, BadRequestError, errorMessage } from "../kernel/errors.ts";
+import { maskPhone } from "../kernel/phone.ts";
+import { jobsNotifier } from "../queue/jobs.ts";
+
+export interface AppOptions {
+  database: Database;
+  provider: SmsProvider;
+  callbackSecret: string;
+  /** The callback URL's first segment, the provider's name (`/<path>/callback/<secret>`). */
+  callbackPath: string;
+  log: Logger;
+  /** Routes mounted before any body parser (Slack verifies signatures on the raw body). */
+  platformRouter?: Router;
+  /** Wakes this process's worker, if it runs one, when callbacks were stored. */
+  wakeWorker?: () => void;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest();
+
+/** Compares in constant time, whatever the lengths. */
+export function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(sha256(given), sha256(expected));
+}
+
+/** `sameSecret` against one expected value, hashed once. */
+function secretCheck(expected: string): (given: string) => boolean {
+  const digest = sha256(expected);
+  return (given) => timingSafeEqual(sha256(given), digest);
+}
+
+export function createApp(o: AppOptions) {
+  const app = express();
+  app.disable("x-powered-by");
+  // No ETag: nothing here is cached, and the callback path need not hash each answer.
+  app.set("etag", false);
+  app.set("query parser", "simple");
+
+  const health = new DatabaseHealth({
+    probe: () => o.database.probe(),
+    probeTimeoutMs: 1500,
+    onChange: (up, reason) =>
+      up
+        ? o.log.info("database reachable again")
+        : o.log.error({ err: scrub(reason) }, "database unreachable: answering 503"),
+  });
+  app.get("/healthz", async (_req, res) => {
+    if (health.up && (await health.check())) {
+      res.json({ ok: true, database: o.database.kind });
+      return;
+    }
+    res.status(503).json({ ok: false, error: "database unavailable" });
+  });
+
+  // Store, then answer: a batch of callbacks is one statement (src/ingest/inbox.ts); the worker acts.
+  // This process's worker at once, the others (`serve --no-worker` + `worker`) by NOTIFY.
+  const notify = jobsNotifier(o.database);
+  const wake = () => {
+    o.wakeWorker?.();
+    notify();
+  };
+  // A batch has a deadline of its own: a statement the driver never settles (its connection
+  // died under it and nothing said so) must not keep its slot, and the requests behind it,
+  // forever while the database answers the probe. The pool is replaced: the next batches go
+  // out on fresh connections. (A batch that did commit was answered 503: the provider calls
+  // again and the repeat is recognised.)
+  const store = async (list: StoredEvent[]) => {
+    try {
+      return await withDeadline(storeEvents(o.database, list, wake), BATCH_DEADLINE_MS, "store");
+    } catch (err) {
+      if (err instanceof DeadlineError) {
+        o.log.warn({ ms: BATCH_DEADLINE_MS }, "callbacks not stored in time: new connections");
+        o.database.reset?.();
+      }
+      throw err;
+    }
+  };
+  const ingest = new Batcher<StoredEvent, boolean>(store, {
+    maxInFlight: o.database.kind === "pglite" ? 1 : 4,
+    maxQueue: 2000,
+    oneByOne: (err) => !isDatabaseUnavailable(err),
+  });
+  const isSecret = secretCheck(o.callbackSecret);
+  // Cheap checks first: the method and the secret, before any body is read.
+  const gate = (req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== "GET" && req.method !== "POST") {
+      res.status(405).set("Allow", "GET, POST").end();
+      return;
+    }
+    if (!isSecret(String(req.params.secret ?? ""))) {
+      o.log.warn("callback with a wrong secret: refused");
+      res.status(404).json({ error: "not found" });
+      return;
+    }
+    next();
+  };
+  const parsers = [
+    express.urlencoded({ extended: false, limit: "64kb" }),
+    express.json({ limit: "64kb" }),
+  ];
+  app.all(
+    `/${o.callbackPath}/callback/:secret`,
+    gate,
+    ...parsers,
+    async (req: Request, res: Response) => {
+      const params = {
+        ...(req.query as Record<string, unknown>),
+        ...(isObject(req.body) ? req.body : {}),
+      };
+      const names = paramNames(params);
+      let event: SmsEvent;
+      try {
+        event = o.provider.parseCallback(params);
+      } catch (err) {
+        const bad = err instanceof AppError ? err : new BadRequestError("unreadable callback", err);
+        o.log.warn({ params: names, reason: bad.message }, "malformed callback");
+        throw bad;
+      }
+      if (event.kind === "ignored") {
+        o.log.info({ params: names, reason: event.reason }, "callback ignored");
+        res.json({ ok: true, ignored: event.reason });
+        return;
+      }
+      if (event.note) o.log.info({ kind: event.kind, note: event.note }, "callback adjusted");
+      health.assertUp();
+      // Embedded PGlite is never slow to fail (closed means an error at once): no probe there.
+      const patience = o.database.kind === "pglite" ? Number.POSITIVE_INFINITY : INGEST_PATIENCE_MS;
+      const fresh = await health.await(ingest.submit(event), patience);
+      o.log.info(
+        { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
+        "callback stored",
+      );
+      res.json({ ok: true, duplicate: !fresh });
+    },
+  );
+
+  // The chat platforms' routes after the callback's, which each callback would otherwise walk.
+  if (o.platformRouter) app.use(o.platformRouter);
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: "not found" });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const { status, message } = toHttp(err);
+    // Never the path or the raw message of a request error: the callback path holds the secret.
+    const where = /^\/ardary\/callback/i.test(req.path) ? "callback" : "other";
+    if (status >= 500) {
+      const level = status === 503 ? "warn" : "error";
+      o.log[level]({ status, route: where, err: scrub(errorMessage(err)) }, "request failed");
+    } else if (status !== 404) {
+      o.log.warn({ status, route: where, reason: message }, "request refused");
+    }
+    res.status(status).json({ error: message });
+  });
+  return app;
+
+  /** Belt and braces: the secret never reaches a log line, even inside a driver's message. */
+  function scrub(text: string): string {
+    return o.callbackSecret ? text.split(o.callbackSecret).join("***") : text;
+  }
+}
+
+/**
+ * How long a callback waits for its batch before the database is probed. The probe, not this
+ * wait, decides: answered within 1.5 s, the callback goes on waiting (a busy machine's healthy
+ * pool can be slow for a moment, and a 503 would only make the provider call again); not
+ * answered, the database counts as unreachable and every callback waiting is answered 503 at
+ * once (src/db/health.ts). A database known to be down (a connection refused or reset) is refused
+ * at once; these waits are for one that is silent (a black-holed network): at most about 2 s. The probe
+ * has a connection of its own (Database.probe): a pool busy with the work a recovered database
+ * lets through is not a database gone.
+ */
+const INGEST_PATIENCE_MS = 500;
+
+/**
+ * The most a batch of callbacks may take before it counts as lost with its connection: far
+ * above its slowest seen under load (~0.3 s), and under a provider's patience.
+ */
+const BATCH_DEADLINE_MS = 4000;
+
+/**
+ * The one error → HTTP mapping. Our own errors carry their status; a request that Express or
+ * the body parsers refused keeps theirs (415 charset or Content-Encoding, 400 bad escape, 413);
+ * a value the database cannot hold is 422; only the database being unreachable (or too busy) is
+ * 503, so the provider calls again rather than losing it; anything else is a 500.
+ */
+export function toHttp(err: unknown): { status: number; message: string } {
+  if (err instanceof AppError) return { status: err.status, message: err.message };
+  if (isDatabaseUnavailable(err))
+    return { status: 503, message: "temporarily unavailable, try again" };
+  const e = err as { type?: unknown; status?: unknown; statusCode?: unknown };
+  const status = Number(e?.status ?? e?.statusCode);
+  if (status >= 400 && status < 500) {
+    return { status, message: REQUEST_ERRORS[String(e.type)] ?? "bad request" };
+  }
+  if (dataErrorCode(err))
+    return { status: 422, message: "a value in this request cannot be stored" };
+  return { status: 500, message: "internal error" };
+}
+
+/** body-parser's error types (its messages may quote the request: never sent back). */
+const REQUEST_ERRORS: Record<string, string> = {
+  "entity.parse.failed": "unreadable request body",
+  "entity.too.large": "request body too large",
+  "charset.unsupported": "unsupported charset",
+  "encoding.unsupported": "unsupported content encoding",
+  "request.aborted": "request aborted",
+  "request.size.invalid": "request size did not match content length",
+  "parameters.too.many": "too many parameters",
+};
+
+/** Parameter names for the logs: short, and only the characters a name is made of. */
+function paramNames(params: Record<string, unknown>): string[] {
+  return Object.keys(params)
+    .slice(0, 8)
+    .map((k) => k.slice(0, 24).replace(/[^A-Za-z_]/g, "?"));
+}

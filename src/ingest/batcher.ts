@@ -1,0 +1,85 @@
+// Group commit for callbacks: what arrives while earlier batches are committing is handled
+// together in the next one, so concurrent callbacks share one transaction (and its fsync)
+// rather than queueing one behind another. Nothing is answered before its batch commits.
+import { RetryableError } from "../kernel/errors.ts";
+
+export interface BatcherOptions {
+  /** Most items in one batch. */
+  maxBatch?: number;
+  /** Most batches running at once (each holds a database connection). */
+  maxInFlight?: number;
+  /** Most items waiting; past it `submit` refuses at once with a RetryableError (503). */
+  maxQueue?: number;
+  /**
+   * Whether a batch that failed with `err` is tried again item by item (one bad item must not
+   * fail the others); false fails them all at once (the database is gone: no point). Default:
+   * always.
+   */
+  oneByOne?: (err: unknown) => boolean;
+}
+
+interface Waiting<T, R> {
+  item: T;
+  resolve: (r: R) => void;
+  reject: (err: unknown) => void;
+}
+
+export class Batcher<T, R> {
+  private readonly queue: Waiting<T, R>[] = [];
+  private inFlight = 0;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly maxQueue: number;
+  private readonly oneByOne: (err: unknown) => boolean;
+
+  /** `run` handles a batch in one transaction and returns one result per item, in order. */
+  constructor(
+    private readonly run: (items: T[]) => Promise<R[]>,
+    o: BatcherOptions = {},
+  ) {
+    this.maxBatch = o.maxBatch ?? 100;
+    this.maxInFlight = o.maxInFlight ?? 4;
+    this.maxQueue = o.maxQueue ?? 1000;
+    this.oneByOne = o.oneByOne ?? (() => true);
+  }
+
+  /** Items waiting for a batch. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves once the item's batch has committed. A lone item goes at once. */
+  submit(item: T): Promise<R> {
+    if (this.queue.length >= this.maxQueue)
+      return Promise.reject(new RetryableError("busy", "too many items waiting: try again"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.settle(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async settle(batch: Waiting<T, R>[]): Promise<void> {
+    try {
+      const results = await this.run(batch.map((w) => w.item));
+      for (const [i, w] of batch.entries()) w.resolve(results[i] as R);
+    } catch (err) {
+      if (batch.length === 1 || !this.oneByOne(err)) {
+        for (const w of batch) w.reject(err);
+        return;
+      }
+      // One bad item must not fail the others: each goes again on its own.
+      await Promise.all(batch.map((w) => this.settle([w])));
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// One base error with a code; src/http/app.ts maps it to HTTP in one place; `isPermanent` is the
+// one rule the queue and the adapters use to tell a failure worth retrying from one that is not.
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** HTTP status when this error ends a request (default 500). */
+  status?: number;
+  /** True when trying again later may succeed (network, 5xx, 429, rate limits). */
+  retryable?: boolean;
+  /** Milliseconds to wait before trying again, when the failure said so (Retry-After). */
+  retryAfterMs?: number;
+}
+
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: string, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.status = options.status ?? 500;
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** Bad input from outside (a malformed callback, a bad command): 400, never retried. */
+export class BadRequestError extends AppError {
+  constructor(message: string, cause?: unknown) {
+    super("bad_request", message, { status: 400, cause });
+    this.name = "BadRequestError";
+  }
+}
+
+/** A chat thread or channel that no longer exists or cannot be posted to. */
+export class ThreadGoneError extends AppError {
+  constructor(message: string, cause?: unknown) {
+    super("thread_gone", message, { cause });
+    this.name = "ThreadGoneError";
+  }
+}
+
+/** Something we call is over its limit or unreachable for now: retry after `retryAfterMs`. */
+export class RetryableError extends AppError {
+  constructor(code: string, message: string, retryAfterMs?: number, cause?: unknown) {
+    super(code, message, { status: 503, retryable: true, retryAfterMs, cause });
+    this.name = "RetryableError";
+  }
+}
+
+/**
+ * Thrown by work that did not start because it must wait its turn (a pacer, a rate limit, a
+ * Retry-After): the job comes back after `retryAfterMs` without using up an attempt.
+ */
+export class DeferredError extends RetryableError {
+  constructor(reason: string, retryAfterMs: number) {
+    super("deferred", reason, retryAfterMs);
+    this.name = "DeferredError";
+  }
+}
+
+/**
+ * The one rule for "trying again cannot help": our own errors that are not retryable and name a
+ * client-side status (a refusal, bad input). Anything else (the network, a 5xx, an unknown
+ * throw) is worth another attempt.
+ */
+export function isPermanent(err: unknown): boolean {
+  return err instanceof AppError && !err.retryable && err.status < 500;
+}
+
+/** The message of an error and of its causes (drizzle wraps the driver's error). */
+export function errorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // drizzle's "Failed query: … params: …" would put message bodies in the logs: keep the cause.
+  if (err.message.startsWith("Failed query:") && err.cause instanceof Error)
+    return errorMessage(err.cause);
+  const cause = err.cause instanceof Error ? `: ${errorMessage(err.cause)}` : "";
+  return `${err.message}${cause}`;
+}

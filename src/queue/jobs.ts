@@ -1,0 +1,383 @@
+// The durable job queue, and the only module that reads or writes the jobs table. A job is
+// written in the caller's transaction, so it exists exactly when the fact that caused it does.
+// Workers (src/queue/worker.ts) claim due jobs with FOR UPDATE SKIP LOCKED and a lease; jobs sharing
+// an ordering key run strictly one after another in id order. A failure backs off and uses up an
+// attempt; a deferral (waiting for a rate limit or a pacer) and a lease that ran out (a crashed
+// worker) do not. After its last attempt, or a permanent failure, a job stays as `dead`.
+import { type SQL, sql } from "drizzle-orm";
+import type { z } from "zod";
+import type { Database, Db } from "../db/database.ts";
+import { rowsOf } from "../db/database.ts";
+import { jobs } from "../db/schema.ts";
+import { AppError, errorMessage, isPermanent } from "../kernel/errors.ts";
+
+export const JOBS_CHANNEL = "ardary_bridge_jobs";
+
+/** A kind of job and the schema of its payload: payloads are checked when claimed, never cast. */
+export interface JobKind<P> {
+  kind: string;
+  schema: z.ZodType<P>;
+}
+
+export function defineJob<P>(kind: string, schema: z.ZodType<P>): JobKind<P> {
+  return { kind, schema };
+}
+
+export interface NewJob {
+  kind: string;
+  orderingKey?: string | null;
+  payload: unknown;
+  runAt?: Date;
+  maxAttempts?: number;
+}
+
+/** A job of a known kind, ready for `enqueue`. */
+export function job<P>(
+  def: JobKind<P>,
+  payload: P,
+  o: { orderingKey?: string; runAt?: Date } = {},
+): NewJob {
+  return { kind: def.kind, payload, ...o };
+}
+
+export interface Job<P = unknown> {
+  id: number;
+  kind: string;
+  orderingKey: string | null;
+  payload: P;
+  attempts: number;
+  maxAttempts: number;
+  /** Its previous lease ran out: a crashed worker may have done part of its work. */
+  resumed?: boolean;
+}
+
+/** How many attempts a job gets unless it says otherwise (JOB_MAX_ATTEMPTS). */
+let defaultMaxAttempts = 10;
+export function setDefaultMaxAttempts(n: number): void {
+  defaultMaxAttempts = n;
+}
+
+/** Enqueues in the given transaction (or connection); workers are woken when it commits. */
+/** Pending or running jobs of a kind, other than `except` (a self-renewing job checks it). */
+export async function countLive(db: Db, kind: string, except = 0): Promise<number> {
+  const rows = rowsOf<{ n: number }>(
+    await db.execute(
+      sql`select count(*)::int as n from jobs where kind = ${kind} and state <> 'dead' and id <> ${except}`,
+    ),
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
+  if (list.length === 0) return;
+  await tx.insert(jobs).values(
+    list.map((j) => ({
+      kind: j.kind,
+      orderingKey: j.orderingKey ?? null,
+      payload: j.payload as object,
+      runAt: j.runAt ?? new Date(),
+      maxAttempts: j.maxAttempts ?? defaultMaxAttempts,
+    })),
+  );
+  await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
+}
+
+/**
+ * Wakes the workers after jobs were committed, from outside the transaction that wrote them.
+ * A NOTIFY inside a transaction takes a database-wide lock from the start of its commit until
+ * its WAL is flushed, so transactions that notify commit one at a time, each waiting for its own
+ * fsync: on the callback path that would undo the group commit. Here the NOTIFY is a statement
+ * of its own (nothing to flush), one at a time: calls while one is in flight make one more after
+ * it. A NOTIFY that is lost (a crash, the database gone) costs a poll interval, no job.
+ */
+export function jobsNotifier(database: Database): () => void {
+  let inFlight = false;
+  let again = false;
+  const send = (): void => {
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    again = false;
+    void database
+      .notify(JOBS_CHANNEL)
+      .catch(() => {})
+      .finally(() => {
+        inFlight = false;
+        if (again) send();
+      });
+  };
+  return send;
+}
+
+export interface ClaimOptions {
+  kinds: string[];
+  limit: number;
+  leaseMs: number;
+  workerId: string;
+  /**
+   * Batch mode: a job may be claimed together with its due, pending predecessors of the same
+   * key (they are claimed in the same batch, ahead of it). Claims of one kind are serialised by
+   * an advisory lock so that two batches never split one key's jobs.
+   */
+  batch?: boolean;
+  /**
+   * Only this process claims, one claim at a time (PGlite: one process per database, and a
+   * worker's claims are sequential): batch claims need no advisory lock then.
+   */
+  alone?: boolean;
+}
+
+type JobRow = {
+  id: string | number;
+  kind: string;
+  ordering_key: string | null;
+  payload: unknown;
+  attempts: number;
+  max_attempts: number;
+  resumed?: boolean;
+};
+
+const ids = (list: number[]) =>
+  sql.join(
+    list.map((id) => sql`${id}`),
+    sql`, `,
+  );
+
+function toJob(r: JobRow): Job {
+  return {
+    id: Number(r.id),
+    kind: r.kind,
+    orderingKey: r.ordering_key,
+    payload: r.payload,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    resumed: r.resumed === true,
+  };
+}
+
+/**
+ * What a worker needs to know when it wakes, in one statement: the kinds among `kinds` that
+ * have a job due (or a lease run out), one indexed look-up per kind, so that it claims only
+ * those; whether `other` work (the inbox of callbacks) is due; and the milliseconds until the
+ * next job or other work becomes due or a lease runs out (undefined when none), for its timer.
+ * A kind listed may still claim nothing (its due jobs wait behind their key: the job ahead of
+ * them wakes the worker when it ends).
+ */
+export async function queueState(
+  db: Db,
+  kinds: string[],
+  other?: { due: SQL; nextAt: SQL },
+): Promise<{ due: Set<string>; otherDue: boolean; nextInMs: number | undefined }> {
+  // Kinds are names of ours, written in (no parameter: one round trip instead of two).
+  const list = sql.raw(
+    (kinds.length > 0 ? kinds : [""])
+      .map((k) => `('${k.replace(/[^A-Za-z0-9._:-]/g, "")}')`)
+      .join(", "),
+  );
+  const [row] = rowsOf<{ due: string | null; other: boolean | null; ms: number | string | null }>(
+    await db.execute(sql`select
+      array_to_string(array(select k.kind from (values ${list}) as k(kind)
+        where exists (select 1 from jobs j where j.kind = k.kind and j.run_at <= now()
+          and j.state <> 'dead' and (j.state = 'pending' or j.lease_until < now()))), ',') as due,
+      ${other ? other.due : sql`false`} as other,
+      extract(epoch from (least((select min(t) from (
+        select coalesce(case when state = 'running' then lease_until else run_at end, run_at) as t
+        from jobs where state <> 'dead') x where t > now()),
+        ${other ? other.nextAt : sql`null::timestamptz`}) - now())) * 1000 as ms`),
+  );
+  return {
+    due: new Set(row?.due ? row.due.split(",") : []),
+    otherDue: row?.other === true,
+    nextInMs: row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms),
+  };
+}
+
+/** Claims up to `limit` due jobs, in id order, respecting each ordering key's order. */
+export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
+  const kinds = sql.join(
+    o.kinds.map((k) => sql`${k}`),
+    sql`, `,
+  );
+  // Not batch: only the first live job of its key may run. Said as "the job is its key's first"
+  // (one probe of jobs_ordering) rather than "no earlier live job exists", which Postgres ran as
+  // a scan of every earlier job of the key: with thousands queued, each claim took 100–300 ms
+  // and the workers fell behind (the soak, bench figure 8).
+  const first = sql`j.id = (select p.id from jobs p where p.ordering_key = j.ordering_key
+    and p.state <> 'dead' order by p.id limit 1)`;
+  const blocked = sql`exists (select 1 from jobs p where p.ordering_key = j.ordering_key
+    and p.id < j.id and p.state <> 'dead' and (p.state = 'running' or p.run_at > now()))`;
+  // A job whose lease ran out was not failed by its handler: taking it again is no new attempt.
+  const query = sql`
+    with candidates as (
+      select j.id, j.state = 'running' as resumed from jobs j
+      where j.kind in (${kinds}) and j.run_at <= now()
+        and (j.state = 'pending' or (j.state = 'running' and j.lease_until < now()))
+        and (j.ordering_key is null or ${o.batch ? sql`not ${blocked}` : first})
+      order by j.id
+      limit ${o.limit}
+      for update skip locked
+    )
+    update jobs set
+      attempts = jobs.attempts + case when jobs.state = 'running' then 0 else 1 end,
+      state = 'running', locked_by = ${o.workerId},
+      lease_until = now() + make_interval(secs => ${o.leaseMs / 1000})
+    from candidates where jobs.id = candidates.id
+    returning jobs.id, jobs.kind, jobs.ordering_key, jobs.payload, jobs.attempts, jobs.max_attempts,
+      candidates.resumed`;
+  const rows =
+    o.batch && !o.alone
+      ? await db.transaction(async (tx) => {
+          await tx.execute(
+            sql`select pg_advisory_xact_lock(hashtext(${`jobs:${o.kinds.join(",")}`}))`,
+          );
+          return rowsOf<JobRow>(await tx.execute(query));
+        })
+      : rowsOf<JobRow>(await db.execute(query));
+  return rows.map(toJob).sort((a, b) => a.id - b.id);
+}
+
+/** Finished jobs are deleted, if their lease is still ours (else another worker has them). */
+export async function complete(db: Db, list: number[], workerId: string): Promise<void> {
+  if (list.length === 0) return;
+  await db.execute(
+    sql`delete from jobs where id in (${ids(list)}) and locked_by = ${workerId} and state = 'running'`,
+  );
+}
+
+/**
+ * Puts jobs back for a later attempt, or leaves them dead after their last one or a permanent
+ * failure. A batch is rescheduled with one delay, so it is retried together and in order.
+ */
+export async function fail(
+  db: Db,
+  list: Job[],
+  err: unknown,
+  delayMs: number,
+  workerId: string,
+): Promise<void> {
+  const error = errorMessage(err).slice(0, 1000);
+  const permanent = isPermanent(err);
+  for (const dead of [true, false]) {
+    const chosen = list
+      .filter((j) => dead === (permanent || j.attempts >= j.maxAttempts))
+      .map((j) => j.id);
+    if (chosen.length === 0) continue;
+    await db.execute(sql`
+      update jobs set state = ${dead ? "dead" : "pending"}, last_error = ${error},
+        lease_until = null, locked_by = null,
+        run_at = now() + make_interval(secs => ${dead ? 0 : delayMs / 1000})
+      where id in (${ids(chosen)}) and locked_by = ${workerId} and state = 'running'`);
+  }
+}
+
+/** Gives the attempt back: the work waits its turn (rate limit, pacer) and runs after `delayMs`. */
+export async function defer(db: Db, list: Job[], delayMs: number, workerId: string) {
+  if (list.length === 0) return;
+  await db.execute(sql`
+    update jobs set state = 'pending', attempts = greatest(0, attempts - 1),
+      lease_until = null, locked_by = null,
+      run_at = now() + make_interval(secs => ${delayMs / 1000})
+    where id in (${ids(list.map((j) => j.id))}) and locked_by = ${workerId} and state = 'running'`);
+}
+
+/** Gives jobs still in hand back to the queue at once, rather than at the end of their lease. */
+export async function releaseAll(db: Db, workerId: string): Promise<void> {
+  await db.execute(sql`update jobs set state = 'pending', lease_until = null, locked_by = null,
+    attempts = greatest(0, attempts - 1)
+    where locked_by = ${workerId} and state = 'running'`);
+}
+
+/**
+ * The pending jobs of `def` right behind `current` in its ordering key, consecutive and due
+ * with nothing else between, up to `limit`. They cannot be claimed meanwhile: `current`, of
+ * the same key, is running. Used to merge work (several posts into one).
+ */
+export async function followers<P>(
+  db: Db,
+  current: Job,
+  def: JobKind<P>,
+  limit: number,
+): Promise<Job<P>[]> {
+  if (!current.orderingKey) return [];
+  const rows = rowsOf<JobRow & { state: string }>(
+    await db.execute(sql`select id, kind, ordering_key, payload, attempts, max_attempts, state
+      from jobs where ordering_key = ${current.orderingKey} and id > ${current.id}
+        and state <> 'dead' order by id limit ${limit}`),
+  );
+  const out: Job<P>[] = [];
+  for (const r of rows) {
+    if (r.state !== "pending" || r.kind !== def.kind) break;
+    const parsed = def.schema.safeParse(r.payload);
+    if (!parsed.success) break;
+    out.push({ ...toJob(r), payload: parsed.data });
+  }
+  return out;
+}
+
+/**
+ * Takes pending jobs (`current`'s followers) under `current`'s lease, for work done together with
+ * it (a merged post): a worker killed before that work is recorded leaves them to be taken again
+ * as resumed jobs, each of which looks for what an earlier attempt did before doing it (rather
+ * than pending ones that would do it again). Returns true when every one of them was taken;
+ * otherwise none is held.
+ */
+export async function holdWith(db: Db, current: Job, list: number[]): Promise<boolean> {
+  if (list.length === 0) return true;
+  const rows = rowsOf<{ id: string | number }>(
+    await db.execute(sql`
+      update jobs set state = 'running', locked_by = c.locked_by, lease_until = c.lease_until
+      from (select locked_by, lease_until from jobs where id = ${current.id} and state = 'running') c
+      where jobs.id in (${ids(list)}) and jobs.state = 'pending'
+      returning jobs.id`),
+  );
+  if (rows.length === list.length) return true;
+  await unhold(
+    db,
+    current,
+    rows.map((r) => Number(r.id)),
+  );
+  return false;
+}
+
+/** Gives jobs held with `current` back to the queue as they were: their work was not done. */
+export async function unhold(db: Db, current: Job, list: number[]): Promise<void> {
+  if (list.length === 0) return;
+  await db.execute(sql`
+    update jobs set state = 'pending', lease_until = null, locked_by = null
+    where id in (${ids(list)}) and state = 'running'
+      and locked_by = (select locked_by from jobs where id = ${current.id})`);
+}
+
+/** Deletes jobs whose work was done by another (merged into its post), held or pending. */
+export async function absorb(tx: Db, list: number[]): Promise<void> {
+  if (list.length === 0) return;
+  await tx.execute(
+    sql`delete from jobs where state in ('pending', 'running') and id in (${ids(list)})`,
+  );
+}
+
+/** Exponential back-off with jitter; a failure's own Retry-After wins. */
+export function backoffDelay(baseMs: number, maxMs = 10 * 60_000) {
+  return (attempt: number, err: unknown): number => {
+    if (err instanceof AppError && err.retryAfterMs !== undefined) {
+      const ms = Math.max(err.retryAfterMs, 0);
+      return ms + Math.floor(Math.random() * Math.min(250, ms * 0.1));
+    }
+    const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+    return Math.floor(exp / 2 + Math.random() * (exp / 2));
+  };
+}
+
+/** Dead jobs (by id, or all of them) back in the queue with fresh attempts; returns them. */
+export async function retryDead(db: Db, which: number[] | "all"): Promise<Job[]> {
+  const where = which === "all" ? sql`true` : sql`id in (${ids(which.length ? which : [-1])})`;
+  const rows = rowsOf<JobRow>(
+    await db.execute(sql`update jobs set state = 'pending', attempts = 0, run_at = now(),
+      last_error = null where state = 'dead' and ${where}
+      returning id, kind, ordering_key, payload, attempts, max_attempts`),
+  );
+  if (rows.length > 0) await db.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
+  return rows.map(toJob);
+}

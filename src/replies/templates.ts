@@ -1,0 +1,134 @@
+// Canned answers. `/sms template add|list|remove` (and `ardary-bridge templates …`) keep them;
+// a thread reply or a `/sms <number>` text that is `::name` (optionally followed by more text)
+// is replaced by the template before sending, with {first_name}, {name}, {agent} and
+// {agent_first_name} filled from the contact and the author. An unknown template or a field
+// with no value is refused with an explanation, and nothing is sent.
+import { asc, eq } from "drizzle-orm";
+import { FIELD_LIST, fillFields, unknownFields } from "../conversations/fields.ts";
+import type { Db } from "../db/database.ts";
+import { templates } from "../db/schema.ts";
+import { registerCommand } from "../flows/chat-commands.ts";
+import { formatPhone } from "../kernel/phone.ts";
+
+export type Template = typeof templates.$inferSelect;
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+export const TEMPLATE_USAGE =
+  "/sms template add <name> <text> | template list | template remove <name>  (fields: {first_name} {name} {agent} {agent_first_name}; use with ::name)";
+
+/** Why a template name or body is not acceptable, in words; undefined when it is. */
+export function templateProblem(name: string, body: string): string | undefined {
+  if (!NAME.test(name))
+    return `"${name}" is not a template name: use letters, digits, - or _ (up to 40), e.g. opening-hours`;
+  if (body.trim() === "") return "a template needs a text after its name";
+  const unknown = unknownFields(body);
+  if (unknown.length > 0)
+    return `unknown field ${unknown.join(", ")}: the fields are ${FIELD_LIST}`;
+  return undefined;
+}
+
+/** Adds or replaces a template; returns the problem in words when refused. */
+export async function addTemplate(
+  db: Db,
+  name: string,
+  body: string,
+  by: string,
+): Promise<{ replaced: boolean } | { problem: string }> {
+  const key = name.toLowerCase();
+  const problem = templateProblem(key, body);
+  if (problem) return { problem };
+  const existed = await getTemplate(db, key);
+  await db
+    .insert(templates)
+    .values({ name: key, body: body.trim(), createdBy: by })
+    .onConflictDoUpdate({
+      target: templates.name,
+      set: { body: body.trim(), createdBy: by, createdAt: new Date() },
+    });
+  return { replaced: existed !== undefined };
+}
+
+export async function removeTemplate(db: Db, name: string): Promise<boolean> {
+  const rows = await db.delete(templates).where(eq(templates.name, name.toLowerCase())).returning();
+  return rows.length > 0;
+}
+
+export async function listTemplates(db: Db): Promise<Template[]> {
+  return db.select().from(templates).orderBy(asc(templates.name));
+}
+
+export async function getTemplate(db: Db, name: string): Promise<Template | undefined> {
+  const [row] = await db.select().from(templates).where(eq(templates.name, name.toLowerCase()));
+  return row;
+}
+
+export type Expansion =
+  | { kind: "none" }
+  | { kind: "expanded"; name: string; text: string }
+  | { kind: "refused"; reason: string };
+
+/**
+ * `::name [more text]` → the template's text with its fields filled, followed by the rest;
+ * `none` when the text is not a template use.
+ */
+export async function expandTemplate(
+  db: Db,
+  text: string,
+  o: { phone: string; author: string },
+): Promise<Expansion> {
+  const m = /^::([^\s]+)(?:\s+([\s\S]*))?$/.exec(text.trim());
+  if (!m?.[1]) return { kind: "none" };
+  const name = m[1].toLowerCase();
+  const template = await getTemplate(db, name);
+  if (!template) {
+    const known = (await listTemplates(db)).map((t) => `::${t.name}`);
+    return {
+      kind: "refused",
+      reason: `no template named "${name}" (${known.length > 0 ? `known: ${known.join(", ")}` : "none yet: /sms template add <name> <text>"}); nothing was sent.`,
+    };
+  }
+  const filled = await fillFields(db, template.body, o);
+  if ("missing" in filled) {
+    const { missing } = filled;
+    const who = missing.some((f) => f === "first_name" || f === "name")
+      ? ` (${formatPhone(o.phone)} has no ${missing.includes("name") && !missing.includes("first_name") ? "name" : "first name"} in the contacts)`
+      : "";
+    return {
+      kind: "refused",
+      reason: `template "${name}" needs ${missing.map((f) => `{${f}}`).join(", ")}, which has no value here${who}; nothing was sent.`,
+    };
+  }
+  const rest = m[2]?.trim();
+  return { kind: "expanded", name, text: rest ? `${filled.text} ${rest}` : filled.text };
+}
+
+/** `/sms template …` in chat; the CLI's `templates` shares the same functions. */
+export async function templateCommand(db: Db, args: string, author: string): Promise<string> {
+  const m = /^\s*(\S+)?\s*(\S+)?\s*([\s\S]*)$/.exec(args);
+  const [verb = "", name = "", body = ""] = [m?.[1]?.toLowerCase(), m?.[2], m?.[3]];
+  if (verb === "list") {
+    const all = await listTemplates(db);
+    if (all.length === 0) return "No templates yet. Add one: /sms template add <name> <text>";
+    return ["Templates (use ::name in a thread or after /sms <number>):"]
+      .concat(all.map((t) => `::${t.name}  ${t.body}`))
+      .join("\n");
+  }
+  if (verb === "add" && name) {
+    const r = await addTemplate(db, name, body, author);
+    if ("problem" in r) return `Not saved: ${r.problem}.`;
+    return `Template ::${name.toLowerCase()} ${r.replaced ? "replaced" : "added"}.`;
+  }
+  if (verb === "remove" && name) {
+    return (await removeTemplate(db, name))
+      ? `Template ::${name.toLowerCase()} removed.`
+      : `No template named "${name.toLowerCase()}".`;
+  }
+  return `Usage: ${TEMPLATE_USAGE}`;
+}
+
+registerCommand({
+  name: "template",
+  usage: TEMPLATE_USAGE,
+  run: (input, args, ctx) => templateCommand(ctx.db, args, input.author),
+});

@@ -1,0 +1,124 @@
+// Who owns a conversation (Claim, Release, Assign) and which ones wait for an answer: a
+// customer's SMS starts the wait, a person's SMS ends it. `/sms queue` and
+// `ardary-bridge conversations --unanswered` list the waiting ones, oldest first.
+import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import { chatJob } from "../conversations/kinds.ts";
+import type * as store from "../conversations/store.ts";
+import type { Db } from "../db/database.ts";
+import { conversations } from "../db/schema.ts";
+import { registerAction } from "../flows/actions.ts";
+import { formatPhone } from "../kernel/phone.ts";
+import type { NewJob } from "../queue/jobs.ts";
+import type { Team } from "./team.ts";
+
+/**
+ * Customers' SMS came in: each conversation that did not wait yet waits since its own first
+ * SMS of the batch (`since`: conversation id → that SMS's time), in one statement.
+ */
+export async function markWaiting(tx: Db, since: Map<number, Date>): Promise<store.Conversation[]> {
+  if (since.size === 0) return [];
+  const cases = [...since].map(([id, at]) => sql`when ${id} then ${at.toISOString()}::timestamptz`);
+  return tx
+    .update(conversations)
+    .set({ waitingSince: sql`(case ${conversations.id} ${sql.join(cases, sql` `)} end)` })
+    .where(and(inArray(conversations.id, [...since.keys()]), isNull(conversations.waitingSince)))
+    .returning();
+}
+
+/** A person answered: the conversation no longer waits. True when it did. */
+export async function answered(tx: Db, id: number): Promise<boolean> {
+  const rows = await tx
+    .update(conversations)
+    .set({ waitingSince: null })
+    .where(and(eq(conversations.id, id), isNotNull(conversations.waitingSince)))
+    .returning({ id: conversations.id });
+  return rows.length > 0;
+}
+
+/** Open conversations waiting for an answer, oldest wait first. */
+export async function unanswered(db: Db, platform?: string): Promise<store.Conversation[]> {
+  return db
+    .select()
+    .from(conversations)
+    .where(
+      and(
+        isNotNull(conversations.waitingSince),
+        eq(conversations.open, true),
+        platform ? eq(conversations.platform, platform) : sql`true`,
+      ),
+    )
+    .orderBy(asc(conversations.waitingSince), asc(conversations.id))
+    .limit(100);
+}
+
+async function setOwner(tx: Db, id: number, owner: string | null) {
+  await tx.update(conversations).set({ ownerId: owner }).where(eq(conversations.id, id));
+}
+
+const card = (conv: store.Conversation) => chatJob(conv, { type: "card" });
+
+function since(at: Date, now = Date.now()): string {
+  const min = Math.max(0, Math.round((now - at.getTime()) / 60_000));
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return h < 48 ? `${h} h ${min % 60} min` : `${Math.floor(h / 24)} days`;
+}
+
+/** `/sms queue`: what waits for an answer here, oldest first, with links to the threads. */
+export async function queueCommand(team: Team, platform: string): Promise<string> {
+  const list = await unanswered(team.db, platform);
+  if (list.length === 0) return "✅ No conversation is waiting for an answer.";
+  const lines = list.map((c) => {
+    const where = c.threadRef ? team.threadLink(platform, c.threadRef) : "(thread not open yet)";
+    const owner = c.ownerId ? ` · owner <@${c.ownerId}>` : " · nobody claimed it";
+    return `• 🟡 ${formatPhone(c.phone)} waits for ${since(c.waitingSince ?? new Date())}${owner} · ${where}`;
+  });
+  return [`*${list.length} conversation(s) waiting for an answer*, oldest first:`, ...lines].join(
+    "\n",
+  );
+}
+
+/** `ardary-bridge conversations --unanswered`. */
+export async function unansweredLines(db: Db): Promise<string[]> {
+  const list = await unanswered(db);
+  if (list.length === 0) return ["no conversation is waiting for an answer"];
+  return list.map(
+    (c) =>
+      `#${c.id}  ${formatPhone(c.phone).padEnd(18)} waiting since ${c.waitingSince?.toISOString().replace("T", " ").slice(0, 16)} (${since(c.waitingSince ?? new Date())})  ${c.platform}${c.ownerId ? `  owner ${c.ownerId}` : ""}  ${c.threadRef ?? ""}`,
+  );
+}
+
+/** The Claim, Release and Assign buttons. */
+export function registerAssignActions(): void {
+  registerAction("claim", async (tx, conv, { author, authorId }) => {
+    if (!authorId || conv.ownerId === authorId) return [];
+    await setOwner(tx, conv.id, authorId);
+    return [
+      ...chatJob(conv, { type: "note", text: `🙋 ${author} claimed this conversation.` }),
+      ...card(conv),
+    ];
+  });
+  registerAction("release", async (tx, conv, { author }) => {
+    if (!conv.ownerId) return [];
+    await setOwner(tx, conv.id, null);
+    return [
+      ...chatJob(conv, {
+        type: "note",
+        text: `${author} released this conversation: nobody owns it.`,
+      }),
+      ...card(conv),
+    ];
+  });
+  registerAction("assign", async (tx, conv, { author, value }): Promise<NewJob[]> => {
+    if (!value || conv.ownerId === value) return [];
+    await setOwner(tx, conv.id, value);
+    return [
+      ...chatJob(conv, {
+        type: "note",
+        text: `👤 this conversation is yours now (assigned by ${author}).`,
+        mention: value,
+      }),
+      ...card(conv),
+    ];
+  });
+}

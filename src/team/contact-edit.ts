@@ -1,0 +1,176 @@
+// One contact edited: from the card's "Edit contact" button (a form: name, company, notes) or
+// `ardary-bridge contacts set <number> --name … --company … --notes …`. Both save through
+// contacts.ts's saveContactsIn, as an import does: the contact is synced to the provider again
+// (addContact, by the job) and the cards and thread titles of its conversations show the change.
+import { parseArgs } from "node:util";
+import { eq } from "drizzle-orm";
+import type { ChatForm } from "../contracts/index.ts";
+import { chatJob } from "../conversations/kinds.ts";
+import type { Db } from "../db/database.ts";
+import { contacts } from "../db/schema.ts";
+import { registerForm } from "../flows/forms.ts";
+import { formatPhone, toE164 } from "../kernel/phone.ts";
+import { type Contact, saveContactsIn, splitName } from "./contacts.ts";
+
+export const EDIT_CONTACT = "edit-contact";
+
+/** What a person can change, and how long each may be. */
+const LIMITS = { name: 100, company: 100, notes: 1000 } as const;
+type Editable = keyof typeof LIMITS;
+export type ContactChanges = Partial<Record<Editable, string>>;
+
+export const fullName = (c: Pick<Contact, "firstName" | "lastName"> | undefined) =>
+  [c?.firstName, c?.lastName].filter(Boolean).join(" ");
+
+async function contactOf(db: Db, phone: string): Promise<Contact | undefined> {
+  const [row] = await db.select().from(contacts).where(eq(contacts.phone, phone));
+  return row;
+}
+
+/** Each value's problem in words (too long, a name without letters); undefined when every one can be saved. */
+export function contactProblems(values: ContactChanges): Record<string, string> | undefined {
+  const errors: Record<string, string> = {};
+  for (const [field, max] of Object.entries(LIMITS)) {
+    const v = values[field as Editable];
+    if (v !== undefined && v.length > max) errors[field] = `At most ${max} characters.`;
+  }
+  // A number pasted as the name would hide the number behind itself on every card.
+  if (values.name && !errors.name && !/\p{L}/u.test(values.name))
+    errors.name = "A name needs letters (leave it empty for none).";
+  return Object.keys(errors).length > 0 ? errors : undefined;
+}
+
+/**
+ * Changes one contact (a value absent is kept; "" clears it) through the same path as an
+ * import. Returns what changed, in words (empty when nothing did: nothing is saved).
+ */
+export async function saveContact(tx: Db, phone: string, changes: ContactChanges) {
+  const before = await contactOf(tx, phone);
+  const was = {
+    name: fullName(before),
+    company: before?.company ?? "",
+    notes: before?.notes ?? "",
+  };
+  const now = {
+    name: changes.name?.trim() ?? was.name,
+    company: changes.company?.trim() ?? was.company,
+    notes: changes.notes?.trim() ?? was.notes,
+  };
+  const changed = (Object.keys(now) as Editable[]).filter((k) => now[k] !== was[k]);
+  if (changed.length === 0) return [];
+  await saveContactsIn(
+    tx,
+    [
+      {
+        phone,
+        // An unchanged name keeps how it was split (an import's first_name may hold two words).
+        ...(changed.includes("name") || !before
+          ? splitName(now.name)
+          : { firstName: before.firstName, lastName: before.lastName }),
+        company: now.company || null,
+        notes: now.notes || null,
+        email: before?.email ?? null,
+        address: before?.address ?? null,
+        fields: {},
+        syncState: "pending",
+        syncError: null,
+      },
+    ],
+    true,
+  );
+  return changed.map((k) =>
+    k === "notes" ? "the notes" : now[k] ? `${k} “${now[k]}”` : `no ${k}`,
+  );
+}
+
+/** The card's form: name, company and notes, as they are now. */
+async function contactForm(db: Db, phone: string): Promise<ChatForm> {
+  const c = await contactOf(db, phone);
+  return {
+    title: "Edit contact",
+    submitLabel: "Save",
+    intro: `The contact of ${formatPhone(phone)}: cards and thread titles show the name, and it is added to the SMS provider's contacts.`,
+    fields: [
+      {
+        id: "name",
+        label: "Name",
+        value: fullName(c),
+        maxLength: LIMITS.name,
+        placeholder: "First and last name",
+      },
+      { id: "company", label: "Company", value: c?.company ?? "", maxLength: LIMITS.company },
+      {
+        id: "notes",
+        label: "Notes",
+        value: c?.notes ?? "",
+        maxLength: LIMITS.notes,
+        multiline: true,
+      },
+    ],
+  };
+}
+
+/** The Edit contact form, for the card's button (registered by team.ts). */
+export function registerContactForm(): void {
+  registerForm(EDIT_CONTACT, {
+    open: (db, conv) => contactForm(db, conv.phone),
+    check: (values) => contactProblems(values),
+    async submit(tx, conv, { author, values }) {
+      const changed = await saveContact(tx, conv.phone, {
+        name: values.name ?? "",
+        company: values.company ?? "",
+        notes: values.notes ?? "",
+      });
+      if (changed.length === 0) return [];
+      return chatJob(conv, {
+        type: "note",
+        text: `✏️ ${author} edited the contact: ${changed.join(", ")}.`,
+      });
+    },
+  });
+}
+
+export const CONTACTS_SET_USAGE =
+  "ardary-bridge contacts set <number> [--name <name>] [--company <company>] [--notes <notes>]";
+
+/** `ardary-bridge contacts set <number> --name … --company … --notes …` (an empty value clears). */
+export async function contactsSetCli(
+  db: Db,
+  args: string[],
+  defaultCountry?: string,
+): Promise<{ lines: string[]; code: number }> {
+  let parsed: { values: ContactChanges; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        name: { type: "string" },
+        company: { type: "string" },
+        notes: { type: "string" },
+      },
+    });
+  } catch (err) {
+    return { lines: [(err as Error).message, `Usage: ${CONTACTS_SET_USAGE}`], code: 2 };
+  }
+  const [given = ""] = parsed.positionals;
+  const phone = toE164(given, defaultCountry);
+  if (!phone) {
+    const hint = defaultCountry ? "" : " (set PHONE_DEFAULT_COUNTRY to read national numbers)";
+    return { lines: [`"${given}" is not a phone number${hint}`], code: 2 };
+  }
+  const changes: ContactChanges = parsed.values;
+  if (Object.keys(changes).length === 0)
+    return { lines: ["nothing to change: give --name, --company or --notes"], code: 2 };
+  const problems = contactProblems(changes);
+  if (problems) return { lines: Object.entries(problems).map(([k, p]) => `--${k}: ${p}`), code: 2 };
+  const changed = await db.transaction((tx) => saveContact(tx, phone, changes));
+  return {
+    lines: [
+      changed.length === 0
+        ? `${formatPhone(phone)}: nothing changed`
+        : `${formatPhone(phone)}: ${changed.join(", ")}; it is being added to the provider and its cards updated`,
+    ],
+    code: 0,
+  };
+}

@@ -1,0 +1,189 @@
+// Routes: which channel the conversations of some numbers go to (the longest prefix wins). Read
+// from the database at each new conversation, so a change from the CLI holds in a running server.
+// `/sms route add|list|remove` (people allowed to manage the bridge) and `ardary-bridge routes`.
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Platform, SmsCommandInput } from "../contracts/index.ts";
+import { chatJob } from "../conversations/kinds.ts";
+import * as store from "../conversations/store.ts";
+import type { Db } from "../db/database.ts";
+import { conversations, routes } from "../db/schema.ts";
+import { enqueue } from "../queue/jobs.ts";
+import type { Team } from "./team.ts";
+
+export type Route = typeof routes.$inferSelect;
+
+/** `+44`, `+44 20`, `0044` → `+4420`; undefined when it is not a number prefix. */
+export function parsePrefix(input: string): string | undefined {
+  let s = input.trim().replace(/[\s().-]/g, "");
+  if (s.startsWith("00")) s = `+${s.slice(2)}`;
+  return /^\+\d{1,15}$/.test(s) ? s : undefined;
+}
+
+export async function listRoutes(db: Db): Promise<Route[]> {
+  return db.select().from(routes).orderBy(asc(routes.platform), asc(routes.pattern));
+}
+
+/**
+ * Adds (or changes) a route. With `move`, the open conversations it now takes that live in
+ * another channel leave their thread: the next post opens one in the new channel, which links
+ * to the old. Returns how many moved.
+ */
+export async function addRoute(
+  db: Db,
+  r: { pattern: string; platform: Platform; channel: string; move: boolean; by: string },
+): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx
+      .insert(routes)
+      .values({ pattern: r.pattern, platform: r.platform, channel: r.channel })
+      .onConflictDoUpdate({
+        target: [routes.pattern, routes.platform],
+        set: { channel: r.channel },
+      });
+    if (!r.move) return 0;
+    const all = await listRoutes(tx);
+    const candidates = await tx
+      .select()
+      .from(conversations)
+      .where(
+        and(
+          eq(conversations.platform, r.platform),
+          sql`${conversations.phone} like ${r.pattern} || '%'`,
+          sql`${conversations.channel} is distinct from ${r.channel}`,
+        ),
+      );
+    let moved = 0;
+    for (const c of candidates) {
+      // A longer route may own this number: only the numbers this route now wins move.
+      if (store.pickRoute(all, c.phone, {}, r.platform).channel !== r.channel) continue;
+      await tx
+        .update(conversations)
+        .set({
+          channel: r.channel,
+          threadRef: null,
+          // Not yet opened after an earlier move: the older thread stays the one to link to.
+          previousThreadRef: c.threadRef ?? c.previousThreadRef,
+        })
+        .where(eq(conversations.id, c.id));
+      moved++;
+      if (c.threadRef || c.previousThreadRef) {
+        const text = `↪️ ${r.by} moved this conversation here (route ${r.pattern}).`;
+        await enqueue(tx, ...chatJob(c, { type: "note", text }));
+      }
+    }
+    return moved;
+  });
+}
+
+/** Removes the route of a prefix (on one platform, or all); returns how many went. */
+export async function removeRoute(db: Db, pattern: string, platform?: Platform): Promise<number> {
+  const where = platform
+    ? and(eq(routes.pattern, pattern), eq(routes.platform, platform))
+    : eq(routes.pattern, pattern);
+  return (await db.delete(routes).where(where).returning()).length;
+}
+
+/** A channel mention or id, whatever the platform: `<#C123|name>`, `<#123>`, `C123`, `123`. */
+export function channelIdOf(text: string): string | undefined {
+  const m = /^<#([A-Za-z0-9]+)(?:\|[^>]*)?>$/.exec(text.trim());
+  const id = m?.[1] ?? text.trim();
+  return /^(?:[CG][A-Z0-9]{2,}|\d{5,25})$/.test(id) ? id : undefined;
+}
+
+export const ROUTE_USAGE =
+  "`/sms route add <prefix> <#channel> [--move]`, `/sms route list`, `/sms route remove <prefix>`: which channel the conversations of numbers starting with a prefix go to";
+
+/** `/sms route …`: the answer for the person who typed it. */
+export async function routeCommand(
+  team: Team,
+  input: SmsCommandInput,
+  args: string,
+): Promise<string> {
+  const [verb = "", ...words] = args.trim().split(/\s+/).filter(Boolean);
+  const platform = input.platform;
+  if (verb === "list" || verb === "") {
+    const list = (await listRoutes(team.db)).filter((r) => r.platform === platform);
+    if (list.length === 0) return "No routes: every new conversation goes to the default channel.";
+    return list
+      .map((r) => `• ${r.pattern} → ${team.channelMention(platform, r.channel)}`)
+      .join("\n");
+  }
+  if (verb !== "add" && verb !== "remove") return `Usage: ${ROUTE_USAGE}`;
+  if (!input.canManage)
+    return "🔒 Only people allowed to manage the bridge can change routes (ask a workspace admin, or someone in the bridge's manager group or role).";
+  const pattern = parsePrefix(words[0] ?? "");
+  if (!pattern)
+    return `"${words[0] ?? ""}" is not a number prefix (e.g. +44). Usage: ${ROUTE_USAGE}`;
+  if (verb === "remove") {
+    const n = await removeRoute(team.db, pattern, platform);
+    return n > 0
+      ? `Route ${pattern} removed: its new conversations go to the default channel or a shorter route.`
+      : `No route for ${pattern}.`;
+  }
+  const channelText = words
+    .slice(1)
+    .filter((w) => w !== "--move")
+    .join(" ");
+  if (!channelText) return `Which channel? Usage: ${ROUTE_USAGE}`;
+  const channel = await team.resolveChannel(platform, channelText);
+  if (!channel) return `No channel "${channelText}" the bridge can post in. Usage: ${ROUTE_USAGE}`;
+  const move = words.includes("--move");
+  const moved = await addRoute(team.db, { pattern, platform, channel, move, by: input.author });
+  const where = team.channelMention(platform, channel);
+  return move
+    ? `Route ${pattern} → ${where}: ${moved} existing conversation(s) moved; new ones go there too.`
+    : `Route ${pattern} → ${where}: new conversations go there (existing ones stay; add --move to move them).`;
+}
+
+/** `ardary-bridge routes list|add|remove`: printed lines and the exit code. */
+export async function routesCli(
+  db: Db,
+  args: string[],
+): Promise<{ lines: string[]; code: number }> {
+  const [verb = "list", prefix, ...rest] = args;
+  if (verb === "list") {
+    const list = await listRoutes(db);
+    return {
+      lines:
+        list.length > 0
+          ? list.map((r) => `${r.pattern}\t${r.platform}\t${r.channel}`)
+          : ["no routes: new conversations go to each platform's default channel"],
+      code: 0,
+    };
+  }
+  const pattern = parsePrefix(prefix ?? "");
+  if (!pattern || (verb !== "add" && verb !== "remove")) return { lines: [ROUTES_HELP], code: 2 };
+  if (verb === "remove") {
+    const n = await removeRoute(db, pattern);
+    return {
+      lines: [n > 0 ? `removed ${pattern}` : `no route for ${pattern}`],
+      code: n > 0 ? 0 : 1,
+    };
+  }
+  const at = (flag: string) => {
+    const i = rest.indexOf(flag);
+    return i >= 0 ? rest[i + 1] : undefined;
+  };
+  const slack = at("--slack");
+  const discord = at("--discord");
+  if ((slack === undefined) === (discord === undefined)) return { lines: [ROUTES_HELP], code: 2 };
+  const platform = slack !== undefined ? "slack" : "discord";
+  const channel = channelIdOf(slack ?? discord ?? "");
+  if (!channel) return { lines: [`not a channel id: ${slack ?? discord}`], code: 2 };
+  const move = rest.includes("--move");
+  const moved = await addRoute(db, { pattern, platform, channel, move, by: "An admin (CLI)" });
+  return {
+    lines: [
+      `${pattern} → ${platform} ${channel}${move ? ` (${moved} conversation(s) moved)` : ""}`,
+    ],
+    code: 0,
+  };
+}
+
+export const ROUTES_HELP = `Usage: ardary-bridge routes list
+       ardary-bridge routes add <prefix> (--slack <channel id> | --discord <channel id>) [--move]
+       ardary-bridge routes remove <prefix>
+
+New conversations of numbers starting with <prefix> (e.g. +44) go to that channel; the longest
+prefix wins. --move also moves the open conversations it now takes: their next post opens a
+thread in the new channel that links to the old one. A running server sees changes at once.`;
