@@ -3,11 +3,9 @@ import { parseArgs } from "node:util";
 import { ADAPTERS } from "../adapters/index.ts";
 import { testModeNotice } from "./boot/checks.ts";
 import { type Env, EnvError, loadEnv } from "./boot/env.ts";
-import { createLogger } from "./boot/services.ts";
-import { commandLines, commandNamed } from "./cli/commands.ts";
+import { createLogger, features } from "./boot/services.ts";
 import { callServer as admin, withDatabase } from "./cli/local.ts";
 import { runCommand } from "./cli/run.ts";
-import { TEAM_HELP, teamCli } from "./cli/team.ts";
 import * as trial from "./cli/trial.ts";
 import type { AdapterCommand } from "./contracts/index.ts";
 import * as store from "./conversations/store.ts";
@@ -34,8 +32,6 @@ Commands:
   try              a first look: the bridge and a local stand-in of the provider (\`npm run try\`)
   tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
   conversations    list the conversations
-  routes           which channel the conversations of some numbers go to (list, add, remove)
-  contacts         import a CSV of contacts, list or export them (synced to the SMS provider)
 %ADAPTER_COMMANDS%
 
 Every command reads its configuration from the environment (see README.md).
@@ -78,7 +74,8 @@ function adapterCommands(env: Env | null): Map<string, AdapterCommand> {
 
 function mainHelp(): string {
   const lines = [...adapterCommands(null)].map(([n, c]) => `  ${n.padEnd(16)} ${c.summary}`);
-  lines.push(...commandLines()); // commands other modules register (src/cli/commands.ts)
+  // The features' commands (src/boot/services.ts FEATURES).
+  for (const [n, c] of features.cli) lines.push(`  ${n.padEnd(16)} ${c.summary}`);
   return HELP.main?.replace("%ADAPTER_COMMANDS%", lines.join("\n")) ?? "";
 }
 
@@ -86,16 +83,10 @@ async function main(argv: string[]): Promise<number> {
   const [command = "help", ...rest] = argv;
   if (command === "help" || command === "--help" || command === "-h") return print(mainHelp());
   const fromAdapter = adapterCommands(null).get(command);
-  const registered = commandNamed(command);
+  const registered = features.cli.get(command);
   if (rest.includes("--help") || rest.includes("-h"))
-    return print(
-      HELP[command] ??
-        registered?.help ??
-        TEAM_HELP[command] ??
-        (await fromAdapter?.help()) ??
-        mainHelp(),
-    );
-  if (registered) return runCommand(loadEnv(), command, rest);
+    return print(HELP[command] ?? registered?.help ?? (await fromAdapter?.help()) ?? mainHelp());
+  if (registered) return runCommand(loadEnv(), command, registered, rest);
   switch (command) {
     case "serve":
       return serve({ worker: !rest.includes("--no-worker") });
@@ -127,12 +118,11 @@ async function main(argv: string[]): Promise<number> {
     case "conversations": {
       // --phone N / --name X: that customer's history (src/replies/history.ts).
       const filter = rest.findIndex((a) => a === "--phone" || a === "--name");
-      if (filter >= 0) return runCommand(loadEnv(), "history", rest.slice(filter + 1));
+      const history = features.cli.get("history");
+      if (filter >= 0 && history)
+        return runCommand(loadEnv(), "history", history, rest.slice(filter + 1));
       return trial.printConversations(loadEnv(), rest.includes("--unanswered"));
     }
-    case "routes":
-    case "contacts":
-      return teamCli(loadEnv(), command, rest);
     default: {
       if (fromAdapter) {
         const env = loadEnv();

@@ -54,6 +54,11 @@ export const discord: ChatAdapterDescriptor<typeof env, DiscordConfig> = {
     }) as DiscordConfig,
   howToEnable: "set DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_CHANNEL",
   defaultChannel: (c) => c.channel,
+  // A channel's snowflake id, or its mention `<#123>`.
+  channelId: (text) => {
+    const id = /^<#(\d+)>$/.exec(text.trim())?.[1] ?? text.trim();
+    return /^\d{5,25}$/.test(id) ? id : undefined;
+  },
   async create(c, services) {
     const { createDiscordAdapter } = await import("./index.ts");
     return createDiscordAdapter({ ...c, log: services.log, services });

@@ -52,6 +52,11 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
   howToEnable:
     "set SLACK_BOT_TOKEN, SLACK_CHANNEL and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)",
   defaultChannel: (c) => c.channel,
+  // A channel id (C…, G… for a private one), or its mention `<#C123|name>`.
+  channelId: (text) => {
+    const id = /^<#([A-Z0-9]+)(?:\|[^>]*)?>$/.exec(text.trim())?.[1] ?? text.trim();
+    return /^[CG][A-Z0-9]{2,}$/.test(id) ? id : undefined;
+  },
   whenOff(router, log) {
     router.use(slackNotConfiguredRouter(log));
   },

@@ -92,6 +92,8 @@ export interface Enabled<D extends AdapterDescriptor> {
 }
 
 export type Env = CoreEnv & {
+  /** Every adapter the bridge knows, on or off (adapters/index.ts). */
+  descriptors: AdapterDescriptor[];
   /** Every variable's parsed value, the adapters' included (e.g. `env.values.ARDARY_MODE`). */
   values: Record<string, unknown>;
   /** Each adapter's configuration by name; null when it is off. */
@@ -158,6 +160,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     ...(values as CoreEnv),
     PUBLIC_URL: (values.PUBLIC_URL as string | undefined) ?? platformPublicUrl(source),
     values,
+    descriptors: ADAPTERS,
     adapters,
     sms,
     chat,

@@ -1,11 +1,20 @@
-// The one wiring path: env → database → provider → chat adapters → bridge → worker. `serve`, a
-// worker-only process and every CLI command build what they need here, and nowhere else.
+// The composition: env → database → provider → chat adapters → features → bridge → worker. `serve`,
+// a worker-only process and every CLI command build what they need here, and nowhere else; the
+// features (FEATURES) are put together here and handed to what dispatches them.
 import { randomBytes } from "node:crypto";
 import type { Router } from "express";
 import pino, { type Logger } from "pino";
 import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "../contracts/index.ts";
+import {
+  type ChatDirectory,
+  type ChatPlatformName,
+  type CliContext,
+  combineFeatures,
+  type Feature,
+  type Features,
+} from "../conversations/features.ts";
 import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, SMS_JOB } from "../conversations/kinds.ts";
-import { setReplyMode } from "../conversations/reply-mode.ts";
+import * as store from "../conversations/store.ts";
 import { type Database, migrateOpen, openDatabase } from "../db/database.ts";
 import { Bridge } from "../flows/bridge.ts";
 import { createChatDelivery } from "../flows/delivery.ts";
@@ -13,17 +22,51 @@ import { createOutcomeCheck, createSender } from "../flows/sender.ts";
 import { createInbox } from "../ingest/inbox.ts";
 import { errorMessage } from "../kernel/errors.ts";
 import { sharedBudget } from "../queue/budget.ts";
-import { setDefaultMaxAttempts } from "../queue/jobs.ts";
 import { sessionLock } from "../queue/locks.ts";
+import { Worker } from "../queue/worker.ts";
+import { REPLIES_FEATURE } from "../replies/feature.ts";
 import { autoReplyConfig } from "../replies/hours.ts";
-import { createRetentionSweep, ensureRetentionJob, RETENTION_JOB } from "../replies/retention.ts";
 import { createContactSync } from "../team/contacts.ts";
+import { TEAM_FEATURE } from "../team/feature.ts";
+import { channelIdOf } from "../team/routes.ts";
 import { testModeNotice } from "./checks.ts";
 import type { Env } from "./env.ts";
-import "../replies/feature.ts"; // issue 13: templates, business hours, history, export, retention
-import * as store from "../conversations/store.ts";
-import { Worker } from "../queue/worker.ts";
-import { registerTeam } from "../team/team.ts";
+
+/** Every feature of the bridge: one line each. */
+export const FEATURES: Feature[] = [TEAM_FEATURE, REPLIES_FEATURE];
+
+/** Every feature's parts, by name (the CLI's commands, the Bridge's subcommands and buttons). */
+export const features: Features = combineFeatures(FEATURES);
+
+/** Every chat platform the bridge knows, on or off, as the CLI names them (`routes add`). */
+export function chatPlatforms(env: Env): ChatPlatformName[] {
+  return env.descriptors.flatMap((d) =>
+    d.kind === "chat" ? [{ name: d.name, channelId: d.channelId?.bind(d) }] : [],
+  );
+}
+
+/** What a CLI command gets, in whichever process runs it. */
+export function cliContext(services: Pick<Services, "env" | "log" | "database">): CliContext {
+  return {
+    db: services.database.db,
+    log: services.log,
+    defaultCountry: services.env.PHONE_DEFAULT_COUNTRY,
+    platforms: chatPlatforms(services.env),
+  };
+}
+
+/** What the features may ask of the chat platforms that are on. */
+function chatDirectory(adapters: Map<string, ChatAdapter>): ChatDirectory {
+  return {
+    async resolveChannel(platform, text) {
+      const adapter = adapters.get(platform);
+      if (adapter?.resolveChannel) return adapter.resolveChannel(text);
+      return channelIdOf(text);
+    },
+    channelMention: (_platform, channel) => `<#${channel}>`,
+    threadLink: (platform, thread) => adapters.get(platform)?.threadLink?.(thread) ?? thread,
+  };
+}
 
 export function createLogger(level: string): Logger {
   return pino({
@@ -60,6 +103,8 @@ export interface Services {
   /** Enabled chat platforms by name (empty unless `chat`). */
   chat: Map<string, ChatAdapter>;
   callbackSecret: string;
+  /** What the features add (combineFeatures of FEATURES). */
+  features: Features;
   /** A worker for the given job kinds (default: all; `["sms"]` sends only). */
   worker(kinds?: ("sms" | "chat")[]): Worker;
   close(): Promise<void>;
@@ -78,7 +123,6 @@ function stateStore(database: Database, namespace: string): StateStore {
 /** Opens (and migrates) the database, then builds everything the environment turns on. */
 export async function createServices(env: Env, o: ServiceOptions = {}): Promise<Services> {
   const log = o.log ?? createLogger(env.LOG_LEVEL);
-  setDefaultMaxAttempts(env.JOB_MAX_ATTEMPTS);
   const database =
     o.database ??
     (await openDatabase({
@@ -114,8 +158,6 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
           await descriptor.create(config, adapterServices(descriptor.name)),
         );
     }
-    registerTeam(database.db, chat);
-    setReplyMode(env.REPLY_MODE);
     // Where new numbers go when no route says: the default platform first (CHAT_DEFAULT_PLATFORM).
     const first = (name: string) => Number(name !== env.CHAT_DEFAULT_PLATFORM);
     const defaults = Object.fromEntries(
@@ -123,8 +165,9 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         .sort((a, b) => first(a.descriptor.name) - first(b.descriptor.name))
         .map(({ descriptor, config }) => [descriptor.name, descriptor.defaultChannel(config)]),
     );
-    if (env.RETENTION_DAYS && (o.worker ?? true)) await ensureRetentionJob(database.db);
-    const autoReply = autoReplyConfig(env.values, settings.timezone); // issue 13
+    const jobContext = { db: database.db, log, retentionDays: env.RETENTION_DAYS };
+    if (o.worker ?? true) await features.start(jobContext);
+    const autoReply = autoReplyConfig(env.values, settings.timezone);
     const bridge = new Bridge({
       db: database.db,
       log,
@@ -135,6 +178,9 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       autoReply,
       defaultCountry: env.PHONE_DEFAULT_COUNTRY,
       signature: env.SMS_SIGNATURE,
+      replyMode: env.REPLY_MODE,
+      features,
+      chat: chatDirectory(chat),
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
@@ -142,6 +188,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         concurrency: env.WORKER_CONCURRENCY,
         leaseMs: env.JOB_LEASE_MS,
         backoffBaseMs: env.JOB_BACKOFF_MS,
+        maxAttempts: env.JOB_MAX_ATTEMPTS,
         handlers: [
           ...(kinds.includes("chat")
             ? [
@@ -152,13 +199,12 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                     adapters: chat,
                     log,
                     backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
+                    replyMode: env.REPLY_MODE,
                   }),
                 },
               ]
             : []),
-          ...(kinds.includes("chat") && env.RETENTION_DAYS // issue 13: daily retention sweep
-            ? [{ def: RETENTION_JOB, run: createRetentionSweep(database.db, env.RETENTION_DAYS) }]
-            : []),
+          ...(kinds.includes("chat") ? features.jobs(jobContext) : []),
           ...(kinds.includes("sms")
             ? [
                 { def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) },
@@ -204,6 +250,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       bridge,
       chat,
       callbackSecret,
+      features,
       worker,
       async close() {
         for (const a of chat.values()) await a.stop().catch(() => {});

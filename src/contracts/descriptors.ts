@@ -3,7 +3,8 @@
 import type { Router } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import type { ChatAdapter, SmsProvider } from "./index.ts";
+import type { ChatAdapter } from "./chat.ts";
+import type { SmsProvider } from "./sms.ts";
 
 // ── What the core offers adapters ───────────────────────────────────────────────────────────
 
@@ -85,6 +86,11 @@ export interface ChatAdapterDescriptor<
   kind: "chat";
   /** Where new conversations go when no route names a channel. */
   defaultChannel(config: Config): string;
+  /**
+   * The channel id in what a person typed (`routes add … --channel`), checked without the
+   * network; undefined when it is not one. Absent: the core's loose check.
+   */
+  channelId?(text: string): string | undefined;
   /** Loads the SDK and builds the adapter (lazily: SDKs are heavy). */
   create(config: Config, services: AdapterServices): Promise<ChatAdapter>;
   /** While it is off: routes that still answer the platform's set-up checks (optional). */

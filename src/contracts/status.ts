@@ -1,6 +1,8 @@
 // The steps an SMS has reached, in order, for the chat side to show (a status line, reactions).
 // One rule for every platform; each adapter only picks its emoji and words.
-import type { MessageStatus, SegmentCount, StatusView } from "./index.ts";
+import type { StatusView } from "./chat.ts";
+import type { MessageStatus } from "./domain.ts";
+import type { SegmentCount } from "./sms.ts";
 
 /** The encoding in words, with what forced Unicode: "GSM-7", "Unicode because of 🎉". */
 export function encodingWords(c: SegmentCount): string {

@@ -1,17 +1,10 @@
+// The conversations' rows: conversations, messages, routes, contacts, settings and the events a
+// chat press or reply claims. Data only: cards are built in cards.ts, consent is in consent.ts.
 import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
-import type {
-  ActionButton,
-  ConversationCard,
-  MessageStatus,
-  Platform,
-} from "../contracts/index.ts";
+import type { MessageStatus, Platform } from "../contracts/index.ts";
 import type { Db } from "../db/database.ts";
 import { contacts, conversations, events, messages, routes, settings } from "../db/schema.ts";
 import { isBlocked, isOptedOut } from "./consent.ts";
-import { replyMode } from "./reply-mode.ts";
-
-// Consent (STOP and Block) lives in src/conversations/consent.ts; callers reach it through the store too.
-export * from "./consent.ts";
 
 export type Conversation = typeof conversations.$inferSelect;
 export type Message = typeof messages.$inferSelect;
@@ -298,8 +291,17 @@ export async function setThread(db: Db, id: number, threadRef: string, previous:
     .where(eq(conversations.id, id));
 }
 
-/** What the chat side shows on a conversation's card. */
-export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCard> {
+/** What a conversation's card shows, as rows (src/conversations/cards.ts builds the card). */
+export interface CardFacts {
+  contact: typeof contacts.$inferSelect | undefined;
+  last: Message | undefined;
+  /** The first SMS, posted with the card itself (its chat ref is the thread's). */
+  first: Message | undefined;
+  blocked: boolean;
+  optedOut: boolean;
+}
+
+export async function cardFacts(db: Db, conv: Conversation): Promise<CardFacts> {
   const [contact] = await db.select().from(contacts).where(eq(contacts.phone, conv.phone));
   const [last] = await db
     .select()
@@ -307,9 +309,6 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
     .where(eq(messages.conversationId, conv.id))
     .orderBy(desc(messages.id))
     .limit(1);
-  const name = [contact?.firstName, contact?.lastName].filter(Boolean).join(" ");
-  const blocked = await isBlocked(db, conv.phone);
-  // The first SMS posted with the card itself (its chat ref is the thread's).
   const [first] = conv.threadRef
     ? await db
         .select()
@@ -317,47 +316,12 @@ export async function cardOf(db: Db, conv: Conversation): Promise<ConversationCa
         .where(and(eq(messages.conversationId, conv.id), eq(messages.chatRef, conv.threadRef)))
         .limit(1)
     : [];
-  const id = conv.id;
-  const actions: ActionButton[] = [
-    conv.open
-      ? { action: "close", label: "Close", conversationId: id }
-      : { action: "reopen", label: "Reopen", conversationId: id, style: "primary" },
-    conv.ownerId
-      ? { action: "release", label: "Release", conversationId: id }
-      : { action: "claim", label: "Claim", conversationId: id, style: "primary" },
-    blocked
-      ? { action: "unblock", label: "Unblock number", conversationId: id }
-      : {
-          action: "block",
-          label: "Block number",
-          conversationId: id,
-          style: "danger",
-          confirm: `No SMS will be sent to ${conv.phone} until someone presses Unblock.`,
-        },
-    { action: "edit-contact", label: "Edit contact", conversationId: id, kind: "form" },
-    { action: "assign", label: "Assign to…", conversationId: id, kind: "user-select" },
-  ];
   return {
-    conversationId: id,
-    phone: conv.phone,
-    contactName: name || null,
-    open: conv.open,
-    blocked,
-    actions,
-    replyMode: replyMode(),
-    owner: conv.ownerId,
-    waitingSince: conv.waitingSince,
-    contactProblem:
-      contact?.syncState === "failed"
-        ? `not added to the SMS provider's contacts: ${contact.syncError ?? "refused"}`
-        : null,
+    contact,
+    last,
+    first,
+    blocked: await isBlocked(db, conv.phone),
     optedOut: await isOptedOut(db, conv.phone),
-    lastMessage: last
-      ? { text: last.body, at: last.createdAt, direction: last.direction }
-      : undefined,
-    first: first
-      ? { kind: "inbound", text: first.body, at: first.receivedAt ?? first.createdAt }
-      : undefined,
   };
 }
 

@@ -125,7 +125,8 @@ export const jobs = pgTable(
     state: text("state").$type<JobState>().notNull().default("pending"),
     runAt: at("run_at").notNull().defaultNow(),
     attempts: integer("attempts").notNull().default(0),
-    maxAttempts: integer("max_attempts").notNull().default(10),
+    /** Null: the limit of the worker that runs it (JOB_MAX_ATTEMPTS). */
+    maxAttempts: integer("max_attempts"),
     leaseUntil: at("lease_until"),
     lockedBy: text("locked_by"),
     lastError: text("last_error"),

@@ -1,44 +1,15 @@
 // What the buttons the core puts on cards and posts do. Each runs in the caller's transaction
 // (Bridge.onAction) and says in the thread who did what.
 import type { Logger } from "pino";
-import type { ActionButton, ActionInput } from "../contracts/index.ts";
+import type { ActionInput } from "../contracts/index.ts";
+import * as consent from "../conversations/consent.ts";
+import type { ActionHandler } from "../conversations/features.ts";
 import { chatJob, SMS_JOB, smsJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { formatPhone } from "../kernel/phone.ts";
 import { findDead } from "../queue/admin.ts";
 import { enqueue, type NewJob, retryDead } from "../queue/jobs.ts";
-
-export type ActionHandler = (
-  tx: Db,
-  conv: store.Conversation,
-  input: ActionInput,
-  log: Logger,
-) => Promise<NewJob[]>;
-
-/** Actions other modules add (claim, assign…), by name. */
-const extra = new Map<string, ActionHandler>();
-export function registerAction(name: string, handler: ActionHandler): void {
-  extra.set(name, handler);
-}
-
-export function blockButton(conv: store.Conversation): ActionButton {
-  return {
-    action: "block",
-    label: "Block number",
-    conversationId: conv.id,
-    style: "danger",
-    confirm: `No SMS will be sent to ${formatPhone(conv.phone)} until someone presses Unblock.`,
-  };
-}
-
-export function retryButton(conv: store.Conversation, messageId: number): ActionButton {
-  return { action: "retry", label: "Retry", conversationId: conv.id, messageId, style: "primary" };
-}
-
-export function cancelButton(conversationId: number, messageId: number): ActionButton {
-  return { action: "cancel", label: "Cancel", conversationId, messageId, style: "danger" };
-}
 
 const note = (conv: store.Conversation, text: string) => chatJob(conv, { type: "note", text });
 const card = (conv: store.Conversation) => chatJob(conv, { type: "card" });
@@ -55,13 +26,13 @@ const builtIn: Record<string, ActionHandler> = {
     return [...note(conv, `${author} reopened the conversation.`), ...card(conv)];
   },
   async block(tx, conv, { author }) {
-    if (!(await store.setBlock(tx, conv.phone, author))) return [];
+    if (!(await consent.setBlock(tx, conv.phone, author))) return [];
     const text = `⛔ ${author} blocked ${formatPhone(conv.phone)}: no SMS will be sent to it, whatever it writes, until someone presses Unblock.`;
     return [...note(conv, text), ...card(conv)];
   },
   async unblock(tx, conv, { author }) {
-    if (!(await store.clearBlock(tx, conv.phone))) return [];
-    const stop = (await store.isOptedOut(tx, conv.phone))
+    if (!(await consent.clearBlock(tx, conv.phone))) return [];
+    const stop = (await consent.isOptedOut(tx, conv.phone))
       ? " The customer's own STOP still holds until they send START."
       : "";
     const text = `✅ ${author} unblocked ${formatPhone(conv.phone)}: SMS can be sent again.${stop}`;
@@ -80,9 +51,8 @@ const builtIn: Record<string, ActionHandler> = {
     const m = await store.getMessage(tx, messageId);
     if (!m || m.conversationId !== conv.id || (m.status !== "failed" && m.status !== "unknown"))
       return [];
-    const refusal = await store.refusalOf(tx, conv.phone);
+    const refusal = await consent.refusalOf(tx, conv.phone);
     if (refusal) return note(conv, `🚫 Not retried: ${refusal}.`);
-    // The same SMS, with the same reference: revive its dead send, or queue a new one.
     // The same SMS, same reference: its dead send revived (retryJobs requeues it and updates its
     // status), or, for an unknown outcome whose send ended, a new send.
     const dead = await findDead(tx, SMS_JOB.kind, "messageId", m.id);
@@ -101,14 +71,15 @@ const builtIn: Record<string, ActionHandler> = {
   },
 };
 
-/** Runs the action a button named; an unknown one is logged and does nothing. */
+/** Runs the action a button named (the core's, or a feature's); an unknown one is logged. */
 export async function runAction(
   tx: Db,
   conv: store.Conversation,
   input: ActionInput,
   log: Logger,
+  features: ReadonlyMap<string, ActionHandler>,
 ): Promise<void> {
-  const handler = builtIn[input.action] ?? extra.get(input.action);
+  const handler = builtIn[input.action] ?? features.get(input.action);
   if (!handler) {
     log.warn({ action: input.action.slice(0, 40) }, "unknown button action: ignored");
     return;

@@ -17,9 +17,12 @@ import type {
   SmsProvider,
 } from "../contracts/index.ts";
 import { costLine, costsMore, encodingWords } from "../contracts/status.ts";
+import { blockButton } from "../conversations/cards.ts";
+import * as consent from "../conversations/consent.ts";
+import type { ChatDirectory, Features } from "../conversations/features.ts";
 import { newClientRef, type StoredEvent } from "../conversations/keys.ts";
 import { chatJob, smsJob } from "../conversations/kinds.ts";
-import { smsOfReply } from "../conversations/reply-mode.ts";
+import { type ReplyMode, smsOfReply } from "../conversations/reply-mode.ts";
 import { signText } from "../conversations/signature.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
@@ -30,7 +33,7 @@ import { enqueue, type NewJob } from "../queue/jobs.ts";
 import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "../replies/hours.ts";
 import { expandTemplate } from "../replies/templates.ts";
 import { answered, markWaiting } from "../team/assign.ts";
-import { blockButton, retryJobs, runAction } from "./actions.ts";
+import { retryJobs, runAction } from "./actions.ts";
 import { commandUsages, findCommand } from "./chat-commands.ts";
 import { parseSmsCommand, sendingAnswer } from "./command.ts";
 import { openForm, submitForm } from "./forms.ts";
@@ -74,6 +77,12 @@ export interface BridgeOptions {
   defaultCountry?: string;
   /** SMS_SIGNATURE (src/conversations/signature.ts): the line under people's SMS. */
   signature?: string;
+  /** REPLY_MODE: whether every thread reply is sent, or only those starting with `sms:`. */
+  replyMode: ReplyMode;
+  /** What the features add: `/sms` subcommands, buttons, forms (combineFeatures). */
+  features: Pick<Features, "commands" | "actions" | "forms">;
+  /** The chat platforms that are on, for the features' commands (channels, thread links). */
+  chat: ChatDirectory;
 }
 
 export class Bridge implements ChatHooks {
@@ -158,7 +167,7 @@ export class Bridge implements ChatHooks {
       if (
         intent === null &&
         looksLikeOptOutRequest(e.text) &&
-        !(await store.isBlocked(tx, e.from))
+        !(await consent.isBlocked(tx, e.from))
       ) {
         jobs.push(
           ...chatJob(c, {
@@ -169,7 +178,7 @@ export class Bridge implements ChatHooks {
         );
       }
       if (intent === "out") {
-        await store.setOptOut(tx, e.from, "sms");
+        await consent.setOptOut(tx, e.from, "sms");
         jobs.push(
           ...chatJob(c, {
             type: "note",
@@ -177,7 +186,7 @@ export class Bridge implements ChatHooks {
           }),
           ...chatJob(c, { type: "card" }),
         );
-      } else if (intent === "in" && (await store.clearOptOut(tx, e.from))) {
+      } else if (intent === "in" && (await consent.clearOptOut(tx, e.from))) {
         jobs.push(
           ...chatJob(c, {
             type: "note",
@@ -213,7 +222,7 @@ export class Bridge implements ChatHooks {
     | { duplicate: true }
   > {
     const conv = await store.ensureConversation(tx, sms.phone, this.o.defaults, sms.platform);
-    const refusal = await store.refusalOf(tx, sms.phone);
+    const refusal = await consent.refusalOf(tx, sms.phone);
     // The text as it leaves, signature included: what is counted, stored and shown.
     const text = sms.signed
       ? await signText(tx, this.o.signature, sms.text, { phone: sms.phone, author: sms.author })
@@ -260,7 +269,7 @@ export class Bridge implements ChatHooks {
   /** A person's message in a conversation thread. */
   async onReply(reply: ChatReply): Promise<void> {
     // A note (and, in REPLY_MODE=explicit, anything not starting with `sms:`) sends nothing.
-    const text = smsOfReply(reply.text);
+    const text = smsOfReply(reply.text, this.o.replyMode);
     if (text === null) return;
     // A thread's ref is saved once its card's post has returned: a reply typed in that moment
     // arrives before it. Any other thread of the channel is not ours: it costs three lookups.
@@ -332,15 +341,21 @@ export class Bridge implements ChatHooks {
 
   /** `/sms …`: returns the ephemeral answer for the person who typed it. */
   async onCommand(input: SmsCommandInput): Promise<string> {
-    const sub = findCommand(input.args);
-    if (sub) return sub.command.run(input, sub.rest, { db: this.o.db, log: this.o.log });
+    const { commands } = this.o.features;
+    const sub = findCommand(commands, input.args);
+    if (sub)
+      return sub.command.run(input, sub.rest, {
+        db: this.o.db,
+        log: this.o.log,
+        chat: this.o.chat,
+      });
     const { provider, defaultCountry } = this.o;
     const context = {
       parseLocalDate: (v: string) => provider.parseLocalDate(v),
       linkPlaceholder: provider.linkPlaceholder,
       defaultCountry,
     };
-    const cmd = parseSmsCommand(input.args, context, commandUsages());
+    const cmd = parseSmsCommand(input.args, context, commandUsages(commands));
     if (!cmd.ok) return cmd.message;
     const result = await this.o.db.transaction(async (tx) => {
       const t = await expandTemplate(tx, cmd.text, { phone: cmd.phone, author: input.author });
@@ -372,17 +387,17 @@ export class Bridge implements ChatHooks {
     await this.o.db.transaction(async (tx) => {
       const conv = await store.claimInput(tx, "action", input);
       if (!conv) return;
-      await runAction(tx, conv, input, this.o.log);
+      await runAction(tx, conv, input, this.o.log, this.o.features.actions);
     });
   }
 
   /** A button that opens a form (Edit contact): the form, filled with the current values. */
   formFor(input: ActionInput): Promise<ChatForm | null> {
-    return openForm(this.o.db, input);
+    return openForm(this.o.db, this.o.features.forms, input);
   }
 
   /** The form submitted: checked, then saved with its jobs; a replayed submission does nothing. */
   onFormSubmit(input: FormInput): Promise<FormAnswer> {
-    return submitForm(this.o.db, input, this.o.log);
+    return submitForm(this.o.db, this.o.features.forms, input, this.o.log);
   }
 }

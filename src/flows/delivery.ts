@@ -5,13 +5,14 @@ import { randomUUID } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "../contracts/index.ts";
+import { cancelButton, cardOf } from "../conversations/cards.ts";
 import { CHAT_JOB, type ChatJob, type ChatPayload, chatJob } from "../conversations/kinds.ts";
+import type { ReplyMode } from "../conversations/reply-mode.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { messages } from "../db/schema.ts";
 import { DeferredError, errorMessage, ThreadGoneError } from "../kernel/errors.ts";
 import { absorb, enqueue, followers, holdWith, type Job, unhold } from "../queue/jobs.ts";
-import { cancelButton } from "./actions.ts";
 
 export interface DeliveryOptions {
   db: Db;
@@ -19,6 +20,8 @@ export interface DeliveryOptions {
   log: Logger;
   /** New conversations waiting for a thread in one channel before the channel is told (100). */
   backlogNoticeAt?: number;
+  /** REPLY_MODE, which the cards show (default `send`). */
+  replyMode?: ReplyMode;
 }
 
 /** Most SMS merged into one post, and most characters. */
@@ -157,12 +160,12 @@ export function createChatDelivery(o: DeliveryOptions) {
       first?: store.Message,
     ): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
-      const card = await store.cardOf(o.db, conv);
+      const card = await cardOf(o.db, conv, o.replyMode ?? "send");
       if (first) card.first = postOf(first);
       const thread = await adapter.openThread(conv.channel ?? "", card, { key: cardKey, retry });
       await o.db.transaction(async (tx) => {
         await store.setThread(tx, conv?.id ?? 0, thread, previous);
-        // The card carries the first SMS: its chat ref is the thread's (store.cardOf).
+        // The card carries the first SMS: its chat ref is the thread's (cards.ts, cardOf).
         if (first)
           await tx
             .update(messages)
@@ -241,7 +244,7 @@ export function createChatDelivery(o: DeliveryOptions) {
         if (adapter.whisper) await adapter.whisper(thread, job.userId, job.text);
         else await adapter.post(thread, { kind: "note", text: job.text, key, retry });
       } else if (job.type === "card") {
-        await adapter.updateCard(thread, await store.cardOf(o.db, conv));
+        await adapter.updateCard(thread, await cardOf(o.db, conv, o.replyMode ?? "send"));
       } else {
         const m = await store.getMessage(o.db, job.messageId);
         if (!m) return;

@@ -5,28 +5,15 @@
 // saved in one transaction with the jobs that tell the other side.
 import type { Logger } from "pino";
 import type { ActionInput, ChatForm, FormAnswer, FormInput } from "../contracts/index.ts";
+import type { FormHandler } from "../conversations/features.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
-import { enqueue, type NewJob } from "../queue/jobs.ts";
+import { enqueue } from "../queue/jobs.ts";
 
-export interface FormHandler {
-  /** The form, filled with the conversation's current values. */
-  open(db: Db, conv: store.Conversation): Promise<ChatForm>;
-  /** Each field's problem in words; undefined when the values can be saved. */
-  check(values: Record<string, string>): Record<string, string> | undefined;
-  /** Saves the values (in the caller's transaction); returns the jobs to queue. */
-  submit(tx: Db, conv: store.Conversation, input: FormInput, log: Logger): Promise<NewJob[]>;
-}
-
-const forms = new Map<string, FormHandler>();
-
-/** The form a button's action opens (registered once, by the module that owns it). */
-export function registerForm(action: string, handler: FormHandler): void {
-  forms.set(action, handler);
-}
+type Forms = ReadonlyMap<string, FormHandler>;
 
 /** The form a pressed button opens, filled; null when the action or conversation is unknown. */
-export async function openForm(db: Db, input: ActionInput): Promise<ChatForm | null> {
+export async function openForm(db: Db, forms: Forms, input: ActionInput): Promise<ChatForm | null> {
   const handler = forms.get(input.action);
   if (!handler) return null;
   const conv = await store.getConversation(db, input.conversationId);
@@ -35,7 +22,12 @@ export async function openForm(db: Db, input: ActionInput): Promise<ChatForm | n
 }
 
 /** A submitted form: checked, then saved once per submission (a replay does nothing). */
-export async function submitForm(db: Db, input: FormInput, log: Logger): Promise<FormAnswer> {
+export async function submitForm(
+  db: Db,
+  forms: Forms,
+  input: FormInput,
+  log: Logger,
+): Promise<FormAnswer> {
   const handler = forms.get(input.action);
   if (!handler) {
     log.warn({ action: input.action.slice(0, 40) }, "unknown form: ignored");

@@ -5,6 +5,8 @@
 import type { Logger } from "pino";
 import type { ActionButton, OutboundSms, SendOutcome, SmsProvider } from "../contracts/index.ts";
 import { encodingWords } from "../contracts/status.ts";
+import { retryButton } from "../conversations/cards.ts";
+import * as consent from "../conversations/consent.ts";
 import { CHECK_JOB, chatJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
@@ -13,7 +15,6 @@ import { DeferredError, RetryableError } from "../kernel/errors.ts";
 import { formatPhone } from "../kernel/phone.ts";
 import { enqueue, type Job, type NewJob } from "../queue/jobs.ts";
 import type { JobOutcome } from "../queue/worker.ts";
-import { retryButton } from "./actions.ts";
 
 export interface SenderOptions {
   db: Db;
@@ -48,8 +49,8 @@ export function createSender(o: SenderOptions) {
     );
     const phoneOf = (m: store.Message) => convs.get(m.conversationId)?.phone ?? "";
     const phones = queued.map(phoneOf);
-    const blocked = await store.blockedAmong(o.db, phones);
-    const optedOut = await store.optedOutAmong(o.db, phones);
+    const blocked = await consent.blockedAmong(o.db, phones);
+    const optedOut = await consent.optedOutAmong(o.db, phones);
     const refusalOf = (m: store.Message) =>
       blocked.has(phoneOf(m))
         ? "the team blocked this number before it left"
@@ -116,7 +117,7 @@ export function createSender(o: SenderOptions) {
           tell(m, "");
         } else if (r.outcome === "refused" && r.permanent) {
           await store.failMessage(tx, m.id, r.codes, r.reason);
-          if (r.optedOut) await store.setOptOut(tx, phoneOf(m), "provider");
+          if (r.optedOut) await consent.setOptOut(tx, phoneOf(m), "provider");
           tell(m, `⚠️ SMS to ${to(m)} failed: ${r.reason}`);
         } else if (r.outcome === "unknown") {
           // It may have been accepted: never sent again by itself. Its delivery report decides;
@@ -130,6 +131,7 @@ export function createSender(o: SenderOptions) {
           });
         } else if (
           job &&
+          job.maxAttempts !== null &&
           job.attempts >= job.maxAttempts &&
           !(errorFor(r) instanceof DeferredError)
         ) {

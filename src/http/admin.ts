@@ -8,8 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Env } from "../boot/env.ts";
-import type { Services } from "../boot/services.ts";
-import { mountCommandRoutes } from "../cli/commands.ts";
+import { cliContext, type Services } from "../boot/services.ts";
 import { listConversations, readFeed } from "../conversations/feed.ts";
 import * as store from "../conversations/store.ts";
 import { isHttpLink, withLink } from "../flows/command.ts";
@@ -17,7 +16,6 @@ import { BadRequestError } from "../kernel/errors.ts";
 import { toE164 } from "../kernel/phone.ts";
 import { listJobs } from "../queue/admin.ts";
 import { unansweredLines } from "../team/assign.ts";
-import { runTeamCli } from "../team/team.ts";
 import { sameSecret, toHttp } from "./app.ts";
 
 export interface ServerInfo {
@@ -117,12 +115,24 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
     const unanswered = req.query.unanswered !== undefined;
     res.json(await (unanswered ? unansweredLines : listConversations)(database.db));
   });
-  router.post("/team", async (req, res) => {
-    const { command, args } = req.body as { command?: unknown; args?: unknown };
-    const list = Array.isArray(args) ? args.map(String) : [];
-    res.json(await runTeamCli(database.db, String(command), list, env.PHONE_DEFAULT_COUNTRY));
+  // The features' commands (`templates`, `routes`…): their output streamed as it is written.
+  router.post("/run/:name", async (req, res) => {
+    const command = o.services.features.cli.get(String(req.params.name));
+    if (!command) throw new BadRequestError(`unknown command ${String(req.params.name)}`);
+    const { args } = req.body as { args?: unknown };
+    if (!Array.isArray(args)) throw new BadRequestError("args must be a list");
+    let started = false;
+    const write = async (chunk: string) => {
+      if (!started) {
+        started = true;
+        res.status(200).type("text/plain; charset=utf-8");
+      }
+      if (!res.write(chunk)) await new Promise((r) => res.once("drain", r));
+    };
+    const code = await command.run(cliContext(o.services), args.map(String), write);
+    if (!started) res.status(200).type("text/plain; charset=utf-8");
+    res.end(code === 0 ? "" : `\n(exit ${code})\n`);
   });
-  mountCommandRoutes(router, o.services);
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });
   });

@@ -28,6 +28,7 @@ export interface NewJob {
   orderingKey?: string | null;
   payload: unknown;
   runAt?: Date;
+  /** Attempts before it is given up; absent: the worker's limit (JOB_MAX_ATTEMPTS). */
   maxAttempts?: number;
 }
 
@@ -46,18 +47,12 @@ export interface Job<P = unknown> {
   orderingKey: string | null;
   payload: P;
   attempts: number;
-  maxAttempts: number;
+  /** Its own attempt limit; null: the limit of the worker that runs it (JOB_MAX_ATTEMPTS). */
+  maxAttempts: number | null;
   /** Its previous lease ran out: a crashed worker may have done part of its work. */
   resumed?: boolean;
 }
 
-/** How many attempts a job gets unless it says otherwise (JOB_MAX_ATTEMPTS). */
-let defaultMaxAttempts = 10;
-export function setDefaultMaxAttempts(n: number): void {
-  defaultMaxAttempts = n;
-}
-
-/** Enqueues in the given transaction (or connection); workers are woken when it commits. */
 /** Pending or running jobs of a kind, other than `except` (a self-renewing job checks it). */
 export async function countLive(db: Db, kind: string, except = 0): Promise<number> {
   const rows = rowsOf<{ n: number }>(
@@ -68,6 +63,7 @@ export async function countLive(db: Db, kind: string, except = 0): Promise<numbe
   return Number(rows[0]?.n ?? 0);
 }
 
+/** Enqueues in the given transaction (or connection); workers are woken when it commits. */
 export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
   if (list.length === 0) return;
   await tx.insert(jobs).values(
@@ -76,7 +72,7 @@ export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
       orderingKey: j.orderingKey ?? null,
       payload: j.payload as object,
       runAt: j.runAt ?? new Date(),
-      maxAttempts: j.maxAttempts ?? defaultMaxAttempts,
+      maxAttempts: j.maxAttempts ?? null,
     })),
   );
   await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
@@ -116,6 +112,8 @@ export interface ClaimOptions {
   limit: number;
   leaseMs: number;
   workerId: string;
+  /** The worker's attempt limit, given to the jobs that have none of their own (default 10). */
+  maxAttempts?: number;
   /**
    * Batch mode: a job may be claimed together with its due, pending predecessors of the same
    * key (they are claimed in the same batch, ahead of it). Claims of one kind are serialised by
@@ -135,7 +133,7 @@ type JobRow = {
   ordering_key: string | null;
   payload: unknown;
   attempts: number;
-  max_attempts: number;
+  max_attempts: number | null;
   resumed?: boolean;
 };
 
@@ -224,8 +222,8 @@ export async function claim(db: Db, o: ClaimOptions): Promise<Job[]> {
       state = 'running', locked_by = ${o.workerId},
       lease_until = now() + make_interval(secs => ${o.leaseMs / 1000})
     from candidates where jobs.id = candidates.id
-    returning jobs.id, jobs.kind, jobs.ordering_key, jobs.payload, jobs.attempts, jobs.max_attempts,
-      candidates.resumed`;
+    returning jobs.id, jobs.kind, jobs.ordering_key, jobs.payload, jobs.attempts,
+      coalesce(jobs.max_attempts, ${o.maxAttempts ?? 10}) as max_attempts, candidates.resumed`;
   const rows =
     o.batch && !o.alone
       ? await db.transaction(async (tx) => {
@@ -256,12 +254,14 @@ export async function fail(
   err: unknown,
   delayMs: number,
   workerId: string,
+  /** The worker's limit, for the jobs that have none of their own (JOB_MAX_ATTEMPTS). */
+  maxAttempts: number,
 ): Promise<void> {
   const error = errorMessage(err).slice(0, 1000);
   const permanent = isPermanent(err);
   for (const dead of [true, false]) {
     const chosen = list
-      .filter((j) => dead === (permanent || j.attempts >= j.maxAttempts))
+      .filter((j) => dead === (permanent || j.attempts >= (j.maxAttempts ?? maxAttempts)))
       .map((j) => j.id);
     if (chosen.length === 0) continue;
     await db.execute(sql`

@@ -58,6 +58,8 @@ export interface WorkerOptions {
   concurrency?: number;
   leaseMs?: number;
   backoffBaseMs?: number;
+  /** Attempts a job gets before it is given up, unless it has its own limit (JOB_MAX_ATTEMPTS). */
+  maxAttempts?: number;
   /** Slowest poll, in case a NOTIFY is missed (another process on a dropped connection). */
   pollMs?: number;
   onError?: (job: Job | undefined, err: unknown) => void;
@@ -123,7 +125,15 @@ export class Worker {
     const concurrency = this.o.concurrency ?? 8;
     const alone = this.o.database.kind === "pglite";
     const claimOf = (kinds: string[], limit: number, batch: boolean) =>
-      claim(this.db, { kinds, limit, leaseMs, workerId: this.id, batch, alone });
+      claim(this.db, {
+        kinds,
+        limit,
+        leaseMs,
+        workerId: this.id,
+        maxAttempts: this.o.maxAttempts ?? 10,
+        batch,
+        alone,
+      });
     const batches = this.o.batchHandlers ?? [];
     const all = [...batches.map((b) => b.def.kind), ...this.o.handlers.map((h) => h.def.kind)];
     const { due, otherDue, nextInMs } = await queueState(this.db, all, this.o.inbox);
@@ -254,7 +264,7 @@ export class Worker {
       }
       for (const job of list) this.o.onError?.(job, error);
       const delay = this.backoff(Math.max(...list.map((j) => j.attempts)), error);
-      await fail(this.db, list, error, delay, this.id);
+      await fail(this.db, list, error, delay, this.id, this.o.maxAttempts ?? 10);
     }
   }
 

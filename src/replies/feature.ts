@@ -1,12 +1,19 @@
-// Issue 13 (replies at scale), wired from one line in src/boot/services.ts: the `/sms` subcommands,
-// the CLI commands and the job kinds of templates, business hours, history, export, retention.
-import { registerCliCommand } from "../cli/commands.ts";
+// What the reply features add to the bridge (templates, history, the audit export, retention and
+// `forget`): their `/sms` subcommands, CLI commands and the daily retention sweep, as one record
+// the composition (src/boot/services.ts) puts with the others. Business hours act inside the
+// flows (src/flows/bridge.ts) and need no record.
+import type { CliCommand, Feature } from "../conversations/features.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { toE164 } from "../kernel/phone.ts";
 import { EXPORT_HELP, exportRows, parseExportArgs } from "./export.ts";
-import { historyLines } from "./history.ts";
-import { forgetCustomer } from "./retention.ts";
-import { templateCommand } from "./templates.ts";
+import { HISTORY_COMMAND, historyLines } from "./history.ts";
+import {
+  createRetentionSweep,
+  ensureRetentionJob,
+  forgetCustomer,
+  RETENTION_JOB,
+} from "./retention.ts";
+import { TEMPLATE_COMMAND, templateCommand } from "./templates.ts";
 
 const TEMPLATES_HELP = `Usage: ardary-bridge templates list
        ardary-bridge templates add <name> <text…>
@@ -15,22 +22,22 @@ const TEMPLATES_HELP = `Usage: ardary-bridge templates list
 Canned answers: \`::name\` in a thread (or after \`/sms <number>\`) sends the template, with
 {first_name}, {name} (the contact's), {agent} and {agent_first_name} (the author's) filled in.`;
 
-registerCliCommand("templates", {
+const TEMPLATES_CLI: CliCommand = {
   summary: "list, add or remove the reply templates (::name in a thread)",
   help: TEMPLATES_HELP,
   check(args) {
     if (!["list", "add", "remove"].includes(args[0] ?? ""))
       throw new BadRequestError("templates needs list, add or remove");
   },
-  async run(services, args, write) {
+  async run(ctx, args, write) {
     this.check?.(args);
-    const answer = await templateCommand(services.database.db, args.join(" "), "cli");
+    const answer = await templateCommand(ctx.db, args.join(" "), "cli");
     await write(`${answer}\n`);
     return /^(Not saved|No template named|Usage)/.test(answer) ? 1 : 0;
   },
-});
+};
 
-registerCliCommand("history", {
+const HISTORY_CLI: CliCommand = {
   summary: "a customer's threads and last SMS, by number or name",
   help: `Usage: ardary-bridge history <number or name>
        ardary-bridge conversations --phone <number> | --name <name>
@@ -40,25 +47,25 @@ whether it is open, opted out or blocked, and its last SMS with their statuses.`
   check(args) {
     if (!args.join(" ").trim()) throw new BadRequestError("history needs a number or a name");
   },
-  async run(services, args, write) {
+  async run(ctx, args, write) {
     this.check?.(args);
-    const lines = await historyLines(services.database.db, args.join(" ").trim());
+    const lines = await historyLines(ctx.db, args.join(" ").trim());
     await write(`${lines.join("\n")}\n`);
     return lines[0]?.startsWith("No conversation") ? 1 : 0;
   },
-});
+};
 
-registerCliCommand("export", {
+const EXPORT_CLI: CliCommand = {
   summary: "the audit export: every SMS, click and call (csv or jsonl, --mask)",
   help: EXPORT_HELP,
   check: parseExportArgs,
-  async run(services, args, write) {
-    await exportRows(services.database.db, parseExportArgs(args), write);
+  async run(ctx, args, write) {
+    await exportRows(ctx.db, parseExportArgs(args), write);
     return 0;
   },
-});
+};
 
-registerCliCommand("forget", {
+const FORGET_CLI: CliCommand = {
   summary: "erase a customer on request (texts, contact, number; a STOP is kept as a hash)",
   help: `Usage: ardary-bridge forget <number>
 
@@ -70,9 +77,20 @@ number still cannot be texted.`,
     if (!toE164(args[0] ?? ""))
       throw new BadRequestError(`"${args[0]}" is not a phone number (+33612345678)`);
   },
-  async run(services, args, write) {
+  async run(ctx, args, write) {
     this.check?.(args);
-    await write(`${await forgetCustomer(services.database.db, args[0] ?? "")}\n`);
+    await write(`${await forgetCustomer(ctx.db, args[0] ?? "")}\n`);
     return 0;
   },
-});
+};
+
+export const REPLIES_FEATURE: Feature = {
+  commands: [TEMPLATE_COMMAND, HISTORY_COMMAND],
+  cli: { templates: TEMPLATES_CLI, history: HISTORY_CLI, export: EXPORT_CLI, forget: FORGET_CLI },
+  // The daily sweep of old SMS texts, while RETENTION_DAYS is set.
+  jobs: ({ db, retentionDays }) =>
+    retentionDays ? [{ def: RETENTION_JOB, run: createRetentionSweep(db, retentionDays) }] : [],
+  start: async ({ db, retentionDays }) => {
+    if (retentionDays) await ensureRetentionJob(db);
+  },
+};

@@ -2,10 +2,10 @@
 // `ardary-bridge history …` / `conversations --phone N | --name X`: each thread of the number
 // (platform, channel, thread reference), its state, and its last messages with their statuses.
 import { desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
-import * as store from "../conversations/store.ts";
+import * as consent from "../conversations/consent.ts";
+import type { ChatCommand } from "../conversations/features.ts";
 import type { Db } from "../db/database.ts";
 import { contacts, conversations, messages } from "../db/schema.ts";
-import { registerCommand } from "../flows/chat-commands.ts";
 import { formatPhone, toE164 } from "../kernel/phone.ts";
 
 export const HISTORY_USAGE = "/sms history <number or name>  (a customer's threads and last SMS)";
@@ -55,7 +55,7 @@ export async function historyLines(db: Db, query: string): Promise<string[]> {
   for (const c of convs) {
     const [contact] = await db.select().from(contacts).where(eq(contacts.phone, c.phone));
     const name = [contact?.firstName, contact?.lastName].filter(Boolean).join(" ");
-    const refusal = await store.refusalOf(db, c.phone);
+    const refusal = await consent.refusalOf(db, c.phone);
     const state = [c.open ? "open" : "closed", refusal ? `not textable: ${refusal}` : ""]
       .filter(Boolean)
       .join(", ");
@@ -82,8 +82,9 @@ export async function historyLines(db: Db, query: string): Promise<string[]> {
   return lines;
 }
 
-registerCommand({
+/** `/sms history …`. */
+export const HISTORY_COMMAND: ChatCommand = {
   name: "history",
   usage: HISTORY_USAGE,
   run: async (_input, args, ctx) => (await historyLines(ctx.db, args)).join("\n"),
-});
+};

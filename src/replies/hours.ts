@@ -5,7 +5,7 @@
 // period; never to an opted-out or blocked number, never in answer to STOP/START.
 
 import { z } from "zod";
-import * as store from "../conversations/store.ts";
+import * as consent from "../conversations/consent.ts";
 import type { Db } from "../db/database.ts";
 import { autoReplies } from "../db/schema.ts";
 import { optIntent } from "../kernel/optout.ts";
@@ -131,7 +131,7 @@ export async function claimAutoReply(
   if (optIntent(o.text) !== null) return false;
   const period = closedPeriod(config.schedule, o.at, config.timeZone);
   if (period === null) return false;
-  if (await store.refusalOf(tx, o.phone)) return false;
+  if (await consent.refusalOf(tx, o.phone)) return false;
   const claimed = await tx
     .insert(autoReplies)
     .values({ conversationId: o.conversationId, period })

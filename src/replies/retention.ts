@@ -4,8 +4,8 @@
 // hash), and keeps only what the opt-out law needs (a hash of the number and the STOP date).
 import { and, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import { z } from "zod";
+import * as consent from "../conversations/consent.ts";
 import { chatJob } from "../conversations/kinds.ts";
-import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import {
   blocks,
@@ -99,7 +99,7 @@ export async function forgetCustomer(db: Db, input: string): Promise<string> {
   const phone = toE164(input);
   if (!phone) throw new BadRequestError(`"${input}" is not a phone number (+33612345678)`);
   return db.transaction(async (tx) => {
-    const hash = store.phoneHash(phone);
+    const hash = consent.phoneHash(phone);
     const [stop] = await tx.select().from(optOuts).where(eq(optOuts.phone, phone));
     await tx
       .insert(forgotten)

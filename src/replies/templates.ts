@@ -4,10 +4,10 @@
 // {agent_first_name} filled from the contact and the author. An unknown template or a field
 // with no value is refused with an explanation, and nothing is sent.
 import { asc, eq } from "drizzle-orm";
+import type { ChatCommand } from "../conversations/features.ts";
 import { FIELD_LIST, fillFields, unknownFields } from "../conversations/fields.ts";
 import type { Db } from "../db/database.ts";
 import { templates } from "../db/schema.ts";
-import { registerCommand } from "../flows/chat-commands.ts";
 import { formatPhone } from "../kernel/phone.ts";
 
 export type Template = typeof templates.$inferSelect;
@@ -127,8 +127,9 @@ export async function templateCommand(db: Db, args: string, author: string): Pro
   return `Usage: ${TEMPLATE_USAGE}`;
 }
 
-registerCommand({
+/** `/sms template …`. */
+export const TEMPLATE_COMMAND: ChatCommand = {
   name: "template",
   usage: TEMPLATE_USAGE,
   run: (input, args, ctx) => templateCommand(ctx.db, args, input.author),
-});
+};

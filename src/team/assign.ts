@@ -2,14 +2,13 @@
 // customer's SMS starts the wait, a person's SMS ends it. `/sms queue` and
 // `ardary-bridge conversations --unanswered` list the waiting ones, oldest first.
 import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import type { ActionHandler, CommandContext } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import type * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { conversations } from "../db/schema.ts";
-import { registerAction } from "../flows/actions.ts";
 import { formatPhone } from "../kernel/phone.ts";
 import type { NewJob } from "../queue/jobs.ts";
-import type { Team } from "./team.ts";
 
 /**
  * Customers' SMS came in: each conversation that did not wait yet waits since its own first
@@ -65,11 +64,13 @@ function since(at: Date, now = Date.now()): string {
 }
 
 /** `/sms queue`: what waits for an answer here, oldest first, with links to the threads. */
-export async function queueCommand(team: Team, platform: string): Promise<string> {
+export async function queueCommand(team: CommandContext, platform: string): Promise<string> {
   const list = await unanswered(team.db, platform);
   if (list.length === 0) return "✅ No conversation is waiting for an answer.";
   const lines = list.map((c) => {
-    const where = c.threadRef ? team.threadLink(platform, c.threadRef) : "(thread not open yet)";
+    const where = c.threadRef
+      ? team.chat.threadLink(platform, c.threadRef)
+      : "(thread not open yet)";
     const owner = c.ownerId ? ` · owner <@${c.ownerId}>` : " · nobody claimed it";
     return `• 🟡 ${formatPhone(c.phone)} waits for ${since(c.waitingSince ?? new Date())}${owner} · ${where}`;
   });
@@ -89,16 +90,16 @@ export async function unansweredLines(db: Db): Promise<string[]> {
 }
 
 /** The Claim, Release and Assign buttons. */
-export function registerAssignActions(): void {
-  registerAction("claim", async (tx, conv, { author, authorId }) => {
+export const ASSIGN_ACTIONS: Record<string, ActionHandler> = {
+  async claim(tx, conv, { author, authorId }) {
     if (!authorId || conv.ownerId === authorId) return [];
     await setOwner(tx, conv.id, authorId);
     return [
       ...chatJob(conv, { type: "note", text: `🙋 ${author} claimed this conversation.` }),
       ...card(conv),
     ];
-  });
-  registerAction("release", async (tx, conv, { author }) => {
+  },
+  async release(tx, conv, { author }) {
     if (!conv.ownerId) return [];
     await setOwner(tx, conv.id, null);
     return [
@@ -108,8 +109,8 @@ export function registerAssignActions(): void {
       }),
       ...card(conv),
     ];
-  });
-  registerAction("assign", async (tx, conv, { author, value }): Promise<NewJob[]> => {
+  },
+  async assign(tx, conv, { author, value }): Promise<NewJob[]> {
     if (!value || conv.ownerId === value) return [];
     await setOwner(tx, conv.id, value);
     return [
@@ -120,5 +121,5 @@ export function registerAssignActions(): void {
       }),
       ...card(conv),
     ];
-  });
-}
+  },
+};

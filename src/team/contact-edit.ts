@@ -5,10 +5,10 @@
 import { parseArgs } from "node:util";
 import { eq } from "drizzle-orm";
 import type { ChatForm } from "../contracts/index.ts";
+import type { FormHandler } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import type { Db } from "../db/database.ts";
 import { contacts } from "../db/schema.ts";
-import { registerForm } from "../flows/forms.ts";
 import { formatPhone, toE164 } from "../kernel/phone.ts";
 import { type Contact, saveContactsIn, splitName } from "./contacts.ts";
 
@@ -110,9 +110,9 @@ async function contactForm(db: Db, phone: string): Promise<ChatForm> {
   };
 }
 
-/** The Edit contact form, for the card's button (registered by team.ts). */
-export function registerContactForm(): void {
-  registerForm(EDIT_CONTACT, {
+/** The Edit contact form, for the card's button. */
+export const CONTACT_FORMS: Record<string, FormHandler> = {
+  [EDIT_CONTACT]: {
     open: (db, conv) => contactForm(db, conv.phone),
     check: (values) => contactProblems(values),
     async submit(tx, conv, { author, values }) {
@@ -127,8 +127,8 @@ export function registerContactForm(): void {
         text: `✏️ ${author} edited the contact: ${changed.join(", ")}.`,
       });
     },
-  });
-}
+  },
+};
 
 export const CONTACTS_SET_USAGE =
   "ardary-bridge contacts set <number> [--name <name>] [--company <company>] [--notes <notes>]";

@@ -5,8 +5,8 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { SmsProvider } from "../contracts/index.ts";
+import * as consent from "../conversations/consent.ts";
 import { CONTACTS_JOB, chatJob } from "../conversations/kinds.ts";
-import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { contacts, conversations } from "../db/schema.ts";
 import { toE164 } from "../kernel/phone.ts";
@@ -176,7 +176,7 @@ export function createContactSync(o: {
         .orderBy(asc(contacts.phone))
         .limit(CONTACT_BATCH);
       if (batch.length === 0) return;
-      const optedOut = await store.optedOutAmong(
+      const optedOut = await consent.optedOutAmong(
         o.db,
         batch.map((c) => c.phone),
       );

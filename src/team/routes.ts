@@ -3,12 +3,12 @@
 // `/sms route add|list|remove` (people allowed to manage the bridge) and `ardary-bridge routes`.
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Platform, SmsCommandInput } from "../contracts/index.ts";
+import type { ChatPlatformName, CommandContext } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { conversations, routes } from "../db/schema.ts";
 import { enqueue } from "../queue/jobs.ts";
-import type { Team } from "./team.ts";
 
 export type Route = typeof routes.$inferSelect;
 
@@ -95,7 +95,7 @@ export const ROUTE_USAGE =
 
 /** `/sms route …`: the answer for the person who typed it. */
 export async function routeCommand(
-  team: Team,
+  team: CommandContext,
   input: SmsCommandInput,
   args: string,
 ): Promise<string> {
@@ -105,7 +105,7 @@ export async function routeCommand(
     const list = (await listRoutes(team.db)).filter((r) => r.platform === platform);
     if (list.length === 0) return "No routes: every new conversation goes to the default channel.";
     return list
-      .map((r) => `• ${r.pattern} → ${team.channelMention(platform, r.channel)}`)
+      .map((r) => `• ${r.pattern} → ${team.chat.channelMention(platform, r.channel)}`)
       .join("\n");
   }
   if (verb !== "add" && verb !== "remove") return `Usage: ${ROUTE_USAGE}`;
@@ -125,11 +125,11 @@ export async function routeCommand(
     .filter((w) => w !== "--move")
     .join(" ");
   if (!channelText) return `Which channel? Usage: ${ROUTE_USAGE}`;
-  const channel = await team.resolveChannel(platform, channelText);
+  const channel = await team.chat.resolveChannel(platform, channelText);
   if (!channel) return `No channel "${channelText}" the bridge can post in. Usage: ${ROUTE_USAGE}`;
   const move = words.includes("--move");
   const moved = await addRoute(team.db, { pattern, platform, channel, move, by: input.author });
-  const where = team.channelMention(platform, channel);
+  const where = team.chat.channelMention(platform, channel);
   return move
     ? `Route ${pattern} → ${where}: ${moved} existing conversation(s) moved; new ones go there too.`
     : `Route ${pattern} → ${where}: new conversations go there (existing ones stay; add --move to move them).`;
@@ -139,6 +139,7 @@ export async function routeCommand(
 export async function routesCli(
   db: Db,
   args: string[],
+  platforms: ChatPlatformName[] = [],
 ): Promise<{ lines: string[]; code: number }> {
   const [verb = "list", prefix, ...rest] = args;
   if (verb === "list") {
@@ -164,12 +165,29 @@ export async function routesCli(
     const i = rest.indexOf(flag);
     return i >= 0 ? rest[i + 1] : undefined;
   };
-  const slack = at("--slack");
-  const discord = at("--discord");
-  if ((slack === undefined) === (discord === undefined)) return { lines: [ROUTES_HELP], code: 2 };
-  const platform = slack !== undefined ? "slack" : "discord";
-  const channel = channelIdOf(slack ?? discord ?? "");
-  if (!channel) return { lines: [`not a channel id: ${slack ?? discord}`], code: 2 };
+  // `--platform <name> --channel <id>`, or `--<name> <id>` for short (`--slack C0123`).
+  const named = at("--platform");
+  const short = platforms.filter((p) => at(`--${p.name}`) !== undefined);
+  if (named !== undefined ? short.length > 0 : short.length !== 1)
+    return { lines: [ROUTES_HELP], code: 2 };
+  const chosen = named ?? short[0]?.name ?? "";
+  const given = (named !== undefined ? at("--channel") : at(`--${chosen}`)) ?? "";
+  const known = platforms.find((p) => p.name === chosen);
+  if (!known)
+    return {
+      lines: [
+        `not a chat platform: ${chosen} (platforms: ${platforms.map((p) => p.name).join(", ") || "none"})`,
+      ],
+      code: 2,
+    };
+  const platform = known.name;
+  // The platform's own check when it has one; else any plain id (letters, digits, . _ : -).
+  const channel = known.channelId
+    ? known.channelId(given)
+    : /^[\w.:-]{1,100}$/.test(given)
+      ? given
+      : undefined;
+  if (!channel) return { lines: [`not a ${platform} channel id: ${given}`], code: 2 };
   const move = rest.includes("--move");
   const moved = await addRoute(db, { pattern, platform, channel, move, by: "An admin (CLI)" });
   return {
@@ -181,7 +199,8 @@ export async function routesCli(
 }
 
 export const ROUTES_HELP = `Usage: ardary-bridge routes list
-       ardary-bridge routes add <prefix> (--slack <channel id> | --discord <channel id>) [--move]
+       ardary-bridge routes add <prefix> --platform <name> --channel <channel id> [--move]
+       ardary-bridge routes add <prefix> --<platform> <channel id> [--move]   (e.g. --slack C0123)
        ardary-bridge routes remove <prefix>
 
 New conversations of numbers starting with <prefix> (e.g. +44) go to that channel; the longest

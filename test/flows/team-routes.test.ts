@@ -2,6 +2,8 @@
 // route's channel, --move moves an existing conversation (its new thread links to the old one),
 // and only people allowed to manage the bridge change routes.
 import { afterEach, describe, expect, it } from "vitest";
+import { loadEnv } from "../../src/boot/env.ts";
+import { chatPlatforms } from "../../src/boot/services.ts";
 import { runTeamCli } from "../../src/team/team.ts";
 import { startFakeDiscord } from "../fakes/discord.ts";
 import { until } from "../support/harness.ts";
@@ -79,12 +81,26 @@ describe("routes on slack", () => {
   it("a route added from the CLI holds in the running server at once; list and remove", async () => {
     slack = await startSlackWorld();
     const db = slack.h.bridge.database.db;
-    const added = await runTeamCli(db, "routes", ["add", "+33 1", "--slack", "C0OTHER"]);
+    // The chat platforms the CLI knows, as the composition gives them (boot/services.ts).
+    const platforms = chatPlatforms(loadEnv({}));
+    const routes = (args: string[]) => runTeamCli(db, "routes", args, undefined, platforms);
+    const added = await routes(["add", "+33 1", "--slack", "C0OTHER"]);
     expect(added).toEqual({ lines: ["+331 → slack C0OTHER"], code: 0 });
+    // The long form names any chat platform; an unknown one, or a bad id, is refused.
+    expect(
+      await routes(["add", "+35", "--platform", "discord", "--channel", "123456789012"]),
+    ).toEqual({ lines: ["+35 → discord 123456789012"], code: 0 });
+    expect((await routes(["add", "+36", "--platform", "teams", "--channel", "T1"])).lines).toEqual([
+      "not a chat platform: teams (platforms: slack, discord)",
+    ]);
+    expect((await routes(["add", "+36", "--slack", "general"])).lines).toEqual([
+      "not a slack channel id: general",
+    ]);
+    expect((await routes(["remove", "+35"])).code).toBe(0);
     await slack.h.sim.inbound("+33123456789", "bonjour");
     expect((await slack.thread("+33123456789")).channel).toBe("C0OTHER");
     expect((await runTeamCli(db, "routes", ["list"])).lines).toEqual(["+331\tslack\tC0OTHER"]);
-    expect((await runTeamCli(db, "routes", ["add", "+44"])).code).toBe(2);
+    expect((await routes(["add", "+44"])).code).toBe(2);
     expect(await runTeamCli(db, "routes", ["remove", "+331"])).toEqual({
       lines: ["removed +331"],
       code: 0,

@@ -1,0 +1,97 @@
+// What the core asks of an SMS provider (SmsProvider) and what comes back: one outcome per SMS,
+// and the events its callbacks mean. The core speaks of `ref`, never of the provider's fields.
+import type { Obj, Priority } from "./domain.ts";
+
+/** One SMS to send. `ref` is ours, unique, and the same on every retry of this SMS. */
+export interface OutboundSms {
+  ref: string;
+  /** E.164 recipient. */
+  to: string;
+  /** The text; `linkPlaceholder` marks where `link` goes. */
+  text: string;
+  /** A link to track: the provider shortens it and puts it where the placeholder stands. */
+  link?: string;
+  /** When to send; absent means now. */
+  sendAt?: Date;
+  priority?: Priority;
+}
+
+/** What became of one SMS of a request. */
+export type SendOutcome =
+  | { ref: string; outcome: "accepted"; segments: number }
+  | {
+      ref: string;
+      outcome: "refused";
+      /** True when sending it again can never succeed. */
+      permanent: boolean;
+      /** True when the provider refused because the recipient opted out. */
+      optedOut: boolean;
+      /** In words, with the provider's codes. */
+      reason: string;
+      codes: string[];
+    }
+  /** The request failed before the provider decided (5xx, 429, network): send it again. */
+  | { ref: string; outcome: "retry"; reason: string; retryAfterMs?: number }
+  /** The request may or may not have been accepted (timed out after being written). */
+  | { ref: string; outcome: "unknown"; reason: string };
+
+export interface ContactInput {
+  /** E.164. */
+  phone: string;
+  firstName?: string;
+  lastName?: string;
+  address?: string;
+  email?: string;
+}
+
+export type ContactResult =
+  | { phone: string; ok: true }
+  | { phone: string; ok: false; codes: string[]; reason: string };
+
+/** What a provider callback means. Dates are absolute instants. */
+export type SmsEvent = (
+  | { kind: "inbound-sms"; from: string; text: string; at: Date }
+  | { kind: "status"; ref: string; phone: string; status: "sent" | "received"; at: Date }
+  | { kind: "click"; ref: string | null; phone: string; link: string; at: Date }
+  | { kind: "call"; phone: string; at: Date }
+  | { kind: "ignored"; reason: string }
+) &
+  Adjusted;
+
+/** What the adapter had to change so the event can be stored (never a body or a number). */
+export interface Adjusted {
+  /** For the logs: e.g. "date out of range: receipt time used". */
+  note?: string;
+  /** The provider's date as given, when it could not be used and `at` is the receipt time. */
+  givenAt?: string;
+}
+
+export interface SegmentCount {
+  segments: number;
+  /** "GSM-7" or "UCS-2" (Unicode). */
+  encoding: string;
+  /** The first character that made the SMS Unicode, when it is. */
+  unicodeBecause?: string;
+}
+
+export interface SmsProvider {
+  /**
+   * Sends SMS in one request where possible; one outcome per message, in the same order.
+   * Never throws for an answer of the provider's: failures are outcomes.
+   */
+  send(messages: OutboundSms[]): Promise<SendOutcome[]>;
+  addContacts(contacts: ContactInput[]): Promise<ContactResult[]>;
+  /**
+   * Turns a callback's parameters (GET query, or a POSTed form/JSON body) into an event.
+   * Throws BadRequestError with a reason when the payload is malformed.
+   */
+  parseCallback(params: Obj): SmsEvent;
+  /** How many SMS a text costs, and in which encoding. */
+  countSegments(text: string): SegmentCount;
+  /** A date a person typed ("2026-12-01 09:00", ISO-8601) in the account's zone; null if none. */
+  parseLocalDate(value: string): Date | null;
+  /** Marks where a tracked link goes in a text (added at the end when absent). */
+  readonly linkPlaceholder: string;
+  /** When the core should hand a scheduled SMS over, at the latest, before its time (ms). */
+  readonly scheduleLeadMs?: number;
+}
