@@ -12,8 +12,9 @@ import * as store from "./conversations/store.ts";
 import { migrateDatabase } from "./db/database.ts";
 import { installDriverFaultGuard } from "./db/driver-guard.ts";
 import { queueFromCli, runningServer } from "./http/admin.ts";
+import { callbackUrl } from "./http/app.ts";
 import { errorMessage } from "./kernel/errors.ts";
-import { callbackUrl, startBridge } from "./main.ts";
+import { startBridge } from "./main.ts";
 import { type JobCounts, listJobs } from "./queue/admin.ts";
 
 const HELP: Record<string, string> = {
@@ -46,7 +47,7 @@ Every command reads its configuration from the environment (see README.md).
 
   --to     recipient in international form, e.g. +33612345678
   --text   the SMS text; [Link] marks where a --link goes (added at the end if absent)
-  --at     send later: "YYYY-MM-DD HH:mm" in ARDARY_TIMEZONE, or ISO-8601
+  --at     send later: "YYYY-MM-DD HH:mm" in %TIMEZONE_VAR%, or ISO-8601
   --link   a URL to track (clicks come back to the thread)
   --author who writes it, as the thread shows it; SMS_SIGNATURE is added only with an author`,
   jobs: `Usage: ardary-bridge jobs
@@ -72,6 +73,11 @@ function adapterCommands(env: Env | null): Map<string, AdapterCommand> {
   return all;
 }
 
+/** The variable that names the account's time zone, as each SMS provider calls it. */
+function timezoneVars(): string {
+  return ADAPTERS.flatMap((d) => (d.kind === "sms" ? [d.timezoneVar] : [])).join(" or ");
+}
+
 function mainHelp(): string {
   const lines = [...adapterCommands(null)].map(([n, c]) => `  ${n.padEnd(16)} ${c.summary}`);
   // The features' commands (src/boot/services.ts FEATURES).
@@ -85,7 +91,12 @@ async function main(argv: string[]): Promise<number> {
   const fromAdapter = adapterCommands(null).get(command);
   const registered = features.cli.get(command);
   if (rest.includes("--help") || rest.includes("-h"))
-    return print(HELP[command] ?? registered?.help ?? (await fromAdapter?.help()) ?? mainHelp());
+    return print(
+      HELP[command]?.replace("%TIMEZONE_VAR%", timezoneVars()) ??
+        registered?.help ??
+        (await fromAdapter?.help()) ??
+        mainHelp(),
+    );
   if (registered) return runCommand(loadEnv(), command, registered, rest);
   switch (command) {
     case "serve":
@@ -112,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
     case "callback-url":
       return printCallbackUrl();
     case "try":
-      return trial.runTrial(loadEnv(), createLogger("warn")).then(() => 0);
+      return trial.runTrial(loadEnv(), createLogger("warn"), startBridge).then(() => 0);
     case "tail":
       return trial.tail(loadEnv()).then(() => 0);
     case "conversations": {

@@ -9,7 +9,7 @@ import { openWhenReachable } from "./boot/wait.ts";
 import type { Database } from "./db/database.ts";
 import type { Bridge } from "./flows/bridge.ts";
 import { createAdminRouter } from "./http/admin.ts";
-import { createApp } from "./http/app.ts";
+import { callbackUrl, createApp } from "./http/app.ts";
 import { type Listening, listenOn } from "./http/listen.ts";
 import type { Worker } from "./queue/worker.ts";
 
@@ -32,13 +32,6 @@ export interface StartOptions {
   http?: boolean;
   /** Run jobs (sends, posts) and hold the chat connections. Default true. */
   worker?: boolean;
-}
-
-/** Where the provider must call, with the secret masked unless `reveal`. */
-export function callbackUrl(env: Env, port: number, secret: string, reveal = false): string {
-  const base = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, "");
-  const shown = reveal ? secret : "<secret>"; // not even a part of it in the logs
-  return `${base}/${env.sms.descriptor.callbackPath}/callback/${shown}`;
 }
 
 export async function startBridge(

@@ -37,6 +37,7 @@ export type ArdaryConfig = z.infer<z.ZodObject<typeof env>>;
 export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
   kind: "sms",
   name: "ardary",
+  label: "Ardary",
   env,
   hints: {
     ARDARY_API_URL: "the Ardary API base URL, https://www.ardary-sms.com/api",
@@ -49,6 +50,7 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
   configure: (values) => values,
   howToEnable: "set ARDARY_ACCESS_KEY and ARDARY_LOGIN (Ardary dashboard, Parameters > API)",
   callbackPath: "ardary",
+  timezoneVar: "ARDARY_TIMEZONE",
   settings: (c) => ({
     batchSize: c.ARDARY_BATCH_SIZE,
     callbackSecret: c.ARDARY_CALLBACK_SECRET,

@@ -32,6 +32,7 @@ without, globally (Discord may take up to an hour to show it everywhere).`;
 export const discord: ChatAdapterDescriptor<typeof env, DiscordConfig> = {
   kind: "chat",
   name: "discord",
+  label: "Discord",
   env,
   hints: {
     DISCORD_BOT_TOKEN: "Discord developer portal > your application > Bot > Token",

@@ -28,6 +28,7 @@ export interface SlackConfig {
 export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
   kind: "chat",
   name: "slack",
+  label: "Slack",
   env,
   hints: {
     SLACK_BOT_TOKEN: "Slack app > OAuth & Permissions > Bot User OAuth Token (xoxb-…)",

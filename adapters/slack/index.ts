@@ -13,6 +13,7 @@ import type {
 import { errorMessage, ThreadGoneError } from "../../src/kernel/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
 import { boltLogger } from "./bolt-logger.ts";
+import { listenForms } from "./forms.ts";
 import { slackGate } from "./gate.ts";
 import { type ListenContext, listen } from "./listeners.ts";
 import { managerCheck, resolveSlackChannel, slackThreadLink } from "./manage.ts";
@@ -297,6 +298,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
           logger: boltLogger(log),
         });
         listen(app, hooks, listenContext);
+        listenForms(app, hooks, listenContext);
         await app.start();
         log.info("Slack: connected in Socket Mode (no public events URL needed)");
         return;
@@ -312,16 +314,14 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         processBeforeResponse: true,
         logger: boltLogger(log),
       });
-      listen(
-        new App({
-          receiver,
-          token: o.botToken,
-          clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
-          logger: boltLogger(log),
-        }),
-        hooks,
-        listenContext,
-      );
+      const httpApp = new App({
+        receiver,
+        token: o.botToken,
+        clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
+        logger: boltLogger(log),
+      });
+      listen(httpApp, hooks, listenContext);
+      listenForms(httpApp, hooks, listenContext);
       // No JSON parser runs before this router: Bolt verifies the signature on the raw body.
       o.router?.use("/slack/events", slackGate());
       o.router?.use(receiver.router);

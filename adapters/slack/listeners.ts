@@ -4,7 +4,6 @@ import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { ChatHooks, ChatReply } from "../../src/contracts/index.ts";
 import { errorMessage } from "../../src/kernel/errors.ts";
-import { listenForms } from "./forms.ts";
 import { parseMessageEvent, refsOf } from "./parse.ts";
 import { type SlackNames, toPlainText } from "./plain.ts";
 import { encodeRef } from "./refs.ts";
@@ -107,5 +106,4 @@ export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
       }
     });
   });
-  listenForms(app, hooks, ctx);
 }

@@ -2,13 +2,6 @@
 // (SMS that never leave, a callback URL nobody can reach, data lost at the next restart).
 import type { Env } from "./env.ts";
 
-/** The platform's own public address: Heroku's dyno metadata, or Render's external URL. */
-export function platformPublicUrl(source: NodeJS.ProcessEnv): string | undefined {
-  const heroku = source.HEROKU_APP_DEFAULT_DOMAIN_NAME?.trim();
-  if (heroku) return `https://${heroku}`;
-  return source.RENDER_EXTERNAL_URL?.trim() || undefined;
-}
-
 /** The PaaS this process runs on, when its disk is wiped at each restart. */
 export function ephemeralPlatform(env: Pick<Env, "DYNO" | "RENDER">): string | undefined {
   if (env.DYNO) return "Heroku";

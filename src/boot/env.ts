@@ -11,7 +11,6 @@ import {
 } from "../contracts/index.ts";
 import { signatureVar } from "../conversations/signature.ts";
 import { businessHoursVar, hoursProblems } from "../replies/hours.ts";
-import { platformPublicUrl } from "./checks.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 
@@ -24,7 +23,8 @@ const hints: Record<string, string> = {
   DATABASE_POOL_MAX: "a whole number of connections, e.g. 4 (see the README on connections)",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
   RETENTION_DAYS: "a whole number of days, e.g. 365 (unset keeps every SMS text)",
-  BUSINESS_HOURS: "entries like `mon-fri 09:00-18:00; sat 10:00-13:00` in ARDARY_TIMEZONE",
+  BUSINESS_HOURS:
+    "entries like `mon-fri 09:00-18:00; sat 10:00-13:00`, in the SMS provider's time zone",
   REPLY_MODE: "send (thread replies go as SMS) or explicit (only replies starting with sms:)",
   PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
   SMS_SIGNATURE: "a line added under people's SMS, e.g. `- {agent_first_name}, Acme`",
@@ -94,7 +94,7 @@ export interface Enabled<D extends AdapterDescriptor> {
 export type Env = CoreEnv & {
   /** Every adapter the bridge knows, on or off (adapters/index.ts). */
   descriptors: AdapterDescriptor[];
-  /** Every variable's parsed value, the adapters' included (e.g. `env.values.ARDARY_MODE`). */
+  /** Every variable's parsed value, the adapters' included (e.g. an adapter's mode). */
   values: Record<string, unknown>;
   /** Each adapter's configuration by name; null when it is off. */
   adapters: Record<string, unknown>;
@@ -109,11 +109,21 @@ export class EnvError extends Error {
   }
 }
 
+/** The platform's own public address: Heroku's dyno metadata, or Render's external URL. */
+export function platformPublicUrl(source: NodeJS.ProcessEnv): string | undefined {
+  const heroku = source.HEROKU_APP_DEFAULT_DOMAIN_NAME?.trim();
+  if (heroku) return `https://${heroku}`;
+  return source.RENDER_EXTERNAL_URL?.trim() || undefined;
+}
+
 /** Validates the environment; throws EnvError listing every problem with where to find it. */
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function loadEnv(
+  source: NodeJS.ProcessEnv = process.env,
+  descriptors: AdapterDescriptor[] = ADAPTERS,
+): Env {
   const problems: string[] = [];
-  const allHints = { ...hints, ...Object.assign({}, ...ADAPTERS.map((a) => a.hints)) };
-  const schema = z.object(Object.assign({ ...core }, ...ADAPTERS.map((a) => a.env)));
+  const allHints = { ...hints, ...Object.assign({}, ...descriptors.map((a) => a.hints)) };
+  const schema = z.object(Object.assign({ ...core }, ...descriptors.map((a) => a.env)));
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -123,7 +133,20 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     }
   }
   problems.push(...hoursProblems(source));
-  for (const a of ADAPTERS) {
+  // One SMS provider: the one whose variables are set; with none set, the only one there is.
+  const providers = descriptors.filter((d) => d.kind === "sms");
+  const named = providers.filter((d) => Object.keys(d.env).some((k) => source[k]?.trim()));
+  const provider = named.length > 0 ? named : providers.length === 1 ? providers : [];
+  if (named.length > 1)
+    problems.push(
+      `one SMS provider at a time: the variables of ${named.map((d) => `${d.name} (${setVars(d, source)})`).join(" and ")} are set; unset those of all but one`,
+    );
+  else if (provider.length === 0)
+    problems.push(
+      `no SMS provider is configured: set the variables of one of ${providers.map((d) => `${d.name} (${d.howToEnable})`).join(", ") || "none (adapters/index.ts lists none)"}`,
+    );
+  for (const a of descriptors) {
+    if (a.kind === "sms" && !provider.includes(a)) continue;
     const required: string[] = a.requires(source);
     const set = required.filter((k) => source[k]?.trim());
     if (set.length === 0 || set.length === required.length) continue;
@@ -136,14 +159,17 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (!parsed.success || problems.length > 0) throw new EnvError(problems);
   const values = parsed.data as Record<string, unknown>;
   const adapters: Record<string, unknown> = {};
-  for (const a of ADAPTERS)
-    adapters[a.name] = a.requires(source).every((k: string) => values[k] !== undefined)
-      ? a.configure(values)
-      : null;
+  for (const a of descriptors)
+    adapters[a.name] =
+      a.kind === "sms" && !provider.includes(a)
+        ? null
+        : a.requires(source).every((k: string) => values[k] !== undefined)
+          ? a.configure(values)
+          : null;
   const enabled = <D extends AdapterDescriptor>(d: D): Enabled<D>[] =>
     adapters[d.name] == null ? [] : [{ descriptor: d, config: adapters[d.name] }];
-  const [sms] = ADAPTERS.flatMap((d) => (d.kind === "sms" ? enabled(d) : []));
-  const chat = ADAPTERS.flatMap((d) => (d.kind === "chat" ? enabled(d) : []));
+  const [sms] = descriptors.flatMap((d) => (d.kind === "sms" ? enabled(d) : []));
+  const chat = descriptors.flatMap((d) => (d.kind === "chat" ? enabled(d) : []));
   const names = chat.map((c) => c.descriptor.name);
   const chosen = values.CHAT_DEFAULT_PLATFORM as string | undefined;
   if (chosen !== undefined && !names.includes(chosen))
@@ -160,21 +186,30 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     ...(values as CoreEnv),
     PUBLIC_URL: (values.PUBLIC_URL as string | undefined) ?? platformPublicUrl(source),
     values,
-    descriptors: ADAPTERS,
+    descriptors,
     adapters,
     sms,
     chat,
   };
 }
 
+/** The variables of a descriptor that are set, by name. */
+function setVars(d: AdapterDescriptor, source: NodeJS.ProcessEnv): string {
+  return Object.keys(d.env)
+    .filter((k) => source[k]?.trim())
+    .join(", ");
+}
+
 /** The chat platforms that are off. */
 export function offChat(env: Env): ChatAdapterDescriptor[] {
-  return ADAPTERS.flatMap((d) => (d.kind === "chat" && env.adapters[d.name] == null ? [d] : []));
+  return env.descriptors.flatMap((d) =>
+    d.kind === "chat" && env.adapters[d.name] == null ? [d] : [],
+  );
 }
 
 /** The chat platforms that are off, with how to turn each on (for the boot log). */
 export function disabledChat(env: Env): string[] {
-  return ADAPTERS.filter((d) => d.kind === "chat" && env.adapters[d.name] == null).map(
-    (d) => `${d.name}: ${d.howToEnable}`,
-  );
+  return env.descriptors
+    .filter((d) => d.kind === "chat" && env.adapters[d.name] == null)
+    .map((d) => `${d.name}: ${d.howToEnable}`);
 }

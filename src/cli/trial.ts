@@ -1,12 +1,12 @@
-// A first look without any account: `ardary-bridge try` (npm run try) runs the Ardary
-// simulator and the bridge together, wired to each other, and has a customer write in;
+// A first look without any account: `ardary-bridge try` (npm run try) runs the SMS provider's
+// local stand-in (Ardary's simulator) and the bridge together, wired to each other, and has a customer write in;
 // `ardary-bridge tail` shows it; `ardary-bridge conversations` lists the conversations.
 import type { Logger } from "pino";
 import { type Env, loadEnv } from "../boot/env.ts";
 import { type Feed, type FeedCursor, listConversations, readFeed } from "../conversations/feed.ts";
 import { openDatabase } from "../db/database.ts";
 import { runningServer } from "../http/admin.ts";
-import { callbackUrl, startBridge } from "../main.ts";
+import { callbackUrl } from "../http/app.ts";
 import { unansweredLines } from "../team/assign.ts";
 import { callServer, withDatabase } from "./local.ts";
 
@@ -22,7 +22,13 @@ export async function bridgeCallbackUrl(env: Env): Promise<string> {
 }
 
 /** Runs the provider's stand-in (port 4010, or a free one) and the bridge pointed at it. */
-export async function runTrial(base: Env, log: Logger): Promise<void> {
+/** What `try` runs: a bridge (src/main.ts startBridge, handed over by the command). */
+export type StartBridge = (
+  env: Env,
+  log: Logger,
+) => Promise<{ url: string; port: number; callbackSecret: string; close(): Promise<void> }>;
+
+export async function runTrial(base: Env, log: Logger, startBridge: StartBridge): Promise<void> {
   const standIn = base.sms.descriptor.standIn;
   if (!standIn) throw new Error(`${base.sms.descriptor.name} has no local stand-in to try`);
   const sim = await standIn(4010);
@@ -32,7 +38,7 @@ export async function runTrial(base: Env, log: Logger): Promise<void> {
   console.log(
     [
       "",
-      `Trial: the bridge at ${running.url}, a simulated Ardary at ${sim.url} (nothing leaves this machine).`,
+      `Trial: the bridge at ${running.url}, a simulated ${base.sms.descriptor.label ?? base.sms.descriptor.name} at ${sim.url} (nothing leaves this machine).`,
       "A customer writes in now. In another terminal:",
       "  npx ardary-bridge tail            live conversation events",
       "  npx ardary-bridge conversations   the conversations",

@@ -65,6 +65,8 @@ export interface AdapterCommand {
 interface DescriptorBase<Shape extends z.ZodRawShape, Config> {
   /** The adapter's name: its folder, its CLI command, its settings' namespace. */
   name: string;
+  /** Its name for people ("Ardary", "Slack"), in help and boot texts; default `name`. */
+  label?: string;
   /** Its own environment variables (validated with the core's, every problem listed at once). */
   env: Shape;
   /** Where to find each variable's value, for the error messages. */
@@ -104,6 +106,8 @@ export interface SmsProviderDescriptor<
   kind: "sms";
   /** The callback URL's first path segment (`/<callbackPath>/callback/<secret>`). */
   callbackPath: string;
+  /** The variable that names the account's time zone (dates typed in `--at`, business hours). */
+  timezoneVar: string;
   /** What the core reads of the provider's configuration. */
   settings(config: Config): {
     /** Most SMS handed over in one call of `send`. */

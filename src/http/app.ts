@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
+import type { Env } from "../boot/env.ts";
 import { isObject, type SmsEvent, type SmsProvider } from "../contracts/index.ts";
 import type { StoredEvent } from "../conversations/keys.ts";
 import type { Database } from "../db/database.ts";
@@ -97,6 +98,7 @@ export function createApp(o: AppOptions) {
   });
   const isSecret = secretCheck(o.callbackSecret);
   // Cheap checks first: the method and the secret, before any body is read.
+  const callbackPrefix = `/${o.callbackPath}/callback`.toLowerCase();
   const gate = (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== "GET" && req.method !== "POST") {
       res.status(405).set("Allow", "GET, POST").end();
@@ -158,7 +160,7 @@ export function createApp(o: AppOptions) {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, message } = toHttp(err);
     // Never the path or the raw message of a request error: the callback path holds the secret.
-    const where = /^\/ardary\/callback/i.test(req.path) ? "callback" : "other";
+    const where = req.path.toLowerCase().startsWith(callbackPrefix) ? "callback" : "other";
     if (status >= 500) {
       const level = status === 503 ? "warn" : "error";
       o.log[level]({ status, route: where, err: scrub(errorMessage(err)) }, "request failed");
@@ -229,4 +231,11 @@ function paramNames(params: Record<string, unknown>): string[] {
   return Object.keys(params)
     .slice(0, 8)
     .map((k) => k.slice(0, 24).replace(/[^A-Za-z_]/g, "?"));
+}
+
+/** Where the provider must call, with the secret masked unless `reveal`. */
+export function callbackUrl(env: Env, port: number, secret: string, reveal = false): string {
+  const base = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, "");
+  const shown = reveal ? secret : "<secret>"; // not even a part of it in the logs
+  return `${base}/${env.sms.descriptor.callbackPath}/callback/${shown}`;
 }

@@ -17,7 +17,6 @@ import type { Database, Db } from "../db/database.ts";
 import { rowsOf } from "../db/database.ts";
 import { isDatabaseUnavailable } from "../db/health.ts";
 import { events } from "../db/schema.ts";
-import type { Bridge } from "../flows/bridge.ts";
 import { AppError, errorMessage, isPermanent } from "../kernel/errors.ts";
 import { maskPhone } from "../kernel/phone.ts";
 import { backoffDelay } from "../queue/jobs.ts";
@@ -111,7 +110,8 @@ const INBOX_LOCK = 727_100_002;
 
 export interface InboxOptions {
   database: Database;
-  bridge: Bridge;
+  /** What acts on stored callbacks, in the caller's transaction (the Bridge, src/flows/bridge.ts). */
+  bridge: { applyEvents(tx: Db, list: StoredEvent[]): Promise<void> };
   log: Logger;
   /** Attempts before an event is given up (JOB_MAX_ATTEMPTS). */
   maxAttempts: number;

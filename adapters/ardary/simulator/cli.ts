@@ -1,7 +1,6 @@
 // `ardary-bridge simulator` and `ardary-bridge simulate sms|call`: a local Ardary for trying the
 // bridge without an account, and a way to make it send the bridge an SMS or a call.
 import { parseArgs } from "node:util";
-import type { ArdaryConfig } from "../descriptor.ts";
 
 export const SIMULATOR_HELP = `Usage: ardary-bridge simulator [--port 4010] [--callback <url>]
 
@@ -14,7 +13,16 @@ export const SIMULATE_HELP = `Usage: ardary-bridge simulate sms --from <number> 
 
 Asks a running simulator (default http://127.0.0.1:4010) to call the bridge back.`;
 
-export async function runSimulator(args: string[], config: ArdaryConfig | null): Promise<number> {
+/** The credentials the simulator plays with: the bridge's own when it has them. */
+interface SimulatorCredentials {
+  ARDARY_ACCESS_KEY?: string;
+  ARDARY_LOGIN?: string;
+}
+
+export async function runSimulator(
+  args: string[],
+  config: SimulatorCredentials | null,
+): Promise<number> {
   const { values } = parseArgs({
     args,
     options: { port: { type: "string", default: "4010" }, callback: { type: "string" } },
