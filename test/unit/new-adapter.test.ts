@@ -3,7 +3,7 @@
 // the list and nothing else; its variables are validated, it is created, started, and an
 // inbound SMS reaches its thread.
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { ADAPTERS } from "../../adapters/index.ts";
 import { EnvError, loadEnv } from "../../src/boot/env.ts";
@@ -56,19 +56,16 @@ const teams: ChatAdapterDescriptor<typeof env, { token: string; channel: string 
   },
 };
 
-afterEach(() => {
-  const i = ADAPTERS.indexOf(teams);
-  if (i >= 0) ADAPTERS.splice(i, 1);
-});
-
 describe("adding a chat platform", () => {
   it("is one descriptor in the list: validated, created, started, and it gets the threads", async () => {
-    ADAPTERS.push(teams); // the one line in adapters/index.ts
-    expect(() => loadEnv({ TEAMS_TOKEN: "t" })).toThrow(EnvError);
-    expect(() => loadEnv({ TEAMS_TOKEN: "t" })).toThrow(/TEAMS_CHANNEL: required to enable teams/);
+    const list = [...ADAPTERS, teams]; // the one line in adapters/index.ts
+    expect(() => loadEnv({ TEAMS_TOKEN: "t" }, list)).toThrow(EnvError);
+    expect(() => loadEnv({ TEAMS_TOKEN: "t" }, list)).toThrow(
+      /TEAMS_CHANNEL: required to enable teams/,
+    );
     const db = await createTestDatabase();
     const sim = await startSimulator({ accessKey: "sim-key", login: "sim@example.com" });
-    const e = loadEnv(baseEnv(db, sim, { TEAMS_TOKEN: "t", TEAMS_CHANNEL: "T1" }));
+    const e = loadEnv(baseEnv(db, sim, { TEAMS_TOKEN: "t", TEAMS_CHANNEL: "T1" }), list);
     expect(e.chat.map((c) => c.descriptor.name)).toEqual(["teams"]);
     const bridge = await startBridge(e, pino({ level: "silent" }), await db.open?.());
     try {
