@@ -15,7 +15,7 @@ import { queueFromCli, runningServer } from "./http/admin.ts";
 import { callbackUrl } from "./http/app.ts";
 import { errorMessage } from "./kernel/errors.ts";
 import { startBridge } from "./main.ts";
-import { type JobCounts, listJobs } from "./queue/admin.ts";
+import { type JobCounts, listJobs } from "./queue/overview.ts";
 
 const HELP: Record<string, string> = {
   main: `ardary-bridge: answer customer SMS (Ardary) from Slack or Discord

@@ -14,7 +14,7 @@ import * as store from "../conversations/store.ts";
 import { isHttpLink, withLink } from "../flows/command.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { toE164 } from "../kernel/phone.ts";
-import { listJobs } from "../queue/admin.ts";
+import { listJobs } from "../queue/overview.ts";
 import { unansweredLines } from "../team/assign.ts";
 import { sameSecret, toHttp } from "./app.ts";
 

@@ -1,6 +1,6 @@
-// The durable job queue, and the only module that reads or writes the jobs table. A job is
-// written in the caller's transaction, so it exists exactly when the fact that caused it does.
-// Workers (src/queue/worker.ts) claim due jobs with FOR UPDATE SKIP LOCKED and a lease; jobs sharing
+// The durable job queue: with overview.ts (what ops see of it), the only code that touches the
+// jobs table. A job is written in the caller's transaction, so it exists exactly when the fact
+// that caused it does. Workers (worker.ts) claim due jobs with FOR UPDATE SKIP LOCKED and a lease; jobs sharing
 // an ordering key run strictly one after another in id order. A failure backs off and uses up an
 // attempt; a deferral (waiting for a rate limit or a pacer) and a lease that ran out (a crashed
 // worker) do not. After its last attempt, or a permanent failure, a job stays as `dead`.

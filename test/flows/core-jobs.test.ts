@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type Database, migrateOpen, openDatabase } from "../../src/db/database.ts";
 import { DeferredError, RetryableError } from "../../src/kernel/errors.ts";
-import { listJobs } from "../../src/queue/admin.ts";
+import { listJobs } from "../../src/queue/overview.ts";
 import { claim, defineJob, enqueue, type Job, retryDead } from "../../src/queue/jobs.ts";
 import { Worker } from "../../src/queue/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";

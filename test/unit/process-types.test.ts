@@ -8,7 +8,7 @@ import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/
 import { loadEnv } from "../../src/boot/env.ts";
 import { createServices, type Services } from "../../src/boot/services.ts";
 import { rowsOf } from "../../src/db/database.ts";
-import { listJobs } from "../../src/queue/admin.ts";
+import { listJobs } from "../../src/queue/overview.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
 import { baseEnv, SIM_KEY, SIM_LOGIN, unprocessed, until } from "../support/harness.ts";
 

@@ -1,6 +1,6 @@
 // What ops see of the job queue (`ardary-bridge jobs`, the Retry button of a dead send): counts,
-// and finding dead jobs (retryDead, in src/queue/jobs.ts, takes them back). With src/queue/jobs.ts, the only
-// code that reads the jobs table.
+// and finding dead jobs (retryDead, in jobs.ts, takes them back). With jobs.ts, the only code
+// that touches the jobs table.
 import { sql } from "drizzle-orm";
 import { type Db, rowsOf } from "../db/database.ts";
 
