@@ -284,6 +284,18 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     resolveChannel: (text) => resolveSlackChannel(api.client, text),
 
     async start(hooks) {
+      /** Bolt over `receiver`, listening for events, commands, buttons and forms. */
+      const boltApp = (receiver: App["receiver"]) => {
+        const made = new App({
+          receiver,
+          token: o.botToken,
+          clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
+          logger: boltLogger(log),
+        });
+        listen(made, hooks, listenContext);
+        listenForms(made, hooks, listenContext);
+        return made;
+      };
       if (o.appToken) {
         const { socketModeReceiver } = await import("./socket.ts");
         const receiver = socketModeReceiver({
@@ -291,14 +303,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
           apiUrl: o.apiUrl,
           logger: boltLogger(log),
         });
-        app = new App({
-          receiver,
-          token: o.botToken,
-          clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
-          logger: boltLogger(log),
-        });
-        listen(app, hooks, listenContext);
-        listenForms(app, hooks, listenContext);
+        app = boltApp(receiver);
         await app.start();
         log.info("Slack: connected in Socket Mode (no public events URL needed)");
         return;
@@ -314,14 +319,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         processBeforeResponse: true,
         logger: boltLogger(log),
       });
-      const httpApp = new App({
-        receiver,
-        token: o.botToken,
-        clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
-        logger: boltLogger(log),
-      });
-      listen(httpApp, hooks, listenContext);
-      listenForms(httpApp, hooks, listenContext);
+      boltApp(receiver);
       // No JSON parser runs before this router: Bolt verifies the signature on the raw body.
       o.router?.use("/slack/events", slackGate());
       o.router?.use(receiver.router);

@@ -1,11 +1,13 @@
-// docs/architecture.md says a new SMS provider is one folder and one line in adapters/index.ts.
-// Checked here with nothing of the core changed: a provider the core has never heard of
-// ("smsfake", its callbacks under /smsfake/callback/<secret>) and a chat platform it has never
-// heard of ("teams") are the only descriptors in the list; the environment names them, a customer's
-// SMS comes in through the provider's callback and reaches its thread, the team's reply in that
-// thread leaves through the provider once, and its delivery report comes back to the thread.
+// docs/architecture.md says a new chat platform, or a new SMS provider, is one folder and one
+// line in adapters/index.ts. Checked here with nothing of the core changed, with a chat platform
+// ("teams") and a provider ("smsfake", its callbacks under /smsfake/callback/<secret>) the core
+// has never heard of: their variables are validated, the environment chooses them, they are
+// created and started; a customer's SMS comes in through the provider's callback and reaches
+// its thread, the team's reply in that thread leaves through the provider once, and its
+// delivery report comes back to the thread.
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { ADAPTERS } from "../../adapters/index.ts";
 import { EnvError, loadEnv } from "../../src/boot/env.ts";
 import {
@@ -21,7 +23,7 @@ import {
 import { BadRequestError } from "../../src/kernel/errors.ts";
 import { type RunningBridge, startBridge } from "../../src/main.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
-import { until } from "../support/harness.ts";
+import { baseEnv, SECRET as HARNESS_SECRET, until } from "../support/harness.ts";
 
 const SECRET = "fake-provider-secret-0123456789";
 
@@ -70,8 +72,9 @@ const chat: {
   threads: string[];
   posts: ChatPost[];
   reactions: { ref: string; status: string }[];
+  started: number;
   hooks?: ChatHooks;
-} = { threads: [], posts: [], reactions: [] };
+} = { threads: [], posts: [], reactions: [], started: 0 };
 
 const chatEnv = { TEAMS_TOKEN: optionalVar, TEAMS_CHANNEL: optionalVar };
 const teams: ChatAdapterDescriptor<typeof chatEnv, { channel: string }> = {
@@ -100,6 +103,7 @@ const teams: ChatAdapterDescriptor<typeof chatEnv, { channel: string }> = {
       },
       async updateCard() {},
       async start(hooks) {
+        chat.started++;
         chat.hooks = hooks;
       },
       async stop() {},
@@ -109,11 +113,39 @@ const teams: ChatAdapterDescriptor<typeof chatEnv, { channel: string }> = {
 
 let db: TestDatabase | undefined;
 let bridge: RunningBridge | undefined;
+beforeEach(() => {
+  Object.assign(chat, { threads: [], posts: [], reactions: [], started: 0, hooks: undefined });
+  sent.length = 0;
+});
 afterEach(async () => {
   await bridge?.close();
   await db?.drop();
   bridge = undefined;
   db = undefined;
+});
+
+describe("adding a chat platform", () => {
+  it("is one descriptor in the list: validated, created, started, and it gets the threads", async () => {
+    const list = [...ADAPTERS, teams]; // the one line in adapters/index.ts
+    expect(() => loadEnv({ TEAMS_TOKEN: "t" }, list)).toThrow(EnvError);
+    expect(() => loadEnv({ TEAMS_TOKEN: "t" }, list)).toThrow(
+      /TEAMS_CHANNEL: required to enable teams/,
+    );
+    db = await createTestDatabase();
+    const sim = await startSimulator({ accessKey: "sim-key", login: "sim@example.com" });
+    try {
+      const e = loadEnv(baseEnv(db, sim, { TEAMS_TOKEN: "t", TEAMS_CHANNEL: "T1" }), list);
+      expect(e.chat.map((c) => c.descriptor.name)).toEqual(["teams"]);
+      bridge = await startBridge(e, pino({ level: "silent" }), await db.open?.());
+      expect(chat.started).toBe(1);
+      sim.setCallbackUrl(`${bridge.url}/ardary/callback/${HARNESS_SECRET}`);
+      await sim.inbound("+15550500001", "Hello Teams");
+      await until(() => chat.posts.some((p) => p.text === "Hello Teams"), 10_000, "the post");
+      expect(chat.threads).toEqual(["T1"]);
+    } finally {
+      await sim.close();
+    }
+  });
 });
 
 describe("adding an SMS provider", () => {
