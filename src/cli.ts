@@ -18,7 +18,7 @@ import { startBridge } from "./main.ts";
 import { type JobCounts, listJobs } from "./queue/overview.ts";
 
 const HELP: Record<string, string> = {
-  main: `ardary-bridge: answer customer SMS (Ardary) from Slack or Discord
+  main: `ardary-bridge: answer customer SMS (%SMS_PROVIDERS%) from %CHAT_PLATFORMS%
 
 Usage: ardary-bridge <command> [options]
 
@@ -82,7 +82,14 @@ function mainHelp(): string {
   const lines = [...adapterCommands(null)].map(([n, c]) => `  ${n.padEnd(16)} ${c.summary}`);
   // The features' commands (src/boot/services.ts FEATURES).
   for (const [n, c] of features.cli) lines.push(`  ${n.padEnd(16)} ${c.summary}`);
-  return HELP.main?.replace("%ADAPTER_COMMANDS%", lines.join("\n")) ?? "";
+  const labels = (kind: string) =>
+    ADAPTERS.filter((d) => d.kind === kind).map((d) => d.label ?? d.name);
+  return (
+    HELP.main
+      ?.replace("%ADAPTER_COMMANDS%", lines.join("\n"))
+      .replace("%SMS_PROVIDERS%", labels("sms").join(", "))
+      .replace("%CHAT_PLATFORMS%", labels("chat").join(" or ")) ?? ""
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
