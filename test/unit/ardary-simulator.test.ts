@@ -292,10 +292,11 @@ describe("faults", () => {
   });
 
   it("answers a status for `untilMs`", async () => {
-    sim.fault({ status: 503, untilMs: 100 });
+    // A window wide enough for two requests on a busy machine.
+    sim.fault({ status: 503, untilMs: 1500 });
     expect((await post("/api/sendSms", body)).status).toBe(503);
     expect((await post("/api/sendSms", body)).status).toBe(503);
-    await new Promise((r) => setTimeout(r, 120));
+    await new Promise((r) => setTimeout(r, 1600));
     expect((await post("/api/sendSms", body)).status).toBe(200);
   });
 

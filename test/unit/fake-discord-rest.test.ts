@@ -250,7 +250,9 @@ describe("fake discord: rate limits", () => {
       .post(Routes.channelMessages(channelId), { body: { content: "x" } })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitError);
-    expect((error as RateLimitError).retryAfter).toBeGreaterThan(300);
+    // What is left of the 400 ms hold when discord.js read it (less on a busy machine).
+    expect((error as RateLimitError).retryAfter).toBeGreaterThan(0);
+    expect((error as RateLimitError).retryAfter).toBeLessThanOrEqual(400);
     expect((error as RateLimitError).route).toBe("/channels/:id/messages");
     expect(world.fake.messages(channelId)).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 450));
