@@ -2,7 +2,7 @@
 // nothing goes through either way: no reset, no answer), then heals. The built server stays up,
 // answers every callback meanwhile with 503 before the client gives up (5 s), says so on
 // /healthz, takes callbacks again once the network is back, and every callback it answered 200
-// is stored exactly once. Postgres only, so it runs once, with the unit tests: PGlite runs inside
+// is stored exactly once. Postgres only, so it runs once (the `e2e` project): PGlite runs inside
 // the process, there is no connection to black-hole (its outage is in survive-outage.test.ts).
 import { describe, expect, it } from "vitest";
 import {
