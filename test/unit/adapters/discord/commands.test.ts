@@ -9,7 +9,7 @@ import {
   type InteractionOption,
   inviteUrl,
   SMS_COMMAND,
-} from "../../adapters/discord/commands.ts";
+} from "../../../../adapters/discord/commands.ts";
 
 type Def = { type: number; name: string; description: string; required?: boolean; options?: Def[] };
 
@@ -81,7 +81,7 @@ describe("the bot's permissions", () => {
     expect(url).toBe(
       "https://discord.com/oauth2/authorize?client_id=APPLICATION_ID&scope=bot+applications.commands&permissions=326417599552",
     );
-    const doc = readFileSync(new URL("../../docs/discord.md", import.meta.url), "utf8");
+    const doc = readFileSync(new URL("../../../../docs/discord.md", import.meta.url), "utf8");
     expect(doc).toContain(url);
     expect(doc).toContain("**326417599552**");
   });

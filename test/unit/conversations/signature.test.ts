@@ -1,9 +1,9 @@
 // SMS_SIGNATURE: checked at boot (an unknown field is named), added once under the text, filled
 // with the fields of templates.
 import { describe, expect, it } from "vitest";
-import { EnvError, loadEnv } from "../../src/boot/env.ts";
-import { appendSignature, signText } from "../../src/conversations/signature.ts";
-import type { Db } from "../../src/db/database.ts";
+import { EnvError, loadEnv } from "../../../src/boot/env.ts";
+import { appendSignature, signText } from "../../../src/conversations/signature.ts";
+import type { Db } from "../../../src/db/database.ts";
 
 const credentials = { ARDARY_ACCESS_KEY: "key", ARDARY_LOGIN: "me@example.com" };
 

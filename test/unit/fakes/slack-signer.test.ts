@@ -7,7 +7,7 @@ import { App, ExpressReceiver, LogLevel } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import express from "express";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import { type FakeSlack, startFakeSlack } from "../../fakes/slack.ts";
 
 let fake: FakeSlack;
 let client: WebClient;

@@ -1,7 +1,7 @@
 // STOP and START as people type them (CTIA's keywords, French ARRET), and sentences that ask
 // to stop without the keyword.
 import { describe, expect, it } from "vitest";
-import { looksLikeOptOutRequest, optIntent } from "../../src/kernel/optout.ts";
+import { looksLikeOptOutRequest, optIntent } from "../../../src/kernel/optout.ts";
 
 describe("opt-out keywords as people type them", () => {
   it.each([

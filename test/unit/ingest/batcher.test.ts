@@ -1,6 +1,6 @@
 // Group commit: what arrives while a batch runs goes together in the next; a bad item fails alone.
 import { describe, expect, it } from "vitest";
-import { Batcher } from "../../src/ingest/batcher.ts";
+import { Batcher } from "../../../src/ingest/batcher.ts";
 
 describe("Batcher", () => {
   it("runs a lone item at once and groups what arrives while batches are running", async () => {

@@ -4,19 +4,19 @@
 // lost or out of order. Discord's pace is not known in advance: only what it answered is shared.
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { rowsOf } from "../../src/db/database.ts";
-import { addRoute } from "../../src/team/routes.ts";
-import { type FakeDiscord, snowflake, startFakeDiscord } from "../fakes/discord.ts";
-import type { RequestRecord } from "../fakes/discord-rest.ts";
+import { rowsOf } from "../../../../src/db/database.ts";
+import { addRoute } from "../../../../src/team/routes.ts";
+import { type FakeDiscord, snowflake, startFakeDiscord } from "../../../fakes/discord.ts";
+import type { RequestRecord } from "../../../fakes/discord-rest.ts";
 import {
   cardText,
   contents,
   type DiscordWorld,
   discordEnv,
   threadsOf,
-} from "../flows/discord-setup.ts";
-import { createTestDatabase, type TestDatabase } from "../support/db.ts";
-import { type Harness, startHarness, until } from "../support/harness.ts";
+} from "../../../flows/discord-setup.ts";
+import { createTestDatabase, type TestDatabase } from "../../../support/db.ts";
+import { type Harness, startHarness, until } from "../../../support/harness.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

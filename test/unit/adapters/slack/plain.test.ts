@@ -1,8 +1,8 @@
 // Slack messages → SMS text: rich_text blocks as Slack's composer sends them in message
 // events (https://docs.slack.dev/reference/block-kit/blocks/rich-text-block), and mrkdwn.
 import { describe, expect, it } from "vitest";
-import { emojiChar, emojiTable } from "../../adapters/slack/emoji.ts";
-import { mrkdwnToPlain, type SlackNames, toPlainText } from "../../adapters/slack/plain.ts";
+import { emojiChar, emojiTable } from "../../../../adapters/slack/emoji.ts";
+import { mrkdwnToPlain, type SlackNames, toPlainText } from "../../../../adapters/slack/plain.ts";
 
 const people: Record<string, string> = { U0BOB: "Bob Durand", U0ALICE: "Alice Martin" };
 const channels: Record<string, string> = { C0SALES: "sales" };

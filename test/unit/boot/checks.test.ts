@@ -3,9 +3,9 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { bootWarnings } from "../../src/boot/checks.ts";
-import { loadEnv } from "../../src/boot/env.ts";
-import { callbackUrl, startBridge } from "../../src/main.ts";
+import { bootWarnings } from "../../../src/boot/checks.ts";
+import { loadEnv } from "../../../src/boot/env.ts";
+import { callbackUrl, startBridge } from "../../../src/main.ts";
 
 const credentials = { ARDARY_ACCESS_KEY: "key", ARDARY_LOGIN: "me@example.com" };
 

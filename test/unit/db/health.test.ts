@@ -1,11 +1,11 @@
 // The pieces that keep the server up and honest: the error map, the driver-fault guard, the
 // bounded batcher, the database health breaker, storable text, http(s)-only links.
 import { describe, expect, it } from "vitest";
-import { storable } from "../../adapters/ardary/parse.ts";
-import { DatabaseHealth, DatabaseUnavailableError } from "../../src/db/health.ts";
-import { isHttpLink } from "../../src/flows/command.ts";
-import { toHttp } from "../../src/http/app.ts";
-import { Batcher } from "../../src/ingest/batcher.ts";
+import { storable } from "../../../adapters/ardary/parse.ts";
+import { DatabaseHealth, DatabaseUnavailableError } from "../../../src/db/health.ts";
+import { isHttpLink } from "../../../src/flows/command.ts";
+import { toHttp } from "../../../src/http/app.ts";
+import { Batcher } from "../../../src/ingest/batcher.ts";
 
 describe("the error map", () => {
   it("gives each class its status, and only an unavailable database a 503", () => {

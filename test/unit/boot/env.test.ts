@@ -1,8 +1,8 @@
 // Pure pieces of the core: configuration, phone numbers, STOP/START, and /sms parsing.
 import { describe, expect, it } from "vitest";
-import { EnvError, loadEnv } from "../../src/boot/env.ts";
-import { parseSmsCommand, usage } from "../../src/flows/command.ts";
-import { formatPhone, maskPhone, toE164 } from "../../src/kernel/phone.ts";
+import { EnvError, loadEnv } from "../../../src/boot/env.ts";
+import { parseSmsCommand, usage } from "../../../src/flows/command.ts";
+import { formatPhone, maskPhone, toE164 } from "../../../src/kernel/phone.ts";
 
 describe("configuration", () => {
   it("boots with nothing set: PGlite, test mode, no chat platform", () => {

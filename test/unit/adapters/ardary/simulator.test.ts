@@ -5,15 +5,15 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createArdaryClient } from "../../adapters/ardary/client.ts";
-import { parseArdaryDate } from "../../adapters/ardary/dates.ts";
-import { parseCallback } from "../../adapters/ardary/parse.ts";
+import { createArdaryClient } from "../../../../adapters/ardary/client.ts";
+import { parseArdaryDate } from "../../../../adapters/ardary/dates.ts";
+import { parseCallback } from "../../../../adapters/ardary/parse.ts";
 import {
   type Simulator,
   type SimulatorOptions,
   startSimulator,
-} from "../../adapters/ardary/simulator/index.ts";
-import type { SmsEvent } from "../../src/contracts/index.ts";
+} from "../../../../adapters/ardary/simulator/index.ts";
+import type { SmsEvent } from "../../../../src/contracts/index.ts";
 
 const KEY = "test-key";
 const LOGIN = "ops@example.com";

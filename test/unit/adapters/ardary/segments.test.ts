@@ -1,7 +1,7 @@
 // Segment count and encoding of a body, and why it is Unicode: the status line's figures.
 import { describe, expect, it } from "vitest";
-import { createArdaryProvider } from "../../adapters/ardary/provider.ts";
-import { countSegments, describeSegments } from "../../adapters/ardary/segments.ts";
+import { createArdaryProvider } from "../../../../adapters/ardary/provider.ts";
+import { countSegments, describeSegments } from "../../../../adapters/ardary/segments.ts";
 
 describe("segments shown", () => {
   it("counts GSM-7 texts: 160 characters in one SMS, 153 per part after", () => {

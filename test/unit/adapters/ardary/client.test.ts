@@ -1,16 +1,19 @@
 // The Ardary client against the simulator over real HTTP: request shape, every answer form,
 // per-message failures, and the transport failures that must become (non-)retryable errors.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ArdaryClientOptions, createArdaryClient } from "../../adapters/ardary/client.ts";
-import { describeContactCodes, describeSendCodes } from "../../adapters/ardary/codes.ts";
-import { parseRetryAfter } from "../../adapters/ardary/http.ts";
+import {
+  type ArdaryClientOptions,
+  createArdaryClient,
+} from "../../../../adapters/ardary/client.ts";
+import { describeContactCodes, describeSendCodes } from "../../../../adapters/ardary/codes.ts";
+import { parseRetryAfter } from "../../../../adapters/ardary/http.ts";
 import {
   type Simulator,
   type SimulatorOptions,
   startSimulator,
-} from "../../adapters/ardary/simulator/index.ts";
-import type { OutboundSms } from "../../src/contracts/index.ts";
-import { AppError, RetryableError } from "../../src/kernel/errors.ts";
+} from "../../../../adapters/ardary/simulator/index.ts";
+import type { OutboundSms } from "../../../../src/contracts/index.ts";
+import { AppError, RetryableError } from "../../../../src/kernel/errors.ts";
 
 const KEY = "test-key";
 const LOGIN = "ops@example.com";

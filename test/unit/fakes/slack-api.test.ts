@@ -1,9 +1,9 @@
 // The fake Slack's Web API, driven by the real @slack/web-api WebClient, so the flow tests
-// can trust that what passes against it would pass against Slack (Bolt: fake-slack-bolt).
+// can trust that what passes against it would pass against Slack (Bolt: slack-signer.test.ts).
 
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type FakeSlack, startFakeSlack, TOMBSTONE_TEXT } from "../fakes/slack.ts";
+import { type FakeSlack, startFakeSlack, TOMBSTONE_TEXT } from "../../fakes/slack.ts";
 
 let fake: FakeSlack;
 let client: WebClient;

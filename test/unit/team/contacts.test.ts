@@ -1,10 +1,10 @@
 // The team's pure pieces: national numbers read in PHONE_DEFAULT_COUNTRY, route prefixes and
 // channel mentions, and contacts read from a CSV.
 import { describe, expect, it } from "vitest";
-import { parseSmsCommand } from "../../src/flows/command.ts";
-import { toE164 } from "../../src/kernel/phone.ts";
-import { readContactsCsv } from "../../src/team/contacts.ts";
-import { channelIdOf, parsePrefix } from "../../src/team/routes.ts";
+import { parseSmsCommand } from "../../../src/flows/command.ts";
+import { toE164 } from "../../../src/kernel/phone.ts";
+import { readContactsCsv } from "../../../src/team/contacts.ts";
+import { channelIdOf, parsePrefix } from "../../../src/team/routes.ts";
 
 const ctx = { parseLocalDate: () => null, linkPlaceholder: "[Link]" };
 

@@ -1,8 +1,8 @@
 // Business hours (issue 13): BUSINESS_HOURS parsed and checked at boot, closed periods named by
 // the local time they began, in the provider's time zone.
 import { describe, expect, it } from "vitest";
-import { EnvError, loadEnv } from "../../src/boot/env.ts";
-import { closedPeriod, parseBusinessHours } from "../../src/replies/hours.ts";
+import { EnvError, loadEnv } from "../../../src/boot/env.ts";
+import { closedPeriod, parseBusinessHours } from "../../../src/replies/hours.ts";
 
 const PARIS = "Europe/Paris";
 const schedule = parseBusinessHours("mon-fri 09:00-18:00; sat 10:00-13:00");

@@ -2,8 +2,8 @@
 // against them: views.open exchanges a trigger once and refuses a view Slack would; Discord's
 // type 9 refuses a modal out of its sizes, and cannot answer a MODAL_SUBMIT.
 import { afterEach, describe, expect, it } from "vitest";
-import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
-import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import { type FakeDiscord, startFakeDiscord } from "../../fakes/discord.ts";
+import { type FakeSlack, startFakeSlack } from "../../fakes/slack.ts";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -1,9 +1,9 @@
 // Ardary callbacks → SmsEvent: the contract's four examples (ardary-api.md §3) as a GET query
 // and as JSON objects, both date forms across DST, and every malformed payload.
 import { describe, expect, it } from "vitest";
-import { formatArdaryDate, parseArdaryDate } from "../../adapters/ardary/dates.ts";
-import { parseCallback } from "../../adapters/ardary/parse.ts";
-import { BadRequestError } from "../../src/kernel/errors.ts";
+import { formatArdaryDate, parseArdaryDate } from "../../../../adapters/ardary/dates.ts";
+import { parseCallback } from "../../../../adapters/ardary/parse.ts";
+import { BadRequestError } from "../../../../src/kernel/errors.ts";
 
 const PARIS = "Europe/Paris";
 

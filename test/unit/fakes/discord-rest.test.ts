@@ -14,9 +14,9 @@ import {
   type TextChannel,
 } from "discord.js";
 import { beforeEach, describe, expect, it } from "vitest";
-import { GLOBAL, holdOf } from "../../adapters/discord/pace.ts";
-import { startFakeDiscord } from "../fakes/discord.ts";
-import { channelOf, next, open, start, world } from "../support/fake-discord-client.ts";
+import { GLOBAL, holdOf } from "../../../adapters/discord/pace.ts";
+import { startFakeDiscord } from "../../fakes/discord.ts";
+import { channelOf, next, open, start, world } from "../../support/fake-discord-client.ts";
 
 describe("fake discord: REST through discord.js", () => {
   beforeEach(() => start());

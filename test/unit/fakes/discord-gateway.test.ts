@@ -3,8 +3,8 @@ import { once } from "node:events";
 import { ChannelType, Client, Events, type ForumChannel, GatewayIntentBits } from "discord.js";
 
 import { beforeEach, describe, expect, it } from "vitest";
-import { startFakeDiscord } from "../fakes/discord.ts";
-import { channelOf, INTENTS, next, open, start, world } from "../support/fake-discord-client.ts";
+import { startFakeDiscord } from "../../fakes/discord.ts";
+import { channelOf, INTENTS, next, open, start, world } from "../../support/fake-discord-client.ts";
 
 describe("fake discord: gateway", () => {
   beforeEach(() => start());

@@ -2,7 +2,7 @@
 // Schema"), names every variable the bridge reads, and its process types match the Procfile.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadEnv } from "../../src/boot/env.ts";
+import { loadEnv } from "../../../src/boot/env.ts";
 
 const appJson = JSON.parse(readFileSync("app.json", "utf8")) as Record<string, unknown>;
 const procfile = Object.fromEntries(

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase, rowsOf } from "../../src/db/database.ts";
-import { unpackTemplate } from "../../src/db/pglite-template.ts";
+import { openDatabase, rowsOf } from "../../../src/db/database.ts";
+import { unpackTemplate } from "../../../src/db/pglite-template.ts";
 
 const TEMPLATE = "dist/pglite-template.tgz";
 const root = mkdtempSync(join(tmpdir(), "ardary-template-"));

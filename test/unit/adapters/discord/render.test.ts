@@ -3,8 +3,8 @@
 // hold follows in the thread. Whatever its length or markup, no character is lost.
 // https://discord.com/developers/docs/resources/message#embed-object-embed-limits
 import { describe, expect, it } from "vitest";
-import { layoutCard, renderPost } from "../../adapters/discord/render.ts";
-import type { ConversationCard } from "../../src/contracts/index.ts";
+import { layoutCard, renderPost } from "../../../../adapters/discord/render.ts";
+import type { ConversationCard } from "../../../../src/contracts/index.ts";
 
 function card(first: string | undefined, last?: string): ConversationCard {
   return {
