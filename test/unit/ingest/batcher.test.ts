@@ -1,4 +1,5 @@
-// Group commit: what arrives while a batch runs goes together in the next; a bad item fails alone.
+// Group commit (src/ingest/batcher.ts): what arrives while a batch runs goes together in the next;
+// a bad item fails alone; past its queue bound it refuses at once.
 import { describe, expect, it } from "vitest";
 import { Batcher } from "../../../src/ingest/batcher.ts";
 
@@ -41,5 +42,26 @@ describe("Batcher", () => {
       "rejected",
       "fulfilled",
     ]);
+  });
+});
+
+describe("bounded ingest", () => {
+  it("refuses at once, retryable, past its queue bound", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        await gate;
+        return xs;
+      },
+      { maxInFlight: 1, maxQueue: 2 },
+    );
+    const first = b.submit(1); // in flight
+    const queued = [b.submit(2), b.submit(3)];
+    await expect(b.submit(4)).rejects.toMatchObject({ status: 503, retryable: true });
+    release();
+    expect(await Promise.all([first, ...queued])).toEqual([1, 2, 3]);
   });
 });

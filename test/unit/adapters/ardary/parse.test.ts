@@ -1,8 +1,9 @@
 // Ardary callbacks → SmsEvent: the contract's four examples (ardary-api.md §3) as a GET query
-// and as JSON objects, both date forms across DST, and every malformed payload.
+// and as JSON objects, both date forms across DST, every malformed payload, and text made
+// storable.
 import { describe, expect, it } from "vitest";
 import { formatArdaryDate, parseArdaryDate } from "../../../../adapters/ardary/dates.ts";
-import { parseCallback } from "../../../../adapters/ardary/parse.ts";
+import { parseCallback, storable } from "../../../../adapters/ardary/parse.ts";
 import { BadRequestError } from "../../../../src/kernel/errors.ts";
 
 const PARIS = "Europe/Paris";
@@ -223,5 +224,11 @@ describe("dates", () => {
     expect(formatArdaryDate(new Date("2024-10-27T01:30:00Z"), PARIS)).toBe("2024-10-27 02:30:00");
     const now = new Date("2024-03-31T01:15:00Z");
     expect(parseArdaryDate(formatArdaryDate(now, PARIS), PARIS)).toEqual(now);
+  });
+});
+
+describe("input hygiene", () => {
+  it("makes text storable: NUL and lone surrogates become U+FFFD, pairs stay", () => {
+    expect(storable("a\u0000b\ud800c\udc00d😀")).toBe("a\uFFFDb\uFFFDc\uFFFDd😀");
   });
 });

@@ -1,7 +1,9 @@
-// Discord rate limits shared by every process: two bridges on one database post to one Discord
-// channel. Once Discord answers a 429 for the channel (or a global one), neither bridge sends
-// that channel (or anything) a request before its Retry-After; other channels go on; nothing is
-// lost or out of order. Discord's pace is not known in advance: only what it answered is shared.
+// Discord rate limits shared by every process (adapters/discord/pace.ts): two bridges on one
+// database post to one Discord channel. Once Discord answers a 429 for the channel (or a global
+// one), neither bridge sends that channel (or anything) a request before its Retry-After; other
+// channels go on; nothing is lost or out of order. Discord's pace is not known in advance: only
+// what it answered is shared. The two bridges run in this process on one Postgres database, so
+// the test runs once, with the unit tests, not with the flows (a PGlite folder has one process).
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../../../src/db/database.ts";
