@@ -6,8 +6,8 @@
 import { performance } from "node:perf_hooks";
 import { request } from "undici";
 import type { FakeSlack } from "../../test/fakes/slack.ts";
-import { GENERAL, startSlackWorld } from "../../test/flows/slack-setup.ts";
 import { SECRET, until } from "../../test/support/harness.ts";
+import { GENERAL, startSlackWorld } from "../../test/support/slack-setup.ts";
 import { keepAliveAgent } from "../load.ts";
 import { type BenchOptions, frMobile, inboundUrl, type Row } from "../world.ts";
 import { token, tokensOf } from "./slack-posts.ts";

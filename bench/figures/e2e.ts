@@ -1,7 +1,8 @@
 // Figure 3: end-to-end latency, inbound callback sent → chat.postMessage accepted by the fake
 // Slack, at a fixed rate spread over many channels so that no rate limit is reached.
-import { startSlackWorld } from "../../test/flows/slack-setup.ts";
+
 import { SECRET, until } from "../../test/support/harness.ts";
+import { startSlackWorld } from "../../test/support/slack-setup.ts";
 import { openLoop } from "../load.ts";
 import { summarize } from "../stats.ts";
 import { type BenchOptions, frMobile, inboundUrl, type Row } from "../world.ts";

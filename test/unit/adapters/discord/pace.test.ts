@@ -10,14 +10,14 @@ import { rowsOf } from "../../../../src/db/database.ts";
 import { addRoute } from "../../../../src/team/routes.ts";
 import { type FakeDiscord, snowflake, startFakeDiscord } from "../../../fakes/discord.ts";
 import type { RequestRecord } from "../../../fakes/discord-rest.ts";
+import { createTestDatabase, type TestDatabase } from "../../../support/db.ts";
 import {
   cardText,
   contents,
   type DiscordWorld,
   discordEnv,
   threadsOf,
-} from "../../../flows/discord-setup.ts";
-import { createTestDatabase, type TestDatabase } from "../../../support/db.ts";
+} from "../../../support/discord-setup.ts";
 import { type Harness, startHarness, until } from "../../../support/harness.ts";
 
 const cleanup: (() => Promise<void>)[] = [];

@@ -5,7 +5,7 @@ import { decodeRef } from "../../adapters/slack/refs.ts";
 import { rowsOf } from "../../src/db/database.ts";
 import { routes } from "../../src/db/schema.ts";
 import { type FakeSlack, type FakeSlackOptions, startFakeSlack } from "../fakes/slack.ts";
-import { type Harness, type HarnessOptions, startHarness, until } from "../support/harness.ts";
+import { type Harness, type HarnessOptions, startHarness, until } from "./harness.ts";
 
 export const GENERAL = "C0GENERAL";
 

@@ -8,7 +8,7 @@ import type { Db } from "../../src/db/database.ts";
 import { rowsOf } from "../../src/db/database.ts";
 import { sharedBudget } from "../../src/queue/budget.ts";
 import { type FakeDiscord, type FakeMessage, startFakeDiscord } from "../fakes/discord.ts";
-import { type Harness, type HarnessOptions, startHarness, until } from "../support/harness.ts";
+import { type Harness, type HarnessOptions, startHarness, until } from "./harness.ts";
 
 export interface DiscordWorld {
   fake: FakeDiscord;
