@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../bench/world.ts";
 import { runCli, startServe } from "../support/cli.ts";
 import { createTestDatabase, PG_ADMIN_URL } from "../support/db.ts";
 import { until } from "../support/harness.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
+import { freePort } from "../support/world.ts";
 
 const SECRET = "boot-callback-secret-0123456789";
 

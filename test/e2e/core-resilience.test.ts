@@ -5,7 +5,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { freePort } from "../../bench/world.ts";
 import { migrateOpen, openDatabase, rowsOf } from "../../src/db/database.ts";
 import { createTestDatabase } from "../support/db.ts";
 import {
@@ -17,6 +16,7 @@ import {
   startHarness,
   until,
 } from "../support/harness.ts";
+import { freePort } from "../support/world.ts";
 
 function inbound(n: number) {
   return {

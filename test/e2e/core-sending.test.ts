@@ -6,10 +6,10 @@ import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { freePort } from "../../bench/world.ts";
 import { stopChild } from "../support/cli.ts";
 import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import { baseEnv, SECRET, SIM_KEY, SIM_LOGIN, until } from "../support/harness.ts";
+import { freePort } from "../support/world.ts";
 
 const run = promisify(execFile);
 

@@ -5,7 +5,7 @@
 // out of order, or sent twice; each process instance's RSS is read through the run. (Postgres
 // only: the embedded database allows one process.)
 import { describe, expect, it } from "vitest";
-import { runSoak, soakClean } from "../../bench/soak.ts";
+import { runSoak, soakClean } from "../support/soak.ts";
 
 describe("soak: processes killed under load", () => {
   it("every callback answered 200 is stored and posted once, in order; every reply sent once", {

@@ -8,11 +8,11 @@ import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { freePort } from "../../bench/world.ts";
 import type { ServerInfo } from "../../src/http/admin.ts";
 import { stopChild } from "../support/cli.ts";
 import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import { baseEnv, SIM_KEY, SIM_LOGIN, until } from "../support/harness.ts";
+import { freePort } from "../support/world.ts";
 
 /** Whether a TCP connection to host:port is accepted. */
 function reachable(host: string, port: number): Promise<boolean> {

@@ -7,11 +7,11 @@ import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { freePort, rssMb } from "../../bench/world.ts";
 import { startFakeSlack } from "../fakes/slack.ts";
 import { procfileCommand, stopChild } from "../support/cli.ts";
 import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import { baseEnv, SIM_KEY, SIM_LOGIN, until } from "../support/harness.ts";
+import { freePort, rssMb } from "../support/world.ts";
 
 /** Bytes the process has read through read(2) so far: files, and every socket it reads. */
 function bytesRead(pid: number): number {

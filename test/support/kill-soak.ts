@@ -9,9 +9,9 @@
 // Slack exactly once, in the order it was sent per number, each number with one card.
 import { type ChildProcess, spawn } from "node:child_process";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { freePort, inboundUrl, sleep, usPhone } from "../../bench/world.ts";
 import { type FakePost, startFakeSlack } from "../fakes/slack.ts";
 import type { TestDatabase } from "./db.ts";
+import { freePort, inboundUrl, sleep, usPhone } from "./world.ts";
 
 export interface SoakOptions {
   db: TestDatabase;

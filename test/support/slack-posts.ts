@@ -1,6 +1,6 @@
 // Reading the fake Slack's log: which SMS (by the token in their text) each post carried, and
 // the requests made while a Retry-After ran.
-import type { FakePost } from "../../test/fakes/slack.ts";
+import type { FakePost } from "../fakes/slack.ts";
 
 /** Text of an SMS the bench sends: `<tag>-<a>-<b>-x`, found back in the posts by TOKEN. */
 export const token = (tag: string, a: number, b = 0) => `${tag}-${a}-${b}-x`;

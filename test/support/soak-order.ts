@@ -1,8 +1,8 @@
-// The soak's checks (bench/soak.ts): every callback answered 200 stored and posted once, each
+// The soak's checks (soak.ts): every callback answered 200 stored and posted once, each
 // number's SMS in the order the fake Slack accepted the posts, every reply accepted once under
 // its own reference; what is wrong, said in words (at most 20 lines).
-import type { FakePost } from "../test/fakes/slack.ts";
-import { token, tokensOf } from "./figures/slack-posts.ts";
+import type { FakePost } from "../fakes/slack.ts";
+import { token, tokensOf } from "./slack-posts.ts";
 
 /** How many times each SMS (`<number>:<k>`) was posted. */
 export function postedBy(posts: FakePost[]): Map<string, number> {

@@ -1,5 +1,5 @@
 // The soak (figure 8): 2 `serve --no-worker` + 2 `worker` processes of the built bridge on one
-// Postgres database, behind a small load balancer (bench/balancer.ts), with the Ardary
+// Postgres database, behind a small load balancer (balancer.ts), with the Ardary
 // simulator (prod mode: status callbacks come back through the balancer) and the fake Slack
 // (every channel limited to a burst of 5 then 1 post/s). Inbound SMS callbacks flow at `rate`
 // per second, each number sending its SMS one after another (the next once the last was
@@ -9,22 +9,21 @@
 // SIGKILLed and started again. Then the load stops, the backlog drains, and the logs are read:
 // - every callback answered 200 is stored once (messages) and posted once, in order per number;
 // - every reply is accepted by the simulator once, under its own reference (id_sms_api);
-// - each process instance's RSS, read once a second (bench/soak-rss.ts): for those that lived
+// - each process instance's RSS, read once a second (soak-rss.ts): for those that lived
 //   `rssMinLifeS`, its RSS at age `rssBaselineAgeS` against its last read.
-// `npm run soak` (bench/soak-run.ts) runs it for minutes; test/unit/soak.test.ts for seconds.
+// `npm run soak` (bench/soak-run.ts) runs it for minutes; test/e2e/soak.test.ts for seconds.
 import postgres from "postgres";
 import { Agent, request } from "undici";
-import { startSimulator } from "../adapters/ardary/simulator/index.ts";
-import { decodeRef } from "../adapters/slack/refs.ts";
-import { migrateDatabase } from "../src/db/database.ts";
-import { startFakeSlack } from "../test/fakes/slack.ts";
-import { createTestDatabase } from "../test/support/db.ts";
-import { SECRET } from "../test/support/harness.ts";
+import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
+import { decodeRef } from "../../adapters/slack/refs.ts";
+import { migrateDatabase } from "../../src/db/database.ts";
+import { startFakeSlack } from "../fakes/slack.ts";
 import { startBalancer } from "./balancer.ts";
-import { type BridgeProcess, bridgeEnv, startCluster } from "./cluster.ts";
-import { insideRetryAfter, token } from "./figures/slack-posts.ts";
+import { type BridgeProcess, benchUrl, bridgeEnv, startCluster } from "./cluster.ts";
+import { createTestDatabase } from "./db.ts";
 import { prng } from "./fuzz-cases.ts";
-import { benchUrl } from "./pg-connections.ts";
+import { SECRET } from "./harness.ts";
+import { insideRetryAfter, token } from "./slack-posts.ts";
 import { acceptedCounts, callbackCounts, orderProblems, postedBy } from "./soak-order.ts";
 import { type RssFigure, RssSampler } from "./soak-rss.ts";
 import { frMobile, inboundUrl, sleep } from "./world.ts";

@@ -1,28 +1,8 @@
-// What the figures share: the rows of the table, callback URLs as Ardary sends them, phone
-// numbers, free ports, and a process's RSS.
+// What the tests and the bench share of the world around the bridge: callback URLs as Ardary
+// sends them, phone numbers, free ports, and a process's RSS.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { formatArdaryDate } from "../adapters/ardary/dates.ts";
-
-/** One line of the table (and of latest.json). */
-export interface Row {
-  figure: string;
-  metric: string;
-  value: number | string | null;
-  unit: string;
-  /** Measured in the same run, with what it is. */
-  reference?: { label: string; value: number; unit: string };
-  /** value / reference, or value / floor (figure 4). */
-  ratio?: number;
-  goal: string;
-  /** null: no goal, or not measured. */
-  met: boolean | null;
-  note?: string;
-}
-
-export interface BenchOptions {
-  quick: boolean;
-}
+import { formatArdaryDate } from "../../adapters/ardary/dates.ts";
 
 /** A fixed date: callbacks differ by text (and number), so each is a distinct event. */
 const DATE = formatArdaryDate(new Date("2026-01-05T09:00:00Z"));
@@ -65,7 +45,3 @@ export function rssMb(pid: number): number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

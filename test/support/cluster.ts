@@ -1,16 +1,26 @@
 // Processes of the built bridge (`node bin/ardary-bridge.js serve|serve --no-worker|worker`,
-// dist/ as deployed) sharing one database, for the figures and the soak that need several:
-// start, wait until ready, SIGKILL, restart on the same port, RSS. Each process logs to its own
-// file (a pipe the bench reads late could block the child's synchronous logger).
+// dist/ as deployed) sharing one database, for the bench's figures and the soak that need
+// several: start, wait until ready, SIGKILL, restart on the same port, RSS. Each process logs to
+// its own file (a pipe the bench reads late could block the child's synchronous logger).
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { SIM_KEY, SIM_LOGIN } from "../test/support/harness.ts";
+import { SIM_KEY, SIM_LOGIN } from "./harness.ts";
 import { freePort, rssMb, sleep } from "./world.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** The application_name of the bench's (or the soak's) own connections, beside the processes'. */
+export const BENCH_APP = "ardary-bench";
+
+/** The URL with application_name=ardary-bench: connections bench/pg-connections.ts leaves out. */
+export function benchUrl(url: string): string {
+  const u = new URL(url);
+  u.searchParams.set("application_name", BENCH_APP);
+  return u.toString();
+}
 
 /** `serve` (HTTP + jobs), `web` (`serve --no-worker`), `worker` (jobs, no HTTP). */
 export type Role = "serve" | "web" | "worker";
