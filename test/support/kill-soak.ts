@@ -1,4 +1,4 @@
-// A SIGKILL soak of the Slack path, shared by the test (test/flows/survive-kill.test.ts, short)
+// A SIGKILL soak of the Slack path, shared by the test (test/e2e/survive-kill.test.ts, short)
 // and the bench script (bench/exactly-once-soak.ts, as long as asked). The built server (`node
 // bin/ardary-bridge.js serve`, after `npm run build`) runs on the given database with the fake
 // Slack and the Ardary simulator. Inbound SMS callbacks flow one after another, each sent again
