@@ -1,8 +1,31 @@
-// `npm test` runs three projects: unit tests once, and every flow test against real Postgres
-// and against PGlite (TEST_DB tells test/support/db.ts which one to give each test).
-// Flow tests share their worker's modules (isolate: false): each test makes its own database,
-// fakes and bridge, and importing the whole program once per file cost a third of the run.
-import { defineConfig } from "vitest/config";
+// `npm test` runs the tests by kind (test/README.md says where each kind goes):
+// - unit: test/unit/, once.
+// - postgres, pglite: every flow test (test/flows/: the bridge in this process against the
+//   fakes) against real Postgres and against PGlite (TEST_DB tells test/support/db.ts which one
+//   to give each test). Flow tests share their worker's modules (isolate: false): each test makes
+//   its own database, fakes and bridge, and importing the whole program once per file cost a
+//   third of the run.
+// - e2e: test/e2e/, the tests that start processes (the built bin/ardary-bridge.js, tsx, a
+//   Postgres server…), once, on Postgres; those in E2E_ON_BOTH run on both databases as the
+//   flows do (e2e-postgres, e2e-pglite).
+import { configDefaults, defineConfig } from "vitest/config";
+
+/** End-to-end tests that run against Postgres and against PGlite, as the flows do. */
+const E2E_ON_BOTH = [
+  "test/e2e/core-resilience.test.ts",
+  "test/e2e/core-sending.test.ts",
+  "test/e2e/survive-admin.test.ts",
+  "test/e2e/survive-kill.test.ts",
+  "test/e2e/survive-outage.test.ts",
+  "test/e2e/survive-slack-flood.test.ts",
+];
+
+const on = (db: "postgres" | "pglite") => ({
+  env: { TEST_DB: db },
+  isolate: false,
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+});
 
 export default defineConfig({
   test: {
@@ -12,26 +35,17 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      { test: { name: "postgres", include: ["test/flows/**/*.test.ts"], ...on("postgres") } },
+      { test: { name: "pglite", include: ["test/flows/**/*.test.ts"], ...on("pglite") } },
       {
         test: {
-          name: "postgres",
-          include: ["test/flows/**/*.test.ts"],
-          env: { TEST_DB: "postgres" },
-          isolate: false,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, ...E2E_ON_BOTH],
         },
       },
-      {
-        test: {
-          name: "pglite",
-          include: ["test/flows/**/*.test.ts"],
-          env: { TEST_DB: "pglite" },
-          isolate: false,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-        },
-      },
+      { test: { name: "e2e-postgres", include: E2E_ON_BOTH, ...on("postgres") } },
+      { test: { name: "e2e-pglite", include: E2E_ON_BOTH, ...on("pglite") } },
     ],
   },
 });

@@ -1,6 +1,6 @@
 // `node bin/run-ts.js bench/exactly-once-soak.ts [SMS] [kills] [leaseMs]` (after `npm run build`):
 // the SIGKILL soak of the Slack path (test/support/kill-soak.ts, which the test
-// test/flows/survive-kill.test.ts runs in a short form) at the length asked, on a fresh database
+// test/e2e/survive-kill.test.ts runs in a short form) at the length asked, on a fresh database
 // of the Postgres at 127.0.0.1:5432 (TEST_DB=pglite: a PGlite folder of its own). Prints the
 // posts per SMS; exits 1 on a double, a missing SMS, an SMS out of order or a second card.
 // Each kill costs a job lease (JOB_LEASE_MS, 5 s here) before the killed worker's job is

@@ -1,15 +1,15 @@
 // `npm run fuzz -- [N] [seed]`: starts the built server (PGlite in a temporary folder, or
 // DATABASE_URL when set) against the Ardary simulator, sends N generated callbacks (default
-// 2000) of the classes in fuzz-cases.ts, and prints the answers by status, the answers that were
-// not the expected ones, and any log line holding the secret, a phone number or a message body.
-// Exits 1 when an answer was unexpected or a log line leaked.
+// 2000) of the classes in test/support/fuzz-cases.ts, and prints the answers by status, the
+// answers that were not the expected ones, and any log line holding the secret, a phone number
+// or a message body. Exits 1 when an answer was unexpected or a log line leaked.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSimulator } from "../adapters/ardary/simulator/index.ts";
-import { generateCases, leaksIn, runCases } from "./fuzz-cases.ts";
-import { freePort } from "./world.ts";
+import { generateCases, leaksIn, runCases } from "../test/support/fuzz-cases.ts";
+import { freePort } from "../test/support/world.ts";
 
 const n = Number(process.argv[2] ?? 2000);
 const seed = Number(process.argv[3] ?? 1);

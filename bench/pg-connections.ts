@@ -1,8 +1,10 @@
 // The number of connections one database has, from pg_stat_activity, sampled every `everyMs`
 // over a connection of its own to another database (so the sampler does not count itself).
 // The bench's own connections (`benchUrl`: application_name ardary-bench) are not counted; the
-// bridge processes of bench/cluster.ts name theirs (PGAPPNAME), so a peak says whose they are.
+// bridge processes of test/support/cluster.ts name theirs (PGAPPNAME), so a peak says whose they
+// are.
 import postgres from "postgres";
+import { BENCH_APP } from "../test/support/cluster.ts";
 import { PG_ADMIN_URL } from "../test/support/db.ts";
 
 export interface ConnectionSample {
@@ -27,15 +29,6 @@ export interface ConnectionSampler {
 /** The database's name in a postgres:// URL. */
 export function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.slice(1));
-}
-
-const BENCH_APP = "ardary-bench";
-
-/** The URL with application_name=ardary-bench: connections the sampler leaves out. */
-export function benchUrl(url: string): string {
-  const u = new URL(url);
-  u.searchParams.set("application_name", BENCH_APP);
-  return u.toString();
 }
 
 export function sampleConnections(url: string, everyMs = 100): ConnectionSampler {

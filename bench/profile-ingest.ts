@@ -14,10 +14,10 @@ import { startSimulator } from "../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../test/fakes/slack.ts";
 import { createTestDatabase } from "../test/support/db.ts";
 import { SECRET, SIM_KEY, SIM_LOGIN } from "../test/support/harness.ts";
+import { freePort, sleep } from "../test/support/world.ts";
 import { INGEST_CONCURRENCY, ingestUrl } from "./figures/ingest.ts";
 import { closedLoop } from "./load.ts";
 import { summarize } from "./stats.ts";
-import { freePort, sleep } from "./world.ts";
 
 process.env.TEST_DB = "postgres";
 const ROOT = new URL("../", import.meta.url).pathname;

@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
 import { fmt } from "./stats.ts";
-import { type BenchOptions, errorText, type Row } from "./world.ts";
+import { type BenchOptions, errorText, type Row } from "./table.ts";
 
 // The tests' database helpers read TEST_DB when imported: the bench runs on real Postgres.
 process.env.TEST_DB = "postgres";

@@ -1,16 +1,16 @@
 // `npm run soak [-- <minutes>] [--no-kill] [--seed=<n>] [--min-life=<s>]` (10 minutes by
-// default): figure 8, the soak of bench/soak.ts with 200 callbacks/s from 200 numbers over 20
-// channels, 5 replies/s, a random process of the four (drawn from the seed, 1 by default)
-// SIGKILLed every 10 s, or none with --no-kill. RSS is judged per process instance: those that
-// lived --min-life seconds (120 by default), RSS at age 60 s against their last read. Prints a
-// table and writes bench/results/soak.json (soak-no-kill.json with --no-kill); exits 1 when an
-// SMS or a reply was lost, duplicated or out of order.
+// default): figure 8, the soak of test/support/soak.ts with 200 callbacks/s from 200 numbers
+// over 20 channels, 5 replies/s, a random process of the four (drawn from the seed, 1 by
+// default) SIGKILLed every 10 s, or none with --no-kill. RSS is judged per process instance:
+// those that lived --min-life seconds (120 by default), RSS at age 60 s against their last read.
+// Prints a table and writes bench/results/soak.json (soak-no-kill.json with --no-kill); exits 1
+// when an SMS or a reply was lost, duplicated or out of order.
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 
 process.env.TEST_DB = "postgres";
-const { runSoak, soakClean } = await import("./soak.ts");
-const { rssRows } = await import("./soak-rss.ts");
+const { runSoak, soakClean } = await import("../test/support/soak.ts");
+const { rssRows } = await import("../test/support/soak-rss.ts");
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];

@@ -6,11 +6,12 @@
 import { performance } from "node:perf_hooks";
 import { request } from "undici";
 import type { FakeSlack } from "../../test/fakes/slack.ts";
-import { GENERAL, startSlackWorld } from "../../test/flows/slack-setup.ts";
 import { SECRET, until } from "../../test/support/harness.ts";
+import { token, tokensOf } from "../../test/support/slack-posts.ts";
+import { GENERAL, startSlackWorld } from "../../test/support/slack-setup.ts";
+import { frMobile, inboundUrl } from "../../test/support/world.ts";
 import { keepAliveAgent } from "../load.ts";
-import { type BenchOptions, frMobile, inboundUrl, type Row } from "../world.ts";
-import { token, tokensOf } from "./slack-posts.ts";
+import type { BenchOptions, Row } from "../table.ts";
 
 /** The fake Slack's limit of every channel in this figure. */
 export const DRAIN_LIMIT = { burst: 5, perSecond: 1 };

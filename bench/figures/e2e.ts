@@ -1,11 +1,13 @@
 // Figure 3: end-to-end latency, inbound callback sent → chat.postMessage accepted by the fake
 // Slack, at a fixed rate spread over many channels so that no rate limit is reached.
-import { startSlackWorld } from "../../test/flows/slack-setup.ts";
+
 import { SECRET, until } from "../../test/support/harness.ts";
+import { replies, token, tokensOf } from "../../test/support/slack-posts.ts";
+import { startSlackWorld } from "../../test/support/slack-setup.ts";
+import { frMobile, inboundUrl } from "../../test/support/world.ts";
 import { openLoop } from "../load.ts";
 import { summarize } from "../stats.ts";
-import { type BenchOptions, frMobile, inboundUrl, type Row } from "../world.ts";
-import { replies, token, tokensOf } from "./slack-posts.ts";
+import type { BenchOptions, Row } from "../table.ts";
 
 const RATE = 50;
 /** One number per channel: each channel gets RATE / NUMBERS posts per second (0.5/s). */

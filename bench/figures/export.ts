@@ -7,7 +7,8 @@ import { performance } from "node:perf_hooks";
 import postgres from "postgres";
 import { migrateDatabase } from "../../src/db/database.ts";
 import { createTestDatabase } from "../../test/support/db.ts";
-import { type BenchOptions, type Row, sleep } from "../world.ts";
+import { sleep } from "../../test/support/world.ts";
+import type { BenchOptions, Row } from "../table.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

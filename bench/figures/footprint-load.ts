@@ -8,12 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../../test/fakes/slack.ts";
-import { GENERAL } from "../../test/flows/slack-setup.ts";
+import { BridgeProcess, bridgeEnv } from "../../test/support/cluster.ts";
 import { createTestDatabase } from "../../test/support/db.ts";
 import { SECRET, SIM_KEY, SIM_LOGIN } from "../../test/support/harness.ts";
-import { BridgeProcess, bridgeEnv } from "../cluster.ts";
+import { GENERAL } from "../../test/support/slack-setup.ts";
+import { sleep } from "../../test/support/world.ts";
 import { closedLoop } from "../load.ts";
-import { type BenchOptions, type Row, sleep } from "../world.ts";
+import type { BenchOptions, Row } from "../table.ts";
 import { INGEST_CONCURRENCY, ingestLoad, ingestUrl } from "./ingest.ts";
 
 /** The peak resident set (VmHWM) of a live process, MB. */

@@ -10,9 +10,10 @@ import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../../test/fakes/slack.ts";
 import { createTestDatabase } from "../../test/support/db.ts";
 import { SECRET, SIM_KEY, SIM_LOGIN } from "../../test/support/harness.ts";
+import { freePort, rssMb, sleep } from "../../test/support/world.ts";
 import { closedLoop } from "../load.ts";
 import { summarize } from "../stats.ts";
-import { type BenchOptions, freePort, type Row, rssMb, sleep } from "../world.ts";
+import type { BenchOptions, Row } from "../table.ts";
 import { INGEST_CONCURRENCY, ingestLoad, ingestUrl } from "./ingest.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

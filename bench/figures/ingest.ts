@@ -4,12 +4,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import postgres from "postgres";
-import { startSlackWorld } from "../../test/flows/slack-setup.ts";
 import { createTestDatabase } from "../../test/support/db.ts";
 import { SECRET } from "../../test/support/harness.ts";
+import { startSlackWorld } from "../../test/support/slack-setup.ts";
+import { frMobile, inboundUrl } from "../../test/support/world.ts";
 import { closedLoop, type LoadResult } from "../load.ts";
 import { summarize } from "../stats.ts";
-import { type BenchOptions, frMobile, inboundUrl, type Row } from "../world.ts";
+import type { BenchOptions, Row } from "../table.ts";
 
 /** Callers at once, for the bridge, the reference and figure 6's load alike. */
 export const INGEST_CONCURRENCY = 16;

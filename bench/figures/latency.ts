@@ -1,9 +1,10 @@
 // Figure 2: acknowledgement latency at fixed arrival rates (open loop), measured from each
 // request's scheduled start.
-import { startSlackWorld } from "../../test/flows/slack-setup.ts";
+import { startSlackWorld } from "../../test/support/slack-setup.ts";
+import { sleep } from "../../test/support/world.ts";
 import { openLoop } from "../load.ts";
 import { summarize } from "../stats.ts";
-import { type BenchOptions, type Row, sleep } from "../world.ts";
+import type { BenchOptions, Row } from "../table.ts";
 import { ingestUrl } from "./ingest.ts";
 
 export const RATES = [100, 500, 1000];

@@ -1,7 +1,8 @@
 // Figure 5: outbound throughput. SMS waiting in the queue (bridge.queueSms), then sent by the worker to the Ardary simulator in batched sendSms requests.
 import { performance } from "node:perf_hooks";
 import { startHarness, until } from "../../test/support/harness.ts";
-import { type BenchOptions, frMobile, type Row } from "../world.ts";
+import { frMobile } from "../../test/support/world.ts";
+import type { BenchOptions, Row } from "../table.ts";
 
 export async function figureOutbound(opts: BenchOptions): Promise<Row[]> {
   const total = opts.quick ? 2000 : 10_000;

@@ -14,18 +14,25 @@ import { loadEnv } from "../../src/boot/env.ts";
 import { createServices } from "../../src/boot/services.ts";
 import { migrateDatabase } from "../../src/db/database.ts";
 import { type FakeSlack, startFakeSlack } from "../../test/fakes/slack.ts";
-import { GENERAL } from "../../test/flows/slack-setup.ts";
+import {
+  benchUrl,
+  bridgeEnv,
+  type Cluster,
+  type Role,
+  startCluster,
+} from "../../test/support/cluster.ts";
 import { createTestDatabase } from "../../test/support/db.ts";
 import { SECRET, SIM_KEY, SIM_LOGIN, until } from "../../test/support/harness.ts";
-import { bridgeEnv, type Cluster, type Role, startCluster } from "../cluster.ts";
+import { insideRetryAfter, token, tokensOf } from "../../test/support/slack-posts.ts";
+import { GENERAL } from "../../test/support/slack-setup.ts";
+import { frMobile, inboundUrl } from "../../test/support/world.ts";
 import { type CpuReport, cpuPhase, describeCpu } from "../cpu.ts";
 import { closedLoop, type LoadResult } from "../load.ts";
-import { benchUrl, type ConnectionSample, sampleConnections } from "../pg-connections.ts";
+import { type ConnectionSample, sampleConnections } from "../pg-connections.ts";
 import { summarize } from "../stats.ts";
-import { type BenchOptions, frMobile, inboundUrl, type Row } from "../world.ts";
+import type { BenchOptions, Row } from "../table.ts";
 import { burstDrain, DRAIN_LIMIT, type DrainRun, drainRows } from "./drain.ts";
 import { INGEST_CONCURRENCY, ingestLoad } from "./ingest.ts";
-import { insideRetryAfter, token, tokensOf } from "./slack-posts.ts";
 
 /**
  * Inbound numbers, each routed to a channel of its own (so posting is not held by a limit);

@@ -8,8 +8,8 @@ import { EnvError, loadEnv } from "../../src/boot/env.ts";
 import { rowsOf } from "../../src/db/database.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import { discordEnv } from "../support/discord-setup.ts";
 import { type Harness, startHarness, until } from "../support/harness.ts";
-import { discordEnv } from "./discord-setup.ts";
 
 let h: Harness | undefined;
 let slack: FakeSlack | undefined;

@@ -8,14 +8,14 @@ import { CHAT_JOB, type ChatPayload } from "../../src/conversations/kinds.ts";
 import { createChatDelivery } from "../../src/flows/delivery.ts";
 import { claim, complete, type Job } from "../../src/queue/jobs.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
-import { actOnCallbacks, type Harness, startHarness } from "../support/harness.ts";
 import {
   cardText,
   type DiscordWorld,
   discordEnv,
   postingAdapter,
   threadsOf,
-} from "./discord-setup.ts";
+} from "../support/discord-setup.ts";
+import { actOnCallbacks, type Harness, startHarness } from "../support/harness.ts";
 
 const log = pino({ level: "silent" });
 let h: Harness | undefined;

@@ -2,7 +2,6 @@
 // message a text channel's thread starts from, or in a forum post's starter message); later
 // SMS go in the thread; an SMS too long for the card's 2000 characters is shown whole in embeds.
 import { afterEach, describe, expect, it } from "vitest";
-import { until } from "../support/harness.ts";
 import {
   cardOf,
   cardText,
@@ -14,7 +13,8 @@ import {
   threadsOf,
   waitCard,
   waitPosts,
-} from "./discord-setup.ts";
+} from "../support/discord-setup.ts";
+import { until } from "../support/harness.ts";
 
 const A = "+33612345678";
 const A_SHOWN = "+33 6 12 34 56 78";

@@ -3,8 +3,8 @@
 import { afterEach, expect, it } from "vitest";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { createTestDatabase, TEST_DB, type TestDatabase } from "../support/db.ts";
+import { type DiscordWorld, settled, startDiscord, waitCard } from "../support/discord-setup.ts";
 import { type Harness, until } from "../support/harness.ts";
-import { type DiscordWorld, settled, startDiscord, waitCard } from "./discord-setup.ts";
 
 const A = "+33612345678";
 const A_SHOWN = "+33 6 12 34 56 78";

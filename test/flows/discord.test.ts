@@ -1,7 +1,6 @@
 // Discord, end to end: SMS in the simulator ↔ threads on the fake Discord, through a real bridge,
 // in a text channel (a thread per number, started from a card) and in a forum (a post per number).
 import { afterEach, describe, expect, it } from "vitest";
-import { until } from "../support/harness.ts";
 import {
   answerTo,
   cardOf,
@@ -15,7 +14,8 @@ import {
   threadsOf,
   waitCard,
   waitPosts,
-} from "./discord-setup.ts";
+} from "../support/discord-setup.ts";
+import { until } from "../support/harness.ts";
 
 const A = "+33612345678";
 const A_SHOWN = "+33 6 12 34 56 78";

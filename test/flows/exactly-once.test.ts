@@ -17,8 +17,8 @@ import { sharedBudget } from "../../src/queue/budget.ts";
 import { claim, complete, type Job } from "../../src/queue/jobs.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import { discordEnv, postingAdapter } from "../support/discord-setup.ts";
 import { actOnCallbacks, type Harness, startHarness, until } from "../support/harness.ts";
-import { discordEnv, postingAdapter } from "./discord-setup.ts";
 
 const log = pino({ level: "silent" });
 let h: Harness | undefined;

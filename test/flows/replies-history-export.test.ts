@@ -4,9 +4,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { contacts } from "../../src/db/schema.ts";
 import { exportRows, parseExportArgs } from "../../src/replies/export.ts";
+import { settled } from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
-import { settled } from "./discord-setup.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 const A = "+33612345678";
 const OTHER = "+33698765432";

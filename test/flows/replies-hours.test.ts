@@ -3,9 +3,9 @@
 // opted-out or a blocked number. Times are the SMS's own (the provider's date), in Paris.
 import { afterEach, describe, expect, it } from "vitest";
 import { blocks } from "../../src/db/schema.ts";
+import { settled, smsTo } from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
-import { settled, smsTo } from "./discord-setup.ts";
-import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 const A = "+33612345678";
 const B = "+33698765432";

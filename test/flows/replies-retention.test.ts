@@ -6,9 +6,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/database.ts";
 import { contacts } from "../../src/db/schema.ts";
 import { forgetCustomer, retentionMarker } from "../../src/replies/retention.ts";
+import { settled, smsTo } from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
-import { settled, smsTo } from "./discord-setup.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 const A = "+33612345678";
 const B = "+33698765432";

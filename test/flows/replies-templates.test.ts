@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { registerCommands } from "../../adapters/discord/commands.ts";
 import { contacts } from "../../src/db/schema.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
+import { contents, discordEnv, smsTo } from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
-import { contents, discordEnv, smsTo } from "./discord-setup.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 const KNOWN = "+33612345678"; // Camille Durand, in the contacts
 const KNOWN_SHOWN = "+33 6 12 34 56 78";

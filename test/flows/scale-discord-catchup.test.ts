@@ -3,8 +3,8 @@
 import { afterEach, expect, it } from "vitest";
 import { startFakeDiscord } from "../fakes/discord.ts";
 import { createTestDatabase } from "../support/db.ts";
+import { settled, startDiscord, waitCard } from "../support/discord-setup.ts";
 import { type Harness, until } from "../support/harness.ts";
-import { settled, startDiscord, waitCard } from "./discord-setup.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { sharedBudget } from "../../src/queue/budget.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
 import { createTestDatabase, TEST_DB, type TestDatabase } from "../support/db.ts";
 import { until } from "../support/harness.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@
 // thread; a channel whose new conversations pile up says so once, at the top.
 import { afterEach, expect, it } from "vitest";
 import { until } from "../support/harness.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let w: SlackWorld;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 // Inbound on Slack: SMS, calls and clicks from the simulator land in one thread per number.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { until } from "../support/harness.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let w: SlackWorld;
 beforeEach(async () => {

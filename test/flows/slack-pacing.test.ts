@@ -2,7 +2,7 @@
 // drains paced, merged per thread, in order, with nothing lost.
 import { afterEach, describe, expect, it } from "vitest";
 import { until } from "../support/harness.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let w: SlackWorld;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 // Outbound on Slack: thread replies and /sms become SMS; what happens to them shows in Slack.
 import { afterEach, describe, expect, it } from "vitest";
 import { until } from "../support/harness.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let w: SlackWorld;
 afterEach(async () => {

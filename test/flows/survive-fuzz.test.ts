@@ -5,8 +5,8 @@ import { Writable } from "node:stream";
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { generateCases, leaksIn, runCases } from "../../bench/fuzz-cases.ts";
 import { rowsOf } from "../../src/db/database.ts";
+import { generateCases, leaksIn, runCases } from "../support/fuzz-cases.ts";
 import { processed, startHarness } from "../support/harness.ts";
 
 const SEED = 20261127;

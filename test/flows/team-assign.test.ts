@@ -4,9 +4,15 @@
 // replies. Through the Slack and Discord fakes and the simulator.
 import { afterEach, describe, expect, it } from "vitest";
 import { unansweredLines } from "../../src/team/assign.ts";
+import {
+  cardOf,
+  type DiscordWorld,
+  startDiscord,
+  waitCard,
+  waitPosts,
+} from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
-import { cardOf, type DiscordWorld, startDiscord, waitCard, waitPosts } from "./discord-setup.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let slack: SlackWorld | undefined;
 let discord: DiscordWorld | undefined;

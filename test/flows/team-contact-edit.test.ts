@@ -11,9 +11,15 @@ import { formatPhone } from "../../src/kernel/phone.ts";
 import { runTeamCli } from "../../src/team/team.ts";
 import { startFakeSlack } from "../fakes/slack.ts";
 import { startFakeSocketMode } from "../fakes/slack-socket.ts";
+import {
+  cardOf,
+  type DiscordWorld,
+  startDiscord,
+  waitCard,
+  waitPosts,
+} from "../support/discord-setup.ts";
 import { type Harness, startHarness, until } from "../support/harness.ts";
-import { cardOf, type DiscordWorld, startDiscord, waitCard, waitPosts } from "./discord-setup.ts";
-import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let slack: SlackWorld | undefined;
 let discord: DiscordWorld | undefined;

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CONTACT_BATCH } from "../../src/team/contacts.ts";
 import { runTeamCli } from "../../src/team/team.ts";
 import { until } from "../support/harness.ts";
-import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let w: SlackWorld | undefined;
 afterEach(async () => {

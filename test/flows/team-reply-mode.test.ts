@@ -2,7 +2,7 @@
 // everything else is a note. The card says which mode is on.
 import { afterEach, describe, expect, it } from "vitest";
 import { until } from "../support/harness.ts";
-import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let w: SlackWorld | undefined;
 afterEach(async () => {

@@ -6,9 +6,9 @@ import { loadEnv } from "../../src/boot/env.ts";
 import { chatPlatforms } from "../../src/boot/services.ts";
 import { runTeamCli } from "../../src/team/team.ts";
 import { startFakeDiscord } from "../fakes/discord.ts";
+import { type DiscordWorld, startDiscord, threadOf, waitCard } from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
-import { type DiscordWorld, startDiscord, threadOf, waitCard } from "./discord-setup.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let slack: SlackWorld | undefined;
 let discord: DiscordWorld | undefined;

@@ -4,7 +4,7 @@
 // leave as written.
 import { afterEach, describe, expect, it } from "vitest";
 import { until } from "../support/harness.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let w: SlackWorld | undefined;
 afterEach(async () => {

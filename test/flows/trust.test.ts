@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/database.ts";
 import { until } from "../support/harness.ts";
-import { type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
+import { type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 let w: SlackWorld;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 // The fake Discord against the real, unmodified discord.js Client: a logged-in client on a fresh
-// fake, for the fake's own tests (test/unit/fake-discord-*.test.ts). Each test file that imports
+// fake, for the fake's own tests (test/unit/fakes/discord-*.test.ts). Each test file that imports
 // this gets its own copy (vitest isolates files) and closes what it opened after each test.
 import { once } from "node:events";
 import { Client, type ClientEvents, Events, GatewayIntentBits } from "discord.js";

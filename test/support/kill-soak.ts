@@ -1,4 +1,4 @@
-// A SIGKILL soak of the Slack path, shared by the test (test/flows/survive-kill.test.ts, short)
+// A SIGKILL soak of the Slack path, shared by the test (test/e2e/survive-kill.test.ts, short)
 // and the bench script (bench/exactly-once-soak.ts, as long as asked). The built server (`node
 // bin/ardary-bridge.js serve`, after `npm run build`) runs on the given database with the fake
 // Slack and the Ardary simulator. Inbound SMS callbacks flow one after another, each sent again
@@ -9,9 +9,9 @@
 // Slack exactly once, in the order it was sent per number, each number with one card.
 import { type ChildProcess, spawn } from "node:child_process";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { freePort, inboundUrl, sleep, usPhone } from "../../bench/world.ts";
 import { type FakePost, startFakeSlack } from "../fakes/slack.ts";
 import type { TestDatabase } from "./db.ts";
+import { freePort, inboundUrl, sleep, usPhone } from "./world.ts";
 
 export interface SoakOptions {
   db: TestDatabase;

@@ -2,11 +2,11 @@
 // proxy the test can cut or black-hole, with the Ardary simulator: the outage tests' world.
 import { type ChildProcess, spawn } from "node:child_process";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { freePort } from "../../bench/world.ts";
 import { stopChild } from "./cli.ts";
 import { createTestDatabase, PG_ADMIN_URL, type TestDatabase } from "./db.ts";
 import { baseEnv, SIM_KEY, SIM_LOGIN, until } from "./harness.ts";
 import { startTcpProxy } from "./tcp-proxy.ts";
+import { freePort } from "./world.ts";
 
 export interface ProxiedServe {
   db: TestDatabase;

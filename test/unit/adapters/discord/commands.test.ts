@@ -1,0 +1,151 @@
+// The /sms command's definition (Discord's rules for application commands) and how an
+// interaction's options, nested as Discord sends them, become the bridge's `/sms` arguments.
+// https://discord.com/developers/docs/interactions/application-commands
+
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  commandArgs,
+  type InteractionOption,
+  inviteUrl,
+  SMS_COMMAND,
+} from "../../../../adapters/discord/commands.ts";
+
+type Def = { type: number; name: string; description: string; required?: boolean; options?: Def[] };
+
+/** `/sms <path…> name:value…` as the interaction's `data.options`. */
+function data(
+  path: string[],
+  values: Record<string, string | boolean>,
+  types: Record<string, number> = {},
+) {
+  let options: InteractionOption[] = Object.entries(values).map(([name, value]) => ({
+    name,
+    value,
+    type: types[name] ?? (typeof value === "boolean" ? 5 : 3),
+  }));
+  for (const [i, name] of [...path.entries()].reverse()) {
+    options = [{ type: i === path.length - 1 ? 1 : 2, name, options }];
+  }
+  return options;
+}
+
+describe("the /sms definition", () => {
+  const top = SMS_COMMAND.options as unknown as Def[];
+
+  it("is restricted by default and guild-only", () => {
+    expect(SMS_COMMAND.default_member_permissions).toBe("8192");
+    expect(typeof SMS_COMMAND.default_member_permissions).toBe("string");
+    expect(SMS_COMMAND.contexts).toEqual([0]);
+  });
+
+  it("requires number and text to send, and has help, route, queue, history and template", () => {
+    const send = top.find((o) => o.name === "send");
+    expect(send?.type).toBe(1);
+    expect(send?.options?.filter((o) => o.required).map((o) => o.name)).toEqual(["number", "text"]);
+    expect(top.map((o) => o.name)).toEqual([
+      "send",
+      "help",
+      "route",
+      "queue",
+      "history",
+      "template",
+    ]);
+  });
+
+  it("follows Discord's rules: names, lengths, required options first, no mixed levels", () => {
+    const check = (options: Def[], depth: number) => {
+      expect(options.length).toBeLessThanOrEqual(25);
+      const nested = options.filter((o) => o.type <= 2);
+      // Subcommands and groups stand alone at their level; groups hold subcommands only.
+      if (nested.length > 0) expect(nested).toHaveLength(options.length);
+      let optionalSeen = false;
+      for (const o of options) {
+        expect(o.name).toMatch(/^[-_\p{Ll}\p{N}]{1,32}$/u);
+        expect(o.description.length).toBeGreaterThan(0);
+        expect(o.description.length).toBeLessThanOrEqual(100);
+        if (o.type === 2) expect(depth).toBe(0);
+        if (o.type <= 2) check(o.options ?? [], depth + 1);
+        else if (o.required) expect(optionalSeen).toBe(false);
+        else optionalSeen = true;
+      }
+    };
+    expect(SMS_COMMAND.description.length).toBeLessThanOrEqual(100);
+    check(top, 0);
+  });
+});
+
+describe("the bot's permissions", () => {
+  it("make the integer and invite URL docs/discord.md gives", () => {
+    const url = inviteUrl("APPLICATION_ID");
+    expect(url).toBe(
+      "https://discord.com/oauth2/authorize?client_id=APPLICATION_ID&scope=bot+applications.commands&permissions=326417599552",
+    );
+    const doc = readFileSync(new URL("../../../../docs/discord.md", import.meta.url), "utf8");
+    expect(doc).toContain(url);
+    expect(doc).toContain("**326417599552**");
+  });
+});
+
+describe("options → /sms arguments", () => {
+  it("send: the number, options before the text, as the bridge parses them", () => {
+    expect(commandArgs(data(["send"], { number: "+33612345678", text: "Hello there" }))).toBe(
+      "+33612345678 Hello there",
+    );
+    expect(
+      commandArgs(
+        data(["send"], {
+          number: "+33 6 12 34 56 78",
+          text: "Track [Link] here",
+          at: "2026-12-01 09:00",
+          link: "https://x.io/a",
+          priority: "high",
+        }),
+      ),
+    ).toBe(
+      '+33612345678 --at "2026-12-01 09:00" --link https://x.io/a --priority high Track [Link] here',
+    );
+    expect(commandArgs(data(["send"], { number: " +15551234567 ", text: "  hi  ", at: "" }))).toBe(
+      "+15551234567 hi",
+    );
+  });
+
+  it("help, and the other subcommands by their names, with no code of their own", () => {
+    expect(commandArgs(data(["help"], {}))).toBe("help");
+    expect(commandArgs(data(["queue"], {}))).toBe("queue");
+    expect(commandArgs(data(["route", "list"], {}))).toBe("route list");
+    expect(
+      commandArgs(
+        data(
+          ["route", "add"],
+          { prefix: "+33 1", channel: "123456789012345678", move: true },
+          { channel: 7 },
+        ),
+      ),
+    ).toBe("route add +331 <#123456789012345678> --move");
+    expect(
+      commandArgs(
+        data(["route", "add"], { prefix: "+44", channel: "42", move: false }, { channel: 7 }),
+      ),
+    ).toBe("route add +44 <#42>");
+    expect(commandArgs(data(["route", "remove"], { prefix: "+44" }))).toBe("route remove +44");
+    expect(commandArgs(data(["history"], { query: "late parcel" }))).toBe("history late parcel");
+    expect(commandArgs(data(["history"], {}))).toBe("history");
+    expect(
+      commandArgs(data(["template", "add"], { name: "shipped", text: "It has shipped!" })),
+    ).toBe("template add shipped It has shipped!");
+    expect(commandArgs(data(["template", "add"], { name: "two words", text: "x" }))).toBe(
+      'template add "two words" x',
+    );
+    expect(commandArgs(data(["template", "list"], {}))).toBe("template list");
+    expect(commandArgs(data(["template", "remove"], { name: "shipped" }))).toBe(
+      "template remove shipped",
+    );
+  });
+
+  it("a subcommand Discord sends that this version does not know still reaches the bridge", () => {
+    expect(commandArgs(data(["stats"], { since: "2026-11-01" }))).toBe("stats --since 2026-11-01");
+    expect(commandArgs([])).toBe("");
+    expect(commandArgs(undefined)).toBe("");
+  });
+});

@@ -1,0 +1,67 @@
+// Group commit (src/ingest/batcher.ts): what arrives while a batch runs goes together in the next;
+// a bad item fails alone; past its queue bound it refuses at once.
+import { describe, expect, it } from "vitest";
+import { Batcher } from "../../../src/ingest/batcher.ts";
+
+describe("Batcher", () => {
+  it("runs a lone item at once and groups what arrives while batches are running", async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const b = new Batcher<number, number>(
+      async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await gate;
+        return items.map((i) => i * 10);
+      },
+      { maxInFlight: 1, maxBatch: 3 },
+    );
+    const first = b.submit(1);
+    const rest = [2, 3, 4, 5, 6].map((i) => b.submit(i));
+    expect(batches).toEqual([[1]]);
+    release();
+    expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(batches).toEqual([[1], [2, 3, 4], [5, 6]]);
+  });
+
+  it("fails only the bad item of a failed batch", async () => {
+    const b = new Batcher<number, number>(
+      async (items) => {
+        if (items.includes(13)) throw new Error("bad item");
+        return items;
+      },
+      { maxInFlight: 1 },
+    );
+    const hold = b.submit(0);
+    const answers = await Promise.allSettled([hold, ...[12, 13, 14].map((i) => b.submit(i))]);
+    expect(answers.map((a) => a.status)).toEqual([
+      "fulfilled",
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+    ]);
+  });
+});
+
+describe("bounded ingest", () => {
+  it("refuses at once, retryable, past its queue bound", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const b = new Batcher<number, number>(
+      async (xs) => {
+        await gate;
+        return xs;
+      },
+      { maxInFlight: 1, maxQueue: 2 },
+    );
+    const first = b.submit(1); // in flight
+    const queued = [b.submit(2), b.submit(3)];
+    await expect(b.submit(4)).rejects.toMatchObject({ status: 503, retryable: true });
+    release();
+    expect(await Promise.all([first, ...queued])).toEqual([1, 2, 3]);
+  });
+});
