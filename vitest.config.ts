@@ -20,6 +20,8 @@ const E2E_ON_BOTH = [
   "test/e2e/survive-slack-flood.test.ts",
 ];
 
+/** Every project's deadlines, said in each (a project does not take the root's). */
+const once = { testTimeout: 30_000, hookTimeout: 30_000 };
 const on = (db: "postgres" | "pglite") => ({
   env: { TEST_DB: db },
   isolate: false,
@@ -29,12 +31,10 @@ const on = (db: "postgres" | "pglite") => ({
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
     // One test file per core at a time (the CI machines have 2), each on its own database.
     maxWorkers: 2,
     projects: [
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], ...once } },
       { test: { name: "postgres", include: ["test/flows/**/*.test.ts"], ...on("postgres") } },
       { test: { name: "pglite", include: ["test/flows/**/*.test.ts"], ...on("pglite") } },
       {
@@ -42,6 +42,7 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           exclude: [...configDefaults.exclude, ...E2E_ON_BOTH],
+          ...once,
         },
       },
       { test: { name: "e2e-postgres", include: E2E_ON_BOTH, ...on("postgres") } },

@@ -63,7 +63,8 @@ describe("sending", () => {
 
   it("sends nothing to a number that said STOP after its SMS was queued", async () => {
     h = await startHarness({ env: { ARDARY_MODE: "test" } });
-    h.sim.fault({ status: 503, untilMs: 400 });
+    // The provider fails until the STOP is answered: the SMS is still queued when it comes.
+    h.sim.fault({ status: 503, untilMs: 3_600_000 });
     await queue(h, 1, () => "+15550002222");
     await until(() => h?.sim.requests.length, 5000, "a first attempt");
     const stop = await h.callback("message", {
@@ -73,6 +74,7 @@ describe("sending", () => {
       date: "2026-11-27 10:00:00",
     });
     expect(stop.status).toBe(200);
+    h.sim.clearFaults();
     const [row] = await until(
       async () => {
         const rows = await statuses(h as Harness);
