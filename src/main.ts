@@ -34,10 +34,14 @@ export interface StartOptions {
   worker?: boolean;
 }
 
-/** Where the provider must call, with the secret masked unless `reveal`. */
+/**
+ * Where the provider must call, with the secret masked unless `reveal`. The secret is one path
+ * segment, percent-encoded: any secret works (Render generates base64, which may hold `/` and
+ * `+`); the callback route compares it decoded (src/http/app.ts).
+ */
 export function callbackUrl(env: Env, port: number, secret: string, reveal = false): string {
   const base = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, "");
-  const shown = reveal ? secret : "<secret>"; // not even a part of it in the logs
+  const shown = reveal ? encodeURIComponent(secret) : "<secret>"; // not even a part of it in the logs
   return `${base}/${env.sms.descriptor.callbackPath}/callback/${shown}`;
 }
 

@@ -96,13 +96,17 @@ export function createApp(o: AppOptions) {
     oneByOne: (err) => !isDatabaseUnavailable(err),
   });
   const isSecret = secretCheck(o.callbackSecret);
-  // Cheap checks first: the method and the secret, before any body is read.
+  const callbackPrefix = `/${o.callbackPath.toLowerCase()}/callback`;
+  // Cheap checks first: the method and the secret, before any body is read. Mounted on the
+  // prefix, the gate reads the secret from the raw path (secretIn): a `/` in it matches whether
+  // it came encoded (%2F) or not, and a malformed escape is a wrong secret (404), never the 400
+  // Express's own decoding of a route parameter would answer.
   const gate = (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== "GET" && req.method !== "POST") {
       res.status(405).set("Allow", "GET, POST").end();
       return;
     }
-    if (!isSecret(String(req.params.secret ?? ""))) {
+    if (!secretIn(req.path).some(isSecret)) {
       o.log.warn("callback with a wrong secret: refused");
       res.status(404).json({ error: "not found" });
       return;
@@ -113,9 +117,9 @@ export function createApp(o: AppOptions) {
     express.urlencoded({ extended: false, limit: "64kb" }),
     express.json({ limit: "64kb" }),
   ];
+  app.use(`/${o.callbackPath}/callback`, gate);
   app.all(
-    `/${o.callbackPath}/callback/:secret`,
-    gate,
+    `/${o.callbackPath}/callback/*secret`,
     ...parsers,
     async (req: Request, res: Response) => {
       const params = {
@@ -158,7 +162,7 @@ export function createApp(o: AppOptions) {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, message } = toHttp(err);
     // Never the path or the raw message of a request error: the callback path holds the secret.
-    const where = /^\/ardary\/callback/i.test(req.path) ? "callback" : "other";
+    const where = req.path.toLowerCase().startsWith(callbackPrefix) ? "callback" : "other";
     if (status >= 500) {
       const level = status === 503 ? "warn" : "error";
       o.log[level]({ status, route: where, err: scrub(errorMessage(err)) }, "request failed");
@@ -171,8 +175,28 @@ export function createApp(o: AppOptions) {
 
   /** Belt and braces: the secret never reaches a log line, even inside a driver's message. */
   function scrub(text: string): string {
-    return o.callbackSecret ? text.split(o.callbackSecret).join("***") : text;
+    if (!o.callbackSecret) return text;
+    const forms = [o.callbackSecret, encodeURIComponent(o.callbackSecret)];
+    return forms.reduce((t, form) => t.split(form).join("***"), text);
   }
+}
+
+/**
+ * The secret a callback's path gives, from the raw path after `/<path>/callback` (percent-encoded
+ * as `callback-url` prints it, or not: a `/` of the secret may have been left as is): decoded,
+ * and without a trailing `/` as well when it ends with one. Empty when it cannot be decoded.
+ */
+export function secretIn(rawPath: string): string[] {
+  const raw = rawPath.replace(/^\//, "");
+  const decoded = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return undefined;
+    }
+  };
+  const forms = [decoded(raw), raw.endsWith("/") ? decoded(raw.slice(0, -1)) : undefined];
+  return forms.filter((s): s is string => s !== undefined && s !== "");
 }
 
 /**

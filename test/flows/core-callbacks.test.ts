@@ -1,8 +1,25 @@
-// The contract's four example callbacks, sent as the provider sends them (GET, JSON URL-encoded).
+// The contract's four example callbacks, sent as the provider sends them (GET, JSON URL-encoded),
+// and the callback URL as `callback-url` prints it, whatever characters the secret holds.
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
+import { freePort } from "../../bench/world.ts";
 import { rowsOf } from "../../src/db/database.ts";
-import { type Harness, processed, startHarness, until } from "../support/harness.ts";
+import { stopChild } from "../support/cli.ts";
+import { createTestDatabase } from "../support/db.ts";
+import {
+  baseEnv,
+  type Harness,
+  processed,
+  SIM_KEY,
+  SIM_LOGIN,
+  startHarness,
+  until,
+} from "../support/harness.ts";
+
+const run = promisify(execFile);
 
 const examples = {
   status: {
@@ -203,5 +220,71 @@ describe("callbacks", () => {
     expect(row?.status).toBe("received");
     expect(row?.sent_at).not.toBeNull();
     expect(row?.received_at).not.toBeNull();
+  });
+});
+
+describe("the callback URL, whatever the secret", () => {
+  it("a secret with / and + (and =, a space, accents): `callback-url` prints it encoded, that exact URL stores the callback, a wrong secret gets 404", async () => {
+    // As Render's generateValue may make it (base64), with what a person may type on top.
+    const secret = "Ab3/9xQ+rZ/w+Tk0= é ü 7/";
+    const db = await createTestDatabase({ onDisk: true });
+    const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
+    const port = String(await freePort());
+    const env = {
+      ...process.env,
+      ...baseEnv(db, sim, { PORT: port, ARDARY_CALLBACK_SECRET: secret }),
+    };
+    const server = spawn("node", ["bin/ardary-bridge.js", "serve"], { env, stdio: "ignore" });
+    try {
+      await until(
+        async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok,
+        30_000,
+        "server up",
+      );
+      const printed = (
+        await run("node", ["bin/ardary-bridge.js", "callback-url"], { env })
+      ).stdout.trim();
+      expect(printed).toBe(
+        `http://localhost:${port}/ardary/callback/Ab3%2F9xQ%2BrZ%2Fw%2BTk0%3D%20%C3%A9%20%C3%BC%207%2F`,
+      );
+      const query = `?message=${encodeURIComponent(JSON.stringify(examples.message))}`;
+      const first = await fetch(`${printed}${query}`);
+      expect(first.status).toBe(200);
+      expect(await first.json()).toEqual({ ok: true, duplicate: false });
+      // Stored: the same callback again is recognised; also at the URL as it was printed before
+      // (the secret unencoded, its `/` splitting the path), which a dashboard may still hold.
+      const again = await fetch(`${printed}${query}`);
+      expect(await again.json()).toEqual({ ok: true, duplicate: true });
+      const base = `http://localhost:${port}/ardary/callback/`;
+      expect(await (await fetch(`${base}${secret}${query}`)).json()).toEqual({
+        ok: true,
+        duplicate: true,
+      });
+      // Another secret, a part of it, and a malformed escape: 404.
+      for (const wrong of [
+        encodeURIComponent(secret.replace("Q", "q")),
+        secret.split("/")[0] ?? "",
+        encodeURIComponent(secret.slice(0, -1)),
+        `${encodeURIComponent(secret)}%ZZ`,
+      ]) {
+        const res = await fetch(`${base}${wrong}?message=${encodeURIComponent("{}")}`);
+        expect(res.status, wrong).toBe(404);
+      }
+    } finally {
+      await stopChild(server);
+      await sim.close();
+      await db.drop();
+    }
+  });
+
+  it("the secret the bridge makes is URL-safe", async () => {
+    const h = await startHarness({ env: { ARDARY_CALLBACK_SECRET: "" } });
+    try {
+      expect(h.bridge.callbackSecret).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      const res = await h.callback("message", examples.message, h.bridge.callbackSecret);
+      expect(res.status).toBe(200);
+    } finally {
+      await h.close();
+    }
   });
 });
