@@ -135,6 +135,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       autoReply,
       defaultCountry: env.PHONE_DEFAULT_COUNTRY,
       signature: env.SMS_SIGNATURE,
+      timeZone: settings.timezone,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({

@@ -74,10 +74,16 @@ export interface BridgeOptions {
   defaultCountry?: string;
   /** SMS_SIGNATURE (src/conversations/signature.ts): the line under people's SMS. */
   signature?: string;
+  /** The zone of the times people read in answers and notes (the provider's); UTC when absent. */
+  timeZone?: string;
 }
 
 export class Bridge implements ChatHooks {
   constructor(private readonly o: BridgeOptions) {}
+
+  private get timeZone(): string {
+    return this.o.timeZone ?? "UTC";
+  }
 
   /** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
   retryJobs(which: number[] | "all"): Promise<number[]> {
@@ -98,9 +104,10 @@ export class Bridge implements ChatHooks {
     const flush = async () => {
       await this.onInboundSms(tx, run);
       for (const e of after) {
-        if (e.kind === "call") await onCall(tx, this.o.defaults, e.phone, e.at);
+        const zone = this.timeZone;
+        if (e.kind === "call") await onCall(tx, this.o.defaults, e.phone, e.at, zone);
         else if (e.kind === "status") await onDeliveryStatus(tx, this.o.log, e.ref, e.status, e.at);
-        else await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at);
+        else await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at, zone);
       }
       run = [];
       after = [];
@@ -333,7 +340,12 @@ export class Bridge implements ChatHooks {
   /** `/sms …`: returns the ephemeral answer for the person who typed it. */
   async onCommand(input: SmsCommandInput): Promise<string> {
     const sub = findCommand(input.args);
-    if (sub) return sub.command.run(input, sub.rest, { db: this.o.db, log: this.o.log });
+    if (sub)
+      return sub.command.run(input, sub.rest, {
+        db: this.o.db,
+        log: this.o.log,
+        timeZone: this.timeZone,
+      });
     const { provider, defaultCountry } = this.o;
     const context = {
       parseLocalDate: (v: string) => provider.parseLocalDate(v),
@@ -364,7 +376,15 @@ export class Bridge implements ChatHooks {
       ? await this.o.threadUrl?.(home.platform, home.threadRef).catch(() => undefined)
       : undefined;
     const cost = this.o.provider.countSegments(result.message.body);
-    return sendingAnswer({ ...cmd, home, link, cost, from: input.platform, notice: this.o.notice });
+    return sendingAnswer({
+      ...cmd,
+      home,
+      link,
+      cost,
+      from: input.platform,
+      notice: this.o.notice,
+      timeZone: this.timeZone,
+    });
   }
 
   /** A button the core put on a card or a post; a replayed press does nothing twice. */

@@ -4,10 +4,12 @@ import type { Logger } from "pino";
 import type { SmsCommandInput } from "../contracts/index.ts";
 import type { Db } from "../db/database.ts";
 
-/** What a command may use: the bridge's database and logger. */
+/** What a command may use: the bridge's database and logger, the zone of the times it says. */
 export interface CommandContext {
   db: Db;
   log: Logger;
+  /** ARDARY_TIMEZONE (the provider's zone): times in answers are in it, and say it. */
+  timeZone: string;
 }
 
 export interface ChatCommand {

@@ -1,5 +1,6 @@
 // Issue 13 (replies at scale), wired from one line in src/boot/services.ts: the `/sms` subcommands,
 // the CLI commands and the job kinds of templates, business hours, history, export, retention.
+import { timeZoneOf } from "../boot/env.ts";
 import { registerCliCommand } from "../cli/commands.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { toE164 } from "../kernel/phone.ts";
@@ -30,19 +31,24 @@ registerCliCommand("templates", {
   },
 });
 
+const withoutUtc = (args: string[]) => args.filter((a) => a !== "--utc");
+
 registerCliCommand("history", {
   summary: "a customer's threads and last SMS, by number or name",
-  help: `Usage: ardary-bridge history <number or name>
-       ardary-bridge conversations --phone <number> | --name <name>
+  help: `Usage: ardary-bridge history <number or name> [--utc]
+       ardary-bridge conversations --phone <number> | --name <name> [--utc]
 
 Each conversation of the number (or of the contacts whose name matches): where its thread is,
-whether it is open, opted out or blocked, and its last SMS with their statuses.`,
+whether it is open, opted out or blocked, and its last SMS with their statuses. Times are in
+ARDARY_TIMEZONE; --utc shows them in UTC.`,
   check(args) {
-    if (!args.join(" ").trim()) throw new BadRequestError("history needs a number or a name");
+    if (!withoutUtc(args).join(" ").trim())
+      throw new BadRequestError("history needs a number or a name");
   },
   async run(services, args, write) {
     this.check?.(args);
-    const lines = await historyLines(services.database.db, args.join(" ").trim());
+    const zone = timeZoneOf(services.env, args.includes("--utc"));
+    const lines = await historyLines(services.database.db, withoutUtc(args).join(" ").trim(), zone);
     await write(`${lines.join("\n")}\n`);
     return lines[0]?.startsWith("No conversation") ? 1 : 0;
   },
