@@ -1,10 +1,12 @@
 // What the buttons the core puts on cards and posts do. Each runs in the caller's transaction
 // (Bridge.onAction) and says in the thread who did what.
+import { and, eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { ActionButton, ActionInput } from "../contracts/index.ts";
 import { chatJob, SMS_JOB, smsJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
+import { conversations, messages } from "../db/schema.ts";
 import { formatPhone } from "../kernel/phone.ts";
 import { findDead } from "../queue/admin.ts";
 import { enqueue, type NewJob, retryDead } from "../queue/jobs.ts";
@@ -40,6 +42,27 @@ export function cancelButton(conversationId: number, messageId: number): ActionB
   return { action: "cancel", label: "Cancel", conversationId, messageId, style: "danger" };
 }
 
+/**
+ * A STOP, a START, a Block or an Unblock changed whether the SMS to this number that have not
+ * left (scheduled, or waiting to be tried again) will go: their posts say it now, not at their
+ * time (delivery reads the hold: store.holdOf). The sender decides again when it sends.
+ */
+export async function waitingPosts(tx: Db, phone: string): Promise<NewJob[]> {
+  const rows = await tx
+    .select({ id: messages.id, conv: conversations })
+    .from(messages)
+    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+    .where(
+      and(
+        eq(conversations.phone, phone),
+        eq(messages.direction, "out"),
+        eq(messages.status, "queued"),
+      ),
+    )
+    .orderBy(messages.id);
+  return rows.flatMap((r) => chatJob(r.conv, { type: "status", messageId: r.id }));
+}
+
 const note = (conv: store.Conversation, text: string) => chatJob(conv, { type: "note", text });
 const card = (conv: store.Conversation) => chatJob(conv, { type: "card" });
 const status = (conv: store.Conversation, messageId: number) =>
@@ -57,7 +80,7 @@ const builtIn: Record<string, ActionHandler> = {
   async block(tx, conv, { author }) {
     if (!(await store.setBlock(tx, conv.phone, author))) return [];
     const text = `⛔ ${author} blocked ${formatPhone(conv.phone)}: no SMS will be sent to it, whatever it writes, until someone presses Unblock.`;
-    return [...note(conv, text), ...card(conv)];
+    return [...note(conv, text), ...card(conv), ...(await waitingPosts(tx, conv.phone))];
   },
   async unblock(tx, conv, { author }) {
     if (!(await store.clearBlock(tx, conv.phone))) return [];
@@ -65,7 +88,7 @@ const builtIn: Record<string, ActionHandler> = {
       ? " The customer's own STOP still holds until they send START."
       : "";
     const text = `✅ ${author} unblocked ${formatPhone(conv.phone)}: SMS can be sent again.${stop}`;
-    return [...note(conv, text), ...card(conv)];
+    return [...note(conv, text), ...card(conv), ...(await waitingPosts(tx, conv.phone))];
   },
   async cancel(tx, conv, { author, messageId }) {
     const m = messageId === undefined ? undefined : await store.cancelMessage(tx, messageId);

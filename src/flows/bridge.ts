@@ -30,7 +30,7 @@ import { enqueue, type NewJob } from "../queue/jobs.ts";
 import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "../replies/hours.ts";
 import { expandTemplate } from "../replies/templates.ts";
 import { answered, markWaiting } from "../team/assign.ts";
-import { blockButton, retryJobs, runAction } from "./actions.ts";
+import { blockButton, retryJobs, runAction, waitingPosts } from "./actions.ts";
 import { commandUsages, findCommand } from "./chat-commands.ts";
 import { parseSmsCommand, sendingAnswer } from "./command.ts";
 import { openForm, submitForm } from "./forms.ts";
@@ -183,6 +183,7 @@ export class Bridge implements ChatHooks {
             text: `🚫 ${formatPhone(e.from)} opted out (STOP): no SMS will be sent to this number until they send START.`,
           }),
           ...chatJob(c, { type: "card" }),
+          ...(await waitingPosts(tx, e.from)),
         );
       } else if (intent === "in" && (await store.clearOptOut(tx, e.from))) {
         jobs.push(
@@ -191,6 +192,7 @@ export class Bridge implements ChatHooks {
             text: `✅ ${formatPhone(e.from)} opted back in: SMS can be sent again.`,
           }),
           ...chatJob(c, { type: "card" }),
+          ...(await waitingPosts(tx, e.from)),
         );
       }
       if (!c.open && !reopened.has(c.id)) {
