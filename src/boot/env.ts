@@ -165,8 +165,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
 }
 
 /**
- * The zone of the times people read (CLI, chat answers): the SMS provider's (ARDARY_TIMEZONE for
- * Ardary), the one `--at` is read in; UTC when `utc` (the CLI's `--utc`).
+ * The zone of the times people read (CLI, chat answers): the SMS provider's account zone (its
+ * settings), the one `--at` is read in; UTC when `utc` (the CLI's `--utc`).
  */
 export function timeZoneOf(env: Env, utc = false): string {
   return utc ? "UTC" : env.sms.descriptor.settings(env.sms.config).timezone;

@@ -54,7 +54,7 @@ export async function runTrial(base: Env, log: Logger): Promise<void> {
 
 /**
  * Prints the last conversation events, then new ones as they happen, until a signal; times in
- * ARDARY_TIMEZONE, or UTC (`utc`).
+ * the provider's zone, or UTC (`utc`).
  */
 export async function tail(env: Env, utc = false, pollMs = 500): Promise<void> {
   const server = runningServer(env);
@@ -88,7 +88,7 @@ export async function tail(env: Env, utc = false, pollMs = 500): Promise<void> {
 
 /**
  * `unanswered`: only the conversations waiting for an answer, oldest first. Times in
- * ARDARY_TIMEZONE, or UTC (`utc`).
+ * the provider's zone, or UTC (`utc`).
  */
 export async function printConversations(
   env: Env,

@@ -1,7 +1,7 @@
 // What happened in the conversations, as lines a person reads: incoming SMS, outgoing SMS,
 // delivery statuses, clicks and calls (`ardary-bridge tail`), and the list of conversations
 // (`ardary-bridge conversations`). Read from any database, or through the running server. Times
-// are in the zone given (ARDARY_TIMEZONE, or UTC with `--utc`), and say it.
+// are in the zone given (the provider's, or UTC with `--utc`), and say it.
 import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { conversations, events, messages } from "../db/schema.ts";

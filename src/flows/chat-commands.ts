@@ -8,7 +8,7 @@ import type { Db } from "../db/database.ts";
 export interface CommandContext {
   db: Db;
   log: Logger;
-  /** ARDARY_TIMEZONE (the provider's zone): times in answers are in it, and say it. */
+  /** The provider's zone (its settings): times in answers are in it, and say it. */
   timeZone: string;
 }
 

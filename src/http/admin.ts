@@ -124,7 +124,7 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
     const list = which === "all" ? "all" : Array.isArray(which) ? which.map(Number) : [];
     res.json({ ids: await o.services.bridge.retryJobs(list) });
   });
-  /** The zone the CLI reads its times in (`zone`: its ARDARY_TIMEZONE, or UTC), else ours. */
+  /** The zone the CLI reads its times in (`zone`: the provider's, or UTC), else ours. */
   const zoneOf = (req: Request): string => {
     const zone = req.query.zone;
     if (zone === undefined) return timeZoneOf(env);

@@ -1,7 +1,7 @@
 // A customer's past conversations: `/sms history <number or name>` (ephemeral) and
 // `ardary-bridge history …` / `conversations --phone N | --name X`: each thread of the number
 // (platform, channel, thread reference), its state, and its last messages with their statuses.
-// Times in ARDARY_TIMEZONE (the CLI's `--utc`: UTC), the zone said.
+// Times in the provider's zone (the CLI's `--utc`: UTC), the zone said.
 import { desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
