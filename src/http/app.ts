@@ -98,15 +98,19 @@ export function createApp(o: AppOptions) {
   const isSecret = secretCheck(o.callbackSecret);
   const callbackPrefix = `/${o.callbackPath.toLowerCase()}/callback`;
   // Cheap checks first: the method and the secret, before any body is read. Mounted on the
-  // prefix, the gate reads the secret from the raw path (secretIn): a `/` in it matches whether
-  // it came encoded (%2F) or not, and a malformed escape is a wrong secret (404), never the 400
-  // Express's own decoding of a route parameter would answer.
+  // prefix, the gate reads the secret from the raw path (secretIn), so a `/` in it matches
+  // whether it came encoded (%2F) or not; a malformed %-escape is a bad request (400).
   const gate = (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== "GET" && req.method !== "POST") {
       res.status(405).set("Allow", "GET, POST").end();
       return;
     }
-    if (!secretIn(req.path).some(isSecret)) {
+    const given = secretIn(req.path);
+    if (!given) {
+      next(new BadRequestError("malformed %-escape in the path"));
+      return;
+    }
+    if (!given.some(isSecret)) {
       o.log.warn("callback with a wrong secret: refused");
       res.status(404).json({ error: "not found" });
       return;
@@ -184,19 +188,16 @@ export function createApp(o: AppOptions) {
 /**
  * The secret a callback's path gives, from the raw path after `/<path>/callback` (percent-encoded
  * as `callback-url` prints it, or not: a `/` of the secret may have been left as is): decoded,
- * and without a trailing `/` as well when it ends with one. Empty when it cannot be decoded.
+ * and also without a trailing `/` when it ends with one. Undefined when it cannot be decoded.
  */
-export function secretIn(rawPath: string): string[] {
+export function secretIn(rawPath: string): string[] | undefined {
   const raw = rawPath.replace(/^\//, "");
-  const decoded = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return undefined;
-    }
-  };
-  const forms = [decoded(raw), raw.endsWith("/") ? decoded(raw.slice(0, -1)) : undefined];
-  return forms.filter((s): s is string => s !== undefined && s !== "");
+  try {
+    const whole = decodeURIComponent(raw);
+    return raw.endsWith("/") ? [whole, decodeURIComponent(raw.slice(0, -1))] : [whole];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
