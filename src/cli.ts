@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { ADAPTERS } from "../adapters/index.ts";
 import { testModeNotice } from "./boot/checks.ts";
-import { type Env, EnvError, loadEnv } from "./boot/env.ts";
+import { type Env, EnvError, loadEnv, timeZoneOf } from "./boot/env.ts";
 import { createLogger, features } from "./boot/services.ts";
 import { callServer as admin, withDatabase } from "./cli/local.ts";
 import { runCommand } from "./cli/run.ts";
@@ -11,9 +11,10 @@ import type { AdapterCommand } from "./contracts/index.ts";
 import * as store from "./conversations/store.ts";
 import { migrateDatabase } from "./db/database.ts";
 import { installDriverFaultGuard } from "./db/driver-guard.ts";
-import { queueFromCli, runningServer } from "./http/admin.ts";
+import { queueFromCli, runningServer, unconfiguredProvider } from "./http/admin.ts";
 import { callbackUrl } from "./http/app.ts";
 import { errorMessage } from "./kernel/errors.ts";
+import { formatInZone } from "./kernel/time.ts";
 import { startBridge } from "./main.ts";
 import { type JobCounts, listJobs } from "./queue/overview.ts";
 
@@ -47,21 +48,25 @@ Every command reads its configuration from the environment (see README.md).
 
   --to     recipient in international form, e.g. +33612345678
   --text   the SMS text; [Link] marks where a --link goes (added at the end if absent)
-  --at     send later: "YYYY-MM-DD HH:mm" in %TIMEZONE_VAR%, or ISO-8601
+  --at     send later: "YYYY-MM-DD HH:mm" in %TIMEZONE_VAR%, or ISO-8601 (a time that has
+           passed is refused)
+
+Refused at once, nothing queued, while the SMS provider's credentials are not set.
   --link   a URL to track (clicks come back to the thread)
   --author who writes it, as the thread shows it; SMS_SIGNATURE is added only with an author`,
-  jobs: `Usage: ardary-bridge jobs
+  jobs: `Usage: ardary-bridge jobs [--utc]
        ardary-bridge jobs retry <id>… | --dead
 
-Lists pending jobs by kind and the last dead jobs with their errors and conversations.
+Lists pending jobs by kind (when the next is due: in %TIMEZONE_VAR%, or UTC with --utc) and
+the last dead jobs with their errors and conversations.
 \`retry\` puts dead jobs back in the queue with fresh attempts (an SMS keeps its reference, so
 the provider never gets it twice).`,
   "callback-url":
     "Usage: ardary-bridge callback-url\n\nPrints the full callback URL, secret included.",
   try: "Usage: ardary-bridge try\n\nRuns the bridge and a local stand-in of the SMS provider wired together; a customer writes in.",
-  tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
+  tail: "Usage: ardary-bridge tail [--utc]\n\nPrints the last conversation events, then each new one, until Ctrl-C.\nTimes are in the SMS provider's time zone (%TIMEZONE_VAR%); --utc shows them in UTC.",
   conversations:
-    "Usage: ardary-bridge conversations [--unanswered | --phone <number> | --name <name>]\n\nLists the conversations, most recent first.\n  --unanswered  only those waiting for an answer, oldest wait first\n  --phone, --name  that customer's threads and last SMS",
+    "Usage: ardary-bridge conversations [--unanswered | --phone <number> | --name <name>] [--utc]\n\nLists the conversations, most recent first, each with its number of SMS.\n  --unanswered  only those waiting for an answer, oldest wait first\n  --phone, --name  that customer's threads and last SMS\n  --utc  times in UTC (by default in %TIMEZONE_VAR%)",
 };
 
 /** The commands adapters bring (`simulator`, `discord`…), given their configuration. */
@@ -99,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
   const registered = features.cli.get(command);
   if (rest.includes("--help") || rest.includes("-h"))
     return print(
-      HELP[command]?.replace("%TIMEZONE_VAR%", timezoneVars()) ??
+      HELP[command]?.replaceAll("%TIMEZONE_VAR%", timezoneVars()) ??
         registered?.help ??
         (await fromAdapter?.help()) ??
         mainHelp(),
@@ -132,14 +137,17 @@ async function main(argv: string[]): Promise<number> {
     case "try":
       return trial.runTrial(loadEnv(), createLogger("warn"), startBridge).then(() => 0);
     case "tail":
-      return trial.tail(loadEnv()).then(() => 0);
+      return trial.tail(loadEnv(), rest.includes("--utc")).then(() => 0);
     case "conversations": {
+      const utc = rest.includes("--utc");
       // --phone N / --name X: that customer's history (src/replies/history.ts).
       const filter = rest.findIndex((a) => a === "--phone" || a === "--name");
       const history = features.cli.get("history");
-      if (filter >= 0 && history)
-        return runCommand(loadEnv(), "history", history, rest.slice(filter + 1));
-      return trial.printConversations(loadEnv(), rest.includes("--unanswered"));
+      if (filter >= 0 && history) {
+        const query = rest.slice(filter + 1).filter((a) => a !== "--utc");
+        return runCommand(loadEnv(), "history", history, [...query, ...(utc ? ["--utc"] : [])]);
+      }
+      return trial.printConversations(loadEnv(), rest.includes("--unanswered"), utc);
     }
     default: {
       if (fromAdapter) {
@@ -199,6 +207,12 @@ async function send(args: string[]): Promise<number> {
     return 2;
   }
   const env = loadEnv();
+  // Said at once, before anything is queued: an SMS the provider cannot take is never queued.
+  const missing = unconfiguredProvider(env);
+  if (missing) {
+    console.error(`not sent: ${missing}`);
+    return 1;
+  }
   const notice = testModeNotice(env);
   if (notice) console.error(`warning: ${notice}`);
   const req = {
@@ -278,11 +292,12 @@ async function jobs(args: string[]): Promise<number> {
     (server) => admin(server, "/jobs"),
     (services) => listJobs(services.database.db),
   );
+  const zone = timeZoneOf(env, args.includes("--utc"));
   console.log("Pending jobs:");
   if (counts.pending.length === 0) console.log("  none");
   for (const p of counts.pending)
     console.log(
-      `  ${p.kind.padEnd(14)} ${String(p.count).padStart(6)}  next at ${p.nextRunAt ? new Date(p.nextRunAt).toISOString() : "-"}`,
+      `  ${p.kind.padEnd(14)} ${String(p.count).padStart(6)}  next at ${p.nextRunAt ? formatInZone(new Date(p.nextRunAt), zone) : "-"}`,
     );
   console.log("Dead jobs (gave up after their last attempt):");
   if (counts.dead.length === 0) console.log("  none");

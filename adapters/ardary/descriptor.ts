@@ -62,6 +62,14 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
           "ARDARY_ACCESS_KEY and ARDARY_LOGIN are not set: SMS will fail until they are (Ardary dashboard, Parameters > API)",
         ]
       : [],
+  unconfigured(c) {
+    const missing = [
+      ...(c.ARDARY_ACCESS_KEY ? [] : ["ARDARY_ACCESS_KEY"]),
+      ...(c.ARDARY_LOGIN ? [] : ["ARDARY_LOGIN"]),
+    ];
+    if (missing.length === 0) return undefined;
+    return `set ${missing.join(" and ")} (Ardary dashboard, Parameters > API; the access key is e-mailed to the account owner)`;
+  },
   testMode: (c) =>
     c.ARDARY_MODE === "test" && c.ARDARY_ACCESS_KEY && c.ARDARY_LOGIN && !isLocal(c.ARDARY_API_URL)
       ? {

@@ -239,6 +239,7 @@ export function renderCard(card: ConversationCard) {
 
 const STEPS: Record<Step, { emoji: string; label: string }> = {
   scheduled: { emoji: "🕒", label: "scheduled for" },
+  held: { emoji: "🚫", label: "will not be sent" },
   queued: { emoji: "⏳", label: "queued" },
   submitted: { emoji: "📤", label: "submitted" },
   unknown: { emoji: "⚠️", label: "outcome unknown: waiting for the provider's delivery report" },
@@ -248,18 +249,22 @@ const STEPS: Record<Step, { emoji: string; label: string }> = {
   cancelled: { emoji: "🚫", label: "cancelled" },
 };
 
-/** The emoji a person's message carries for its SMS, in the order they are added. */
+/**
+ * The emoji a person's message carries for its SMS, in the order they are added. None for
+ * `held`: reactions are only added, and a START or an Unblock may lift the hold.
+ */
 export function statusReactions(view: StatusView): string[] {
-  return stepsReached(view).map(({ step }) => STEPS[step].emoji);
+  return stepsReached(view).flatMap(({ step }) => (step === "held" ? [] : [STEPS[step].emoji]));
 }
 
 /** A time each reader sees in their own zone (Discord's timestamp markup). */
 const time = (d: Date) => `<t:${Math.floor(d.getTime() / 1000)}:T>`;
 
 export function statusLine(view: StatusView): string {
-  const steps = stepsReached(view).map(
-    ({ step, at }) => `${STEPS[step].emoji} ${STEPS[step].label}${at ? ` ${time(at)}` : ""}`,
-  );
+  const steps = stepsReached(view).map(({ step, at }) => {
+    const said = `${STEPS[step].emoji} ${STEPS[step].label}${at ? ` ${time(at)}` : ""}`;
+    return step === "held" && view.held ? `${said}: ${view.held}` : said;
+  });
   if (view.status === "failed" && view.error) steps[steps.length - 1] += `: ${view.error}`;
   if ((view.segments ?? 1) > 1 || view.encoding?.startsWith("Unicode"))
     steps.push(costLine(view.segments ?? 1, view.encoding));

@@ -208,6 +208,7 @@ export function statusLine(s: StatusView): string {
   const parts = stepsReached(s).map(({ step, at }) => {
     const when = at ? ` ${slackTime(at)}` : "";
     if (step === "failed") return `❌ failed${s.error ? `: ${escapeText(s.error)}` : ""}`;
+    if (step === "held") return `${WORDS.held}: ${escapeText(s.held ?? "")}`;
     if (step === "unknown")
       return "⚠️ outcome unknown: the provider did not answer in time; waiting for its delivery report";
     return `${WORDS[step]}${when}`;
@@ -219,6 +220,7 @@ export function statusLine(s: StatusView): string {
 
 const WORDS: Record<Step, string> = {
   scheduled: "🕒 scheduled for",
+  held: "🚫 will not be sent",
   queued: "⏳ queued",
   submitted: "📨 accepted by the provider",
   unknown: "⚠️ outcome unknown",
@@ -228,8 +230,11 @@ const WORDS: Record<Step, string> = {
   cancelled: "🚫 cancelled",
 };
 
-/** The reaction of each step on a person's message. */
-const REACTION: Record<Step, string> = {
+/**
+ * The reaction of each step on a person's message. None for `held`: reactions are only added,
+ * and a START or an Unblock may lift the hold (the thread's STOP or Block note says it).
+ */
+const REACTION: Record<Exclude<Step, "held">, string> = {
   scheduled: "clock3",
   queued: "hourglass_flowing_sand",
   submitted: "outbox_tray",
@@ -241,5 +246,5 @@ const REACTION: Record<Step, string> = {
 };
 
 export function reactionsFor(s: StatusView): string[] {
-  return stepsReached(s).map(({ step }) => REACTION[step]);
+  return stepsReached(s).flatMap(({ step }) => (step === "held" ? [] : [REACTION[step]]));
 }

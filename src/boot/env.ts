@@ -200,6 +200,14 @@ function setVars(d: AdapterDescriptor, source: NodeJS.ProcessEnv): string {
     .join(", ");
 }
 
+/**
+ * The zone of the times people read (CLI, chat answers): the SMS provider's account zone (its
+ * settings), the one `--at` is read in; UTC when `utc` (the CLI's `--utc`).
+ */
+export function timeZoneOf(env: Env, utc = false): string {
+  return utc ? "UTC" : env.sms.descriptor.settings(env.sms.config).timezone;
+}
+
 /** The chat platforms that are off. */
 export function offChat(env: Env): ChatAdapterDescriptor[] {
   return env.descriptors.flatMap((d) =>

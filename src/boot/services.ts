@@ -30,7 +30,7 @@ import { createContactSync } from "../team/contacts.ts";
 import { TEAM_FEATURE } from "../team/feature.ts";
 import { channelIdOf } from "../team/routes.ts";
 import { testModeNotice } from "./checks.ts";
-import type { Env } from "./env.ts";
+import { type Env, timeZoneOf } from "./env.ts";
 
 /** Every feature of the bridge: one line each. */
 export const FEATURES: Feature[] = [TEAM_FEATURE, REPLIES_FEATURE];
@@ -52,6 +52,7 @@ export function cliContext(services: Pick<Services, "env" | "log" | "database">)
     log: services.log,
     defaultCountry: services.env.PHONE_DEFAULT_COUNTRY,
     platforms: chatPlatforms(services.env),
+    timeZone: timeZoneOf(services.env),
   };
 }
 
@@ -181,6 +182,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       replyMode: env.REPLY_MODE,
       features,
       chat: chatDirectory(chat),
+      timeZone: settings.timezone,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({

@@ -2,7 +2,7 @@
 // local stand-in (Ardary's simulator) and the bridge together, wired to each other, and has a customer write in;
 // `ardary-bridge tail` shows it; `ardary-bridge conversations` lists the conversations.
 import type { Logger } from "pino";
-import { type Env, loadEnv } from "../boot/env.ts";
+import { type Env, loadEnv, timeZoneOf } from "../boot/env.ts";
 import { type Feed, type FeedCursor, listConversations, readFeed } from "../conversations/feed.ts";
 import { openDatabase } from "../db/database.ts";
 import { runningServer } from "../http/admin.ts";
@@ -58,13 +58,21 @@ export async function runTrial(base: Env, log: Logger, startBridge: StartBridge)
   await new Promise(() => {});
 }
 
-/** Prints the last conversation events, then new ones as they happen, until a signal. */
-export async function tail(env: Env, pollMs = 500): Promise<void> {
+/**
+ * Prints the last conversation events, then new ones as they happen, until a signal; times in
+ * the provider's zone, or UTC (`utc`).
+ */
+export async function tail(env: Env, utc = false, pollMs = 500): Promise<void> {
   const server = runningServer(env);
+  const zone = timeZoneOf(env, utc);
   let read: (cursor?: FeedCursor) => Promise<Feed>;
   if (server) {
+    const query = `zone=${encodeURIComponent(zone)}`;
     read = (c) =>
-      callServer<Feed>(server, c ? `/feed?event=${c.event}&message=${c.message}` : "/feed");
+      callServer<Feed>(
+        server,
+        c ? `/feed?${query}&event=${c.event}&message=${c.message}` : `/feed?${query}`,
+      );
   } else {
     const database = await openDatabase({
       url: env.DATABASE_URL,
@@ -73,7 +81,7 @@ export async function tail(env: Env, pollMs = 500): Promise<void> {
     });
     process.once("SIGTERM", () => void database.close().finally(() => process.exit(0)));
     process.once("SIGINT", () => void database.close().finally(() => process.exit(0)));
-    read = (c) => readFeed(database.db, c);
+    read = (c) => readFeed(database.db, zone, c);
   }
   let feed = await read();
   if (feed.lines.length === 0) console.log("(no conversation events yet: waiting)");
@@ -84,14 +92,21 @@ export async function tail(env: Env, pollMs = 500): Promise<void> {
   }
 }
 
-/** `unanswered`: only the conversations waiting for an answer, oldest first. */
-export async function printConversations(env: Env, unanswered = false): Promise<number> {
+/**
+ * `unanswered`: only the conversations waiting for an answer, oldest first. Times in
+ * the provider's zone, or UTC (`utc`).
+ */
+export async function printConversations(
+  env: Env,
+  unanswered = false,
+  utc = false,
+): Promise<number> {
+  const zone = timeZoneOf(env, utc);
+  const query = `zone=${encodeURIComponent(zone)}${unanswered ? "&unanswered=1" : ""}`;
   const lines = await withDatabase(
     env,
-    (server) =>
-      callServer<string[]>(server, unanswered ? "/conversations?unanswered=1" : "/conversations"),
-    (services) =>
-      unanswered ? unansweredLines(services.database.db) : listConversations(services.database.db),
+    (server) => callServer<string[]>(server, `/conversations?${query}`),
+    (services) => (unanswered ? unansweredLines : listConversations)(services.database.db, zone),
   );
   console.log(lines.length > 0 ? lines.join("\n") : "no conversations yet");
   return 0;

@@ -135,6 +135,11 @@ export interface StatusView {
   segments?: number | null;
   encoding?: string | null;
   error?: string | null;
+  /**
+   * Why an SMS that has not left (queued or scheduled) will not go while it holds, in words: the
+   * customer's STOP, the team's Block. A START or an Unblock before it leaves lifts it.
+   */
+  held?: string | null;
 }
 
 /** A person's message in a conversation thread, already in plain text. */

@@ -120,6 +120,11 @@ export interface SmsProviderDescriptor<
   create(config: Config, services: AdapterServices): Promise<SmsProvider>;
   /** Warnings for the boot log (credentials missing…). */
   warnings?(config: Config): string[];
+  /**
+   * What must be set before it can send anything, in words naming the variables (e.g. its
+   * credentials); undefined when it can. A send from the command line is refused at once with it.
+   */
+  unconfigured?(config: Config): string | undefined;
   /** While the provider answers without sending: a boot warning and a notice for senders. */
   testMode?(config: Config): { warning: string; notice: string } | undefined;
   /** True when it talks to a local stand-in (a simulator): no public callback URL needed. */

@@ -20,7 +20,8 @@ export function costLine(segments: number, encoding: string | null | undefined):
   return `${segments} SMS${encoding ? ` · ${encoding}` : ""}`;
 }
 
-export type Step = "scheduled" | MessageStatus;
+/** `held`: it has not left, and will not while a STOP or a Block holds (StatusView.held). */
+export type Step = "scheduled" | "held" | MessageStatus;
 
 export interface StepReached {
   step: Step;
@@ -30,9 +31,11 @@ export interface StepReached {
 
 /**
  * Every step reached, in order; a later step implies the earlier ones (a `received` that came
- * before its `sent` still shows both). A queued SMS with a future time is `scheduled`.
+ * before its `sent` still shows both). A queued SMS with a future time is `scheduled`; one a
+ * STOP or a Block holds back is `held` instead, whatever its time (the sender refuses it then).
  */
 export function stepsReached(s: StatusView, now = new Date()): StepReached[] {
+  if (s.status === "queued" && s.held) return [{ step: "held" }];
   const queued: StepReached =
     s.sendAt && s.sendAt.getTime() > now.getTime() && s.status === "queued"
       ? { step: "scheduled", at: s.sendAt }

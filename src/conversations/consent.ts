@@ -64,6 +64,16 @@ export async function clearBlock(db: Db, phone: string): Promise<boolean> {
   return rows.length > 0;
 }
 
+/**
+ * Why an SMS to this number that has not left will not go while this holds, in words, for its
+ * post (StatusView.held); the sender's order: a Block before a STOP. Undefined when it will go.
+ */
+export async function holdOf(db: Db, phone: string): Promise<string | undefined> {
+  if (await isBlocked(db, phone)) return "the number was blocked";
+  if (await isOptedOut(db, phone)) return "the customer said STOP";
+  return undefined;
+}
+
 /** Why an SMS to this number may not be sent now, in words; undefined when it may. */
 export async function refusalOf(db: Db, phone: string): Promise<string | undefined> {
   if (await isBlocked(db, phone))

@@ -32,6 +32,8 @@ export interface CommandContext {
   db: Db;
   log: Logger;
   chat: ChatDirectory;
+  /** The provider's zone (its settings): times in answers are in it, and say it. */
+  timeZone: string;
 }
 
 /** `/sms <name> …`: `/sms` alone and `/sms <number> …` stay the send command (flows/command.ts). */
@@ -77,6 +79,8 @@ export interface CliContext {
   defaultCountry?: string;
   /** Every chat platform the bridge knows (on or off): routes name them. */
   platforms: ChatPlatformName[];
+  /** The provider's zone: times printed are in it (a command's `--utc` says UTC instead). */
+  timeZone: string;
 }
 
 /** `ardary-bridge <name> …`: run on the database, or inside the server that holds PGlite. */

@@ -1,10 +1,12 @@
 // What happened in the conversations, as lines a person reads: incoming SMS, outgoing SMS,
 // delivery statuses, clicks and calls (`ardary-bridge tail`), and the list of conversations
-// (`ardary-bridge conversations`). Read from any database, or through the running server.
+// (`ardary-bridge conversations`). Read from any database, or through the running server. Times
+// are in the zone given (the provider's, or UTC with `--utc`), and say it.
 import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { conversations, events, messages } from "../db/schema.ts";
 import { formatPhone } from "../kernel/phone.ts";
+import { formatInZone } from "../kernel/time.ts";
 
 export interface FeedCursor {
   event: number;
@@ -28,9 +30,8 @@ type Payload = {
   at?: string;
 };
 
-const time = (d: Date) => d.toISOString().slice(11, 19);
-
-function eventLine(p: Payload, at: Date): string {
+function eventLine(p: Payload, at: Date, timeZone: string): string {
+  const time = (d: Date) => formatInZone(d, timeZone, { seconds: true });
   const who = formatPhone(p.from ?? p.phone ?? "?");
   switch (p.kind) {
     case "inbound-sms":
@@ -46,9 +47,14 @@ function eventLine(p: Payload, at: Date): string {
 
 /**
  * Lines after `cursor` (the newest `backlog` ones when no cursor is given), oldest first,
- * and the cursor to ask from next time.
+ * and the cursor to ask from next time; times in `timeZone`.
  */
-export async function readFeed(db: Db, cursor?: FeedCursor, backlog = 20): Promise<Feed> {
+export async function readFeed(
+  db: Db,
+  timeZone: string,
+  cursor?: FeedCursor,
+  backlog = 20,
+): Promise<Feed> {
   const after = cursor ?? { event: 0, message: 0 };
   const limit = cursor ? 500 : backlog;
   const evs = await db
@@ -71,10 +77,10 @@ export async function readFeed(db: Db, cursor?: FeedCursor, backlog = 20): Promi
     .orderBy(desc(messages.id))
     .limit(limit);
   const lines = [
-    ...evs.map((e) => ({ at: e.at, line: eventLine(e.payload as Payload, e.at) })),
+    ...evs.map((e) => ({ at: e.at, line: eventLine(e.payload as Payload, e.at, timeZone) })),
     ...outs.map((m) => ({
       at: m.at,
-      line: `${time(m.at)}  → SMS to ${formatPhone(m.phone)}${m.author ? ` (${m.author})` : ""}: ${m.body}`,
+      line: `${formatInZone(m.at, timeZone, { seconds: true })}  → SMS to ${formatPhone(m.phone)}${m.author ? ` (${m.author})` : ""}: ${m.body}`,
     })),
   ]
     .sort((a, b) => a.at.getTime() - b.at.getTime())
@@ -88,8 +94,8 @@ export async function readFeed(db: Db, cursor?: FeedCursor, backlog = 20): Promi
   };
 }
 
-/** One line per conversation, most recent first. */
-export async function listConversations(db: Db): Promise<string[]> {
+/** One line per conversation, most recent first, with its own count of SMS; times in `timeZone`. */
+export async function listConversations(db: Db, timeZone: string): Promise<string[]> {
   const rows = await db
     .select({
       id: conversations.id,
@@ -97,13 +103,14 @@ export async function listConversations(db: Db): Promise<string[]> {
       platform: conversations.platform,
       open: conversations.open,
       last: conversations.lastActivityAt,
-      count: sql<number>`(select count(*)::int from messages m where m.conversation_id = ${conversations.id})`,
+      // Qualified: a bare column here would be read as the subquery's own `m.id`.
+      count: sql<number>`(select count(*)::int from messages m where m.conversation_id = ${conversations}.id)`,
     })
     .from(conversations)
     .orderBy(desc(conversations.lastActivityAt))
     .limit(200);
   return rows.map(
     (r) =>
-      `#${r.id}  ${formatPhone(r.phone).padEnd(18)} ${r.open ? "open  " : "closed"}  ${String(r.count).padStart(4)} SMS  last ${r.last.toISOString().replace("T", " ").slice(0, 16)}  (${r.platform === "none" ? "no chat platform" : r.platform})`,
+      `#${r.id}  ${formatPhone(r.phone).padEnd(18)} ${r.open ? "open  " : "closed"}  ${String(r.count).padStart(4)} SMS  last ${formatInZone(r.last, timeZone)}  (${r.platform === "none" ? "no chat platform" : r.platform})`,
   );
 }

@@ -1,5 +1,6 @@
 // What the buttons the core puts on cards and posts do. Each runs in the caller's transaction
 // (Bridge.onAction) and says in the thread who did what.
+import { and, eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { ActionInput } from "../contracts/index.ts";
 import * as consent from "../conversations/consent.ts";
@@ -7,9 +8,31 @@ import type { ActionHandler } from "../conversations/features.ts";
 import { chatJob, SMS_JOB, smsJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
+import { conversations, messages } from "../db/schema.ts";
 import { formatPhone } from "../kernel/phone.ts";
 import { enqueue, type NewJob, retryDead } from "../queue/jobs.ts";
 import { findDead } from "../queue/overview.ts";
+
+/**
+ * A STOP, a START, a Block or an Unblock changed whether the SMS to this number that have not
+ * left (scheduled, or waiting to be tried again) will go: their posts say it now, not at their
+ * time (delivery reads the hold: consent.holdOf). The sender decides again when it sends.
+ */
+export async function waitingPosts(tx: Db, phone: string): Promise<NewJob[]> {
+  const rows = await tx
+    .select({ id: messages.id, conv: conversations })
+    .from(messages)
+    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+    .where(
+      and(
+        eq(conversations.phone, phone),
+        eq(messages.direction, "out"),
+        eq(messages.status, "queued"),
+      ),
+    )
+    .orderBy(messages.id);
+  return rows.flatMap((r) => chatJob(r.conv, { type: "status", messageId: r.id }));
+}
 
 const note = (conv: store.Conversation, text: string) => chatJob(conv, { type: "note", text });
 const card = (conv: store.Conversation) => chatJob(conv, { type: "card" });
@@ -28,7 +51,7 @@ const builtIn: Record<string, ActionHandler> = {
   async block(tx, conv, { author }) {
     if (!(await consent.setBlock(tx, conv.phone, author))) return [];
     const text = `⛔ ${author} blocked ${formatPhone(conv.phone)}: no SMS will be sent to it, whatever it writes, until someone presses Unblock.`;
-    return [...note(conv, text), ...card(conv)];
+    return [...note(conv, text), ...card(conv), ...(await waitingPosts(tx, conv.phone))];
   },
   async unblock(tx, conv, { author }) {
     if (!(await consent.clearBlock(tx, conv.phone))) return [];
@@ -36,7 +59,7 @@ const builtIn: Record<string, ActionHandler> = {
       ? " The customer's own STOP still holds until they send START."
       : "";
     const text = `✅ ${author} unblocked ${formatPhone(conv.phone)}: SMS can be sent again.${stop}`;
-    return [...note(conv, text), ...card(conv)];
+    return [...note(conv, text), ...card(conv), ...(await waitingPosts(tx, conv.phone))];
   },
   async cancel(tx, conv, { author, messageId }) {
     const m = messageId === undefined ? undefined : await store.cancelMessage(tx, messageId);

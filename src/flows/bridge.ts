@@ -33,7 +33,7 @@ import { enqueue, type NewJob } from "../queue/jobs.ts";
 import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "../replies/hours.ts";
 import { expandTemplate } from "../replies/templates.ts";
 import { answered, markWaiting } from "../team/assign.ts";
-import { retryJobs, runAction } from "./actions.ts";
+import { retryJobs, runAction, waitingPosts } from "./actions.ts";
 import { commandUsages, findCommand } from "./chat-commands.ts";
 import { parseSmsCommand, sendingAnswer } from "./command.ts";
 import { openForm, submitForm } from "./forms.ts";
@@ -83,10 +83,16 @@ export interface BridgeOptions {
   features: Pick<Features, "commands" | "actions" | "forms">;
   /** The chat platforms that are on, for the features' commands (channels, thread links). */
   chat: ChatDirectory;
+  /** The zone of the times people read in answers and notes (the provider's); UTC when absent. */
+  timeZone?: string;
 }
 
 export class Bridge implements ChatHooks {
   constructor(private readonly o: BridgeOptions) {}
+
+  private get timeZone(): string {
+    return this.o.timeZone ?? "UTC";
+  }
 
   /** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
   retryJobs(which: number[] | "all"): Promise<number[]> {
@@ -107,9 +113,10 @@ export class Bridge implements ChatHooks {
     const flush = async () => {
       await this.onInboundSms(tx, run);
       for (const e of after) {
-        if (e.kind === "call") await onCall(tx, this.o.defaults, e.phone, e.at);
+        const zone = this.timeZone;
+        if (e.kind === "call") await onCall(tx, this.o.defaults, e.phone, e.at, zone);
         else if (e.kind === "status") await onDeliveryStatus(tx, this.o.log, e.ref, e.status, e.at);
-        else await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at);
+        else await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at, zone);
       }
       run = [];
       after = [];
@@ -185,6 +192,7 @@ export class Bridge implements ChatHooks {
             text: `🚫 ${formatPhone(e.from)} opted out (STOP): no SMS will be sent to this number until they send START.`,
           }),
           ...chatJob(c, { type: "card" }),
+          ...(await waitingPosts(tx, e.from)),
         );
       } else if (intent === "in" && (await consent.clearOptOut(tx, e.from))) {
         jobs.push(
@@ -193,6 +201,7 @@ export class Bridge implements ChatHooks {
             text: `✅ ${formatPhone(e.from)} opted back in: SMS can be sent again.`,
           }),
           ...chatJob(c, { type: "card" }),
+          ...(await waitingPosts(tx, e.from)),
         );
       }
       if (!c.open && !reopened.has(c.id)) {
@@ -348,6 +357,7 @@ export class Bridge implements ChatHooks {
         db: this.o.db,
         log: this.o.log,
         chat: this.o.chat,
+        timeZone: this.timeZone,
       });
     const { provider, defaultCountry } = this.o;
     const context = {
@@ -379,7 +389,15 @@ export class Bridge implements ChatHooks {
       ? await this.o.threadUrl?.(home.platform, home.threadRef).catch(() => undefined)
       : undefined;
     const cost = this.o.provider.countSegments(result.message.body);
-    return sendingAnswer({ ...cmd, home, link, cost, from: input.platform, notice: this.o.notice });
+    return sendingAnswer({
+      ...cmd,
+      home,
+      link,
+      cost,
+      from: input.platform,
+      notice: this.o.notice,
+      timeZone: this.timeZone,
+    });
   }
 
   /** A button the core put on a card or a post; a replayed press does nothing twice. */

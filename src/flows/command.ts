@@ -3,6 +3,7 @@
 import type { Platform, Priority, SegmentCount, SmsProvider } from "../contracts/index.ts";
 import { costLine, costsMore, encodingWords } from "../contracts/status.ts";
 import { formatPhone, toE164 } from "../kernel/phone.ts";
+import { formatInZone } from "../kernel/time.ts";
 
 /** What parsing needs of the provider: its reading of typed dates, and its link placeholder. */
 export type CommandContext = Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder"> & {
@@ -128,8 +129,10 @@ export function sendingAnswer(a: {
   cost: SegmentCount;
   from: Platform;
   notice?: string;
+  /** The zone the time is said in (the provider's, the one `--at` was read in). */
+  timeZone: string;
 }): string {
-  const when = a.sendAt ? ` at ${a.sendAt.toISOString()}` : "";
+  const when = a.sendAt ? ` at ${formatInZone(a.sendAt, a.timeZone)}` : "";
   const { platform } = a.home;
   const where =
     platform === a.from

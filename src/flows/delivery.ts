@@ -6,6 +6,7 @@ import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "../contracts/index.ts";
 import { cancelButton, cardOf } from "../conversations/cards.ts";
+import * as consent from "../conversations/consent.ts";
 import { CHAT_JOB, type ChatJob, type ChatPayload, chatJob } from "../conversations/kinds.ts";
 import type { ReplyMode } from "../conversations/reply-mode.ts";
 import * as store from "../conversations/store.ts";
@@ -28,7 +29,8 @@ export interface DeliveryOptions {
 const MERGE_MAX = 25;
 const MERGE_MAX_CHARS = 20_000;
 
-function statusView(m: store.Message): StatusView {
+/** `held`: why it will not go while it has not left (a STOP, a Block: consent.holdOf). */
+function statusView(m: store.Message, held?: string): StatusView {
   return {
     status: m.status,
     sendAt: m.sendAt,
@@ -37,11 +39,12 @@ function statusView(m: store.Message): StatusView {
     segments: m.segments,
     encoding: m.encoding,
     error: m.error,
+    held: m.status === "queued" ? held : undefined,
   };
 }
 
-/** `owner`: the conversation's owner, notified of a new SMS. */
-function postOf(m: store.Message, owner?: string | null): ChatPost {
+/** `owner`: the conversation's owner, notified of a new SMS; `held`: as statusView's. */
+function postOf(m: store.Message, owner?: string | null, held?: string): ChatPost {
   return m.direction === "in"
     ? {
         kind: "inbound",
@@ -54,7 +57,7 @@ function postOf(m: store.Message, owner?: string | null): ChatPost {
         text: m.body,
         at: m.createdAt,
         author: m.author ?? undefined,
-        status: statusView(m),
+        status: statusView(m, held),
         // A scheduled SMS can be stopped until it leaves.
         actions: m.sendAt && m.status === "queued" ? [cancelButton(m.conversationId, m.id)] : [],
       };
@@ -248,6 +251,11 @@ export function createChatDelivery(o: DeliveryOptions) {
       } else {
         const m = await store.getMessage(o.db, job.messageId);
         if (!m) return;
+        // An SMS that has not left says so when a STOP or a Block means it will not go.
+        const held =
+          m.direction === "out" && m.status === "queued"
+            ? await consent.holdOf(o.db, conv.phone)
+            : undefined;
         if (job.type === "message") {
           if (m.chatRef) return; // posted by an earlier attempt
           // An earlier attempt may have posted it merged with the SMS behind it: they are done too.
@@ -294,7 +302,7 @@ export function createChatDelivery(o: DeliveryOptions) {
             return;
           }
           const ref = await adapter.post(thread, {
-            ...postOf(m, conv.ownerId),
+            ...postOf(m, conv.ownerId, held),
             key,
             retry: retry && !looked,
           });
@@ -304,8 +312,8 @@ export function createChatDelivery(o: DeliveryOptions) {
             .where(eq(messages.id, m.id));
         } else if (m.chatRef) {
           try {
-            if (m.ownPost) await adapter.update(m.chatRef, postOf(m));
-            else await adapter.react(m.chatRef, statusView(m));
+            if (m.ownPost) await adapter.update(m.chatRef, postOf(m, null, held));
+            else await adapter.react(m.chatRef, statusView(m, held));
           } catch (err) {
             if (!(err instanceof ThreadGoneError)) throw err;
             o.log.info({ conversation: conv.id }, "status not shown: the chat message is gone");

@@ -5,15 +5,23 @@ import { chatJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { formatPhone } from "../kernel/phone.ts";
+import { formatInZone } from "../kernel/time.ts";
 import { enqueue } from "../queue/jobs.ts";
 
-export async function onCall(tx: Db, defaults: store.Defaults, phone: string, at: Date) {
+/** `timeZone`: the zone the note's time is said in. */
+export async function onCall(
+  tx: Db,
+  defaults: store.Defaults,
+  phone: string,
+  at: Date,
+  timeZone: string,
+) {
   const conv = await store.ensureConversation(tx, phone, defaults);
   await enqueue(
     tx,
     ...chatJob(conv, {
       type: "note",
-      text: `📞 Incoming call from ${formatPhone(phone)} at ${at.toISOString()}`,
+      text: `📞 Incoming call from ${formatPhone(phone)} at ${formatInZone(at, timeZone)}`,
     }),
   );
 }
@@ -42,6 +50,7 @@ export async function onClick(
   phone: string,
   link: string,
   at: Date,
+  timeZone: string,
 ) {
   const msg = ref ? await store.findMessageByRef(tx, ref) : undefined;
   const conv = msg
@@ -52,7 +61,7 @@ export async function onClick(
       tx,
       ...chatJob(conv, {
         type: "note",
-        text: `🔗 ${formatPhone(phone)} opened ${link} at ${at.toISOString()}`,
+        text: `🔗 ${formatPhone(phone)} opened ${link} at ${formatInZone(at, timeZone)}`,
       }),
     );
 }

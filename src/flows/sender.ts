@@ -15,6 +15,7 @@ import { DeferredError, RetryableError } from "../kernel/errors.ts";
 import { formatPhone } from "../kernel/phone.ts";
 import { enqueue, type Job, type NewJob } from "../queue/jobs.ts";
 import type { JobOutcome } from "../queue/worker.ts";
+import { waitingPosts } from "./actions.ts";
 
 export interface SenderOptions {
   db: Db;
@@ -117,7 +118,10 @@ export function createSender(o: SenderOptions) {
           tell(m, "");
         } else if (r.outcome === "refused" && r.permanent) {
           await store.failMessage(tx, m.id, r.codes, r.reason);
-          if (r.optedOut) await consent.setOptOut(tx, phoneOf(m), "provider");
+          if (r.optedOut) {
+            await consent.setOptOut(tx, phoneOf(m), "provider");
+            later.push(...(await waitingPosts(tx, phoneOf(m)))); // its other SMS will not go
+          }
           tell(m, `⚠️ SMS to ${to(m)} failed: ${r.reason}`);
         } else if (r.outcome === "unknown") {
           // It may have been accepted: never sent again by itself. Its delivery report decides;

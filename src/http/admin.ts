@@ -7,13 +7,14 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
-import type { Env } from "../boot/env.ts";
+import { type Env, timeZoneOf } from "../boot/env.ts";
 import { cliContext, type Services } from "../boot/services.ts";
 import { listConversations, readFeed } from "../conversations/feed.ts";
 import * as store from "../conversations/store.ts";
 import { isHttpLink, withLink } from "../flows/command.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { toE164 } from "../kernel/phone.ts";
+import { formatInZone, isTimeZone } from "../kernel/time.ts";
 import { listJobs } from "../queue/overview.ts";
 import { unansweredLines } from "../team/assign.ts";
 import { sameSecret, toHttp } from "./app.ts";
@@ -49,8 +50,10 @@ export interface SendRequest {
 }
 
 /** Queues one SMS from the CLI; shared by the direct path and the server's admin route. */
-export async function queueFromCli(services: Services, req: SendRequest) {
-  const { bridge, database, provider } = services;
+export async function queueFromCli(services: Services, req: SendRequest, now = new Date()) {
+  const { bridge, database, provider, env } = services;
+  const missing = unconfiguredProvider(env);
+  if (missing) throw new BadRequestError(missing);
   const phone = toE164(req.to);
   if (!phone)
     throw new BadRequestError(
@@ -61,6 +64,11 @@ export async function queueFromCli(services: Services, req: SendRequest) {
     throw new BadRequestError("the link must be an http:// or https:// URL");
   const sendAt = req.at ? provider.parseLocalDate(req.at) : undefined;
   if (sendAt === null) throw new BadRequestError(`"${req.at}" is not a date (YYYY-MM-DD HH:mm)`);
+  // The rule of `/sms --at` (src/flows/command.ts): a time that has come is refused.
+  if (sendAt && sendAt.getTime() <= now.getTime())
+    throw new BadRequestError(
+      `--at "${req.at}" is in the past (${formatInZone(sendAt, timeZoneOf(env))}): nothing queued`,
+    );
   const text = req.link ? withLink(req.text, provider.linkPlaceholder) : req.text;
   const result = await database.db.transaction((tx) =>
     bridge.queueSms(tx, {
@@ -76,6 +84,15 @@ export async function queueFromCli(services: Services, req: SendRequest) {
   if ("refused" in result) throw new BadRequestError(result.refused);
   if ("duplicate" in result) throw new BadRequestError("duplicate");
   return { messageId: result.message.id, ref: result.message.clientRef };
+}
+
+/**
+ * Why the SMS provider cannot send anything (its credentials are not set), naming what to set;
+ * undefined when it can. `send` is refused at once with it: nothing queued that cannot go.
+ */
+export function unconfiguredProvider(env: Env): string | undefined {
+  const missing = env.sms.descriptor.unconfigured?.(env.sms.config);
+  return missing && `the SMS provider (${env.sms.descriptor.name}) is not configured: ${missing}`;
 }
 
 export function createAdminRouter(o: { services: Services; callbackUrl: () => string }) {
@@ -105,15 +122,22 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
     const list = which === "all" ? "all" : Array.isArray(which) ? which.map(Number) : [];
     res.json({ ids: await o.services.bridge.retryJobs(list) });
   });
+  /** The zone the CLI reads its times in (`zone`: the provider's, or UTC), else ours. */
+  const zoneOf = (req: Request): string => {
+    const zone = req.query.zone;
+    if (zone === undefined) return timeZoneOf(env);
+    if (!isTimeZone(String(zone))) throw new BadRequestError(`unknown time zone "${zone}"`);
+    return String(zone);
+  };
   router.get("/feed", async (req, res) => {
     const { event, message } = req.query;
     const cursor =
       event === undefined ? undefined : { event: Number(event), message: Number(message ?? 0) };
-    res.json(await readFeed(database.db, cursor));
+    res.json(await readFeed(database.db, zoneOf(req), cursor));
   });
   router.get("/conversations", async (req, res) => {
     const unanswered = req.query.unanswered !== undefined;
-    res.json(await (unanswered ? unansweredLines : listConversations)(database.db));
+    res.json(await (unanswered ? unansweredLines : listConversations)(database.db, zoneOf(req)));
   });
   // The features' commands (`templates`, `routes`…): their output streamed as it is written.
   router.post("/run/:name", async (req, res) => {

@@ -97,14 +97,21 @@ export function createApp(o: AppOptions) {
     oneByOne: (err) => !isDatabaseUnavailable(err),
   });
   const isSecret = secretCheck(o.callbackSecret);
-  // Cheap checks first: the method and the secret, before any body is read.
-  const callbackPrefix = `/${o.callbackPath}/callback`.toLowerCase();
+  const callbackPrefix = `/${o.callbackPath.toLowerCase()}/callback`;
+  // Cheap checks first: the method and the secret, before any body is read. Mounted on the
+  // prefix, the gate reads the secret from the raw path (secretIn), so a `/` in it matches
+  // whether it came encoded (%2F) or not; a malformed %-escape is a bad request (400).
   const gate = (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== "GET" && req.method !== "POST") {
       res.status(405).set("Allow", "GET, POST").end();
       return;
     }
-    if (!isSecret(String(req.params.secret ?? ""))) {
+    const given = secretIn(req.path);
+    if (!given) {
+      next(new BadRequestError("malformed %-escape in the path"));
+      return;
+    }
+    if (!given.some(isSecret)) {
       o.log.warn("callback with a wrong secret: refused");
       res.status(404).json({ error: "not found" });
       return;
@@ -115,9 +122,9 @@ export function createApp(o: AppOptions) {
     express.urlencoded({ extended: false, limit: "64kb" }),
     express.json({ limit: "64kb" }),
   ];
+  app.use(`/${o.callbackPath}/callback`, gate);
   app.all(
-    `/${o.callbackPath}/callback/:secret`,
-    gate,
+    `/${o.callbackPath}/callback/*secret`,
     ...parsers,
     async (req: Request, res: Response) => {
       const params = {
@@ -173,7 +180,24 @@ export function createApp(o: AppOptions) {
 
   /** Belt and braces: the secret never reaches a log line, even inside a driver's message. */
   function scrub(text: string): string {
-    return o.callbackSecret ? text.split(o.callbackSecret).join("***") : text;
+    if (!o.callbackSecret) return text;
+    const forms = [o.callbackSecret, encodeURIComponent(o.callbackSecret)];
+    return forms.reduce((t, form) => t.split(form).join("***"), text);
+  }
+}
+
+/**
+ * The secret a callback's path gives, from the raw path after `/<path>/callback` (percent-encoded
+ * as `callback-url` prints it, or not: a `/` of the secret may have been left as is): decoded,
+ * and also without a trailing `/` when it ends with one. Undefined when it cannot be decoded.
+ */
+export function secretIn(rawPath: string): string[] | undefined {
+  const raw = rawPath.replace(/^\//, "");
+  try {
+    const whole = decodeURIComponent(raw);
+    return raw.endsWith("/") ? [whole, decodeURIComponent(raw.slice(0, -1))] : [whole];
+  } catch {
+    return undefined;
   }
 }
 
@@ -233,9 +257,13 @@ function paramNames(params: Record<string, unknown>): string[] {
     .map((k) => k.slice(0, 24).replace(/[^A-Za-z_]/g, "?"));
 }
 
-/** Where the provider must call, with the secret masked unless `reveal`. */
+/**
+ * Where the provider must call, with the secret masked unless `reveal`. The secret is one path
+ * segment, percent-encoded: any secret works (Render generates base64, which may hold `/` and
+ * `+`); the callback route compares it decoded (createApp's gate).
+ */
 export function callbackUrl(env: Env, port: number, secret: string, reveal = false): string {
   const base = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, "");
-  const shown = reveal ? secret : "<secret>"; // not even a part of it in the logs
+  const shown = reveal ? encodeURIComponent(secret) : "<secret>"; // not even a part of it in the logs
   return `${base}/${env.sms.descriptor.callbackPath}/callback/${shown}`;
 }

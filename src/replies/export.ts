@@ -1,7 +1,9 @@
 // The audit export: `ardary-bridge export [--since DATE] [--until DATE] [--phone N]
 // [--format csv|jsonl] [--mask]`. One row per SMS (in or out), then one per click and call
 // (their kind in `direction`); JSONL adds each SMS's status history. Read in pages by key
-// (`id > last`), written as it goes: memory stays flat however many rows.
+// (`id > last`), written as it goes: memory stays flat however many rows. The CSV is made for
+// spreadsheets (a byte-order mark, no cell read as a formula: csvCell); JSONL keeps every text
+// exactly as it was.
 import { parseArgs } from "node:util";
 import { and, asc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
@@ -11,7 +13,10 @@ import { maskPhone, toE164 } from "../kernel/phone.ts";
 
 export const EXPORT_HELP = `Usage: ardary-bridge export [--since DATE] [--until DATE] [--phone N] [--format csv|jsonl] [--mask]
 
-Writes every SMS (one row each), then every click and call, to standard output.
+Writes every SMS (one row each), then every click and call, to standard output. The CSV starts
+with a UTF-8 byte-order mark and a cell that a spreadsheet would read as a formula (starting
+with = + - @, a tab or a carriage return, phone numbers included) gets a leading '; JSONL keeps
+every text as it was.
   --since, --until  ISO dates (2026-11-01 or 2026-11-01T12:00:00Z): from (inclusive), to (exclusive)
   --phone           one customer's number
   --format          csv (default) or jsonl (adds each SMS's status history)
@@ -85,9 +90,19 @@ export function parseExportArgs(args: string[]): ExportOptions {
   };
 }
 
-function csvCell(v: unknown): string {
+/**
+ * One CSV cell, safe to open in a spreadsheet. OWASP's rule against CSV injection: a text cell
+ * that starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be read as a formula (a
+ * customer's SMS can be `=HYPERLINK(…)`), so it gets a leading `'`, which makes it text.
+ * Phone numbers (E.164, `+33612345678`) get it too, on purpose: unguarded, a spreadsheet reads
+ * one as the number 33612345678 (the `+` dropped, often shown as 3.36E+10); with the `'` it
+ * stays text, the `+` and every digit kept. So one rule holds for every cell, and undoing it
+ * is one rule too: drop a `'` that precedes one of those six characters at the start of a
+ * cell. Numbers (segments) are written as numbers.
+ */
+export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return "";
-  const s = String(v);
+  const s = typeof v === "string" && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -116,7 +131,8 @@ export async function exportRows(
     o.format === "csv"
       ? `${COLUMNS.map((c) => csvCell(row[c])).join(",")}\n`
       : `${JSON.stringify(row)}\n`;
-  if (o.format === "csv") await write(`${COLUMNS.join(",")}\n`);
+  // The byte-order mark: without it Excel reads the UTF-8 file as the system's code page (é → Ã©).
+  if (o.format === "csv") await write(`\uFEFF${COLUMNS.join(",")}\n`);
   let count = 0;
   const time = sql`coalesce(${messages.receivedAt}, ${messages.createdAt})`;
   const filters = [

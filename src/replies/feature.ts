@@ -37,19 +37,24 @@ const TEMPLATES_CLI: CliCommand = {
   },
 };
 
+const withoutUtc = (args: string[]) => args.filter((a) => a !== "--utc");
+
 const HISTORY_CLI: CliCommand = {
   summary: "a customer's threads and last SMS, by number or name",
-  help: `Usage: ardary-bridge history <number or name>
-       ardary-bridge conversations --phone <number> | --name <name>
+  help: `Usage: ardary-bridge history <number or name> [--utc]
+       ardary-bridge conversations --phone <number> | --name <name> [--utc]
 
 Each conversation of the number (or of the contacts whose name matches): where its thread is,
-whether it is open, opted out or blocked, and its last SMS with their statuses.`,
+whether it is open, opted out or blocked, and its last SMS with their statuses. Times are in
+the SMS provider's time zone; --utc shows them in UTC.`,
   check(args) {
-    if (!args.join(" ").trim()) throw new BadRequestError("history needs a number or a name");
+    if (!withoutUtc(args).join(" ").trim())
+      throw new BadRequestError("history needs a number or a name");
   },
   async run(ctx, args, write) {
     this.check?.(args);
-    const lines = await historyLines(ctx.db, args.join(" ").trim());
+    const zone = args.includes("--utc") ? "UTC" : ctx.timeZone;
+    const lines = await historyLines(ctx.db, withoutUtc(args).join(" ").trim(), zone);
     await write(`${lines.join("\n")}\n`);
     return lines[0]?.startsWith("No conversation") ? 1 : 0;
   },

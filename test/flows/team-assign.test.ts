@@ -100,7 +100,7 @@ describe("claim, assign and the queue on slack", () => {
     expect(listed.indexOf("+1 555 030 0003")).toBeLessThan(listed.indexOf("+1 555 030 0002"));
     expect(listed).toContain(`https://slack.com/archives/${a.channel}/p${a.ts.replace(".", "")}`);
     expect(
-      (await unansweredLines(w.h.bridge.database.db)).map((l) => l.includes("030 0003")),
+      (await unansweredLines(w.h.bridge.database.db, "UTC")).map((l) => l.includes("030 0003")),
     ).toEqual([true, false]);
 
     await w.reply(a, "on it");

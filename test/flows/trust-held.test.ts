@@ -1,0 +1,163 @@
+// A scheduled SMS's post tells the truth as soon as it changes (issue 22): the customer's STOP
+// or the team's Block turns "🕒 scheduled for …" into "🚫 will not be sent: …" naming which, and
+// a START or an Unblock before its time turns it back, since the sender then sends it (it checks
+// at the moment of sending, src/flows/sender.ts). On Slack and on Discord, through the fakes.
+import { sql } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { rowsOf } from "../../src/db/database.ts";
+import {
+  answerTo,
+  cardOf,
+  type DiscordWorld,
+  posts,
+  smsTo,
+  startDiscord,
+  waitCard,
+} from "../support/discord-setup.ts";
+import type { Harness } from "../support/harness.ts";
+import { until } from "../support/harness.ts";
+import { type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
+
+const A = "+33612345678";
+const A_SHOWN = "+33 6 12 34 56 78";
+const STOPPED = "🚫 will not be sent: the customer said STOP";
+const BLOCKED = "🚫 will not be sent: the number was blocked";
+const SCHEDULED = "🕒 scheduled for";
+
+let slack: SlackWorld | undefined;
+let discord: DiscordWorld | undefined;
+afterEach(async () => {
+  await slack?.close();
+  await discord?.close();
+  slack = discord = undefined;
+});
+
+/** Runs the scheduled SMS's send now, as if its time had come (the test's clock, not the bridge's). */
+async function timeComes(h: Harness) {
+  await h.bridge.database.db.execute(
+    sql`update jobs set run_at = now() where kind = 'sms.send' and state = 'pending'`,
+  );
+  await h.bridge.database.db.execute(sql`select pg_notify('ardary_bridge_jobs', '')`);
+}
+
+async function outbound(h: Harness) {
+  return rowsOf<{ status: string; error: string | null }>(
+    await h.bridge.database.db.execute(
+      sql`select status, error from messages where direction = 'out' order by id`,
+    ),
+  );
+}
+
+const inAnHour = () => new Date(Date.now() + 60 * 60_000).toISOString();
+
+describe("the post of a scheduled SMS on slack", () => {
+  /** The text of the bridge's post of the scheduled SMS, status line included. */
+  function post(w: SlackWorld, t: { channel: string; ts: string }): string {
+    const m = w.fake.thread(t.channel, t.ts).find((x) => JSON.stringify(x).includes("See you"));
+    return JSON.stringify(m ?? {});
+  }
+
+  async function press(w: SlackWorld, t: { channel: string; ts: string }, action: string) {
+    const found = await until(
+      () => {
+        for (const m of w.fake.thread(t.channel, t.ts)) {
+          const id = new RegExp(`conv:${action}:\\d+`).exec(JSON.stringify(m.blocks))?.[0];
+          if (id) return { id, ts: m.ts };
+        }
+        return undefined;
+      },
+      15_000,
+      `a ${action} button`,
+    );
+    const res = await w.fake.signer.sendAction(w.events, {
+      actionId: found.id,
+      value: found.id.split(":")[2] ?? "",
+      userId: "U0BOB",
+      channelId: t.channel,
+      messageTs: found.ts,
+    });
+    expect(res.status).toBe(200);
+  }
+
+  it("STOP and Block say at once it will not be sent, naming which; START and Unblock bring it back, and it goes", async () => {
+    slack = await startSlackWorld();
+    const w = slack;
+    await w.h.sim.inbound(A, "hello");
+    const t = await w.thread(A);
+    await untilInOrder(w, t, ["hello"]);
+    const res = await w.fake.signer.sendCommand(w.events, {
+      text: `${A} --at "${inAnHour()}" See you tomorrow`,
+      userId: "U0ALICE",
+      channelId: t.channel,
+    });
+    expect(res.status).toBe(200);
+    await until(() => post(w, t).includes(SCHEDULED), 15_000, "scheduled");
+
+    await w.h.sim.inbound(A, "STOP");
+    await until(() => post(w, t).includes(STOPPED), 15_000, "the STOP said on the post");
+    expect(post(w, t)).not.toContain(SCHEDULED);
+    await w.h.sim.inbound(A, "START");
+    await until(() => post(w, t).includes(SCHEDULED), 15_000, "scheduled again after START");
+
+    await press(w, t, "block");
+    await until(() => post(w, t).includes(BLOCKED), 15_000, "the Block said on the post");
+    // A STOP on top of the Block: the Block is named (the sender checks it first), and
+    // Unblock while the STOP holds names the STOP.
+    await w.h.sim.inbound(A, "STOP");
+    await untilInOrder(w, t, ["opted out (STOP)"]);
+    await press(w, t, "unblock");
+    await until(() => post(w, t).includes(STOPPED), 15_000, "the STOP still holds");
+    await w.h.sim.inbound(A, "START");
+    await until(() => post(w, t).includes(SCHEDULED), 15_000, "scheduled again");
+    expect(post(w, t)).not.toContain("will not be sent");
+
+    // Its time comes: it goes, as the post said.
+    await timeComes(w.h);
+    await until(() => w.h.sim.sent.some((s) => s.message === "See you tomorrow"), 15_000, "sent");
+    expect((await outbound(w.h))[0]?.status).not.toBe("failed");
+  });
+});
+
+describe.each(["text", "forum"] as const)("the post of a scheduled SMS on discord %s", (kind) => {
+  it("STOP and Block say at once it will not be sent; at its time a held one is refused, and says so", async () => {
+    discord = await startDiscord(kind);
+    const w = discord;
+    await w.h.sim.inbound(A, "hello");
+    const { threadId } = await waitCard(w, A_SHOWN, "📩 hello");
+    const i = w.fake.interaction({
+      name: "sms",
+      subcommand: "send",
+      channelId: w.fake.textChannelId ?? "",
+      options: { number: A, text: "See you tomorrow", at: inAnHour() },
+    });
+    expect((await answerTo(w, i.id)).content).toContain(`Sending to ${A_SHOWN} at `);
+    const post = () => posts(w, threadId).find((m) => m.content.includes("See you"))?.content ?? "";
+    await until(() => post().includes(SCHEDULED), 15_000, "scheduled");
+
+    const press = (action: string) => {
+      const card = cardOf(w, threadId);
+      const id = new RegExp(`ardary:${action}:\\d+`).exec(JSON.stringify(card?.components))?.[0];
+      expect(id, action).toBeDefined();
+      w.fake.buttonClick({
+        customId: id ?? "",
+        channelId: card?.channel_id ?? "",
+        messageId: threadId,
+      });
+    };
+    press("block");
+    await until(() => post().includes(BLOCKED), 15_000, "the Block said on the post");
+    expect(post()).not.toContain(SCHEDULED);
+    await until(() => JSON.stringify(cardOf(w, threadId)?.components).includes("unblock"));
+    press("unblock");
+    await until(() => post().includes(SCHEDULED), 15_000, "scheduled again after Unblock");
+
+    await w.h.sim.inbound(A, "STOP");
+    await until(() => post().includes(STOPPED), 15_000, "the STOP said on the post");
+    // Its time comes while the STOP holds: refused, as the post said, and the post says it.
+    await timeComes(w.h);
+    await until(async () => (await outbound(w.h))[0]?.status === "failed", 15_000, "refused");
+    await until(() => post().includes("❌ failed"), 15_000, "the refusal on the post");
+    expect(post()).toContain("opted out (STOP) before it left");
+    expect(smsTo(w.h, A)).toEqual([]);
+  });
+});
