@@ -181,6 +181,10 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       replyMode: env.REPLY_MODE,
       features,
       chat: chatDirectory(chat),
+      sending: {
+        fromAnyChannel: env.SMS_FROM_ANY_CHANNEL,
+        guestsMaySend: env.SMS_GUESTS_MAY_SEND,
+      },
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
