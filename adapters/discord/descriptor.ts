@@ -41,7 +41,7 @@ export const discord: ChatAdapterDescriptor<typeof env, DiscordConfig> = {
     DISCORD_CHANNEL:
       "the channel ID (Developer Mode on, right-click the channel > Copy Channel ID)",
     DISCORD_MANAGER_ROLE:
-      "optional: the name of the server role allowed to change routes (default: Administrator or Manage Server)",
+      "optional: the name of the server role allowed to manage the bridge: routes, templates, Unblock (default: Administrator or Manage Server)",
   },
   requires: () => ["DISCORD_BOT_TOKEN", "DISCORD_APPLICATION_ID", "DISCORD_CHANNEL"],
   configure: (v) =>

@@ -20,7 +20,7 @@ import type { Logger } from "pino";
 import type { ChatHooks, StateStore } from "../../src/contracts/index.ts";
 import { errorMessage } from "../../src/kernel/errors.ts";
 import { commandArgs, SMS_COMMAND } from "./commands.ts";
-import { canManage } from "./manage.ts";
+import { canManage, placeOf } from "./manage.ts";
 import {
   type NameResolver,
   type ParsedMessage,
@@ -193,6 +193,7 @@ export class Gateway {
         author: i.user.displayName,
         authorId: i.user.id,
         canManage: canManage(i, this.o.managerRole),
+        place: await placeOf(i),
         args: commandArgs(i.options.data),
       });
     } catch (err) {
@@ -206,14 +207,22 @@ export class Gateway {
     const action = parseActionId(i.customId);
     if (!action) return;
     await i.deferUpdate();
-    await this.o.hooks.onAction({
+    const refused = await this.o.hooks.onAction({
       platform: "discord",
       ...action,
       ...(i.isUserSelectMenu() ? { value: i.values[0] } : {}),
       author: i.user.displayName,
       authorId: i.user.id,
       eventId: i.id,
+      canManage: canManage(i, this.o.managerRole),
     });
+    // Said to that person alone: an ephemeral follow-up of the press.
+    if (refused)
+      await i.followUp({
+        content: refused.slice(0, 2000),
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: NO_MENTIONS,
+      });
   }
 
   /** A button that opens a form: the modal is the answer (within 3 s: nothing else first). */

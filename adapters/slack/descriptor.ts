@@ -37,7 +37,7 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
     SLACK_APP_TOKEN:
       "Slack app > Basic Information > App-Level Tokens (xapp-…, scope connections:write)",
     SLACK_MANAGER_GROUP:
-      "optional: the handle of the Slack user group allowed to change routes (default: workspace admins and owners)",
+      "optional: the handle of the Slack user group allowed to manage the bridge: routes, templates, Unblock (default: workspace admins and owners)",
   },
   // Socket Mode (SLACK_APP_TOKEN) has no events URL to verify: no signing secret needed.
   requires: (s) =>

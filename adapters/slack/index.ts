@@ -20,6 +20,7 @@ import { managerCheck, resolveSlackChannel, slackThreadLink } from "./manage.ts"
 import { cachedNames } from "./names.ts";
 import { findCard, findPosted, metadataFor } from "./once.ts";
 import type { PacerOptions } from "./pacer.ts";
+import { peopleOf } from "./people.ts";
 import type { SlackNames } from "./plain.ts";
 import { decodeRef, encodeRef, mustDecodeRef } from "./refs.ts";
 import {
@@ -79,15 +80,12 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   /** The Socket Mode app, stopped with the adapter. */
   let app: App | undefined;
 
-  /** A person's name (users.info, cached); the id when Slack cannot say. */
-  const userName = cachedNames(
-    "users.info",
-    async (id) => {
-      const u = (await api.client.users.info({ user: id })).user;
-      return u?.real_name || u?.profile?.real_name || u?.name;
-    },
-    log,
-  );
+  /** Who a person is (users.info, kept a minute): name, admin, guest. */
+  const person = peopleOf(api.client);
+  /** A person's name (cached); the id when Slack cannot say. */
+  const userName = cachedNames("users.info", async (id) => (await person(id)).name, log);
+  /** A guest of the workspace (a multi- or single-channel guest); throws when Slack cannot say. */
+  const isGuest = async (id: string) => (await person(id)).guest;
   /** A channel's name (conversations.info, cached). */
   const channelName = cachedNames(
     "conversations.info",
@@ -95,7 +93,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     log,
     1000,
   );
-  const canManage = managerCheck(api.client, o.managerGroup, log);
+  const canManage = managerCheck(api.client, o.managerGroup, person, log);
   const mentions: SlackNames = { user: (id) => userName(id), channel: (id) => channelName(id) };
 
   /**
@@ -347,7 +345,15 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       }
     }
   }
-  const listenContext: ListenContext = { log, userName, mentions, stored, background, canManage };
+  const listenContext: ListenContext = {
+    log,
+    userName,
+    mentions,
+    stored,
+    background,
+    canManage,
+    isGuest,
+  };
 
   return adapter;
 }

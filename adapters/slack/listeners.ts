@@ -2,7 +2,7 @@
 // or Socket Mode): each turns Slack's payload into a call of the core's hooks.
 import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
-import type { ChatHooks, ChatReply } from "../../src/contracts/index.ts";
+import type { ChatHooks, ChatPlace, ChatReply } from "../../src/contracts/index.ts";
 import { errorMessage } from "../../src/kernel/errors.ts";
 import { parseMessageEvent, refsOf } from "./parse.ts";
 import { type SlackNames, toPlainText } from "./plain.ts";
@@ -18,13 +18,15 @@ export interface ListenContext {
   /** Work started after an ack, awaited on stop. */
   background: Set<Promise<unknown>>;
   canManage(userId: string): Promise<boolean>;
+  /** A guest of the workspace (is_restricted, is_ultra_restricted); throws when Slack cannot say. */
+  isGuest(userId: string): Promise<boolean>;
   /** The bridge's own user, learned from the first event. */
   botUserId?: string;
 }
 
 /** The listeners, whichever way the events arrive (events URL or Socket Mode). */
 export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
-  const { log, userName, mentions, stored, background, canManage } = ctx;
+  const { log, userName, mentions, stored, background, canManage, isGuest } = ctx;
   const later = (what: string, task: () => Promise<unknown>) => {
     const p = task()
       .catch((err) => log.error({ err: errorMessage(err) }, `${what} failed`))
@@ -55,7 +57,8 @@ export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
       text: await toPlainText(r, mentions),
       hasAttachments: r.hasFiles,
     };
-    await stored(() => hooks.onReply(reply));
+    // Asked inside the store: a Slack that cannot say who it is gets the event sent again.
+    await stored(async () => hooks.onReply({ ...reply, guest: await isGuest(r.user) }));
   });
 
   app.command("/sms", async ({ command, ack, respond }) => {
@@ -63,12 +66,18 @@ export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
     later("/sms", async () => {
       let text: string;
       try {
+        const [manager, guest] = await Promise.all([
+          canManage(command.user_id),
+          isGuest(command.user_id),
+        ]);
         text = await hooks.onCommand({
           platform: "slack",
           eventId: command.trigger_id,
           author: await userName(command.user_id, command.user_name),
           authorId: command.user_id,
-          canManage: await canManage(command.user_id),
+          canManage: manager,
+          guest,
+          place: placeOf(command),
           args: command.text ?? "",
         });
       } catch (err) {
@@ -86,7 +95,11 @@ export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
     const actionTs = (action as { action_ts?: string }).action_ts;
     later("button", async () => {
       try {
-        await hooks.onAction({
+        const [manager, guest] = await Promise.all([
+          canManage(body.user.id),
+          isGuest(body.user.id),
+        ]);
+        const refused = await hooks.onAction({
           platform: "slack",
           conversationId: Number(m[2]),
           action: m[1] as string,
@@ -95,7 +108,12 @@ export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
           author: await userName(body.user.id),
           authorId: body.user.id,
           eventId: actionTs ? `${body.user.id}:${actionTs}` : undefined,
+          canManage: manager,
+          guest,
         });
+        // Said to that person alone (an ephemeral message through the press's response_url).
+        if (refused)
+          await respond({ response_type: "ephemeral", replace_original: false, text: refused });
       } catch (err) {
         log.error({ err: errorMessage(err) }, "button failed");
         await respond({
@@ -106,4 +124,16 @@ export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
       }
     });
   });
+}
+
+/**
+ * Where a command was typed: its channel; a direct message (a `D…` conversation, Slack's
+ * `directmessage`) or a group direct message (`mpdm-…`) is no channel of the bridge's.
+ * https://docs.slack.dev/interactivity/implementing-slash-commands#app_command_handling
+ */
+export function placeOf(command: { channel_id: string; channel_name?: string }): ChatPlace {
+  const name = command.channel_name ?? "";
+  const direct =
+    command.channel_id.startsWith("D") || name === "directmessage" || name.startsWith("mpdm-");
+  return { channel: command.channel_id, direct };
 }

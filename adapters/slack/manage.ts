@@ -1,16 +1,19 @@
-// Who may manage the bridge (routes…) on Slack: the members of the user group named in
-// SLACK_MANAGER_GROUP (its handle or id; usergroups.list, usergroups.users.list), else the
-// workspace's admins and owners (users.info is_admin / is_owner). Answers are kept a minute.
+// Who may manage the bridge (routes, templates, Unblock…) on Slack: the members of the user group
+// named in SLACK_MANAGER_GROUP (its handle or id; usergroups.list, usergroups.users.list), else
+// the workspace's admins and owners (users.info is_admin / is_owner: people.ts). Answers are kept
+// a minute. What a manager may do is the core's table (src/conversations/permissions.ts).
 // https://docs.slack.dev/reference/methods/usergroups.users.list
 import type { WebClient } from "@slack/web-api";
 import type { Logger } from "pino";
 import { errorMessage } from "../../src/kernel/errors.ts";
+import type { SlackPerson } from "./people.ts";
 
 const KEEP_MS = 60_000;
 
 export function managerCheck(
   client: WebClient,
   group: string | undefined,
+  person: (userId: string) => Promise<SlackPerson>,
   log: Logger,
 ): (userId: string) => Promise<boolean> {
   const known = new Map<string, { at: number; ok: boolean }>();
@@ -34,8 +37,7 @@ export function managerCheck(
       const { users = [] } = await client.usergroups.users.list({ usergroup: id });
       return users.includes(userId);
     }
-    const u = (await client.users.info({ user: userId })).user;
-    return Boolean(u?.is_admin || u?.is_owner || u?.is_primary_owner);
+    return (await person(userId)).admin;
   }
 
   return async (userId) => {

@@ -13,6 +13,13 @@ import { signatureVar } from "../conversations/signature.ts";
 import { businessHoursVar, hoursProblems } from "../replies/hours.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
+/** A yes/no setting, off unless set to `true` (an empty value is unset). */
+const flag = optionalVar.pipe(
+  z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => v === "true"),
+);
 
 /** Where to find each value, for the error messages. */
 const hints: Record<string, string> = {
@@ -28,6 +35,8 @@ const hints: Record<string, string> = {
   REPLY_MODE: "send (thread replies go as SMS) or explicit (only replies starting with sms:)",
   PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
   SMS_SIGNATURE: "a line added under people's SMS, e.g. `- {agent_first_name}, Acme`",
+  SMS_FROM_ANY_CHANNEL: "true or false (default): `/sms <number>` from any channel or DM",
+  SMS_GUESTS_MAY_SEND: "true or false (default): the workspace's guests may send SMS",
 };
 
 const core = {
@@ -78,6 +87,10 @@ const core = {
   ),
   /** A line under the SMS people send (src/conversations/signature.ts); the fields of templates. */
   SMS_SIGNATURE: signatureVar,
+  /** `/sms <number>` from any channel and direct messages, not only the bridge's own channels. */
+  SMS_FROM_ANY_CHANNEL: flag,
+  /** A workspace's guests (as their platform's adapter tells them) may send SMS. */
+  SMS_GUESTS_MAY_SEND: flag,
   // Set by the platforms (src/boot/checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,

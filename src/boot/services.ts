@@ -183,6 +183,10 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       features,
       chat: chatDirectory(chat),
       timeZone: settings.timezone,
+      sending: {
+        fromAnyChannel: env.SMS_FROM_ANY_CHANNEL,
+        guestsMaySend: env.SMS_GUESTS_MAY_SEND,
+      },
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({

@@ -152,8 +152,25 @@ export interface ChatReply {
   author: string;
   /** The platform's id of the author (for a word only they see). */
   authorId?: string;
+  /**
+   * A guest of the workspace (a platform with guests says so; absent: a member). Guests send no
+   * SMS unless the bridge allows it (src/conversations/permissions.ts).
+   */
+  guest?: boolean;
   text: string;
   hasAttachments: boolean;
+}
+
+/**
+ * Where a person typed a command, as the adapter reads it: the channel (for a thread, the channel
+ * the thread is in), and whether it was a direct message. The core decides whether that is one
+ * of the bridge's own channels.
+ */
+export interface ChatPlace {
+  /** The channel's id; absent when the platform gave none. */
+  channel?: string;
+  /** A direct (or group direct) message: no channel of the bridge's. */
+  direct?: boolean;
 }
 
 /** `/sms <number> <text> [--at …] [--link …] [--priority …]`, parsed by the core. */
@@ -163,9 +180,13 @@ export interface SmsCommandInput {
   author: string;
   /** The platform's id of that person (Slack U…, Discord snowflake). */
   authorId?: string;
-  /** True when that person may manage the bridge (routes…): the adapter decides from the
-   * platform's roles (a Slack user group or workspace admins; a Discord role or Manage Server). */
+  /** True when that person may manage the bridge (routes, templates…): the adapter decides from
+   * the platform's roles (a Slack user group or workspace admins; a Discord role or Manage Server). */
   canManage: boolean;
+  /** A guest of the workspace (absent: a member); see ChatReply.guest. */
+  guest?: boolean;
+  /** Where it was typed: only the bridge's own channels send, unless SMS_FROM_ANY_CHANNEL. */
+  place: ChatPlace;
   /** Everything after `/sms`. */
   args: string;
 }
@@ -185,6 +206,10 @@ export interface ActionInput {
   authorId?: string;
   /** The platform's id of this press (a replayed request does nothing twice). */
   eventId?: string;
+  /** That person may manage the bridge (Unblock…), decided as for commands; absent: no. */
+  canManage?: boolean;
+  /** A guest of the workspace (Retry sends an SMS); absent: a member. */
+  guest?: boolean;
 }
 
 /** What a chat adapter calls when something happens on its side (the core's Bridge). */
@@ -193,7 +218,11 @@ export interface ChatHooks {
   onEdit(platform: Platform, message: MessageRef, kind: "edited" | "deleted"): Promise<void>;
   /** Returns the ephemeral answer to show the person who typed the command. */
   onCommand(input: SmsCommandInput): Promise<string>;
-  onAction(input: ActionInput): Promise<void>;
+  /**
+   * A button was pressed. Returns a word for that person alone when the press was refused (said
+   * privately: an ephemeral message), undefined when it was taken (the thread says what it did).
+   */
+  onAction(input: ActionInput): Promise<string | undefined>;
   /** A button of kind "form" was pressed: the form to show, filled; null when there is none. */
   formFor(input: ActionInput): Promise<ChatForm | null>;
   /** The form was submitted: saved (its effects queued), or the fields' problems. */

@@ -15,6 +15,7 @@ import type {
 import type { Db } from "../db/database.ts";
 import type { NewJob } from "../queue/jobs.ts";
 import type { Handler } from "../queue/worker.ts";
+import type { Act } from "./permissions.ts";
 import type { Conversation } from "./store.ts";
 
 /** What the core may ask of the chat platforms that are on, whichever they are. */
@@ -42,6 +43,11 @@ export interface ChatCommand {
   name: string;
   /** One line for `/sms help`. */
   usage: string;
+  /**
+   * What these arguments do, in the permissions table (src/conversations/permissions.ts), which
+   * the Bridge checks before `run`; absent: `read` (anyone).
+   */
+  act?(args: string): Act;
   /** Returns the ephemeral answer for the person who typed it. */
   run(input: SmsCommandInput, args: string, ctx: CommandContext): Promise<string>;
 }

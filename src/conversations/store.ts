@@ -36,6 +36,15 @@ export function pickRoute(
   return { platform: platform ?? "none", channel: null };
 }
 
+/** Whether a route sends conversations to this channel of this platform. */
+export async function isRouteChannel(db: Db, platform: Platform, channel: string) {
+  const [row] = await db
+    .select({ n: count() })
+    .from(routes)
+    .where(and(eq(routes.platform, platform), eq(routes.channel, channel)));
+  return Number(row?.n ?? 0) > 0;
+}
+
 /** The routes that could match any of these numbers (one query, however many numbers). */
 async function routesFor(db: Db, phones: string[]): Promise<Route[]> {
   const list = sql.join(

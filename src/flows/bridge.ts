@@ -7,6 +7,7 @@ import type {
   ActionInput,
   ChatForm,
   ChatHooks,
+  ChatPlace,
   ChatReply,
   FormAnswer,
   FormInput,
@@ -22,13 +23,20 @@ import * as consent from "../conversations/consent.ts";
 import type { ChatDirectory, Features } from "../conversations/features.ts";
 import { newClientRef, type StoredEvent } from "../conversations/keys.ts";
 import { chatJob, smsJob } from "../conversations/kinds.ts";
+import {
+  type Act,
+  type Actor,
+  actOfButton,
+  refusalOf,
+  type SendPolicy,
+} from "../conversations/permissions.ts";
 import { type ReplyMode, smsOfReply } from "../conversations/reply-mode.ts";
 import { signText } from "../conversations/signature.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { messages } from "../db/schema.ts";
 import { looksLikeOptOutRequest, optIntent } from "../kernel/optout.ts";
-import { formatPhone } from "../kernel/phone.ts";
+import { formatPhone, maskPhone } from "../kernel/phone.ts";
 import { enqueue, type NewJob } from "../queue/jobs.ts";
 import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "../replies/hours.ts";
 import { expandTemplate } from "../replies/templates.ts";
@@ -85,6 +93,8 @@ export interface BridgeOptions {
   chat: ChatDirectory;
   /** The zone of the times people read in answers and notes (the provider's); UTC when absent. */
   timeZone?: string;
+  /** SMS_FROM_ANY_CHANNEL, SMS_GUESTS_MAY_SEND: who sends, beyond the permissions table's default. */
+  sending: SendPolicy;
 }
 
 export class Bridge implements ChatHooks {
@@ -293,6 +303,19 @@ export class Bridge implements ChatHooks {
       const key = `reply:${reply.platform}:${reply.eventId}`;
       if (!(await store.claimEvent(tx, key, "chat-reply", { thread: reply.thread }))) return;
       const jobs: NewJob[] = [];
+      // A reply that would be an SMS, from someone who may not send: said to them alone.
+      const refused =
+        text !== "" &&
+        this.refused("send", { canManage: false, guest: reply.guest, from: { own: true } }, reply, {
+          phone: conv.phone,
+        });
+      if (refused) {
+        const word = reply.authorId
+          ? { type: "whisper" as const, userId: reply.authorId, text: refused }
+          : { type: "note" as const, text: refused };
+        await enqueue(tx, ...chatJob(conv, word));
+        return;
+      }
       if (reply.hasAttachments) {
         jobs.push(
           ...chatJob(conv, {
@@ -352,13 +375,17 @@ export class Bridge implements ChatHooks {
   async onCommand(input: SmsCommandInput): Promise<string> {
     const { commands } = this.o.features;
     const sub = findCommand(commands, input.args);
-    if (sub)
+    if (sub) {
+      const act = sub.command.act?.(sub.rest) ?? "read";
+      const refused = this.refused(act, input, input, { channel: input.place.channel });
+      if (refused) return refused;
       return sub.command.run(input, sub.rest, {
         db: this.o.db,
         log: this.o.log,
         chat: this.o.chat,
         timeZone: this.timeZone,
       });
+    }
     const { provider, defaultCountry } = this.o;
     const context = {
       parseLocalDate: (v: string) => provider.parseLocalDate(v),
@@ -367,6 +394,12 @@ export class Bridge implements ChatHooks {
     };
     const cmd = parseSmsCommand(input.args, context, commandUsages(commands));
     if (!cmd.ok) return cmd.message;
+    const from = { own: await this.isOwnPlace(input.platform, input.place), ...input.place };
+    const refused = this.refused("send", { ...input, from }, input, {
+      phone: cmd.phone,
+      channel: input.place.channel,
+    });
+    if (refused) return refused;
     const result = await this.o.db.transaction(async (tx) => {
       const t = await expandTemplate(tx, cmd.text, { phone: cmd.phone, author: input.author });
       if (t.kind === "refused") return { refused: `Not sent: ${t.reason}` };
@@ -400,13 +433,70 @@ export class Bridge implements ChatHooks {
     });
   }
 
-  /** A button the core put on a card or a post; a replayed press does nothing twice. */
-  async onAction(input: ActionInput): Promise<void> {
-    await this.o.db.transaction(async (tx) => {
+  /**
+   * A button the core put on a card or a post; a replayed press does nothing twice. Returns the
+   * refusal, for the person alone, when the permissions table says they may not.
+   */
+  async onAction(input: ActionInput): Promise<string | undefined> {
+    return this.o.db.transaction(async (tx) => {
       const conv = await store.claimInput(tx, "action", input);
-      if (!conv) return;
+      if (!conv) return undefined;
+      // Buttons live in the conversation's thread: one of the bridge's own places.
+      const actor = {
+        canManage: input.canManage ?? false,
+        guest: input.guest,
+        from: { own: true },
+      };
+      const refused = this.refused(actOfButton(input.action), actor, input, { phone: conv.phone });
+      if (refused) return refused;
       await runAction(tx, conv, input, this.o.log, this.o.features.actions);
+      return undefined;
     });
+  }
+
+  /**
+   * The permissions table's answer (src/conversations/permissions.ts): undefined when allowed,
+   * else the words for the person, the refusal logged (who, what, why: no text, the number masked).
+   */
+  private refused(
+    act: Act,
+    actor: Actor,
+    who: { platform: Platform; authorId?: string },
+    about: { phone?: string; channel?: string },
+  ): string | undefined {
+    const refusal = refusalOf(act, actor, this.o.sending, this.ownChannels(who.platform));
+    if (!refusal) return undefined;
+    this.o.log.info(
+      {
+        platform: who.platform,
+        act,
+        reason: refusal.reason,
+        user: who.authorId,
+        ...(about.channel ? { channel: about.channel } : {}),
+        ...(about.phone ? { phone: maskPhone(about.phone) } : {}),
+      },
+      "refused: not allowed by the permissions table",
+    );
+    return refusal.text;
+  }
+
+  /** The bridge's own channels on a platform, as its people read them (a refusal's words). */
+  private ownChannels(platform: Platform): string {
+    const home = this.o.defaults[platform];
+    const routed = "the channels routes name";
+    return home ? `${this.o.chat.channelMention(platform, home)} and ${routed}` : routed;
+  }
+
+  /**
+   * Whether a command was typed in one of the bridge's own channels on its platform: the
+   * default channel, or a channel a route names (a thread counts as its channel: the adapter
+   * gives the thread's channel). A direct message never is.
+   */
+  private async isOwnPlace(platform: Platform, place: ChatPlace): Promise<boolean> {
+    if (this.o.sending.fromAnyChannel) return true;
+    if (place.direct || !place.channel) return false;
+    if (place.channel === this.o.defaults[platform]) return true;
+    return store.isRouteChannel(this.o.db, platform, place.channel);
   }
 
   /** A button that opens a form (Edit contact): the form, filled with the current values. */

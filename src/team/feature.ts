@@ -32,6 +32,8 @@ export const TEAM_FEATURE: Feature = {
     {
       name: "route",
       usage: ROUTE_USAGE,
+      // Adding and removing are for managers (src/conversations/permissions.ts); listing is open.
+      act: (args) => (/^\s*(add|remove)\b/i.test(args) ? "routes" : "read"),
       run: (input, args, ctx) => routeCommand(ctx, input, args),
     },
     {

@@ -1,6 +1,7 @@
 // Routes: which channel the conversations of some numbers go to (the longest prefix wins). Read
 // from the database at each new conversation, so a change from the CLI holds in a running server.
-// `/sms route add|list|remove` (people allowed to manage the bridge) and `ardary-bridge routes`.
+// `/sms route add|list|remove` (adding and removing: people allowed to manage the bridge, checked
+// by the Bridge from the permissions table) and `ardary-bridge routes`.
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Platform, SmsCommandInput } from "../contracts/index.ts";
 import type { ChatPlatformName, CommandContext } from "../conversations/features.ts";
@@ -109,8 +110,7 @@ export async function routeCommand(
       .join("\n");
   }
   if (verb !== "add" && verb !== "remove") return `Usage: ${ROUTE_USAGE}`;
-  if (!input.canManage)
-    return "🔒 Only people allowed to manage the bridge can change routes (ask a workspace admin, or someone in the bridge's manager group or role).";
+  // Who may add or remove a route is checked before this runs (the `route` command's `act`).
   const pattern = parsePrefix(words[0] ?? "");
   if (!pattern)
     return `"${words[0] ?? ""}" is not a number prefix (e.g. +44). Usage: ${ROUTE_USAGE}`;

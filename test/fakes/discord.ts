@@ -183,6 +183,10 @@ export interface ButtonClickOptions {
   messageId: string;
   userId?: string;
   username?: string;
+  /** The member's role ids (member.roles); none by default. */
+  roles?: string[];
+  /** The member's permissions in the channel (member.permissions); @everyone's by default. */
+  permissions?: bigint;
 }
 
 export interface UserSelectOptions extends ButtonClickOptions {
@@ -637,6 +641,7 @@ export class DiscordWorld implements FakeDiscord {
       3,
       { custom_id: options.customId, component_type: 2 },
       message,
+      { roles: options.roles, permissions: options.permissions },
     );
   }
 
@@ -663,6 +668,7 @@ export class DiscordWorld implements FakeDiscord {
         },
       },
       message,
+      { roles: options.roles, permissions: options.permissions },
     );
   }
 

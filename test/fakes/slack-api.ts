@@ -79,7 +79,11 @@ function usersInfo({ state, params }: Call): ApiAnswer {
       is_bot: id === BOT_USER_ID,
       is_admin: user.is_admin ?? false,
       is_owner: user.is_owner ?? false,
-      is_primary_owner: false,
+      is_primary_owner: user.is_primary_owner ?? false,
+      // A single-channel guest is a restricted member too (Slack sets both for them).
+      is_restricted: Boolean(user.is_restricted || user.is_ultra_restricted),
+      is_ultra_restricted: user.is_ultra_restricted ?? false,
+      is_app_user: false,
       profile,
     },
   });

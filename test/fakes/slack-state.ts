@@ -16,9 +16,13 @@ export const TOMBSTONE_TEXT = "This message was deleted.";
 export interface FakeUser {
   name: string;
   real_name: string;
-  /** Workspace admin / owner (users.info is_admin, is_owner). */
+  /** Workspace admin / owner (users.info is_admin, is_owner, is_primary_owner). */
   is_admin?: boolean;
   is_owner?: boolean;
+  is_primary_owner?: boolean;
+  /** A guest: multi-channel (users.info is_restricted) or single-channel (is_ultra_restricted). */
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
 }
 
 export interface FakeChannel {

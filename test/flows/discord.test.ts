@@ -69,7 +69,8 @@ describe.each(["text", "forum"] as const)("discord %s channel", (kind) => {
   });
 
   it("sends /sms from any channel: thread opened, SMS sent; bad ones get an ephemeral error", async () => {
-    w = await startDiscord(kind);
+    // The text channel is not the bridge's when it uses a forum: SMS_FROM_ANY_CHANNEL allows it.
+    w = await startDiscord(kind, { env: { SMS_FROM_ANY_CHANNEL: "true" } });
     const anywhere = w.fake.textChannelId ?? "";
     const ok = w.fake.interaction({
       name: "sms",

@@ -27,6 +27,13 @@ async function bothPlatforms(home: "slack" | "discord") {
   const channel = discord.textChannelId ?? "";
   w = await startSlackWorld({
     env: { ...discordEnv(discord, channel), CHAT_DEFAULT_PLATFORM: home },
+    // Adding and removing templates is for managers (docs/permissions.md): Alice is an admin.
+    fake: {
+      users: {
+        U0ALICE: { name: "alice", real_name: "Alice Martin", is_admin: true },
+        U0BOB: { name: "bob", real_name: "Bob Durand" },
+      },
+    },
   });
   await registerCommands(
     { botToken: discord.token, applicationId: discord.applicationId, apiUrl: discord.apiUrl },
@@ -52,13 +59,22 @@ async function slackCommand(text: string): Promise<string> {
   return JSON.stringify(w.fake.responses[before]?.body);
 }
 
-/** `/sms <subcommand>` on Discord as Agent Smith; the ephemeral answer. */
+/** Manage Server: a Discord manager when no DISCORD_MANAGER_ROLE is set. */
+const MANAGE_GUILD = 1n << 5n;
+
+/** `/sms <subcommand>` on Discord as Agent Smith (who may manage the bridge); the ephemeral answer. */
 async function discordCommand(
   channelId: string,
   subcommand: string,
   options: Record<string, string>,
 ) {
-  const i = discord.interaction({ name: "sms", subcommand, channelId, options });
+  const i = discord.interaction({
+    name: "sms",
+    subcommand,
+    channelId,
+    options,
+    permissions: MANAGE_GUILD,
+  });
   const answer = await until(
     () =>
       discord

@@ -94,7 +94,8 @@ describe("slack replies", () => {
   });
 
   it("a /sms opens the thread, shows the text attributed, sends it, and its status line follows", async () => {
-    w = await startSlackWorld();
+    // Typed in another channel than the bridge's: SMS_FROM_ANY_CHANNEL allows it.
+    w = await startSlackWorld({ env: { SMS_FROM_ANY_CHANNEL: "true" } });
     const res = await w.fake.signer.sendCommand(w.events, {
       text: "+15550200003 Hello there, this is a long message: ".padEnd(200, "x"),
       userId: "U0ALICE",

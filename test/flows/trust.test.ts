@@ -177,7 +177,15 @@ describe("trust", () => {
   });
 
   it("Block is the team's: the customer's YES does not lift it; Unblock does", async () => {
-    w = await startSlackWorld();
+    // Unblock is for managers (docs/permissions.md): Alice is an admin; Bob blocks.
+    w = await startSlackWorld({
+      fake: {
+        users: {
+          U0ALICE: { name: "alice", real_name: "Alice Martin", is_admin: true },
+          U0BOB: { name: "bob", real_name: "Bob Durand" },
+        },
+      },
+    });
     const phone = "+15550300050";
     const t = await conversation(w, phone);
     await press(w, t, "block");
@@ -187,7 +195,7 @@ describe("trust", () => {
     await w.reply(t, "Are you there?");
     await untilInOrder(w, t, ["Are you there?", "the team blocked this number"]);
     expect(w.h.sim.requests).toHaveLength(0);
-    await press(w, t, "unblock");
+    await press(w, t, "unblock", "U0ALICE");
     await untilInOrder(w, t, ["unblocked"]);
     await w.reply(t, "Back again");
     await until(() => w.h.sim.sent.length === 1, 15_000, "sent after Unblock");

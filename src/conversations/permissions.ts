@@ -1,0 +1,127 @@
+// Who may do what: every action a person takes from chat, who may take it, and the words of a
+// refusal (docs/permissions.md is this table in words). The adapters say who a person is (a
+// manager, a guest) and where they typed (a channel, a direct message); this file alone decides,
+// the same for every platform. The Bridge asks it before a `/sms`, a thread reply, a subcommand
+// and a button, says a refusal to that person alone and logs it.
+
+/** What a person may try to do. */
+export type Act =
+  /** `/sms <number> …`, a thread reply that is an SMS (`::template` included), Retry. */
+  | "send"
+  /** `/sms help`, `queue`, `history`, `template list`, `route list`. */
+  | "read"
+  /** Close, Reopen, Claim, Release, Assign, Cancel, Edit contact: the thread's own work. */
+  | "conversation"
+  /** Block: it only stops sending. */
+  | "block"
+  /** Unblock: it lets SMS go to a number the team stopped. */
+  | "unblock"
+  /** `template add`, `template remove`. */
+  | "templates"
+  /** `route add`, `route remove`. */
+  | "routes"
+  /** Erasing a customer: the command line only today (`ardary-bridge forget`). */
+  | "forget"
+  /** Reserved: the report settings are not built yet. */
+  | "report-settings";
+
+/**
+ * `anyone`: every member who can see the thread or type `/sms`, guests included;
+ * `senders`: not a guest (unless SMS_GUESTS_MAY_SEND), and from the bridge's own channels
+ * (unless SMS_FROM_ANY_CHANNEL); `managers`: the platform's manager group or role, else admins.
+ */
+export type Who = "anyone" | "senders" | "managers";
+
+/** The table. */
+export const WHO_MAY: Readonly<Record<Act, Who>> = {
+  send: "senders",
+  read: "anyone",
+  conversation: "anyone",
+  block: "anyone",
+  unblock: "managers",
+  templates: "managers",
+  routes: "managers",
+  forget: "managers",
+  "report-settings": "managers",
+};
+
+/** The core's buttons that are not the thread's own work (every other button: `conversation`). */
+const BUTTON_ACTS: Readonly<Record<string, Act>> = {
+  block: "block",
+  unblock: "unblock",
+  // Retry makes an SMS leave again.
+  retry: "send",
+};
+
+/** What pressing a button (its action) is. */
+export function actOfButton(action: string): Act {
+  return BUTTON_ACTS[action] ?? "conversation";
+}
+
+/** The settings that widen who sends (both off by default). */
+export interface SendPolicy {
+  /** SMS_FROM_ANY_CHANNEL: `/sms <number>` works from any channel and direct messages. */
+  fromAnyChannel: boolean;
+  /** SMS_GUESTS_MAY_SEND: a workspace's guests may send. */
+  guestsMaySend: boolean;
+}
+
+/** The person, as their platform's adapter tells it, and where a send comes from. */
+export interface Actor {
+  canManage: boolean;
+  guest?: boolean;
+  /**
+   * For a send: whether it comes from the bridge's own channels (a conversation's thread always
+   * does), and whether from a direct message.
+   */
+  from?: { own: boolean; direct?: boolean };
+}
+
+/** A refusal: why (for the log) and what the person is told. */
+export interface Refusal {
+  reason: "guest" | "channel" | "manager";
+  text: string;
+}
+
+/** What a manager-only act is, in words, after "Only people allowed to manage the bridge can". */
+const MANAGING: Readonly<Partial<Record<Act, string>>> = {
+  unblock: "unblock a number",
+  templates: "add or remove templates",
+  routes: "change routes",
+  forget: "erase a customer",
+  "report-settings": "change the report settings",
+};
+
+/**
+ * Whether `actor` may do `act`: undefined when allowed, else the refusal. `ownChannels` names the
+ * bridge's channels on the person's platform, for the words of a channel refusal.
+ */
+export function refusalOf(
+  act: Act,
+  actor: Actor,
+  policy: SendPolicy,
+  ownChannels = "the bridge's channels",
+): Refusal | undefined {
+  const who = WHO_MAY[act];
+  if (who === "anyone") return undefined;
+  if (who === "managers") {
+    if (actor.canManage) return undefined;
+    return {
+      reason: "manager",
+      text: `🔒 Only people allowed to manage the bridge can ${MANAGING[act] ?? "do that"} (ask an admin, or someone in the bridge's manager group or role).`,
+    };
+  }
+  if (actor.guest && !policy.guestsMaySend)
+    return {
+      reason: "guest",
+      text: "🔒 Not sent: guests of the workspace do not send SMS. Ask a member of the team to send it (the bridge's operator can allow guests with SMS_GUESTS_MAY_SEND=true).",
+    };
+  if (actor.from && !actor.from.own && !policy.fromAnyChannel) {
+    const here = actor.from.direct ? "a direct message" : "this channel";
+    return {
+      reason: "channel",
+      text: `🔒 Not sent: SMS go out only from the bridge's own channels (${ownChannels}, and the threads in them), not from ${here}. Type it there, or ask the bridge's operator to set SMS_FROM_ANY_CHANNEL=true to send from anywhere.`,
+    };
+  }
+  return undefined;
+}
