@@ -57,7 +57,12 @@ describe("the post of a scheduled SMS on slack", () => {
     return JSON.stringify(m ?? {});
   }
 
-  async function press(w: SlackWorld, t: { channel: string; ts: string }, action: string) {
+  async function press(
+    w: SlackWorld,
+    t: { channel: string; ts: string },
+    action: string,
+    userId = "U0BOB",
+  ) {
     const found = await until(
       () => {
         for (const m of w.fake.thread(t.channel, t.ts)) {
@@ -72,7 +77,7 @@ describe("the post of a scheduled SMS on slack", () => {
     const res = await w.fake.signer.sendAction(w.events, {
       actionId: found.id,
       value: found.id.split(":")[2] ?? "",
-      userId: "U0BOB",
+      userId,
       channelId: t.channel,
       messageTs: found.ts,
     });
@@ -80,7 +85,15 @@ describe("the post of a scheduled SMS on slack", () => {
   }
 
   it("STOP and Block say at once it will not be sent, naming which; START and Unblock bring it back, and it goes", async () => {
-    slack = await startSlackWorld();
+    // Unblock is for managers (docs/permissions.md): Alice is an admin; Bob blocks.
+    slack = await startSlackWorld({
+      fake: {
+        users: {
+          U0ALICE: { name: "alice", real_name: "Alice Martin", is_admin: true },
+          U0BOB: { name: "bob", real_name: "Bob Durand" },
+        },
+      },
+    });
     const w = slack;
     await w.h.sim.inbound(A, "hello");
     const t = await w.thread(A);
@@ -105,7 +118,7 @@ describe("the post of a scheduled SMS on slack", () => {
     // Unblock while the STOP holds names the STOP.
     await w.h.sim.inbound(A, "STOP");
     await untilInOrder(w, t, ["opted out (STOP)"]);
-    await press(w, t, "unblock");
+    await press(w, t, "unblock", "U0ALICE");
     await until(() => post(w, t).includes(STOPPED), 15_000, "the STOP still holds");
     await w.h.sim.inbound(A, "START");
     await until(() => post(w, t).includes(SCHEDULED), 15_000, "scheduled again");
@@ -127,13 +140,16 @@ describe.each(["text", "forum"] as const)("the post of a scheduled SMS on discor
     const i = w.fake.interaction({
       name: "sms",
       subcommand: "send",
-      channelId: w.fake.textChannelId ?? "",
+      // In the conversation's thread: one of the bridge's own places (docs/permissions.md).
+      channelId: threadId,
       options: { number: A, text: "See you tomorrow", at: inAnHour() },
     });
     expect((await answerTo(w, i.id)).content).toContain(`Sending to ${A_SHOWN} at `);
     const post = () => posts(w, threadId).find((m) => m.content.includes("See you"))?.content ?? "";
     await until(() => post().includes(SCHEDULED), 15_000, "scheduled");
 
+    // Unblock is for managers: this member has Manage Server (docs/permissions.md).
+    const MANAGE_GUILD = 1n << 5n;
     const press = (action: string) => {
       const card = cardOf(w, threadId);
       const id = new RegExp(`ardary:${action}:\\d+`).exec(JSON.stringify(card?.components))?.[0];
@@ -142,6 +158,7 @@ describe.each(["text", "forum"] as const)("the post of a scheduled SMS on discor
         customId: id ?? "",
         channelId: card?.channel_id ?? "",
         messageId: threadId,
+        permissions: MANAGE_GUILD,
       });
     };
     press("block");
