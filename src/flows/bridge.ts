@@ -43,6 +43,8 @@ export interface OutgoingSms {
   phone: string;
   text: string;
   author: string;
+  /** The platform's id of that person (chat replies, `/sms`): the reports' agent. */
+  authorId?: string;
   link?: string;
   sendAt?: Date;
   priority?: Priority;
@@ -146,6 +148,7 @@ export class Bridge implements ChatHooks {
           body: e.text,
           status: "received" as const,
           receivedAt: e.at,
+          optIntent: optIntent(e.text),
         })),
       )
       .returning({ id: messages.id });
@@ -239,6 +242,7 @@ export class Bridge implements ChatHooks {
       encoding: encodingWords(cost),
       error: refusal ? `not sent: ${refusal}` : null,
       author: sms.author,
+      authorId: sms.authorId,
       link: sms.link,
       sendAt: sms.sendAt,
       priority: sms.priority ?? "normal",
@@ -260,7 +264,9 @@ export class Bridge implements ChatHooks {
       ? new Date(sms.sendAt.getTime() - (this.o.provider.scheduleLeadMs ?? 60_000))
       : undefined;
     jobs.push(smsJob(sms.phone, msg.id, runAt));
-    if (await answered(tx, conv.id)) jobs.push(...chatJob(conv, { type: "card" }));
+    // The auto-reply is no answer: the customer still waits for a person.
+    if (sms.author !== AUTO_REPLY_AUTHOR && (await answered(tx, conv.id)))
+      jobs.push(...chatJob(conv, { type: "card" }));
     if (chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
     await enqueue(tx, ...jobs);
     return { message: msg, conversation: conv };
@@ -302,6 +308,7 @@ export class Bridge implements ChatHooks {
           phone: conv.phone,
           text: sent,
           author: reply.author,
+          authorId: reply.authorId,
           platform: reply.platform,
           sourceEventId: `${reply.platform}:${reply.eventId}`,
           chatRef: t.kind === "expanded" ? undefined : reply.message,
@@ -367,6 +374,7 @@ export class Bridge implements ChatHooks {
         sendAt: cmd.sendAt,
         priority: cmd.priority,
         author: input.author,
+        authorId: input.authorId,
         // No platform: the number's home thread, wherever it is (routes, else the default).
         sourceEventId: `${input.platform}:${input.eventId}`,
         signed: true,
