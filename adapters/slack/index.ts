@@ -30,6 +30,7 @@ import {
   renderMany,
   renderPost,
 } from "./render.ts";
+import { slackReports } from "./report.ts";
 
 export interface SlackAdapterOptions {
   botToken: string;
@@ -97,6 +98,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   );
   const canManage = managerCheck(api.client, o.managerGroup, log);
   const mentions: SlackNames = { user: (id) => userName(id), channel: (id) => channelName(id) };
+  const reports = slackReports(api);
 
   /**
    * Posts in a thread; a parent that is gone makes Slack post top-level: undone, and said.
@@ -282,6 +284,9 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     },
 
     resolveChannel: (text) => resolveSlackChannel(api.client, text),
+
+    postReport: (channel, report) => reports.postReport(channel, report),
+    checkChannel: (channel) => reports.checkChannel(channel),
 
     async start(hooks) {
       /** Bolt over `receiver`, listening for events, commands, buttons and forms. */

@@ -11,6 +11,7 @@ import {
 } from "../contracts/index.ts";
 import { signatureVar } from "../conversations/signature.ts";
 import { businessHoursVar, hoursProblems } from "../replies/hours.ts";
+import { REPORT_HINTS, REPORT_VARS, reportProblems } from "../reports/settings.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 
@@ -28,6 +29,7 @@ const hints: Record<string, string> = {
   REPLY_MODE: "send (thread replies go as SMS) or explicit (only replies starting with sms:)",
   PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
   SMS_SIGNATURE: "a line added under people's SMS, e.g. `- {agent_first_name}, Acme`",
+  ...REPORT_HINTS,
 };
 
 const core = {
@@ -78,6 +80,8 @@ const core = {
   ),
   /** A line under the SMS people send (src/conversations/signature.ts); the fields of templates. */
   SMS_SIGNATURE: signatureVar,
+  /** The weekly digest (src/reports/): where it is posted, and when. */
+  ...REPORT_VARS,
   // Set by the platforms (src/boot/checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,
@@ -180,6 +184,7 @@ export function loadEnv(
     problems.push(
       `CHAT_DEFAULT_PLATFORM: required when several chat platforms are on (${names.join(", ")}): where a new number's thread opens when no route says`,
     );
+  problems.push(...reportProblems(source, names, chosen));
   if (problems.length > 0) throw new EnvError(problems);
   if (!sms) throw new EnvError(["no SMS provider is configured"]);
   return {

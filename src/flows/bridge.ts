@@ -19,7 +19,7 @@ import type {
 import { costLine, costsMore, encodingWords } from "../contracts/status.ts";
 import { blockButton } from "../conversations/cards.ts";
 import * as consent from "../conversations/consent.ts";
-import type { ChatDirectory, Features } from "../conversations/features.ts";
+import type { ChatDirectory, FeatureConfig, Features } from "../conversations/features.ts";
 import { newClientRef, type StoredEvent } from "../conversations/keys.ts";
 import { chatJob, smsJob } from "../conversations/kinds.ts";
 import { type ReplyMode, smsOfReply } from "../conversations/reply-mode.ts";
@@ -85,6 +85,8 @@ export interface BridgeOptions {
   features: Pick<Features, "commands" | "actions" | "forms">;
   /** The chat platforms that are on, for the features' commands (channels, thread links). */
   chat: ChatDirectory;
+  /** The configuration the features' commands read. */
+  config: FeatureConfig;
 }
 
 export class Bridge implements ChatHooks {
@@ -355,6 +357,7 @@ export class Bridge implements ChatHooks {
         db: this.o.db,
         log: this.o.log,
         chat: this.o.chat,
+        config: this.o.config,
       });
     const { provider, defaultCountry } = this.o;
     const context = {
