@@ -36,7 +36,7 @@ export function reportText(f: ReportFigures, o: { businessHours: boolean }): str
   const lines = [
     `📊 SMS report, ${localDate(since, r.timezone)} → ${localDate(until, r.timezone)} (${r.timezone})`,
   ];
-  if (f.empty) lines.push("No SMS, click or call in this period: every figure below is zero.");
+  if (f.empty) lines.push("Nothing happened in this period: no SMS, click or call.");
   const c = r.conversations;
   lines.push(`Conversations: ${c.active} active, ${c.new} new, ${c.closed} closed`);
   lines.push(

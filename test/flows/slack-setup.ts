@@ -37,6 +37,8 @@ export async function startSlackWorld(
     sharedFake?: FakeSlack;
     /** A database shared with another bridge (dropped by its owner). */
     db?: HarnessOptions["db"];
+    /** The bridge's logger (to read what it says). */
+    log?: HarnessOptions["log"];
   } = {},
 ): Promise<SlackWorld> {
   const fake =
@@ -44,6 +46,7 @@ export async function startSlackWorld(
     (await startFakeSlack({ channels: [GENERAL, "C0SALES", "C0OTHER"], ...o.fake }));
   const h = await startHarness({
     db: o.db,
+    log: o.log,
     env: {
       SLACK_BOT_TOKEN: fake.botToken,
       SLACK_SIGNING_SECRET: fake.signingSecret,
