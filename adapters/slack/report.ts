@@ -12,7 +12,10 @@ import { type createSlackApi, slackErrorCode } from "./api.ts";
 
 type SlackApi = ReturnType<typeof createSlackApi>;
 
-/** Refusals of an upload that the words alone get past, with what to change. */
+/**
+ * Refusals of an upload that the words alone get past, with what to change. A channel the bot
+ * cannot use (channel_not_found, not_in_channel) is no such refusal: the words would fail too.
+ */
 function uploadRefusal(err: unknown): string | undefined {
   const cause = (err as { cause?: unknown }).cause ?? err;
   const code = slackErrorCode(cause);
@@ -26,9 +29,6 @@ function uploadRefusal(err: unknown): string | undefined {
     case "file_uploads_except_images_disabled":
     case "file_type_not_allowed":
       return `Slack refused the upload (${code}): the workspace's file settings must allow the app to upload images`;
-    case "not_in_channel":
-    case "channel_not_found":
-      return `Slack refused to share the chart in the channel (${code}): invite the bot to it`;
     default:
       return undefined;
   }

@@ -13,7 +13,7 @@ import type { FeatureConfig, JobContext } from "../conversations/features.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { settings } from "../db/schema.ts";
-import { AppError, errorMessage, isPermanent } from "../kernel/errors.ts";
+import { AppError, DeferredError, errorMessage, isPermanent } from "../kernel/errors.ts";
 import { defineJob, enqueue, type Job } from "../queue/jobs.ts";
 import { drawChart } from "./chart.ts";
 import { computeReport, type ReportFigures } from "./figures.ts";
@@ -49,7 +49,7 @@ async function queuePosting(
     if (made.length === 0) return false;
     await enqueue(tx, {
       kind: REPORT_JOB.kind,
-      orderingKey: "report",
+      // No ordering key: an on-demand digest never waits behind next Monday's.
       payload: {
         key,
         ...(o.period
@@ -160,6 +160,8 @@ export function createDigestJob(ctx: JobContext) {
       await record(ctx.db, key, outcome);
       ctx.log.info({ key, channel: s.channelSpec }, `report: digest ${outcome}`);
     } catch (err) {
+      // Waiting for the platform's pace is not failing (and the worker gives the attempt back).
+      if (err instanceof DeferredError) throw err;
       const last = isPermanent(err) || job.attempts >= (job.maxAttempts ?? 5);
       ctx.log.error(
         { key, attempt: job.attempts, err: errorMessage(err) },
