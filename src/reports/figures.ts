@@ -90,62 +90,128 @@ const median = (list: number[]) =>
   );
 
 /**
- * Seconds of `[from, to)` inside the opening hours (`schedule`, in `timeZone`); the whole span
- * when there are none. Opening instants are cached per local day and minute.
+ * Time inside the opening hours (`schedule`, in `timeZone`) as a running total: `at(t)` is the
+ * open time from the start of local day `firstDay` to instant `t`, in ms, so the open time of
+ * `[a, b)` is `at(b) - at(a)`: two binary searches per wait, however many. Without a schedule
+ * it is plain time. Days are added as the waits reach them.
  */
+export function openClock(schedule: Schedule | undefined, timeZone: string) {
+  if (!schedule)
+    return {
+      cover: (_from: number, _to: number) => {},
+      seconds: (from: number, to: number) => Math.max(0, to - from) / 1000,
+    };
+  /** Opening windows [start, end) in ms, in order, and the open time before each. */
+  let windows: { start: number; end: number; before: number }[] = [];
+  let firstDay = Number.POSITIVE_INFINITY;
+  let lastDay = Number.NEGATIVE_INFINITY;
+  const build = (from: number, to: number) => {
+    const list: { start: number; end: number }[] = [];
+    for (let day = from; day <= to; day++) {
+      const weekday = new Date(day * 86_400_000).getUTCDay();
+      for (const w of schedule) {
+        if (w.day !== weekday) continue;
+        const start = instantOf(day, w.start, timeZone).getTime();
+        const end = (
+          w.end >= 1440 ? instantOf(day + 1, 0, timeZone) : instantOf(day, w.end, timeZone)
+        ).getTime();
+        if (end > start) list.push({ start, end });
+      }
+    }
+    list.sort((a, b) => a.start - b.start);
+    let before = 0;
+    windows = list.map((w) => {
+      const out = { ...w, before };
+      before += w.end - w.start;
+      return out;
+    });
+    firstDay = from;
+    lastDay = to;
+  };
+  const ensure = (t: number) => {
+    const day = Math.floor(t / 86_400_000);
+    if (day - 1 < firstDay || day + 1 > lastDay)
+      build(
+        Math.min(firstDay, day - 1),
+        Math.max(lastDay === Number.NEGATIVE_INFINITY ? day + 1 : lastDay, day + 1),
+      );
+  };
+  const at = (t: number) => {
+    let lo = 0;
+    let hi = windows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((windows[mid]?.start ?? 0) <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    const w = windows[lo - 1];
+    return w ? w.before + Math.min(t, w.end) - w.start : 0;
+  };
+  return {
+    /** Builds the windows of every day from `from` to `to` at once (the waits' extremes). */
+    cover(from: number, to: number) {
+      build(Math.floor(from / 86_400_000) - 1, Math.floor(to / 86_400_000) + 1);
+    },
+    seconds(from: number, to: number): number {
+      if (to <= from) return 0;
+      ensure(from);
+      ensure(to);
+      return (at(to) - at(from)) / 1000;
+    },
+  };
+}
+
+/** Seconds of `[from, to)` inside the opening hours; the whole span when there are none. */
 export function businessSeconds(
   from: number,
   to: number,
   schedule: Schedule | undefined,
   timeZone: string,
-  cache = new Map<string, number>(),
 ): number {
-  if (to <= from) return 0;
-  if (!schedule) return (to - from) / 1000;
-  const instant = (day: number, minute: number) => {
-    const key = `${day}:${minute}`;
-    let t = cache.get(key);
-    if (t === undefined) {
-      t = instantOf(day, minute, timeZone).getTime();
-      cache.set(key, t);
-    }
-    return t;
-  };
-  let total = 0;
-  const first = wallClock(from, timeZone).dayNumber;
-  const last = wallClock(to, timeZone).dayNumber;
-  for (let day = first; day <= last; day++) {
-    const weekday = new Date(day * 86_400_000).getUTCDay();
-    for (const w of schedule) {
-      if (w.day !== weekday) continue;
-      const start = Math.max(from, instant(day, w.start));
-      const end = Math.min(to, w.end >= 1440 ? instant(day + 1, 0) : instant(day, w.end));
-      if (end > start) total += end - start;
-    }
-  }
-  return total / 1000;
+  return openClock(schedule, timeZone).seconds(from, to);
 }
+
+/** A quarter of an hour (time zones are whole quarters off UTC): the local day and hour of one. */
+const QUARTER_MS = 900_000;
 
 /** Computes the report of a period. */
 export async function computeReport(db: Db, o: ReportOptions): Promise<ReportFigures> {
+  // The sorts and hashes of a big period fit in memory rather than spill to disk.
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`set local work_mem = '64MB'`);
+    await tx.execute(sql`set local jit = off`);
+    return compute(tx, o);
+  });
+}
+
+async function compute(db: Db, o: ReportOptions): Promise<ReportFigures> {
   const { since, until } = o.period;
   const now = o.now ?? new Date();
   const tz = o.timeZone;
   const inSpan = sql`${AT} >= ${since.toISOString()}::timestamptz and ${AT} < ${until.toISOString()}::timestamptz`;
   const firstDay = wallClock(since, tz).dayNumber;
   const lastDay = wallClock(new Date(until.getTime() - 1), tz).dayNumber;
-  // Literals, not parameters: grouping sets compare their expressions as written.
-  const zone = sql.raw(`'${tz.replace(/'/g, "''")}'`);
-  const localDay = (t: SQL) =>
-    sql`(((${t}) at time zone ${zone})::date - date '${sql.raw(dayName(firstDay))}')`;
-  const localHour = sql`extract(hour from ${AT} at time zone ${zone})`;
+  /** A quarter's local day (from the period's first) and hour, once per quarter. */
+  const quarters = new Map<number, { day: number; hour: number }>();
+  const local = (quarter: number) => {
+    let q = quarters.get(quarter);
+    if (!q) {
+      const w = wallClock(quarter * QUARTER_MS, tz);
+      q = { day: w.dayNumber - firstDay, hour: w.hour };
+      quarters.set(quarter, q);
+    }
+    return q;
+  };
 
-  // One pass over the period's SMS: totals, per day, per hour, per conversation (channels).
+  // One pass over the period's SMS: per quarter of an hour (then per day and hour, in the
+  // provider's zone), per conversation (channels), per agent, per failure reason.
   const grouped = await rows<{
     g: number;
-    day: number | null;
-    hour: number | null;
+    quarter: number | null;
     conv: number | null;
+    agent: string | null;
+    reason: string | null;
+    name: string | null;
     sms_in: number;
     sms_out: number;
     segments_out: number;
@@ -156,31 +222,42 @@ export async function computeReport(db: Db, o: ReportOptions): Promise<ReportFig
     stop: number;
     start: number;
     with_link: number;
+    replies: number;
   }>(
     db,
-    sql`select grouping(${localDay(AT)}, ${localHour}, ${messages.conversationId})::int as g,
-      ${localDay(AT)} as day,
-      ${localHour}::int as hour,
-      ${messages.conversationId} as conv,
-      count(*) filter (where ${messages.direction} = 'in')::int as sms_in,
-      count(*) filter (where ${messages.direction} = 'out' and ${messages.status} <> 'cancelled')::int as sms_out,
-      coalesce(sum(${messages.segments}) filter (where ${messages.direction} = 'out' and ${messages.status} in ('submitted', 'sent', 'received')), 0)::int as segments_out,
-      count(*) filter (where ${messages.direction} = 'out' and ${messages.status} = 'received')::int as received,
-      count(*) filter (where ${messages.direction} = 'out' and ${messages.status} = 'sent')::int as sent,
-      count(*) filter (where ${messages.direction} = 'out' and ${messages.status} = 'failed')::int as failed,
-      count(*) filter (where ${messages.direction} = 'out' and ${messages.status} = 'unknown')::int as unknown,
-      count(*) filter (where ${messages.optIntent} = 'out')::int as stop,
-      count(*) filter (where ${messages.optIntent} = 'in')::int as start,
-      count(*) filter (where ${messages.direction} = 'out' and ${messages.status} <> 'cancelled' and ${messages.link} is not null)::int as with_link
-    from ${messages}
-    where ${inSpan}
-    group by grouping sets ((), (${localDay(AT)}), (${localHour}), (${messages.conversationId}))`,
+    sql`select grouping(quarter, conv, agent, reason)::int as g, quarter, conv, agent, reason,
+      max(author) as name,
+      count(*) filter (where direction = 'in')::int as sms_in,
+      count(*) filter (where direction = 'out' and status <> 'cancelled')::int as sms_out,
+      coalesce(sum(segments) filter (where direction = 'out' and status in ('submitted', 'sent', 'received')), 0)::int as segments_out,
+      count(*) filter (where direction = 'out' and status = 'received')::int as received,
+      count(*) filter (where direction = 'out' and status = 'sent')::int as sent,
+      count(*) filter (where direction = 'out' and status = 'failed')::int as failed,
+      count(*) filter (where direction = 'out' and status = 'unknown')::int as unknown,
+      count(*) filter (where opt_intent = 'out')::int as stop,
+      count(*) filter (where opt_intent = 'in')::int as start,
+      count(*) filter (where direction = 'out' and status <> 'cancelled' and link is not null)::int as with_link,
+      count(*) filter (where person)::int as replies
+    from (
+      select floor(extract(epoch from ${AT}) / 900)::int as quarter,
+        ${messages.conversationId} as conv, ${messages.direction} as direction,
+        ${messages.status} as status, ${messages.segments} as segments,
+        ${messages.optIntent} as opt_intent, ${messages.link} as link, ${messages.author} as author,
+        ${PERSON} as person,
+        case when ${PERSON} then coalesce(${messages.authorId}, ${messages.author}, '') end as agent,
+        case when ${messages.direction} = 'out' and ${messages.status} = 'failed'
+          then coalesce(${messages.error}, 'no reason given') end as reason
+      from ${messages} where ${inSpan}
+    ) s
+    group by grouping sets ((quarter), (conv), (agent), (reason))`,
   );
-  // grouping(): a bit set for each grouped-away column (day 4, hour 2, conversation 1).
-  const total = grouped.find((r) => num(r.g) === 7);
-  const perDay = grouped.filter((r) => num(r.g) === 3);
-  const perHour = grouped.filter((r) => num(r.g) === 5);
-  const perConv = grouped.filter((r) => num(r.g) === 6);
+  // grouping(): a bit for each column grouped away (quarter 8, conversation 4, agent 2, reason 1).
+  const perQuarter = grouped.filter((r) => num(r.g) === 7);
+  const perConv = grouped.filter((r) => num(r.g) === 11);
+  const perAgent = grouped.filter((r) => num(r.g) === 13 && r.agent !== null);
+  const perReason = grouped.filter((r) => num(r.g) === 14 && r.reason !== null);
+  const sum = (key: keyof (typeof grouped)[number]) =>
+    perQuarter.reduce((n, r) => n + num(r[key]), 0);
 
   const channels = new Map<
     string,
@@ -223,14 +300,6 @@ export async function computeReport(db: Db, o: ReportOptions): Promise<ReportFig
     from conversations`,
   );
 
-  const reasons = await rows<{ reason: string | null; n: number }>(
-    db,
-    sql`select coalesce(${messages.error}, 'no reason given') as reason, count(*)::int as n
-      from ${messages}
-      where ${inSpan} and ${messages.direction} = 'out' and ${messages.status} = 'failed'
-      group by 1 order by 2 desc, 1 limit 5`,
-  );
-
   const sinceIso = since.toISOString();
   const untilIso = until.toISOString();
   const events = await rows<{ kind: string; n: number }>(
@@ -240,34 +309,45 @@ export async function computeReport(db: Db, o: ReportOptions): Promise<ReportFig
       group by kind`,
   );
 
-  const responses = await firstResponses(db, o, inSpan, localDay);
-  const cache = new Map<string, number>();
+  const clock = openClock(o.hours, tz);
+  const responses = await firstResponses(db, o, inSpan);
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const r of responses) earliest = Math.min(earliest, num(r.start_ms));
+  if (responses.length > 0) clock.cover(earliest, until.getTime());
   const waits = responses.map((r) => ({
-    ...r,
-    s: businessSeconds(num(r.start_ms), num(r.reply_ms), o.hours, tz, cache),
+    agent: r.agent,
+    day: local(Math.floor(num(r.reply_ms) / QUARTER_MS)).day,
+    s: clock.seconds(num(r.start_ms), num(r.reply_ms)),
   }));
   const sortedWaits = waits.map((w) => w.s).sort((a, b) => a - b);
-
-  const agents = await rows<{ id: string; name: string | null; replies: number }>(
-    db,
-    sql`select coalesce(${messages.authorId}, ${messages.author}, '') as id,
-        max(${messages.author}) as name, count(*)::int as replies
-      from ${messages} where ${inSpan} and ${PERSON}
-      group by 1 order by 3 desc, 1`,
-  );
+  const byAgent = new Map<string, number[]>();
+  const byDay = new Map<number, number[]>();
+  for (const w of waits) {
+    const mine = byAgent.get(w.agent) ?? [];
+    mine.push(w.s);
+    byAgent.set(w.agent, mine);
+    const list = byDay.get(w.day) ?? [];
+    list.push(w.s);
+    byDay.set(w.day, list);
+  }
 
   const hours = Array.from({ length: 24 }, () => 0);
-  for (const r of perHour) hours[num(r.hour)] = num(r.sms_in);
+  const dayIn = new Map<number, number>();
+  const dayOut = new Map<number, number>();
+  for (const r of perQuarter) {
+    const q = local(num(r.quarter));
+    hours[q.hour] = (hours[q.hour] ?? 0) + num(r.sms_in);
+    dayIn.set(q.day, (dayIn.get(q.day) ?? 0) + num(r.sms_in));
+    dayOut.set(q.day, (dayOut.get(q.day) ?? 0) + num(r.sms_out));
+  }
   const days: DayFigures[] = [];
   for (let d = firstDay; d <= lastDay; d++) {
-    const row = perDay.find((r) => num(r.day) === d - firstDay);
+    const i = d - firstDay;
     days.push({
       day: dayName(d),
-      in: num(row?.sms_in),
-      out: num(row?.sms_out),
-      first_response_median_s: median(
-        waits.filter((w) => num(w.day) === d - firstDay).map((w) => w.s),
-      ),
+      in: dayIn.get(i) ?? 0,
+      out: dayOut.get(i) ?? 0,
+      first_response_median_s: median(byDay.get(i) ?? []),
     });
   }
   const count = (kind: string) => num(events.find((e) => e.kind === kind)?.n);
@@ -281,11 +361,7 @@ export async function computeReport(db: Db, o: ReportOptions): Promise<ReportFig
       new: num(convs?.created),
       closed: num(convs?.closed),
     },
-    sms: {
-      in: num(total?.sms_in),
-      out: num(total?.sms_out),
-      segments_out: num(total?.segments_out),
-    },
+    sms: { in: sum("sms_in"), out: sum("sms_out"), segments_out: sum("segments_out") },
     first_response_s: {
       count: waits.length,
       median: seconds(quantile(sortedWaits, 0.5)),
@@ -298,21 +374,26 @@ export async function computeReport(db: Db, o: ReportOptions): Promise<ReportFig
         : null,
     },
     delivery: {
-      received: num(total?.received),
-      sent: num(total?.sent),
-      failed: num(total?.failed),
-      unknown: num(total?.unknown),
-      failure_reasons: reasons.map((r) => ({ reason: r.reason ?? "", count: num(r.n) })),
+      received: sum("received"),
+      sent: sum("sent"),
+      failed: sum("failed"),
+      unknown: sum("unknown"),
+      failure_reasons: perReason
+        .map((r) => ({ reason: r.reason ?? "", count: num(r.failed) }))
+        .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
+        .slice(0, 5),
     },
-    opt_outs: { stop: num(total?.stop), start: num(total?.start) },
+    opt_outs: { stop: sum("stop"), start: sum("start") },
     clicks: count("click"),
     calls: count("call"),
-    agents: agents.map((a) => ({
-      id: a.id,
-      name: a.name ?? a.id,
-      replies: num(a.replies),
-      first_response_median_s: median(waits.filter((w) => w.agent === a.id).map((w) => w.s)),
-    })),
+    agents: perAgent
+      .map((a) => ({
+        id: a.agent ?? "",
+        name: a.name ?? a.agent ?? "",
+        replies: num(a.replies),
+        first_response_median_s: median(byAgent.get(a.agent ?? "") ?? []),
+      }))
+      .sort((a, b) => b.replies - a.replies || a.id.localeCompare(b.id)),
     channels: [...channels.values()].sort(
       (a, b) => b.in + b.out - (a.in + a.out) || a.channel.localeCompare(b.channel),
     ),
@@ -320,7 +401,7 @@ export async function computeReport(db: Db, o: ReportOptions): Promise<ReportFig
   };
   const empty =
     report.sms.in === 0 && report.sms.out === 0 && report.clicks === 0 && report.calls === 0;
-  return { report, days, withLink: num(total?.with_link), empty };
+  return { report, days, withLink: sum("with_link"), empty };
 }
 
 /**
@@ -333,8 +414,7 @@ async function firstResponses(
   db: Db,
   o: ReportOptions,
   inSpan: SQL,
-  localDay: (t: SQL) => SQL,
-): Promise<{ start_ms: number; reply_ms: number; agent: string; day: number }[]> {
+): Promise<{ start_ms: number; reply_ms: number; agent: string }[]> {
   const sinceAt = sql`${o.period.since.toISOString()}::timestamptz`;
   return rows(
     db,
@@ -344,8 +424,8 @@ async function firstResponses(
           coalesce(${messages.authorId}, ${messages.author}, '') as agent
         from ${messages} where ${inSpan}
       ), marked as (
-        select *, count(*) filter (where person)
-          over (partition by conv order by at, id rows between unbounded preceding and 1 preceding) as seg
+        select *, count(*) filter (where person) over (partition by conv order by at, id)
+          - person::int as seg
         from span
       ), segs as (
         select conv, seg, min(at) filter (where inbound) as first_in,
@@ -353,16 +433,17 @@ async function firstResponses(
         from marked group by conv, seg
       ), answered as (
         select s.*, case when s.seg = 0 then (
-            select min(${AT}) from ${messages}
+            select ${AT} from ${messages}
             where ${messages.conversationId} = s.conv and ${messages.direction} = 'in' and ${AT} < ${sinceAt}
-              and ${AT} > coalesce((select max(${AT}) from ${messages}
-                where ${messages.conversationId} = s.conv and ${PERSON} and ${AT} < ${sinceAt}), '-infinity')
+              and ${AT} > coalesce((select ${AT} from ${messages}
+                where ${messages.conversationId} = s.conv and ${PERSON} and ${AT} < ${sinceAt}
+                order by ${messages.conversationId} desc, ${AT} desc limit 1), '-infinity')
+            order by ${messages.conversationId}, ${AT} limit 1
           ) end as carried
         from segs s where s.reply_at is not null
       )
       select (extract(epoch from coalesce(least(carried, first_in), first_in, carried)) * 1000)::float8 as start_ms,
-        (extract(epoch from reply_at) * 1000)::float8 as reply_ms,
-        agent, ${localDay(sql`reply_at`)} as day
+        (extract(epoch from reply_at) * 1000)::float8 as reply_ms, agent
       from answered where coalesce(first_in, carried) is not null`,
   );
 }
