@@ -21,6 +21,7 @@ export const BOT_PERMISSIONS = {
   ViewChannel: 1n << 10n,
   SendMessages: 1n << 11n,
   EmbedLinks: 1n << 14n,
+  AttachFiles: 1n << 15n,
   ReadMessageHistory: 1n << 16n,
   ManageThreads: 1n << 34n,
   CreatePublicThreads: 1n << 35n,

@@ -79,11 +79,11 @@ describe("the bot's permissions", () => {
   it("make the integer and invite URL docs/discord.md gives", () => {
     const url = inviteUrl("APPLICATION_ID");
     expect(url).toBe(
-      "https://discord.com/oauth2/authorize?client_id=APPLICATION_ID&scope=bot+applications.commands&permissions=326417599552",
+      "https://discord.com/oauth2/authorize?client_id=APPLICATION_ID&scope=bot+applications.commands&permissions=326417632320",
     );
     const doc = readFileSync(new URL("../../docs/discord.md", import.meta.url), "utf8");
     expect(doc).toContain(url);
-    expect(doc).toContain("**326417599552**");
+    expect(doc).toContain("**326417632320**");
   });
 });
 
