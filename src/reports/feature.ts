@@ -133,7 +133,8 @@ export const REPORT_COMMAND: ChatCommand = {
   usage: REPORT_USAGE,
   async run(_input, args, ctx) {
     const s = reportSettings(ctx.config.values, ctx.config.timeZone);
-    const word = args.trim() || "7d";
+    // Discord's option arrives as `--period <word>` (adapters/discord/commands.ts).
+    const word = args.replace(/^\s*--period\b/, "").trim() || "7d";
     const period: Period | undefined = periodOfWord(word, new Date(), s.timeZone);
     if (!period) return `"${word}" is not a period. Usage: ${REPORT_USAGE}`;
     const figures = await computeReport(ctx.db, { period, timeZone: s.timeZone, hours: s.hours });

@@ -16,7 +16,7 @@ import { createTestDatabase, TEST_DB } from "../support/db.ts";
 import type { Harness } from "../support/harness.ts";
 import { until } from "../support/harness.ts";
 import { decodePng } from "../support/png.ts";
-import { startDiscord } from "./discord-setup.ts";
+import { answerTo, startDiscord } from "./discord-setup.ts";
 import { GENERAL, type SlackWorld, startSlackWorld } from "./slack-setup.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -150,6 +150,18 @@ describe("the digest on Discord", () => {
         r.method === "POST" && r.route === "/channels/:id/messages" && r.path.includes(w.channel),
     );
     expect(multipart).toBeDefined();
+
+    // `/sms report` on Discord: the period as an option, the answer only its author sees.
+    const asked = w.fake.interaction({
+      name: "sms",
+      subcommand: "report",
+      channelId: channel,
+      options: { period: "30d" },
+    });
+    const answer = await answerTo(w, asked.id);
+    expect(answer.ephemeral).toBe(true);
+    expect(answer.content).toContain("📊 SMS report");
+    expect(answer.content).toContain("SMS: 1 in, 0 out");
 
     w.fake.denyAttachments(w.channel);
     const second = await post(again.h);
