@@ -40,11 +40,12 @@ function pureimage(): Promise<PImage> {
   return loaded;
 }
 
-/** A round maximum and step for an axis that must reach `max` (at least 1). */
+/** A round maximum and a whole step for an axis that must reach `max` (at least 1). */
 export function niceScale(max: number, ticks = 5): { max: number; step: number } {
   const raw = Math.max(1, max) / ticks;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
+  // Whole steps: counts, seconds, minutes and hours all read best as whole numbers.
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw);
   return { max: Math.ceil(Math.max(1, max) / step) * step, step };
 }
 

@@ -10,7 +10,7 @@ import { features } from "../../src/boot/services.ts";
 import { BadRequestError } from "../../src/kernel/errors.ts";
 import { instantOf } from "../../src/kernel/time.ts";
 import { parseBusinessHours } from "../../src/replies/hours.ts";
-import { CHART_HEIGHT, CHART_WIDTH, drawChart } from "../../src/reports/chart.ts";
+import { CHART_HEIGHT, CHART_WIDTH, drawChart, niceScale } from "../../src/reports/chart.ts";
 import { businessSeconds, quantile, type ReportFigures } from "../../src/reports/figures.ts";
 import {
   nextSlot,
@@ -235,6 +235,13 @@ describe("the words and the chart", () => {
     expect(csv).toContain("sms.in,0");
     expect(csv).toContain("in_by_hour.23,0");
     expect(csv).toContain("days.2026-11-08.first_response_median_s,");
+  });
+
+  it("has axes of whole steps, even for a period of few SMS", () => {
+    expect(niceScale(0)).toEqual({ max: 1, step: 1 });
+    expect(niceScale(3)).toEqual({ max: 3, step: 1 });
+    expect(niceScale(17)).toEqual({ max: 20, step: 5 });
+    expect(niceScale(1234, 4)).toEqual({ max: 1500, step: 500 });
   });
 
   it("draws a PNG of its size, even for an empty period", async () => {
