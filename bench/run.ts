@@ -36,6 +36,7 @@ const figures: { name: string; load: () => Promise<(o: BenchOptions) => Promise<
     load: async () => (await import("./figures/footprint-load.ts")).figureFootprintUnderLoad,
   },
   { name: "10 audit export", load: async () => (await import("./figures/export.ts")).figureExport },
+  { name: "11 report", load: async () => (await import("./figures/report.ts")).figureReport },
 ];
 
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);

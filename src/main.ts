@@ -4,7 +4,7 @@ import express from "express";
 import type { Logger } from "pino";
 import { bootWarnings } from "./boot/checks.ts";
 import { disabledChat, type Env, offChat } from "./boot/env.ts";
-import { createLogger, createServices } from "./boot/services.ts";
+import { createLogger, createServices, featureConfig } from "./boot/services.ts";
 import { openWhenReachable } from "./boot/wait.ts";
 import type { Database } from "./db/database.ts";
 import type { Bridge } from "./flows/bridge.ts";
@@ -12,6 +12,7 @@ import { createAdminRouter } from "./http/admin.ts";
 import { callbackUrl, createApp } from "./http/app.ts";
 import { type Listening, listenOn } from "./http/listen.ts";
 import type { Worker } from "./queue/worker.ts";
+import { checkReportChannel } from "./reports/digest.ts";
 
 export { createLogger } from "./boot/services.ts";
 
@@ -103,6 +104,8 @@ export async function startBridge(
     );
   for (const w of env.sms.descriptor.warnings?.(env.sms.config) ?? []) log.warn(w);
   for (const w of bootWarnings(env, database.kind)) log.warn(w);
+  // The digest's channel, asked of its platform: a channel the bot cannot post in is said now.
+  if (worker) await checkReportChannel(featureConfig(env), services.chat, log);
 
   let closing: Promise<void> | undefined;
   const close = () => {

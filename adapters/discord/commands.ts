@@ -21,6 +21,7 @@ export const BOT_PERMISSIONS = {
   ViewChannel: 1n << 10n,
   SendMessages: 1n << 11n,
   EmbedLinks: 1n << 14n,
+  AttachFiles: 1n << 15n,
   ReadMessageHistory: 1n << 16n,
   ManageThreads: 1n << 34n,
   CreatePublicThreads: 1n << 35n,
@@ -96,6 +97,16 @@ export const SMS_COMMAND = {
       ],
     },
     sub("queue", "Conversations waiting for an answer, oldest first"),
+    sub("report", "How the team did: response times, delivery, cost (only you see it)", [
+      str("period", "Which days (default: the last 7 days, today included)", false, {
+        choices: [
+          { name: "the last 7 days", value: "7d" },
+          { name: "the last 30 days", value: "30d" },
+          { name: "this week, since Monday", value: "week" },
+          { name: "this month, since the 1st", value: "month" },
+        ],
+      }),
+    ]),
     sub("history", "Search the SMS sent and received", [
       str("query", "A number or words to look for", false),
     ]),

@@ -40,6 +40,7 @@ import {
   statusReactions,
   threadName,
 } from "./render.ts";
+import { discordReports } from "./report.ts";
 import { discordCall, isArchivedError } from "./rest.ts";
 
 export interface DiscordAdapterOptions {
@@ -108,6 +109,8 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
     channels.set(id, ch as APIChannel);
     return ch as APIChannel;
   }
+
+  const reports = discordReports(rest, channelInfo);
 
   function threadIdOf(ref: ThreadRef): string {
     const id = parseThreadRef(ref);
@@ -329,6 +332,9 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       await inThread("rename thread", id, () => rest.patch(Routes.channel(id), { body: rename }));
       renamed();
     },
+
+    postReport: (channel, report) => reports.postReport(channel, report),
+    checkChannel: (channel) => reports.checkChannel(channel),
 
     async threadUrl(thread) {
       const id = parseThreadRef(thread);

@@ -31,6 +31,7 @@ import {
   renderMany,
   renderPost,
 } from "./render.ts";
+import { slackReports } from "./report.ts";
 
 export interface SlackAdapterOptions {
   botToken: string;
@@ -95,6 +96,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   );
   const canManage = managerCheck(api.client, o.managerGroup, person, log);
   const mentions: SlackNames = { user: (id) => userName(id), channel: (id) => channelName(id) };
+  const reports = slackReports(api);
 
   /**
    * Posts in a thread; a parent that is gone makes Slack post top-level: undone, and said.
@@ -280,6 +282,9 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     },
 
     resolveChannel: (text) => resolveSlackChannel(api.client, text),
+
+    postReport: (channel, report) => reports.postReport(channel, report),
+    checkChannel: (channel) => reports.checkChannel(channel),
 
     async start(hooks) {
       /** Bolt over `receiver`, listening for events, commands, buttons and forms. */

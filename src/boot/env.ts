@@ -11,6 +11,7 @@ import {
 } from "../contracts/index.ts";
 import { signatureVar } from "../conversations/signature.ts";
 import { businessHoursVar, hoursProblems } from "../replies/hours.ts";
+import { REPORT_HINTS, REPORT_VARS, reportProblems } from "../reports/settings.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 /** A yes/no setting, off unless set to `true` (an empty value is unset). */
@@ -37,6 +38,7 @@ const hints: Record<string, string> = {
   SMS_SIGNATURE: "a line added under people's SMS, e.g. `- {agent_first_name}, Acme`",
   SMS_FROM_ANY_CHANNEL: "true or false (default): `/sms <number>` from any channel or DM",
   SMS_GUESTS_MAY_SEND: "true or false (default): the workspace's guests may send SMS",
+  ...REPORT_HINTS,
 };
 
 const core = {
@@ -91,6 +93,8 @@ const core = {
   SMS_FROM_ANY_CHANNEL: flag,
   /** A workspace's guests (as their platform's adapter tells them) may send SMS. */
   SMS_GUESTS_MAY_SEND: flag,
+  /** The weekly digest (src/reports/): where it is posted, and when. */
+  ...REPORT_VARS,
   // Set by the platforms (src/boot/checks.ts): where the process runs, its public address.
   DYNO: optionalVar,
   RENDER: optionalVar,
@@ -193,6 +197,7 @@ export function loadEnv(
     problems.push(
       `CHAT_DEFAULT_PLATFORM: required when several chat platforms are on (${names.join(", ")}): where a new number's thread opens when no route says`,
     );
+  problems.push(...reportProblems(source, names, chosen));
   if (problems.length > 0) throw new EnvError(problems);
   if (!sms) throw new EnvError(["no SMS provider is configured"]);
   return {

@@ -11,6 +11,7 @@ import {
   type CliContext,
   combineFeatures,
   type Feature,
+  type FeatureConfig,
   type Features,
 } from "../conversations/features.ts";
 import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, SMS_JOB } from "../conversations/kinds.ts";
@@ -26,14 +27,15 @@ import { sessionLock } from "../queue/locks.ts";
 import { Worker } from "../queue/worker.ts";
 import { REPLIES_FEATURE } from "../replies/feature.ts";
 import { autoReplyConfig } from "../replies/hours.ts";
+import { REPORTS_FEATURE } from "../reports/feature.ts";
 import { createContactSync } from "../team/contacts.ts";
 import { TEAM_FEATURE } from "../team/feature.ts";
 import { channelIdOf } from "../team/routes.ts";
 import { testModeNotice } from "./checks.ts";
-import { type Env, timeZoneOf } from "./env.ts";
+import type { Env } from "./env.ts";
 
 /** Every feature of the bridge: one line each. */
-export const FEATURES: Feature[] = [TEAM_FEATURE, REPLIES_FEATURE];
+export const FEATURES: Feature[] = [TEAM_FEATURE, REPLIES_FEATURE, REPORTS_FEATURE];
 
 /** Every feature's parts, by name (the CLI's commands, the Bridge's subcommands and buttons). */
 export const features: Features = combineFeatures(FEATURES);
@@ -45,6 +47,15 @@ export function chatPlatforms(env: Env): ChatPlatformName[] {
   );
 }
 
+/** The configuration the features read (FeatureConfig). */
+export function featureConfig(env: Env): FeatureConfig {
+  return {
+    values: env.values,
+    timeZone: env.sms.descriptor.settings(env.sms.config).timezone,
+    defaultPlatform: env.CHAT_DEFAULT_PLATFORM,
+  };
+}
+
 /** What a CLI command gets, in whichever process runs it. */
 export function cliContext(services: Pick<Services, "env" | "log" | "database">): CliContext {
   return {
@@ -52,7 +63,7 @@ export function cliContext(services: Pick<Services, "env" | "log" | "database">)
     log: services.log,
     defaultCountry: services.env.PHONE_DEFAULT_COUNTRY,
     platforms: chatPlatforms(services.env),
-    timeZone: timeZoneOf(services.env),
+    config: featureConfig(services.env),
   };
 }
 
@@ -166,7 +177,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         .sort((a, b) => first(a.descriptor.name) - first(b.descriptor.name))
         .map(({ descriptor, config }) => [descriptor.name, descriptor.defaultChannel(config)]),
     );
-    const jobContext = { db: database.db, log, retentionDays: env.RETENTION_DAYS };
+    const config = featureConfig(env);
+    const jobContext = { db: database.db, log, retentionDays: env.RETENTION_DAYS, config, chat };
     if (o.worker ?? true) await features.start(jobContext);
     const autoReply = autoReplyConfig(env.values, settings.timezone);
     const bridge = new Bridge({
@@ -187,6 +199,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         fromAnyChannel: env.SMS_FROM_ANY_CHANNEL,
         guestsMaySend: env.SMS_GUESTS_MAY_SEND,
       },
+      config,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({

@@ -229,6 +229,22 @@ export interface ChatHooks {
   onFormSubmit(input: FormInput): Promise<FormAnswer>;
 }
 
+/** A report for a channel (the digest, src/reports/): its words and its images (PNG). */
+export interface ChannelReport {
+  /** Plain text, at most 1900 characters (it fits a Discord message). */
+  text: string;
+  images: { filename: string; title: string; data: Uint8Array }[];
+}
+
+/** What became of a report's post: it is always in the channel, in words at least. */
+export interface ReportPosted {
+  /**
+   * Set when the platform refused the images (the app lacks a scope, the bot a permission) and
+   * the words went alone: why, and what to add, in words for the log.
+   */
+  imagesRefused?: string;
+}
+
 export interface ChatAdapter {
   readonly platform: Platform;
   /**
@@ -275,6 +291,16 @@ export interface ChatAdapter {
   threadLink?(thread: ThreadRef): string;
   /** Optional: the channel id a person named (`#name`, a mention, an id); undefined if none. */
   resolveChannel?(text: string): Promise<string | undefined>;
+  /**
+   * Optional: posts a report at the top level of `channel`, its images attached (Slack's
+   * external upload, a Discord attachment). A refusal of the images still posts the words.
+   */
+  postReport?(channel: string, report: ChannelReport): Promise<ReportPosted>;
+  /**
+   * Optional: why the bot could not post a report in `channel` (or its images), in words with
+   * what to do; empty when it can, as far as the platform says without posting.
+   */
+  checkChannel?(channel: string): Promise<string[]>;
   /** Starts receiving events (HTTP routes are mounted by `create`, before the server listens). */
   start(hooks: ChatHooks): Promise<void>;
   stop(): Promise<void>;

@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type {
   ActionInput,
+  ChatAdapter,
   ChatForm,
   FormInput,
   Platform,
@@ -28,13 +29,22 @@ export interface ChatDirectory {
   threadLink(platform: Platform, thread: ThreadRef): string;
 }
 
+/** The configuration a feature may read: every variable's value, and the provider's zone. */
+export interface FeatureConfig {
+  /** Every variable's parsed value (src/boot/env.ts), the features' own included. */
+  values: Record<string, unknown>;
+  /** The SMS provider's time zone (dates people type, business hours, reports). */
+  timeZone: string;
+  /** CHAT_DEFAULT_PLATFORM, when several chat platforms are on. */
+  defaultPlatform?: string;
+}
+
 /** What a `/sms` subcommand may use: the bridge's database, its logger, the chat platforms. */
 export interface CommandContext {
   db: Db;
   log: Logger;
   chat: ChatDirectory;
-  /** The provider's zone (its settings): times in answers are in it, and say it. */
-  timeZone: string;
+  config: FeatureConfig;
 }
 
 /** `/sms <name> …`: `/sms` alone and `/sms <number> …` stay the send command (flows/command.ts). */
@@ -85,8 +95,7 @@ export interface CliContext {
   defaultCountry?: string;
   /** Every chat platform the bridge knows (on or off): routes name them. */
   platforms: ChatPlatformName[];
-  /** The provider's zone: times printed are in it (a command's `--utc` says UTC instead). */
-  timeZone: string;
+  config: FeatureConfig;
 }
 
 /** `ardary-bridge <name> …`: run on the database, or inside the server that holds PGlite. */
@@ -127,6 +136,9 @@ export interface JobContext {
   log: Logger;
   /** RETENTION_DAYS: days SMS texts are kept; absent keeps them. */
   retentionDays?: number;
+  config: FeatureConfig;
+  /** The chat platforms that are on in this process, by name (none in a CLI process). */
+  chat: ReadonlyMap<string, ChatAdapter>;
 }
 
 /** Every feature's parts, by name. */

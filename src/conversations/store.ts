@@ -289,8 +289,12 @@ export async function recordDelivery(
     .where(eq(messages.id, id));
 }
 
+/** Opens or closes a conversation; a close is dated (the reports count closes by period). */
 export async function setConversationOpen(db: Db, id: number, open: boolean) {
-  await db.update(conversations).set({ open }).where(eq(conversations.id, id));
+  await db
+    .update(conversations)
+    .set(open ? { open } : { open, closedAt: sql`now()` })
+    .where(eq(conversations.id, id));
 }
 
 export async function setThread(db: Db, id: number, threadRef: string, previous: string | null) {

@@ -20,6 +20,13 @@ import type { MessageStatus } from "../contracts/index.ts";
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
+/**
+ * When an SMS happened, for the reports: a customer's when they sent it (the provider's date),
+ * ours when it was written. Indexed as this very expression (messages_report_at).
+ */
+export const reportAt = (t: { direction: unknown; receivedAt: unknown; createdAt: unknown }) =>
+  sql`(case when ${t.direction} = 'in' then coalesce(${t.receivedAt}, ${t.createdAt}) else ${t.createdAt} end)`;
+
 /** One per customer phone number and chat platform ("none" while no platform is enabled). */
 export const conversations = pgTable(
   "conversations",
@@ -36,6 +43,8 @@ export const conversations = pgTable(
     ownerId: text("owner_id"),
     /** Since when the customer waits for an answer (their SMS came, nobody replied yet). */
     waitingSince: at("waiting_since"),
+    /** When a person last closed it (Close); null while open or never closed (src/reports/). */
+    closedAt: at("closed_at"),
     lastActivityAt: at("last_activity_at").notNull().defaultNow(),
     createdAt: at("created_at").notNull().defaultNow(),
   },
@@ -62,6 +71,10 @@ export const messages = pgTable(
     segments: integer("segments"),
     encoding: text("encoding"),
     author: text("author"),
+    /** The platform's id of the person who wrote it (chat replies, `/sms`); null otherwise. */
+    authorId: text("author_id"),
+    /** An inbound STOP ("out") or START ("in") keyword (src/kernel/optout.ts); null otherwise. */
+    optIntent: text("opt_intent").$type<"out" | "in">(),
     link: text("link"),
     priority: text("priority").$type<"low" | "normal" | "high">().notNull().default("normal"),
     sendAt: at("send_at"),
@@ -80,6 +93,10 @@ export const messages = pgTable(
     uniqueIndex("messages_source_event").on(t.sourceEventId),
     index("messages_conversation").on(t.conversationId, t.id),
     index("messages_chat_ref").on(t.chatRef),
+    // Reports (src/reports/figures.ts): an SMS's time (a customer's: when they sent it), by
+    // itself for a period, and per conversation for the wait a period starts with.
+    index("messages_report_at").on(reportAt(t)),
+    index("messages_conversation_at").on(t.conversationId, reportAt(t)),
   ],
 );
 
@@ -105,6 +122,10 @@ export const events = pgTable(
   },
   (t) => [
     index("events_inbox").on(t.id).where(sql`${t.processedAt} is null`),
+    // Reports: clicks and calls by when they happened (an ISO date in UTC: text order is time order).
+    index("events_report")
+      .on(sql`(${t.payload}->>'at')`)
+      .where(sql`${t.kind} in ('click', 'call')`),
     index("events_waiting")
       .on(t.retryAt)
       .where(sql`${t.processedAt} is null and ${t.retryAt} is not null`),

@@ -20,7 +20,7 @@ import type {
 import { costLine, costsMore, encodingWords } from "../contracts/status.ts";
 import { blockButton } from "../conversations/cards.ts";
 import * as consent from "../conversations/consent.ts";
-import type { ChatDirectory, Features } from "../conversations/features.ts";
+import type { ChatDirectory, FeatureConfig, Features } from "../conversations/features.ts";
 import { newClientRef, type StoredEvent } from "../conversations/keys.ts";
 import { chatJob, smsJob } from "../conversations/kinds.ts";
 import {
@@ -51,6 +51,8 @@ export interface OutgoingSms {
   phone: string;
   text: string;
   author: string;
+  /** The platform's id of that person (chat replies, `/sms`): the reports' agent. */
+  authorId?: string;
   link?: string;
   sendAt?: Date;
   priority?: Priority;
@@ -95,6 +97,8 @@ export interface BridgeOptions {
   timeZone?: string;
   /** SMS_FROM_ANY_CHANNEL, SMS_GUESTS_MAY_SEND: who sends, beyond the permissions table's default. */
   sending: SendPolicy;
+  /** The configuration the features' commands read. */
+  config: FeatureConfig;
 }
 
 export class Bridge implements ChatHooks {
@@ -163,6 +167,7 @@ export class Bridge implements ChatHooks {
           body: e.text,
           status: "received" as const,
           receivedAt: e.at,
+          optIntent: optIntent(e.text),
         })),
       )
       .returning({ id: messages.id });
@@ -258,6 +263,7 @@ export class Bridge implements ChatHooks {
       encoding: encodingWords(cost),
       error: refusal ? `not sent: ${refusal}` : null,
       author: sms.author,
+      authorId: sms.authorId,
       link: sms.link,
       sendAt: sms.sendAt,
       priority: sms.priority ?? "normal",
@@ -279,7 +285,9 @@ export class Bridge implements ChatHooks {
       ? new Date(sms.sendAt.getTime() - (this.o.provider.scheduleLeadMs ?? 60_000))
       : undefined;
     jobs.push(smsJob(sms.phone, msg.id, runAt));
-    if (await answered(tx, conv.id)) jobs.push(...chatJob(conv, { type: "card" }));
+    // The auto-reply is no answer: the customer still waits for a person.
+    if (sms.author !== AUTO_REPLY_AUTHOR && (await answered(tx, conv.id)))
+      jobs.push(...chatJob(conv, { type: "card" }));
     if (chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
     await enqueue(tx, ...jobs);
     return { message: msg, conversation: conv };
@@ -334,6 +342,7 @@ export class Bridge implements ChatHooks {
           phone: conv.phone,
           text: sent,
           author: reply.author,
+          authorId: reply.authorId,
           platform: reply.platform,
           sourceEventId: `${reply.platform}:${reply.eventId}`,
           chatRef: t.kind === "expanded" ? undefined : reply.message,
@@ -383,7 +392,7 @@ export class Bridge implements ChatHooks {
         db: this.o.db,
         log: this.o.log,
         chat: this.o.chat,
-        timeZone: this.timeZone,
+        config: this.o.config,
       });
     }
     const { provider, defaultCountry } = this.o;
@@ -410,6 +419,7 @@ export class Bridge implements ChatHooks {
         sendAt: cmd.sendAt,
         priority: cmd.priority,
         author: input.author,
+        authorId: input.authorId,
         // No platform: the number's home thread, wherever it is (routes, else the default).
         sourceEventId: `${input.platform}:${input.eventId}`,
         signed: true,

@@ -41,3 +41,62 @@ export function formatInZone(at: Date, timeZone: string, o: { seconds?: boolean 
   const time = `${p.hour}:${p.minute}${o.seconds ? `:${p.second}` : ""}`;
   return `${p.year}-${p.month}-${p.day} ${time} ${timeZone}`;
 }
+
+/** A local date and time: what a clock on the wall of `timeZone` shows. */
+export interface WallClock {
+  year: number;
+  /** 1 … 12 */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** 0 = Sunday … 6 = Saturday. */
+  weekday: number;
+  /** Days since 1970-01-01 of the local date. */
+  dayNumber: number;
+}
+
+/** The wall clock of `timeZone` at `at`. */
+export function wallClock(at: Date | number, timeZone: string): WallClock {
+  const p = Object.fromEntries(
+    zonedFormatter(timeZone)
+      .formatToParts(at)
+      .map((x) => [x.type, Number(x.value)]),
+  ) as Record<string, number>;
+  const dayNumber = Date.UTC(p.year ?? 1970, (p.month ?? 1) - 1, p.day ?? 1) / 86_400_000;
+  return {
+    year: p.year ?? 1970,
+    month: p.month ?? 1,
+    day: p.day ?? 1,
+    hour: p.hour ?? 0,
+    minute: p.minute ?? 0,
+    second: p.second ?? 0,
+    weekday: new Date(dayNumber * 86_400_000).getUTCDay(),
+    dayNumber,
+  };
+}
+
+/**
+ * The instant a wall clock of `timeZone` shows `minute` minutes after the midnight of local day
+ * `dayNumber` (days since 1970-01-01). A time a DST change skips is read with the offset before
+ * it (02:30 on a spring-forward night is 03:30); a time it repeats, as its first occurrence.
+ */
+export function instantOf(dayNumber: number, minute: number, timeZone: string): Date {
+  const wall = dayNumber * 86_400_000 + minute * 60_000;
+  const offsetAt = (t: number) => {
+    const w = wallClock(t, timeZone);
+    const shown = w.dayNumber * 86_400_000 + (w.hour * 60 + w.minute) * 60_000 + w.second * 1000;
+    return shown - (t - (t % 1000));
+  };
+  // The offsets half a day either side: equal but around a DST change.
+  const before = offsetAt(wall - 43_200_000);
+  const after = offsetAt(wall + 43_200_000);
+  const shows = [wall - before, wall - after].filter((t) => offsetAt(t) === wall - t);
+  return new Date(shows.length > 0 ? Math.min(...shows) : wall - before);
+}
+
+/** The local day (days since 1970-01-01) as YYYY-MM-DD. */
+export function dayName(dayNumber: number): string {
+  return new Date(dayNumber * 86_400_000).toISOString().slice(0, 10);
+}

@@ -53,7 +53,7 @@ the SMS provider's time zone; --utc shows them in UTC.`,
   },
   async run(ctx, args, write) {
     this.check?.(args);
-    const zone = args.includes("--utc") ? "UTC" : ctx.timeZone;
+    const zone = args.includes("--utc") ? "UTC" : ctx.config.timeZone;
     const lines = await historyLines(ctx.db, withoutUtc(args).join(" ").trim(), zone);
     await write(`${lines.join("\n")}\n`);
     return lines[0]?.startsWith("No conversation") ? 1 : 0;

@@ -87,5 +87,6 @@ export async function historyLines(db: Db, query: string, timeZone: string): Pro
 export const HISTORY_COMMAND: ChatCommand = {
   name: "history",
   usage: HISTORY_USAGE,
-  run: async (_input, args, ctx) => (await historyLines(ctx.db, args, ctx.timeZone)).join("\n"),
+  run: async (_input, args, ctx) =>
+    (await historyLines(ctx.db, args, ctx.config.timeZone)).join("\n"),
 };

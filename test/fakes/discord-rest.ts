@@ -5,7 +5,7 @@
 // https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
 import { createHash } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { DiscordWorld, FakeMessage, Json } from "./discord.ts";
+import { type DiscordWorld, type FakeMessage, type Json, snowflake } from "./discord.ts";
 
 /** An error Discord answers with: `{ message, code }` (and `errors` for 50035). */
 export class FakeApiError extends Error {
@@ -211,7 +211,7 @@ export function createRestApp(world: DiscordWorld): express.Express {
       return;
     }
     try {
-      req.body = await readBody(req);
+      req.body = await readBody(req, world);
     } catch {
       res.status(400).json({ message: "The request body contains invalid JSON.", code: 50109 });
       return;
@@ -381,36 +381,50 @@ export function createRestApp(world: DiscordWorld): express.Express {
   return app;
 }
 
-/** JSON, or multipart with payload_json and files (what @discordjs/rest sends with attachments). */
-async function readBody(req: Request): Promise<unknown> {
+/**
+ * JSON, or multipart with payload_json and files (what @discordjs/rest sends with attachments):
+ * `files[n]` parts become the attachments (of `message` for a forum post), their bytes kept by
+ * the world (`world.attachmentData(url)`).
+ * https://discord.com/developers/docs/reference#uploading-files
+ */
+async function readBody(req: Request, world: DiscordWorld): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const raw = Buffer.concat(chunks);
   if (raw.length === 0) return undefined;
   const type = req.get("content-type") ?? "";
   if (type.startsWith("multipart/form-data")) {
-    const form = await new globalThis.Response(raw, {
+    const form = await new globalThis.Response(new Uint8Array(raw), {
       headers: { "content-type": type },
     }).formData();
     const payload = form.get("payload_json");
     const json = (typeof payload === "string" ? JSON.parse(payload) : {}) as Json;
-    const attachments = Array.isArray(json.attachments) ? (json.attachments as Json[]) : [];
+    const target = json.message && typeof json.message === "object" ? (json.message as Json) : json;
+    const attachments = Array.isArray(target.attachments) ? (target.attachments as Json[]) : [];
     let index = 0;
     for (const [name, value] of form.entries()) {
       if (!name.startsWith("files[") || typeof value === "string") continue;
-      const described = attachments[index] ?? {};
+      const n = Number(/^files\[(\d+)\]$/.exec(name)?.[1] ?? index);
+      const described = attachments.find((a) => Number(a.id) === n) ?? attachments[index] ?? {};
       const filename = String(described.filename ?? value.name);
-      attachments[index] = {
+      const id = snowflake();
+      const url = `https://cdn.discordapp.com/attachments/0/${id}/${filename}`;
+      world.keepAttachment(url, Buffer.from(await value.arrayBuffer()));
+      const at = attachments.indexOf(described);
+      const made = {
         ...described,
-        id: String(index),
+        id,
         filename,
         size: value.size,
         content_type: value.type || "application/octet-stream",
-        url: `https://cdn.discordapp.com/attachments/0/${index}/${filename}`,
+        url,
       };
+      if (at >= 0) attachments[at] = made;
+      else attachments.push(made);
       index += 1;
     }
-    return attachments.length ? { ...json, attachments } : json;
+    if (attachments.length) target.attachments = attachments;
+    return json;
   }
   return JSON.parse(raw.toString("utf8"));
 }

@@ -271,6 +271,10 @@ export interface FakeDiscord {
   archiveThread(id: string, options?: { locked?: boolean }): void;
   removeAccess(channelId: string): void;
   restoreAccess(channelId: string): void;
+  /** The bot loses (or regains) the Attach Files permission in a channel. */
+  denyAttachments(channelId: string, denied?: boolean): void;
+  /** The bytes of an attachment the bot uploaded, by its URL. */
+  attachmentData(url: string): Buffer | undefined;
   /**
    * Answers 429 to requests on this channel id (or route, "POST /channels/:id/messages") for
    * `ms`, with X-RateLimit-Scope `scope` (default "user"; "shared": the resource's limit).
@@ -349,6 +353,8 @@ interface ChannelState {
   data: FakeChannel;
   deleted: boolean;
   noAccess: boolean;
+  /** The bot lacks Attach Files here: a message with attachments is 403, 50013. */
+  noAttach?: boolean;
   messages: FakeMessage[];
 }
 
@@ -387,6 +393,7 @@ export class DiscordWorld implements FakeDiscord {
   readonly interactionResponses: InteractionResponse[] = [];
   readonly commands: { global: Json[]; guild: Record<string, Json[]> } = { global: [], guild: {} };
   private readonly channels = new Map<string, ChannelState>();
+  private readonly attachments = new Map<string, Buffer>();
   private readonly users = new Map<string, FakeUser>();
   private readonly interactionsByToken = new Map<string, InteractionState>();
   private readonly roleIds = { everyone: "", bot: "" };
@@ -738,6 +745,27 @@ export class DiscordWorld implements FakeDiscord {
     this.setAccess(channelId, true);
   }
 
+  denyAttachments(channelId: string, denied = true): void {
+    this.requireChannel(channelId).noAttach = denied;
+  }
+
+  attachmentData(url: string): Buffer | undefined {
+    return this.attachments.get(url);
+  }
+
+  /** Called by REST (discord-rest.ts) with each uploaded file. */
+  keepAttachment(url: string, data: Buffer): void {
+    this.attachments.set(url, data);
+  }
+
+  /** Attach Files, checked where a message with attachments is made. */
+  private checkAttach(state: ChannelState, body: Json): void {
+    const parent = state.data.parent_id ? this.channels.get(state.data.parent_id) : undefined;
+    const attaching = Array.isArray(body.attachments) && body.attachments.length > 0;
+    if (attaching && (state.noAttach || parent?.noAttach))
+      throw new FakeApiError(403, 50013, "Missing Permissions");
+  }
+
   rateLimit(routeOrChannelId: string, ms: number, scope: "user" | "shared" = "user"): void {
     this.limiter.force(routeOrChannelId, ms, scope);
   }
@@ -791,6 +819,7 @@ export class DiscordWorld implements FakeDiscord {
     }
     const meta = state.data.thread_metadata;
     if (meta?.archived && meta.locked) throw new FakeApiError(400, 160005, "Thread is locked");
+    this.checkAttach(state, body);
     const nonce = body.nonce;
     if (typeof nonce === "string" && nonce.length > 25) {
       throw invalidFormBody({
@@ -928,6 +957,7 @@ export class DiscordWorld implements FakeDiscord {
           message: { code: "BASE_TYPE_REQUIRED", message: "This field is required" },
         });
       }
+      this.checkAttach(parent, first);
       const fields = this.messageFields(first, true);
       const id = snowflake();
       const thread = this.newThread(parent, id, ChannelKind.PublicThread, body);

@@ -15,6 +15,7 @@ import {
   str,
 } from "./slack-answer.ts";
 import { CHAT_METHODS } from "./slack-chat.ts";
+import { FILE_METHODS } from "./slack-files.ts";
 import { BOT_ID, BOT_USER_ID, type SlackState, TEAM_DOMAIN, TEAM_ID } from "./slack-state.ts";
 import { viewsOpen } from "./slack-views.ts";
 
@@ -108,6 +109,7 @@ const teamInfo: Handler = () =>
 const METHODS: Record<string, Handler> = {
   ...CHAT_METHODS,
   ...ADMIN_METHODS,
+  ...FILE_METHODS,
   "auth.test": authTest,
   "conversations.info": conversationsInfo,
   "conversations.join": conversationsJoin,

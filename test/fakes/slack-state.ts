@@ -2,6 +2,7 @@
 // posted, and the per-channel rate limits. No HTTP here: slack-api.ts and slack-chat.ts
 // answer the Web API from it, and slack.ts exposes it to tests.
 import type { FakeUsergroup } from "./slack-admin.ts";
+import type { FakeShare, FakeUpload } from "./slack-files.ts";
 import type { FakeView, Trigger } from "./slack-views.ts";
 
 export const BOT_USER_ID = "U0BOT";
@@ -56,7 +57,24 @@ export interface FakeMessage {
   reactions: FakeReaction[];
   /** Message metadata posted with it (event_type, event_payload). */
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  /** Files shared with it (files.completeUploadExternal). */
+  files?: { id: string; name: string; title?: string }[];
 }
+
+/** The bot token's scopes: the manifest's (adapters/slack/manifest.yml). */
+export const MANIFEST_SCOPES = [
+  "chat:write",
+  "chat:write.public",
+  "reactions:write",
+  "users:read",
+  "channels:history",
+  "groups:history",
+  "channels:read",
+  "groups:read",
+  "commands",
+  "usergroups:read",
+  "files:write",
+];
 
 /** One accepted chat.postMessage, in arrival order. */
 export interface FakePost {
@@ -135,6 +153,14 @@ export class SlackState {
   readonly triggers = new Map<string, Trigger>();
   /** Modals opened with views.open, in order. */
   readonly views: FakeView[] = [];
+  /** The bot token's scopes (sent as X-OAuth-Scopes; files.* need files:write). */
+  readonly scopes = new Set(MANIFEST_SCOPES);
+  /** Files asked for with files.getUploadURLExternal, by id. */
+  readonly uploads = new Map<string, FakeUpload>();
+  /** Files shared with files.completeUploadExternal, in order. */
+  readonly shares: FakeShare[] = [];
+  /** The fake's own address (upload URLs point at it). */
+  baseUrl = "";
   private readonly store = new Map<string, Map<string, FakeMessage>>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly forced = new Map<string, { until: number; methods?: Set<string> }>();

@@ -28,6 +28,7 @@ import {
   userEditEvent,
   userMessageEvent,
 } from "./slack-events.ts";
+import { type FakeShare, type FakeUpload, receiveUpload } from "./slack-files.ts";
 import { createSlackSigner, type SlackReply, type SlackSigner } from "./slack-signer.ts";
 import {
   BOT_USER_ID,
@@ -53,7 +54,9 @@ export type {
   FakePost,
   FakeRequest,
   FakeResponse,
+  FakeShare,
   FakeUpdate,
+  FakeUpload,
   FakeUser,
   FakeView,
   RateLimitOptions,
@@ -98,6 +101,10 @@ export interface FakeSlack {
   responses: FakeResponse[];
   /** Modals opened with views.open, in order (open, or closed by a submission). */
   views: FakeView[];
+  /** Files shared in channels (files.completeUploadExternal), with their bytes. */
+  shares: FakeShare[];
+  /** The bot token's scopes: remove one to see what the app does without it. */
+  scopes: Set<string>;
   /**
    * The person submits an open modal (what they typed, by block_id; other inputs keep their
    * initial value): the view_submission is sent to `targetUrl`, and the answer applied (the
@@ -164,6 +171,26 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   state.usergroups.push(...(options.usergroups ?? []));
 
   const app = express();
+  // The upload URL files.getUploadURLExternal hands out: raw bytes or a multipart form, as
+  // Slack takes them; it answers 200 "OK - <length>".
+  app.post("/upload/v1/:id", express.raw({ type: () => true, limit: "20mb" }), async (req, res) => {
+    let data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const type = req.get("content-type") ?? "";
+    if (type.startsWith("multipart/form-data")) {
+      const form = await new globalThis.Response(new Uint8Array(data), {
+        headers: { "content-type": type },
+      })
+        .formData()
+        .catch(() => undefined);
+      const file = [...(form?.values() ?? [])].find((v) => typeof v !== "string");
+      data = file ? Buffer.from(await (file as Blob).arrayBuffer()) : Buffer.alloc(0);
+    }
+    if (!receiveUpload(state, req.params.id, data)) {
+      res.status(404).type("text/plain").send("not found");
+      return;
+    }
+    res.type("text/plain").send(`OK - ${data.length}`);
+  });
   app.use(express.urlencoded({ extended: false }), express.json({ limit: "5mb" }));
   app.all("/api/:method", async (req, res) => {
     const params: Params = {
@@ -183,6 +210,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       ...(answer.retryAfter !== undefined ? { retryAfter: answer.retryAfter } : {}),
     });
     if (answer.retryAfter !== undefined) res.set("Retry-After", String(answer.retryAfter));
+    res.set("X-OAuth-Scopes", [...state.scopes].join(","));
     const delay = options.answerDelayMs?.[method];
     if (delay) await new Promise((r) => setTimeout(r, delay));
     res.status(answer.status).json(answer.body);
@@ -196,6 +224,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const s = app.listen(0, "127.0.0.1", (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.baseUrl = url;
   const channel = (id: string): FakeChannel => {
     const found = state.channels.get(id);
     if (!found) throw new Error(`fake Slack: no channel ${id}`);
@@ -222,6 +251,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     ephemerals: state.ephemerals,
     responses: state.responses,
     views: state.views,
+    shares: state.shares,
+    scopes: state.scopes,
     async submitView(target, viewId, typed = {}) {
       const open = state.views.find((v) => v.id === viewId);
       if (open?.state !== "open") throw new Error(`fake Slack: no open view ${viewId}`);

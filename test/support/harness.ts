@@ -3,7 +3,7 @@
 import { sql } from "drizzle-orm";
 import pino, { type Logger } from "pino";
 import { type Simulator, startSimulator } from "../../adapters/ardary/simulator/index.ts";
-import { loadEnv } from "../../src/boot/env.ts";
+import { type Env, loadEnv } from "../../src/boot/env.ts";
 import { type Database, rowsOf } from "../../src/db/database.ts";
 import { createInbox } from "../../src/ingest/inbox.ts";
 import { type RunningBridge, startBridge } from "../../src/main.ts";
@@ -15,6 +15,8 @@ export const SECRET = "test-callback-secret-0123456789";
 
 export interface Harness {
   bridge: RunningBridge;
+  /** The environment the bridge was started with. */
+  env: Env;
   sim: Simulator;
   db: TestDatabase;
   /** GET /ardary/callback/<secret>?<param>=<json>, as the provider sends it. */
@@ -62,6 +64,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   sim.setCallbackUrl(`${bridge.url}/ardary/callback/${SECRET}`);
   return {
     bridge,
+    env,
     sim,
     db,
     callback: (param, payload, secret = SECRET) =>

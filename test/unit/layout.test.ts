@@ -23,6 +23,7 @@ const LAYERS = [
   "ingest",
   "team",
   "replies",
+  "reports",
   "flows",
   "boot",
   "http",

@@ -39,7 +39,7 @@ describe("the /sms definition", () => {
     expect(SMS_COMMAND.contexts).toEqual([0]);
   });
 
-  it("requires number and text to send, and has help, route, queue, history and template", () => {
+  it("requires number and text to send, and has help, route, queue, report, history and template", () => {
     const send = top.find((o) => o.name === "send");
     expect(send?.type).toBe(1);
     expect(send?.options?.filter((o) => o.required).map((o) => o.name)).toEqual(["number", "text"]);
@@ -48,6 +48,7 @@ describe("the /sms definition", () => {
       "help",
       "route",
       "queue",
+      "report",
       "history",
       "template",
     ]);
@@ -79,15 +80,20 @@ describe("the bot's permissions", () => {
   it("make the integer and invite URL docs/discord.md gives", () => {
     const url = inviteUrl("APPLICATION_ID");
     expect(url).toBe(
-      "https://discord.com/oauth2/authorize?client_id=APPLICATION_ID&scope=bot+applications.commands&permissions=326417599552",
+      "https://discord.com/oauth2/authorize?client_id=APPLICATION_ID&scope=bot+applications.commands&permissions=326417632320",
     );
     const doc = readFileSync(new URL("../../../../docs/discord.md", import.meta.url), "utf8");
     expect(doc).toContain(url);
-    expect(doc).toContain("**326417599552**");
+    expect(doc).toContain("**326417632320**");
   });
 });
 
 describe("options → /sms arguments", () => {
+  it("report: the period as an option, the bare word when absent", () => {
+    expect(commandArgs(data(["report"], { period: "30d" }))).toBe("report --period 30d");
+    expect(commandArgs(data(["report"], {}))).toBe("report");
+  });
+
   it("send: the number, options before the text, as the bridge parses them", () => {
     expect(commandArgs(data(["send"], { number: "+33612345678", text: "Hello there" }))).toBe(
       "+33612345678 Hello there",
