@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { ADAPTERS } from "../adapters/index.ts";
 import { testModeNotice } from "./boot/checks.ts";
-import { type Env, EnvError, loadEnv } from "./boot/env.ts";
+import { type Env, EnvError, loadEnv, trialSource } from "./boot/env.ts";
 import { createLogger, features } from "./boot/services.ts";
 import { callServer as admin, withDatabase } from "./cli/local.ts";
 import { runCommand } from "./cli/run.ts";
@@ -130,16 +130,19 @@ async function main(argv: string[]): Promise<number> {
     case "callback-url":
       return printCallbackUrl();
     case "try":
-      return trial.runTrial(loadEnv(), createLogger("warn"), startBridge).then(() => 0);
+      // The shell's database and chat variables are not the trial's (src/boot/env.ts trialSource).
+      return trial
+        .runTrial(loadEnv(trialSource({})), createLogger("warn"), startBridge)
+        .then(() => 0);
     case "tail":
-      return trial.tail(loadEnv()).then(() => 0);
+      return trial.tail(trial.lookEnv(loadEnv())).then(() => 0);
     case "conversations": {
       // --phone N / --name X: that customer's history (src/replies/history.ts).
       const filter = rest.findIndex((a) => a === "--phone" || a === "--name");
       const history = features.cli.get("history");
       if (filter >= 0 && history)
-        return runCommand(loadEnv(), "history", history, rest.slice(filter + 1));
-      return trial.printConversations(loadEnv(), rest.includes("--unanswered"));
+        return runCommand(trial.lookEnv(loadEnv()), "history", history, rest.slice(filter + 1));
+      return trial.printConversations(trial.lookEnv(loadEnv()), rest.includes("--unanswered"));
     }
     default: {
       if (fromAdapter) {
@@ -198,7 +201,7 @@ async function send(args: string[]): Promise<number> {
     console.error(`--to and --text are required\n\n${HELP.send}`);
     return 2;
   }
-  const env = loadEnv();
+  const env = trial.lookEnv(loadEnv());
   const notice = testModeNotice(env);
   if (notice) console.error(`warning: ${notice}`);
   const req = {

@@ -193,6 +193,29 @@ export function loadEnv(
   };
 }
 
+/** Where `try` keeps its data: beside DATA_DIR, never in it (`.data` → `.data-try`). */
+export function trialDataDir(dataDir: string): string {
+  return dataDir.startsWith("memory://") ? dataDir : `${dataDir.replace(/[\\/]+$/, "")}-try`;
+}
+
+/**
+ * The environment a first look (`try`) runs in: the shell's, less what points at real things
+ * (DATABASE_URL, PUBLIC_URL, every chat platform's variables and CHAT_DEFAULT_PLATFORM, the SMS
+ * providers'), with its own DATA_DIR beside the shell's, then the stand-in's variables. So a
+ * trial never writes where `npm start` keeps its data, nor posts in a real channel.
+ */
+export function trialSource(
+  standIn: Record<string, string>,
+  source: NodeJS.ProcessEnv = process.env,
+  descriptors: AdapterDescriptor[] = ADAPTERS,
+): NodeJS.ProcessEnv {
+  const dropped = new Set(["DATABASE_URL", "PUBLIC_URL", "CHAT_DEFAULT_PLATFORM"]);
+  for (const d of descriptors) for (const k of Object.keys(d.env)) dropped.add(k);
+  const kept = Object.fromEntries(Object.entries(source).filter(([k]) => !dropped.has(k)));
+  const dataDir = trialDataDir(source.DATA_DIR?.trim() || core.DATA_DIR.parse(undefined));
+  return { ...kept, DATA_DIR: dataDir, ...standIn };
+}
+
 /** The variables of a descriptor that are set, by name. */
 function setVars(d: AdapterDescriptor, source: NodeJS.ProcessEnv): string {
   return Object.keys(d.env)
