@@ -4,6 +4,7 @@ import { ADAPTERS } from "../adapters/index.ts";
 import { testModeNotice } from "./boot/checks.ts";
 import { type Env, EnvError, loadEnv, trialSource } from "./boot/env.ts";
 import { createLogger, features } from "./boot/services.ts";
+import { DOCTOR_HELP, runDoctor } from "./cli/doctor.ts";
 import { callServer as admin, withDatabase } from "./cli/local.ts";
 import { runCommand } from "./cli/run.ts";
 import * as trial from "./cli/trial.ts";
@@ -30,6 +31,7 @@ Commands:
   send             queue an SMS and wait until the provider answered for it
   jobs             list pending and dead jobs; \`jobs retry <id>|--dead\` re-queues dead ones
   callback-url     print the URL to enter in the SMS provider's dashboard
+  doctor           check the set-up: database, SMS provider, chat platforms (✓ ⚠️ ✗; --json)
   try              a first look: the bridge and a local stand-in of the provider (\`npm run try\`)
   tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
   conversations    list the conversations
@@ -58,6 +60,7 @@ Lists pending jobs by kind and the last dead jobs with their errors and conversa
 the provider never gets it twice).`,
   "callback-url":
     "Usage: ardary-bridge callback-url\n\nPrints the full callback URL, secret included.",
+  doctor: DOCTOR_HELP,
   try: "Usage: ardary-bridge try\n\nRuns the bridge and a local stand-in of the SMS provider wired together; a customer writes in.",
   tail: "Usage: ardary-bridge tail\n\nPrints the last conversation events, then each new one, until Ctrl-C.",
   conversations:
@@ -68,7 +71,9 @@ the provider never gets it twice).`,
 function adapterCommands(env: Env | null): Map<string, AdapterCommand> {
   const all = new Map<string, AdapterCommand>();
   for (const d of ADAPTERS)
-    for (const [name, cmd] of Object.entries(d.commands?.(env?.adapters[d.name] ?? null) ?? {}))
+    for (const [name, cmd] of Object.entries(
+      d.commands?.(env?.adapters[d.name] ?? null, { publicUrl: env?.PUBLIC_URL }) ?? {},
+    ))
       all.set(name, cmd);
   return all;
 }
@@ -129,6 +134,8 @@ async function main(argv: string[]): Promise<number> {
       return jobs(rest);
     case "callback-url":
       return printCallbackUrl();
+    case "doctor":
+      return runDoctor(rest, () => loadEnv());
     case "try":
       // The shell's database and chat variables are not the trial's (src/boot/env.ts trialSource).
       return trial

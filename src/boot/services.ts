@@ -156,6 +156,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       budget: (budgetName) => sharedBudget(database.db, `${name}:${budgetName}`),
       router: o.router,
       worker: o.worker ?? true,
+      processName: processName(env),
     });
     const sms = env.sms.descriptor;
     const settings = sms.settings(env.sms.config);
