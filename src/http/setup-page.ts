@@ -107,7 +107,7 @@ ul{list-style:none;margin:0;padding:0}
 [data-state=fail]>.mark,[data-state=fail]>h2>.mark{color:var(--fail)}
 [data-state=off]>.mark,[data-state=off]>h2>.mark{color:var(--off)}
 code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:rgba(127,127,127,.15);padding:.05em .3em;border-radius:4px}
-.command code{display:inline-block;max-width:100%;overflow-x:auto;white-space:pre}
+.command code{white-space:pre-wrap;overflow-wrap:anywhere}
 footer{color:var(--off);font-size:.9rem;margin:1.5rem 0}
 `;
 
