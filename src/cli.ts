@@ -37,7 +37,7 @@ Commands:
   conversations    list the conversations
 %ADAPTER_COMMANDS%
 
-Every command reads its configuration from the environment (see README.md).
+Every command reads its configuration from the environment (see docs/configuration.md).
 \`ardary-bridge <command> --help\` shows each command's options.`,
   serve:
     "Usage: ardary-bridge serve [--no-worker]\n\nRuns the HTTP server and the job worker until SIGTERM/SIGINT.\n  --no-worker  HTTP only: callbacks and chat events are stored; a `worker` process runs the jobs",

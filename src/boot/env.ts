@@ -20,7 +20,8 @@ const hints: Record<string, string> = {
   DATABASE_URL: "postgres://user:password@host:5432/db (leave unset to use the embedded database)",
   PUBLIC_URL: "the https:// address the world reaches this server at",
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
-  DATABASE_POOL_MAX: "a whole number of connections, e.g. 4 (see the README on connections)",
+  DATABASE_POOL_MAX:
+    "a whole number of connections, e.g. 4 (see docs/operations.md on connections)",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
   RETENTION_DAYS: "a whole number of days, e.g. 365 (unset keeps every SMS text)",
   BUSINESS_HOURS:
@@ -54,7 +55,7 @@ const core = {
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
   /**
-   * Most Postgres connections of a process's pool (README: connections per process type). 4: a
+   * Most Postgres connections of a process's pool (docs/operations.md: connections per process type). 4: a
    * web process's group commit keeps at most 4 transactions in flight, and 2 web + 2 worker
    * processes stay within a 20-connection plan with their LISTEN connections (bench figure 7).
    */
