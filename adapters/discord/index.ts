@@ -356,7 +356,8 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
           rest: checkRest,
           applicationId: o.applicationId,
           channel: o.channel,
-          here: () => (gateway ? "connected" : leader?.isLeader ? "connecting" : "no"),
+          here: () =>
+            gateway ? "connected" : leader?.isLeader ? "connecting" : leader ? "standby" : "no",
           processName,
           lock: o.services.lock(o.applicationId),
           state: o.services.state,

@@ -35,8 +35,11 @@ export interface DiscordCheckSources {
   rest: Pick<REST, "get">;
   applicationId: string;
   channel: string;
-  /** This process and the gateway: holding it and connected, connecting, or not holding it. */
-  here(): "connected" | "connecting" | "no";
+  /**
+   * This process and the gateway: holding it and connected, connecting, standing by (started:
+   * it would take it over), or not competing for it (not started: `doctor`).
+   */
+  here(): "connected" | "connecting" | "standby" | "no";
   processName: string;
   lock: SessionLock;
   state: StateStore;
@@ -242,9 +245,11 @@ async function gatewayLine(s: DiscordCheckSources, ctx: SetupContext): Promise<S
   } catch (err) {
     return failure("gateway", "Gateway", err);
   }
+  // A process that competes for it and finds nobody holding it: that is the problem. Asked from
+  // outside (`doctor`, maybe before the first process started): a warning, not a failure.
   return {
     ...line,
-    state: "fail",
+    state: here === "standby" ? "fail" : "warn",
     found: "no process is connected: replies and /sms are not received",
     todo: "start the bridge (`serve` or `worker`); if it runs, its log says why Discord refused it (the token, the Message Content intent)",
   };

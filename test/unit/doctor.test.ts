@@ -104,3 +104,24 @@ describe("ardary-bridge doctor", { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe("ardary-bridge slack manifest", () => {
+  it("prints the manifest with PUBLIC_URL filled in; without it, says what to set", async () => {
+    const env = { DATA_DIR: "memory://" };
+    const made = await runCli(["slack", "manifest"], {
+      ...env,
+      PUBLIC_URL: "https://sms.example.com",
+    });
+    expect(made.code).toBe(0);
+    expect(made.stdout.match(/https:\/\/sms\.example\.com\/slack\/events/g)).toHaveLength(3);
+    expect(made.stdout).not.toContain("YOUR-HOST");
+    const unknown = await runCli(["slack", "manifest"], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr).toContain("PUBLIC_URL is not set");
+    expect(unknown.stderr).toContain("--socket-mode");
+    const socket = await runCli(["slack", "manifest", "--socket-mode"], env);
+    expect(socket.code).toBe(0);
+    expect(socket.stdout).toContain("socket_mode_enabled: true");
+  });
+});
