@@ -196,6 +196,7 @@ export function createSetup(s: SetupSources): Setup {
     }
   }
 
+  /** The database, and its jobs: the probe and the count go together, each with its deadline. */
   async function databasePart(deadlineMs: number): Promise<SetupPart> {
     const lines: SetupLine[] = [];
     const where = env.DATABASE_URL
@@ -203,6 +204,8 @@ export function createSetup(s: SetupSources): Setup {
       : env.DATA_DIR.startsWith("memory://")
         ? "the embedded database (PGlite), in memory"
         : `the embedded database (PGlite) in ${env.DATA_DIR}`;
+    const jobs = withDeadline(listJobs(s.database.db), deadlineMs, "jobs");
+    jobs.catch(() => {}); // read below, once the probe has said whether the database answers
     let up = true;
     try {
       await withDeadline(s.database.probe(), deadlineMs, "database");
@@ -241,9 +244,9 @@ export function createSetup(s: SetupSources): Setup {
     );
     if (up) {
       try {
-        const jobs = await withDeadline(listJobs(s.database.db), deadlineMs, "jobs");
-        const waiting = jobs.pending.reduce((n, p) => n + p.count, 0);
-        const dead = jobs.dead.length;
+        const counts = await jobs;
+        const waiting = counts.pending.reduce((n, p) => n + p.count, 0);
+        const dead = counts.dead.length;
         lines.push({
           id: "jobs",
           label: "Jobs",
@@ -264,7 +267,7 @@ export function createSetup(s: SetupSources): Setup {
   }
 
   /** The callback URL, when the provider last called, the last send: the core's own lines. */
-  async function callbackLines(ctx: SetupContext, up: boolean): Promise<SetupLine[]> {
+  async function callbackLines(ctx: SetupContext, dbMs: number): Promise<SetupLine[]> {
     const local = provider.isLocal?.(env.sms.config) ?? false;
     const base = (
       ctx.publicUrl ?? (local && s.port !== undefined ? `http://localhost:${s.port}` : undefined)
@@ -303,12 +306,19 @@ export function createSetup(s: SetupSources): Setup {
               command,
             },
     );
-    if (!up) return lines;
+    const unread = (id: string, label: string): SetupLine => ({
+      id,
+      label,
+      state: "warn",
+      found: `not read: the database did not answer within ${dbMs / 1000} s`,
+      todo: "look again in a minute",
+    });
     const [last, sent] = await Promise.all([
-      withDeadline(lastCallbackAt(s.database.db), 1500, "last callback").catch(() => null),
-      withDeadline(store.lastOutbound(s.database.db), 1500, "last send").catch(() => null),
+      withDeadline(lastCallbackAt(s.database.db), dbMs, "last callback").catch(() => null),
+      withDeadline(store.lastOutbound(s.database.db), dbMs, "last send").catch(() => null),
     ]);
-    if (last !== null)
+    if (last === null) lines.push(unread("last-callback", "Last called back"));
+    else
       lines.push(
         last
           ? {
@@ -326,7 +336,7 @@ export function createSetup(s: SetupSources): Setup {
               command,
             },
       );
-    if (sent !== null) lines.push(lastSendLine(sent, ctx));
+    lines.push(sent === null ? unread("last-send", "Last send") : lastSendLine(sent, ctx));
     return lines;
   }
 
@@ -391,60 +401,60 @@ export function createSetup(s: SetupSources): Setup {
         remote: remoteFor(part, deadline, o.deadlineMs),
         ago: (at) => ago(at),
       });
-      const database = await databasePart(Math.min(o.deadlineMs, 1500));
-      const up = database.lines[0]?.state !== "fail";
-
+      // Every part at once: a database or a platform that is slow delays no other part.
+      const dbMs = Math.min(o.deadlineMs, 1500);
       const smsCtx = context(provider.name);
-      const smsLines = [
-        ...(provider.setupLines?.(env.sms.config, smsCtx) ?? []),
-        ...(await callbackLines(smsCtx, up)),
-        ...(await adapterChecks(
-          label(provider),
-          s.provider.setupChecks && (() => s.provider.setupChecks?.(smsCtx) ?? Promise.resolve([])),
-          o.deadlineMs,
-        )),
-      ];
-      const sms: SetupPart = {
-        id: provider.name,
-        name: label(provider),
-        state: worst(smsLines),
-        lines: smsLines,
-      };
+      const smsPart = (async (): Promise<SetupPart> => {
+        const lines = [
+          ...(provider.setupLines?.(env.sms.config, smsCtx) ?? []),
+          ...(await callbackLines(smsCtx, dbMs)),
+          ...(await adapterChecks(
+            label(provider),
+            s.provider.setupChecks &&
+              (() => s.provider.setupChecks?.(smsCtx) ?? Promise.resolve([])),
+            o.deadlineMs,
+          )),
+        ];
+        return { id: provider.name, name: label(provider), state: worst(lines), lines };
+      })();
 
       const off = new Set(offChat(env).map((d) => d.name));
       const noneOn = env.chat.length === 0;
-      const chat = await Promise.all(
-        env.descriptors.flatMap((d) => {
-          if (d.kind !== "chat") return [];
-          return [
-            (async (): Promise<SetupPart> => {
-              const ctx = context(d.name);
-              const adapter = s.chat.get(d.name);
-              const lines: SetupLine[] = off.has(d.name)
-                ? [
-                    {
-                      id: "on",
-                      label: "Turned on",
-                      state: noneOn ? "warn" : "off",
-                      found: noneOn ? "no chat platform is on: nobody sees the SMS" : "off",
-                      todo: d.howToEnable,
-                    },
-                    ...(d.setupLines?.(null, ctx) ?? []),
-                  ]
-                : [
-                    ...(await adapterChecks(
-                      label(d),
-                      adapter?.setupChecks &&
-                        (() => adapter.setupChecks?.(ctx) ?? Promise.resolve([])),
-                      o.deadlineMs,
-                    )),
-                    ...(d.setupLines?.(env.adapters[d.name], ctx) ?? []),
-                  ];
-              return { id: d.name, name: label(d), state: worst(lines), lines };
-            })(),
-          ];
-        }),
-      );
+      const chatParts = env.descriptors.flatMap((d) => {
+        if (d.kind !== "chat") return [];
+        return [
+          (async (): Promise<SetupPart> => {
+            const ctx = context(d.name);
+            const adapter = s.chat.get(d.name);
+            const lines: SetupLine[] = off.has(d.name)
+              ? [
+                  {
+                    id: "on",
+                    label: "Turned on",
+                    state: noneOn ? "warn" : "off",
+                    found: noneOn ? "no chat platform is on: nobody sees the SMS" : "off",
+                    todo: d.howToEnable,
+                  },
+                  ...(d.setupLines?.(null, ctx) ?? []),
+                ]
+              : [
+                  ...(await adapterChecks(
+                    label(d),
+                    adapter?.setupChecks &&
+                      (() => adapter.setupChecks?.(ctx) ?? Promise.resolve([])),
+                    o.deadlineMs,
+                  )),
+                  ...(d.setupLines?.(env.adapters[d.name], ctx) ?? []),
+                ];
+            return { id: d.name, name: label(d), state: worst(lines), lines };
+          })(),
+        ];
+      });
+      const [database, sms, ...chat] = await Promise.all([
+        databasePart(dbMs),
+        smsPart,
+        ...chatParts,
+      ]);
 
       const parts = [database, sms, ...chat].map((p) => ({
         ...p,
