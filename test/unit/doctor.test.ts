@@ -105,7 +105,7 @@ describe("ardary-bridge doctor", { timeout: 60_000 }, () => {
   });
 });
 
-describe("ardary-bridge slack manifest", () => {
+describe("ardary-bridge slack manifest", { timeout: 60_000 }, () => {
   it("prints the manifest with PUBLIC_URL filled in; without it, says what to set", async () => {
     const env = { DATA_DIR: "memory://" };
     const made = await runCli(["slack", "manifest"], {
