@@ -2,8 +2,9 @@
 import { parseArgs } from "node:util";
 import { ADAPTERS } from "../adapters/index.ts";
 import { testModeNotice } from "./boot/checks.ts";
-import { type Env, EnvError, loadEnv, timeZoneOf } from "./boot/env.ts";
+import { type Env, EnvError, loadEnv, timeZoneOf, trialSource } from "./boot/env.ts";
 import { createLogger, features } from "./boot/services.ts";
+import { DOCTOR_HELP, runDoctor } from "./cli/doctor.ts";
 import { callServer as admin, withDatabase } from "./cli/local.ts";
 import { runCommand } from "./cli/run.ts";
 import * as trial from "./cli/trial.ts";
@@ -31,12 +32,13 @@ Commands:
   send             queue an SMS and wait until the provider answered for it
   jobs             list pending and dead jobs; \`jobs retry <id>|--dead\` re-queues dead ones
   callback-url     print the URL to enter in the SMS provider's dashboard
+  doctor           check the set-up: database, SMS provider, chat platforms (✓ ⚠️ ✗; --json)
   try              a first look: the bridge and a local stand-in of the provider (\`npm run try\`)
   tail             print conversation events as they happen (SMS in and out, statuses, clicks, calls)
   conversations    list the conversations
 %ADAPTER_COMMANDS%
 
-Every command reads its configuration from the environment (see README.md).
+Every command reads its configuration from the environment (see docs/configuration.md).
 \`ardary-bridge <command> --help\` shows each command's options.`,
   serve:
     "Usage: ardary-bridge serve [--no-worker]\n\nRuns the HTTP server and the job worker until SIGTERM/SIGINT.\n  --no-worker  HTTP only: callbacks and chat events are stored; a `worker` process runs the jobs",
@@ -63,6 +65,7 @@ the last dead jobs with their errors and conversations.
 the provider never gets it twice).`,
   "callback-url":
     "Usage: ardary-bridge callback-url\n\nPrints the full callback URL, secret included.",
+  doctor: DOCTOR_HELP,
   try: "Usage: ardary-bridge try\n\nRuns the bridge and a local stand-in of the SMS provider wired together; a customer writes in.",
   tail: "Usage: ardary-bridge tail [--utc]\n\nPrints the last conversation events, then each new one, until Ctrl-C.\nTimes are in the SMS provider's time zone (%TIMEZONE_VAR%); --utc shows them in UTC.",
   conversations:
@@ -73,7 +76,9 @@ the provider never gets it twice).`,
 function adapterCommands(env: Env | null): Map<string, AdapterCommand> {
   const all = new Map<string, AdapterCommand>();
   for (const d of ADAPTERS)
-    for (const [name, cmd] of Object.entries(d.commands?.(env?.adapters[d.name] ?? null) ?? {}))
+    for (const [name, cmd] of Object.entries(
+      d.commands?.(env?.adapters[d.name] ?? null, { publicUrl: env?.PUBLIC_URL }) ?? {},
+    ))
       all.set(name, cmd);
   return all;
 }
@@ -134,10 +139,15 @@ async function main(argv: string[]): Promise<number> {
       return jobs(rest);
     case "callback-url":
       return printCallbackUrl();
+    case "doctor":
+      return runDoctor(rest, () => loadEnv());
     case "try":
-      return trial.runTrial(loadEnv(), createLogger("warn"), startBridge).then(() => 0);
+      // The shell's database and chat variables are not the trial's (src/boot/env.ts trialSource).
+      return trial
+        .runTrial(loadEnv(trialSource({})), createLogger("warn"), startBridge)
+        .then(() => 0);
     case "tail":
-      return trial.tail(loadEnv(), rest.includes("--utc")).then(() => 0);
+      return trial.tail(trial.lookEnv(loadEnv()), rest.includes("--utc")).then(() => 0);
     case "conversations": {
       const utc = rest.includes("--utc");
       // --phone N / --name X: that customer's history (src/replies/history.ts).
@@ -145,9 +155,10 @@ async function main(argv: string[]): Promise<number> {
       const history = features.cli.get("history");
       if (filter >= 0 && history) {
         const query = rest.slice(filter + 1).filter((a) => a !== "--utc");
-        return runCommand(loadEnv(), "history", history, [...query, ...(utc ? ["--utc"] : [])]);
+        const args = [...query, ...(utc ? ["--utc"] : [])];
+        return runCommand(trial.lookEnv(loadEnv()), "history", history, args);
       }
-      return trial.printConversations(loadEnv(), rest.includes("--unanswered"), utc);
+      return trial.printConversations(trial.lookEnv(loadEnv()), rest.includes("--unanswered"), utc);
     }
     default: {
       if (fromAdapter) {
@@ -206,7 +217,7 @@ async function send(args: string[]): Promise<number> {
     console.error(`--to and --text are required\n\n${HELP.send}`);
     return 2;
   }
-  const env = loadEnv();
+  const env = trial.lookEnv(loadEnv());
   // Said at once, before anything is queued: an SMS the provider cannot take is never queued.
   const missing = unconfiguredProvider(env);
   if (missing) {

@@ -4,13 +4,15 @@ import express from "express";
 import type { Logger } from "pino";
 import { bootWarnings } from "./boot/checks.ts";
 import { disabledChat, type Env, offChat } from "./boot/env.ts";
-import { createLogger, createServices, featureConfig } from "./boot/services.ts";
+import { createLogger, createServices, featureConfig, processName } from "./boot/services.ts";
+import { createSetup } from "./boot/setup.ts";
 import { openWhenReachable } from "./boot/wait.ts";
 import type { Database } from "./db/database.ts";
 import type { Bridge } from "./flows/bridge.ts";
 import { createAdminRouter } from "./http/admin.ts";
 import { callbackUrl, createApp } from "./http/app.ts";
 import { type Listening, listenOn } from "./http/listen.ts";
+import { setupRouter } from "./http/setup-page.ts";
 import type { Worker } from "./queue/worker.ts";
 import { checkReportChannel } from "./reports/digest.ts";
 
@@ -67,8 +69,16 @@ export async function startBridge(
   const { database, bridge, callbackSecret } = services;
   const worker = (o.worker ?? true) ? services.worker() : undefined;
   const port = listening?.port ?? env.PORT;
+  // What works and what to do next: the page at `/` and `doctor` (through /internal with PGlite).
+  const setup = createSetup({
+    ...services,
+    processName: processName(env),
+    port,
+    secrets: [callbackSecret],
+  });
   const admin = createAdminRouter({
     services,
+    setup,
     callbackUrl: () => callbackUrl(env, port, callbackSecret, true),
   });
   if (listening && platformRouter) {
@@ -83,6 +93,7 @@ export async function startBridge(
         log,
         platformRouter,
         wakeWorker: worker ? () => worker.wake() : undefined,
+        pages: setupRouter({ setup, env }),
       }),
     );
     await admin.listen(); // /internal: its own listener, on 127.0.0.1 only (PGlite only)

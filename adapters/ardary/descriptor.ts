@@ -50,6 +50,7 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
   configure: (values) => values,
   howToEnable: "set ARDARY_ACCESS_KEY and ARDARY_LOGIN (Ardary dashboard, Parameters > API)",
   callbackPath: "ardary",
+  callbackWhere: "Ardary's dashboard, Parameters > API",
   timezoneVar: "ARDARY_TIMEZONE",
   settings: (c) => ({
     batchSize: c.ARDARY_BATCH_SIZE,
@@ -79,6 +80,51 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
         }
       : undefined,
   isLocal: (c) => isLocal(c.ARDARY_API_URL),
+  // The setup page's lines: the credentials and the mode (Ardary has no call to check them
+  // without sending: the last send, the core's line, says whether they work).
+  setupLines: (c) => {
+    if (!c) return [];
+    const local = isLocal(c.ARDARY_API_URL);
+    const credentials =
+      c.ARDARY_ACCESS_KEY && c.ARDARY_LOGIN
+        ? ({
+            id: "credentials",
+            label: "Credentials",
+            state: "ok",
+            found: "ARDARY_ACCESS_KEY and ARDARY_LOGIN are set",
+          } as const)
+        : ({
+            id: "credentials",
+            label: "Credentials",
+            state: "fail",
+            found: "ARDARY_ACCESS_KEY and ARDARY_LOGIN are not set: every SMS fails",
+            todo: "set ARDARY_ACCESS_KEY and ARDARY_LOGIN (Ardary dashboard, Parameters > API; the access key is mailed to the account's owner)",
+          } as const);
+    const mode = local
+      ? ({
+          id: "mode",
+          label: "Mode",
+          state: "warn",
+          found: `a local stand-in (ARDARY_API_URL ${c.ARDARY_API_URL}): nothing leaves this machine`,
+          todo: "unset ARDARY_API_URL to send through Ardary",
+        } as const)
+      : c.ARDARY_MODE === "test"
+        ? ({
+            id: "mode",
+            label: "Mode",
+            state: "warn",
+            found:
+              "test: Ardary answers every send without sending anything, no SMS reaches a phone",
+            todo: "set ARDARY_MODE=prod to send",
+          } as const)
+        : ({
+            id: "mode",
+            label: "Mode",
+            state: "ok",
+            found: "prod: SMS reach the phones",
+          } as const);
+    return [credentials, mode];
+  },
   async standIn(port) {
     const { startSimulator } = await import("./simulator/index.ts");
     const options = { accessKey: "sim-key", login: "sim@example.com" };

@@ -15,25 +15,7 @@ const CHANNEL = 7;
 /** Channel types a route may name: text (0) and forum (15) channels. */
 const ROUTE_CHANNEL_TYPES = [0, 15];
 
-/** The permissions the bot uses (docs/discord.md explains each). */
-export const BOT_PERMISSIONS = {
-  AddReactions: 1n << 6n,
-  ViewChannel: 1n << 10n,
-  SendMessages: 1n << 11n,
-  EmbedLinks: 1n << 14n,
-  AttachFiles: 1n << 15n,
-  ReadMessageHistory: 1n << 16n,
-  ManageThreads: 1n << 34n,
-  CreatePublicThreads: 1n << 35n,
-  SendMessagesInThreads: 1n << 38n,
-};
-
-/** The invite URL: scopes bot and applications.commands, with the bot's permissions. */
-export function inviteUrl(applicationId: string): string {
-  const permissions = Object.values(BOT_PERMISSIONS).reduce((a, b) => a | b, 0n);
-  const query = `client_id=${applicationId}&scope=bot+applications.commands&permissions=${permissions}`;
-  return `https://discord.com/oauth2/authorize?${query}`;
-}
+export { BOT_PERMISSIONS, inviteUrl } from "./invite.ts";
 
 /** Manage Messages (1 << 13): who may use /sms by default; server admins can change it. */
 export const DEFAULT_MEMBER_PERMISSIONS = "8192";

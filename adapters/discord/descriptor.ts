@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { type ChatAdapterDescriptor, optionalVar } from "../../src/contracts/index.ts";
+import { BOT_PERMISSIONS_INTEGER, inviteUrl } from "./invite.ts";
 
 const env = {
   DISCORD_BOT_TOKEN: optionalVar,
@@ -64,6 +65,25 @@ export const discord: ChatAdapterDescriptor<typeof env, DiscordConfig> = {
     const { createDiscordAdapter } = await import("./index.ts");
     return createDiscordAdapter({ ...c, log: services.log, services });
   },
+  // The invite link, with the bot's permissions and this application's id.
+  setupLines: (c) => [
+    c
+      ? {
+          id: "invite",
+          label: "Invite",
+          state: "ok",
+          found: `the link that adds the bot to a server, with its permissions (${BOT_PERMISSIONS_INTEGER})`,
+          todo: "open it once per server; for a private channel, add the bot's role to it",
+          link: { href: inviteUrl(c.applicationId), text: "Add the bot to a server" },
+        }
+      : {
+          id: "invite",
+          label: "Invite",
+          state: "off",
+          found: "the link that adds the bot to a server needs DISCORD_APPLICATION_ID",
+          todo: "create the application (developer portal > New Application), switch on the Message Content intent, then set the variables",
+        },
+  ],
   commands: (c) => ({
     discord: {
       summary: "discord register-commands [--guild <id>]: register /sms with Discord",

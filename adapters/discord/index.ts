@@ -42,6 +42,7 @@ import {
 } from "./render.ts";
 import { discordReports } from "./report.ts";
 import { discordCall, isArchivedError } from "./rest.ts";
+import { discordChecks, type GatewayHolder } from "./setup.ts";
 
 export interface DiscordAdapterOptions {
   botToken: string;
@@ -54,7 +55,8 @@ export interface DiscordAdapterOptions {
    * The core's state store (the catch-up cursor), locks (one gateway for all processes) and
    * budgets (rate limits one process meets, held for all: pace.ts).
    */
-  services: Pick<AdapterServices, "state" | "lock" | "worker" | "budget">;
+  services: Pick<AdapterServices, "state" | "lock" | "worker" | "budget"> &
+    Partial<Pick<AdapterServices, "processName">>;
   log: Logger;
   /** How often a standby process tries to take the gateway over, in ms (default 5000). */
   standbyRetryMs?: number;
@@ -96,6 +98,17 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
     }).setToken(o.botToken),
     o.services.budget("rest"),
   );
+  /**
+   * The setup page's calls: a client of their own that neither waits for a rate limit nor tries
+   * again (a person is waiting), outside the jobs' shared holds.
+   */
+  const checkRest = new REST({
+    ...(o.apiUrl ? { api: o.apiUrl } : {}),
+    rejectOnRateLimit: () => true,
+    retries: 0,
+    timeout: 10_000,
+  }).setToken(o.botToken);
+  const processName = o.services.processName ?? `pid ${process.pid}`;
   /** Channel kinds, parents and forum tags never change under a thread: cache them. */
   const channels = new Map<string, APIChannel>();
   /** Reactions already added, per message (they are idempotent; this only saves requests). */
@@ -343,6 +356,21 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       return guild && id ? `https://discord.com/channels/${guild}/${id}` : undefined;
     },
 
+    setupChecks: (ctx) =>
+      discordChecks(
+        {
+          rest: checkRest,
+          applicationId: o.applicationId,
+          channel: o.channel,
+          here: () =>
+            gateway ? "connected" : leader?.isLeader ? "connecting" : leader ? "standby" : "no",
+          processName,
+          lock: o.services.lock(o.applicationId),
+          state: o.services.state,
+        },
+        ctx,
+      ),
+
     async start(hooks: ChatHooks): Promise<void> {
       leader = new Leader({
         lock: o.services.lock(o.applicationId),
@@ -357,6 +385,11 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
             throw err;
           }
           gateway = g;
+          // Who holds it, for the setup page of the other processes.
+          const holder: GatewayHolder = { process: processName, since: new Date().toISOString() };
+          await o.services.state
+            .set("gateway", JSON.stringify(holder))
+            .catch((err) => log.warn({ err: String(err) }, "discord: gateway holder not kept"));
         },
         onLose: async () => {
           const g = gateway;

@@ -2,7 +2,15 @@
 // when Slack is on).
 import { z } from "zod";
 import { type ChatAdapterDescriptor, optionalVar } from "../../src/contracts/index.ts";
+import { slackManifest } from "./manifest.ts";
+import { slackLines } from "./setup.ts";
 import { slackNotConfiguredRouter } from "./unconfigured.ts";
+
+const MANIFEST_HELP = `Usage: ardary-bridge slack manifest [--socket-mode]
+
+Prints the Slack app's manifest with this bridge's address (PUBLIC_URL) filled in: create the app
+from it at https://api.slack.com/apps ("Create New App" > "From a manifest"). --socket-mode (or
+SLACK_APP_TOKEN set): the manifest for Socket Mode, which needs no public address.`;
 
 const env = {
   SLACK_BOT_TOKEN: optionalVar,
@@ -68,6 +76,37 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
       log: services.log,
       router: services.router,
       budget: services.budget("posts"),
+      state: services.state,
     });
   },
+  setupLines: (c, ctx) => slackLines(c, ctx),
+  setupFiles: [
+    {
+      name: "slack-manifest.yml",
+      // Shown in the browser, to be copied into Slack's form.
+      contentType: "text/plain; charset=utf-8",
+      render: (url, o) => slackManifest(url, o),
+    },
+  ],
+  commands: (c, core) => ({
+    slack: {
+      summary: "slack manifest [--socket-mode]: the Slack app's manifest for this bridge",
+      help: async () => MANIFEST_HELP,
+      async run(args) {
+        if (args[0] !== "manifest") {
+          console.error(MANIFEST_HELP);
+          return 2;
+        }
+        const socketMode = args.includes("--socket-mode") || Boolean(c?.appToken);
+        if (!core.publicUrl && !socketMode) {
+          console.error(
+            "PUBLIC_URL is not set: the manifest needs this bridge's https:// address. Set PUBLIC_URL (e.g. PUBLIC_URL=https://sms.example.com), or ask for the Socket Mode manifest: `ardary-bridge slack manifest --socket-mode`",
+          );
+          return 2;
+        }
+        process.stdout.write(slackManifest(core.publicUrl, { socketMode }));
+        return 0;
+      },
+    },
+  }),
 };

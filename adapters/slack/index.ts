@@ -1,6 +1,6 @@
 // The Slack adapter: Bolt (ExpressReceiver) mounted in our own Express app for events, `/sms`
 // and buttons on POST /slack/events; a paced WebClient of its own for the worker's posts.
-import { App, ExpressReceiver } from "@slack/bolt";
+import { App, type AuthorizeResult, ExpressReceiver } from "@slack/bolt";
 import type { Router } from "express";
 import type { Logger } from "pino";
 import type {
@@ -8,6 +8,7 @@ import type {
   ChatAdapter,
   ChatPost,
   MessageRef,
+  StateStore,
   ThreadRef,
 } from "../../src/contracts/index.ts";
 import { errorMessage, ThreadGoneError } from "../../src/kernel/errors.ts";
@@ -32,6 +33,7 @@ import {
   renderPost,
 } from "./render.ts";
 import { slackReports } from "./report.ts";
+import { slackChecks } from "./setup.ts";
 
 export interface SlackAdapterOptions {
   botToken: string;
@@ -56,7 +58,12 @@ export interface SlackAdapterOptions {
   broadcastAfterMs?: number;
   /** SLACK_MANAGER_GROUP: the user group whose members manage the bridge (else admins). */
   managerGroup?: string;
+  /** Where the last event's time is kept for the setup page, across processes. */
+  state?: StateStore;
 }
+
+/** The last event's time is written at most this often (a busy channel sends many). */
+const EVENT_NOTE_MS = 60_000;
 
 /** Piled-up SMS of a thread go out as one post: `postMany` is always there. */
 export type SlackAdapter = ChatAdapter & Required<Pick<ChatAdapter, "postMany">>;
@@ -80,6 +87,17 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   let teamUrl: Promise<string | undefined> | undefined;
   /** The Socket Mode app, stopped with the adapter. */
   let app: App | undefined;
+  /** When this process last received anything from Slack, and last wrote it down. */
+  let lastEvent: number | undefined;
+  let lastNoted = 0;
+  const noteEvent = () => {
+    lastEvent = Date.now();
+    if (!o.state || lastEvent - lastNoted < EVENT_NOTE_MS) return;
+    lastNoted = lastEvent;
+    o.state
+      .set("last_event_at", new Date(lastEvent).toISOString())
+      .catch((err) => log.warn({ err: errorMessage(err) }, "Slack: last event time not kept"));
+  };
 
   /** Who a person is (users.info, kept a minute): name, admin, guest. */
   const person = peopleOf(api.client);
@@ -285,15 +303,35 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
 
     postReport: (channel, report) => reports.postReport(channel, report),
     checkChannel: (channel) => reports.checkChannel(channel),
+    setupChecks: (ctx) =>
+      slackChecks(
+        {
+          client: api.client,
+          channel: o.channel,
+          socketMode: Boolean(o.appToken),
+          async lastEvent() {
+            const kept = await o.state?.get("last_event_at").catch(() => undefined);
+            const times = [lastEvent ?? 0, kept ? Date.parse(kept) : 0];
+            const newest = Math.max(...times.filter((t) => Number.isFinite(t)));
+            return newest > 0 ? new Date(newest) : undefined;
+          },
+        },
+        ctx,
+      ),
 
     async start(hooks) {
       /** Bolt over `receiver`, listening for events, commands, buttons and forms. */
       const boltApp = (receiver: App["receiver"]) => {
         const made = new App({
           receiver,
-          token: o.botToken,
+          authorize,
           clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
           logger: boltLogger(log),
+        });
+        // Anything from Slack (an event, a command, a button) says the way in works.
+        made.use(async ({ next }) => {
+          noteEvent();
+          await next();
         });
         listen(made, hooks, listenContext);
         listenForms(made, hooks, listenContext);
@@ -349,6 +387,29 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
       }
     }
+  }
+  /**
+   * Who the bot is (auth.test), asked at the first event and kept. Bolt given `token` asks at
+   * once and leaves the answer unheard until an event comes: a refused token was an unhandled
+   * rejection, which ends the process. Here a refusal fails that event only (Slack sends it
+   * again), is asked again at the next, and the setup page says what to fix.
+   */
+  let identity: Promise<AuthorizeResult> | undefined;
+  function authorize(): Promise<AuthorizeResult> {
+    if (!identity) {
+      const asked = api.client.auth.test().then((r) => ({
+        botToken: o.botToken,
+        botId: r.bot_id,
+        botUserId: r.user_id,
+        teamId: r.team_id,
+        enterpriseId: r.enterprise_id,
+      }));
+      asked.catch(() => {
+        if (identity === asked) identity = undefined;
+      });
+      identity = asked;
+    }
+    return identity;
   }
   const listenContext: ListenContext = {
     log,

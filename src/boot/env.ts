@@ -28,7 +28,8 @@ const hints: Record<string, string> = {
   DATABASE_URL: "postgres://user:password@host:5432/db (leave unset to use the embedded database)",
   PUBLIC_URL: "the https:// address the world reaches this server at",
   LOG_LEVEL: "one of fatal, error, warn, info, debug, trace, silent",
-  DATABASE_POOL_MAX: "a whole number of connections, e.g. 4 (see the README on connections)",
+  DATABASE_POOL_MAX:
+    "a whole number of connections, e.g. 4 (see docs/operations.md on connections)",
   JOB_MAX_ATTEMPTS: "a whole number of attempts before a job is given up, e.g. 10",
   RETENTION_DAYS: "a whole number of days, e.g. 365 (unset keeps every SMS text)",
   BUSINESS_HOURS:
@@ -65,7 +66,7 @@ const core = {
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
   /**
-   * Most Postgres connections of a process's pool (README: connections per process type). 4: a
+   * Most Postgres connections of a process's pool (docs/operations.md: connections per process type). 4: a
    * web process's group commit keeps at most 4 transactions in flight, and 2 web + 2 worker
    * processes stay within a 20-connection plan with their LISTEN connections (bench figure 7).
    */
@@ -209,6 +210,29 @@ export function loadEnv(
     sms,
     chat,
   };
+}
+
+/** Where `try` keeps its data: beside DATA_DIR, never in it (`.data` → `.data-try`). */
+export function trialDataDir(dataDir: string): string {
+  return dataDir.startsWith("memory://") ? dataDir : `${dataDir.replace(/[\\/]+$/, "")}-try`;
+}
+
+/**
+ * The environment a first look (`try`) runs in: the shell's, less what points at real things
+ * (DATABASE_URL, PUBLIC_URL, every chat platform's variables and CHAT_DEFAULT_PLATFORM, the SMS
+ * providers'), with its own DATA_DIR beside the shell's, then the stand-in's variables. So a
+ * trial never writes where `npm start` keeps its data, nor posts in a real channel.
+ */
+export function trialSource(
+  standIn: Record<string, string>,
+  source: NodeJS.ProcessEnv = process.env,
+  descriptors: AdapterDescriptor[] = ADAPTERS,
+): NodeJS.ProcessEnv {
+  const dropped = new Set(["DATABASE_URL", "PUBLIC_URL", "CHAT_DEFAULT_PLATFORM"]);
+  for (const d of descriptors) for (const k of Object.keys(d.env)) dropped.add(k);
+  const kept = Object.fromEntries(Object.entries(source).filter(([k]) => !dropped.has(k)));
+  const dataDir = trialDataDir(source.DATA_DIR?.trim() || core.DATA_DIR.parse(undefined));
+  return { ...kept, DATA_DIR: dataDir, ...standIn };
 }
 
 /** The variables of a descriptor that are set, by name. */

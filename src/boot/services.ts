@@ -2,6 +2,7 @@
 // a worker-only process and every CLI command build what they need here, and nowhere else; the
 // features (FEATURES) are put together here and handed to what dispatches them.
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { Router } from "express";
 import pino, { type Logger } from "pino";
 import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "../contracts/index.ts";
@@ -33,6 +34,7 @@ import { TEAM_FEATURE } from "../team/feature.ts";
 import { channelIdOf } from "../team/routes.ts";
 import { testModeNotice } from "./checks.ts";
 import type { Env } from "./env.ts";
+import { readableLogStream } from "./log-format.ts";
 
 /** Every feature of the bridge: one line each. */
 export const FEATURES: Feature[] = [TEAM_FEATURE, REPLIES_FEATURE, REPORTS_FEATURE];
@@ -80,8 +82,15 @@ function chatDirectory(adapters: Map<string, ChatAdapter>): ChatDirectory {
   };
 }
 
-export function createLogger(level: string): Logger {
-  return pino({
+/**
+ * The process's logger: JSON lines, as platforms collect them; one readable line per event, in
+ * local time, when stdout is a terminal (src/boot/log-format.ts).
+ */
+export function createLogger(
+  level: string,
+  out: Pick<NodeJS.WriteStream, "isTTY" | "write"> = process.stdout,
+): Logger {
+  const options = {
     level,
     base: { service: "ardary-bridge" },
     // Belt and braces: fields that may hold secrets or message bodies never reach the logs.
@@ -89,7 +98,15 @@ export function createLogger(level: string): Logger {
       paths: ["*.text", "*.body", "*.token", "*.secret", "*.accesskey", "text", "body"],
       censor: "[redacted]",
     },
-  });
+  };
+  if (out.isTTY) return pino(options, readableLogStream(out, true));
+  // stdout: pino's own fast destination; another stream (a test's) as it is.
+  return out === process.stdout ? pino(options) : pino(options, out);
+}
+
+/** This process, for people: the platform's name for it (Heroku's `web.1`) or the host; its pid. */
+export function processName(env: Pick<Env, "DYNO">): string {
+  return `${env.DYNO ?? hostname()} (pid ${process.pid})`;
 }
 
 export interface ServiceOptions {
@@ -151,6 +168,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       budget: (budgetName) => sharedBudget(database.db, `${name}:${budgetName}`),
       router: o.router,
       worker: o.worker ?? true,
+      processName: processName(env),
     });
     const sms = env.sms.descriptor;
     const settings = sms.settings(env.sms.config);

@@ -1,8 +1,11 @@
 // A first look without any account: `ardary-bridge try` (npm run try) runs the SMS provider's
 // local stand-in (Ardary's simulator) and the bridge together, wired to each other, and has a customer write in;
 // `ardary-bridge tail` shows it; `ardary-bridge conversations` lists the conversations.
+// A trial leaves no traces: its data is in a folder of its own beside DATA_DIR (`.data-try`), and
+// it ignores the shell's DATABASE_URL, PUBLIC_URL and chat variables (src/boot/env.ts
+// trialSource). While it runs, `tail`, `conversations` and `send` go to it, and say so.
 import type { Logger } from "pino";
-import { type Env, loadEnv, timeZoneOf } from "../boot/env.ts";
+import { type Env, loadEnv, timeZoneOf, trialDataDir, trialSource } from "../boot/env.ts";
 import { type Feed, type FeedCursor, listConversations, readFeed } from "../conversations/feed.ts";
 import { openDatabase } from "../db/database.ts";
 import { runningServer } from "../http/admin.ts";
@@ -21,24 +24,39 @@ export async function bridgeCallbackUrl(env: Env): Promise<string> {
   );
 }
 
-/** Runs the provider's stand-in (port 4010, or a free one) and the bridge pointed at it. */
+/**
+ * The environment a look at the data (`tail`, `conversations`, `send`) uses: the running trial's
+ * while there is one (said on stderr), else the one given.
+ */
+export function lookEnv(env: Env): Env {
+  const trial = { DATA_DIR: trialDataDir(env.DATA_DIR), DATABASE_URL: undefined };
+  if (trial.DATA_DIR === env.DATA_DIR || !runningServer(trial)) return env;
+  console.error(
+    `(the trial runs: this reads it, in ${trial.DATA_DIR}; stop it with Ctrl-C to reach your own bridge)`,
+  );
+  return { ...env, ...trial };
+}
+
 /** What `try` runs: a bridge (src/main.ts startBridge, handed over by the command). */
 export type StartBridge = (
   env: Env,
   log: Logger,
 ) => Promise<{ url: string; port: number; callbackSecret: string; close(): Promise<void> }>;
 
+/** Runs the provider's stand-in (port 4010, or a free one) and the bridge pointed at it. */
 export async function runTrial(base: Env, log: Logger, startBridge: StartBridge): Promise<void> {
   const standIn = base.sms.descriptor.standIn;
   if (!standIn) throw new Error(`${base.sms.descriptor.name} has no local stand-in to try`);
   const sim = await standIn(4010);
-  const env = loadEnv({ ...process.env, ...sim.env });
+  const env = loadEnv(trialSource(sim.env));
   const running = await startBridge(env, log);
   sim.setCallbackUrl(callbackUrl(env, running.port, running.callbackSecret, true));
   console.log(
     [
       "",
       `Trial: the bridge at ${running.url}, a simulated ${base.sms.descriptor.label ?? base.sms.descriptor.name} at ${sim.url} (nothing leaves this machine).`,
+      `Its data is in ${env.DATA_DIR}, apart from yours; the shell's DATABASE_URL and chat variables are ignored.`,
+      `The set-up page: ${running.url}/`,
       "A customer writes in now. In another terminal:",
       "  npx ardary-bridge tail            live conversation events",
       "  npx ardary-bridge conversations   the conversations",

@@ -1,6 +1,7 @@
 // What the core asks of a chat platform (ChatAdapter), what it tells the core (ChatHooks), and
 // what travels between them: cards, posts, buttons, forms, replies, commands.
 import type { MessageStatus, Platform } from "./domain.ts";
+import type { SetupContext, SetupLine } from "./setup.ts";
 
 /** Opaque, owned by the adapter that made it (`slack:<channel>:<ts>`, `discord:<thread id>`). */
 export type ThreadRef = string;
@@ -301,6 +302,12 @@ export interface ChatAdapter {
    * what to do; empty when it can, as far as the platform says without posting.
    */
   checkChannel?(channel: string): Promise<string[]>;
+  /**
+   * Optional: lines for the setup page and `doctor` that call the platform (through
+   * `ctx.remote`: at most once a minute) or read what this adapter saw (the last event): the
+   * token, the channel, the connection. The configuration's own lines are the descriptor's.
+   */
+  setupChecks?(ctx: SetupContext): Promise<SetupLine[]>;
   /** Starts receiving events (HTTP routes are mounted by `create`, before the server listens). */
   start(hooks: ChatHooks): Promise<void>;
   stop(): Promise<void>;

@@ -4,6 +4,7 @@ import type { Router } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { ChatAdapter } from "./chat.ts";
+import type { SetupContext, SetupFile, SetupLine } from "./setup.ts";
 import type { SmsProvider } from "./sms.ts";
 
 // ── What the core offers adapters ───────────────────────────────────────────────────────────
@@ -20,6 +21,8 @@ export interface StateStore {
 export interface SessionLock {
   /** Tries to take the lock; true when this process holds it now. */
   tryAcquire(): Promise<boolean>;
+  /** Optional: true when some process (this one or another) holds the lock now. */
+  isHeld?(): Promise<boolean>;
   /** True while the lock is still ours (the session that took it is alive). */
   stillHeld(): Promise<boolean>;
   release(): Promise<void>;
@@ -51,6 +54,14 @@ export interface AdapterServices {
   router?: Router;
   /** True in a process that runs jobs (posts, sends); false in an HTTP-only one. */
   worker: boolean;
+  /** This process, for people: the platform's name for it (Heroku's `web.1`) or the host, and its pid. */
+  processName: string;
+}
+
+/** What the core tells an adapter's CLI commands besides its configuration. */
+export interface CommandContext {
+  /** The bridge's public address (PUBLIC_URL or the platform's), when known. */
+  publicUrl?: string;
 }
 
 /** A CLI command an adapter brings (`ardary-bridge <command> …`); returns the exit code. */
@@ -78,7 +89,14 @@ interface DescriptorBase<Shape extends z.ZodRawShape, Config> {
   /** How to turn it on, for the boot log. */
   howToEnable: string;
   /** The CLI commands it brings, by name, given its configuration (null when it is off). */
-  commands?: (config: Config | null) => Record<string, AdapterCommand>;
+  commands?: (config: Config | null, context: CommandContext) => Record<string, AdapterCommand>;
+  /**
+   * Lines for the setup page and `doctor` from the configuration alone (no call out): what is
+   * set or missing, the mode, links to follow. `config` is null while the adapter is off.
+   */
+  setupLines?(config: Config | null, ctx: SetupContext): SetupLine[];
+  /** Files the setup page serves filled in with the bridge's address (`/setup/<name>`). */
+  setupFiles?: SetupFile[];
 }
 
 export interface ChatAdapterDescriptor<
@@ -106,6 +124,8 @@ export interface SmsProviderDescriptor<
   kind: "sms";
   /** The callback URL's first path segment (`/<callbackPath>/callback/<secret>`). */
   callbackPath: string;
+  /** Where people enter the callback URL, in words ("Ardary's dashboard, Parameters > API"). */
+  callbackWhere?: string;
   /** The variable that names the account's time zone (dates typed in `--at`, business hours). */
   timezoneVar: string;
   /** What the core reads of the provider's configuration. */

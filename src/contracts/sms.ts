@@ -1,6 +1,7 @@
 // What the core asks of an SMS provider (SmsProvider) and what comes back: one outcome per SMS,
 // and the events its callbacks mean. The core speaks of `ref`, never of the provider's fields.
 import type { Obj, Priority } from "./domain.ts";
+import type { SetupContext, SetupLine } from "./setup.ts";
 
 /** One SMS to send. `ref` is ours, unique, and the same on every retry of this SMS. */
 export interface OutboundSms {
@@ -94,4 +95,9 @@ export interface SmsProvider {
   readonly linkPlaceholder: string;
   /** When the core should hand a scheduled SMS over, at the latest, before its time (ms). */
   readonly scheduleLeadMs?: number;
+  /**
+   * Optional: lines for the setup page and `doctor` that call the provider (through
+   * `ctx.remote`: at most once a minute); the configuration's own lines are the descriptor's.
+   */
+  setupChecks?(ctx: SetupContext): Promise<SetupLine[]>;
 }

@@ -198,6 +198,17 @@ export async function insertMessage(db: Db, values: NewMessage): Promise<Message
   return row;
 }
 
+/** The last SMS the bridge sent or tried to send (the setup page's "last send"). */
+export async function lastOutbound(db: Db) {
+  const [m] = await db
+    .select({ status: messages.status, error: messages.error, createdAt: messages.createdAt })
+    .from(messages)
+    .where(eq(messages.direction, "out"))
+    .orderBy(desc(messages.id))
+    .limit(1);
+  return m;
+}
+
 export async function getMessage(db: Db, id: number): Promise<Message | undefined> {
   const [row] = await db.select().from(messages).where(eq(messages.id, id));
   return row;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { type Env, timeZoneOf } from "../boot/env.ts";
 import { cliContext, type Services } from "../boot/services.ts";
+import type { Setup } from "../boot/setup.ts";
 import { listConversations, readFeed } from "../conversations/feed.ts";
 import * as store from "../conversations/store.ts";
 import { isHttpLink, withLink } from "../flows/command.ts";
@@ -95,7 +96,14 @@ export function unconfiguredProvider(env: Env): string | undefined {
   return missing && `the SMS provider (${env.sms.descriptor.name}) is not configured: ${missing}`;
 }
 
-export function createAdminRouter(o: { services: Services; callbackUrl: () => string }) {
+/** How long `doctor` lets the platforms answer: a terminal can wait longer than a page. */
+export const DOCTOR_DEADLINE_MS = 10_000;
+
+export function createAdminRouter(o: {
+  services: Services;
+  setup: Setup;
+  callbackUrl: () => string;
+}) {
   const { database, env } = o.services;
   const token = randomBytes(24).toString("base64url");
   const router: Router = express.Router();
@@ -156,6 +164,10 @@ export function createAdminRouter(o: { services: Services; callbackUrl: () => st
     const code = await command.run(cliContext(o.services), args.map(String), write);
     if (!started) res.status(200).type("text/plain; charset=utf-8");
     res.end(code === 0 ? "" : `\n(exit ${code})\n`);
+  });
+  // `doctor`: the setup page's checks, from the process that holds the chat connections.
+  router.get("/setup", async (_req, res) => {
+    res.json(await o.setup.report({ deadlineMs: DOCTOR_DEADLINE_MS }));
   });
   router.get("/callback-url", (_req, res) => {
     res.json({ url: o.callbackUrl() });

@@ -30,6 +30,8 @@ export interface AppOptions {
   platformRouter?: Router;
   /** Wakes this process's worker, if it runs one, when callbacks were stored. */
   wakeWorker?: () => void;
+  /** Pages for people (the setup page at `/`, src/http/setup-page.ts), after every other route. */
+  pages?: Router;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
@@ -160,6 +162,7 @@ export function createApp(o: AppOptions) {
 
   // The chat platforms' routes after the callback's, which each callback would otherwise walk.
   if (o.platformRouter) app.use(o.platformRouter);
+  if (o.pages) app.use(o.pages);
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not found" });

@@ -52,6 +52,21 @@ export async function storeEvents(
   return keys.map((k, i) => first.get(k) === i && fresh.has(k));
 }
 
+/** The callbacks' kinds (chat events share the table under `chat-…` kinds). */
+const CALLBACK_KINDS = ["inbound-sms", "status", "click", "call"] satisfies StoredEvent["kind"][];
+
+/** When the provider's last stored callback arrived (the setup page's "last called back"). */
+export async function lastCallbackAt(db: Db): Promise<Date | undefined> {
+  const [row] = rowsOf<{ received_at: Date | string }>(
+    await db.execute(sql`select received_at from events
+      where kind in (${sql.join(
+        CALLBACK_KINDS.map((k) => sql`${k}`),
+        sql`, `,
+      )}) order by id desc limit 1`),
+  );
+  return row ? new Date(row.received_at) : undefined;
+}
+
 /** The one statement of the callback path ($1: the batch as JSON). */
 const STORE = `insert into events (dedupe_key, kind, payload, processed_at)
   select b.key, b.kind, b.payload, null

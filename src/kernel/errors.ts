@@ -62,6 +62,17 @@ export class DeferredError extends RetryableError {
   }
 }
 
+/** A call that did not answer within the time a person waits (the setup page's deadline). */
+export class NoAnswerError extends AppError {
+  constructor(what: string, ms: number) {
+    super("no_answer", `${what}: no answer within ${ms / 1000} s`, {
+      status: 504,
+      retryable: true,
+    });
+    this.name = "NoAnswerError";
+  }
+}
+
 /**
  * The one rule for "trying again cannot help": our own errors that are not retryable and name a
  * client-side status (a refusal, bad input). Anything else (the network, a 5xx, an unknown

@@ -5,6 +5,16 @@
 import postgres from "postgres";
 import type { SessionLock } from "../contracts/index.ts";
 import type { Database } from "../db/database.ts";
+
+/**
+ * Whether any session of this database holds the advisory lock of `name` (pg_try_advisory_lock
+ * of a bigint key shows in pg_locks as classid = its high 32 bits, objid = its low 32 bits).
+ */
+const HELD = `select exists (select 1 from pg_locks where locktype = 'advisory' and granted
+  and objsubid = 1 and database = (select oid from pg_database where datname = current_database())
+  and classid = ((hashtext($1)::bigint >> 32) & 4294967295)::oid
+  and objid = (hashtext($1)::bigint & 4294967295)::oid) as held`;
+
 import { pgConnection } from "../db/pg-options.ts";
 
 export function sessionLock(database: Database, name: string): SessionLock {
@@ -17,6 +27,7 @@ export function sessionLock(database: Database, name: string): SessionLock {
         return true;
       },
       stillHeld: async () => held,
+      isHeld: async () => held,
       release: async () => {
         held = false;
       },
@@ -52,6 +63,10 @@ export function sessionLock(database: Database, name: string): SessionLock {
         await drop();
         throw err;
       }
+    },
+    async isHeld() {
+      const [row] = await database.query<{ held: boolean }>(HELD, [name]);
+      return row?.held === true;
     },
     async stillHeld() {
       if (!sql || pid === undefined) return false;

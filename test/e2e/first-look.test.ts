@@ -1,6 +1,8 @@
 // The README's three commands for a first look, run as written: install (done: this test runs
 // inside the installed project), `npm run try`, then `npx ardary-bridge tail`, which must show
-// the customer's SMS. Then `conversations` lists the conversation.
+// the customer's SMS. Then `conversations` lists the conversation. The trial leaves no traces:
+// it keeps its data beside DATA_DIR, not in it, and ignores the shell's DATABASE_URL (here one
+// that nothing answers) and chat variables (here a Slack nothing answers).
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,10 +61,19 @@ describe("first look", { timeout: 120_000 }, () => {
     const commands = firstLook();
     expect(commands).toEqual(["npm ci", "npm run try", "npx ardary-bridge tail"]);
     expect(existsSync("node_modules/.package-lock.json")).toBe(true); // `npm ci` is done
-    const env = { PORT: "0", DATA_DIR: join(dir, "data"), LOG_LEVEL: "warn" };
+    const env = {
+      PORT: "0",
+      DATA_DIR: join(dir, "data"),
+      LOG_LEVEL: "warn",
+      DATABASE_URL: "postgres://nobody@127.0.0.1:1/not_here",
+      SLACK_BOT_TOKEN: "xoxb-from-the-shell",
+      SLACK_SIGNING_SECRET: "from-the-shell",
+      SLACK_CHANNEL: "C0SHELL",
+      SLACK_API_URL: "http://127.0.0.1:1/api/",
+    };
     const trial = start(commands[1] as string, env, /A customer writes in now/);
     started.push(trial.child);
-    await trial.seen;
+    const banner = await trial.seen;
     const tail = start(
       commands[2] as string,
       env,
@@ -73,5 +84,14 @@ describe("first look", { timeout: 120_000 }, () => {
     const list = await runCli(["conversations"], env);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^#1 {2}\+33 6 12 34 56 78 +open +1 SMS/m);
+    expect(list.stderr).toContain("the trial runs");
+
+    // Its data is beside DATA_DIR, not in it; the shell's Slack is not on.
+    expect(existsSync(join(dir, "data-try", "PG_VERSION"))).toBe(true);
+    expect(existsSync(join(dir, "data"))).toBe(false);
+    const url = /the bridge at (http:\/\/\S+),/.exec(banner)?.[1];
+    const page = await (await fetch(`${url}/`)).text();
+    expect(page).toMatch(/data-part="slack" data-state="warn"/);
+    expect(page).toContain("no chat platform is on");
   });
 });

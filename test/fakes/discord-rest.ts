@@ -182,6 +182,7 @@ export function createRestApp(world: DiscordWorld): express.Express {
       body: undefined,
     };
     world.requests.push(record);
+    if (world.silentPaths.has(path)) return; // received, never answered
     res.on("finish", () => {
       record.status = res.statusCode;
     });

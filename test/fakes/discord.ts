@@ -59,6 +59,8 @@ export interface FakeDiscordOptions {
   botUsername?: string;
   /** Extra server roles (in GUILD_CREATE's roles), no permissions of their own; none by default. */
   roles?: { id: string; name: string }[];
+  /** REST paths (under /api/v10) the fake receives and never answers: a Discord gone silent. */
+  silentPaths?: string[];
 }
 
 export interface FakeUser {
@@ -401,6 +403,10 @@ export class DiscordWorld implements FakeDiscord {
   private readonly nonces = new Map<string, { channelId: string; messageId: string; at: number }>();
   private readonly extraRoles: { id: string; name: string }[];
   private readonly joinedAt = isoNow();
+  /** The Message Content intent "in the developer portal" (the application's flags show it). */
+  private readonly messageContent: boolean;
+  /** REST paths never answered (FakeDiscordOptions.silentPaths). */
+  readonly silentPaths: ReadonlySet<string>;
   server: Server | undefined;
 
   constructor(options: FakeDiscordOptions = {}) {
@@ -412,6 +418,8 @@ export class DiscordWorld implements FakeDiscord {
     this.roleIds.everyone = this.guildId;
     this.roleIds.bot = snowflake();
     this.extraRoles = options.roles ?? [];
+    this.messageContent = options.privilegedIntents ?? true;
+    this.silentPaths = new Set(options.silentPaths ?? []);
     this.botUser = {
       id: this.botUserId,
       username: options.botUsername ?? "ardary-bridge",
@@ -1252,7 +1260,8 @@ export class DiscordWorld implements FakeDiscord {
       bot_public: false,
       bot_require_code_grant: false,
       verify_key: "0".repeat(64),
-      flags: (1 << 19) | (1 << 23),
+      // GATEWAY_MESSAGE_CONTENT_LIMITED (an unverified app with the intent on), APPLICATION_COMMAND_BADGE.
+      flags: (this.messageContent ? 1 << 19 : 0) | (1 << 23),
       hook: true,
       is_monetized: false,
       team: null,

@@ -83,6 +83,8 @@ export interface FakeSlackOptions {
    * network): e.g. a card visible in the channel before its poster knows its `ts`.
    */
   answerDelayMs?: Record<string, number>;
+  /** Methods the fake receives and never answers: a Slack gone silent. */
+  silentMethods?: string[];
 }
 
 export interface FakeSlack {
@@ -198,6 +200,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       ...((req.body as Params | undefined) ?? {}),
     };
     const method = req.params.method;
+    if (options.silentMethods?.includes(method)) {
+      state.requests.push({ method, at: Date.now(), status: 0, ok: false });
+      return; // received, never answered
+    }
     const answer = callMethod(state, config, method, params, tokenOf(req, params));
     const error = answer.body.ok === true ? undefined : String(answer.body.error);
     state.requests.push({

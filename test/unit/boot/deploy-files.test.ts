@@ -1,5 +1,7 @@
 // The deploy manifests: app.json holds Heroku's documented keys only (devcenter "app.json
-// Schema"), names every variable the bridge reads, and its process types match the Procfile.
+// Schema"), names every variable the bridge reads, and its process types match the Procfile; the
+// deploy forms (app.json, render.yaml) ask what a team decides, Render runs in the EU, the
+// README's button names the repository, and the button lands on the set-up page.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadEnv } from "../../../src/boot/env.ts";
@@ -74,14 +76,44 @@ describe("app.json", () => {
     expect(appJson.formation).toMatchObject({ web: { quantity: 1 }, worker: { quantity: 0 } });
   });
 
-  it("every variable in app.json and render.yaml is documented in the README", () => {
+  it("asks what a team decides, with defaults that boot, and lands on the set-up page", () => {
+    const env = appJson.env as Record<string, { value?: string; required?: boolean }>;
+    expect(appJson.success_url).toBe("/");
+    expect(env.PHONE_DEFAULT_COUNTRY).toMatchObject({ value: "FR", required: false });
+    expect(env.REPLY_MODE).toMatchObject({ value: "send", required: false });
+    // Empty unless both platforms are filled in (then the boot asks for it).
+    expect(env.CHAT_DEFAULT_PLATFORM).toMatchObject({ required: false });
+    expect(env.CHAT_DEFAULT_PLATFORM?.value).toBeUndefined();
+  });
+
+  it("the README's Deploy button names the repository (?template=)", () => {
     const readme = readFileSync("README.md", "utf8");
+    const button = /\[!\[Deploy to Heroku\]\([^)]+\)\]\(([^)]+)\)/.exec(readme)?.[1];
+    expect(button).toMatch(
+      /^https:\/\/www\.heroku\.com\/deploy\?template=https:\/\/github\.com\/[^/]+\/ardary-bridge$/,
+    );
+  });
+
+  it("every variable in app.json and render.yaml is documented in docs/configuration.md", () => {
+    const readme = readFileSync("docs/configuration.md", "utf8");
     const render = readFileSync("render.yaml", "utf8");
     const names = [
       ...Object.keys(appJson.env as object),
       ...[...render.matchAll(/key: ([A-Z_]+)/g)].map((m) => m[1] as string),
     ];
     expect(names.filter((n) => !readme.includes(`\`${n}\``))).toEqual([]);
+  });
+});
+
+describe("render.yaml", () => {
+  const render = readFileSync("render.yaml", "utf8");
+  it("runs in the EU on the starter plan, its database beside it; asks what a team decides", () => {
+    expect(render.match(/^ {4}region: frankfurt$/gm)).toHaveLength(2);
+    expect(render).toMatch(/^ {4}plan: (starter|free)$/m);
+    expect(render).toMatch(/- key: PHONE_DEFAULT_COUNTRY\n\s+value: FR\n/);
+    expect(render).toMatch(/- key: REPLY_MODE\n\s+value: send\n/);
+    expect(render).toMatch(/- key: CHAT_DEFAULT_PLATFORM\n\s+sync: false\n/);
+    expect(render).toMatch(/healthCheckPath: \/healthz/);
   });
 });
 
