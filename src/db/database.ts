@@ -144,19 +144,66 @@ const PROBE_DEADLINE_MS = 1500;
 
 // ── Postgres pool options ───────────────────────────────────────────────────────────────────
 /**
+ * Keep-alive and timeouts on every connection, both ends. A connection that a NAT or a load
+ * balancer forgets (no reset: each side goes on waiting for the other) is what they are for; a
+ * packet every 10 s also keeps most NATs from forgetting an idle connection at all (they forget
+ * after 1 to 6 minutes).
+ * - Client: TCP keep-alive after 10 s idle. Node then probes every second, 10 times (libuv's
+ *   values): a peer gone silent is noticed after ~20 s and the connection closed.
+ * - Server, per session: keep-alive after 10 s idle, every 5 s, 3 unanswered probes: the server
+ *   ends a backend whose client went silent after ~25 s, and frees what its transaction held;
+ *   tcp_user_timeout, the same for data it sent that is never acknowledged (keep-alive only
+ *   runs on an idle connection). Ignored on a Unix socket.
+ * Neither helps while each side's TCP stack still answers (a proxy in between).
+ */
+const SERVER_KEEPALIVE = {
+  tcp_keepalives_idle: 10,
+  tcp_keepalives_interval: 5,
+  tcp_keepalives_count: 3,
+  tcp_user_timeout: 25_000,
+} as const;
+
+/** The client's TCP keep-alive, seconds idle before the first probe (see SERVER_KEEPALIVE). */
+const CLIENT_KEEPALIVE_S = 10;
+
+/**
+ * What every connection of ours asks for, the migrations' and the session locks' included:
+ * keep-alive at both ends. Timeouts on statements are the pool's (postgresOptions): a migration
+ * may take long, and a session lock's connection is idle by design.
+ */
+export function linkOptions(): Pick<postgres.Options<Record<string, never>>, "keep_alive"> & {
+  connection: Record<string, number>;
+} {
+  return { keep_alive: CLIENT_KEEPALIVE_S, connection: { ...SERVER_KEEPALIVE } };
+}
+
+/**
  * The server's pool: fail fast and come back fast. A connect that takes over 3 s fails; a
- * statement over 15 s is cancelled by the server; a dropped connection is retried after at most
- * 0.25 s (postgres.js's default back-off grows to 20 s, which would keep a recovered database
- * unused); TCP keep-alive notices a silent peer.
+ * dropped connection is retried after at most 0.25 s (postgres.js's default back-off grows to
+ * 20 s, which would keep a recovered database unused); keep-alive at both ends (linkOptions).
+ * Per session:
+ * - statement_timeout 15 s: the service's statements take milliseconds (a round of the inbox,
+ *   200 callbacks, well under a second); one past 15 s is a plan gone wrong or a wait behind a
+ *   lock that is not let go, cancelled and tried again rather than holding a connection.
+ * - idle_in_transaction_session_timeout 10 s: no transaction of ours waits on anything but the
+ *   database (calls to Slack, Discord or the provider are made outside them), so one idle for
+ *   10 s has lost its client: the server ends it and frees its locks, with no one watching.
+ * Neither ends a backend caught between two messages of one statement ("active", waiting for
+ * ClientRead).
  */
 export function postgresOptions(max: number): postgres.Options<Record<string, never>> {
+  const link = linkOptions();
   return {
     max,
     connect_timeout: 3,
     idle_timeout: 60,
-    keep_alive: 10,
+    keep_alive: link.keep_alive,
     backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 0.25),
-    connection: { statement_timeout: 15_000, idle_in_transaction_session_timeout: 30_000 },
+    connection: {
+      ...link.connection,
+      statement_timeout: 15_000,
+      idle_in_transaction_session_timeout: 10_000,
+    },
     onnotice: () => {},
   };
 }
@@ -205,6 +252,7 @@ export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
   }
   const conn = pgConnection(options.url);
   const client = postgres(conn.url, {
+    ...linkOptions(),
     ssl: conn.ssl,
     max: 1,
     connect_timeout: 5,
