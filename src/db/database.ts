@@ -8,12 +8,13 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { withDeadline } from "./health.ts";
+import { isDatabaseUnavailable, withDeadline } from "./health.ts";
 import { explainConnectError, pgConnection } from "./pg-options.ts";
 import { resettablePool } from "./pg-pool.ts";
 import { lockDataDir } from "./pglite-lock.ts";
 import { unpackTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
+import { END_ALL, StallWatch, watchPool } from "./stall.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -53,6 +54,14 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Most Postgres connections this process opens. */
   maxConnections?: number;
+  /** Where the stall watch says what it ended (src/db/stall.ts). */
+  log?: DatabaseLog;
+}
+
+/** The two levels the database layer speaks at (a pino logger fits). */
+export interface DatabaseLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
 }
 
 /** The project's folder: `dist/` (built) and `src/db/` (sources) are at different depths. */
@@ -76,7 +85,7 @@ const PGLITE_CONF = ["shared_buffers = 16MB"];
 
 /** Opens the database the options name. PGlite is loaded only when it is used (it is heavy). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10);
+  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10, options.log);
   const dataDir = options.dataDir ?? ".data";
   const { PGlite } = await import("@electric-sql/pglite");
   if (dataDir.startsWith("memory://"))
@@ -95,14 +104,83 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
 }
 
-function openPostgres(url: string, max: number): Database {
+function openPostgres(url: string, max: number, log?: DatabaseLog): Database {
   // TLS as libpq's sslmode says, on by default for any non-local host (src/db/pg-options.ts).
   const conn = pgConnection(url);
+  let aside: postgres.Sql | undefined;
+  /**
+   * One statement over a connection of its own, never the pool's (the health probe, the stall
+   * watch's look at pg_stat_activity), within PROBE_DEADLINE_MS. Opened when needed, closed 5 s
+   * idle; one that got no answer is dropped (it may be one the network forgot without a word)
+   * and the next statement opens a new one rather than queue behind it.
+   */
+  const runAside = async <T>(text: string, params: unknown[], what: string): Promise<T[]> => {
+    aside ??= postgres(conn.url, { ...postgresOptions(1), idle_timeout: 5, ssl: conn.ssl });
+    const used = aside;
+    try {
+      const rows = await withDeadline(
+        used.unsafe(text, params as never[]),
+        PROBE_DEADLINE_MS,
+        what,
+      );
+      return rows as unknown as T[];
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) {
+        if (aside === used) aside = undefined;
+        void used.end({ timeout: 0 }).catch(() => {});
+      }
+      throw err;
+    }
+  };
+  // Statements in flight on a connection that stopped answering: its backend ended, the pool
+  // retired (src/db/stall.ts).
+  const watch = new StallWatch({
+    inspect: (text, params) => runAside(text, params, "stall watch"),
+    retire: () => reset(),
+    say: (level, fields, message) => log?.[level](fields, message),
+  });
   const pool = resettablePool(
-    () => postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }),
+    () => watchPool(postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }), watch),
     (client) => drizzlePg(client, { schema }) as unknown as Db,
   );
-  let probe: postgres.Sql | undefined;
+  /** LISTENs, made again on each new pool (the old one's connection ends with it). */
+  const subscriptions = new Set<Subscription>();
+  const subscribe = async (s: Subscription) => {
+    const { unlisten } = await pool.current().listen(s.channel, () => s.onNotify());
+    s.unlisten = unlisten;
+  };
+  /**
+   * A new pool; the old one is ended without waiting for its statements, and the backends they
+   * were in flight on are ended too: over a link that went silent the server would never hear
+   * our side close, and a backend caught mid-transaction would keep its locks for ever.
+   */
+  const reset = () => {
+    const pids = watch.backendsInFlight();
+    pool.reset();
+    for (const s of subscriptions) void listenAgain(s, pool.current());
+    if (pids.length > 0)
+      void runAside<{ ended: number }>(END_ALL, [pids], "ending given-up backends").then(
+        ([r]) =>
+          log?.warn({ backends: pids, ended: r?.ended }, "connections given up: backends ended"),
+        (err) =>
+          log?.warn(
+            { backends: pids, err: String(err) },
+            "connections given up: backends not ended",
+          ),
+      );
+  };
+  /** Tried every second until it holds (the database may be gone), unless a newer pool took over. */
+  const listenAgain = async (s: Subscription, client: postgres.Sql) => {
+    while (subscriptions.has(s) && pool.current() === client) {
+      try {
+        await subscribe(s);
+        s.onNotify(); // what was notified meanwhile was not heard: look now
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1000).unref());
+      }
+    }
+  };
   return {
     kind: "postgres",
     url,
@@ -112,31 +190,33 @@ function openPostgres(url: string, max: number): Database {
       return rows as unknown as T[];
     },
     async listen(channel, onNotify) {
-      const sub = await pool.current().listen(channel, () => onNotify());
-      return () => sub.unlisten();
+      const s: Subscription = { channel, onNotify };
+      await subscribe(s);
+      subscriptions.add(s);
+      return async () => {
+        subscriptions.delete(s);
+        await s.unlisten?.();
+      };
     },
     async notify(channel) {
       await pool.current().unsafe("select pg_notify($1, '')", [channel], { prepare: true });
     },
     async probe() {
-      // Opened when a probe is needed (a slow or silent database, /healthz), closed 5 s idle.
-      probe ??= postgres(conn.url, { ...postgresOptions(1), idle_timeout: 5, ssl: conn.ssl });
-      const used = probe;
-      try {
-        await withDeadline(used`select 1`, PROBE_DEADLINE_MS, "health probe");
-      } catch (err) {
-        // Its connection may be one the network dropped without a word (TCP notices after
-        // minutes): the next probe opens a new one rather than queueing behind this one.
-        if (probe === used) probe = undefined;
-        void used.end({ timeout: 0 }).catch(() => {});
-        throw err;
-      }
+      await runAside("select 1", [], "health probe");
     },
-    reset: () => pool.reset(),
+    reset,
     close: async () => {
-      await Promise.all([pool.end(5), probe?.end({ timeout: 1 })]);
+      subscriptions.clear();
+      watch.stop();
+      await Promise.all([pool.end(5), aside?.end({ timeout: 1 })]);
     },
   };
+}
+
+interface Subscription {
+  channel: string;
+  onNotify: () => void;
+  unlisten?: () => Promise<void>;
 }
 
 /** The most a probe waits for `select 1` (src/http/app.ts gives health checks the same). */
@@ -154,7 +234,8 @@ const PROBE_DEADLINE_MS = 1500;
  *   ends a backend whose client went silent after ~25 s, and frees what its transaction held;
  *   tcp_user_timeout, the same for data it sent that is never acknowledged (keep-alive only
  *   runs on an idle connection). Ignored on a Unix socket.
- * Neither helps while each side's TCP stack still answers (a proxy in between).
+ * Neither helps while each side's TCP stack still answers (a proxy in between): the stall watch
+ * (src/db/stall.ts) is for that, and for the minute before these notice.
  */
 const SERVER_KEEPALIVE = {
   tcp_keepalives_idle: 10,
@@ -189,7 +270,7 @@ export function linkOptions(): Pick<postgres.Options<Record<string, never>>, "ke
  *   database (calls to Slack, Discord or the provider are made outside them), so one idle for
  *   10 s has lost its client: the server ends it and frees its locks, with no one watching.
  * Neither ends a backend caught between two messages of one statement ("active", waiting for
- * ClientRead).
+ * ClientRead): the stall watch does (src/db/stall.ts).
  */
 export function postgresOptions(max: number): postgres.Options<Record<string, never>> {
   const link = linkOptions();

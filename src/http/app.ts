@@ -77,9 +77,10 @@ export function createApp(o: AppOptions) {
   };
   // A batch has a deadline of its own: a statement the driver never settles (its connection
   // died under it and nothing said so) must not keep its slot, and the requests behind it,
-  // forever while the database answers the probe. The pool is replaced: the next batches go
-  // out on fresh connections. (A batch that did commit was answered 503: the provider calls
-  // again and the repeat is recognised.)
+  // forever while the database answers the probe. The pool's stall watch finds such a
+  // connection first (about 2 s, src/db/stall.ts); this is the backstop. The pool is replaced:
+  // the next batches go out on fresh connections. (A batch that did commit was answered 503:
+  // the provider calls again and the repeat is recognised.)
   const store = async (list: StoredEvent[]) => {
     try {
       return await withDeadline(storeEvents(o.database, list, wake), BATCH_DEADLINE_MS, "store");
