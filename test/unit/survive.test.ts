@@ -4,7 +4,11 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { storable } from "../../adapters/ardary/parse.ts";
 import { isKnownDriverFault } from "../../src/db/driver-guard.ts";
-import { DatabaseHealth, DatabaseUnavailableError } from "../../src/db/health.ts";
+import {
+  DatabaseHealth,
+  DatabaseUnavailableError,
+  NotAnsweringError,
+} from "../../src/db/health.ts";
 import { isHttpLink } from "../../src/flows/command.ts";
 import { toHttp } from "../../src/http/app.ts";
 import { Batcher } from "../../src/ingest/batcher.ts";
@@ -172,6 +176,21 @@ describe("waiting on a database that stops answering", () => {
     expect(health.up).toBe(false);
     expect(() => health.assertUp()).toThrow(DatabaseUnavailableError);
     health.close();
+  });
+
+  it("a request past its budget with no probe answered gets its 503 alone; with one answered, it waits", async () => {
+    const never = new Promise(() => {});
+    const health = new DatabaseHealth({ probe: () => never, probeTimeoutMs: 10_000 });
+    const began = performance.now();
+    await expect(health.await(never, 20, 100)).rejects.toThrow(NotAnsweringError);
+    expect(performance.now() - began).toBeLessThan(1000);
+    // Only the probe decides that the database is down: it has not answered yet.
+    expect(health.up).toBe(true);
+    health.close();
+    const alive = new DatabaseHealth({ probe: async () => 1, probeTimeoutMs: 50 });
+    const slow = new Promise((r) => setTimeout(() => r("done"), 300));
+    expect(await alive.await(slow, 20, 100)).toBe("done");
+    alive.close();
   });
 });
 
