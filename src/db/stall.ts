@@ -14,12 +14,13 @@
 //   round of the worker is tried again), and the backends it was in flight on are ended
 //   (pg_terminate_backend, by whoever retires the pool: END_ALL): their transactions roll
 //   back, their locks are freed.
-// - it waits for a lock held by a session of a role we belong to, in a transaction, waiting for
-//   its client for `orphanMs` (still so at the next look): that session is ended. An orphan (a
+// - it waits for a lock held by a session of a role whose privileges we have, in a transaction,
+//   waiting for its client for `orphanMs` (still so at the next look): that session is ended. An orphan (a
 //   process that died with its connection half-open, or a session on a link gone elsewhere)
 //   must not hold a lock for ever, even over a restart.
-// pg_terminate_backend needs to be the backend's role (or a member of it), or pg_signal_backend;
-// a superuser's backend only a superuser may end. A refusal is logged and the watch goes on.
+// pg_terminate_backend needs the privileges of the backend's role (being it, or a member that
+// inherits it: pg_has_role 'usage'), or pg_signal_backend; a superuser's backend only a
+// superuser may end. A refusal is logged and the watch goes on.
 
 /** What postgres.js says of a connection: its backend's pid (null until it is known). */
 export interface Backend {
@@ -76,7 +77,7 @@ const INSPECT = `with mine as (
   select a.pid, a.pid = any($1::int[]) as mine, a.state, a.wait_event_type, a.wait_event,
     a.xact_start is not null as in_xact, a.state_change::text as since,
     (extract(epoch from now() - a.state_change) * 1000)::int as silent_ms,
-    coalesce(pg_has_role(a.usesysid, 'member'), false) as may_end, a.application_name as app
+    coalesce(pg_has_role(a.usesysid, 'usage'), false) as may_end, a.application_name as app
   from pg_stat_activity a
   where a.pid = any($1::int[]) or a.pid in (select unnest(m.blockers) from mine m)`;
 
