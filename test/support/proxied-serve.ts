@@ -23,7 +23,7 @@ export interface ProxiedServe {
 
 /** Starts it (with `env` added to its environment) and waits for /healthz to answer 200. */
 export async function startProxiedServe(
-  o: { env?: Record<string, string>; logFile?: string } = {},
+  o: { env?: Record<string, string> } = {},
 ): Promise<ProxiedServe> {
   const db = await createTestDatabase();
   const proxy = await startTcpProxy("127.0.0.1", Number(new URL(PG_ADMIN_URL).port || 5432));
@@ -40,8 +40,9 @@ export async function startProxiedServe(
       ...o.env,
     }),
   };
-  // Its log to `logFile` when one is named (for a failure's post-mortem), else nowhere.
-  const logFile = o.logFile ?? process.env.PROXIED_LOG;
+  // Its log (and how it exited) to $PROXIED_LOG when it names a file, for a failure's
+  // post-mortem (LOG_LEVEL from TEST_LOG_LEVEL); else nowhere.
+  const logFile = process.env.PROXIED_LOG;
   const out = logFile ? openSync(logFile, "w") : "ignore";
   const server: ChildProcess = spawn("node", ["bin/ardary-bridge.js", "serve"], {
     env,

@@ -41,7 +41,6 @@ describe("database connections stranded under load", () => {
         SLACK_CHANNEL: "C0GENERAL",
         SLACK_API_URL: slack.apiUrl,
       },
-      logFile: process.env.STRAND_LOG,
     });
     // The test's own connection, straight to Postgres (not through the proxy).
     const admin = postgres(world.db.url ?? "", { max: 2, onnotice: () => {} });
