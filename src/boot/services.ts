@@ -158,6 +158,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       url: env.DATABASE_URL,
       dataDir: env.DATA_DIR,
       maxConnections: o.maxConnections ?? env.DATABASE_POOL_MAX,
+      log,
     }));
   try {
     await migrateOpen(database, env.DATABASE_URL);

@@ -8,12 +8,13 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
 import { migrate as migratePg } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
-import { withDeadline } from "./health.ts";
+import { isDatabaseUnavailable, withDeadline } from "./health.ts";
 import { explainConnectError, pgConnection } from "./pg-options.ts";
 import { resettablePool } from "./pg-pool.ts";
 import { lockDataDir } from "./pglite-lock.ts";
 import { unpackTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
+import { END_ALL, StallWatch, watchPool } from "./stall.ts";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -53,6 +54,14 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Most Postgres connections this process opens. */
   maxConnections?: number;
+  /** Where the stall watch says what it ended (src/db/stall.ts). */
+  log?: DatabaseLog;
+}
+
+/** The two levels the database layer speaks at (a pino logger fits). */
+export interface DatabaseLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
 }
 
 /** The project's folder: `dist/` (built) and `src/db/` (sources) are at different depths. */
@@ -76,7 +85,7 @@ const PGLITE_CONF = ["shared_buffers = 16MB"];
 
 /** Opens the database the options name. PGlite is loaded only when it is used (it is heavy). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10);
+  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10, options.log);
   const dataDir = options.dataDir ?? ".data";
   const { PGlite } = await import("@electric-sql/pglite");
   if (dataDir.startsWith("memory://"))
@@ -95,14 +104,83 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
 }
 
-function openPostgres(url: string, max: number): Database {
+function openPostgres(url: string, max: number, log?: DatabaseLog): Database {
   // TLS as libpq's sslmode says, on by default for any non-local host (src/db/pg-options.ts).
   const conn = pgConnection(url);
+  let aside: postgres.Sql | undefined;
+  /**
+   * One statement over a connection of its own, never the pool's (the health probe, the stall
+   * watch's look at pg_stat_activity), within PROBE_DEADLINE_MS. Opened when needed, closed 5 s
+   * idle; one that got no answer is dropped (it may be one the network forgot without a word)
+   * and the next statement opens a new one rather than queue behind it.
+   */
+  const runAside = async <T>(text: string, params: unknown[], what: string): Promise<T[]> => {
+    aside ??= postgres(conn.url, { ...postgresOptions(1), idle_timeout: 5, ssl: conn.ssl });
+    const used = aside;
+    try {
+      const rows = await withDeadline(
+        used.unsafe(text, params as never[]),
+        PROBE_DEADLINE_MS,
+        what,
+      );
+      return rows as unknown as T[];
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) {
+        if (aside === used) aside = undefined;
+        void used.end({ timeout: 0 }).catch(() => {});
+      }
+      throw err;
+    }
+  };
+  // Statements in flight on a connection that stopped answering: its backend ended, the pool
+  // retired (src/db/stall.ts).
+  const watch = new StallWatch({
+    inspect: (text, params) => runAside(text, params, "stall watch"),
+    retire: () => reset(),
+    say: (level, fields, message) => log?.[level](fields, message),
+  });
   const pool = resettablePool(
-    () => postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }),
+    () => watchPool(postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }), watch),
     (client) => drizzlePg(client, { schema }) as unknown as Db,
   );
-  let probe: postgres.Sql | undefined;
+  /** LISTENs, made again on each new pool (the old one's connection ends with it). */
+  const subscriptions = new Set<Subscription>();
+  const subscribe = async (s: Subscription) => {
+    const { unlisten } = await pool.current().listen(s.channel, () => s.onNotify());
+    s.unlisten = unlisten;
+  };
+  /**
+   * A new pool; the old one is ended without waiting for its statements, and the backends they
+   * were in flight on are ended too: over a link that went silent the server would never hear
+   * our side close, and a backend caught mid-transaction would keep its locks for ever.
+   */
+  const reset = () => {
+    const pids = watch.backendsInFlight();
+    pool.reset();
+    for (const s of subscriptions) void listenAgain(s, pool.current());
+    if (pids.length > 0)
+      void runAside<{ ended: number }>(END_ALL, [pids], "ending given-up backends").then(
+        ([r]) =>
+          log?.warn({ backends: pids, ended: r?.ended }, "connections given up: backends ended"),
+        (err) =>
+          log?.warn(
+            { backends: pids, err: String(err) },
+            "connections given up: backends not ended",
+          ),
+      );
+  };
+  /** Tried every second until it holds (the database may be gone), unless a newer pool took over. */
+  const listenAgain = async (s: Subscription, client: postgres.Sql) => {
+    while (subscriptions.has(s) && pool.current() === client) {
+      try {
+        await subscribe(s);
+        s.onNotify(); // what was notified meanwhile was not heard: look now
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1000).unref());
+      }
+    }
+  };
   return {
     kind: "postgres",
     url,
@@ -112,31 +190,33 @@ function openPostgres(url: string, max: number): Database {
       return rows as unknown as T[];
     },
     async listen(channel, onNotify) {
-      const sub = await pool.current().listen(channel, () => onNotify());
-      return () => sub.unlisten();
+      const s: Subscription = { channel, onNotify };
+      await subscribe(s);
+      subscriptions.add(s);
+      return async () => {
+        subscriptions.delete(s);
+        await s.unlisten?.();
+      };
     },
     async notify(channel) {
       await pool.current().unsafe("select pg_notify($1, '')", [channel], { prepare: true });
     },
     async probe() {
-      // Opened when a probe is needed (a slow or silent database, /healthz), closed 5 s idle.
-      probe ??= postgres(conn.url, { ...postgresOptions(1), idle_timeout: 5, ssl: conn.ssl });
-      const used = probe;
-      try {
-        await withDeadline(used`select 1`, PROBE_DEADLINE_MS, "health probe");
-      } catch (err) {
-        // Its connection may be one the network dropped without a word (TCP notices after
-        // minutes): the next probe opens a new one rather than queueing behind this one.
-        if (probe === used) probe = undefined;
-        void used.end({ timeout: 0 }).catch(() => {});
-        throw err;
-      }
+      await runAside("select 1", [], "health probe");
     },
-    reset: () => pool.reset(),
+    reset,
     close: async () => {
-      await Promise.all([pool.end(5), probe?.end({ timeout: 1 })]);
+      subscriptions.clear();
+      watch.stop();
+      await Promise.all([pool.end(5), aside?.end({ timeout: 1 })]);
     },
   };
+}
+
+interface Subscription {
+  channel: string;
+  onNotify: () => void;
+  unlisten?: () => Promise<void>;
 }
 
 /** The most a probe waits for `select 1` (src/http/app.ts gives health checks the same). */
@@ -144,19 +224,67 @@ const PROBE_DEADLINE_MS = 1500;
 
 // ── Postgres pool options ───────────────────────────────────────────────────────────────────
 /**
+ * Keep-alive and timeouts on every connection, both ends. A connection that a NAT or a load
+ * balancer forgets (no reset: each side goes on waiting for the other) is what they are for; a
+ * packet every 10 s also keeps most NATs from forgetting an idle connection at all (they forget
+ * after 1 to 6 minutes).
+ * - Client: TCP keep-alive after 10 s idle. Node then probes every second, 10 times (libuv's
+ *   values): a peer gone silent is noticed after ~20 s and the connection closed.
+ * - Server, per session: keep-alive after 10 s idle, every 5 s, 3 unanswered probes: the server
+ *   ends a backend whose client went silent after ~25 s, and frees what its transaction held;
+ *   tcp_user_timeout, the same for data it sent that is never acknowledged (keep-alive only
+ *   runs on an idle connection). Ignored on a Unix socket.
+ * Neither helps while each side's TCP stack still answers (a proxy in between): the stall watch
+ * (src/db/stall.ts) is for that, and for the minute before these notice.
+ */
+const SERVER_KEEPALIVE = {
+  tcp_keepalives_idle: 10,
+  tcp_keepalives_interval: 5,
+  tcp_keepalives_count: 3,
+  tcp_user_timeout: 25_000,
+} as const;
+
+/** The client's TCP keep-alive, seconds idle before the first probe (see SERVER_KEEPALIVE). */
+const CLIENT_KEEPALIVE_S = 10;
+
+/**
+ * What every connection of ours asks for, the migrations' and the session locks' included:
+ * keep-alive at both ends. Timeouts on statements are the pool's (postgresOptions): a migration
+ * may take long, and a session lock's connection is idle by design.
+ */
+export function linkOptions(): Pick<postgres.Options<Record<string, never>>, "keep_alive"> & {
+  connection: Record<string, number>;
+} {
+  return { keep_alive: CLIENT_KEEPALIVE_S, connection: { ...SERVER_KEEPALIVE } };
+}
+
+/**
  * The server's pool: fail fast and come back fast. A connect that takes over 3 s fails; a
- * statement over 15 s is cancelled by the server; a dropped connection is retried after at most
- * 0.25 s (postgres.js's default back-off grows to 20 s, which would keep a recovered database
- * unused); TCP keep-alive notices a silent peer.
+ * dropped connection is retried after at most 0.25 s (postgres.js's default back-off grows to
+ * 20 s, which would keep a recovered database unused); keep-alive at both ends (linkOptions).
+ * Per session:
+ * - statement_timeout 15 s: the service's statements take milliseconds (a round of the inbox,
+ *   200 callbacks, well under a second); one past 15 s is a plan gone wrong or a wait behind a
+ *   lock that is not let go, cancelled and tried again rather than holding a connection.
+ * - idle_in_transaction_session_timeout 10 s: no transaction of ours waits on anything but the
+ *   database (calls to Slack, Discord or the provider are made outside them), so one idle for
+ *   10 s has lost its client: the server ends it and frees its locks, with no one watching.
+ * Neither ends a backend caught between two messages of one statement ("active", waiting for
+ * ClientRead): the stall watch does (src/db/stall.ts).
  */
 export function postgresOptions(max: number): postgres.Options<Record<string, never>> {
+  const link = linkOptions();
   return {
     max,
     connect_timeout: 3,
     idle_timeout: 60,
-    keep_alive: 10,
+    keep_alive: link.keep_alive,
     backoff: (attempt) => Math.min(0.05 * 2 ** attempt, 0.25),
-    connection: { statement_timeout: 15_000, idle_in_transaction_session_timeout: 30_000 },
+    connection: {
+      ...link.connection,
+      statement_timeout: 15_000,
+      idle_in_transaction_session_timeout: 10_000,
+    },
     onnotice: () => {},
   };
 }
@@ -205,6 +333,7 @@ export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
   }
   const conn = pgConnection(options.url);
   const client = postgres(conn.url, {
+    ...linkOptions(),
     ssl: conn.ssl,
     max: 1,
     connect_timeout: 5,

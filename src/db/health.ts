@@ -64,6 +64,17 @@ export class DeadlineError extends DatabaseUnavailableError {
   }
 }
 
+/**
+ * Work that waited its budget while no probe of the database answered: this request gets its
+ * 503 now, whatever the probe still out finds. 503.
+ */
+export class NotAnsweringError extends DatabaseUnavailableError {
+  constructor(ms: number) {
+    super(`database not answering within ${ms} ms`);
+    this.name = "NotAnsweringError";
+  }
+}
+
 export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -90,6 +101,8 @@ export class DatabaseHealth {
   private probing: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** When a probe last answered (performance.now()). */
+  private answeredAt = Number.NEGATIVE_INFINITY;
   /** Work waiting in `await`, told at once when the database is found down. */
   private readonly waiting = new Set<() => void>();
 
@@ -119,6 +132,7 @@ export class DatabaseHealth {
     this.probing ??= (async () => {
       try {
         await withDeadline(this.o.probe(), this.o.probeTimeoutMs ?? 500, "health probe");
+        this.answeredAt = performance.now();
         this.set(true, "probe answered");
         return true;
       } catch (err) {
@@ -134,12 +148,19 @@ export class DatabaseHealth {
   /**
    * Waits for work that needs the database. Past `patienceMs` the database is probed (the probe
    * has `probeTimeoutMs`): answering, the wait goes on (slow is not gone), probed again every
-   * `patienceMs`; not answering, a DatabaseUnavailableError is thrown. Whoever finds the
-   * database down (this probe, another request's failure) ends every such wait at once: work
-   * queued behind a silent connection is not left to run out its own patience. A failure that
-   * says the database is gone marks it down.
+   * `patienceMs`; not answering, the database is down and a DatabaseUnavailableError thrown.
+   * Whoever finds the database down (this probe, another request's failure) ends every such
+   * wait at once: work queued behind a silent connection is not left to run out its own
+   * patience. Past `budgetMs`, when no probe has answered since this wait began, this wait
+   * alone ends with a NotAnsweringError (the database is not marked down for it: the probe
+   * decides that): the caller's answer stays within its budget while a probe is still out.
+   * A failure that says the database is gone marks it down.
    */
-  async await<T>(work: Promise<T>, patienceMs: number): Promise<T> {
+  async await<T>(
+    work: Promise<T>,
+    patienceMs: number,
+    budgetMs = Number.POSITIVE_INFINITY,
+  ): Promise<T> {
     if (!Number.isFinite(patienceMs)) {
       try {
         return await work;
@@ -148,6 +169,7 @@ export class DatabaseHealth {
         throw err;
       }
     }
+    const began = performance.now();
     const late = Symbol("late");
     let timer: NodeJS.Timeout | undefined;
     let downed: (() => void) | undefined;
@@ -156,21 +178,32 @@ export class DatabaseHealth {
     });
     gone.catch(() => {});
     if (downed) this.waiting.add(downed);
+    let nextProbe = began + patienceMs;
+    let budgetEnd = began + budgetMs;
     try {
       for (;;) {
+        const wake = Math.min(nextProbe, budgetEnd) - performance.now();
         const r = await Promise.race([
           work,
           gone,
           new Promise<typeof late>((resolve) => {
-            timer = setTimeout(() => resolve(late), patienceMs);
+            timer = setTimeout(() => resolve(late), Math.max(0, wake));
           }),
         ]).finally(() => clearTimeout(timer));
         if (r !== late) return r as T;
-        // Slow: is the database still there? The work may end while the probe runs.
-        void this.check();
+        const now = performance.now();
+        if (now >= budgetEnd) {
+          if (this.answeredAt < began) throw new NotAnsweringError(budgetMs);
+          budgetEnd = Number.POSITIVE_INFINITY; // it answers: slow is not gone
+        }
+        if (now >= nextProbe) {
+          // Slow: is the database still there? The work may end while the probe runs.
+          void this.check();
+          nextProbe = now + patienceMs;
+        }
       }
     } catch (err) {
-      this.report(err);
+      if (!(err instanceof NotAnsweringError)) this.report(err);
       throw err;
     } finally {
       if (downed) this.waiting.delete(downed);

@@ -79,9 +79,10 @@ export function createApp(o: AppOptions) {
   };
   // A batch has a deadline of its own: a statement the driver never settles (its connection
   // died under it and nothing said so) must not keep its slot, and the requests behind it,
-  // forever while the database answers the probe. The pool is replaced: the next batches go
-  // out on fresh connections. (A batch that did commit was answered 503: the provider calls
-  // again and the repeat is recognised.)
+  // forever while the database answers the probe. The pool's stall watch finds such a
+  // connection first (about 2 s, src/db/stall.ts); this is the backstop. The pool is replaced:
+  // the next batches go out on fresh connections. (A batch that did commit was answered 503:
+  // the provider calls again and the repeat is recognised.)
   const store = async (list: StoredEvent[]) => {
     try {
       return await withDeadline(storeEvents(o.database, list, wake), BATCH_DEADLINE_MS, "store");
@@ -151,7 +152,7 @@ export function createApp(o: AppOptions) {
       health.assertUp();
       // Embedded PGlite is never slow to fail (closed means an error at once): no probe there.
       const patience = o.database.kind === "pglite" ? Number.POSITIVE_INFINITY : INGEST_PATIENCE_MS;
-      const fresh = await health.await(ingest.submit(event), patience);
+      const fresh = await health.await(ingest.submit(event), patience, INGEST_BUDGET_MS);
       o.log.info(
         { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
         "callback stored",
@@ -205,16 +206,23 @@ export function secretIn(rawPath: string): string[] | undefined {
 }
 
 /**
- * How long a callback waits for its batch before the database is probed. The probe, not this
- * wait, decides: answered within 1.5 s, the callback goes on waiting (a busy machine's healthy
- * pool can be slow for a moment, and a 503 would only make the provider call again); not
- * answered, the database counts as unreachable and every callback waiting is answered 503 at
- * once (src/db/health.ts). A database known to be down (a connection refused or reset) is refused
- * at once; these waits are for one that is silent (a black-holed network): at most about 2 s. The probe
- * has a connection of its own (Database.probe): a pool busy with the work a recovered database
- * lets through is not a database gone.
+ * How long a callback waits for its batch before the database is probed. The probe decides
+ * for everyone: answered, callbacks go on waiting (a busy machine's healthy pool can be slow for
+ * a moment, and a 503 would only make the provider call again); not answered within 1.5 s, the
+ * database counts as unreachable and every callback waiting is answered 503 at once, the next
+ * ones straight away (src/db/health.ts). A database known to be down (a connection refused or
+ * reset) is refused at once; these waits are for one that is silent (a black-holed network).
+ * The probe has a connection of its own (Database.probe): a pool busy with the work a recovered
+ * database lets through is not a database gone.
  */
-const INGEST_PATIENCE_MS = 500;
+const INGEST_PATIENCE_MS = 400;
+
+/**
+ * The most a callback waits while no probe has answered since it arrived: then it alone is
+ * answered 503, so that every callback is answered within 1 s (issue 22) while the probe, still
+ * out, decides whether the database is gone. Once a probe answers it waits on (slow is not gone).
+ */
+const INGEST_BUDGET_MS = 750;
 
 /**
  * The most a batch of callbacks may take before it counts as lost with its connection: far

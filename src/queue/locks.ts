@@ -4,7 +4,7 @@
 // frees it); with PGlite there is only one process, which always holds it.
 import postgres from "postgres";
 import type { SessionLock } from "../contracts/index.ts";
-import type { Database } from "../db/database.ts";
+import { type Database, linkOptions } from "../db/database.ts";
 
 /**
  * Whether any session of this database holds the advisory lock of `name` (pg_try_advisory_lock
@@ -46,6 +46,8 @@ export function sessionLock(database: Database, name: string): SessionLock {
       try {
         const conn = pgConnection(url);
         sql ??= postgres(conn.url, {
+          // Keep-alive at both ends: a holder whose link died lets go within a minute.
+          ...linkOptions(),
           ssl: conn.ssl,
           max: 1,
           idle_timeout: 0,

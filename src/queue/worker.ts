@@ -162,11 +162,13 @@ export class Worker {
   }
 
   /**
-   * Work on the database that never ends (its connection went silent: a NAT or a failover
-   * forgot it, and TCP says so only after minutes) is given up after `ms`, rather than keep
-   * this worker waiting forever; `reset` also replaces the pool, whose connections are suspect.
-   * What was in hand is safe: a job's lease runs out and it is taken again; a round of the inbox
-   * is a transaction.
+   * Work on the database that never ends is given up after `ms`, rather than keep this worker
+   * waiting forever; `reset` also replaces the pool, whose connections are suspect, and ends the
+   * backends its statements were in flight on. The last resort: a connection that went silent (a
+   * NAT or a failover forgot it, and TCP says so only after minutes) is found in about 2 s by
+   * the pool's stall watch (src/db/stall.ts), which retires the pool; the statement in flight
+   * fails, and with it this work. What was in hand is safe: a job's lease runs out and it is
+   * taken again; a round of the inbox is a transaction.
    */
   private guard<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
     return withDeadline(work, ms, what).catch((err) => {

@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { isKnownDriverFault } from "../../src/db/driver-guard.ts";
+import { PG_ADMIN_URL } from "../support/db.ts";
 
 const withStack = <E extends Error>(e: E, stack: string): E => Object.assign(e, { stack });
 const NEXT_WRITE = withStack(
@@ -45,6 +46,30 @@ describe("the driver-fault guard", () => {
     const stack = JSON.stringify(NEXT_WRITE.stack);
     const r = child(`Object.assign(new TypeError("null write"), { stack: ${stack} })`);
     expect(r.stdout).toBe("pool replaced\nstill up\n");
+    expect(r.status).toBe(0);
+  });
+
+  it("keeps the process up when postgres.js's own query of types fails unheard (porsager/postgres #1192)", () => {
+    // A statement timeout of 1 ms cancels that query on a new connection, every time.
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `import pino from "pino";
+         import postgres from "postgres";
+         import { installDriverFaultGuard } from "./src/db/driver-guard.ts";
+         installDriverFaultGuard(pino({ level: "silent" }), () => console.log("pool replaced"));
+         const sql = postgres(${JSON.stringify(PG_ADMIN_URL)},
+           { max: 1, connection: { statement_timeout: 1 }, onnotice() {} });
+         await sql\`select 1\`.catch((e) => console.log("select: " + e.code));
+         setTimeout(() => { console.log("still up"); void sql.end({ timeout: 0 }); }, 300);`,
+      ],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    expect(r.stdout).toBe("select: 57014\nstill up\n");
     expect(r.status).toBe(0);
   });
 

@@ -1,6 +1,7 @@
 // The built server (`serve`, a child process) on a fresh Postgres database reached through a TCP
-// proxy the test can cut or black-hole, with the Ardary simulator: the outage tests' world.
+// proxy the test can cut, black-hole or strand, with the Ardary simulator: the outage tests' world.
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync, closeSync, openSync } from "node:fs";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { stopChild } from "./cli.ts";
 import { createTestDatabase, PG_ADMIN_URL, type TestDatabase } from "./db.ts";
@@ -20,8 +21,10 @@ export interface ProxiedServe {
   close(): Promise<void>;
 }
 
-/** Starts it and waits for /healthz to answer 200. */
-export async function startProxiedServe(): Promise<ProxiedServe> {
+/** Starts it (with `env` added to its environment) and waits for /healthz to answer 200. */
+export async function startProxiedServe(
+  o: { env?: Record<string, string> } = {},
+): Promise<ProxiedServe> {
   const db = await createTestDatabase();
   const proxy = await startTcpProxy("127.0.0.1", Number(new URL(PG_ADMIN_URL).port || 5432));
   const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
@@ -30,15 +33,26 @@ export async function startProxiedServe(): Promise<ProxiedServe> {
   const viaProxy = db.url?.replace(/@[^/]+\//, `@127.0.0.1:${proxy.port}/`) ?? "";
   const env = {
     ...process.env,
-    ...baseEnv(db, sim, { PORT: String(port), ARDARY_MODE: "test", DATABASE_URL: viaProxy }),
+    ...baseEnv(db, sim, {
+      PORT: String(port),
+      ARDARY_MODE: "test",
+      DATABASE_URL: viaProxy,
+      ...o.env,
+    }),
   };
+  // Its log (and how it exited) to $PROXIED_LOG when it names a file, for a failure's
+  // post-mortem (LOG_LEVEL from TEST_LOG_LEVEL); else nowhere.
+  const logFile = process.env.PROXIED_LOG;
+  const out = logFile ? openSync(logFile, "w") : "ignore";
   const server: ChildProcess = spawn("node", ["bin/ardary-bridge.js", "serve"], {
     env,
-    stdio: "ignore",
+    stdio: ["ignore", out, out],
   });
+  if (typeof out === "number") closeSync(out);
   let exited: number | null = null;
-  server.once("exit", (code) => {
+  server.once("exit", (code, signal) => {
     exited = code ?? -1;
+    if (logFile) appendFileSync(logFile, `exited: code ${code}, signal ${signal}\n`);
   });
   const world: ProxiedServe = {
     db,

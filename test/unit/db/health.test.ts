@@ -2,7 +2,11 @@
 // the first probe answered; a slow database is waited for, a silent one fails every waiting
 // request at once.
 import { describe, expect, it } from "vitest";
-import { DatabaseHealth, DatabaseUnavailableError } from "../../../src/db/health.ts";
+import {
+  DatabaseHealth,
+  DatabaseUnavailableError,
+  NotAnsweringError,
+} from "../../../src/db/health.ts";
 
 describe("database health", () => {
   it("is down from the first unavailability, and up again at the first probe answered", async () => {
@@ -49,5 +53,18 @@ describe("waiting on a database that stops answering", () => {
     expect(health.up).toBe(false);
     expect(() => health.assertUp()).toThrow(DatabaseUnavailableError);
     health.close();
+  });
+
+  it("a request past its budget with no probe answered gets its 503 alone; with one answered, it waits", async () => {
+    const never = new Promise(() => {});
+    const health = new DatabaseHealth({ probe: () => never, probeTimeoutMs: 10_000 });
+    await expect(health.await(never, 20, 100)).rejects.toThrow(NotAnsweringError);
+    // Only the probe decides that the database is down: it has not answered yet.
+    expect(health.up).toBe(true);
+    health.close();
+    const alive = new DatabaseHealth({ probe: async () => 1, probeTimeoutMs: 50 });
+    const slow = new Promise((r) => setTimeout(() => r("done"), 300));
+    expect(await alive.await(slow, 20, 100)).toBe("done");
+    alive.close();
   });
 });
