@@ -28,6 +28,26 @@ export const optionalVar = z
   .transform((v) => (v === "" ? undefined : v))
   .optional();
 
+/**
+ * An optional variable read by `parse` (which throws a message in words when the value is
+ * wrong): unset when empty, and the message is the boot error's.
+ */
+export function parsedVar<T>(parse: (value: string) => T) {
+  return z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx): T | undefined => {
+      if (!v) return undefined;
+      try {
+        return parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+}
+
 export type Obj = Record<string, unknown>;
 export const isObject = (v: unknown): v is Obj =>
   typeof v === "object" && v !== null && !Array.isArray(v);

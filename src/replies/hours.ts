@@ -4,7 +4,7 @@
 // inbound SMS that arrives outside them gets AUTO_REPLY_TEXT once per conversation per closed
 // period; never to an opted-out or blocked number, never in answer to STOP/START.
 
-import { z } from "zod";
+import { parsedVar } from "../contracts/index.ts";
 import * as consent from "../conversations/consent.ts";
 import type { Db } from "../db/database.ts";
 import { autoReplies } from "../db/schema.ts";
@@ -59,19 +59,7 @@ export function parseBusinessHours(spec: string): Schedule {
 }
 
 /** The BUSINESS_HOURS variable: checked at boot, a clear message when wrong. */
-export const businessHoursVar = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v, ctx) => {
-    if (!v) return undefined;
-    try {
-      return { spec: v, schedule: parseBusinessHours(v) };
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+export const businessHoursVar = parsedVar((v) => ({ spec: v, schedule: parseBusinessHours(v) }));
 
 interface LocalTime {
   /** Days since 1970-01-01 of the local date (any fixed origin would do). */

@@ -1,7 +1,7 @@
 // The period a report covers, in the SMS provider's time zone: the words `/sms report` takes
 // (7d, 30d, week, month), the dates `ardary-bridge report --since/--until` takes, and the digest's
 // REPORT_SCHEDULE (`mon 09:00`): when it is posted and which days each digest covers.
-import { z } from "zod";
+import { parsedVar } from "../contracts/index.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { dayName, instantOf, wallClock } from "../kernel/time.ts";
 
@@ -121,19 +121,7 @@ export function parseSchedule(spec: string): ReportSchedule {
 }
 
 /** The REPORT_SCHEDULE variable: checked at boot, named with its grammar when wrong. */
-export const scheduleVar = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v, ctx) => {
-    if (!v) return undefined;
-    try {
-      return parseSchedule(v);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+export const scheduleVar = parsedVar(parseSchedule);
 
 /** One posting of the digest: its key (the local date and time) and its instant. */
 export interface Slot {
