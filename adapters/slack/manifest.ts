@@ -27,13 +27,14 @@ oauth_config:
       - chat:write # post the conversation cards, SMS and notes
       - chat:write.public # post in public channels the bot was not invited to (routes)
       - reactions:write # show an SMS's status on the message that sent it
-      - users:read # names for mentions and for who sent an SMS
+      - users:read # names for mentions and who sent an SMS; admins and guests (docs/permissions.md)
       - channels:history # replies in threads of public channels
       - groups:history # replies in threads of private channels
       - channels:read # channel details
       - groups:read
       - commands # /sms
-      - usergroups:read # SLACK_MANAGER_GROUP: who may change routes
+      - usergroups:read # SLACK_MANAGER_GROUP: who manages the bridge (docs/permissions.md)
+      - files:write # the digest's chart (REPORT_CHANNEL): files.getUploadURLExternal
 settings:
   event_subscriptions:${requestUrl("    ")}
     bot_events:
