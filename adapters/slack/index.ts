@@ -76,6 +76,33 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   let _botUserId: string | undefined;
   /** The workspace's address (auth.test), for links to threads. */
   let teamUrl: Promise<string | undefined> | undefined;
+  /** Who the bot is (auth.test), once Slack said it. */
+  let me: { botId?: string; botUserId?: string } | undefined;
+  /** When the last auth.test for an event was refused: asked again a minute later, not per event. */
+  let refusedAt = Number.NEGATIVE_INFINITY;
+
+  /** auth.test: who the bot is; RefusedError when Slack refuses the token. */
+  async function whoAmI(): Promise<void> {
+    const r = await api.plain("auth.test", (c) => c.auth.test());
+    me = { botId: r.bot_id, botUserId: r.user_id };
+    if (r.url) teamUrl ??= Promise.resolve(r.url);
+  }
+
+  /**
+   * Bolt's authorize: never refuses an event. A token Slack refuses must not stop the events
+   * (a thread reply still becomes an SMS, stored before Slack's 200), nor end the process: Bolt's
+   * own check at start (auth.test, its rejection unhandled) did. Our listeners tell the bridge's
+   * own posts by their bot_id, so an unknown bot id is no harm.
+   */
+  async function authorize() {
+    if (!me && Date.now() - refusedAt > 60_000) {
+      await whoAmI().catch((err) => {
+        refusedAt = Date.now();
+        log.debug({ err: errorMessage(err) }, "Slack auth.test failed: events still taken");
+      });
+    }
+    return { botToken: o.botToken, botId: me?.botId, botUserId: me?.botUserId };
+  }
   /** The Socket Mode app, stopped with the adapter. */
   let app: App | undefined;
 
@@ -156,6 +183,26 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const adapter: SlackAdapter = {
     platform: "slack",
     cardCarriesFirst: true,
+
+    check: whoAmI,
+
+    async announce(channel, text, once) {
+      const ch = channel || o.channel;
+      // Once per key: a retry first looks for the note an earlier attempt made.
+      if (once?.retry && (await findCard(api, ch, once.key))) return;
+      await api.call(
+        ch,
+        "chat.postMessage",
+        (c) =>
+          c.chat.postMessage({
+            channel: ch,
+            text,
+            unfurl_links: false,
+            metadata: once ? metadataFor([once]) : undefined,
+          }),
+        true,
+      );
+    },
 
     async announceBacklog(channel, waiting) {
       const ch = channel || o.channel;
@@ -288,7 +335,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
       const boltApp = (receiver: App["receiver"]) => {
         const made = new App({
           receiver,
-          token: o.botToken,
+          authorize,
           clientOptions: o.apiUrl ? { slackApiUrl: o.apiUrl } : {},
           logger: boltLogger(log),
         });

@@ -13,10 +13,11 @@ import {
   type Feature,
   type Features,
 } from "../conversations/features.ts";
-import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, SMS_JOB } from "../conversations/kinds.ts";
+import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, NOTICE_JOB, SMS_JOB } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import { type Database, migrateOpen, openDatabase } from "../db/database.ts";
 import { Bridge } from "../flows/bridge.ts";
+import { createDegraded, type Degraded } from "../flows/degraded.ts";
 import { createChatDelivery } from "../flows/delivery.ts";
 import { createOutcomeCheck, createSender } from "../flows/sender.ts";
 import { createInbox } from "../ingest/inbox.ts";
@@ -105,6 +106,11 @@ export interface Services {
   callbackSecret: string;
   /** What the features add (combineFeatures of FEATURES). */
   features: Features;
+  /**
+   * What refuses the bridge or is down (a chat token, a channel, the provider's account, an
+   * outage): `status()` for /healthz and a set-up page; `start()` in a worker process.
+   */
+  degraded: Degraded;
   /** A worker for the given job kinds (default: all; `["sms"]` sends only). */
   worker(kinds?: ("sms" | "chat")[]): Worker;
   close(): Promise<void>;
@@ -139,6 +145,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       budget: (budgetName) => sharedBudget(database.db, `${name}:${budgetName}`),
       router: o.router,
       worker: o.worker ?? true,
+      refusedRetryMs: env.REFUSED_RETRY_MS,
     });
     const sms = env.sms.descriptor;
     const settings = sms.settings(env.sms.config);
@@ -165,6 +172,21 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         .sort((a, b) => first(a.descriptor.name) - first(b.descriptor.name))
         .map(({ descriptor, config }) => [descriptor.name, descriptor.defaultChannel(config)]),
     );
+    // What refuses the bridge or is down, and what waits for it (src/flows/degraded.ts).
+    const degraded = createDegraded({
+      db: database.db,
+      log,
+      adapters: chat,
+      defaults,
+      labels: Object.fromEntries(
+        [...env.chat.map((c) => c.descriptor), sms].map((d) => [
+          d.kind === "sms" ? "sms" : d.name,
+          d.label ?? d.name,
+        ]),
+      ),
+      refusedRetryMs: env.REFUSED_RETRY_MS,
+      outageProbeMs: env.OUTAGE_PROBE_MS,
+    });
     const jobContext = { db: database.db, log, retentionDays: env.RETENTION_DAYS };
     if (o.worker ?? true) await features.start(jobContext);
     const autoReply = autoReplyConfig(env.values, settings.timezone);
@@ -182,6 +204,15 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       features,
       chat: chatDirectory(chat),
     });
+    const delivery = createChatDelivery({
+      db: database.db,
+      adapters: chat,
+      log,
+      backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
+      replyMode: env.REPLY_MODE,
+      degraded,
+      defaults,
+    });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
         database,
@@ -192,16 +223,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         handlers: [
           ...(kinds.includes("chat")
             ? [
-                {
-                  def: CHAT_JOB,
-                  run: createChatDelivery({
-                    db: database.db,
-                    adapters: chat,
-                    log,
-                    backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
-                    replyMode: env.REPLY_MODE,
-                  }),
-                },
+                { def: CHAT_JOB, run: delivery },
+                { def: NOTICE_JOB, run: delivery.notice },
               ]
             : []),
           ...(kinds.includes("chat") ? features.jobs(jobContext) : []),
@@ -222,6 +245,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                   provider,
                   log,
                   unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
+                  degraded,
+                  defaults,
                 }),
               },
             ]
@@ -251,8 +276,10 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       chat,
       callbackSecret,
       features,
+      degraded,
       worker,
       async close() {
+        await degraded.stop();
         for (const a of chat.values()) await a.stop().catch(() => {});
         await database.close().catch(() => {});
       },

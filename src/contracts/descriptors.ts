@@ -51,6 +51,11 @@ export interface AdapterServices {
   router?: Router;
   /** True in a process that runs jobs (posts, sends); false in an HTTP-only one. */
   worker: boolean;
+  /**
+   * How long to wait before asking again a platform that refused the token (REFUSED_RETRY_MS,
+   * a minute): e.g. Discord's gateway after a close 4004.
+   */
+  refusedRetryMs: number;
 }
 
 /** A CLI command an adapter brings (`ardary-bridge <command> …`); returns the exit code. */

@@ -13,6 +13,7 @@ import {
   isDatabaseUnavailable,
   withDeadline,
 } from "../db/health.ts";
+import type { DegradedStatus } from "../flows/degraded.ts";
 import { Batcher } from "../ingest/batcher.ts";
 import { phoneOf, storeEvents } from "../ingest/inbox.ts";
 import { AppError, BadRequestError, errorMessage } from "../kernel/errors.ts";
@@ -30,6 +31,8 @@ export interface AppOptions {
   platformRouter?: Router;
   /** Wakes this process's worker, if it runs one, when callbacks were stored. */
   wakeWorker?: () => void;
+  /** What refuses the bridge or is down (src/flows/degraded.ts), shown on /healthz. */
+  degraded?: () => Promise<DegradedStatus>;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
@@ -60,9 +63,16 @@ export function createApp(o: AppOptions) {
         ? o.log.info("database reachable again")
         : o.log.error({ err: scrub(reason) }, "database unreachable: answering 503"),
   });
+  // 200 while the database answers; a chat platform or the provider that refuses the bridge is a
+  // degraded part, not a dead process: said in `chat` and `sms`, still 200.
   app.get("/healthz", async (_req, res) => {
     if (health.up && (await health.check())) {
-      res.json({ ok: true, database: o.database.kind });
+      const parts = await o.degraded?.().catch(() => undefined);
+      res.json({
+        ok: true,
+        database: o.database.kind,
+        ...(parts ? { chat: parts.chat, sms: parts.sms } : {}),
+      });
       return;
     }
     res.status(503).json({ ok: false, error: "database unavailable" });

@@ -129,6 +129,14 @@ export interface FakeSlack {
   archiveChannel(id: string): void;
   deleteChannel(id: string): void;
   removeBot(channel: string): void;
+  /**
+   * The bot token stops working: every Web API call answers {ok:false,error} (`token_revoked`
+   * by default; `account_inactive`, `invalid_auth`), as Slack does for a revoked token or an
+   * uninstalled app, until `restoreToken`.
+   */
+  revokeToken(error?: "token_revoked" | "account_inactive" | "invalid_auth"): void;
+  /** The same token works again (the app reinstalled, the account reactivated). */
+  restoreToken(): void;
   /** Creates the channel (or restores it: unarchived, undeleted, bot a member). */
   addChannel(id: string, options?: { name?: string; member?: boolean }): void;
   /** Answers 429 to calls naming this channel for `ms` (all methods, or only `methods`). */
@@ -259,6 +267,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     removeBot(id) {
       channel(id).member = false;
+    },
+    revokeToken(error = "token_revoked") {
+      config.refused = error;
+    },
+    restoreToken() {
+      config.refused = undefined;
     },
     addChannel(id, opts = {}) {
       const existing = state.channels.get(id);
