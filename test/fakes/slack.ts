@@ -137,6 +137,8 @@ export interface FakeSlack {
   revokeToken(error?: "token_revoked" | "account_inactive" | "invalid_auth"): void;
   /** The same token works again (the app reinstalled, the account reactivated). */
   restoreToken(): void;
+  /** An outage: every Web API call answers HTTP 503 for `ms` (as Slack during an incident). */
+  unavailable(ms: number): void;
   /** Creates the channel (or restores it: unarchived, undeleted, bot a member). */
   addChannel(id: string, options?: { name?: string; member?: boolean }): void;
   /** Answers 429 to calls naming this channel for `ms` (all methods, or only `methods`). */
@@ -173,7 +175,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
   const app = express();
   app.use(express.urlencoded({ extended: false }), express.json({ limit: "5mb" }));
+  let downUntil = 0;
   app.all("/api/:method", async (req, res) => {
+    if (Date.now() < downUntil) {
+      const at = Date.now();
+      state.requests.push({ method: req.params.method, at, status: 503, ok: false });
+      res.status(503).type("text/plain").send("Service Unavailable");
+      return;
+    }
     const params: Params = {
       ...(req.query as Params),
       ...((req.body as Params | undefined) ?? {}),
@@ -273,6 +282,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     restoreToken() {
       config.refused = undefined;
+    },
+    unavailable(ms) {
+      downUntil = Date.now() + ms;
     },
     addChannel(id, opts = {}) {
       const existing = state.channels.get(id);

@@ -2,9 +2,12 @@
 // while running holds the posts (no attempt spent, nothing dropped), says so once at error level
 // naming SLACK_BOT_TOKEN and on /healthz (still 200), keeps sending SMS, and once Slack takes the
 // token again every post that waited is made once, in order. A channel the bot was removed from
-// holds that channel's conversations only, and is said once in the default channel.
+// holds that channel's conversations only, and is said once in the default channel. After an
+// outage (HTTP 503), what backed off is posted within a probe of Slack's return.
+import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { CHAT_JOB } from "../../src/conversations/kinds.ts";
+import { rowsOf } from "../../src/db/database.ts";
 import { captureLog, errorsMatching, healthOf, jobsOf, sleep } from "../support/degraded.ts";
 import { until } from "../support/harness.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "./slack-setup.ts";
@@ -69,6 +72,40 @@ describe("Slack refusing the bridge", () => {
     expect((await healthOf(world.h.bridge.url)).body.chat?.slack).toEqual({ state: "ok" });
     // Said once, at error level, naming the variable to fix.
     expect(errorsMatching(lines, /SLACK_BOT_TOKEN/)).toHaveLength(1);
+  });
+
+  it("after an outage, posts what backed off within a probe of Slack's return, not its back-off", async () => {
+    // Back-offs of 30 to 60 s after a failure: without the end of back-off on success, the posts
+    // would wait that long after Slack came back.
+    w = await startSlackWorld({ env: { JOB_BACKOFF_MS: "60000", OUTAGE_PROBE_MS: "1000" } });
+    const world = w;
+    await world.h.sim.inbound("+15550860001", "before the outage");
+    const t = await world.thread("+15550860001");
+    await untilInOrder(world, t, ["before the outage"]);
+    const OUTAGE_MS = 3000;
+    world.fake.unavailable(OUTAGE_MS);
+    const back = Date.now() + OUTAGE_MS;
+    const texts = ["during one", "during two", "during three"];
+    for (const text of texts) await world.h.sim.inbound("+15550860001", text);
+    await until(
+      async () => (await healthOf(world.h.bridge.url)).body.chat?.slack?.state === "unavailable",
+      10_000,
+      "the outage seen",
+    );
+    await sleep(Math.max(0, back - Date.now()));
+    const [row] = rowsOf<{ ms: string | number | null }>(
+      await world.h.bridge.database.db.execute(sql`select
+        extract(epoch from (min(run_at) - now())) * 1000 as ms
+        from jobs where kind = 'chat.deliver' and state = 'pending' and run_at > now()`),
+    );
+    const backoffLeftMs = Number(row?.ms);
+    expect(backoffLeftMs).toBeGreaterThan(15_000);
+    await untilInOrder(world, t, ["before the outage", ...texts], 20_000);
+    const last = Math.max(
+      ...world.fake.posts.filter((p) => texts.some((x) => p.text?.includes(x))).map((p) => p.at),
+    );
+    expect(last - back).toBeLessThan(backoffLeftMs);
+    for (const text of texts) expect(postsOf(world, text)).toBe(1);
   });
 
   it("holds the conversations of a channel the bot was removed from, says it once, and goes on elsewhere", async () => {
