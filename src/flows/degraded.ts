@@ -19,6 +19,7 @@ import type { ChatAdapter } from "../contracts/index.ts";
 import { CHAT_JOB, NOTICE_JOB, SMS_JOB } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
+import { withDeadline } from "../db/health.ts";
 import { DeferredError, errorMessage, RefusedError } from "../kernel/errors.ts";
 import { releaseWaiting, tryEarly } from "../queue/jobs.ts";
 
@@ -97,6 +98,8 @@ const PREFIX = "degraded:";
 const CACHE_MS = 1000;
 /** A caller that lost the try to another looks again this soon. */
 const LOSER_WAIT_MS = 2000;
+/** The most a round of checks may take (a platform's check: 15 s at most). */
+const TICK_DEADLINE_MS = 30_000;
 
 export const smsPart = "sms";
 export const chatPart = (platform: string) => `chat:${platform}`;
@@ -286,9 +289,19 @@ export function createDegraded(o: DegradedOptions): Degraded {
       if (!stopped) return;
       stopped = false;
       const every = Math.max(50, Math.min(1000, retryMs / 2, probeMs / 2));
+      let problem = "";
       const loop = () => {
-        ticking = tick()
-          .catch((err) => o.log.warn({ err: errorMessage(err) }, "degraded parts: check failed"))
+        // Work the database never settles (a silent connection) does not stop the rounds.
+        ticking = withDeadline(tick(), TICK_DEADLINE_MS, "degraded parts")
+          .then(() => {
+            problem = "";
+          })
+          .catch((err) => {
+            // Said once while it lasts (the database gone: a line a second would say nothing more).
+            if (errorMessage(err) !== problem)
+              o.log.warn({ err: errorMessage(err) }, "degraded parts: check failed");
+            problem = errorMessage(err);
+          })
           .finally(() => {
             if (stopped) return;
             timer = setTimeout(loop, every);
@@ -301,7 +314,8 @@ export function createDegraded(o: DegradedOptions): Degraded {
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await ticking;
+      // A check that hangs (a platform not answering) does not hold the shutdown back.
+      await Promise.race([ticking, new Promise((r) => setTimeout(r, 2000).unref())]);
     },
   };
 
