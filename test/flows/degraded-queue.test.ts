@@ -41,7 +41,9 @@ describe("waiting in the queue", () => {
     const first = await take("w1");
     await defer(database.db, first.slice(0, 1), 0, "w1", "Slack: rate limited");
     // The second one's worker dies: its lease runs out, and another takes it again.
-    await database.db.execute(sql`update jobs set lease_until = now() where locked_by = 'w1'`);
+    await database.db.execute(
+      sql`update jobs set lease_until = now() - interval '1 second' where locked_by = 'w1'`,
+    );
     const again = await take("w2");
     const resumed = again.find((j) => j.resumed);
     expect(resumed).toBeDefined();
