@@ -3,14 +3,22 @@
 // attempt, is said once at error level naming DISCORD_BOT_TOKEN and on /healthz, and once Discord
 // takes the token again every post that waited is made once, in order, and the gateway is back.
 // A channel the bot lost access to (50001) holds its conversations only, said in the default one.
+// A retried forum card whose look-up for the earlier post meets a 429 waits and looks again.
+import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { CHAT_JOB } from "../../src/conversations/kinds.ts";
-import { routes } from "../../src/db/schema.ts";
+import { CHAT_JOB, type ChatPayload } from "../../src/conversations/kinds.ts";
+import { conversations, messages, routes } from "../../src/db/schema.ts";
+import { createChatDelivery } from "../../src/flows/delivery.ts";
+import { DeferredError } from "../../src/kernel/errors.ts";
+import { claim, complete, defer, type Job } from "../../src/queue/jobs.ts";
+import { startFakeDiscord } from "../fakes/discord.ts";
 import { captureLog, errorsMatching, healthOf, jobsOf, sleep } from "../support/degraded.ts";
-import { until } from "../support/harness.ts";
+import { actOnCallbacks, startHarness, until } from "../support/harness.ts";
 import {
   contents,
   type DiscordWorld,
+  discordEnv,
+  postingAdapter,
   startDiscord,
   threadOf,
   waitCard,
@@ -26,6 +34,60 @@ let w: DiscordWorld | undefined;
 afterEach(async () => {
   await w?.close();
   w = undefined;
+});
+
+describe("a retried forum card whose look-up meets a 429", () => {
+  it("waits, looks again as a retry, finds the post, and opens no second one", async () => {
+    const fake = await startFakeDiscord();
+    const forum = fake.forumChannelId ?? "";
+    const h = await startHarness({ worker: false, env: discordEnv(fake, forum) });
+    try {
+      const db = h.bridge.database.db;
+      const adapters = new Map([["discord", postingAdapter(fake, forum, db)]]);
+      const deliver = createChatDelivery({ db, adapters, log: pino({ level: "silent" }) });
+      const take = (workerId: string) =>
+        until(
+          async () =>
+            (await claim(db, { kinds: [CHAT_JOB.kind], limit: 1, leaseMs: 200, workerId }))[0] as
+              | Job<ChatPayload>
+              | undefined,
+          10_000,
+          `a chat job for ${workerId}`,
+        );
+      const posts = () => fake.threads.filter((t) => t.parent_id === forum).length;
+      await h.sim.inbound(A, "Hello, anyone there?");
+      await actOnCallbacks(h);
+
+      // A worker opens the forum post, and dies before saving it (a forum post takes no nonce).
+      const first = await take("killed");
+      await deliver(first);
+      expect(posts()).toBe(1);
+      await db.update(conversations).set({ threadRef: null, previousThreadRef: null });
+      await db.update(messages).set({ chatRef: null, ownPost: false });
+
+      // Its lease runs out; the next worker's look-up for that post meets a rate limit: a wait.
+      fake.rateLimit("GET /guilds/:id/threads/active", 1000);
+      const again = await take("restarted");
+      expect(again.resumed).toBe(true);
+      const waited = await deliver(again).catch((err: unknown) => err);
+      expect(waited).toBeInstanceOf(DeferredError);
+      await defer(db, [again], 0, "restarted", (waited as Error).message);
+      expect(posts()).toBe(1);
+
+      // Taken again after the wait, it is still a retry: it looks, finds the post, uses it.
+      await sleep(1100);
+      const third = await take("third");
+      expect(third.attempts).toBeGreaterThan(1);
+      await deliver(third);
+      await complete(db, [third.id], "third");
+      expect(posts()).toBe(1);
+      const [conv] = await db.select().from(conversations);
+      expect(conv?.threadRef).toMatch(/^discord:/);
+    } finally {
+      await h.close();
+      await fake.close();
+    }
+  });
 });
 
 describe("Discord refusing the bridge", () => {
