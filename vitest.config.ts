@@ -13,6 +13,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 /** End-to-end tests that run against Postgres and against PGlite, as the flows do. */
 const E2E_ON_BOTH = [
   "test/e2e/cli.test.ts",
+  "test/e2e/degraded-boot.test.ts",
   "test/e2e/core-resilience.test.ts",
   "test/e2e/core-sending.test.ts",
   "test/e2e/survive-admin.test.ts",

@@ -9,6 +9,7 @@ import { createSetup } from "./boot/setup.ts";
 import { openWhenReachable } from "./boot/wait.ts";
 import type { Database } from "./db/database.ts";
 import type { Bridge } from "./flows/bridge.ts";
+import type { Degraded } from "./flows/degraded.ts";
 import { createAdminRouter } from "./http/admin.ts";
 import { callbackUrl, createApp } from "./http/app.ts";
 import { type Listening, listenOn } from "./http/listen.ts";
@@ -25,6 +26,12 @@ export interface RunningBridge {
   bridge: Bridge;
   worker: Worker | undefined;
   callbackSecret: string;
+  /**
+   * What refuses the bridge or is down (src/flows/degraded.ts): `degraded.status()` says, for the
+   * SMS provider and each chat platform (and its channels), `ok`, `refused` (with the reason and
+   * what to fix) or `unavailable`; /healthz shows it, and so can a set-up page.
+   */
+  degraded: Degraded;
   close(): Promise<void>;
 }
 
@@ -94,12 +101,15 @@ export async function startBridge(
         platformRouter,
         wakeWorker: worker ? () => worker.wake() : undefined,
         pages: setupRouter({ setup, env }),
+        degraded: () => services.degraded.status(),
       }),
     );
     await admin.listen(); // /internal: its own listener, on 127.0.0.1 only (PGlite only)
   }
   for (const adapter of services.chat.values()) await adapter.start(bridge);
   await worker?.start();
+  // The tokens checked now and every minute, outages probed: in the process that runs the jobs.
+  if (worker) services.degraded.start();
 
   const enabled = [...services.chat.keys()];
   const howTo = disabledChat(env);
@@ -130,5 +140,14 @@ export async function startBridge(
     })();
     return closing;
   };
-  return { url: `http://127.0.0.1:${port}`, port, database, bridge, worker, callbackSecret, close };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    database,
+    bridge,
+    worker,
+    callbackSecret,
+    degraded: services.degraded,
+    close,
+  };
 }

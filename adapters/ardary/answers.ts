@@ -2,8 +2,14 @@
 // entries to the messages or contacts of the request.
 import { SegmentedMessage } from "sms-segments-calculator";
 import { type ContactInput, type ContactResult, toE164 } from "../../src/contracts/index.ts";
-import { AppError, RetryableError } from "../../src/kernel/errors.ts";
-import { describeContactCodes, describeSendCodes, normalizeCode } from "./codes.ts";
+import { RefusedError, RetryableError } from "../../src/kernel/errors.ts";
+import {
+  ACCOUNT_CODES,
+  ACCOUNT_FIX,
+  describeContactCodes,
+  describeSendCodes,
+  normalizeCode,
+} from "./codes.ts";
 import { parseArdaryDate } from "./dates.ts";
 import type { ArdarySms as OutboundSms, ArdarySendResult as SendResult } from "./types.ts";
 
@@ -88,7 +94,7 @@ function badAnswer(endpoint: string, why: string): RetryableError {
  * success entries (`sms_per_message|count_sms`, `sent_time|send_time`) and error entries
  * (`error: [codes] | "code"`), mixed or not. A message the answer does not list was sent (an
  * error answer lists only the failing ones); its segments are then counted locally.
- * Throws AppError (not retryable) when nothing was sent because of #001/#002.
+ * Throws RefusedError (the account) when nothing was sent because of #001/#002.
  */
 export function readSendAnswer(
   answer: unknown,
@@ -159,14 +165,14 @@ export function readSendAnswer(
   const failed = results.filter((r) => !r.ok);
   if (failed.length === results.length) {
     const codes = failed.flatMap((r) => (r.ok ? [] : r.codes));
-    if (codes.includes("#001") || codes.includes("#002")) {
-      const code = codes.includes("#001") ? "#001" : "#002";
-      throw new AppError(
-        code === "#001" ? "ardary_auth_failed" : "ardary_account_inactive",
-        `Ardary refused the request (${describeSendCodes([code])}): check ARDARY_ACCESS_KEY and ` +
-          "ARDARY_LOGIN (Ardary dashboard, Parameters > API) and that the account is activated",
-        { status: 502 },
-      );
+    const code = ACCOUNT_CODES.find((c) => codes.includes(c));
+    if (code) {
+      // The account, not these SMS: every SMS waits until a person fixes it.
+      throw new RefusedError({
+        scope: "account",
+        message: `Ardary refused the account (${describeSendCodes([code])})`,
+        fix: ACCOUNT_FIX,
+      });
     }
   }
   const okCount = results.length - failed.length;

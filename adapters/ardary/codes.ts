@@ -12,6 +12,17 @@ const SEND_CODES: Readonly<Record<string, string>> = {
   "#009": "unknown error",
 };
 
+/**
+ * sendSms codes about the account, not the SMS: #001 the credentials were rejected, #002 the
+ * account is not activated yet. No SMS can go until a person fixes ACCOUNT_FIX.
+ */
+export const ACCOUNT_CODES: readonly string[] = ["#001", "#002"];
+
+/** What a person must do when Ardary refuses the account (#001, #002, HTTP 401/403). */
+export const ACCOUNT_FIX =
+  "check ARDARY_ACCESS_KEY and ARDARY_LOGIN (Ardary dashboard, Parameters > API; the access key " +
+  "is mailed to the account owner) and that the Ardary account is activated";
+
 /** addContact per-contact codes. */
 const CONTACT_CODES: Readonly<Record<string, string>> = {
   "#001": "invalid phone number",

@@ -1,7 +1,8 @@
 // One JSON POST to the Ardary API over undici, with every transport failure turned into the
 // errors of src/kernel/errors.ts: RetryableError when trying again later may work, AppError otherwise.
 import { type Dispatcher, request } from "undici";
-import { AppError, errorMessage, RetryableError } from "../../src/kernel/errors.ts";
+import { AppError, errorMessage, RefusedError, RetryableError } from "../../src/kernel/errors.ts";
+import { ACCOUNT_FIX } from "./codes.ts";
 
 export interface PostOptions {
   /** Base URL of the API, e.g. `https://www.ardary-sms.com/api` (a trailing `/` is ignored). */
@@ -31,7 +32,8 @@ export function parseRetryAfter(
 /**
  * POSTs `body` as JSON to `${apiUrl}/${endpoint}` and returns the parsed JSON answer of a 2xx.
  * Throws RetryableError on network error, timeout, 5xx, 429 (with `retryAfterMs`) and an
- * unreadable 2xx body; a non-retryable AppError (status 502) on any other HTTP status.
+ * unreadable 2xx body; RefusedError (the account) on 401 and 403; a non-retryable AppError
+ * (status 502) on any other HTTP status.
  * Error messages never carry the request or answer bodies.
  */
 export async function postJson(
@@ -73,6 +75,14 @@ export async function postJson(
     const code = status === 429 ? "ardary_rate_limited" : "ardary_unavailable";
     const wait = retryAfterMs === undefined ? "" : ` (retry after ${retryAfterMs} ms)`;
     throw new RetryableError(code, `${what} answered HTTP ${status}${wait}`, retryAfterMs);
+  }
+  if (status === 401 || status === 403) {
+    // The credentials or the account, not this request: every SMS waits until a person fixes it.
+    throw new RefusedError({
+      scope: "account",
+      message: `${what} answered HTTP ${status}`,
+      fix: ACCOUNT_FIX,
+    });
   }
   if (status < 200 || status >= 300) {
     throw new AppError("ardary_http_error", `${what} answered HTTP ${status}`, { status: 502 });

@@ -1,8 +1,9 @@
 // The Ardary SmsProvider: the core's SMS and outcomes mapped onto the client (client.ts), the
 // callback reader (parse.ts), segment counting and Ardary's local dates (docs/ardary-api.md).
 import type { SendOutcome, SmsProvider } from "../../src/contracts/index.ts";
-import { AppError, errorMessage } from "../../src/kernel/errors.ts";
+import { AppError, errorMessage, RefusedError } from "../../src/kernel/errors.ts";
 import { type ArdaryClientOptions, createArdaryClient } from "./client.ts";
+import { ACCOUNT_CODES, ACCOUNT_FIX } from "./codes.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 import { parseCallback } from "./parse.ts";
 import { countSegments } from "./segments.ts";
@@ -35,6 +36,7 @@ function lostAfterWrite(err: AppError): boolean {
 /** A request that failed as a whole, as the outcome of each SMS it carried. */
 function outcomeOfError(ref: string, err: unknown): SendOutcome {
   const reason = errorMessage(err);
+  if (err instanceof RefusedError) return { ref, outcome: "account-refused", reason, fix: err.fix };
   if (err instanceof AppError && (err.code === "ardary_timeout" || lostAfterWrite(err)))
     return { ref, outcome: "unknown", reason };
   if (err instanceof AppError && err.retryable)
@@ -59,14 +61,22 @@ export function createArdaryProvider(options: ArdaryProviderOptions): SmsProvide
               ? outcomeOfError(m.idSmsApi, r.error ?? new Error("no answer for this SMS"))
               : x.ok
                 ? { ref: m.idSmsApi, outcome: "accepted", segments: x.segments }
-                : {
-                    ref: m.idSmsApi,
-                    outcome: "refused",
-                    permanent: true,
-                    optedOut: x.codes.includes(OPTED_OUT),
-                    codes: x.codes,
-                    reason: x.reason,
-                  },
+                : x.codes.some((c) => ACCOUNT_CODES.includes(c))
+                  ? {
+                      // The account, not this SMS (#001, #002): it waits, it is not refused.
+                      ref: m.idSmsApi,
+                      outcome: "account-refused",
+                      reason: `Ardary refused the account (${x.reason})`,
+                      fix: ACCOUNT_FIX,
+                    }
+                  : {
+                      ref: m.idSmsApi,
+                      outcome: "refused",
+                      permanent: true,
+                      optedOut: x.codes.includes(OPTED_OUT),
+                      codes: x.codes,
+                      reason: x.reason,
+                    },
           );
         }
       }

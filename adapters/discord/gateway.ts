@@ -29,6 +29,7 @@ import {
   type RawMessage,
 } from "./parse.ts";
 import { NO_MENTIONS, parseActionId, parseFormId, renderModal } from "./render.ts";
+import { tokenRefused } from "./rest.ts";
 
 export interface GatewayOptions {
   botToken: string;
@@ -40,6 +41,27 @@ export interface GatewayOptions {
   log: Logger;
   /** The role (name or id) whose members manage the bridge; else Administrator / Manage Server. */
   managerRole?: string;
+  /**
+   * The connection closed for good while running (Discord will not take it back: a token reset
+   * closes it with 4004): the holder lets go and connects again later.
+   */
+  onClosed?: (err: Error) => void;
+}
+
+/** Close codes after which discord.js does not reconnect by itself. */
+const FATAL_CLOSES: Record<number, string> = {
+  4004: "authentication failed",
+  4010: "invalid shard",
+  4011: "sharding required",
+  4012: "invalid API version",
+  4013: "invalid intents",
+  4014: "disallowed intents (switch on Message Content in the developer portal)",
+};
+
+/** What a close for good means: 4004 is the token refused. */
+function closedError(code: number, cause?: unknown): Error {
+  if (code === 4004) return tokenRefused(cause ?? new Error("gateway close 4004"));
+  return new Error(`Discord gateway closed: ${code} ${FATAL_CLOSES[code] ?? ""}`.trim());
 }
 
 /** Intents to switch on in the developer portal: MessageContent is privileged. */
@@ -71,6 +93,9 @@ export class Gateway {
   private readonly chains = new Map<string, Promise<void>>();
   /** Live events wait behind the catch-up of what was missed, so order holds across a gap. */
   private gate: Promise<void> = Promise.resolve();
+  /** Rejects the connect in progress (a close for good while connecting). */
+  private connecting: ((err: Error) => void) | undefined;
+  private connected = false;
 
   constructor(private readonly o: GatewayOptions) {
     this.cursorKey = `last_message:${o.applicationId}`;
@@ -99,6 +124,12 @@ export class Gateway {
       }
     });
     c.on(Events.Error, (err) => o.log.warn({ err: errorMessage(err) }, "discord client error"));
+    c.on(Events.ShardDisconnect, ({ code }) => {
+      if (!(code in FATAL_CLOSES)) return;
+      const err = closedError(code);
+      if (this.connecting) this.connecting(err);
+      else if (this.connected) o.onClosed?.(err);
+    });
   }
 
   async connect(): Promise<void> {
@@ -106,14 +137,29 @@ export class Gateway {
     this.gate = new Promise((resolve) => {
       open = resolve;
     });
-    const ready = once(this.client, Events.ClientReady);
-    await this.client.login(this.o.botToken);
-    await ready;
+    const closed = new Promise<never>((_, reject) => {
+      this.connecting = reject;
+    });
+    closed.catch(() => {});
+    try {
+      const ready = once(this.client, Events.ClientReady);
+      await Promise.race([this.client.login(this.o.botToken), closed]);
+      await Promise.race([ready, closed]);
+    } catch (err) {
+      // A 401 while logging in (GET /gateway/bot) is the token refused, as a close 4004 is.
+      const status = (err as { status?: unknown }).status;
+      const invalid = (err as { code?: unknown }).code === "TokenInvalid";
+      throw status === 401 || invalid ? tokenRefused(err) : err;
+    } finally {
+      this.connecting = undefined;
+    }
+    this.connected = true;
     this.o.log.info("discord gateway connected");
     void this.guard("catch-up", () => this.catchUp()).finally(open);
   }
 
   async destroy(): Promise<void> {
+    this.connected = false;
     await this.client.destroy();
   }
 

@@ -25,7 +25,7 @@ import type {
   StatusView,
   ThreadRef,
 } from "../../src/contracts/index.ts";
-import { ThreadGoneError } from "../../src/kernel/errors.ts";
+import { DeferredError, RetryableError, ThreadGoneError } from "../../src/kernel/errors.ts";
 import { Gateway } from "./gateway.ts";
 import { Leader } from "./leader.ts";
 import { pacedRest } from "./pace.ts";
@@ -41,7 +41,7 @@ import {
   threadName,
 } from "./render.ts";
 import { discordReports } from "./report.ts";
-import { discordCall, isArchivedError } from "./rest.ts";
+import { channelGone, discordCall, isArchivedError } from "./rest.ts";
 import { discordChecks, type GatewayHolder } from "./setup.ts";
 
 export interface DiscordAdapterOptions {
@@ -56,7 +56,7 @@ export interface DiscordAdapterOptions {
    * budgets (rate limits one process meets, held for all: pace.ts).
    */
   services: Pick<AdapterServices, "state" | "lock" | "worker" | "budget"> &
-    Partial<Pick<AdapterServices, "processName">>;
+    Partial<Pick<AdapterServices, "processName" | "refusedRetryMs">>;
   log: Logger;
   /** How often a standby process tries to take the gateway over, in ms (default 5000). */
   standbyRetryMs?: number;
@@ -91,13 +91,13 @@ function isThreadAlreadyStarted(err: unknown): boolean {
 export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
   const log = o.log.child({ platform: "discord" });
   // Never sleeps on a rate limit: the job waits instead (rest.ts), and every process learns it.
-  const rest = pacedRest(
-    new REST({
-      ...(o.apiUrl ? { api: o.apiUrl } : {}),
-      rejectOnRateLimit: () => true,
-    }).setToken(o.botToken),
-    o.services.budget("rest"),
-  );
+  const client = new REST({
+    ...(o.apiUrl ? { api: o.apiUrl } : {}),
+    rejectOnRateLimit: () => true,
+  });
+  // @discordjs/rest forgets the token after a 401: it is given again before each call, so that a
+  // token Discord accepts again (or that a person fixed) works without a restart.
+  const rest = pacedRest(client, o.services.budget("rest"), () => client.setToken(o.botToken));
   /**
    * The setup page's calls: a client of their own that neither waits for a rate limit nor tries
    * again (a person is waiting), outside the jobs' shared holds.
@@ -124,6 +124,27 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
   }
 
   const reports = discordReports(rest, channelInfo);
+  /** A channel the bridge posts at the top of (not a thread): gone or hidden is a refusal. */
+  async function parentInfo(id: string): Promise<APIChannel> {
+    const cached = channels.get(id);
+    if (cached) return cached;
+    try {
+      const ch = (await rest.get(Routes.channel(id))) as APIChannel;
+      channels.set(id, ch);
+      return ch;
+    } catch (err) {
+      throw channelGone("read channel", err, id);
+    }
+  }
+
+  /** A call in a channel known to be a parent: 10003 there is the channel gone, not a thread. */
+  async function inParent<T>(what: string, channel: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw channelGone(what, err, channel);
+    }
+  }
 
   function threadIdOf(ref: ThreadRef): string {
     const id = parseThreadRef(ref);
@@ -161,13 +182,16 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
     botUserId ??= discordCall("who am I", () => rest.get(Routes.user())).then(
       (u) => (u as APIUser).id,
     );
+    // Only a look-up that completed may say "none": a failure for now is a wait, tried again.
     const me = await botUserId.catch((err) => {
       botUserId = undefined;
-      throw err;
+      throw lookAgain(err);
     });
     const { threads } = (await discordCall("list active threads", () =>
       rest.get(Routes.guildActiveThreads(guild)),
-    )) as { threads: APIChannel[] };
+    ).catch((err) => {
+      throw lookAgain(err);
+    })) as { threads: APIChannel[] };
     const since = Date.now() - LOOK_BACK_MS;
     const mine = threads.filter(
       (t) =>
@@ -189,13 +213,13 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
     body: ReturnType<typeof renderCard>,
     once?: PostOnce,
   ): Promise<string> {
-    const parent = await channelInfo(channel || o.channel);
+    const parent = await parentInfo(channel || o.channel);
     const name = threadName(card);
     if (parent.type === ChannelType.GuildForum) {
       // A forum post takes no nonce: a retry looks for the post an earlier attempt opened.
       const found = once?.retry ? await findForumPost(parent, name) : undefined;
       if (found) return found;
-      const post = (await discordCall("open forum post", () =>
+      const post = (await inParent("open forum post", parent.id, () =>
         rest.post(Routes.threads(parent.id), {
           body: {
             name,
@@ -209,7 +233,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       return post.id;
     }
     // The card's key is its nonce: a retry within Discord's window gets the card already made.
-    const starter = (await discordCall("post card", () =>
+    const starter = (await inParent("post card", parent.id, () =>
       rest.post(Routes.channelMessages(parent.id), {
         body: { ...body, ...(once ? nonceOf(once) : {}) },
       }),
@@ -239,6 +263,38 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
     platform: "discord",
     cardCarriesFirst: true,
 
+    /** GET /users/@me: the token accepted, or refused (401 → RefusedError). */
+    async check(): Promise<void> {
+      const u = (await discordCall("who am I", () => rest.get(Routes.user()))) as APIUser;
+      botUserId = Promise.resolve(u.id);
+    },
+
+    /**
+     * At the top of a text channel, mentioning no one, once (the key is its nonce); in a forum,
+     * which has no top level, as a post of its own.
+     */
+    async announce(channel: string, text: string, once?: PostOnce): Promise<void> {
+      const parent = await parentInfo(channel || o.channel);
+      const content = text.slice(0, 2000);
+      if (parent.type === ChannelType.GuildForum) {
+        await inParent("forum notice", parent.id, () =>
+          rest.post(Routes.threads(parent.id), {
+            body: {
+              name: "ardary-bridge: needs attention",
+              auto_archive_duration: AUTO_ARCHIVE_MINUTES,
+              message: { content, allowed_mentions: NO_MENTIONS },
+            },
+          }),
+        );
+        return;
+      }
+      await inParent("notice", parent.id, () =>
+        rest.post(Routes.channelMessages(parent.id), {
+          body: { content, allowed_mentions: NO_MENTIONS, ...(once ? nonceOf(once) : {}) },
+        }),
+      );
+    },
+
     get isGatewayHolder() {
       return gateway !== undefined;
     },
@@ -248,9 +304,9 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
      * (a post of its own would stay in the list, and notify its followers): it says nothing.
      */
     async announceBacklog(channel: string, waiting: number): Promise<void> {
-      const parent = await channelInfo(channel || o.channel);
+      const parent = await parentInfo(channel || o.channel);
       if (parent.type === ChannelType.GuildForum) return;
-      await discordCall("backlog notice", () =>
+      await inParent("backlog notice", parent.id, () =>
         rest.post(Routes.channelMessages(parent.id), {
           body: { content: renderBacklog(waiting), allowed_mentions: NO_MENTIONS },
         }),
@@ -375,9 +431,17 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       leader = new Leader({
         lock: o.services.lock(o.applicationId),
         retryMs: o.standbyRetryMs ?? 5000,
+        refusedRetryMs: o.services.refusedRetryMs ?? 60_000,
         log,
         onLead: async () => {
-          const g = new Gateway({ ...o, state: o.services.state, hooks, log });
+          const g = new Gateway({
+            ...o,
+            state: o.services.state,
+            hooks,
+            log,
+            // Closed for good while running (a token reset: 4004): let go, connect again later.
+            onClosed: (err) => void leader?.drop(err),
+          });
           try {
             await g.connect();
           } catch (err) {
@@ -410,6 +474,13 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
 }
 
 export { registerCommands, SMS_COMMAND } from "./commands.ts";
+
+/** A look-up that failed for now (not a refusal, not a wait already): a wait, tried again. */
+function lookAgain(err: unknown): unknown {
+  if (err instanceof RetryableError && !(err instanceof DeferredError))
+    return new DeferredError(`Discord look-up for an earlier post failed: ${err.message}`, 3000);
+  return err;
+}
 
 /**
  * Posts exactly once: a post's key becomes its nonce, which Discord enforces (enforce_nonce): the

@@ -34,8 +34,11 @@ export function holdOf(err: unknown, route: string): { key: string; ms: number }
   return { key, ms: Math.max(50, ms) };
 }
 
-/** `rest` whose calls first check the shared holds and share the rate limits they meet. */
-export function pacedRest(rest: REST, budget: Budget): RestCalls {
+/**
+ * `rest` whose calls first check the shared holds and share the rate limits they meet; `before`
+ * runs before each call that is made (the adapter gives the token again: rest forgets it on a 401).
+ */
+export function pacedRest(rest: REST, budget: Budget, before?: () => void): RestCalls {
   const paced = <M extends keyof RestCalls>(method: M): RestCalls[M] =>
     (async (route: Parameters<RestCalls[M]>[0], options?: Parameters<RestCalls[M]>[1]) => {
       const major = majorOf(route);
@@ -48,6 +51,7 @@ export function pacedRest(rest: REST, budget: Budget): RestCalls {
         throw new DeferredError(`Discord ${method} ${route}: rate limited (shared)`, held);
       }
       try {
+        before?.();
         return await rest[method](route, options);
       } catch (err) {
         const hold = holdOf(err, route);

@@ -1,23 +1,67 @@
 // Discord REST failures → the core's errors. The worker's REST client rejects on rate limits
 // (`rejectOnRateLimit`), so a 429, or a bucket @discordjs/rest knows to be empty, becomes a job
-// retry at the bucket's reset instead of a stalled worker or a burst of invalid requests.
+// retry at the bucket's reset instead of a stalled worker or a burst of invalid requests. A 401
+// is the token refused, 50001/50013 a channel the bot may not use (RefusedError: the core holds
+// that work); 10003 is a thread gone, or, said of a channel (channelGone), the channel refused.
 // https://discord.com/developers/docs/topics/rate-limits
 // https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
 import { DiscordAPIError, HTTPError, RateLimitError, RESTJSONErrorCodes } from "discord.js";
 import {
   AppError,
   DeferredError,
+  RefusedError,
   RetryableError,
   ThreadGoneError,
 } from "../../src/kernel/errors.ts";
 
-/** Codes that mean the thread, its channel or the message can no longer be used. */
+/** Codes that mean the thread or the message can no longer be used (its channel may be fine). */
 const GONE = new Set<number>([
-  RESTJSONErrorCodes.UnknownChannel, // 10003: deleted
-  RESTJSONErrorCodes.MissingAccess, // 50001: bot removed or channel hidden
+  RESTJSONErrorCodes.UnknownChannel, // 10003: deleted (a thread; a channel: channelGone)
   RESTJSONErrorCodes.UnknownMessage, // 10008
   RESTJSONErrorCodes.ThreadLocked, // 160005: archived and locked by a moderator
 ]);
+
+/** Codes that mean the bot may not use the channel (removed, hidden, its rights taken away). */
+const CHANNEL_REFUSED = new Set<number>([
+  RESTJSONErrorCodes.MissingAccess, // 50001
+  RESTJSONErrorCodes.MissingPermissions, // 50013
+]);
+
+export const TOKEN_FIX =
+  "set DISCORD_BOT_TOKEN to the bot's token (Discord developer portal > your application > Bot > " +
+  "Reset Token)";
+
+const channelFix = (channel?: string) =>
+  `give the bot back View Channel, Send Messages and Send Messages in Threads in ${channel ? `<#${channel}>` : "the channel"} ` +
+  "(or invite it to the server again), or move its numbers to another channel " +
+  "(`ardary-bridge routes add <prefix> --discord <channel> --move`)";
+
+/** The bot's token refused (a 401, a gateway close 4004). */
+export function tokenRefused(cause: unknown): RefusedError {
+  return new RefusedError({
+    scope: "account",
+    message: "Discord refuses the bot token (401 Unauthorized)",
+    fix: TOKEN_FIX,
+    cause,
+  });
+}
+
+/**
+ * A channel (not a thread: its parent, or the default channel) that answered 10003 Unknown
+ * Channel is gone: its conversations wait as for a channel the bot was removed from.
+ */
+export function channelGone(what: string, err: unknown, channel: string): unknown {
+  const e = toAppError(what, err);
+  if (e instanceof ThreadGoneError || (e instanceof RefusedError && e.scope === "channel"))
+    return new RefusedError({
+      scope: "channel",
+      message: `${what}: ${e.message}`,
+      fix: channelFix(channel),
+      channel,
+      cause: err,
+    });
+  return e;
+}
 
 /** 50083: editing or reacting in an archived thread (sending a message unarchives it). */
 export function isArchivedError(err: unknown): boolean {
@@ -37,6 +81,14 @@ export function toAppError(what: string, err: unknown): unknown {
   }
   if (err instanceof DiscordAPIError) {
     const code = typeof err.code === "number" ? err.code : 0;
+    if (err.status === 401) return tokenRefused(err);
+    if (CHANNEL_REFUSED.has(code))
+      return new RefusedError({
+        scope: "channel",
+        message: `${what}: ${err.message} (${code})`,
+        fix: channelFix(),
+        cause: err,
+      });
     if (GONE.has(code)) return new ThreadGoneError(`${what}: ${err.message} (${code})`, err);
     if (err.status >= 500) {
       return new RetryableError("discord_unavailable", `${what}: ${err.message}`, undefined, err);

@@ -1,7 +1,9 @@
 // The worker's Slack Web API: a WebClient that never sleeps on a 429 (rejectRateLimitedCalls,
 // no retries of its own), behind the per-channel pacer. Slack's answers become our errors:
-// a rate limit → RetryableError at Retry-After; a channel, thread or message that is gone →
-// ThreadGoneError (the delivery opens a new thread); a network or 5xx failure → RetryableError.
+// a rate limit → DeferredError at Retry-After; a token refused → RefusedError (account); a
+// channel the bot is not in or cannot see → RefusedError (channel: its conversations wait); a
+// thread or message that is gone → ThreadGoneError (the delivery opens a new thread); a network
+// or 5xx failure → RetryableError.
 // Error codes: https://docs.slack.dev/reference/methods/chat.postMessage#errors
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
 import type { Budget } from "../../src/contracts/index.ts";
@@ -9,20 +11,42 @@ import {
   AppError,
   DeferredError,
   errorMessage,
+  RefusedError,
   RetryableError,
   ThreadGoneError,
 } from "../../src/kernel/errors.ts";
 import { ChannelPacer, type PacerOptions } from "./pacer.ts";
 
-/** Answers that mean the thread (or its channel, or our place in it) is gone for good. */
+/** Answers that mean the thread (or an archived channel) is gone for good. */
 const GONE = new Set([
-  "channel_not_found",
   "is_archived",
-  "not_in_channel",
   "message_not_found",
   "thread_not_found",
   "cant_update_message",
 ]);
+
+/** The token is refused: nothing can be posted until a person fixes SLACK_BOT_TOKEN. */
+const TOKEN_REFUSED = new Set([
+  "invalid_auth",
+  "not_authed",
+  "token_revoked",
+  "token_expired",
+  "account_inactive",
+]);
+
+/**
+ * The channel refuses the bot (removed from it; a private channel it is not in, or one that was
+ * deleted, reads channel_not_found): that channel's conversations wait.
+ */
+const CHANNEL_REFUSED = new Set(["not_in_channel", "channel_not_found"]);
+
+export const TOKEN_FIX =
+  "set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (Slack app > OAuth & Permissions, " +
+  "xoxb-…; reinstall the app to the workspace if it was removed)";
+
+const channelFix = (channel: string) =>
+  `invite the bot to <#${channel}> (\`/invite @<the app>\` in the channel), or move its ` +
+  `numbers to a channel the bot is in (\`ardary-bridge routes add <prefix> --slack <channel> --move\`)`;
 
 export interface SlackApiOptions {
   botToken: string;
@@ -59,14 +83,23 @@ export function createSlackApi(o: SlackApiOptions) {
     try {
       return await fn(client);
     } catch (err) {
-      const e = toAppError(err, what);
+      const e = toAppError(err, what, channel);
       if (e instanceof DeferredError && e.retryAfterMs)
         await pacer.block(channel, e.retryAfterMs).catch(() => {});
       throw e;
     }
   }
 
-  return { client, pacer, call };
+  /** A call that names no channel (auth.test): Slack's answers as our errors, no pacing. */
+  async function plain<T>(what: string, fn: (c: WebClient) => Promise<T>): Promise<T> {
+    try {
+      return await fn(client);
+    } catch (err) {
+      throw toAppError(err, what);
+    }
+  }
+
+  return { client, pacer, call, plain };
 }
 
 /** Slack's error code of a refused call ("channel_not_found"), if it was one. */
@@ -75,7 +108,7 @@ export function slackErrorCode(err: unknown): string | undefined {
   return e?.code === ErrorCode.PlatformError ? e.data?.error : undefined;
 }
 
-function toAppError(err: unknown, what: string): Error {
+function toAppError(err: unknown, what: string, channel?: string): Error {
   if (err instanceof AppError) return err;
   const e = err as { code?: string; retryAfter?: number; statusCode?: number };
   if (e?.code === ErrorCode.RateLimitedError) {
@@ -83,23 +116,32 @@ function toAppError(err: unknown, what: string): Error {
     return new DeferredError(`Slack ${what}: rate limited`, ms);
   }
   const code = slackErrorCode(err);
+  if (code && TOKEN_REFUSED.has(code)) {
+    return new RefusedError({
+      scope: "account",
+      message: `Slack refuses the bot token (${code})`,
+      fix: TOKEN_FIX,
+      cause: err,
+    });
+  }
+  if (code && CHANNEL_REFUSED.has(code)) {
+    return new RefusedError({
+      scope: "channel",
+      message: `Slack ${what}: ${code}${channel ? ` in ${channel}` : ""}`,
+      fix: channelFix(channel ?? "the channel"),
+      channel,
+      cause: err,
+    });
+  }
   if (code && GONE.has(code)) return new ThreadGoneError(`Slack ${what}: ${code}`, err);
   if (code === "ratelimited") {
     return new DeferredError(`Slack ${what}: rate limited`, 1000);
   }
-  if (
-    code === "invalid_auth" ||
-    code === "not_authed" ||
-    code === "token_revoked" ||
-    code === "account_inactive" ||
-    code === "missing_scope"
-  ) {
-    // Retried with back-off: the token or the app's scopes may be fixed meanwhile.
-    return new AppError(
-      `slack_${code}`,
-      `Slack ${what}: ${code} (check SLACK_BOT_TOKEN and the app's scopes)`,
-      { cause: err },
-    );
+  if (code === "missing_scope") {
+    // Retried with back-off: the app's scopes may be fixed meanwhile.
+    return new AppError(`slack_${code}`, `Slack ${what}: ${code} (check the app's scopes)`, {
+      cause: err,
+    });
   }
   if (code) {
     // Slack refused what we sent (invalid_blocks, msg_too_long…): trying again will not help.

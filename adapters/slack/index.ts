@@ -85,6 +85,33 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   let _botUserId: string | undefined;
   /** The workspace's address (auth.test), for links to threads. */
   let teamUrl: Promise<string | undefined> | undefined;
+  /** Who the bot is (auth.test), once Slack said it. */
+  let me: { botId?: string; botUserId?: string } | undefined;
+  /** When the last auth.test for an event was refused: asked again a minute later, not per event. */
+  let refusedAt = Number.NEGATIVE_INFINITY;
+
+  /** auth.test: who the bot is; RefusedError when Slack refuses the token. */
+  async function whoAmI(): Promise<void> {
+    const r = await api.plain("auth.test", (c) => c.auth.test());
+    me = { botId: r.bot_id, botUserId: r.user_id };
+    if (r.url) teamUrl ??= Promise.resolve(r.url);
+  }
+
+  /**
+   * Bolt's authorize: never refuses an event. A token Slack refuses must not stop the events
+   * (a thread reply still becomes an SMS, stored before Slack's 200), nor end the process: Bolt's
+   * own check at start (auth.test, its rejection unhandled) did. Our listeners tell the bridge's
+   * own posts by their bot_id, so an unknown bot id is no harm.
+   */
+  async function authorize() {
+    if (!me && Date.now() - refusedAt > 60_000) {
+      await whoAmI().catch((err) => {
+        refusedAt = Date.now();
+        log.debug({ err: errorMessage(err) }, "Slack auth.test failed: events still taken");
+      });
+    }
+    return { botToken: o.botToken, botId: me?.botId, botUserId: me?.botUserId };
+  }
   /** The Socket Mode app, stopped with the adapter. */
   let app: App | undefined;
   /** When this process last received anything from Slack, and last wrote it down. */
@@ -174,6 +201,26 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const adapter: SlackAdapter = {
     platform: "slack",
     cardCarriesFirst: true,
+
+    check: whoAmI,
+
+    async announce(channel, text, once) {
+      const ch = channel || o.channel;
+      // Once per key: a retry first looks for the note an earlier attempt made.
+      if (once?.retry && (await findCard(api, ch, once.key))) return;
+      await api.call(
+        ch,
+        "chat.postMessage",
+        (c) =>
+          c.chat.postMessage({
+            channel: ch,
+            text,
+            unfurl_links: false,
+            metadata: once ? metadataFor([once]) : undefined,
+          }),
+        true,
+      );
+    },
 
     async announceBacklog(channel, waiting) {
       const ch = channel || o.channel;
@@ -387,29 +434,6 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
         await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
       }
     }
-  }
-  /**
-   * Who the bot is (auth.test), asked at the first event and kept. Bolt given `token` asks at
-   * once and leaves the answer unheard until an event comes: a refused token was an unhandled
-   * rejection, which ends the process. Here a refusal fails that event only (Slack sends it
-   * again), is asked again at the next, and the setup page says what to fix.
-   */
-  let identity: Promise<AuthorizeResult> | undefined;
-  function authorize(): Promise<AuthorizeResult> {
-    if (!identity) {
-      const asked = api.client.auth.test().then((r) => ({
-        botToken: o.botToken,
-        botId: r.bot_id,
-        botUserId: r.user_id,
-        teamId: r.team_id,
-        enterpriseId: r.enterprise_id,
-      }));
-      asked.catch(() => {
-        if (identity === asked) identity = undefined;
-      });
-      identity = asked;
-    }
-    return identity;
   }
   const listenContext: ListenContext = {
     log,

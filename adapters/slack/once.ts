@@ -6,7 +6,16 @@
 // A card (the post a thread starts from) carries its key the same way and is looked for in the
 // channel's recent history instead (conversations.history).
 // https://docs.slack.dev/reference/methods/conversations.history
+// Only a look-up that completed and found nothing lets the post be made: a rate limit or a
+// transient failure while looking (a 429, a 5xx, the network) is a wait (DeferredError: the job
+// comes back and looks again), a refusal stays a refusal, never "not found".
 import type { ChatPost } from "../../src/contracts/index.ts";
+import {
+  DeferredError,
+  errorMessage,
+  RefusedError,
+  RetryableError,
+} from "../../src/kernel/errors.ts";
 import { type createSlackApi, slackErrorCode } from "./api.ts";
 
 type SlackApi = ReturnType<typeof createSlackApi>;
@@ -22,6 +31,26 @@ export function metadataFor(posts: Pick<ChatPost, "key">[]) {
   const keys = posts.flatMap((p) => (p.key ? [p.key] : []));
   if (keys.length === 0) return undefined;
   return { event_type: EVENT_TYPE, event_payload: { key: keys.join(" ") } };
+}
+
+/** How long a look-up that failed for now waits before it is tried again. */
+const LOOK_AGAIN_MS = 3000;
+
+/**
+ * One page of a look-up: a transient failure becomes a wait (the look-up is tried again), never an
+ * answer; a rate limit already is one (DeferredError), refusals and a thread gone stay as they are.
+ */
+async function looking<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RetryableError && !(err instanceof DeferredError))
+      throw new DeferredError(
+        `Slack ${what}: the look-up for an earlier post failed (${errorMessage(err)}): tried again`,
+        err.retryAfterMs ?? LOOK_AGAIN_MS,
+      );
+    throw err;
+  }
 }
 
 interface Keyed {
@@ -58,17 +87,21 @@ export async function findCard(
   for (let page = 0; page < MAX_PAGES; page++) {
     let res: Awaited<ReturnType<SlackApi["client"]["conversations"]["history"]>>;
     try {
-      res = await api.call(channel, "conversations.history", (c) =>
-        c.conversations.history({
-          channel,
-          oldest,
-          include_all_metadata: true,
-          limit: PAGE,
-          cursor,
-        }),
+      res = await looking("conversations.history", () =>
+        api.call(channel, "conversations.history", (c) =>
+          c.conversations.history({
+            channel,
+            oldest,
+            include_all_metadata: true,
+            limit: PAGE,
+            cursor,
+          }),
+        ),
       );
     } catch (err) {
-      if (slackErrorCode((err as { cause?: unknown }).cause) === "not_in_channel") return undefined;
+      // Posting there with chat:write.public, unable to read it: the card is posted.
+      const notIn = slackErrorCode((err as { cause?: unknown }).cause) === "not_in_channel";
+      if (err instanceof RefusedError && notIn) return undefined;
       throw err;
     }
     const found = (res.messages ?? []).find((m) => carries(m as Keyed, key));
@@ -93,15 +126,17 @@ export async function findPosted(
   const oldest = Math.max(Number(threadTs), since).toFixed(6);
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const res = await api.call(channel, "conversations.replies", (c) =>
-      c.conversations.replies({
-        channel,
-        ts: threadTs,
-        oldest,
-        include_all_metadata: true,
-        limit: PAGE,
-        cursor,
-      }),
+    const res = await looking("conversations.replies", () =>
+      api.call(channel, "conversations.replies", (c) =>
+        c.conversations.replies({
+          channel,
+          ts: threadTs,
+          oldest,
+          include_all_metadata: true,
+          limit: PAGE,
+          cursor,
+        }),
+      ),
     );
     for (const m of res.messages ?? []) {
       if (m.ts && m.ts !== threadTs && carries(m as Keyed, key))

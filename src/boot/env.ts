@@ -66,6 +66,13 @@ const core = {
   /** Tuning: how many jobs one process runs at once. */
   WORKER_CONCURRENCY: int(8),
   /**
+   * How often a part that refuses the bridge (a chat token, a channel, the provider's account)
+   * is tried again, and the chat tokens checked (src/flows/degraded.ts). Tuning, mostly for tests.
+   */
+  REFUSED_RETRY_MS: int(60_000),
+  /** How often a free try looks for the end of an outage of the provider or a platform. */
+  OUTAGE_PROBE_MS: int(5000),
+  /**
    * Most Postgres connections of a process's pool (docs/operations.md: connections per process type). 4: a
    * web process's group commit keeps at most 4 transactions in flight, and 2 web + 2 worker
    * processes stay within a 20-connection plan with their LISTEN connections (bench figure 7).

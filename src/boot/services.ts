@@ -15,10 +15,11 @@ import {
   type FeatureConfig,
   type Features,
 } from "../conversations/features.ts";
-import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, SMS_JOB } from "../conversations/kinds.ts";
+import { CHAT_JOB, CHECK_JOB, CONTACTS_JOB, NOTICE_JOB, SMS_JOB } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import { type Database, migrateOpen, openDatabase } from "../db/database.ts";
 import { Bridge } from "../flows/bridge.ts";
+import { createDegraded, type Degraded } from "../flows/degraded.ts";
 import { createChatDelivery } from "../flows/delivery.ts";
 import { createOutcomeCheck, createSender } from "../flows/sender.ts";
 import { createInbox } from "../ingest/inbox.ts";
@@ -134,6 +135,11 @@ export interface Services {
   callbackSecret: string;
   /** What the features add (combineFeatures of FEATURES). */
   features: Features;
+  /**
+   * What refuses the bridge or is down (a chat token, a channel, the provider's account, an
+   * outage): `status()` for /healthz and a set-up page; `start()` in a worker process.
+   */
+  degraded: Degraded;
   /** A worker for the given job kinds (default: all; `["sms"]` sends only). */
   worker(kinds?: ("sms" | "chat")[]): Worker;
   close(): Promise<void>;
@@ -170,6 +176,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       router: o.router,
       worker: o.worker ?? true,
       processName: processName(env),
+      refusedRetryMs: env.REFUSED_RETRY_MS,
     });
     const sms = env.sms.descriptor;
     const settings = sms.settings(env.sms.config);
@@ -198,6 +205,21 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
     );
     const config = featureConfig(env);
     const jobContext = { db: database.db, log, retentionDays: env.RETENTION_DAYS, config, chat };
+    // What refuses the bridge or is down, and what waits for it (src/flows/degraded.ts).
+    const degraded = createDegraded({
+      db: database.db,
+      log,
+      adapters: chat,
+      defaults,
+      labels: Object.fromEntries(
+        [...env.chat.map((c) => c.descriptor), sms].map((d) => [
+          d.kind === "sms" ? "sms" : d.name,
+          d.label ?? d.name,
+        ]),
+      ),
+      refusedRetryMs: env.REFUSED_RETRY_MS,
+      outageProbeMs: env.OUTAGE_PROBE_MS,
+    });
     if (o.worker ?? true) await features.start(jobContext);
     const autoReply = autoReplyConfig(env.values, settings.timezone);
     const bridge = new Bridge({
@@ -220,6 +242,15 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       },
       config,
     });
+    const delivery = createChatDelivery({
+      db: database.db,
+      adapters: chat,
+      log,
+      backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
+      replyMode: env.REPLY_MODE,
+      degraded,
+      defaults,
+    });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
         database,
@@ -230,16 +261,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         handlers: [
           ...(kinds.includes("chat")
             ? [
-                {
-                  def: CHAT_JOB,
-                  run: createChatDelivery({
-                    db: database.db,
-                    adapters: chat,
-                    log,
-                    backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
-                    replyMode: env.REPLY_MODE,
-                  }),
-                },
+                { def: CHAT_JOB, run: delivery },
+                { def: NOTICE_JOB, run: delivery.notice },
               ]
             : []),
           ...(kinds.includes("chat") ? features.jobs(jobContext) : []),
@@ -260,6 +283,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                   provider,
                   log,
                   unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
+                  degraded,
+                  defaults,
                 }),
               },
             ]
@@ -289,8 +314,10 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       chat,
       callbackSecret,
       features,
+      degraded,
       worker,
       async close() {
+        await degraded.stop();
         for (const a of chat.values()) await a.stop().catch(() => {});
         await database.close().catch(() => {});
       },

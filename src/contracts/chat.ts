@@ -246,8 +246,27 @@ export interface ReportPosted {
   imagesRefused?: string;
 }
 
+/**
+ * A chat platform. A call it refuses until a person changes something throws RefusedError
+ * (src/kernel/errors.ts): `scope: "account"` for the token (Slack invalid_auth, token_revoked,
+ * account_inactive; Discord 401 or gateway close 4004), `scope: "channel"` for a channel the bot
+ * cannot use (removed from it, or it is gone), with the channel's id when the adapter knows it.
+ * The core then holds that platform's (or channel's) work and tries again every minute
+ * (src/flows/degraded.ts). A thread that is gone while its channel is fine stays ThreadGoneError.
+ */
 export interface ChatAdapter {
   readonly platform: Platform;
+  /**
+   * Optional: asks the platform whether it accepts the token now (Slack auth.test, Discord
+   * GET /users/@me): resolves when it does, throws RefusedError when it refuses it, another error
+   * when it cannot say. Called at start and every minute, never on a request's path.
+   */
+  check?(): Promise<void>;
+  /**
+   * Optional: says something at the top of `channel` (not in a thread), once per `once.key` as a
+   * post is (the bridge's notes about a part that refuses it: a channel, the provider).
+   */
+  announce?(channel: string, text: string, once?: PostOnce): Promise<void>;
   /**
    * Posts the conversation card in `channel` and returns the thread under it. `once` makes the
    * card once, as ChatPost.key/retry do a post: the adapter marks the card with `key` and, on a

@@ -56,6 +56,11 @@ export interface AdapterServices {
   worker: boolean;
   /** This process, for people: the platform's name for it (Heroku's `web.1`) or the host, and its pid. */
   processName: string;
+  /**
+   * How long to wait before asking again a platform that refused the token (REFUSED_RETRY_MS,
+   * a minute): e.g. Discord's gateway after a close 4004.
+   */
+  refusedRetryMs: number;
 }
 
 /** What the core tells an adapter's CLI commands besides its configuration. */

@@ -33,6 +33,13 @@ export type SendOutcome =
     }
   /** The request failed before the provider decided (5xx, 429, network): send it again. */
   | { ref: string; outcome: "retry"; reason: string; retryAfterMs?: number }
+  /**
+   * The provider refused the account, not this SMS (credentials rejected, account not activated,
+   * an HTTP 401/403): no SMS can go until a person fixes `fix`. The core holds every SMS (a wait,
+   * not a failure: src/flows/degraded.ts), says it once, and sends them by itself once a try,
+   * every minute, is accepted.
+   */
+  | { ref: string; outcome: "account-refused"; reason: string; fix: string }
   /** The request may or may not have been accepted (timed out after being written). */
   | { ref: string; outcome: "unknown"; reason: string };
 

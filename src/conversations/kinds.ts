@@ -1,6 +1,7 @@
 // The kinds of job the bridge runs, each with the schema of its payload (src/queue/jobs.ts checks it
 // before a handler sees it). `chat.deliver` tells a thread what happened (src/flows/delivery.ts);
-// `sms.send` hands an SMS to the provider (src/flows/sender.ts). (Stored callbacks are no jobs: the
+// `sms.send` hands an SMS to the provider (src/flows/sender.ts); `chat.notice` says something at the
+// top of a channel (src/flows/degraded.ts). (Stored callbacks are no jobs: the
 // events table is their inbox, src/ingest/inbox.ts.)
 import { z } from "zod";
 import { defineJob, type NewJob } from "../queue/jobs.ts";
@@ -54,6 +55,24 @@ export type ChatJob = ChatPayload extends infer P
 
 export const CHAT_JOB = defineJob("chat.deliver", chatPayload);
 export const SMS_JOB = defineJob("sms.send", z.object({ messageId: z.number().int() }));
+/**
+ * A note at the top of a platform's channel, said once (src/flows/degraded.ts: a channel that
+ * refuses the bot, the provider refusing the account). One line per platform, in order.
+ */
+export const NOTICE_JOB = defineJob(
+  "chat.notice",
+  z.object({ platform: z.string(), channel: z.string(), text: z.string() }),
+);
+
+/** The job that says `text` at the top of `channel` on `platform`. */
+export function noticeJob(platform: string, channel: string, text: string): NewJob {
+  return {
+    kind: NOTICE_JOB.kind,
+    orderingKey: `notice:${platform}`,
+    payload: { platform, channel, text },
+  };
+}
+
 /** Adds the pending contacts to the provider's (src/team/contacts.ts). */
 export const CONTACTS_JOB = defineJob("contacts.sync", z.object({}));
 

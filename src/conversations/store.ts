@@ -2,7 +2,7 @@
 // chat press or reply claims. Data only: cards are built in cards.ts, consent is in consent.ts.
 import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { MessageStatus, Platform } from "../contracts/index.ts";
-import type { Db } from "../db/database.ts";
+import { type Db, rowsOf } from "../db/database.ts";
 import { contacts, conversations, events, messages, routes, settings } from "../db/schema.ts";
 import { isBlocked, isOptedOut } from "./consent.ts";
 
@@ -378,6 +378,39 @@ export async function getSetting(db: Db, key: string): Promise<string | undefine
 
 export async function deleteSetting(db: Db, key: string) {
   await db.delete(settings).where(eq(settings.key, key));
+}
+
+/** Every setting whose key starts with `prefix`, by key. */
+export async function settingsFrom(db: Db, prefix: string): Promise<Map<string, string>> {
+  const rows = rowsOf<{ key: string; value: string }>(
+    await db.execute(sql`select key, value from settings
+      where left(key, ${prefix.length}) = ${prefix}`),
+  );
+  return new Map(rows.map((r) => [r.key, r.value]));
+}
+
+/** Stores `value` only if there is none yet; true when this call stored it. */
+export async function createSetting(db: Db, key: string, value: string): Promise<boolean> {
+  const rows = rowsOf(
+    await db.execute(sql`insert into settings (key, value) values (${key}, ${value})
+      on conflict (key) do nothing returning key`),
+  );
+  return rows.length > 0;
+}
+
+/** Replaces `expected` with `value` (one process wins a race); true when this call did. */
+export async function swapSetting(db: Db, key: string, expected: string, value: string) {
+  const rows = rowsOf(
+    await db.execute(sql`update settings set value = ${value}
+      where key = ${key} and value = ${expected} returning key`),
+  );
+  return rows.length > 0;
+}
+
+/** Deletes the setting; true when there was one. */
+export async function dropSetting(db: Db, key: string): Promise<boolean> {
+  const rows = rowsOf(await db.execute(sql`delete from settings where key = ${key} returning key`));
+  return rows.length > 0;
 }
 
 /** Stores `value` unless another process stored one first; returns the value that won. */

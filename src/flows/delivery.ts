@@ -7,18 +7,45 @@ import type { Logger } from "pino";
 import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "../contracts/index.ts";
 import { cancelButton, cardOf } from "../conversations/cards.ts";
 import * as consent from "../conversations/consent.ts";
-import { CHAT_JOB, type ChatJob, type ChatPayload, chatJob } from "../conversations/kinds.ts";
+import {
+  CHAT_JOB,
+  type ChatJob,
+  type ChatPayload,
+  chatJob,
+  type NOTICE_JOB,
+  noticeJob,
+} from "../conversations/kinds.ts";
 import type { ReplyMode } from "../conversations/reply-mode.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { messages } from "../db/schema.ts";
-import { DeferredError, errorMessage, ThreadGoneError } from "../kernel/errors.ts";
+import {
+  DeferredError,
+  errorMessage,
+  RefusedError,
+  RetryableError,
+  ThreadGoneError,
+} from "../kernel/errors.ts";
 import { absorb, enqueue, followers, holdWith, type Job, unhold } from "../queue/jobs.ts";
+import { channelPart, chatPart, type Degraded } from "./degraded.ts";
+
+type NoticePayload = (typeof NOTICE_JOB)["schema"]["_output"];
 
 export interface DeliveryOptions {
   db: Db;
   adapters: Map<string, ChatAdapter>;
   log: Logger;
+  /**
+   * The parts that refuse the bridge (src/flows/degraded.ts): a platform that refuses the token
+   * holds its work; a channel that refuses the bot holds its conversations; an outage's end
+   * releases what backs off.
+   */
+  degraded?: Degraded;
+  /**
+   * Each platform's default channel: a new conversation whose channel refuses the bot opens
+   * there, and a channel's refusal is said there.
+   */
+  defaults?: Record<string, string>;
   /** New conversations waiting for a thread in one channel before the channel is told (100). */
   backlogNoticeAt?: number;
   /** REPLY_MODE, which the cards show (default `send`). */
@@ -64,6 +91,68 @@ function postOf(m: store.Message, owner?: string | null, held?: string): ChatPos
 }
 
 export function createChatDelivery(o: DeliveryOptions) {
+  /**
+   * The conversations this process saw refused by their channel, and that channel's part: their
+   * next jobs wait for the channel's turn without asking the platform again.
+   */
+  const waitingIn = new Map<number, string>();
+
+  /** Holds what a refusal holds, says it once, and returns the wait to throw. */
+  async function refusedBy(
+    err: RefusedError,
+    platform: string,
+    conv: { id: number; channel: string | null } | undefined,
+  ): Promise<DeferredError> {
+    if (!o.degraded) return new DeferredError(err.message, 60_000);
+    const why = { reason: err.message, fix: err.fix };
+    if (err.scope === "account") return o.degraded.refused(chatPart(platform), why);
+    const home = o.defaults?.[platform];
+    const channel = err.channel ?? conv?.channel ?? home ?? "";
+    const part = channelPart(platform, channel);
+    if (conv) waitingIn.set(conv.id, part);
+    return o.degraded.refused(part, why, async () => {
+      // Said in the default channel, unless that is the channel that refuses the bot.
+      if (!home || home === channel) return;
+      await enqueue(
+        o.db,
+        noticeJob(
+          platform,
+          home,
+          `⚠️ The bridge cannot post in <#${channel}>: ${err.message}. Its conversations wait (nothing is lost) and are posted, in order, once it works again. To fix: ${err.fix}.`,
+        ),
+      );
+    });
+  }
+
+  /**
+   * Runs work that calls `platform` for conversation `conv` (or a notice), behind the parts that
+   * refuse it: a refusal becomes a wait, a failure for now marks an outage, a success ends the
+   * wait of what a hold or an outage kept back.
+   */
+  async function behindHolds<T>(
+    platform: string,
+    conv: { id: number; channel: string | null } | undefined,
+    extra: string[],
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const channel = conv ? waitingIn.get(conv.id) : undefined;
+    const parts = [chatPart(platform), ...(channel ? [channel] : []), ...extra];
+    const wait = await o.degraded?.turn(...parts);
+    if (wait) throw wait;
+    let result: T;
+    try {
+      result = await work();
+    } catch (err) {
+      if (err instanceof RefusedError) throw await refusedBy(err, platform, conv);
+      if (err instanceof RetryableError && !(err instanceof DeferredError))
+        await o.degraded?.failing(chatPart(platform), errorMessage(err));
+      throw err;
+    }
+    for (const part of parts) await o.degraded?.worked(part);
+    if (conv) waitingIn.delete(conv.id);
+    return result;
+  }
+
   /**
    * The inbound SMS whose `message` jobs wait right behind this one in the thread's queue
    * (consecutive, nothing else between), not yet posted: they can share its post. Their jobs
@@ -138,14 +227,35 @@ export function createChatDelivery(o: DeliveryOptions) {
   }
   // ── end of scale ──────────────────────────────────────────────────────────────────────────
 
-  return async function deliver(current: Job<ChatPayload>): Promise<void> {
+  /** `chat.notice`: a note at the top of a channel, once, behind its platform's and channel's holds. */
+  async function notice(job: Job<NoticePayload>): Promise<void> {
+    const { platform, channel, text } = job.payload;
+    const adapter = o.adapters.get(platform);
+    if (!adapter) return;
+    const retry = job.attempts > 1 || job.resumed === true;
+    await behindHolds(platform, undefined, [channelPart(platform, channel)], async () => {
+      if (adapter.announce) await adapter.announce(channel, text, { key: `job:${job.id}`, retry });
+    });
+  }
+
+  // The chat.deliver handler, with the chat.notice handler beside it (they share the holds).
+  return Object.assign(deliver, { notice });
+
+  async function deliver(current: Job<ChatPayload>): Promise<void> {
+    const conversation = await store.getConversation(o.db, current.payload.conversationId);
+    if (!conversation) return;
+    await behindHolds(conversation.platform, conversation, [], () =>
+      deliverNow(current, conversation),
+    );
+  }
+
+  async function deliverNow(current: Job<ChatPayload>, found: store.Conversation): Promise<void> {
     const p = current.payload;
     // Every post carries the job's key; a job taken again (a failed attempt, or a lease that ran
     // out under a killed worker) may have posted already: the adapter looks before posting.
     const key = `job:${current.id}`;
     const retry = current.attempts > 1 || current.resumed === true;
-    let conv = await store.getConversation(o.db, p.conversationId);
-    if (!conv) return;
+    let conv: store.Conversation | undefined = found;
     const adapter = o.adapters.get(conv.platform);
     if (!adapter) {
       o.log.warn({ platform: conv.platform }, "chat platform not enabled: thread update dropped");
@@ -165,7 +275,30 @@ export function createChatDelivery(o: DeliveryOptions) {
       if (!conv) throw new Error("unreachable");
       const card = await cardOf(o.db, conv, o.replyMode ?? "send");
       if (first) card.first = postOf(first);
-      const thread = await adapter.openThread(conv.channel ?? "", card, { key: cardKey, retry });
+      const once = { key: cardKey, retry };
+      // A new conversation whose channel refuses the bot opens in the default channel (said
+      // there once) rather than wait unseen; one that had a thread waits for its channel.
+      const home = o.defaults?.[conv.platform];
+      const routed = conv.channel ?? "";
+      const fallback = previous === null && home !== undefined && routed !== "" && routed !== home;
+      const routedPart = channelPart(conv.platform, routed);
+      const held = fallback ? await o.degraded?.turn(routedPart) : undefined;
+      let thread: ThreadRef;
+      try {
+        if (held) throw held;
+        thread = await adapter.openThread(routed, card, once);
+        if (fallback) await o.degraded?.worked(routedPart);
+      } catch (err) {
+        const refused = err instanceof RefusedError && err.scope === "channel";
+        if (!fallback || !home || !(refused || err === held)) throw err;
+        if (refused && (err.channel ?? routed) === home) throw err;
+        if (refused) await refusedBy(err, conv.platform, undefined);
+        o.log.warn(
+          { conversation: conv.id },
+          "its channel refuses the bot: thread opened in the default channel",
+        );
+        thread = await adapter.openThread(home, card, once);
+      }
       await o.db.transaction(async (tx) => {
         await store.setThread(tx, conv?.id ?? 0, thread, previous);
         // The card carries the first SMS: its chat ref is the thread's (cards.ts, cardOf).
@@ -321,5 +454,5 @@ export function createChatDelivery(o: DeliveryOptions) {
         }
       }
     }
-  };
+  }
 }

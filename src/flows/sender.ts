@@ -7,7 +7,7 @@ import type { ActionButton, OutboundSms, SendOutcome, SmsProvider } from "../con
 import { encodingWords } from "../contracts/status.ts";
 import { retryButton } from "../conversations/cards.ts";
 import * as consent from "../conversations/consent.ts";
-import { CHECK_JOB, chatJob } from "../conversations/kinds.ts";
+import { CHECK_JOB, chatJob, noticeJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { unreadFrom } from "../ingest/inbox.ts";
@@ -16,11 +16,19 @@ import { formatPhone } from "../kernel/phone.ts";
 import { enqueue, type Job, type NewJob } from "../queue/jobs.ts";
 import type { JobOutcome } from "../queue/worker.ts";
 import { waitingPosts } from "./actions.ts";
+import { type Degraded, smsPart } from "./degraded.ts";
 
 export interface SenderOptions {
   db: Db;
   provider: SmsProvider;
   log: Logger;
+  /**
+   * The parts that refuse the bridge (src/flows/degraded.ts): an account the provider refuses
+   * holds every SMS; an outage is probed, and its end releases the SMS that back off.
+   */
+  degraded?: Degraded;
+  /** Each chat platform's default channel: where an account refusal is said, once. */
+  defaults?: Record<string, string>;
   /** How long an SMS whose outcome is unknown waits for a delivery report before a person is asked. */
   unknownWaitMs?: number;
 }
@@ -34,7 +42,9 @@ type NotAccepted = Exclude<SendOutcome, { outcome: "accepted" }>;
 /** The batch handler of `sms.send` jobs. */
 export function createSender(o: SenderOptions) {
   const unknownWaitMs = o.unknownWaitMs ?? 10 * 60_000;
-  return async function sendBatch(jobs: SmsJob[]): Promise<JobOutcome[]> {
+  return sendBatch;
+
+  async function sendBatch(jobs: SmsJob[]): Promise<JobOutcome[]> {
     const done: JobOutcome = { ok: true };
     const jobOf = new Map(jobs.map((j) => [j.payload.messageId, j]));
     const messages = await store.getMessages(o.db, [...jobOf.keys()]);
@@ -67,9 +77,24 @@ export function createSender(o: SenderOptions) {
       if (!refusalOf(m) && unread.has(phoneOf(m))) result.set(m.id, { ok: false, error: waiting });
     const toSend = queued.filter((m) => !refusalOf(m) && !result.has(m.id));
 
+    // An account the provider refuses holds every SMS: one batch tries per interval.
+    const held = toSend.length > 0 ? await o.degraded?.turn(smsPart) : undefined;
+    for (const m of held ? toSend : []) result.set(m.id, { ok: false, error: held });
     const outcomes =
-      toSend.length > 0 ? await o.provider.send(toSend.map((m) => outbound(m, phoneOf(m)))) : [];
+      toSend.length > 0 && !held
+        ? await o.provider.send(toSend.map((m) => outbound(m, phoneOf(m))))
+        : [];
     const byRef = new Map(outcomes.map((r) => [r.ref, r]));
+    const refusal = outcomes.find((r) => r.outcome === "account-refused");
+    const accountRefused =
+      refusal?.outcome === "account-refused" && o.degraded
+        ? await o.degraded.refused(smsPart, refusal, () => sayRefused(refusal))
+        : undefined;
+    if (outcomes.some((r) => r.outcome === "accepted")) await o.degraded?.worked(smsPart);
+    else {
+      const failed = outcomes.find((r) => r.outcome === "retry");
+      if (failed) await o.degraded?.failing(smsPart, failed.reason);
+    }
     // The SMS of one failed request share one error, so they come back together, in order.
     const errors = new Map<string, Error>();
     const errorFor = (r: NotAccepted): Error => {
@@ -116,6 +141,12 @@ export function createSender(o: SenderOptions) {
           const encoding = m.encoding ?? encodingWords(o.provider.countSegments(m.body));
           submitted.push({ id: m.id, segments: r.segments, encoding });
           tell(m, "");
+        } else if (r.outcome === "account-refused") {
+          // The account, not this SMS: it waits (no attempt spent) until the account works.
+          result.set(m.id, {
+            ok: false,
+            error: accountRefused ?? new DeferredError(r.reason, RETRY_AFTER_FLOOR_MS * 60),
+          });
         } else if (r.outcome === "refused" && r.permanent) {
           await store.failMessage(tx, m.id, r.codes, r.reason);
           if (r.optedOut) {
@@ -156,12 +187,24 @@ export function createSender(o: SenderOptions) {
       await enqueue(tx, ...later);
     });
     const accepted = outcomes.filter((r) => r.outcome === "accepted").length;
+    if (held) o.log.debug({ waiting: held.message }, "sms batch held");
     o.log.info(
       { sent: accepted, notSent: queued.length - accepted - result.size, retry: result.size },
       "sms batch done",
     );
     return jobs.map((j) => result.get(j.payload.messageId) ?? done);
-  };
+  }
+
+  /** Said once, when the provider begins refusing the account: in every main channel. */
+  async function sayRefused(r: { reason: string; fix: string }): Promise<void> {
+    const text = `⚠️ No SMS can leave: ${r.reason}. They wait (none is lost) and go by themselves, in order, once it works again. To fix: ${r.fix}.`;
+    await enqueue(
+      o.db,
+      ...Object.entries(o.defaults ?? {}).map(([platform, channel]) =>
+        noticeJob(platform, channel, text),
+      ),
+    );
+  }
 }
 
 /** An SMS whose outcome is unknown, a while later: a report came, or a person is asked. */

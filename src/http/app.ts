@@ -13,6 +13,7 @@ import {
   isDatabaseUnavailable,
   withDeadline,
 } from "../db/health.ts";
+import type { DegradedStatus } from "../flows/degraded.ts";
 import { Batcher } from "../ingest/batcher.ts";
 import { phoneOf, storeEvents } from "../ingest/inbox.ts";
 import { AppError, BadRequestError, errorMessage } from "../kernel/errors.ts";
@@ -32,6 +33,8 @@ export interface AppOptions {
   wakeWorker?: () => void;
   /** Pages for people (the setup page at `/`, src/http/setup-page.ts), after every other route. */
   pages?: Router;
+  /** What refuses the bridge or is down (src/flows/degraded.ts), shown on /healthz. */
+  degraded?: () => Promise<DegradedStatus>;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
@@ -62,9 +65,19 @@ export function createApp(o: AppOptions) {
         ? o.log.info("database reachable again")
         : o.log.error({ err: scrub(reason) }, "database unreachable: answering 503"),
   });
+  // 200 while the database answers; a chat platform or the provider that refuses the bridge is a
+  // degraded part, not a dead process: said in `chat` and `sms`, still 200.
   app.get("/healthz", async (_req, res) => {
     if (health.up && (await health.check())) {
-      res.json({ ok: true, database: o.database.kind });
+      // Never a /healthz that hangs on it: without an answer in time, the parts are left out.
+      const parts = o.degraded
+        ? await withDeadline(o.degraded(), 1000, "degraded parts").catch(() => undefined)
+        : undefined;
+      res.json({
+        ok: true,
+        database: o.database.kind,
+        ...(parts ? { chat: parts.chat, sms: parts.sms } : {}),
+      });
       return;
     }
     res.status(503).json({ ok: false, error: "database unavailable" });

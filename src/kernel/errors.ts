@@ -74,6 +74,39 @@ export class NoAnswerError extends AppError {
 }
 
 /**
+ * A platform or the provider refuses us until a person changes something: the token or the
+ * account as a whole (`scope: "account"`: Slack's invalid_auth, Discord's 401, Ardary's #001), or
+ * one channel the bot was removed from (`scope: "channel"`). Trying again before that cannot
+ * help, and waiting costs nothing: the core holds the work (src/flows/degraded.ts: a deferral,
+ * never a spent attempt), says it once with `fix`, and tries again every minute. Not retryable
+ * and not permanent: code that does not know it backs off and tries again.
+ */
+export class RefusedError extends AppError {
+  readonly scope: "account" | "channel";
+  /** The channel refused, when the adapter knows it (else the conversation's). */
+  readonly channel: string | undefined;
+  /** What a person must do, in words, naming the variable or the setting to change. */
+  readonly fix: string;
+
+  constructor(o: {
+    scope: "account" | "channel";
+    message: string;
+    fix: string;
+    channel?: string;
+    cause?: unknown;
+  }) {
+    super(o.scope === "account" ? "refused" : "channel_refused", o.message, {
+      status: 503,
+      cause: o.cause,
+    });
+    this.name = "RefusedError";
+    this.scope = o.scope;
+    this.channel = o.channel;
+    this.fix = o.fix;
+  }
+}
+
+/**
  * The one rule for "trying again cannot help": our own errors that are not retryable and name a
  * client-side status (a refusal, bad input). Anything else (the network, a 5xx, an unknown
  * throw) is worth another attempt.

@@ -272,14 +272,68 @@ export async function fail(
   }
 }
 
-/** Gives the attempt back: the work waits its turn (rate limit, pacer) and runs after `delayMs`. */
-export async function defer(db: Db, list: Job[], delayMs: number, workerId: string) {
+/**
+ * Gives the attempt back: the work waits its turn (rate limit, pacer, a refusal being held) and
+ * runs after `delayMs`; `reason` is kept as the job's last error (why it waits), so that a
+ * success can end the wait (releaseWaiting). A job taken again after its lease ran out (resumed)
+ * took no attempt of its own: it keeps the attempt that may have acted, so that its next run still
+ * counts as a retry (attempts > 1) and looks for what the killed one did before doing it again.
+ */
+export async function defer(
+  db: Db,
+  list: Job[],
+  delayMs: number,
+  workerId: string,
+  reason = "waiting",
+) {
   if (list.length === 0) return;
+  const resumed = list.filter((j) => j.resumed).map((j) => j.id);
   await db.execute(sql`
-    update jobs set state = 'pending', attempts = greatest(0, attempts - 1),
+    update jobs set state = 'pending', last_error = ${reason.slice(0, 1000)},
+      attempts = case when id in (${ids(resumed.length ? resumed : [-1])})
+        then greatest(1, attempts) else greatest(0, attempts - 1) end,
       lease_until = null, locked_by = null,
       run_at = now() + make_interval(secs => ${delayMs / 1000})
     where id in (${ids(list.map((j) => j.id))}) and locked_by = ${workerId} and state = 'running'`);
+}
+
+/**
+ * Ends the wait of the jobs of `kind` (those `filter` keeps, an SQL condition on the jobs table)
+ * that wait behind a failure or a refusal that is over: the provider or the platform answered
+ * again. Pending jobs not due yet that have a last error (a back-off, a deferral) become due now;
+ * a job never tried (a scheduled SMS) keeps its time. Returns how many; wakes the workers.
+ */
+export async function releaseWaiting(db: Db, kind: string, filter?: SQL): Promise<number> {
+  const rows = rowsOf<{ id: string | number }>(
+    await db.execute(sql`update jobs set run_at = now()
+      where kind = ${kind} and state = 'pending' and run_at > now() and last_error is not null
+        and ${filter ?? sql`true`}
+      returning id`),
+  );
+  if (rows.length > 0) await db.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
+  return rows.length;
+}
+
+/**
+ * A free try during an outage: the job of `kind` (among those `filter` keeps) that backs off after
+ * a failure and is due soonest becomes due now, with its attempt given back (its claim takes it
+ * again), so that the first success after the outage comes within a probe's interval rather than
+ * after the longest back-off, and the try costs no attempt. True when there was one.
+ */
+export async function tryEarly(db: Db, kind: string, filter?: SQL): Promise<boolean> {
+  const rows = rowsOf<{ id: string | number }>(
+    await db.execute(sql`update jobs set run_at = now(), attempts = greatest(0, attempts - 1)
+      where id = (select j.id from jobs j where j.kind = ${kind} and j.state = 'pending'
+        and j.run_at > now() and j.attempts > 0 and j.last_error is not null
+        and ${filter ?? sql`true`}
+        -- the first of its key: a job behind another could not be claimed before it
+        and not exists (select 1 from jobs p where p.ordering_key = j.ordering_key
+          and p.id < j.id and p.state <> 'dead')
+        order by j.run_at limit 1 for update skip locked)
+      returning id`),
+  );
+  if (rows.length > 0) await db.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
+  return rows.length > 0;
 }
 
 /** Gives jobs still in hand back to the queue at once, rather than at the end of their lease. */

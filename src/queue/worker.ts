@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { SQL } from "drizzle-orm";
 import type { Database } from "../db/database.ts";
 import { DeadlineError, withDeadline } from "../db/health.ts";
-import { AppError, DeferredError } from "../kernel/errors.ts";
+import { AppError, DeferredError, errorMessage } from "../kernel/errors.ts";
 import {
   backoffDelay,
   claim,
@@ -261,7 +261,8 @@ export class Worker {
     await complete(this.db, done, this.id);
     for (const [error, list] of failed) {
       if (error instanceof DeferredError) {
-        await defer(this.db, list, Math.max(error.retryAfterMs ?? 0, 50), this.id);
+        const why = errorMessage(error);
+        await defer(this.db, list, Math.max(error.retryAfterMs ?? 0, 50), this.id, why);
         continue;
       }
       for (const job of list) this.o.onError?.(job, error);

@@ -188,7 +188,7 @@ export function createRestApp(world: DiscordWorld): express.Express {
     });
     const open =
       path.startsWith("/interactions/") || path.startsWith("/webhooks/") || path === "/gateway";
-    if (!open && req.get("authorization") !== `Bot ${world.token}`) {
+    if (!open && (world.revoked || req.get("authorization") !== `Bot ${world.token}`)) {
       res.status(401).json({ message: "401: Unauthorized", code: 0 });
       return;
     }

@@ -244,6 +244,9 @@ export interface FakeDiscord {
   threadDelete(id: string): void;
   /** Closes every gateway socket (4000 by default: discord.js resumes; 1000 makes it re-identify). */
   disconnectAll(code?: number): void;
+  /** The bot token stops working (REST 401, gateway 4004) until `restoreToken`. */
+  revokeToken(): void;
+  restoreToken(): void;
   /** Sends op 7 RECONNECT to every socket. */
   requestReconnect(): void;
   /** Makes every session unresumable: the next RESUME gets INVALID_SESSION. */
@@ -449,8 +452,12 @@ export class DiscordWorld implements FakeDiscord {
       },
     ];
     for (const [position, spec] of specs.entries()) this.addChannel(spec, position);
+    const world = this;
     this.gateway = new FakeGateway({
-      token: this.token,
+      // A revoked token matches nothing: IDENTIFY and RESUME are closed with 4004.
+      get token() {
+        return world.revoked ? "" : world.token;
+      },
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41250,
       privilegedIntents: options.privilegedIntents ?? true,
       gatewayUrl: () => this.url,
@@ -535,6 +542,25 @@ export class DiscordWorld implements FakeDiscord {
 
   disconnectAll(code?: number): void {
     this.gateway.disconnectAll(code);
+  }
+
+  /** True while the bot's token is revoked (revokeToken). */
+  revoked = false;
+
+  /**
+   * The bot's token is reset in the developer portal: REST answers 401 Unauthorized (code 0),
+   * open gateway connections are closed with 4004 Authentication failed, and IDENTIFY and RESUME
+   * with it are refused with 4004, until `restoreToken`.
+   * https://discord.com/developers/docs/topics/opcodes-and-status-codes#gateway-gateway-close-event-codes
+   */
+  revokeToken(): void {
+    this.revoked = true;
+    this.gateway.disconnectAll(4004);
+  }
+
+  /** The token works again. */
+  restoreToken(): void {
+    this.revoked = false;
   }
 
   requestReconnect(): void {

@@ -20,6 +20,12 @@ export interface ApiConfig {
    * answer's `message` has no thread_ts. "thread_not_found" refuses it instead.
    */
   missingThread: "unthread" | "thread_not_found";
+  /**
+   * The bot token refused with this error (token_revoked, account_inactive, invalid_auth), as
+   * Slack answers every method called with a revoked token or from a deactivated account:
+   * HTTP 200 {ok:false,error}. Undefined: the token works.
+   */
+  refused?: string;
 }
 
 export interface Call {

@@ -131,6 +131,7 @@ export function callMethod(
 ): ApiAnswer {
   if (token === undefined) return fail("not_authed");
   if (token !== config.botToken) return fail("invalid_auth");
+  if (config.refused) return fail(config.refused);
   const handler = METHODS[method];
   if (!handler) return fail("unknown_method", { req_method: method });
   const channel = str(params.channel);

@@ -138,6 +138,16 @@ export interface FakeSlack {
   archiveChannel(id: string): void;
   deleteChannel(id: string): void;
   removeBot(channel: string): void;
+  /**
+   * The bot token stops working: every Web API call answers {ok:false,error} (`token_revoked`
+   * by default; `account_inactive`, `invalid_auth`), as Slack does for a revoked token or an
+   * uninstalled app, until `restoreToken`.
+   */
+  revokeToken(error?: "token_revoked" | "account_inactive" | "invalid_auth"): void;
+  /** The same token works again (the app reinstalled, the account reactivated). */
+  restoreToken(): void;
+  /** An outage: every Web API call answers HTTP 503 for `ms` (as Slack during an incident). */
+  unavailable(ms: number): void;
   /** Creates the channel (or restores it: unarchived, undeleted, bot a member). */
   addChannel(id: string, options?: { name?: string; member?: boolean }): void;
   /** Answers 429 to calls naming this channel for `ms` (all methods, or only `methods`). */
@@ -194,7 +204,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     res.type("text/plain").send(`OK - ${data.length}`);
   });
   app.use(express.urlencoded({ extended: false }), express.json({ limit: "5mb" }));
+  let downUntil = 0;
   app.all("/api/:method", async (req, res) => {
+    if (Date.now() < downUntil) {
+      const at = Date.now();
+      state.requests.push({ method: req.params.method, at, status: 503, ok: false });
+      res.status(503).type("text/plain").send("Service Unavailable");
+      return;
+    }
     const params: Params = {
       ...(req.query as Params),
       ...((req.body as Params | undefined) ?? {}),
@@ -296,6 +313,15 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     removeBot(id) {
       channel(id).member = false;
+    },
+    revokeToken(error = "token_revoked") {
+      config.refused = error;
+    },
+    restoreToken() {
+      config.refused = undefined;
+    },
+    unavailable(ms) {
+      downUntil = Date.now() + ms;
     },
     addChannel(id, opts = {}) {
       const existing = state.channels.get(id);

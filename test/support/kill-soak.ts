@@ -25,6 +25,12 @@ export interface SoakOptions {
   leaseMs?: number;
   /** Pause between two callbacks, ms (50). */
   gapMs?: number;
+  /**
+   * After each restart, Slack answers the look-ups for an earlier attempt's post
+   * (conversations.replies, conversations.history) with 429 for this long: a look-up that meets
+   * a rate limit must wait and look again, never take it for "not found" (issue 22).
+   */
+  lookupLimitMs?: number;
   /** Progress lines. */
   say?: (line: string) => void;
 }
@@ -47,6 +53,8 @@ export interface SoakResult {
   seconds: number;
   /** One line per post (card or reply, the SMS it shows) and per kill: what to read on a failure. */
   timeline: string[];
+  /** Look-ups Slack answered 429 (`lookupLimitMs`). */
+  lookupsLimited: number;
 }
 
 const SECRET = "soak-callback-secret-0123456789";
@@ -128,9 +136,11 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
     let sent = 0;
     const sending = (async () => {
       for (let n = 0; n < o.total; n++) {
-        // The last few wait (10 s at most) for the kills: on a slow machine the posts lag the
-        // callbacks, and the soak would end before the last kill found its post.
-        for (let w = 0; n >= o.total - 4 && killedAfter.length < o.kills && w < 500; w++)
+        // The last few wait (10 s at most, 30 with look-ups held after each restart) for the
+        // kills: on a slow machine the posts lag the callbacks, and the soak would end before the
+        // last kill found its post.
+        const patience = o.lookupLimitMs ? 1500 : 500;
+        for (let w = 0; n >= o.total - 4 && killedAfter.length < o.kills && w < patience; w++)
           await sleep(20);
         const url = inboundUrl(base, SECRET, soakPhone(n, numbers), text(n));
         while ((await fetch(url).catch(() => null))?.status !== 200) await sleep(100);
@@ -150,6 +160,11 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
       kills.push({ afterPost: slack.posts.length, what: `SIGKILL after a ${after}` });
       say(`kill ${killedAfter.length}: right after a ${after} (post ${slack.posts.length})`);
       server = await start();
+      if (o.lookupLimitMs)
+        slack.rateLimit("C0GENERAL", o.lookupLimitMs, [
+          "conversations.replies",
+          "conversations.history",
+        ]);
     }
     await sending;
     // Every SMS acknowledged is posted; then the jobs a killed worker held (their lease runs
@@ -194,5 +209,8 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
     outOfOrder,
     seconds: (performance.now() - started) / 1000,
     timeline,
+    lookupsLimited: slack.requests.filter(
+      (r) => r.method.startsWith("conversations.") && r.status === 429,
+    ).length,
   };
 }

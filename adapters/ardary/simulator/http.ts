@@ -27,7 +27,13 @@ const count = {
 };
 const faultSchema: z.ZodType<SimFault> = z.union([
   z.object({
-    status: z.union([z.literal(500), z.literal(503), z.literal(429)]),
+    status: z.union([
+      z.literal(500),
+      z.literal(503),
+      z.literal(429),
+      z.literal(401),
+      z.literal(403),
+    ]),
     retryAfterSec: z.number().int().nonnegative().optional(),
     ...count,
   }),

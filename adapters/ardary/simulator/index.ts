@@ -72,6 +72,8 @@ export interface Simulator {
   call(phone: string, date?: Date): Promise<number>;
   /** Later sends to this number fail with #003. */
   optOut(phone: string): void;
+  /** Other credentials (the bridge's are then refused, #001), or the account (de)activated (#002). */
+  setAccount(change: { accessKey?: string; login?: string; active?: boolean }): void;
   fault(fault: SimFault): void;
   clearFaults(): void;
   /** Resolves once no callback is scheduled or in flight (a `date_to_send` is waited for). */
@@ -192,6 +194,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     inbound: (from, text, date) => core.inbound(from, text, date),
     call: (phone, date) => core.call(phone, date),
     optOut: (phone) => state.optOut(phone),
+    setAccount: (change) => state.setAccount(change),
     fault: (fault) => state.addFault(fault),
     clearFaults: () => state.clearFaults(),
     idle: () => sender.idle(),

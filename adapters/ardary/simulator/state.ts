@@ -59,12 +59,13 @@ export interface SimCallback {
  * or, with `untilMs`, to every request during that many ms from now; `skip` lets that many
  * requests pass first (to fail the second request of a batch).
  * - `status`: answer that HTTP status (with `Retry-After: retryAfterSec` when given); not processed.
+ *   401 and 403 are an account refused at the HTTP level (the credentials, the account).
  * - `delayMs`: answer normally after that many ms (the request is processed even if the caller gave up).
  * - `drop`: destroy the socket without answering; not processed.
  * - `answer`: answer this body (a string is sent as is, anything else as JSON) with `httpStatus` (200).
  */
 export type SimFault = { count?: number; untilMs?: number; skip?: number } & (
-  | { status: 500 | 503 | 429; retryAfterSec?: number }
+  | { status: 500 | 503 | 429 | 401 | 403; retryAfterSec?: number }
   | { delayMs: number }
   | { drop: true }
   | { answer: unknown; httpStatus?: number }
@@ -101,8 +102,21 @@ export class SimulatorState {
   private readonly optedOut = new Set<string>();
   private faults: { fault: SimFault; left: number; until: number; skip: number }[] = [];
 
+  /** False: the account is not activated yet, every SMS is refused with #002. */
+  private active = true;
+
   constructor(private readonly options: SimStateOptions) {
     for (const p of options.optedOut) this.optOut(p);
+  }
+
+  /**
+   * The account changes as the dashboard would change it: other credentials (the bridge's are
+   * then refused with #001), or the account deactivated (#002) and activated again.
+   */
+  setAccount(change: { accessKey?: string; login?: string; active?: boolean }): void {
+    if (change.accessKey !== undefined) this.options.accessKey = change.accessKey;
+    if (change.login !== undefined) this.options.login = change.login;
+    if (change.active !== undefined) this.active = change.active;
   }
 
   optOut(phone: string): void {
@@ -177,7 +191,7 @@ export class SimulatorState {
       const given = str(raw.phonenumber ?? raw.phone_number ?? raw.tel) ?? "";
       const phone = /^\+?[\d\s.()-]+$/.test(given) ? toE164(given) : null;
       const date = raw.date_to_send ?? h.date_to_send;
-      const codes = auth ? this.check(raw, text, phone, date) : ["#001"];
+      const codes = !auth ? ["#001"] : !this.active ? ["#002"] : this.check(raw, text, phone, date);
       if (codes.length > 0 || !phone || text === undefined) {
         failures.push({ id_sms_api: id, error: codes });
         continue;

@@ -13,7 +13,7 @@ import {
   startSimulator,
 } from "../../../../adapters/ardary/simulator/index.ts";
 import type { OutboundSms } from "../../../../src/contracts/index.ts";
-import { AppError, RetryableError } from "../../../../src/kernel/errors.ts";
+import { AppError, RefusedError, RetryableError } from "../../../../src/kernel/errors.ts";
 
 const KEY = "test-key";
 const LOGIN = "ops@example.com";
@@ -235,12 +235,24 @@ describe("send: answers", () => {
     ]);
   });
 
-  it("throws a non-retryable error on #001 (bad credentials)", async () => {
+  it("throws the account refused on #001 (bad credentials), #002 and HTTP 401/403", async () => {
     const err = await rejection(client({ accessKey: "wrong" }).send([sms("a", A)]));
-    expect(err.code).toBe("ardary_auth_failed");
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).scope).toBe("account");
     expect(err.retryable).toBe(false);
-    expect(err.message).toContain("ARDARY_ACCESS_KEY");
-    expect(err.message).not.toContain("wrong");
+    expect(err.message).toContain("#001 authentication failed");
+    expect((err as RefusedError).fix).toContain("ARDARY_ACCESS_KEY");
+    expect(`${err.message} ${(err as RefusedError).fix}`).not.toContain("wrong");
+    sim.setAccount({ active: false });
+    const inactive = await rejection(client().send([sms("b", B)]));
+    expect(inactive.message).toContain("#002 account not activated yet");
+    sim.setAccount({ active: true });
+    for (const status of [401, 403] as const) {
+      sim.fault({ status });
+      const http = await rejection(client().send([sms("c", A)]));
+      expect(http).toBeInstanceOf(RefusedError);
+      expect(http.message).toContain(`HTTP ${status}`);
+    }
   });
 
   it("throws ardary_not_configured without credentials, before any request", async () => {
