@@ -11,6 +11,7 @@ import {
 } from "../contracts/index.ts";
 import { signatureVar } from "../conversations/signature.ts";
 import { businessHoursVar, hoursProblems } from "../replies/hours.ts";
+import { marketingHolidaysVar, marketingHoursVar } from "../replies/marketing.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 
@@ -28,6 +29,9 @@ const hints: Record<string, string> = {
   REPLY_MODE: "send (thread replies go as SMS) or explicit (only replies starting with sms:)",
   PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
   SMS_SIGNATURE: "a line added under people's SMS, e.g. `- {agent_first_name}, Acme`",
+  MARKETING_HOURS:
+    "entries like `mon-sat 08:00-20:00` (the default), in the SMS provider's time zone",
+  MARKETING_HOLIDAYS: "fr (France's public holidays, the default) or none",
 };
 
 const core = {
@@ -62,6 +66,12 @@ const core = {
   /** Opening hours and the SMS sent outside them (src/replies/hours.ts); both or neither. */
   BUSINESS_HOURS: businessHoursVar,
   AUTO_REPLY_TEXT: optionalVar,
+  /**
+   * When marketing SMS may leave (src/replies/marketing.ts): BUSINESS_HOURS's grammar, in the
+   * provider's zone, and the public holidays they never leave on.
+   */
+  MARKETING_HOURS: marketingHoursVar,
+  MARKETING_HOLIDAYS: marketingHolidaysVar,
   /** Days SMS bodies are kept (src/replies/retention.ts); unset keeps them. */
   RETENTION_DAYS: optionalVar.pipe(
     z.coerce.number<string | undefined>().int().positive().optional(),
