@@ -1,0 +1,10 @@
+-- Issue 21: the thread's openable address (the export), who sent an SMS (author_id), the sender name
+-- it goes under (a route's sender), marketing SMS (held to the allowed hours, STOP notice) and
+-- templates saved as marketing.
+
+ALTER TABLE "conversations" ADD COLUMN "thread_url" text;--> statement-breakpoint
+ALTER TABLE "messages" ADD COLUMN "author_id" text;--> statement-breakpoint
+ALTER TABLE "messages" ADD COLUMN "sender" text;--> statement-breakpoint
+ALTER TABLE "messages" ADD COLUMN "marketing" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "routes" ADD COLUMN "sender" text;--> statement-breakpoint
+ALTER TABLE "templates" ADD COLUMN "marketing" boolean DEFAULT false NOT NULL;
