@@ -90,6 +90,8 @@ export interface ConversationCard {
   replyMode?: "send" | "explicit";
   /** Why the contact could not be added to the provider's contacts, in words (with its codes). */
   contactProblem?: string | null;
+  /** The sender name SMS to this number go out under (its route's, else the account's); null: none. */
+  sender?: string | null;
   lastMessage?: { text: string; at: Date; direction: "in" | "out" };
   /**
    * The conversation's first SMS, carried by the card itself (a new conversation costs one
@@ -135,6 +137,10 @@ export interface StatusView {
   segments?: number | null;
   encoding?: string | null;
   error?: string | null;
+  /** The sender name it went (or goes) out under; null: the provider's own number. */
+  sender?: string | null;
+  /** A marketing SMS: it carries the STOP notice and leaves only in the allowed hours. */
+  marketing?: boolean;
 }
 
 /** A person's message in a conversation thread, already in plain text. */
