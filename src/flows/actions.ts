@@ -8,8 +8,8 @@ import { chatJob, SMS_JOB, smsJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { formatPhone } from "../kernel/phone.ts";
-import { findDead } from "../queue/overview.ts";
 import { enqueue, type NewJob, retryDead } from "../queue/jobs.ts";
+import { findDead } from "../queue/overview.ts";
 
 const note = (conv: store.Conversation, text: string) => chatJob(conv, { type: "note", text });
 const card = (conv: store.Conversation) => chatJob(conv, { type: "card" });
