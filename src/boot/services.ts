@@ -26,6 +26,7 @@ import { sessionLock } from "../queue/locks.ts";
 import { Worker } from "../queue/worker.ts";
 import { REPLIES_FEATURE } from "../replies/feature.ts";
 import { autoReplyConfig } from "../replies/hours.ts";
+import { marketingRules } from "../replies/marketing.ts";
 import { createContactSync } from "../team/contacts.ts";
 import { TEAM_FEATURE } from "../team/feature.ts";
 import { channelIdOf } from "../team/routes.ts";
@@ -46,12 +47,16 @@ export function chatPlatforms(env: Env): ChatPlatformName[] {
 }
 
 /** What a CLI command gets, in whichever process runs it. */
-export function cliContext(services: Pick<Services, "env" | "log" | "database">): CliContext {
+export function cliContext(
+  services: Pick<Services, "env" | "log" | "database" | "provider">,
+): CliContext {
+  const { provider } = services;
   return {
     db: services.database.db,
     log: services.log,
     defaultCountry: services.env.PHONE_DEFAULT_COUNTRY,
     platforms: chatPlatforms(services.env),
+    senderProblem: provider.senderProblem?.bind(provider),
   };
 }
 
@@ -92,6 +97,8 @@ export interface ServiceOptions {
   worker?: boolean;
   /** Most Postgres connections; defaults to DATABASE_POOL_MAX. */
   maxConnections?: number;
+  /** The clock (tests set it): marketing SMS are held by it, `--at` is checked against it. */
+  now?: () => Date;
 }
 
 export interface Services {
@@ -168,6 +175,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
     const jobContext = { db: database.db, log, retentionDays: env.RETENTION_DAYS };
     if (o.worker ?? true) await features.start(jobContext);
     const autoReply = autoReplyConfig(env.values, settings.timezone);
+    const marketing = marketingRules(env.values, settings.timezone);
     const bridge = new Bridge({
       db: database.db,
       log,
@@ -181,6 +189,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       replyMode: env.REPLY_MODE,
       features,
       chat: chatDirectory(chat),
+      marketing,
+      now: o.now,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
@@ -200,6 +210,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                     log,
                     backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
                     replyMode: env.REPLY_MODE,
+                    defaultSender: provider.defaultSender,
                   }),
                 },
               ]
@@ -222,6 +233,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                   provider,
                   log,
                   unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
+                  marketing,
+                  now: o.now,
                 }),
               },
             ]

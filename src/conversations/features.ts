@@ -27,11 +27,19 @@ export interface ChatDirectory {
   threadLink(platform: Platform, thread: ThreadRef): string;
 }
 
+/**
+ * Why the SMS provider would refuse a sender name, its rule in words; undefined when it takes
+ * it (SmsProvider.senderProblem). Absent: the provider takes no sender names.
+ */
+export type SenderCheck = (name: string) => string | undefined;
+
 /** What a `/sms` subcommand may use: the bridge's database, its logger, the chat platforms. */
 export interface CommandContext {
   db: Db;
   log: Logger;
   chat: ChatDirectory;
+  /** The provider's rule for sender names (`/sms route add … --sender`). */
+  senderProblem?: SenderCheck;
 }
 
 /** `/sms <name> …`: `/sms` alone and `/sms <number> …` stay the send command (flows/command.ts). */
@@ -77,6 +85,8 @@ export interface CliContext {
   defaultCountry?: string;
   /** Every chat platform the bridge knows (on or off): routes name them. */
   platforms: ChatPlatformName[];
+  /** The provider's rule for sender names (`routes add … --sender`). */
+  senderProblem?: SenderCheck;
 }
 
 /** `ardary-bridge <name> …`: run on the database, or inside the server that holds PGlite. */

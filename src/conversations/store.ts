@@ -36,6 +36,28 @@ export function pickRoute(
   return { platform: platform ?? "none", channel: null };
 }
 
+/** The route that holds `phone` on `platform` (the longest prefix), if any. */
+function routeOf(all: Route[], phone: string, platform: Platform): Route | undefined {
+  let best: Route | undefined;
+  for (const r of all) {
+    if (r.platform !== platform || !phone.startsWith(r.pattern)) continue;
+    if (!best || r.pattern.length > best.pattern.length) best = r;
+  }
+  return best;
+}
+
+/**
+ * The sender name of the route that holds this number on this platform; undefined when that
+ * route names none (or none holds it): the provider's default then.
+ */
+export async function routeSender(
+  db: Db,
+  phone: string,
+  platform: Platform,
+): Promise<string | undefined> {
+  return routeOf(await routesFor(db, [phone]), phone, platform)?.sender ?? undefined;
+}
+
 /** The routes that could match any of these numbers (one query, however many numbers). */
 async function routesFor(db: Db, phones: string[]): Promise<Route[]> {
   const list = sql.join(
@@ -220,6 +242,14 @@ export async function cancelMessage(db: Db, id: number): Promise<Message | undef
   return row;
 }
 
+/** A queued SMS gets a new time to leave (a marketing SMS that came due outside its hours). */
+export async function rescheduleMessage(db: Db, id: number, sendAt: Date) {
+  await db
+    .update(messages)
+    .set({ sendAt })
+    .where(and(eq(messages.id, id), eq(messages.status, "queued")));
+}
+
 /** The provider's answer never came: the SMS may or may not have left. */
 export async function markUnknown(db: Db, id: number, reason: string) {
   await db
@@ -284,11 +314,20 @@ export async function setConversationOpen(db: Db, id: number, open: boolean) {
   await db.update(conversations).set({ open }).where(eq(conversations.id, id));
 }
 
+/** The conversation's new thread; its address is not known yet (setThreadUrl). */
 export async function setThread(db: Db, id: number, threadRef: string, previous: string | null) {
   await db
     .update(conversations)
-    .set({ threadRef, previousThreadRef: previous })
+    .set({ threadRef, previousThreadRef: previous, threadUrl: null })
     .where(eq(conversations.id, id));
+}
+
+/** The address a person can open of the conversation's thread, if it is still that thread. */
+export async function setThreadUrl(db: Db, id: number, threadRef: string, url: string) {
+  await db
+    .update(conversations)
+    .set({ threadUrl: url })
+    .where(and(eq(conversations.id, id), eq(conversations.threadRef, threadRef)));
 }
 
 /** What a conversation's card shows, as rows (src/conversations/cards.ts builds the card). */
@@ -299,6 +338,8 @@ export interface CardFacts {
   first: Message | undefined;
   blocked: boolean;
   optedOut: boolean;
+  /** The sender name of the number's route, if it names one. */
+  routeSender: string | undefined;
 }
 
 export async function cardFacts(db: Db, conv: Conversation): Promise<CardFacts> {
@@ -322,6 +363,7 @@ export async function cardFacts(db: Db, conv: Conversation): Promise<CardFacts> 
     first,
     blocked: await isBlocked(db, conv.phone),
     optedOut: await isOptedOut(db, conv.phone),
+    routeSender: await routeSender(db, conv.phone, conv.platform),
   };
 }
 

@@ -22,6 +22,8 @@ export interface DeliveryOptions {
   backlogNoticeAt?: number;
   /** REPLY_MODE, which the cards show (default `send`). */
   replyMode?: ReplyMode;
+  /** The provider's default sender name, which the cards show when a route names none. */
+  defaultSender?: string;
 }
 
 /** Most SMS merged into one post, and most characters. */
@@ -37,6 +39,8 @@ function statusView(m: store.Message): StatusView {
     segments: m.segments,
     encoding: m.encoding,
     error: m.error,
+    sender: m.sender,
+    marketing: m.marketing,
   };
 }
 
@@ -61,6 +65,28 @@ function postOf(m: store.Message, owner?: string | null): ChatPost {
 }
 
 export function createChatDelivery(o: DeliveryOptions) {
+  const cardSettings = { replyMode: o.replyMode ?? "send", defaultSender: o.defaultSender };
+
+  /**
+   * Saves the address a person can open of a conversation's thread (the export runs without
+   * the chat platforms, so it reads it from the conversation). Best effort: a platform that
+   * cannot say now is asked again at the next card update.
+   */
+  async function rememberUrl(
+    adapter: ChatAdapter,
+    conversationId: number,
+    thread: ThreadRef,
+  ): Promise<string | null> {
+    try {
+      const url = await adapter.threadUrl?.(thread);
+      if (url) await store.setThreadUrl(o.db, conversationId, thread, url);
+      return url ?? null;
+    } catch (err) {
+      o.log.info({ err: errorMessage(err) }, "thread address not known yet");
+      return null;
+    }
+  }
+
   /**
    * The inbound SMS whose `message` jobs wait right behind this one in the thread's queue
    * (consecutive, nothing else between), not yet posted: they can share its post. Their jobs
@@ -160,7 +186,7 @@ export function createChatDelivery(o: DeliveryOptions) {
       first?: store.Message,
     ): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
-      const card = await cardOf(o.db, conv, o.replyMode ?? "send");
+      const card = await cardOf(o.db, conv, cardSettings);
       if (first) card.first = postOf(first);
       const thread = await adapter.openThread(conv.channel ?? "", card, { key: cardKey, retry });
       await o.db.transaction(async (tx) => {
@@ -172,7 +198,8 @@ export function createChatDelivery(o: DeliveryOptions) {
             .set({ chatRef: thread, ownPost: false })
             .where(eq(messages.id, first.id));
       });
-      conv = { ...conv, threadRef: thread, previousThreadRef: previous };
+      const threadUrl = await rememberUrl(adapter, conv.id, thread);
+      conv = { ...conv, threadRef: thread, previousThreadRef: previous, threadUrl };
       if (previous) {
         const text = moved
           ? `↪️ This conversation moved to this channel; its earlier messages are in the previous thread: ${adapter.threadLink?.(previous) ?? previous}`
@@ -244,7 +271,9 @@ export function createChatDelivery(o: DeliveryOptions) {
         if (adapter.whisper) await adapter.whisper(thread, job.userId, job.text);
         else await adapter.post(thread, { kind: "note", text: job.text, key, retry });
       } else if (job.type === "card") {
-        await adapter.updateCard(thread, await cardOf(o.db, conv, o.replyMode ?? "send"));
+        await adapter.updateCard(thread, await cardOf(o.db, conv, cardSettings));
+        // A thread opened before its address was kept (or when the platform could not say).
+        if (!conv.threadUrl) await rememberUrl(adapter, conv.id, thread);
       } else {
         const m = await store.getMessage(o.db, job.messageId);
         if (!m) return;

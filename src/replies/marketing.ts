@@ -123,5 +123,5 @@ export function marketingReplyRefusal(template?: string): string {
   const what = template
     ? `template ::${template} is saved as marketing, and a marketing SMS`
     : "a marketing SMS";
-  return `Not sent: ${what} cannot be a reply in a conversation. Replies leave at once, while marketing SMS wait for the allowed hours and carry a STOP notice: send it with \`/sms <number> --marketing <text>\`.`;
+  return `🚫 Not sent: ${what} cannot be a reply in a conversation. Replies leave at once, while marketing SMS wait for the allowed hours and carry a STOP notice: send it with \`/sms <number> --marketing <text>\`.`;
 }

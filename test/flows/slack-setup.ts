@@ -37,6 +37,8 @@ export async function startSlackWorld(
     sharedFake?: FakeSlack;
     /** A database shared with another bridge (dropped by its owner). */
     db?: HarnessOptions["db"];
+    /** The bridge's clock (marketing SMS are held by it). */
+    now?: HarnessOptions["now"];
   } = {},
 ): Promise<SlackWorld> {
   const fake =
@@ -52,6 +54,7 @@ export async function startSlackWorld(
       ...o.env,
     },
     sim: o.sim,
+    now: o.now,
   });
   const db = h.bridge.database.db;
   const world: SlackWorld = {
