@@ -74,8 +74,8 @@ export function createSender(o: SenderOptions) {
     // A marketing SMS due outside the hours marketing SMS may leave waits for the next one.
     const heldAgain = new Map<number, Date>();
     const now = o.now?.() ?? new Date();
-    for (const m of o.marketing ? queued : []) {
-      if (!m.marketing || refusalOf(m) || result.has(m.id) || !o.marketing) continue;
+    for (const m of queued) {
+      if (!o.marketing || !m.marketing || refusalOf(m) || result.has(m.id)) continue;
       const at = m.sendAt && m.sendAt.getTime() > now.getTime() ? m.sendAt : now;
       const allowed = nextAllowed(o.marketing, at);
       if (allowed.getTime() > at.getTime()) heldAgain.set(m.id, allowed);
@@ -121,18 +121,16 @@ export function createSender(o: SenderOptions) {
         }
         const until = heldAgain.get(m.id);
         const conv = convs.get(m.conversationId);
-        if (until && o.marketing && conv) {
+        if (until && o.marketing) {
           // Scheduled again: this job is done, a new one (outside the number's line) waits.
           await store.rescheduleMessage(tx, m.id, until);
           const lead = o.provider.scheduleLeadMs ?? 60_000;
-          later.push(
-            smsJob(phoneOf(m), m.id, new Date(until.getTime() - lead)),
-            ...chatJob(conv, { type: "status", messageId: m.id }),
-            ...chatJob(conv, {
-              type: "note",
-              text: heldAgainWords(o.marketing, to(m), until),
-            }),
-          );
+          later.push(smsJob(phoneOf(m), m.id, new Date(until.getTime() - lead)));
+          if (conv)
+            later.push(
+              ...chatJob(conv, { type: "status", messageId: m.id }),
+              ...chatJob(conv, { type: "note", text: heldAgainWords(o.marketing, to(m), until) }),
+            );
           continue;
         }
         const r: SendOutcome = byRef.get(m.clientRef ?? "") ?? {
