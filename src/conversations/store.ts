@@ -314,11 +314,17 @@ export async function setConversationOpen(db: Db, id: number, open: boolean) {
   await db.update(conversations).set({ open }).where(eq(conversations.id, id));
 }
 
-/** The conversation's new thread; its address is not known yet (setThreadUrl). */
-export async function setThread(db: Db, id: number, threadRef: string, previous: string | null) {
+/** The conversation's new thread, and its address a person can open when the platform gave one. */
+export async function setThread(
+  db: Db,
+  id: number,
+  threadRef: string,
+  previous: string | null,
+  threadUrl: string | null = null,
+) {
   await db
     .update(conversations)
-    .set({ threadRef, previousThreadRef: previous, threadUrl: null })
+    .set({ threadRef, previousThreadRef: previous, threadUrl })
     .where(eq(conversations.id, id));
 }
 

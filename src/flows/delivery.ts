@@ -68,19 +68,13 @@ export function createChatDelivery(o: DeliveryOptions) {
   const cardSettings = { replyMode: o.replyMode ?? "send", defaultSender: o.defaultSender };
 
   /**
-   * Saves the address a person can open of a conversation's thread (the export runs without
-   * the chat platforms, so it reads it from the conversation). Best effort: a platform that
-   * cannot say now is asked again at the next card update.
+   * The address a person can open of a thread, kept on the conversation (the export runs
+   * without the chat platforms). Best effort: a platform that cannot say now is asked again at
+   * the next card update.
    */
-  async function rememberUrl(
-    adapter: ChatAdapter,
-    conversationId: number,
-    thread: ThreadRef,
-  ): Promise<string | null> {
+  async function urlOf(adapter: ChatAdapter, thread: ThreadRef): Promise<string | null> {
     try {
-      const url = await adapter.threadUrl?.(thread);
-      if (url) await store.setThreadUrl(o.db, conversationId, thread, url);
-      return url ?? null;
+      return (await adapter.threadUrl?.(thread)) ?? null;
     } catch (err) {
       o.log.info({ err: errorMessage(err) }, "thread address not known yet");
       return null;
@@ -189,8 +183,9 @@ export function createChatDelivery(o: DeliveryOptions) {
       const card = await cardOf(o.db, conv, cardSettings);
       if (first) card.first = postOf(first);
       const thread = await adapter.openThread(conv.channel ?? "", card, { key: cardKey, retry });
+      const threadUrl = await urlOf(adapter, thread);
       await o.db.transaction(async (tx) => {
-        await store.setThread(tx, conv?.id ?? 0, thread, previous);
+        await store.setThread(tx, conv?.id ?? 0, thread, previous, threadUrl);
         // The card carries the first SMS: its chat ref is the thread's (cards.ts, cardOf).
         if (first)
           await tx
@@ -198,7 +193,6 @@ export function createChatDelivery(o: DeliveryOptions) {
             .set({ chatRef: thread, ownPost: false })
             .where(eq(messages.id, first.id));
       });
-      const threadUrl = await rememberUrl(adapter, conv.id, thread);
       conv = { ...conv, threadRef: thread, previousThreadRef: previous, threadUrl };
       if (previous) {
         const text = moved
@@ -273,7 +267,8 @@ export function createChatDelivery(o: DeliveryOptions) {
       } else if (job.type === "card") {
         await adapter.updateCard(thread, await cardOf(o.db, conv, cardSettings));
         // A thread opened before its address was kept (or when the platform could not say).
-        if (!conv.threadUrl) await rememberUrl(adapter, conv.id, thread);
+        const url = conv.threadUrl ? null : await urlOf(adapter, thread);
+        if (url) await store.setThreadUrl(o.db, conv.id, thread, url);
       } else {
         const m = await store.getMessage(o.db, job.messageId);
         if (!m) return;

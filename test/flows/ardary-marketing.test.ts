@@ -125,13 +125,19 @@ describe("marketing SMS on Slack", () => {
       channelId: GENERAL,
     });
     await until(() => w.h.sim.requests.length > 0, 15_000, "the first attempt");
-    // 20:30 by the time it is tried again: it waits for Saturday 08:00.
+    // 20:30 when it is tried again (now, not after its back-off): it waits for Saturday 08:00,
+    // without asking Ardary (which still answers 503: an attempt begun before 20:30 fails).
     clock = new Date("2030-06-14T18:30:00Z");
-    await w.h.sim.clearFaults();
-    await untilInOrder(w, t, [
-      "came due outside the hours marketing SMS may leave",
-      "held until Sat 2030-06-15 08:00 (Europe/Paris)",
-    ]);
+    await timeComes(w.h.bridge.database.db);
+    await untilInOrder(
+      w,
+      t,
+      [
+        "came due outside the hours marketing SMS may leave",
+        "held until Sat 2030-06-15 08:00 (Europe/Paris)",
+      ],
+      30_000,
+    );
     const [held] = await outbound(w.h.bridge.database.db);
     expect(held?.status).toBe("queued");
     expect(new Date(held?.send_at ?? 0)).toEqual(new Date("2030-06-15T06:00:00Z"));
