@@ -6,6 +6,7 @@ import { type ArdaryClientOptions, createArdaryClient } from "./client.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 import { parseCallback } from "./parse.ts";
 import { countSegments } from "./segments.ts";
+import { senderProblem } from "./sender.ts";
 
 export type { ArdaryClientOptions } from "./client.ts";
 
@@ -47,6 +48,8 @@ export function createArdaryProvider(options: ArdaryProviderOptions): SmsProvide
   const client = createArdaryClient({ ...options, timezone });
   return {
     linkPlaceholder: LINK,
+    defaultSender: options.senderName,
+    senderProblem,
     async send(messages) {
       const requests = await client.sendEach(messages.map((m) => ({ ...m, idSmsApi: m.ref })));
       const byRef = new Map<string, SendOutcome>();

@@ -28,6 +28,7 @@ import { sessionLock } from "../queue/locks.ts";
 import { Worker } from "../queue/worker.ts";
 import { REPLIES_FEATURE } from "../replies/feature.ts";
 import { autoReplyConfig } from "../replies/hours.ts";
+import { marketingRules } from "../replies/marketing.ts";
 import { REPORTS_FEATURE } from "../reports/feature.ts";
 import { createContactSync } from "../team/contacts.ts";
 import { TEAM_FEATURE } from "../team/feature.ts";
@@ -59,13 +60,17 @@ export function featureConfig(env: Env): FeatureConfig {
 }
 
 /** What a CLI command gets, in whichever process runs it. */
-export function cliContext(services: Pick<Services, "env" | "log" | "database">): CliContext {
+export function cliContext(
+  services: Pick<Services, "env" | "log" | "database" | "provider">,
+): CliContext {
+  const { provider } = services;
   return {
     db: services.database.db,
     log: services.log,
     defaultCountry: services.env.PHONE_DEFAULT_COUNTRY,
     platforms: chatPlatforms(services.env),
     config: featureConfig(services.env),
+    senderProblem: provider.senderProblem?.bind(provider),
   };
 }
 
@@ -121,6 +126,8 @@ export interface ServiceOptions {
   worker?: boolean;
   /** Most Postgres connections; defaults to DATABASE_POOL_MAX. */
   maxConnections?: number;
+  /** The clock (tests set it): marketing SMS are held by it, `--at` is checked against it. */
+  now?: () => Date;
 }
 
 export interface Services {
@@ -199,6 +206,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
     const jobContext = { db: database.db, log, retentionDays: env.RETENTION_DAYS, config, chat };
     if (o.worker ?? true) await features.start(jobContext);
     const autoReply = autoReplyConfig(env.values, settings.timezone);
+    const marketing = marketingRules(env.values, settings.timezone);
     const bridge = new Bridge({
       db: database.db,
       log,
@@ -218,6 +226,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         guestsMaySend: env.SMS_GUESTS_MAY_SEND,
       },
       config,
+      marketing,
+      now: o.now,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
@@ -237,6 +247,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                     log,
                     backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
                     replyMode: env.REPLY_MODE,
+                    defaultSender: provider.defaultSender,
                   }),
                 },
               ]
@@ -259,6 +270,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                   provider,
                   log,
                   unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
+                  marketing,
+                  now: o.now,
                 }),
               },
             ]
