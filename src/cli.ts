@@ -46,16 +46,20 @@ Every command reads its configuration from the environment (see docs/configurati
     "Usage: ardary-bridge worker\n\nRuns the jobs (sends, chat posts) and the chat connections, without HTTP, until SIGTERM/SIGINT.",
   migrate:
     "Usage: ardary-bridge migrate\n\nApplies the migrations (safe while other processes start).",
-  send: `Usage: ardary-bridge send --to <number> --text <text> [--at <date>] [--link <url>] [--author <name>]
+  send: `Usage: ardary-bridge send --to <number> --text <text> [--at <date>] [--link <url>] [--author <name>] [--marketing]
 
-  --to     recipient in international form, e.g. +33612345678
-  --text   the SMS text; [Link] marks where a --link goes (added at the end if absent)
-  --at     send later: "YYYY-MM-DD HH:mm" in %TIMEZONE_VAR%, or ISO-8601 (a time that has
-           passed is refused)
+  --to        recipient in international form, e.g. +33612345678
+  --text      the SMS text; [Link] marks where a --link goes (added at the end if absent)
+  --at        send later: "YYYY-MM-DD HH:mm" in %TIMEZONE_VAR%, or ISO-8601 (a time that has
+              passed is refused)
+  --link      a URL to track (clicks come back to the thread)
+  --author    who writes it, as the thread shows it (and the export's author_id); SMS_SIGNATURE
+              is added only with an author
+  --marketing a promotion: the STOP notice is added and it is held until the hours marketing
+              SMS may leave (MARKETING_HOURS, default mon-sat 08:00-20:00, never on a public
+              holiday: MARKETING_HOLIDAYS); the command then returns, the server sends it
 
-Refused at once, nothing queued, while the SMS provider's credentials are not set.
-  --link   a URL to track (clicks come back to the thread)
-  --author who writes it, as the thread shows it; SMS_SIGNATURE is added only with an author`,
+Refused at once, nothing queued, while the SMS provider's credentials are not set.`,
   jobs: `Usage: ardary-bridge jobs [--utc]
        ardary-bridge jobs retry <id>… | --dead
 
@@ -211,6 +215,7 @@ async function send(args: string[]): Promise<number> {
       at: { type: "string" },
       link: { type: "string" },
       author: { type: "string" },
+      marketing: { type: "boolean" },
     },
   });
   if (!values.to || values.text === undefined) {
@@ -232,17 +237,23 @@ async function send(args: string[]): Promise<number> {
     at: values.at,
     link: values.link,
     author: values.author,
+    marketing: values.marketing === true,
   };
   return withDatabase(
     env,
     async (server) => {
-      const queued = await admin<{ messageId: number; ref: string }>(server, "/send", req);
+      const queued = await admin<Queued>(server, "/send", req);
       console.log(`queued through the running server (reference ${queued.ref})`);
+      if (queued.marketing) console.log(queued.marketing);
+      // Held until the allowed hours: the server sends it then.
+      if (queued.heldUntil) return 0;
       return waitForAnswer(() => admin<Answer | null>(server, `/messages/${queued.messageId}`));
     },
     async (services) => {
-      const queued = await queueFromCli(services, req);
+      const queued: Queued = await queueFromCli(services, req);
       console.log(`queued (reference ${queued.ref})`);
+      if (queued.marketing) console.log(queued.marketing);
+      if (queued.heldUntil) return 0;
       // Send it now rather than wait for a server: a worker for SMS only (chat posts stay
       // queued for the server, which holds the chat connections).
       const worker = services.worker(["sms"]);
@@ -257,6 +268,8 @@ async function send(args: string[]): Promise<number> {
 }
 
 type Answer = { status: string; error: string | null };
+/** What `send` is told once its SMS is queued (src/http/admin.ts queueFromCli). */
+type Queued = { messageId: number; ref: string | null; marketing?: string; heldUntil?: string };
 
 /** Polls an SMS for up to 30 s until the provider has answered for it, then reports. */
 async function waitForAnswer(read: () => Promise<Answer | null | undefined>): Promise<number> {

@@ -42,6 +42,8 @@ export interface StartOptions {
   http?: boolean;
   /** Run jobs (sends, posts) and hold the chat connections. Default true. */
   worker?: boolean;
+  /** The clock (tests set it): marketing SMS are held by it. */
+  now?: () => Date;
 }
 
 export async function startBridge(
@@ -66,6 +68,7 @@ export async function startBridge(
           database: given ?? o.database,
           router: platformRouter,
           worker: o.worker ?? true,
+          now: o.now,
         }),
       listening ? () => listening.waiting("database unavailable") : undefined,
     );

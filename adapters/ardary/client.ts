@@ -1,5 +1,6 @@
 // The Ardary API client: sendSms and addContact (docs/ardary-api.md §1, §2) over undici.
-// It sends the current request form and reads every documented answer form (answers.ts).
+// It sends the current request form and reads every documented answer form (answers.ts). SMS
+// of different priorities or sender names never share a request (both are header fields).
 import type { Dispatcher } from "undici";
 import type { ContactInput, ContactResult, Priority } from "../../src/contracts/index.ts";
 import { AppError } from "../../src/kernel/errors.ts";
@@ -14,8 +15,15 @@ export interface ArdaryClientOptions {
   accessKey?: string;
   /** Ardary login (e-mail) the SMS are sent as. */
   login?: string;
-  /** Alphanumeric sender shown on the handset; not sent when unset. */
+  /** Alphanumeric sender shown on the handset, when an SMS names none; not sent when unset. */
   senderName?: string;
+  /** `sender_mode`, sent with every `sender_name`. Default "1" (Ardary's examples). */
+  senderMode?: string;
+  /**
+   * `addReply: 1` on every SMS sent under a sender name (default true): with an alphanumeric
+   * sender a customer can answer only through Ardary's reply mechanism.
+   */
+  addReply?: boolean;
   /** `test`: Ardary answers but sends nothing; `prod`: it sends. */
   mode: "test" | "prod";
   /** IANA zone of Ardary's zone-less dates (`date_to_send`, answers). Default Europe/Paris. */
@@ -30,7 +38,10 @@ export interface ArdaryClientOptions {
 
 export interface ArdaryClient {
   send(messages: OutboundSms[]): Promise<SendResult[]>;
-  /** Like `send`, one request per priority, each settled on its own: a failed request does not hide the others' answers. */
+  /**
+   * Like `send`, one request per sender name and priority (both are header fields), each settled
+   * on its own: a failed request does not hide the others' answers.
+   */
   sendEach(
     messages: OutboundSms[],
   ): Promise<{ batch: OutboundSms[]; results?: SendResult[]; error?: unknown }[]>;
@@ -62,13 +73,19 @@ export function createArdaryClient(options: ArdaryClientOptions): ArdaryClient {
     return { accesskey: accessKey, login };
   }
 
-  function message(m: OutboundSms): Record<string, string> {
+  /** The sender name an SMS goes out under: its own, else the account's default. */
+  const senderOf = (m: OutboundSms) => m.sender ?? options.senderName;
+
+  function message(m: OutboundSms): Record<string, string | number> {
     return {
       phonenumber: m.to,
       message: m.text,
       id_sms_api: m.idSmsApi,
       ...(m.link ? { url: m.link } : {}),
       ...(m.sendAt ? { date_to_send: formatArdaryDate(m.sendAt, timezone) } : {}),
+      // Under a sender name the customer can answer only through Ardary's reply mechanism.
+      ...(senderOf(m) && options.addReply !== false ? { addReply: 1 } : {}),
+      ...(m.marketing ? { addStop: 1 } : {}),
     };
   }
 
@@ -76,26 +93,34 @@ export function createArdaryClient(options: ArdaryClientOptions): ArdaryClient {
     if (messages.length === 0) return [];
     const creds = credentials();
     const requests: { batch: OutboundSms[]; results?: SendResult[]; error?: unknown }[] = [];
-    // The priority is a header field: one request per priority present, high first.
-    for (const priority of [2, 1, 0]) {
-      const batch = messages.filter((m) => PRIORITY[m.priority ?? "normal"] === priority);
-      if (batch.length === 0) continue;
-      const header = {
-        ...creds,
-        ...(options.senderName ? { sender_name: options.senderName } : {}),
-        priority,
-        mode: options.mode,
-      };
-      try {
-        const answer = await postJson(post, "sendSms", {
-          header: [header],
-          messages: batch.map(message),
-        });
-        requests.push({ batch, results: readSendAnswer(answer, batch, timezone, options.logger) });
-      } catch (error) {
-        requests.push({ batch, error });
+    // The priority and the sender name are header fields: one request per priority present
+    // (high first) and per sender name within it, in the order the senders come.
+    const senders = [...new Set(messages.map(senderOf))];
+    for (const priority of [2, 1, 0])
+      for (const sender of senders) {
+        const batch = messages.filter(
+          (m) => PRIORITY[m.priority ?? "normal"] === priority && senderOf(m) === sender,
+        );
+        if (batch.length === 0) continue;
+        const header = {
+          ...creds,
+          ...(sender ? { sender_name: sender, sender_mode: options.senderMode ?? "1" } : {}),
+          priority,
+          mode: options.mode,
+        };
+        try {
+          const answer = await postJson(post, "sendSms", {
+            header: [header],
+            messages: batch.map(message),
+          });
+          requests.push({
+            batch,
+            results: readSendAnswer(answer, batch, timezone, options.logger),
+          });
+        } catch (error) {
+          requests.push({ batch, error });
+        }
       }
-    }
     return requests;
   }
 

@@ -1,6 +1,7 @@
 // Ardary as the bridge's SMS provider: its variables, and the provider built from them.
 import { z } from "zod";
 import { optionalVar, type SmsProviderDescriptor } from "../../src/contracts/index.ts";
+import { senderProblem } from "./sender.ts";
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -20,7 +21,23 @@ const env = {
   ARDARY_API_URL: z.url().default("https://www.ardary-sms.com/api"),
   ARDARY_ACCESS_KEY: optionalVar,
   ARDARY_LOGIN: optionalVar,
-  ARDARY_SENDER_NAME: optionalVar,
+  /** The sender name the handset shows (a route's `--sender` wins); checked against Ardary's rule. */
+  ARDARY_SENDER_NAME: optionalVar.superRefine((v, ctx) => {
+    const problem = v === undefined ? undefined : senderProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
+  /** `sender_mode`, sent with every sender name; "1" (Ardary's examples) when unset. */
+  ARDARY_SENDER_MODE: optionalVar.pipe(
+    z
+      .string()
+      .regex(/^\d{1,3}$/, "a number")
+      .optional(),
+  ),
+  /**
+   * `addReply: 1` on every SMS sent under a sender name, unless false: with an alphanumeric
+   * sender, a customer can answer only through Ardary's reply mechanism.
+   */
+  ARDARY_ADD_REPLY: optionalVar.pipe(z.stringbool().optional()),
   ARDARY_MODE: z.enum(["test", "prod"]).default("test"),
   ARDARY_TIMEZONE: z
     .string()
@@ -45,6 +62,12 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
     ARDARY_TIMEZONE: "an IANA zone such as Europe/Paris",
     ARDARY_BATCH_SIZE: "a whole number of SMS per sendSms request, 1 to 1000",
     ARDARY_CALLBACK_SECRET: "a random string of 16+ characters, e.g. `openssl rand -hex 16`",
+    ARDARY_SENDER_NAME:
+      "the name the handset shows, 3 to 11 letters (A-Z) and digits with at least one letter, e.g. Acme",
+    ARDARY_SENDER_MODE:
+      "Ardary's sender mode, a number (1 unless your Ardary account says otherwise)",
+    ARDARY_ADD_REPLY:
+      "true (the default: customers can answer SMS sent under a sender name) or false",
   },
   requires: () => [],
   configure: (values) => values,
@@ -57,12 +80,18 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
     callbackSecret: c.ARDARY_CALLBACK_SECRET,
     timezone: c.ARDARY_TIMEZONE,
   }),
-  warnings: (c) =>
-    !c.ARDARY_ACCESS_KEY || !c.ARDARY_LOGIN
+  warnings: (c) => [
+    ...(!c.ARDARY_ACCESS_KEY || !c.ARDARY_LOGIN
       ? [
           "ARDARY_ACCESS_KEY and ARDARY_LOGIN are not set: SMS will fail until they are (Ardary dashboard, Parameters > API)",
         ]
-      : [],
+      : []),
+    ...(c.ARDARY_SENDER_NAME && c.ARDARY_ADD_REPLY === false
+      ? [
+          `ARDARY_SENDER_NAME is set (${c.ARDARY_SENDER_NAME}) without replies (ARDARY_ADD_REPLY=false): customers cannot answer SMS sent under a sender name, so their answers never reach the threads; unset ARDARY_ADD_REPLY to turn Ardary's reply mechanism on`,
+        ]
+      : []),
+  ],
   unconfigured(c) {
     const missing = [
       ...(c.ARDARY_ACCESS_KEY ? [] : ["ARDARY_ACCESS_KEY"]),
@@ -152,6 +181,8 @@ export const ardary: SmsProviderDescriptor<typeof env, ArdaryConfig> = {
       accessKey: c.ARDARY_ACCESS_KEY,
       login: c.ARDARY_LOGIN,
       senderName: c.ARDARY_SENDER_NAME,
+      senderMode: c.ARDARY_SENDER_MODE,
+      addReply: c.ARDARY_ADD_REPLY !== false,
       mode: c.ARDARY_MODE,
       timezone: c.ARDARY_TIMEZONE,
       timeoutMs: c.ARDARY_TIMEOUT_MS,

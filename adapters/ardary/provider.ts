@@ -7,6 +7,7 @@ import { ACCOUNT_CODES, ACCOUNT_FIX } from "./codes.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 import { parseCallback } from "./parse.ts";
 import { countSegments } from "./segments.ts";
+import { senderProblem } from "./sender.ts";
 
 export type { ArdaryClientOptions } from "./client.ts";
 
@@ -49,6 +50,8 @@ export function createArdaryProvider(options: ArdaryProviderOptions): SmsProvide
   const client = createArdaryClient({ ...options, timezone });
   return {
     linkPlaceholder: LINK,
+    defaultSender: options.senderName,
+    senderProblem,
     async send(messages) {
       const requests = await client.sendEach(messages.map((m) => ({ ...m, idSmsApi: m.ref })));
       const byRef = new Map<string, SendOutcome>();

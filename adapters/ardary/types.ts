@@ -12,6 +12,10 @@ export interface ArdarySms {
   link?: string;
   sendAt?: Date;
   priority?: Priority;
+  /** A marketing SMS: `addStop: 1`, Ardary appends its STOP notice. */
+  marketing?: boolean;
+  /** The sender name (`sender_name`, a header field); absent: the client's default, if any. */
+  sender?: string;
 }
 
 /** Ardary's answer for one SMS of a request. */

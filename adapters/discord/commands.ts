@@ -51,6 +51,12 @@ export const SMS_COMMAND = {
       str("priority", "Order in the provider's queue", false, {
         choices: ["low", "normal", "high"].map((p) => ({ name: p, value: p })),
       }),
+      {
+        type: BOOLEAN,
+        name: "marketing",
+        description: "A promotion: STOP notice added, held to the hours marketing SMS may leave",
+        required: false,
+      },
     ]),
     sub("help", "How to use /sms"),
     {
@@ -74,6 +80,7 @@ export const SMS_COMMAND = {
             description: "Also move the existing conversations",
             required: false,
           },
+          str("sender", "The sender name their SMS go out under (3-11 letters and digits)", false),
         ]),
         sub("remove", "Remove a route", [str("prefix", "The route's prefix", true)]),
       ],
@@ -100,6 +107,12 @@ export const SMS_COMMAND = {
         sub("add", "Save a text under a name", [
           str("name", "One word", true),
           str("text", "The text", true),
+          {
+            type: BOOLEAN,
+            name: "marketing",
+            description: "Every send of it is a marketing SMS (STOP notice, allowed hours only)",
+            required: false,
+          },
         ]),
         sub("list", "Show the saved texts"),
         sub("remove", "Delete a saved text", [str("name", "Its name", true)]),
@@ -125,8 +138,8 @@ const FREE_TEXT = new Set(["text", "query"]);
  * An interaction's options as one `/sms` argument string, for every subcommand alike: the
  * group and subcommand names (`route add`; none for `send`), then required options in order,
  * optional ones as `--name value` (`--name` alone for a true boolean), free text last:
- * `send` → `<number> [--at "…"] [--link …] [--priority …] <text>`; `help` → `help`;
- * `route add` → `route add <prefix> <#channel> [--move]`.
+ * `send` → `<number> [--at "…"] [--link …] [--priority …] [--marketing] <text>`; `help` →
+ * `help`; `route add` → `route add <prefix> <#channel> [--move] [--sender …]`.
  */
 export function commandArgs(options: readonly InteractionOption[] | null | undefined): string {
   const words: string[] = [];

@@ -201,6 +201,7 @@ export function layoutCard(card: ConversationCard) {
     ...(card.optedOut ? ["🚫 opted out (STOP): no SMS can be sent"] : []),
     ...(card.blocked ? ["⛔ blocked by the team: no SMS can be sent"] : []),
     ...(card.contactProblem ? [`⚠️ ${escapeMarkdown(card.contactProblem)}`] : []),
+    ...(card.sender ? [`✉️ SMS go out as **${escapeMarkdown(card.sender)}**`] : []),
     card.replyMode === "explicit"
       ? "✍️ only replies starting with `sms:` are sent; the rest are notes"
       : "✍️ replies here are sent as SMS (`note:` or `//` for a note)",
@@ -268,6 +269,8 @@ export function statusLine(view: StatusView): string {
   if (view.status === "failed" && view.error) steps[steps.length - 1] += `: ${view.error}`;
   if ((view.segments ?? 1) > 1 || view.encoding?.startsWith("Unicode"))
     steps.push(costLine(view.segments ?? 1, view.encoding));
+  if (view.sender) steps.push(`✉️ from ${escapeMarkdown(view.sender)}`);
+  if (view.marketing) steps.unshift("📣 marketing, with the STOP notice");
   return steps.join(" · ");
 }
 

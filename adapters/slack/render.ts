@@ -106,6 +106,7 @@ export function renderCard(card: ConversationCard): Rendered {
   if (card.optedOut) state.push("🚫 opted out (STOP): SMS are not sent");
   if (card.blocked) state.push("⛔ blocked by the team: SMS are not sent");
   if (card.contactProblem) state.push(`⚠️ ${escapeText(card.contactProblem)}`);
+  if (card.sender) state.push(`✉️ SMS go out as *${escapeText(card.sender)}*`);
   state.push(
     card.replyMode === "explicit"
       ? "✍️ only replies starting with `sms:` are sent; the rest are notes"
@@ -203,7 +204,10 @@ export function renderMany(posts: ChatPost[]): Rendered {
   };
 }
 
-/** `⏳ queued · 📤 sent 10:01 · 📱 received 10:02 · 3 SMS, UCS-2`, or the failure and why. */
+/**
+ * `⏳ queued · 📤 sent 10:01 · 📱 received 10:02 · 3 SMS, UCS-2 · ✉️ from Acme`, or the failure
+ * and why; a marketing SMS says so first.
+ */
 export function statusLine(s: StatusView): string {
   const parts = stepsReached(s).map(({ step, at }) => {
     const when = at ? ` ${slackTime(at)}` : "";
@@ -215,6 +219,8 @@ export function statusLine(s: StatusView): string {
   });
   if ((s.segments ?? 1) > 1 || s.encoding?.startsWith("Unicode"))
     parts.push(escapeText(costLine(s.segments ?? 1, s.encoding)));
+  if (s.sender) parts.push(`✉️ from ${escapeText(s.sender)}`);
+  if (s.marketing) parts.unshift("📣 marketing, with the STOP notice");
   return parts.join(" · ");
 }
 

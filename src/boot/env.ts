@@ -11,6 +11,7 @@ import {
 } from "../contracts/index.ts";
 import { signatureVar } from "../conversations/signature.ts";
 import { businessHoursVar, hoursProblems } from "../replies/hours.ts";
+import { marketingHolidaysVar, marketingHoursVar } from "../replies/marketing.ts";
 import { REPORT_HINTS, REPORT_VARS, reportProblems } from "../reports/settings.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
@@ -40,6 +41,9 @@ const hints: Record<string, string> = {
   SMS_FROM_ANY_CHANNEL: "true or false (default): `/sms <number>` from any channel or DM",
   SMS_GUESTS_MAY_SEND: "true or false (default): the workspace's guests may send SMS",
   ...REPORT_HINTS,
+  MARKETING_HOURS:
+    "entries like `mon-sat 08:00-20:00` (the default), in the SMS provider's time zone",
+  MARKETING_HOLIDAYS: "fr (France's public holidays, the default) or none",
 };
 
 const core = {
@@ -81,6 +85,12 @@ const core = {
   /** Opening hours and the SMS sent outside them (src/replies/hours.ts); both or neither. */
   BUSINESS_HOURS: businessHoursVar,
   AUTO_REPLY_TEXT: optionalVar,
+  /**
+   * When marketing SMS may leave (src/replies/marketing.ts): BUSINESS_HOURS's grammar, in the
+   * provider's zone, and the public holidays they never leave on.
+   */
+  MARKETING_HOURS: marketingHoursVar,
+  MARKETING_HOLIDAYS: marketingHolidaysVar,
   /** Days SMS bodies are kept (src/replies/retention.ts); unset keeps them. */
   RETENTION_DAYS: optionalVar.pipe(
     z.coerce.number<string | undefined>().int().positive().optional(),

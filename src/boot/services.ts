@@ -29,6 +29,7 @@ import { sessionLock } from "../queue/locks.ts";
 import { Worker } from "../queue/worker.ts";
 import { REPLIES_FEATURE } from "../replies/feature.ts";
 import { autoReplyConfig } from "../replies/hours.ts";
+import { marketingRules } from "../replies/marketing.ts";
 import { REPORTS_FEATURE } from "../reports/feature.ts";
 import { createContactSync } from "../team/contacts.ts";
 import { TEAM_FEATURE } from "../team/feature.ts";
@@ -60,13 +61,17 @@ export function featureConfig(env: Env): FeatureConfig {
 }
 
 /** What a CLI command gets, in whichever process runs it. */
-export function cliContext(services: Pick<Services, "env" | "log" | "database">): CliContext {
+export function cliContext(
+  services: Pick<Services, "env" | "log" | "database" | "provider">,
+): CliContext {
+  const { provider } = services;
   return {
     db: services.database.db,
     log: services.log,
     defaultCountry: services.env.PHONE_DEFAULT_COUNTRY,
     platforms: chatPlatforms(services.env),
     config: featureConfig(services.env),
+    senderProblem: provider.senderProblem?.bind(provider),
   };
 }
 
@@ -122,6 +127,8 @@ export interface ServiceOptions {
   worker?: boolean;
   /** Most Postgres connections; defaults to DATABASE_POOL_MAX. */
   maxConnections?: number;
+  /** The clock (tests set it): marketing SMS are held by it, `--at` is checked against it. */
+  now?: () => Date;
 }
 
 export interface Services {
@@ -222,6 +229,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
     });
     if (o.worker ?? true) await features.start(jobContext);
     const autoReply = autoReplyConfig(env.values, settings.timezone);
+    const marketing = marketingRules(env.values, settings.timezone);
     const bridge = new Bridge({
       db: database.db,
       log,
@@ -241,6 +249,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
         guestsMaySend: env.SMS_GUESTS_MAY_SEND,
       },
       config,
+      marketing,
+      now: o.now,
     });
     const delivery = createChatDelivery({
       db: database.db,
@@ -250,6 +260,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       replyMode: env.REPLY_MODE,
       degraded,
       defaults,
+      defaultSender: provider.defaultSender,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
@@ -285,6 +296,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                   unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
                   degraded,
                   defaults,
+                  marketing,
+                  now: o.now,
                 }),
               },
             ]

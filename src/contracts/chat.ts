@@ -91,6 +91,8 @@ export interface ConversationCard {
   replyMode?: "send" | "explicit";
   /** Why the contact could not be added to the provider's contacts, in words (with its codes). */
   contactProblem?: string | null;
+  /** The sender name SMS to this number go out under (its route's, else the account's); null: none. */
+  sender?: string | null;
   lastMessage?: { text: string; at: Date; direction: "in" | "out" };
   /**
    * The conversation's first SMS, carried by the card itself (a new conversation costs one
@@ -141,6 +143,10 @@ export interface StatusView {
    * customer's STOP, the team's Block. A START or an Unblock before it leaves lifts it.
    */
   held?: string | null;
+  /** The sender name it went (or goes) out under; null: the provider's own number. */
+  sender?: string | null;
+  /** A marketing SMS: it carries the STOP notice and leaves only in the allowed hours. */
+  marketing?: boolean;
 }
 
 /** A person's message in a conversation thread, already in plain text. */

@@ -15,6 +15,16 @@ export interface OutboundSms {
   /** When to send; absent means now. */
   sendAt?: Date;
   priority?: Priority;
+  /**
+   * A marketing SMS: the provider adds its opt-out (STOP) notice. The core has already held it
+   * to the hours marketing SMS may leave (src/replies/marketing.ts).
+   */
+  marketing?: boolean;
+  /**
+   * The sender name the handset shows (a route's, or the provider's `defaultSender`); absent:
+   * the provider's own. SMS of different senders may need separate requests.
+   */
+  sender?: string;
 }
 
 /** What became of one SMS of a request. */
@@ -107,4 +117,11 @@ export interface SmsProvider {
    * `ctx.remote`: at most once a minute); the configuration's own lines are the descriptor's.
    */
   setupChecks?(ctx: SetupContext): Promise<SetupLine[]>;
+  /** The sender name an SMS goes out under when it names none (the account's); absent: none. */
+  readonly defaultSender?: string;
+  /**
+   * Why the provider would refuse `name` as a sender name, its rule in words; undefined when it
+   * takes it. Absent: the provider takes no sender names.
+   */
+  senderProblem?(name: string): string | undefined;
 }

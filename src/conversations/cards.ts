@@ -42,11 +42,18 @@ function cardButtons(conv: Conversation, blocked: boolean): ActionButton[] {
   ];
 }
 
+/** How the cards are shown: REPLY_MODE, and the provider's default sender name. */
+export interface CardSettings {
+  replyMode: ReplyMode;
+  /** The sender name SMS go out under when their route names none (SmsProvider.defaultSender). */
+  defaultSender?: string;
+}
+
 /** The card, from what the store read. */
 export function buildCard(
   conv: Conversation,
   f: CardFacts,
-  replyMode: ReplyMode,
+  { replyMode, defaultSender }: CardSettings,
 ): ConversationCard {
   const name = [f.contact?.firstName, f.contact?.lastName].filter(Boolean).join(" ");
   return {
@@ -64,6 +71,7 @@ export function buildCard(
         ? `not added to the SMS provider's contacts: ${f.contact.syncError ?? "refused"}`
         : null,
     optedOut: f.optedOut,
+    sender: f.routeSender ?? defaultSender ?? null,
     lastMessage: f.last
       ? { text: f.last.body, at: f.last.createdAt, direction: f.last.direction }
       : undefined,
@@ -78,7 +86,7 @@ export function buildCard(
 export async function cardOf(
   db: Db,
   conv: Conversation,
-  replyMode: ReplyMode,
+  settings: CardSettings,
 ): Promise<ConversationCard> {
-  return buildCard(conv, await cardFacts(db, conv), replyMode);
+  return buildCard(conv, await cardFacts(db, conv), settings);
 }

@@ -38,6 +38,11 @@ export interface FeatureConfig {
   /** CHAT_DEFAULT_PLATFORM, when several chat platforms are on. */
   defaultPlatform?: string;
 }
+/**
+ * Why the SMS provider would refuse a sender name, its rule in words; undefined when it takes
+ * it (SmsProvider.senderProblem). Absent: the provider takes no sender names.
+ */
+export type SenderCheck = (name: string) => string | undefined;
 
 /** What a `/sms` subcommand may use: the bridge's database, its logger, the chat platforms. */
 export interface CommandContext {
@@ -45,6 +50,8 @@ export interface CommandContext {
   log: Logger;
   chat: ChatDirectory;
   config: FeatureConfig;
+  /** The provider's rule for sender names (`/sms route add … --sender`). */
+  senderProblem?: SenderCheck;
 }
 
 /** `/sms <name> …`: `/sms` alone and `/sms <number> …` stay the send command (flows/command.ts). */
@@ -96,6 +103,8 @@ export interface CliContext {
   /** Every chat platform the bridge knows (on or off): routes name them. */
   platforms: ChatPlatformName[];
   config: FeatureConfig;
+  /** The provider's rule for sender names (`routes add … --sender`). */
+  senderProblem?: SenderCheck;
 }
 
 /** `ardary-bridge <name> …`: run on the database, or inside the server that holds PGlite. */

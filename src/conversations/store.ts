@@ -45,6 +45,28 @@ export async function isRouteChannel(db: Db, platform: Platform, channel: string
   return Number(row?.n ?? 0) > 0;
 }
 
+/** The route that holds `phone` on `platform` (the longest prefix), if any. */
+function routeOf(all: Route[], phone: string, platform: Platform): Route | undefined {
+  let best: Route | undefined;
+  for (const r of all) {
+    if (r.platform !== platform || !phone.startsWith(r.pattern)) continue;
+    if (!best || r.pattern.length > best.pattern.length) best = r;
+  }
+  return best;
+}
+
+/**
+ * The sender name of the route that holds this number on this platform; undefined when that
+ * route names none (or none holds it): the provider's default then.
+ */
+export async function routeSender(
+  db: Db,
+  phone: string,
+  platform: Platform,
+): Promise<string | undefined> {
+  return routeOf(await routesFor(db, [phone]), phone, platform)?.sender ?? undefined;
+}
+
 /** The routes that could match any of these numbers (one query, however many numbers). */
 async function routesFor(db: Db, phones: string[]): Promise<Route[]> {
   const list = sql.join(
@@ -240,6 +262,14 @@ export async function cancelMessage(db: Db, id: number): Promise<Message | undef
   return row;
 }
 
+/** A queued SMS gets a new time to leave (a marketing SMS that came due outside its hours). */
+export async function rescheduleMessage(db: Db, id: number, sendAt: Date) {
+  await db
+    .update(messages)
+    .set({ sendAt })
+    .where(and(eq(messages.id, id), eq(messages.status, "queued")));
+}
+
 /** The provider's answer never came: the SMS may or may not have left. */
 export async function markUnknown(db: Db, id: number, reason: string) {
   await db
@@ -308,11 +338,26 @@ export async function setConversationOpen(db: Db, id: number, open: boolean) {
     .where(eq(conversations.id, id));
 }
 
-export async function setThread(db: Db, id: number, threadRef: string, previous: string | null) {
+/** The conversation's new thread, and its address a person can open when the platform gave one. */
+export async function setThread(
+  db: Db,
+  id: number,
+  threadRef: string,
+  previous: string | null,
+  threadUrl: string | null = null,
+) {
   await db
     .update(conversations)
-    .set({ threadRef, previousThreadRef: previous })
+    .set({ threadRef, previousThreadRef: previous, threadUrl })
     .where(eq(conversations.id, id));
+}
+
+/** The address a person can open of the conversation's thread, if it is still that thread. */
+export async function setThreadUrl(db: Db, id: number, threadRef: string, url: string) {
+  await db
+    .update(conversations)
+    .set({ threadUrl: url })
+    .where(and(eq(conversations.id, id), eq(conversations.threadRef, threadRef)));
 }
 
 /** What a conversation's card shows, as rows (src/conversations/cards.ts builds the card). */
@@ -323,6 +368,8 @@ export interface CardFacts {
   first: Message | undefined;
   blocked: boolean;
   optedOut: boolean;
+  /** The sender name of the number's route, if it names one. */
+  routeSender: string | undefined;
 }
 
 export async function cardFacts(db: Db, conv: Conversation): Promise<CardFacts> {
@@ -346,6 +393,7 @@ export async function cardFacts(db: Db, conv: Conversation): Promise<CardFacts> 
     first,
     blocked: await isBlocked(db, conv.phone),
     optedOut: await isOptedOut(db, conv.phone),
+    routeSender: await routeSender(db, conv.phone, conv.platform),
   };
 }
 

@@ -36,6 +36,11 @@ export const conversations = pgTable(
     platform: text("platform").notNull(),
     channel: text("channel"),
     threadRef: text("thread_ref"),
+    /**
+     * The thread's address a person can open (a Slack permalink, a Discord channel URL), saved
+     * when the thread is opened (ChatAdapter.threadUrl): the export runs without the platforms.
+     */
+    threadUrl: text("thread_url"),
     /** The thread this one replaced when the old one was gone. */
     previousThreadRef: text("previous_thread_ref"),
     open: boolean("open").notNull().default(true),
@@ -78,6 +83,10 @@ export const messages = pgTable(
     link: text("link"),
     priority: text("priority").$type<"low" | "normal" | "high">().notNull().default("normal"),
     sendAt: at("send_at"),
+    /** The sender name it goes out under (its route's, else the provider's default); null: none. */
+    sender: text("sender"),
+    /** A marketing SMS: the provider adds its STOP notice; it leaves only in the allowed hours. */
+    marketing: boolean("marketing").notNull().default(false),
     /** The chat message that caused (outbound) or shows (inbound) this SMS. */
     chatRef: text("chat_ref"),
     /** True when `chatRef` is the bridge's own post (status line edited in place), not a person's. */
@@ -167,6 +176,8 @@ export const routes = pgTable(
     pattern: text("pattern").notNull(),
     platform: text("platform").notNull(),
     channel: text("channel").notNull(),
+    /** The sender name SMS to these numbers go out under; null: the provider's default. */
+    sender: text("sender"),
   },
   (t) => [uniqueIndex("routes_pattern_platform").on(t.pattern, t.platform)],
 );
@@ -222,6 +233,8 @@ export const settings = pgTable("settings", {
 export const templates = pgTable("templates", {
   name: text("name").primaryKey(),
   body: text("body").notNull(),
+  /** Saved as marketing: a send that uses it is a marketing SMS (src/replies/marketing.ts). */
+  marketing: boolean("marketing").notNull().default(false),
   createdBy: text("created_by").notNull(),
   createdAt: at("created_at").notNull().defaultNow(),
 });

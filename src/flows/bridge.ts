@@ -39,6 +39,14 @@ import { looksLikeOptOutRequest, optIntent } from "../kernel/optout.ts";
 import { formatPhone, maskPhone } from "../kernel/phone.ts";
 import { enqueue, type NewJob } from "../queue/jobs.ts";
 import { AUTO_REPLY_AUTHOR, type AutoReplyConfig, claimAutoReply } from "../replies/hours.ts";
+import {
+  asksMarketing,
+  heldWords,
+  type MarketingRules,
+  marketingNowWords,
+  marketingReplyRefusal,
+  nextAllowed,
+} from "../replies/marketing.ts";
 import { expandTemplate } from "../replies/templates.ts";
 import { answered, markWaiting } from "../team/assign.ts";
 import { retryJobs, runAction, waitingPosts } from "./actions.ts";
@@ -51,8 +59,16 @@ export interface OutgoingSms {
   phone: string;
   text: string;
   author: string;
-  /** The platform's id of that person (chat replies, `/sms`): the reports' agent. */
+  /**
+   * The platform's id of the author (Slack U…, Discord snowflake; the CLI's --author): the
+   * reports' agent and the export's author_id.
+   */
   authorId?: string;
+  /**
+   * A marketing SMS (src/replies/marketing.ts): the provider adds its STOP notice, and it is held
+   * until the next time marketing SMS may leave.
+   */
+  marketing?: boolean;
   link?: string;
   sendAt?: Date;
   priority?: Priority;
@@ -75,8 +91,17 @@ export interface BridgeOptions {
   /** Dates typed in `/sms --at`, the link placeholder. */
   provider: Pick<
     SmsProvider,
-    "parseLocalDate" | "linkPlaceholder" | "scheduleLeadMs" | "countSegments"
+    | "parseLocalDate"
+    | "linkPlaceholder"
+    | "scheduleLeadMs"
+    | "countSegments"
+    | "defaultSender"
+    | "senderProblem"
   >;
+  /** When marketing SMS may leave (MARKETING_HOURS, MARKETING_HOLIDAYS, the provider's zone). */
+  marketing: MarketingRules;
+  /** The clock (tests set it): when a marketing SMS is held until, whether `--at` is past. */
+  now?: () => Date;
   /** Said with every `/sms` answer while nothing leaves (the provider's test mode). */
   notice?: string;
   /** A link to a conversation's thread, from its platform's adapter, when it can give one. */
@@ -101,11 +126,26 @@ export interface BridgeOptions {
   config: FeatureConfig;
 }
 
+/** What queueSms did: the SMS and its conversation (`held`: a marketing SMS held until then). */
+export type Queued =
+  | { message: store.Message; conversation: store.Conversation; held?: Date }
+  | { refused: string }
+  | { duplicate: true };
+
 export class Bridge implements ChatHooks {
   constructor(private readonly o: BridgeOptions) {}
 
   private get timeZone(): string {
     return this.o.timeZone ?? "UTC";
+  }
+
+  private now(): Date {
+    return this.o.now?.() ?? new Date();
+  }
+
+  /** What the sender of a marketing SMS is told: held until when, or that it leaves now. */
+  marketingNotice(held: Date | undefined): string {
+    return held ? heldWords(this.o.marketing, held) : marketingNowWords();
   }
 
   /** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
@@ -237,14 +277,7 @@ export class Bridge implements ChatHooks {
   }
 
   /** Records an SMS to send and its jobs; refuses (returns why) when the number opted out. */
-  async queueSms(
-    tx: Db,
-    sms: OutgoingSms,
-  ): Promise<
-    | { message: store.Message; conversation: store.Conversation }
-    | { refused: string }
-    | { duplicate: true }
-  > {
+  async queueSms(tx: Db, sms: OutgoingSms): Promise<Queued> {
     const conv = await store.ensureConversation(tx, sms.phone, this.o.defaults, sms.platform);
     const refusal = await consent.refusalOf(tx, sms.phone);
     // The text as it leaves, signature included: what is counted, stored and shown.
@@ -253,6 +286,17 @@ export class Bridge implements ChatHooks {
       : sms.text;
     const chatRef = text === sms.text ? sms.chatRef : undefined;
     const cost = this.o.provider.countSegments(text);
+    // A marketing SMS leaves only when marketing SMS may: held until then, like a scheduled SMS.
+    let sendAt = sms.sendAt;
+    let held: Date | undefined;
+    if (sms.marketing) {
+      const at = sendAt ?? this.now();
+      const allowed = nextAllowed(this.o.marketing, at);
+      if (allowed.getTime() > at.getTime()) sendAt = held = allowed;
+    }
+    // The sender name: the number's route's, else the provider's default (shown, then sent).
+    const sender =
+      (await store.routeSender(tx, sms.phone, conv.platform)) ?? this.o.provider.defaultSender;
     const msg = await store.insertMessage(tx, {
       conversationId: conv.id,
       direction: "out",
@@ -265,7 +309,9 @@ export class Bridge implements ChatHooks {
       author: sms.author,
       authorId: sms.authorId,
       link: sms.link,
-      sendAt: sms.sendAt,
+      sendAt,
+      sender: sender ?? null,
+      marketing: sms.marketing ?? false,
       priority: sms.priority ?? "normal",
       chatRef,
       sourceEventId: sms.sourceEventId,
@@ -281,8 +327,8 @@ export class Bridge implements ChatHooks {
     }
     // A scheduled SMS waits in our queue, so STOP, Block and Cancel hold until it leaves; it is
     // handed over shortly before its time, with the time, so the second is the provider's.
-    const runAt = sms.sendAt
-      ? new Date(sms.sendAt.getTime() - (this.o.provider.scheduleLeadMs ?? 60_000))
+    const runAt = sendAt
+      ? new Date(sendAt.getTime() - (this.o.provider.scheduleLeadMs ?? 60_000))
       : undefined;
     jobs.push(smsJob(sms.phone, msg.id, runAt));
     // The auto-reply is no answer: the customer still waits for a person.
@@ -290,7 +336,7 @@ export class Bridge implements ChatHooks {
       jobs.push(...chatJob(conv, { type: "card" }));
     if (chatRef) jobs.push(...chatJob(conv, { type: "status", messageId: msg.id }));
     await enqueue(tx, ...jobs);
-    return { message: msg, conversation: conv };
+    return { message: msg, conversation: conv, ...(held ? { held } : {}) };
   }
 
   /** A person's message in a conversation thread. */
@@ -334,7 +380,15 @@ export class Bridge implements ChatHooks {
       }
       // Templates (issue 13): `::name` is sent as its text, which the bridge posts; or refused.
       const t = await expandTemplate(tx, text, { phone: conv.phone, author: reply.author });
-      if (t.kind === "refused") {
+      // A reply leaves at once: marketing, which waits for its hours, is refused here with why.
+      const marketing = asksMarketing(text)
+        ? marketingReplyRefusal()
+        : t.kind === "expanded" && t.marketing
+          ? marketingReplyRefusal(t.name)
+          : undefined;
+      if (marketing) {
+        jobs.push(...chatJob(conv, { type: "note", text: marketing, failure: true }));
+      } else if (t.kind === "refused") {
         jobs.push(...chatJob(conv, { type: "note", text: `🚫 ${t.reason}`, failure: true }));
       } else if (text !== "") {
         const sent = t.kind === "expanded" ? t.text : text;
@@ -393,6 +447,7 @@ export class Bridge implements ChatHooks {
         log: this.o.log,
         chat: this.o.chat,
         config: this.o.config,
+        senderProblem: this.o.provider.senderProblem?.bind(this.o.provider),
       });
     }
     const { provider, defaultCountry } = this.o;
@@ -401,7 +456,7 @@ export class Bridge implements ChatHooks {
       linkPlaceholder: provider.linkPlaceholder,
       defaultCountry,
     };
-    const cmd = parseSmsCommand(input.args, context, commandUsages(commands));
+    const cmd = parseSmsCommand(input.args, context, commandUsages(commands), this.now());
     if (!cmd.ok) return cmd.message;
     const from = { own: await this.isOwnPlace(input.platform, input.place), ...input.place };
     const refused = this.refused("send", { ...input, from }, input, {
@@ -409,7 +464,7 @@ export class Bridge implements ChatHooks {
       channel: input.place.channel,
     });
     if (refused) return refused;
-    const result = await this.o.db.transaction(async (tx) => {
+    const result = await this.o.db.transaction(async (tx): Promise<Queued> => {
       const t = await expandTemplate(tx, cmd.text, { phone: cmd.phone, author: input.author });
       if (t.kind === "refused") return { refused: `Not sent: ${t.reason}` };
       return this.queueSms(tx, {
@@ -418,6 +473,8 @@ export class Bridge implements ChatHooks {
         link: cmd.link,
         sendAt: cmd.sendAt,
         priority: cmd.priority,
+        // `--marketing`, or a template saved as marketing.
+        marketing: cmd.marketing || (t.kind === "expanded" && t.marketing),
         author: input.author,
         authorId: input.authorId,
         // No platform: the number's home thread, wherever it is (routes, else the default).
@@ -432,8 +489,10 @@ export class Bridge implements ChatHooks {
       ? await this.o.threadUrl?.(home.platform, home.threadRef).catch(() => undefined)
       : undefined;
     const cost = this.o.provider.countSegments(result.message.body);
-    return sendingAnswer({
+    const sendAt = result.message.sendAt ?? undefined;
+    const answer = sendingAnswer({
       ...cmd,
+      sendAt,
       home,
       link,
       cost,
@@ -441,6 +500,7 @@ export class Bridge implements ChatHooks {
       notice: this.o.notice,
       timeZone: this.timeZone,
     });
+    return result.message.marketing ? `${answer}\n${this.marketingNotice(result.held)}` : answer;
   }
 
   /**

@@ -1,5 +1,5 @@
-// `/sms <number> [--at <date>] [--link <url>] [--priority low|normal|high] <text>`, the same on
-// every chat platform. Parsing only: a bad command becomes an explanation, never an SMS.
+// `/sms <number> [--at <date>] [--link <url>] [--priority low|normal|high] [--marketing] <text>`,
+// the same on every chat platform. Parsing only: a bad command becomes an explanation, never an SMS.
 import type { Platform, Priority, SegmentCount, SmsProvider } from "../contracts/index.ts";
 import { costLine, costsMore, encodingWords } from "../contracts/status.ts";
 import { formatPhone, toE164 } from "../kernel/phone.ts";
@@ -24,16 +24,28 @@ export function usage(placeholder: string, more: string[] = []): string {
     '• `--at "2026-12-01 09:00"`: send later (the SMS account\'s time zone)',
     `• \`--link https://…\`: add a tracked link; put \`${placeholder}\` where it goes, or it is added at the end`,
     "• `--priority low|normal|high`: order in the provider's queue",
+    "• `--marketing`: a promotion: the STOP notice is added, and it waits for the hours marketing SMS may leave (Mon–Sat 08:00–20:00 and never on a public holiday, unless MARKETING_HOURS says otherwise); never in a thread reply",
     "The SMS goes out from the number's conversation thread, which is opened if there is none.",
     ...(more.length > 0 ? ["", "*Other commands:*", ...more.map((l) => `• ${l}`)] : []),
   ].join("\n");
 }
 
 export type ParsedCommand =
-  | { ok: true; phone: string; text: string; sendAt?: Date; link?: string; priority: Priority }
+  | {
+      ok: true;
+      phone: string;
+      text: string;
+      sendAt?: Date;
+      link?: string;
+      priority: Priority;
+      /** `--marketing`: a marketing SMS (src/replies/marketing.ts). */
+      marketing: boolean;
+    }
   | { ok: false; message: string };
 
 const OPTIONS = new Set(["--at", "--link", "--priority"]);
+/** Options that take no value. */
+const FLAGS = new Set(["--marketing"]);
 
 /** Splits off one token (a "quoted string" or a word); returns it and the rest. */
 function nextToken(s: string): [string, string] | null {
@@ -60,11 +72,17 @@ export function parseSmsCommand(
   if (rest === "" || /^(help|-h|--help|\?)$/i.test(rest))
     return { ok: false, message: usage(provider.linkPlaceholder, more) };
   const options: Record<string, string> = {};
+  const flags = new Set<string>();
   let phone: string | undefined;
   for (;;) {
     const tok = nextToken(rest);
     if (!tok) break;
     const [word, after] = tok;
+    if (FLAGS.has(word)) {
+      flags.add(word);
+      rest = after;
+      continue;
+    }
     if (word.startsWith("--")) {
       if (!OPTIONS.has(word)) return fail(`Unknown option \`${word}\`.`);
       const value = nextToken(after);
@@ -88,7 +106,13 @@ export function parseSmsCommand(
   }
   if (phone === undefined) return fail("Give the phone number first.");
   let text = rest.trim();
-  const result: ParsedCommand = { ok: true, phone, text, priority: "normal" };
+  const result: ParsedCommand = {
+    ok: true,
+    phone,
+    text,
+    priority: "normal",
+    marketing: flags.has("--marketing"),
+  };
   const at = options["--at"];
   if (at !== undefined) {
     const date = provider.parseLocalDate(at);

@@ -50,6 +50,8 @@ export interface DeliveryOptions {
   backlogNoticeAt?: number;
   /** REPLY_MODE, which the cards show (default `send`). */
   replyMode?: ReplyMode;
+  /** The provider's default sender name, which the cards show when a route names none. */
+  defaultSender?: string;
 }
 
 /** Most SMS merged into one post, and most characters. */
@@ -67,6 +69,8 @@ function statusView(m: store.Message, held?: string): StatusView {
     encoding: m.encoding,
     error: m.error,
     held: m.status === "queued" ? held : undefined,
+    sender: m.sender,
+    marketing: m.marketing,
   };
 }
 
@@ -91,6 +95,22 @@ function postOf(m: store.Message, owner?: string | null, held?: string): ChatPos
 }
 
 export function createChatDelivery(o: DeliveryOptions) {
+  const cardSettings = { replyMode: o.replyMode ?? "send", defaultSender: o.defaultSender };
+
+  /**
+   * The address a person can open of a thread, kept on the conversation (the export runs
+   * without the chat platforms). Best effort: a platform that cannot say now is asked again at
+   * the next card update.
+   */
+  async function urlOf(adapter: ChatAdapter, thread: ThreadRef): Promise<string | null> {
+    try {
+      return (await adapter.threadUrl?.(thread)) ?? null;
+    } catch (err) {
+      o.log.info({ err: errorMessage(err) }, "thread address not known yet");
+      return null;
+    }
+  }
+
   /**
    * The conversations this process saw refused by their channel, and that channel's part: their
    * next jobs wait for the channel's turn without asking the platform again.
@@ -273,7 +293,7 @@ export function createChatDelivery(o: DeliveryOptions) {
       first?: store.Message,
     ): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
-      const card = await cardOf(o.db, conv, o.replyMode ?? "send");
+      const card = await cardOf(o.db, conv, cardSettings);
       if (first) card.first = postOf(first);
       const once = { key: cardKey, retry };
       // A new conversation whose channel refuses the bot opens in the default channel (said
@@ -299,8 +319,9 @@ export function createChatDelivery(o: DeliveryOptions) {
         );
         thread = await adapter.openThread(home, card, once);
       }
+      const threadUrl = await urlOf(adapter, thread);
       await o.db.transaction(async (tx) => {
-        await store.setThread(tx, conv?.id ?? 0, thread, previous);
+        await store.setThread(tx, conv?.id ?? 0, thread, previous, threadUrl);
         // The card carries the first SMS: its chat ref is the thread's (cards.ts, cardOf).
         if (first)
           await tx
@@ -308,7 +329,7 @@ export function createChatDelivery(o: DeliveryOptions) {
             .set({ chatRef: thread, ownPost: false })
             .where(eq(messages.id, first.id));
       });
-      conv = { ...conv, threadRef: thread, previousThreadRef: previous };
+      conv = { ...conv, threadRef: thread, previousThreadRef: previous, threadUrl };
       if (previous) {
         const text = moved
           ? `↪️ This conversation moved to this channel; its earlier messages are in the previous thread: ${adapter.threadLink?.(previous) ?? previous}`
@@ -380,7 +401,10 @@ export function createChatDelivery(o: DeliveryOptions) {
         if (adapter.whisper) await adapter.whisper(thread, job.userId, job.text);
         else await adapter.post(thread, { kind: "note", text: job.text, key, retry });
       } else if (job.type === "card") {
-        await adapter.updateCard(thread, await cardOf(o.db, conv, o.replyMode ?? "send"));
+        await adapter.updateCard(thread, await cardOf(o.db, conv, cardSettings));
+        // A thread opened before its address was kept (or when the platform could not say).
+        const url = conv.threadUrl ? null : await urlOf(adapter, thread);
+        if (url) await store.setThreadUrl(o.db, conv.id, thread, url);
       } else {
         const m = await store.getMessage(o.db, job.messageId);
         if (!m) return;

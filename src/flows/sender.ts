@@ -1,13 +1,15 @@
 // Sends queued SMS in batches: one provider call for up to the batch size of due messages, with
 // one outcome per SMS, so a request that fails is tried again alone, with exactly the SMS it
-// carried (the others are done). STOP and Block are checked here, at the moment of sending.
+// carried (the others are done). STOP and Block are checked here, at the moment of sending, and
+// so is the marketing window: a marketing SMS that comes due outside it (a retry, a late job) is
+// held again until the next allowed time, like a scheduled SMS.
 // No send ends silently: a refusal, a give-up and an unknown outcome each say so in the thread.
 import type { Logger } from "pino";
 import type { ActionButton, OutboundSms, SendOutcome, SmsProvider } from "../contracts/index.ts";
 import { encodingWords } from "../contracts/status.ts";
 import { retryButton } from "../conversations/cards.ts";
 import * as consent from "../conversations/consent.ts";
-import { CHECK_JOB, chatJob, noticeJob } from "../conversations/kinds.ts";
+import { CHECK_JOB, chatJob, noticeJob, smsJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { unreadFrom } from "../ingest/inbox.ts";
@@ -15,6 +17,7 @@ import { DeferredError, RetryableError } from "../kernel/errors.ts";
 import { formatPhone } from "../kernel/phone.ts";
 import { enqueue, type Job, type NewJob } from "../queue/jobs.ts";
 import type { JobOutcome } from "../queue/worker.ts";
+import { heldAgainWords, type MarketingRules, nextAllowed } from "../replies/marketing.ts";
 import { waitingPosts } from "./actions.ts";
 import { type Degraded, smsPart } from "./degraded.ts";
 
@@ -31,6 +34,10 @@ export interface SenderOptions {
   defaults?: Record<string, string>;
   /** How long an SMS whose outcome is unknown waits for a delivery report before a person is asked. */
   unknownWaitMs?: number;
+  /** When marketing SMS may leave; absent: they are not checked again at send time. */
+  marketing?: MarketingRules;
+  /** The clock (tests set it), for the marketing window. */
+  now?: () => Date;
 }
 
 /** A Retry-After of 0 is not an invitation to a hot loop. */
@@ -75,7 +82,16 @@ export function createSender(o: SenderOptions) {
     const waiting = new DeferredError("a message from the customer is read first", 200);
     for (const m of queued)
       if (!refusalOf(m) && unread.has(phoneOf(m))) result.set(m.id, { ok: false, error: waiting });
-    const toSend = queued.filter((m) => !refusalOf(m) && !result.has(m.id));
+    // A marketing SMS due outside the hours marketing SMS may leave waits for the next one.
+    const heldAgain = new Map<number, Date>();
+    const now = o.now?.() ?? new Date();
+    for (const m of queued) {
+      if (!o.marketing || !m.marketing || refusalOf(m) || result.has(m.id)) continue;
+      const at = m.sendAt && m.sendAt.getTime() > now.getTime() ? m.sendAt : now;
+      const allowed = nextAllowed(o.marketing, at);
+      if (allowed.getTime() > at.getTime()) heldAgain.set(m.id, allowed);
+    }
+    const toSend = queued.filter((m) => !refusalOf(m) && !result.has(m.id) && !heldAgain.has(m.id));
 
     // An account the provider refuses holds every SMS: one batch tries per interval.
     const held = toSend.length > 0 ? await o.degraded?.turn(smsPart) : undefined;
@@ -129,13 +145,26 @@ export function createSender(o: SenderOptions) {
           tell(m, `🚫 Not sent to ${to(m)}: ${refusal}.`);
           continue;
         }
+        const until = heldAgain.get(m.id);
+        const conv = convs.get(m.conversationId);
+        if (until && o.marketing) {
+          // Scheduled again: this job is done, a new one (outside the number's line) waits.
+          await store.rescheduleMessage(tx, m.id, until);
+          const lead = o.provider.scheduleLeadMs ?? 60_000;
+          later.push(smsJob(phoneOf(m), m.id, new Date(until.getTime() - lead)));
+          if (conv)
+            later.push(
+              ...chatJob(conv, { type: "status", messageId: m.id }),
+              ...chatJob(conv, { type: "note", text: heldAgainWords(o.marketing, to(m), until) }),
+            );
+          continue;
+        }
         const r: SendOutcome = byRef.get(m.clientRef ?? "") ?? {
           ref: m.clientRef ?? "",
           outcome: "unknown",
           reason: "the provider's answer said nothing of this SMS",
         };
         const job = jobOf.get(m.id);
-        const conv = convs.get(m.conversationId);
         if (r.outcome === "accepted") {
           // The encoding was counted when the SMS was queued.
           const encoding = m.encoding ?? encodingWords(o.provider.countSegments(m.body));
@@ -189,7 +218,12 @@ export function createSender(o: SenderOptions) {
     const accepted = outcomes.filter((r) => r.outcome === "accepted").length;
     if (held) o.log.debug({ waiting: held.message }, "sms batch held");
     o.log.info(
-      { sent: accepted, notSent: queued.length - accepted - result.size, retry: result.size },
+      {
+        sent: accepted,
+        notSent: queued.length - accepted - result.size - heldAgain.size,
+        retry: result.size,
+        ...(heldAgain.size > 0 ? { heldAgain: heldAgain.size } : {}),
+      },
       "sms batch done",
     );
     return jobs.map((j) => result.get(j.payload.messageId) ?? done);
@@ -235,5 +269,7 @@ function outbound(m: store.Message, to: string): OutboundSms {
     link: m.link ?? undefined,
     sendAt: m.sendAt ?? undefined,
     priority: m.priority,
+    ...(m.marketing ? { marketing: true } : {}),
+    ...(m.sender ? { sender: m.sender } : {}),
   };
 }

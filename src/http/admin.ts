@@ -48,6 +48,8 @@ export interface SendRequest {
   at?: string;
   link?: string;
   author?: string;
+  /** A marketing SMS (`send --marketing`): STOP notice, held to the allowed hours. */
+  marketing?: boolean;
 }
 
 /** Queues one SMS from the CLI; shared by the direct path and the server's admin route. */
@@ -78,13 +80,22 @@ export async function queueFromCli(services: Services, req: SendRequest, now = n
       link: req.link,
       sendAt,
       author: req.author ?? "cli",
+      // The export's author_id: the CLI has no chat id, `--author` stands for one.
+      authorId: req.author,
+      marketing: req.marketing === true,
       // SMS_SIGNATURE goes under a person's SMS: a CLI send is one when it names its author.
       signed: req.author !== undefined,
     }),
   );
   if ("refused" in result) throw new BadRequestError(result.refused);
   if ("duplicate" in result) throw new BadRequestError("duplicate");
-  return { messageId: result.message.id, ref: result.message.clientRef };
+  return {
+    messageId: result.message.id,
+    ref: result.message.clientRef,
+    // A marketing SMS: what its sender is told (held until when, or that it leaves now).
+    ...(result.message.marketing ? { marketing: bridge.marketingNotice(result.held) } : {}),
+    ...(result.held ? { heldUntil: result.held.toISOString() } : {}),
+  };
 }
 
 /**

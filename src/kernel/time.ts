@@ -1,5 +1,5 @@
-// Wall-clock time in a zone: the provider's zone-less dates, the business hours, and every time a
-// person reads (the CLI, the chat answers: formatInZone).
+// Wall-clock time in a zone: the provider's zone-less dates, the business hours, the marketing
+// window, and every time a person reads (the CLI, the chat answers: formatInZone).
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** A cached formatter giving the parts of an instant in `timeZone` (24 h); throws for an unknown zone. */
@@ -99,4 +99,34 @@ export function instantOf(dayNumber: number, minute: number, timeZone: string): 
 /** The local day (days since 1970-01-01) as YYYY-MM-DD. */
 export function dayName(dayNumber: number): string {
   return new Date(dayNumber * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `at`, in ms (+3_600_000 for Paris in winter). */
+export function zoneOffsetMs(at: Date, timeZone: string): number {
+  const p = Object.fromEntries(
+    zonedFormatter(timeZone)
+      .formatToParts(at)
+      .map((x) => [x.type, x.value]),
+  );
+  const wall = Date.UTC(
+    Number(p.year),
+    Number(p.month) - 1,
+    Number(p.day),
+    Number(p.hour),
+    Number(p.minute),
+    Number(p.second),
+  );
+  return wall - (at.getTime() - at.getMilliseconds());
+}
+
+/**
+ * The instant a wall clock in `timeZone` shows `minute` minutes after midnight of the local date
+ * `dayNumber` (days since 1970-01-01). A time a clock change skips is read with the offset
+ * before the change (02:30 on a spring-forward night is 03:30).
+ */
+export function instantAt(dayNumber: number, minute: number, timeZone: string): Date {
+  const wall = dayNumber * 86_400_000 + minute * 60_000;
+  const first = wall - zoneOffsetMs(new Date(wall), timeZone);
+  const second = wall - zoneOffsetMs(new Date(first), timeZone);
+  return new Date(second);
 }

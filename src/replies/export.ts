@@ -1,8 +1,11 @@
 // The audit export: `ardary-bridge export [--since DATE] [--until DATE] [--phone N]
 // [--format csv|jsonl] [--mask]`. One row per SMS (in or out), then one per click and call
 // (their kind in `direction`); JSONL adds each SMS's status history. Read in pages by key
-// (`id > last`), written as it goes: memory stays flat however many rows. The CSV is made for
-// spreadsheets (a byte-order mark, no cell read as a formula: csvCell); JSONL keeps every text
+// (`id > last`), written as it goes: memory stays flat however many rows. Who and where: an SMS's
+// `author_id` (the platform's id of its sender) and `author_name`; `thread_link`, the thread's
+// address a person can open (kept on the conversation when its thread opened: the export runs
+// without the chat platforms), and `thread_ref`, the bridge's own reference of it. The CSV is made
+// for spreadsheets (a byte-order mark, no cell read as a formula: csvCell); JSONL keeps every text
 // exactly as it was.
 import { parseArgs } from "node:util";
 import { and, asc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
@@ -31,6 +34,7 @@ export const COLUMNS = [
   "author_name",
   "platform",
   "thread_link",
+  "thread_ref",
   "text",
   "status",
   "status_time",
@@ -150,8 +154,10 @@ export async function exportRows(
         first: contacts.firstName,
         lastName: contacts.lastName,
         author: messages.author,
+        authorId: messages.authorId,
         platform: conversations.platform,
         thread: conversations.threadRef,
+        threadUrl: conversations.threadUrl,
         text: messages.body,
         status: messages.status,
         sentAt: messages.sentAt,
@@ -197,10 +203,11 @@ export async function exportRows(
         direction: m.direction,
         phone: m.phone,
         contact_name: name || null,
-        author_id: null,
+        author_id: m.direction === "out" ? m.authorId : null,
         author_name: m.direction === "out" ? m.author : null,
         platform: m.platform,
-        thread_link: m.thread,
+        thread_link: m.threadUrl,
+        thread_ref: m.thread,
         text: m.text,
         status: m.status,
         status_time: iso(statusTime),
@@ -245,6 +252,7 @@ async function exportEvents(
         lastName: contacts.lastName,
         platform: conversations.platform,
         thread: conversations.threadRef,
+        threadUrl: conversations.threadUrl,
       })
       .from(events)
       .leftJoin(contacts, sql`${contacts.phone} = ${events.payload}->>'phone'`)
@@ -269,7 +277,8 @@ async function exportEvents(
         author_id: null,
         author_name: null,
         platform: e.platform,
-        thread_link: e.thread,
+        thread_link: e.threadUrl,
+        thread_ref: e.thread,
         text: e.kind === "click" ? (p.link ?? null) : null,
         status: null,
         status_time: null,

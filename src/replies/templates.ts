@@ -2,20 +2,22 @@
 // a thread reply or a `/sms <number>` text that is `::name` (optionally followed by more text)
 // is replaced by the template before sending, with {first_name}, {name}, {agent} and
 // {agent_first_name} filled from the contact and the author. An unknown template or a field
-// with no value is refused with an explanation, and nothing is sent.
+// with no value is refused with an explanation, and nothing is sent. A template saved with
+// `--marketing` makes a marketing SMS of every send that uses it (src/replies/marketing.ts).
 import { asc, eq } from "drizzle-orm";
 import type { ChatCommand } from "../conversations/features.ts";
 import { FIELD_LIST, fillFields, unknownFields } from "../conversations/fields.ts";
 import type { Db } from "../db/database.ts";
 import { templates } from "../db/schema.ts";
 import { formatPhone } from "../kernel/phone.ts";
+import { MARKETING_OPTION } from "./marketing.ts";
 
 export type Template = typeof templates.$inferSelect;
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 export const TEMPLATE_USAGE =
-  "/sms template add <name> <text> | template list | template remove <name>  (fields: {first_name} {name} {agent} {agent_first_name}; use with ::name)";
+  "/sms template add <name> [--marketing] <text> | template list | template remove <name>  (fields: {first_name} {name} {agent} {agent_first_name}; use with ::name; --marketing: every send of it is a marketing SMS)";
 
 /** Why a template name or body is not acceptable, in words; undefined when it is. */
 export function templateProblem(name: string, body: string): string | undefined {
@@ -34,6 +36,7 @@ export async function addTemplate(
   name: string,
   body: string,
   by: string,
+  marketing = false,
 ): Promise<{ replaced: boolean } | { problem: string }> {
   const key = name.toLowerCase();
   const problem = templateProblem(key, body);
@@ -41,10 +44,10 @@ export async function addTemplate(
   const existed = await getTemplate(db, key);
   await db
     .insert(templates)
-    .values({ name: key, body: body.trim(), createdBy: by })
+    .values({ name: key, body: body.trim(), marketing, createdBy: by })
     .onConflictDoUpdate({
       target: templates.name,
-      set: { body: body.trim(), createdBy: by, createdAt: new Date() },
+      set: { body: body.trim(), marketing, createdBy: by, createdAt: new Date() },
     });
   return { replaced: existed !== undefined };
 }
@@ -65,7 +68,7 @@ export async function getTemplate(db: Db, name: string): Promise<Template | unde
 
 export type Expansion =
   | { kind: "none" }
-  | { kind: "expanded"; name: string; text: string }
+  | { kind: "expanded"; name: string; text: string; marketing: boolean }
   | { kind: "refused"; reason: string };
 
 /**
@@ -100,7 +103,12 @@ export async function expandTemplate(
     };
   }
   const rest = m[2]?.trim();
-  return { kind: "expanded", name, text: rest ? `${filled.text} ${rest}` : filled.text };
+  return {
+    kind: "expanded",
+    name,
+    text: rest ? `${filled.text} ${rest}` : filled.text,
+    marketing: template.marketing,
+  };
 }
 
 /** `/sms template …` in chat; the CLI's `templates` shares the same functions. */
@@ -111,13 +119,16 @@ export async function templateCommand(db: Db, args: string, author: string): Pro
     const all = await listTemplates(db);
     if (all.length === 0) return "No templates yet. Add one: /sms template add <name> <text>";
     return ["Templates (use ::name in a thread or after /sms <number>):"]
-      .concat(all.map((t) => `::${t.name}  ${t.body}`))
+      .concat(all.map((t) => `::${t.name}${t.marketing ? " (marketing)" : ""}  ${t.body}`))
       .join("\n");
   }
   if (verb === "add" && name) {
-    const r = await addTemplate(db, name, body, author);
+    // `add <name> --marketing <text>`: every send of it is a marketing SMS.
+    const marketing = body.startsWith(`${MARKETING_OPTION} `) || body === MARKETING_OPTION;
+    const text = marketing ? body.slice(MARKETING_OPTION.length).trim() : body;
+    const r = await addTemplate(db, name, text, author, marketing);
     if ("problem" in r) return `Not saved: ${r.problem}.`;
-    return `Template ::${name.toLowerCase()} ${r.replaced ? "replaced" : "added"}.`;
+    return `Template ::${name.toLowerCase()} ${r.replaced ? "replaced" : "added"}${marketing ? " as a marketing SMS: every send of it carries the STOP notice and waits for the hours marketing SMS may leave; it cannot be a thread reply" : ""}.`;
   }
   if (verb === "remove" && name) {
     return (await removeTemplate(db, name))

@@ -19,7 +19,14 @@ function teamCli(name: string, summary: string): CliCommand {
         ? ["import", resolve(args[1]), ...args.slice(2)]
         : args,
     async run(ctx, args, write) {
-      const out = await runTeamCli(ctx.db, name, args, ctx.defaultCountry, ctx.platforms);
+      const out = await runTeamCli(
+        ctx.db,
+        name,
+        args,
+        ctx.defaultCountry,
+        ctx.platforms,
+        ctx.senderProblem,
+      );
       if (out.code === 2) throw new BadRequestError(out.lines.join("\n"));
       if (out.lines.length > 0) await write(`${out.lines.join("\n")}\n`);
       return out.code;

@@ -1,10 +1,11 @@
-// Routes: which channel the conversations of some numbers go to (the longest prefix wins). Read
-// from the database at each new conversation, so a change from the CLI holds in a running server.
-// `/sms route add|list|remove` (adding and removing: people allowed to manage the bridge, checked
-// by the Bridge from the permissions table) and `ardary-bridge routes`.
+// Routes: which channel the conversations of some numbers go to (the longest prefix wins), and
+// the sender name their SMS go out under (`--sender`: a brand per channel). Read from the
+// database at each new conversation and each SMS, so a change from the CLI holds in a running
+// server. `/sms route add|list|remove` (adding and removing: people allowed to manage the bridge,
+// checked by the Bridge from the permissions table) and `ardary-bridge routes`.
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Platform, SmsCommandInput } from "../contracts/index.ts";
-import type { ChatPlatformName, CommandContext } from "../conversations/features.ts";
+import type { ChatPlatformName, CommandContext, SenderCheck } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
@@ -31,15 +32,24 @@ export async function listRoutes(db: Db): Promise<Route[]> {
  */
 export async function addRoute(
   db: Db,
-  r: { pattern: string; platform: Platform; channel: string; move: boolean; by: string },
+  r: {
+    pattern: string;
+    platform: Platform;
+    channel: string;
+    move: boolean;
+    by: string;
+    /** The sender name their SMS go out under; absent: the provider's default. */
+    sender?: string;
+  },
 ): Promise<number> {
   return db.transaction(async (tx) => {
+    const sender = r.sender ?? null;
     await tx
       .insert(routes)
-      .values({ pattern: r.pattern, platform: r.platform, channel: r.channel })
+      .values({ pattern: r.pattern, platform: r.platform, channel: r.channel, sender })
       .onConflictDoUpdate({
         target: [routes.pattern, routes.platform],
-        set: { channel: r.channel },
+        set: { channel: r.channel, sender },
       });
     if (!r.move) return 0;
     const all = await listRoutes(tx);
@@ -62,6 +72,7 @@ export async function addRoute(
         .set({
           channel: r.channel,
           threadRef: null,
+          threadUrl: null,
           // Not yet opened after an earlier move: the older thread stays the one to link to.
           previousThreadRef: c.threadRef ?? c.previousThreadRef,
         })
@@ -92,7 +103,28 @@ export function channelIdOf(text: string): string | undefined {
 }
 
 export const ROUTE_USAGE =
-  "`/sms route add <prefix> <#channel> [--move]`, `/sms route list`, `/sms route remove <prefix>`: which channel the conversations of numbers starting with a prefix go to";
+  "`/sms route add <prefix> <#channel> [--move] [--sender <name>]`, `/sms route list`, `/sms route remove <prefix>`: which channel the conversations of numbers starting with a prefix go to, and the sender name their SMS go out under";
+
+/** Why `--sender <name>` cannot be used, in words; undefined when the provider takes the name. */
+export function senderRefusal(check: SenderCheck | undefined, name: string): string | undefined {
+  if (!check) return "the SMS provider takes no sender names: leave --sender out";
+  return check(name);
+}
+
+/** The words of `route add` after the prefix: the channel, `--move`, `--sender <name>`. */
+function addOptions(words: string[]) {
+  const at = words.indexOf("--sender");
+  const sender = at >= 0 ? words[at + 1] : undefined;
+  const channel = words
+    .filter((w, i) => w !== "--move" && (at < 0 || (i !== at && i !== at + 1)))
+    .join(" ");
+  return {
+    channel,
+    move: words.includes("--move"),
+    sender,
+    senderMissing: at >= 0 && (sender === undefined || sender.startsWith("--")),
+  };
+}
 
 /** `/sms route …`: the answer for the person who typed it. */
 export async function routeCommand(
@@ -106,7 +138,11 @@ export async function routeCommand(
     const list = (await listRoutes(team.db)).filter((r) => r.platform === platform);
     if (list.length === 0) return "No routes: every new conversation goes to the default channel.";
     return list
-      .map((r) => `• ${r.pattern} → ${team.chat.channelMention(platform, r.channel)}`)
+      .map((r) =>
+        r.sender
+          ? `• ${r.pattern} → ${team.chat.channelMention(platform, r.channel)}, SMS sent as ${r.sender}`
+          : `• ${r.pattern} → ${team.chat.channelMention(platform, r.channel)}`,
+      )
       .join("\n");
   }
   if (verb !== "add" && verb !== "remove") return `Usage: ${ROUTE_USAGE}`;
@@ -120,19 +156,28 @@ export async function routeCommand(
       ? `Route ${pattern} removed: its new conversations go to the default channel or a shorter route.`
       : `No route for ${pattern}.`;
   }
-  const channelText = words
-    .slice(1)
-    .filter((w) => w !== "--move")
-    .join(" ");
+  const { channel: channelText, move, sender, senderMissing } = addOptions(words.slice(1));
+  if (senderMissing)
+    return `\`--sender\` needs a name, e.g. --sender AcmeUK. Usage: ${ROUTE_USAGE}`;
+  const refused = sender === undefined ? undefined : senderRefusal(team.senderProblem, sender);
+  if (refused) return `Route not saved: ${refused}.`;
   if (!channelText) return `Which channel? Usage: ${ROUTE_USAGE}`;
   const channel = await team.chat.resolveChannel(platform, channelText);
   if (!channel) return `No channel "${channelText}" the bridge can post in. Usage: ${ROUTE_USAGE}`;
-  const move = words.includes("--move");
-  const moved = await addRoute(team.db, { pattern, platform, channel, move, by: input.author });
+  const moved = await addRoute(team.db, {
+    pattern,
+    platform,
+    channel,
+    move,
+    sender,
+    by: input.author,
+  });
   const where = team.chat.channelMention(platform, channel);
-  return move
+  const route = move
     ? `Route ${pattern} → ${where}: ${moved} existing conversation(s) moved; new ones go there too.`
     : `Route ${pattern} → ${where}: new conversations go there (existing ones stay; add --move to move them).`;
+  if (!sender) return route;
+  return `${route} SMS to these numbers go out as ${sender}, with replies on so customers can answer.`;
 }
 
 /** `ardary-bridge routes list|add|remove`: printed lines and the exit code. */
@@ -140,6 +185,7 @@ export async function routesCli(
   db: Db,
   args: string[],
   platforms: ChatPlatformName[] = [],
+  senderProblem?: SenderCheck,
 ): Promise<{ lines: string[]; code: number }> {
   const [verb = "list", prefix, ...rest] = args;
   if (verb === "list") {
@@ -147,7 +193,10 @@ export async function routesCli(
     return {
       lines:
         list.length > 0
-          ? list.map((r) => `${r.pattern}\t${r.platform}\t${r.channel}`)
+          ? list.map(
+              (r) =>
+                `${r.pattern}\t${r.platform}\t${r.channel}${r.sender ? `\tsender ${r.sender}` : ""}`,
+            )
           : ["no routes: new conversations go to each platform's default channel"],
       code: 0,
     };
@@ -188,21 +237,36 @@ export async function routesCli(
       ? given
       : undefined;
   if (!channel) return { lines: [`not a ${platform} channel id: ${given}`], code: 2 };
+  const sender = at("--sender");
+  if (rest.includes("--sender") && (sender === undefined || sender.startsWith("--")))
+    return { lines: ["--sender needs a name, e.g. --sender AcmeUK"], code: 2 };
+  const refused = sender === undefined ? undefined : senderRefusal(senderProblem, sender);
+  if (refused) return { lines: [`route not saved: ${refused}`], code: 2 };
   const move = rest.includes("--move");
-  const moved = await addRoute(db, { pattern, platform, channel, move, by: "An admin (CLI)" });
+  const moved = await addRoute(db, {
+    pattern,
+    platform,
+    channel,
+    move,
+    sender,
+    by: "An admin (CLI)",
+  });
   return {
     lines: [
-      `${pattern} → ${platform} ${channel}${move ? ` (${moved} conversation(s) moved)` : ""}`,
+      `${pattern} → ${platform} ${channel}${sender ? `, SMS sent as ${sender}` : ""}${move ? ` (${moved} conversation(s) moved)` : ""}`,
     ],
     code: 0,
   };
 }
 
 export const ROUTES_HELP = `Usage: ardary-bridge routes list
-       ardary-bridge routes add <prefix> --platform <name> --channel <channel id> [--move]
-       ardary-bridge routes add <prefix> --<platform> <channel id> [--move]   (e.g. --slack C0123)
+       ardary-bridge routes add <prefix> --platform <name> --channel <channel id> [--move] [--sender <name>]
+       ardary-bridge routes add <prefix> --<platform> <channel id> [--move] [--sender <name>]   (e.g. --slack C0123)
        ardary-bridge routes remove <prefix>
 
 New conversations of numbers starting with <prefix> (e.g. +44) go to that channel; the longest
 prefix wins. --move also moves the open conversations it now takes: their next post opens a
-thread in the new channel that links to the old one. A running server sees changes at once.`;
+thread in the new channel that links to the old one. --sender: SMS to those numbers go out under
+that sender name (Ardary: 3 to 11 letters and digits, at least one letter; replies stay on, so
+customers can answer); without it, under the default sender (ARDARY_SENDER_NAME), and adding a
+route again without --sender drops its sender. A running server sees changes at once.`;

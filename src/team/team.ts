@@ -1,7 +1,7 @@
 // The team's commands from the command line (`routes`, `contacts`): one entry point that runs
 // them on a database and returns the lines to print and the exit code.
 import { readFile } from "node:fs/promises";
-import type { ChatPlatformName } from "../conversations/features.ts";
+import type { ChatPlatformName, SenderCheck } from "../conversations/features.ts";
 import type { Db } from "../db/database.ts";
 import { contactsSetCli } from "./contact-edit.ts";
 import { CONTACTS_HELP, contactsCli } from "./contacts.ts";
@@ -21,8 +21,9 @@ export async function runTeamCli(
   args: string[],
   defaultCountry?: string,
   platforms?: ChatPlatformName[],
+  senderProblem?: SenderCheck,
 ): Promise<CliOutput> {
-  if (command === "routes") return routesCli(db, args, platforms);
+  if (command === "routes") return routesCli(db, args, platforms, senderProblem);
   if (command === "contacts" && args[0] === "set")
     return contactsSetCli(db, args.slice(1), defaultCountry);
   if (command === "contacts")

@@ -29,13 +29,22 @@ describe("sending", () => {
       const body = sim.requests[0]?.body as { header: unknown; messages: { id_sms_api: string }[] };
       expect(body).toEqual({
         header: [
-          { accesskey: SIM_KEY, login: SIM_LOGIN, sender_name: "ACME", priority: 1, mode: "prod" },
+          {
+            accesskey: SIM_KEY,
+            login: SIM_LOGIN,
+            sender_name: "ACME",
+            sender_mode: "1",
+            priority: 1,
+            mode: "prod",
+          },
         ],
+        // A sender name: the customer can answer through Ardary's reply mechanism.
         messages: [
           {
             phonenumber: "+15550001111",
             message: "hi",
             id_sms_api: expect.stringMatching(/^ab-[0-9a-f-]{36}$/),
+            addReply: 1,
           },
         ],
       });

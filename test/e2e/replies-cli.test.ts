@@ -27,13 +27,20 @@ describe("replies CLI", { timeout: 240_000 }, () => {
       "Template ::thanks added",
     );
     expect(add.code).toBe(0);
+    const promo = await runCli(
+      ["templates", "add", "promo", "--marketing", "Summer sale: -20%"],
+      env,
+      60_000,
+    );
+    expect(promo.stdout).toContain("Template ::promo added as a marketing SMS");
     const list = await runCli(["templates", "list"], env, 60_000);
     expect(list.stdout).toContain("::thanks  Thank you {first_name}!");
+    expect(list.stdout).toContain("::promo (marketing)  Summer sale: -20%");
     const csv = await runCli(["export"], env, 60_000);
     expect(csv.code).toBe(0);
     expect(csv.stdout.startsWith("\uFEFFtime,")).toBe(true); // the byte-order mark, on stdout
     expect(csv.stdout.trim()).toBe(
-      "time,direction,phone,contact_name,author_id,author_name,platform,thread_link,text,status,status_time,provider_code,error,segments",
+      "time,direction,phone,contact_name,author_id,author_name,platform,thread_link,thread_ref,text,status,status_time,provider_code,error,segments",
     );
     const wrong = await runCli(["export", "--format", "xml"], env, 60_000);
     expect(wrong.code).toBe(2);

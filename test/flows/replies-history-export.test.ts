@@ -80,16 +80,16 @@ describe("history and export", () => {
     expect(raw.startsWith("\uFEFFtime,direction,")).toBe(true);
     const csv = raw.slice(1).trim().split("\n");
     expect(csv[0]).toBe(
-      "time,direction,phone,contact_name,author_id,author_name,platform,thread_link,text,status,status_time,provider_code,error,segments",
+      "time,direction,phone,contact_name,author_id,author_name,platform,thread_link,thread_ref,text,status,status_time,provider_code,error,segments",
     );
     const rows = csv.slice(1);
     expect(rows).toHaveLength(6);
     // Phone numbers are text to a spreadsheet ('+…), never the number 33612345678.
     expect(rows[0]).toMatch(
-      /,in,'\+33612345678,Camille Durand,,,slack,slack:C0GENERAL:[\d.]+,"Hi, where is my order\?",received,/,
+      /,in,'\+33612345678,Camille Durand,,,slack,https:\/\/ardary-test\.slack\.com\/archives\/C0GENERAL\/p\d+,slack:C0GENERAL:[\d.]+,"Hi, where is my order\?",received,/,
     );
     expect(rows[1]).toMatch(
-      /,out,'\+33612345678,Camille Durand,,Alice Martin,slack,.*,It ships today,received,.*,,,1$/,
+      /,out,'\+33612345678,Camille Durand,U0ALICE,Alice Martin,slack,.*,It ships today,received,.*,,,1$/,
     );
     expect(rows[3]).toMatch(/,out,.*,Can you hear me\?,failed,.*,#007,.*invalid phone number/);
     expect(rows[4]).toMatch(

@@ -2,6 +2,7 @@
 // route's channel, --move moves an existing conversation (its new thread links to the old one),
 // and only people allowed to manage the bridge change routes.
 import { afterEach, describe, expect, it } from "vitest";
+import { senderProblem } from "../../adapters/ardary/sender.ts";
 import { loadEnv } from "../../src/boot/env.ts";
 import { chatPlatforms } from "../../src/boot/services.ts";
 import { runTeamCli } from "../../src/team/team.ts";
@@ -107,6 +108,27 @@ describe("routes on slack", () => {
     });
     await slack.h.sim.inbound("+33198765432", "bonjour");
     expect((await slack.thread("+33198765432")).channel).toBe(GENERAL);
+
+    // --sender: checked by the SMS provider's rule (Ardary's, as the composition passes it).
+    const withRule = (args: string[]) =>
+      runTeamCli(db, "routes", args, undefined, platforms, senderProblem);
+    expect(await withRule(["add", "+44", "--slack", "C0OTHER", "--sender", "Acme UK!"])).toEqual({
+      lines: [
+        'route not saved: "Acme UK!" cannot be an SMS sender name: Ardary and the operators take 3 to 11 characters, letters (A-Z, no accents) and digits only, with at least one letter (e.g. AcmeUK)',
+      ],
+      code: 2,
+    });
+    expect((await withRule(["add", "+44", "--slack", "C0OTHER", "--sender"])).code).toBe(2);
+    expect(
+      (await routes(["add", "+44", "--slack", "C0OTHER", "--sender", "AcmeUK"])).lines,
+    ).toEqual(["route not saved: the SMS provider takes no sender names: leave --sender out"]);
+    expect(await withRule(["add", "+44", "--slack", "C0OTHER", "--sender", "AcmeUK"])).toEqual({
+      lines: ["+44 → slack C0OTHER, SMS sent as AcmeUK"],
+      code: 0,
+    });
+    expect((await runTeamCli(db, "routes", ["list"])).lines).toEqual([
+      "+44\tslack\tC0OTHER\tsender AcmeUK",
+    ]);
   });
 });
 

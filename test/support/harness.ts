@@ -32,6 +32,8 @@ export interface HarnessOptions {
   log?: Logger;
   /** Run the worker (default true); without it the test runs the jobs itself. */
   worker?: boolean;
+  /** The bridge's clock (marketing SMS are held by it); the real one by default. */
+  now?: () => Date;
 }
 
 export function baseEnv(db: TestDatabase, sim: Simulator, extra: Record<string, string> = {}) {
@@ -60,7 +62,10 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   });
   const env = loadEnv(baseEnv(db, sim, o.env));
   const log = o.log ?? pino({ level: env.LOG_LEVEL });
-  const bridge = await startBridge(env, log, await db.open?.(), { worker: o.worker ?? true });
+  const bridge = await startBridge(env, log, await db.open?.(), {
+    worker: o.worker ?? true,
+    now: o.now,
+  });
   sim.setCallbackUrl(`${bridge.url}/ardary/callback/${SECRET}`);
   return {
     bridge,

@@ -39,6 +39,8 @@ export async function startSlackWorld(
     db?: HarnessOptions["db"];
     /** The bridge's logger (to read its lines). */
     log?: HarnessOptions["log"];
+    /** The bridge's clock (marketing SMS are held by it). */
+    now?: HarnessOptions["now"];
   } = {},
 ): Promise<SlackWorld> {
   const fake =
@@ -55,6 +57,7 @@ export async function startSlackWorld(
       ...o.env,
     },
     sim: o.sim,
+    now: o.now,
   });
   const db = h.bridge.database.db;
   const world: SlackWorld = {

@@ -3,7 +3,7 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
 import { errorMessage } from "../../../src/kernel/errors.ts";
-import type { SimFault, SimSms, SimulatorState } from "./state.ts";
+import type { SimFault, SimRequest, SimSms, SimulatorState } from "./state.ts";
 
 /** What the routes need from the running simulator. */
 export interface SimulatorCore {
@@ -94,12 +94,13 @@ export function createSimulatorApp(core: SimulatorCore): express.Express {
             : "drop" in fault
               ? "drop"
               : "answer";
-      state.requests.push({
+      const record: SimRequest = {
         endpoint,
         body: parsed,
         at: new Date(),
         ...(kind ? { fault: kind } : {}),
-      });
+      };
+      state.requests.push(record);
 
       if (fault && "drop" in fault) {
         req.socket.destroy();
@@ -128,7 +129,8 @@ export function createSimulatorApp(core: SimulatorCore): express.Express {
         else res.json(answer);
         return;
       }
-      const { answer, accepted } = state.sendSms(parsed);
+      const { answer, accepted, problems } = state.sendSms(parsed);
+      if (problems.length > 0) record.problems = problems;
       res.json(answer);
       core.accepted(accepted);
     },

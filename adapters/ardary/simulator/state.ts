@@ -4,6 +4,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { toE164 } from "../../../src/contracts/index.ts";
 import { localSegments } from "../answers.ts";
 import { parseArdaryDate } from "../dates.ts";
+import { senderProblem } from "../sender.ts";
 
 export type CallbackKind = "status" | "message" | "click" | "call";
 
@@ -15,6 +16,12 @@ export interface SimRequest {
   at: Date;
   /** The injected fault that answered it, if any. */
   fault?: "status" | "delay" | "drop" | "answer";
+  /**
+   * What the simulator found wrong with the fields sent (a sender name Ardary refuses, a
+   * `sender_mode` without a name, an `addReply`/`addStop` other than 0 or 1): its SMS failed
+   * with #009.
+   */
+  problems?: string[];
 }
 
 /** One SMS the simulator accepted (test mode included: see `mode`). */
@@ -31,6 +38,13 @@ export interface SimSms {
   priority: number;
   /** `date_to_send`, when given. */
   sendAt?: Date;
+  /** The request header's `sender_name` and `sender_mode`, when given. */
+  senderName?: string;
+  senderMode?: string;
+  /** `addReply: 1`: Ardary's reply mechanism (a customer can answer a sender name). */
+  addReply: boolean;
+  /** `addStop: 1`: Ardary appends its STOP notice (a marketing SMS). */
+  addStop: boolean;
   /** When the request was accepted. */
   at: Date;
 }
@@ -88,6 +102,17 @@ const str = (v: unknown): string | undefined =>
 export interface SendOutcome {
   answer: unknown;
   accepted: SimSms[];
+  /** What was wrong with the fields sent (see SimRequest.problems). */
+  problems: string[];
+}
+
+/** `addReply` / `addStop`: absent (false), or 0 or 1 (a number or its string). */
+function flag(value: unknown, name: string, problems: string[]): boolean {
+  if (value === undefined) return false;
+  if (value === 1 || value === "1") return true;
+  if (value === 0 || value === "0") return false;
+  problems.push(`${name} must be 0 or 1, not ${JSON.stringify(value)}`);
+  return false;
 }
 
 export class SimulatorState {
@@ -178,6 +203,19 @@ export class SimulatorState {
     const auth = this.authorized(b.header);
     const mode = h.mode === "test" ? "test" : "prod";
     const priority = Number(h.priority ?? 1);
+    const senderName = str(h.sender_name);
+    const senderMode = str(h.sender_mode);
+    // The request's fields as Ardary reads them: a sender name by the operators' rule, its mode
+    // only with it.
+    const problems: string[] = [];
+    if (senderName !== undefined) {
+      const problem = senderProblem(senderName);
+      if (problem) problems.push(`sender_name: ${problem}`);
+    }
+    if (senderMode !== undefined && senderName === undefined)
+      problems.push("sender_mode is given without sender_name");
+    if (senderMode !== undefined && !/^\d+$/.test(senderMode))
+      problems.push(`sender_mode must be a number, not ${JSON.stringify(senderMode)}`);
     const list = Array.isArray(b.messages) ? b.messages : [];
     const at = new Date();
     const accepted: SimSms[] = [];
@@ -191,12 +229,33 @@ export class SimulatorState {
       const given = str(raw.phonenumber ?? raw.phone_number ?? raw.tel) ?? "";
       const phone = /^\+?[\d\s.()-]+$/.test(given) ? toE164(given) : null;
       const date = raw.date_to_send ?? h.date_to_send;
-      const codes = !auth ? ["#001"] : !this.active ? ["#002"] : this.check(raw, text, phone, date);
+      const wrong = [...problems];
+      const addReply = flag(raw.addReply, "addReply", wrong);
+      const addStop = flag(raw.addStop, "addStop", wrong);
+      const codes = !auth
+        ? ["#001"]
+        : !this.active
+          ? ["#002"]
+          : wrong.length > 0
+            ? ["#009"]
+            : this.check(raw, text, phone, date);
+      for (const p of wrong) if (!problems.includes(p)) problems.push(p);
       if (codes.length > 0 || !phone || text === undefined) {
         failures.push({ id_sms_api: id, error: codes });
         continue;
       }
-      const sms: SimSms = { id_sms_api: id, phonenumber: phone, message: text, mode, priority, at };
+      const sms: SimSms = {
+        id_sms_api: id,
+        phonenumber: phone,
+        message: text,
+        mode,
+        priority,
+        addReply,
+        addStop,
+        at,
+        ...(senderName !== undefined ? { senderName } : {}),
+        ...(senderMode !== undefined ? { senderMode } : {}),
+      };
       if (typeof raw.url === "string") {
         const code = randomBytes(6).toString("base64url");
         sms.url = raw.url;
@@ -210,11 +269,11 @@ export class SimulatorState {
       this.sent.push(sms);
       successes.push(this.successEntry(sms, given));
     }
-    if (failures.length === 0) return { answer: { data: successes }, accepted };
+    if (failures.length === 0) return { answer: { data: successes }, accepted, problems };
     const answer = this.options.legacyAnswers
       ? { data: { data: failures, envoi: accepted.length } }
       : { data: failures, count_sent: accepted.length };
-    return { answer, accepted };
+    return { answer, accepted, problems };
   }
 
   private successEntry(sms: SimSms, given: string): Obj {

@@ -1,5 +1,6 @@
 // The boot says what is wrong: test mode with real credentials, a callback URL nobody can reach,
-// the embedded database on a platform that wipes the disk; the platform's own public URL.
+// the embedded database on a platform that wipes the disk, a sender name nobody can answer; a
+// sender name Ardary would refuse stops the boot; the platform's own public URL.
 import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
@@ -56,6 +57,35 @@ describe("boot checks", () => {
     expect(bootWarnings(loadEnv({ ...base, DYNO: "web.1" }), "postgres")).toEqual([]);
   });
 
+  it("a sender name Ardary would refuse is a boot error naming the rule", () => {
+    for (const name of ["Acme Shop", "AcmeShopFrance", "12345", "Café", "AB"])
+      expect(() => loadEnv({ ...credentials, ARDARY_SENDER_NAME: name })).toThrow(
+        new RegExp(
+          `ARDARY_SENDER_NAME: "${name}" cannot be an SMS sender name: .*3 to 11 characters, letters \\(A-Z, no accents\\) and digits only, with at least one letter`,
+        ),
+      );
+    expect(loadEnv({ ...credentials, ARDARY_SENDER_NAME: "AcmeUK2" }).values).toMatchObject({
+      ARDARY_SENDER_NAME: "AcmeUK2",
+    });
+    expect(() => loadEnv({ ...credentials, ARDARY_ADD_REPLY: "maybe" })).toThrow(
+      /ARDARY_ADD_REPLY: .*true \(the default/,
+    );
+  });
+
+  it("a sender name without replies is said: customers could not answer", () => {
+    const warnings = (vars: Record<string, string>) => {
+      const env = loadEnv({ ...credentials, ARDARY_MODE: "prod", ...vars });
+      return env.sms.descriptor.warnings?.(env.sms.config) ?? [];
+    };
+    expect(warnings({ ARDARY_SENDER_NAME: "Acme", ARDARY_ADD_REPLY: "false" })).toEqual([
+      expect.stringMatching(
+        /^ARDARY_SENDER_NAME is set \(Acme\) without replies \(ARDARY_ADD_REPLY=false\): customers cannot answer/,
+      ),
+    ]);
+    expect(warnings({ ARDARY_SENDER_NAME: "Acme" })).toEqual([]);
+    expect(warnings({ ARDARY_ADD_REPLY: "false" })).toEqual([]);
+  });
+
   it("the warnings reach the boot log", { timeout: 60_000 }, async () => {
     const lines: { level: number; msg: string }[] = [];
     const sink = new Writable({
@@ -69,11 +99,19 @@ describe("boot checks", () => {
       PORT: "0",
       DATA_DIR: "memory://",
       PUBLIC_URL: "https://x.example",
+      ARDARY_SENDER_NAME: "Acme",
+      ARDARY_ADD_REPLY: "false",
     });
     const running = await startBridge(env, pino({ level: "info" }, sink));
     await running.close();
     expect(lines).toContainEqual(
       expect.objectContaining({ level: 40, msg: expect.stringMatching(/^ARDARY_MODE is test/) }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: expect.stringMatching(/^ARDARY_SENDER_NAME is set \(Acme\) without replies/),
+      }),
     );
   });
 });

@@ -19,6 +19,7 @@ describe("/sms", () => {
       phone: "+15551234567",
       text: "Hello there",
       priority: "normal",
+      marketing: false,
     });
     expect(
       parse(
@@ -31,11 +32,19 @@ describe("/sms", () => {
       sendAt: new Date("2026-12-01T09:00:00Z"),
       link: "https://x.io/a",
       priority: "high",
+      marketing: false,
     });
     expect(parse("--link https://x.io +15551234567 See")).toMatchObject({
       ok: true,
       text: "See [Link]",
     });
+    // `--marketing` takes no value; inside the text it is text.
+    expect(parse("+15551234567 --marketing Summer sale --marketing")).toMatchObject({
+      ok: true,
+      text: "Summer sale --marketing",
+      marketing: true,
+    });
+    expect(parse("--marketing +15551234567 Sale")).toMatchObject({ ok: true, marketing: true });
   });
 
   it("explains usage for help and each mistake, sending nothing", () => {

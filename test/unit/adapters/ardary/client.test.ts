@@ -88,21 +88,32 @@ describe("send: request", () => {
     expect(sim.requests).toHaveLength(1);
     expect(sim.requests[0]?.endpoint).toBe("sendSms");
     expect(sim.requests[0]?.body).toEqual({
-      header: [{ accesskey: KEY, login: LOGIN, sender_name: "ACME", priority: 1, mode: "test" }],
+      header: [
+        {
+          accesskey: KEY,
+          login: LOGIN,
+          sender_name: "ACME",
+          sender_mode: "1",
+          priority: 1,
+          mode: "test",
+        },
+      ],
       messages: [
-        { phonenumber: A, message: "Hi there", id_sms_api: "m1" },
+        { phonenumber: A, message: "Hi there", id_sms_api: "m1", addReply: 1 },
         {
           phonenumber: B,
           message: "Offer: [Link]",
           id_sms_api: "m2",
           url: "https://example.com/offer",
           date_to_send: "2030-01-15 10:30:00",
+          addReply: 1,
         },
         {
           phonenumber: C,
           message: "Summer",
           id_sms_api: "m3",
           date_to_send: "2030-07-15 11:30:00",
+          addReply: 1,
         },
       ],
     });
@@ -151,6 +162,86 @@ describe("send: request", () => {
   it("sends nothing for an empty list", async () => {
     expect(await client().send([])).toEqual([]);
     expect(sim.requests).toHaveLength(0);
+  });
+});
+
+describe("send: sender names and marketing (issue 21)", () => {
+  const bodyOf = (i: number) =>
+    sim.requests[i]?.body as {
+      header: Record<string, unknown>[];
+      messages: Record<string, unknown>[];
+    };
+
+  it("a pro sender: sender_name and sender_mode in the header, addReply: 1 on each SMS", async () => {
+    await client({ senderName: "Acme", senderMode: "2" }).send([
+      sms("m1", A, "Your order shipped"),
+      sms("m2", B, "Summer sale", { marketing: true }),
+    ]);
+    expect(bodyOf(0)).toEqual({
+      header: [
+        {
+          accesskey: KEY,
+          login: LOGIN,
+          sender_name: "Acme",
+          sender_mode: "2",
+          priority: 1,
+          mode: "test",
+        },
+      ],
+      messages: [
+        { phonenumber: A, message: "Your order shipped", id_sms_api: "m1", addReply: 1 },
+        { phonenumber: B, message: "Summer sale", id_sms_api: "m2", addReply: 1, addStop: 1 },
+      ],
+    });
+    // The simulator read them as Ardary does, and found nothing wrong.
+    expect(sim.requests[0]?.problems).toBeUndefined();
+    expect(sim.sent.map((s) => [s.senderName, s.senderMode, s.addReply, s.addStop])).toEqual([
+      ["Acme", "2", true, false],
+      ["Acme", "2", true, true],
+    ]);
+  });
+
+  it("without a sender name no addReply; ARDARY_ADD_REPLY=false leaves it out under a name", async () => {
+    await client().send([sms("m1", A, "Promo", { marketing: true })]);
+    expect(bodyOf(0).messages).toEqual([
+      { phonenumber: A, message: "Promo", id_sms_api: "m1", addStop: 1 },
+    ]);
+    expect(bodyOf(0).header[0]).not.toHaveProperty("sender_name");
+    await client({ senderName: "Acme", addReply: false }).send([sms("m2", A)]);
+    expect(bodyOf(1).header[0]).toMatchObject({ sender_name: "Acme", sender_mode: "1" });
+    expect(bodyOf(1).messages).toEqual([{ phonenumber: A, message: "Hello", id_sms_api: "m2" }]);
+  });
+
+  it("SMS of different sender names never share a request, nor SMS of different priorities", async () => {
+    const results = await client({ senderName: "Acme" }).send([
+      sms("d1", A),
+      sms("uk1", B, "hi", { sender: "AcmeUK" }),
+      sms("uk2", C, "urgent", { sender: "AcmeUK", priority: "high" }),
+      sms("d2", C),
+      sms("uk3", A, "hello", { sender: "AcmeUK" }),
+    ]);
+    const requests = sim.requests.map((_, i) => [
+      bodyOf(i).header[0]?.priority,
+      bodyOf(i).header[0]?.sender_name,
+      bodyOf(i).messages.map((m) => m.id_sms_api),
+    ]);
+    expect(requests).toEqual([
+      [2, "AcmeUK", ["uk2"]],
+      [1, "Acme", ["d1", "d2"]],
+      [1, "AcmeUK", ["uk1", "uk3"]],
+    ]);
+    expect(results.map((r) => r.idSmsApi)).toEqual(["d1", "uk1", "uk2", "d2", "uk3"]);
+    expect(sim.sent.every((s) => s.addReply)).toBe(true);
+  });
+
+  it("the simulator refuses a sender name Ardary would refuse, and says why", async () => {
+    const results = await client({ senderName: "Acme Shop!" }).send([sms("m1", A)]);
+    expect(results).toEqual([
+      expect.objectContaining({ idSmsApi: "m1", ok: false, codes: ["#009"] }),
+    ]);
+    expect(sim.requests[0]?.problems).toEqual([
+      expect.stringMatching(/^sender_name: "Acme Shop!" cannot be .* 3 to 11 characters/),
+    ]);
   });
 });
 

@@ -275,6 +275,48 @@ describe("API answers", () => {
   });
 });
 
+describe("the fields sent (issue 21)", () => {
+  const header = { accesskey: KEY, login: LOGIN, mode: "prod" };
+  const one = (extra: Record<string, unknown> = {}) => ({
+    phonenumber: A,
+    message: "Hi",
+    id_sms_api: "s1",
+    ...extra,
+  });
+
+  it("records the sender name, its mode, addReply and addStop of each SMS", async () => {
+    await startSim();
+    const sent = await post("/api/sendSms", {
+      header: [{ ...header, sender_name: "AcmeUK", sender_mode: "1" }],
+      messages: [one({ addReply: 1, addStop: 1 }), one({ id_sms_api: "s2", addReply: "1" })],
+    });
+    expect(sent.body).toMatchObject({ data: [{ id_sms_api: "s1" }, { id_sms_api: "s2" }] });
+    expect(sim.sent.map((s) => [s.senderName, s.senderMode, s.addReply, s.addStop])).toEqual([
+      ["AcmeUK", "1", true, true],
+      ["AcmeUK", "1", true, false],
+    ]);
+    expect(sim.requests[0]?.problems).toBeUndefined();
+  });
+
+  it("refuses what Ardary would refuse, each SMS with #009, and records why", async () => {
+    await startSim();
+    for (const [h, m, problem] of [
+      [{ sender_name: "AcmeShopFrance" }, {}, /^sender_name: "AcmeShopFrance" cannot be/],
+      [{ sender_name: "12345" }, {}, /at least one letter/],
+      [{ sender_mode: "1" }, {}, /^sender_mode is given without sender_name$/],
+      [{}, { addStop: "yes" }, /^addStop must be 0 or 1, not "yes"$/],
+    ] as const) {
+      const answer = await post("/api/sendSms", {
+        header: [{ ...header, ...h }],
+        messages: [one(m)],
+      });
+      expect(answer.body).toEqual({ data: [{ id_sms_api: "s1", error: ["#009"] }], count_sent: 0 });
+      expect(sim.requests.at(-1)?.problems).toEqual([expect.stringMatching(problem)]);
+    }
+    expect(sim.sent).toEqual([]);
+  });
+});
+
 describe("faults", () => {
   const body = {
     header: [{ accesskey: KEY, login: LOGIN, mode: "test" }],
