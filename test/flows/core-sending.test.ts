@@ -80,7 +80,8 @@ describe("sending", () => {
         const rows = await statuses(h as Harness);
         return rows[0]?.status === "failed" && rows;
       },
-      10_000,
+      // Its back-off grew while the provider failed; the outage probe tries it within 5 s.
+      30_000,
       "the SMS refused",
     );
     expect(row?.error).toMatch(/opted out/);
