@@ -104,29 +104,29 @@ describe("the post of a scheduled SMS on slack", () => {
       channelId: t.channel,
     });
     expect(res.status).toBe(200);
-    await until(() => post(w, t).includes(SCHEDULED), 15_000, "scheduled");
+    await until(() => post(w, t).includes(SCHEDULED), 30_000, "scheduled");
 
     await w.h.sim.inbound(A, "STOP");
-    await until(() => post(w, t).includes(STOPPED), 15_000, "the STOP said on the post");
+    await until(() => post(w, t).includes(STOPPED), 30_000, "the STOP said on the post");
     expect(post(w, t)).not.toContain(SCHEDULED);
     await w.h.sim.inbound(A, "START");
-    await until(() => post(w, t).includes(SCHEDULED), 15_000, "scheduled again after START");
+    await until(() => post(w, t).includes(SCHEDULED), 30_000, "scheduled again after START");
 
     await press(w, t, "block");
-    await until(() => post(w, t).includes(BLOCKED), 15_000, "the Block said on the post");
+    await until(() => post(w, t).includes(BLOCKED), 30_000, "the Block said on the post");
     // A STOP on top of the Block: the Block is named (the sender checks it first), and
     // Unblock while the STOP holds names the STOP.
     await w.h.sim.inbound(A, "STOP");
     await untilInOrder(w, t, ["opted out (STOP)"]);
     await press(w, t, "unblock", "U0ALICE");
-    await until(() => post(w, t).includes(STOPPED), 15_000, "the STOP still holds");
+    await until(() => post(w, t).includes(STOPPED), 30_000, "the STOP still holds");
     await w.h.sim.inbound(A, "START");
-    await until(() => post(w, t).includes(SCHEDULED), 15_000, "scheduled again");
+    await until(() => post(w, t).includes(SCHEDULED), 30_000, "scheduled again");
     expect(post(w, t)).not.toContain("will not be sent");
 
     // Its time comes: it goes, as the post said.
     await timeComes(w.h);
-    await until(() => w.h.sim.sent.some((s) => s.message === "See you tomorrow"), 15_000, "sent");
+    await until(() => w.h.sim.sent.some((s) => s.message === "See you tomorrow"), 30_000, "sent");
     expect((await outbound(w.h))[0]?.status).not.toBe("failed");
   });
 });
@@ -146,7 +146,7 @@ describe.each(["text", "forum"] as const)("the post of a scheduled SMS on discor
     });
     expect((await answerTo(w, i.id)).content).toContain(`Sending to ${A_SHOWN} at `);
     const post = () => posts(w, threadId).find((m) => m.content.includes("See you"))?.content ?? "";
-    await until(() => post().includes(SCHEDULED), 15_000, "scheduled");
+    await until(() => post().includes(SCHEDULED), 30_000, "scheduled");
 
     // Unblock is for managers: this member has Manage Server (docs/permissions.md).
     const MANAGE_GUILD = 1n << 5n;
@@ -162,18 +162,18 @@ describe.each(["text", "forum"] as const)("the post of a scheduled SMS on discor
       });
     };
     press("block");
-    await until(() => post().includes(BLOCKED), 15_000, "the Block said on the post");
+    await until(() => post().includes(BLOCKED), 30_000, "the Block said on the post");
     expect(post()).not.toContain(SCHEDULED);
     await until(() => JSON.stringify(cardOf(w, threadId)?.components).includes("unblock"));
     press("unblock");
-    await until(() => post().includes(SCHEDULED), 15_000, "scheduled again after Unblock");
+    await until(() => post().includes(SCHEDULED), 30_000, "scheduled again after Unblock");
 
     await w.h.sim.inbound(A, "STOP");
-    await until(() => post().includes(STOPPED), 15_000, "the STOP said on the post");
+    await until(() => post().includes(STOPPED), 30_000, "the STOP said on the post");
     // Its time comes while the STOP holds: refused, as the post said, and the post says it.
     await timeComes(w.h);
-    await until(async () => (await outbound(w.h))[0]?.status === "failed", 15_000, "refused");
-    await until(() => post().includes("❌ failed"), 15_000, "the refusal on the post");
+    await until(async () => (await outbound(w.h))[0]?.status === "failed", 30_000, "refused");
+    await until(() => post().includes("❌ failed"), 30_000, "the refusal on the post");
     expect(post()).toContain("opted out (STOP) before it left");
     expect(smsTo(w.h, A)).toEqual([]);
   });
