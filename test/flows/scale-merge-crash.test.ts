@@ -32,6 +32,47 @@ async function take(harness: Harness, workerId: string): Promise<Job<ChatPayload
   return job as Job<ChatPayload> | undefined;
 }
 
+/**
+ * Chat delivery through a Slack adapter whose process dies right after Slack accepted its first
+ * merged post (nothing after it runs), and whether it has.
+ */
+function dyingAfterMergedPost(fake: FakeSlack, harness: Harness) {
+  const db = harness.bridge.database.db;
+  const slackAdapter = createSlackAdapter({
+    botToken: fake.botToken,
+    channel: "C0GENERAL",
+    apiUrl: fake.apiUrl,
+    log,
+    pacing: { burst: 100, perSecond: 100 },
+    budget: sharedBudget(db, "slack"),
+  });
+  let killed = false;
+  const dying: ChatAdapter = {
+    ...slackAdapter,
+    postMany: async (thread, posts) => {
+      const ref = await slackAdapter.postMany?.(thread, posts);
+      if (killed) return ref as string;
+      killed = true;
+      return new Promise<string>(() => {});
+    },
+  };
+  const deliver = createChatDelivery({ db, adapters: new Map([["slack", dying]]), log });
+  return { deliver, killed: () => killed };
+}
+
+/** The number writes in and its thread is opened (its card carries that first SMS). */
+async function opened(
+  harness: Harness,
+  deliver: ReturnType<typeof createChatDelivery>,
+  phone: string,
+): Promise<void> {
+  await harness.sim.inbound(phone, "Hello");
+  await actOnCallbacks(harness);
+  const opening = await until(() => take(harness, "opening"));
+  await deliver(opening);
+  await complete(harness.bridge.database.db, [opening.id], "opening");
+}
+
 describe("a merged post and a crash (Slack)", () => {
   it("posts the SMS a killed worker had merged once, not again, when the look-up meets a 429", async () => {
     slack = await startFakeSlack({ channels: ["C0GENERAL"] });
@@ -48,30 +89,8 @@ describe("a merged post and a crash (Slack)", () => {
     const harness = h;
     const database = harness.bridge.database;
     const db = database.db;
-    const slackAdapter = createSlackAdapter({
-      botToken: fake.botToken,
-      channel: "C0GENERAL",
-      apiUrl: fake.apiUrl,
-      log,
-      pacing: { burst: 100, perSecond: 100 },
-      budget: sharedBudget(db, "slack"),
-    });
-    let killed = false;
-    const dying: ChatAdapter = {
-      ...slackAdapter,
-      postMany: async (thread, posts) => {
-        const ref = await slackAdapter.postMany?.(thread, posts);
-        if (killed) return ref as string;
-        killed = true;
-        return new Promise<string>(() => {});
-      },
-    };
-    const deliver = createChatDelivery({ db, adapters: new Map([["slack", dying]]), log });
-    await harness.sim.inbound("+15550700002", "Hello");
-    await actOnCallbacks(harness);
-    const opening = await until(() => take(harness, "opening"));
-    await deliver(opening);
-    await complete(db, [opening.id], "opening");
+    const { deliver, killed } = dyingAfterMergedPost(fake, harness);
+    await opened(harness, deliver, "+15550700002");
     const texts = ["first of four", "second of four", "third of four", "fourth of four"];
     for (const t of texts) expect(await harness.sim.inbound("+15550700002", t)).toBe(200);
     await actOnCallbacks(harness);
@@ -80,7 +99,7 @@ describe("a merged post and a crash (Slack)", () => {
     const first = await until(() => take(harness, "killed"));
     void deliver(first);
     // Killed once Slack answered (the fake shows the post a moment before the answer arrives).
-    await until(() => killed);
+    await until(() => killed());
     expect(fake.posts.some((p) => p.text?.includes("fourth of four"))).toBe(true);
     // The restarted worker's look-ups for that post meet a rate limit first.
     fake.rateLimit("C0GENERAL", 1500, ["conversations.replies"]);
@@ -123,33 +142,10 @@ describe("a merged post and a crash (Slack)", () => {
     });
     const harness = h;
     const db = harness.bridge.database.db;
-    const slackAdapter = createSlackAdapter({
-      botToken: fake.botToken,
-      channel: "C0GENERAL",
-      apiUrl: fake.apiUrl,
-      log,
-      pacing: { burst: 100, perSecond: 100 },
-      budget: sharedBudget(db, "slack"),
-    });
     // The process dies right after Slack accepted the merged post: nothing after it runs.
-    let killed = false;
-    const dying: ChatAdapter = {
-      ...slackAdapter,
-      postMany: async (thread, posts) => {
-        const ref = await slackAdapter.postMany?.(thread, posts);
-        if (killed) return ref as string;
-        killed = true;
-        return new Promise<string>(() => {});
-      },
-    };
-    const deliver = createChatDelivery({ db, adapters: new Map([["slack", dying]]), log });
-
+    const { deliver, killed } = dyingAfterMergedPost(fake, harness);
     // The conversation has its thread (its card carries the first SMS).
-    await harness.sim.inbound("+15550700001", "Hello");
-    await actOnCallbacks(harness);
-    const opening = await until(() => take(harness, "opening"));
-    await deliver(opening);
-    await complete(db, [opening.id], "opening");
+    await opened(harness, deliver, "+15550700001");
     const texts = ["first of three", "second of three", "third of three"];
     for (const t of texts) expect(await harness.sim.inbound("+15550700001", t)).toBe(200);
     await actOnCallbacks(harness);
@@ -158,7 +154,7 @@ describe("a merged post and a crash (Slack)", () => {
     const first = await until(() => take(harness, "killed"));
     void deliver(first);
     // Killed once Slack answered (the fake shows the post a moment before the answer arrives).
-    await until(() => killed);
+    await until(() => killed());
     expect(fake.posts.some((p) => p.text?.includes("third of three"))).toBe(true);
 
     // Its lease runs out; another worker takes every job left, one after another.
