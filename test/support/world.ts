@@ -45,3 +45,21 @@ export function rssMb(pid: number): number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A process's RSS once it has stopped moving: sampled every 250 ms until four samples in a
+ * row lie within 3 MB of each other (or `maxMs` has passed). A server that has just answered
+ * its first request may still be growing (PGlite settling, the worker's first queries); a
+ * figure measured from a moving start measures the start, not the load.
+ */
+export async function steadyRssMb(pid: number, maxMs = 20_000): Promise<number> {
+  const samples: number[] = [rssMb(pid)];
+  const end = Date.now() + maxMs;
+  while (Date.now() < end) {
+    await sleep(250);
+    samples.push(rssMb(pid));
+    const last = samples.slice(-4);
+    if (last.length === 4 && Math.max(...last) - Math.min(...last) < 3) break;
+  }
+  return samples[samples.length - 1] as number;
+}
