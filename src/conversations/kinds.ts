@@ -76,13 +76,16 @@ export function noticeJob(platform: string, channel: string, text: string): NewJ
 /** Adds the pending contacts to the provider's (src/team/contacts.ts). */
 export const CONTACTS_JOB = defineJob("contacts.sync", z.object({}));
 
+/** The ordering key of a conversation's chat jobs is this prefix and its id. */
+export const CHAT_KEY_PREFIX = "chat:";
+
 /** A job that tells the conversation's thread; none while no chat platform holds it. */
 export function chatJob(conv: store.Conversation, job: ChatJob): NewJob[] {
   if (conv.platform === "none") return [];
   return [
     {
       kind: CHAT_JOB.kind,
-      orderingKey: `chat:${conv.id}`,
+      orderingKey: `${CHAT_KEY_PREFIX}${conv.id}`,
       payload: { conversationId: conv.id, ...job },
     },
   ];

@@ -2,13 +2,13 @@
 // the card and in the thread's title, and synced to the SMS provider's contacts by a job, in
 // batches; each contact's result is kept, and a refusal shows on its card in words. A number
 // that opted out (STOP) is never added. `ardary-bridge contacts import|list|export`.
-import { asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { SmsProvider } from "../contracts/index.ts";
 import * as consent from "../conversations/consent.ts";
-import { CONTACTS_JOB, chatJob } from "../conversations/kinds.ts";
+import { CHAT_KEY_PREFIX, CONTACTS_JOB, chatJob } from "../conversations/kinds.ts";
 import type { Db } from "../db/database.ts";
-import { contacts, conversations } from "../db/schema.ts";
+import { contacts, conversations, jobs } from "../db/schema.ts";
 import { toE164 } from "../kernel/phone.ts";
 import { enqueue, type NewJob } from "../queue/jobs.ts";
 
@@ -154,11 +154,22 @@ export async function saveContactsIn(tx: Db, rows: Row[], replace = false): Prom
   return rows.length;
 }
 
-/** Card updates for the conversations of these numbers (their name or sync result changed). */
+/**
+ * Card updates for the conversations of these numbers (their name or sync result changed): those
+ * with a thread, and those whose thread is being opened (a chat job waits on their key: the card
+ * update goes behind it, or the card posted from facts read before this change would keep them).
+ */
 async function cardJobs(db: Db, phones: string[]): Promise<NewJob[]> {
   if (phones.length === 0) return [];
-  const convs = await db.select().from(conversations).where(inArray(conversations.phone, phones));
-  return convs.filter((c) => c.threadRef).flatMap((c) => chatJob(c, { type: "card" }));
+  const opening = sql`exists (select 1 from ${jobs} where ${jobs.orderingKey} = ${CHAT_KEY_PREFIX} || ${conversations.id}
+    and ${jobs.state} <> 'dead')`;
+  const convs = await db
+    .select()
+    .from(conversations)
+    .where(
+      and(inArray(conversations.phone, phones), or(isNotNull(conversations.threadRef), opening)),
+    );
+  return convs.flatMap((c) => chatJob(c, { type: "card" }));
 }
 
 /** The `contacts.sync` job: every pending contact, in batches, each result kept. */

@@ -58,10 +58,14 @@ describe("retention and erasure", () => {
     await q(sql`update jobs set run_at = now() where kind = 'retention.sweep'`);
     await q(sql`select pg_notify('ardary_bridge_jobs', '')`);
     const marker = retentionMarker(30);
+    // The sweep replaces the messages' bodies, then the stored callbacks': wait for both.
     await until(
       async () => {
         const rows = await q<{ body: string }>(sql`select body from messages order by id`);
-        return rows[0]?.body === marker;
+        const [event] = await q<{ text: string }>(
+          sql`select payload->>'text' as text from events where kind = 'inbound-sms' order by id limit 1`,
+        );
+        return rows[0]?.body === marker && event?.text === marker;
       },
       15_000,
       "the sweep",

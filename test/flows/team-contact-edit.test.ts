@@ -42,7 +42,7 @@ async function synced(h: Harness, phone: string, first: string, last: string) {
         .filter((r) => r.endpoint === "addContact")
         .flatMap((r) => (r.body as { contacts: SimContact[] }).contacts)
         .find((c) => c.phonenumber === phone && c.firstname === first && c.lastname === last),
-    15_000,
+    30_000,
     `addContact with ${first} ${last}`,
   );
 }
@@ -65,7 +65,7 @@ describe("edit contact on slack", () => {
       "Acme",
     ]);
     expect(set.code).toBe(0);
-    await until(() => card().includes("Zoe Martin"), 15_000, "the name from the CLI on the card");
+    await until(() => card().includes("Zoe Martin"), 30_000, "the name from the CLI on the card");
 
     const actionId = /form:edit-contact:\d+/.exec(card())?.[0] ?? "";
     expect(actionId).not.toBe("");
@@ -100,7 +100,7 @@ describe("edit contact on slack", () => {
     });
     expect(saved).toEqual({ status: 200, body: "" });
     expect(view.state).toBe("closed");
-    await until(() => card().includes("Zoé Martin-Durand"), 15_000, "the new name on the card");
+    await until(() => card().includes("Zoé Martin-Durand"), 30_000, "the new name on the card");
     await untilInOrder(w, t, [
       "Bob Durand edited the contact: name “Zoé Martin-Durand”, the notes",
     ]);
@@ -156,7 +156,7 @@ describe("edit contact on slack in socket mode", () => {
     expect(view.state).toBe("closed");
     await until(
       () => JSON.stringify(fake.thread("C0GENERAL", parent.ts)[0]?.blocks).includes("Ana Silva"),
-      15_000,
+      30_000,
       "the name on the card",
     );
     await synced(h, phone, "Ana", "Silva");
@@ -182,7 +182,7 @@ describe("edit contact on discord", () => {
       expect((await runTeamCli(w.h.bridge.database.db, "contacts", ["import", file])).code).toBe(0);
       await until(
         () => title() === `Jean D · ${shown}`,
-        15_000,
+        30_000,
         "the thread renamed by the import",
       );
 
@@ -204,10 +204,10 @@ describe("edit contact on discord", () => {
       await until(() => w.fake.responsesTo(submit.id).find((r) => r.type === 6), 10_000, "the ack");
       await until(
         () => cardOf(w, threadId)?.content.includes("Jean Dupont"),
-        15_000,
+        30_000,
         "the name on the card",
       );
-      await until(() => title() === `Jean Dupont · ${shown}`, 15_000, "the thread renamed");
+      await until(() => title() === `Jean Dupont · ${shown}`, 30_000, "the thread renamed");
       await waitPosts(w, shown, (c) =>
         c.includes("edited the contact: name “Jean Dupont”, company “Dupont SA”"),
       );

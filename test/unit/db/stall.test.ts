@@ -35,7 +35,7 @@ const backend = (pid: number, o: Partial<Row> = {}): Row => ({
 });
 
 /** A watch whose looks answer `rows()`; records what it ended and whether it retired the pool. */
-function watched(rows: () => Row[]) {
+function watched(rows: () => Row[], suspectMs = 20) {
   const ended: number[] = [];
   let retired = 0;
   let looks = 0;
@@ -51,7 +51,7 @@ function watched(rows: () => Row[]) {
     retire: () => {
       retired++;
     },
-    suspectMs: 20,
+    suspectMs,
     confirmMs: 30,
     orphanMs: 100,
     tickMs: 5,
@@ -91,7 +91,8 @@ describe("the stall watch", () => {
   });
 
   it("does not look at a statement that ends in time", async () => {
-    const w = watched(() => [backend(42)]);
+    // Suspect only after 1 s: the statement ends after ~5 ms, however loaded the machine is.
+    const w = watched(() => [backend(42)], 1_000);
     const s = statement(42);
     w.watch.track(s.q);
     await sleep(5);
