@@ -1,6 +1,8 @@
-// `node bin/run-ts.js bench/profile-ingest.ts [seconds] [reference]`: where the CPU of the
+// `node bin/run-ts.js bench/profile-ingest.ts [seconds] [reference|serve]`: where the CPU of the
 // callback path goes. Runs `ardary-bridge serve --no-worker` (dist/, as deployed; run `npm run
-// build` first), or with `reference` figure 1's reference (bench/reference-server.ts), under
+// build` first), or with `reference` figure 1's reference (bench/reference-server.ts), or with
+// `serve` a default `serve` whose worker posts every callback to the fake Slack meanwhile (each
+// of the 1,000 numbers routed to a channel of its own, so no limit holds the posts), under
 // `node --cpu-prof` on a fresh Postgres database, loads it with figure 1's closed loop (16
 // callers, distinct callbacks), stops it with SIGTERM (the profile is written on exit) and
 // prints the server's CPU per request and the top self-time entries, by function and by
@@ -10,6 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import postgres from "postgres";
 import { startSimulator } from "../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../test/fakes/slack.ts";
 import { createTestDatabase } from "../test/support/db.ts";
@@ -23,6 +26,10 @@ process.env.TEST_DB = "postgres";
 const ROOT = new URL("../", import.meta.url).pathname;
 const seconds = Number(process.argv[2] ?? 10);
 const reference = process.argv.includes("reference");
+const withWorker = process.argv.includes("serve");
+/** Numbers of figure 1's load (ingestUrl), each routed to its own channel with `serve`. */
+const NUMBERS = 1000;
+const channelOf = (i: number) => `CIN${String(i).padStart(4, "0")}`;
 
 interface Node {
   id: number;
@@ -53,13 +60,15 @@ function where(url: string): string {
 }
 
 const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
-const fake = await startFakeSlack();
+const fake = await startFakeSlack({
+  channels: ["C0GENERAL", ...Array.from({ length: NUMBERS }, (_, i) => channelOf(i))],
+});
 const database = await createTestDatabase();
 const dir = mkdtempSync(join(tmpdir(), "ardary-prof-"));
 const port = await freePort();
 const profiled = reference
   ? ["bin/run-ts.js", "bench/reference-server.ts"]
-  : ["bin/ardary-bridge.js", "serve", "--no-worker"];
+  : ["bin/ardary-bridge.js", "serve", ...(withWorker ? [] : ["--no-worker"])];
 const child = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, ...profiled], {
   cwd: ROOT,
   env: {
@@ -76,7 +85,7 @@ const child = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, ..
     SLACK_SIGNING_SECRET: fake.signingSecret,
     SLACK_CHANNEL: "C0GENERAL",
     SLACK_API_URL: fake.apiUrl,
-    LOG_LEVEL: "warn",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
   },
   stdio: ["ignore", "pipe", "inherit"],
 });
@@ -100,7 +109,15 @@ for (let i = 0; !reference; i++) {
   if (i > 3000 || child.exitCode !== null) throw new Error("serve did not start");
   await sleep(10);
 }
+if (withWorker) {
+  const sql = postgres(database.url as string, { max: 1, onnotice: () => {} });
+  await sql`insert into routes (pattern, platform, channel)
+    select '+3361' || lpad(i::text, 7, '0'), 'slack', 'CIN' || lpad(i::text, 4, '0')
+    from generate_series(0, ${NUMBERS - 1}) i`;
+  await sql.end();
+}
 const pid = child.pid as number;
+const postsFrom = fake.posts.length;
 // Warm-up outside the counted CPU, then the measure.
 await closedLoop({
   concurrency: INGEST_CONCURRENCY,
@@ -118,6 +135,7 @@ const r = await closedLoop({
 });
 const cpu1 = cpuMs(pid);
 const loadEnd = performance.now();
+const posted = fake.posts.length - postsFrom;
 child.kill("SIGTERM");
 await exited;
 const exitAt = performance.now();
@@ -165,7 +183,8 @@ const top = (m: Map<string, number>, n: number) =>
 const s = summarize(r.latencies);
 console.log(
   `${r.rps.toFixed(0)} req/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${r.errors} errors; ` +
-    `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (${r.ok} requests in ${seconds} s)`,
+    `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (${r.ok} requests in ${seconds} s)` +
+    (withWorker ? `; ${posted} Slack posts made during the warm-up and the load` : ""),
 );
 console.log(
   `\nbusy self time during the load, by package (${(total / 1e6).toFixed(1)} s sampled, idle left out):\n${top(byPackage, 12)}`,
