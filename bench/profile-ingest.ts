@@ -8,7 +8,7 @@
 // prints the server's CPU per request and the top self-time entries, by function and by
 // package. The load generator runs in this process, so the profile is the server's alone.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -86,6 +86,8 @@ const child = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, ..
     SLACK_CHANNEL: "C0GENERAL",
     SLACK_API_URL: fake.apiUrl,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    NODE_OPTIONS: process.env.PROFILE_NODE_OPTIONS ?? "",
+    ...(process.env.DATABASE_POOL_MAX ? { DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX } : {}),
   },
   stdio: ["ignore", "pipe", "inherit"],
 });
@@ -146,6 +148,8 @@ await database.drop();
 const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
 if (!file) throw new Error("no profile written");
 const prof = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+// PROFILE_OUT=<file> keeps the profile (open it in Chrome's DevTools, Performance).
+if (process.env.PROFILE_OUT) copyFileSync(join(dir, file), process.env.PROFILE_OUT);
 rmSync(dir, { recursive: true, force: true });
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 // Only the samples of the measured load: the profile ends at exit, the load ended
@@ -199,7 +203,7 @@ const frame = (id: number | undefined) => {
     ? `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`
     : "";
 };
-for (const native of ["writeBuffer", "writev", "writeUtf8String"]) {
+for (const native of ["writeBuffer", "writev", "writeUtf8String", "writeString"]) {
   const paths = new Map<string, number>();
   for (const [id, us] of self) {
     if (byId.get(id)?.callFrame.functionName !== native) continue;
