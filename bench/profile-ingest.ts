@@ -137,6 +137,12 @@ const r = await closedLoop({
 });
 const cpu1 = cpuMs(pid);
 const loadEnd = performance.now();
+/** VmRSS and VmHWM (peak) of the server right after the load, MB. */
+const memory = Object.fromEntries(
+  [...readFileSync(`/proc/${pid}/status`, "utf8").matchAll(/^(VmRSS|VmHWM):\s+(\d+) kB/gm)].map(
+    (m) => [m[1], Math.round(Number(m[2]) / 1024)],
+  ),
+);
 const posted = fake.posts.length - postsFrom;
 child.kill("SIGTERM");
 await exited;
@@ -184,11 +190,15 @@ const top = (m: Map<string, number>, n: number) =>
         `  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / r.ok).toFixed(0).padStart(4)} µs/req  ${k}`,
     )
     .join("\n");
+// A server that refused the load: what it said (its log, warn and above by default).
+if (r.errors > 0)
+  console.log(`${r.errors} errors (${r.firstError}); the server's log:\n${printed.slice(-4000)}`);
 const s = summarize(r.latencies);
 console.log(
   `${r.rps.toFixed(0)} req/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${r.errors} errors; ` +
     `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (${r.ok} requests in ${seconds} s)` +
-    (withWorker ? `; ${posted} Slack posts made during the warm-up and the load` : ""),
+    (withWorker ? `; ${posted} Slack posts made during the warm-up and the load` : "") +
+    `; RSS after the load ${memory.VmRSS} MB, peak ${memory.VmHWM} MB (under the profiler)`,
 );
 console.log(
   `\nbusy self time during the load, by package (${(total / 1e6).toFixed(1)} s sampled, idle left out):\n${top(byPackage, 12)}`,
