@@ -7,6 +7,9 @@
 // callers, distinct callbacks), stops it with SIGTERM (the profile is written on exit) and
 // prints the server's CPU per request and the top self-time entries, by function and by
 // package. The load generator runs in this process, so the profile is the server's alone.
+// Environment: LOG_LEVEL (warn), DATABASE_POOL_MAX, PROFILE_NODE_ARGS (node flags of the server,
+// e.g. "--max-semi-space-size=8"), PROFILE_NODE_OPTIONS (its NODE_OPTIONS, e.g. a --require),
+// PROFILE_OUT (where to keep the .cpuprofile).
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -69,28 +72,35 @@ const port = await freePort();
 const profiled = reference
   ? ["bin/run-ts.js", "bench/reference-server.ts"]
   : ["bin/ardary-bridge.js", "serve", ...(withWorker ? [] : ["--no-worker"])];
-const child = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, ...profiled], {
-  cwd: ROOT,
-  env: {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    PORT: String(port),
-    DATABASE_URL: database.url as string,
-    ARDARY_API_URL: sim.apiUrl,
-    ARDARY_ACCESS_KEY: SIM_KEY,
-    ARDARY_LOGIN: SIM_LOGIN,
-    ARDARY_MODE: "prod",
-    ARDARY_CALLBACK_SECRET: SECRET,
-    SLACK_BOT_TOKEN: fake.botToken,
-    SLACK_SIGNING_SECRET: fake.signingSecret,
-    SLACK_CHANNEL: "C0GENERAL",
-    SLACK_API_URL: fake.apiUrl,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-    NODE_OPTIONS: process.env.PROFILE_NODE_OPTIONS ?? "",
-    ...(process.env.DATABASE_POOL_MAX ? { DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX } : {}),
+const nodeArgs = (process.env.PROFILE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const child = spawn(
+  process.execPath,
+  [...nodeArgs, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...profiled],
+  {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      PORT: String(port),
+      DATABASE_URL: database.url as string,
+      ARDARY_API_URL: sim.apiUrl,
+      ARDARY_ACCESS_KEY: SIM_KEY,
+      ARDARY_LOGIN: SIM_LOGIN,
+      ARDARY_MODE: "prod",
+      ARDARY_CALLBACK_SECRET: SECRET,
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_SIGNING_SECRET: fake.signingSecret,
+      SLACK_CHANNEL: "C0GENERAL",
+      SLACK_API_URL: fake.apiUrl,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+      NODE_OPTIONS: process.env.PROFILE_NODE_OPTIONS ?? "",
+      ...(process.env.DATABASE_POOL_MAX
+        ? { DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX }
+        : {}),
+    },
+    stdio: ["ignore", "pipe", "inherit"],
   },
-  stdio: ["ignore", "pipe", "inherit"],
-});
+);
 const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 // The reference prints its URL when it listens (it makes its own database).
 let printed = "";
