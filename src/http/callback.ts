@@ -12,9 +12,7 @@ import { isObject, type SmsEvent, type SmsProvider } from "../contracts/index.ts
 import type { StoredEvent } from "../conversations/keys.ts";
 import type { DatabaseHealth } from "../db/health.ts";
 import type { Batcher } from "../ingest/batcher.ts";
-import { phoneOf } from "../ingest/inbox.ts";
 import { AppError, BadRequestError } from "../kernel/errors.ts";
-import { maskPhone } from "../kernel/phone.ts";
 
 export interface CallbackOptions {
   provider: SmsProvider;
@@ -103,13 +101,8 @@ export function callbackRoute(o: CallbackOptions) {
     }
     if (event.note) o.log.info({ kind: event.kind, note: event.note }, "callback adjusted");
     o.health.assertUp();
+    // Said once per batch when it is stored (src/http/app.ts), not once per callback.
     const fresh = await o.health.await(o.ingest.submit(event), o.patience, o.budget);
-    // Built only when it is written: a level above info costs nothing per callback.
-    if (o.log.isLevelEnabled("info"))
-      o.log.info(
-        { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
-        "callback stored",
-      );
     return { status: 200, body: fresh ? STORED : REPEAT };
   }
 
