@@ -368,7 +368,7 @@ function scaleOutRows(one: SetupResult, four: SetupResult, seconds: number): Row
       ratio: four.inbound.rps / (four.oneWeb?.rps ?? Number.NaN),
       goal: "—",
       met: null,
-      note: `closed loop, ${INGEST_CONCURRENCY} callers, 2 s warm-up, request i to web process i mod 2; the workers SIGSTOPped meanwhile (then resumed to post everything); ${describeCpu(four.cpuIn)}. With everything running, 1 serve took ${one.inbound.rps.toFixed(0)} req/s (its worker starved by its own event loop; ${describeCpu(one.cpuIn)})`,
+      note: `closed loop, ${INGEST_CONCURRENCY} callers, 2 s warm-up, request i to web process i mod 2; the workers SIGSTOPped meanwhile (then resumed to post everything); ${describeCpu(four.cpuIn)}. With everything running, 1 serve took ${one.inbound.rps.toFixed(0)} req/s (its worker acting and posting on the same process and cores: the row "7 one serve while its worker posts"; ${describeCpu(one.cpuIn)})`,
     },
     {
       // Issue 19: the default one-process deployment must still answer while its worker posts.
