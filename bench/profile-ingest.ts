@@ -1,15 +1,21 @@
-// `node bin/run-ts.js bench/profile-ingest.ts [seconds] [reference]`: where the CPU of the
+// `node bin/run-ts.js bench/profile-ingest.ts [seconds] [reference|serve]`: where the CPU of the
 // callback path goes. Runs `ardary-bridge serve --no-worker` (dist/, as deployed; run `npm run
-// build` first), or with `reference` figure 1's reference (bench/reference-server.ts), under
+// build` first), or with `reference` figure 1's reference (bench/reference-server.ts), or with
+// `serve` a default `serve` whose worker posts every callback to the fake Slack meanwhile (each
+// of the 1,000 numbers routed to a channel of its own, so no limit holds the posts), under
 // `node --cpu-prof` on a fresh Postgres database, loads it with figure 1's closed loop (16
 // callers, distinct callbacks), stops it with SIGTERM (the profile is written on exit) and
 // prints the server's CPU per request and the top self-time entries, by function and by
 // package. The load generator runs in this process, so the profile is the server's alone.
+// Environment: LOG_LEVEL (warn), DATABASE_POOL_MAX, PROFILE_NODE_ARGS (node flags of the server,
+// e.g. "--max-semi-space-size=8"), PROFILE_NODE_OPTIONS (its NODE_OPTIONS, e.g. a --require),
+// PROFILE_OUT (where to keep the .cpuprofile).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import postgres from "postgres";
 import { startSimulator } from "../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../test/fakes/slack.ts";
 import { createTestDatabase } from "../test/support/db.ts";
@@ -23,6 +29,10 @@ process.env.TEST_DB = "postgres";
 const ROOT = new URL("../", import.meta.url).pathname;
 const seconds = Number(process.argv[2] ?? 10);
 const reference = process.argv.includes("reference");
+const withWorker = process.argv.includes("serve");
+/** Numbers of figure 1's load (ingestUrl), each routed to its own channel with `serve`. */
+const NUMBERS = 1000;
+const channelOf = (i: number) => `CIN${String(i).padStart(4, "0")}`;
 
 interface Node {
   id: number;
@@ -53,33 +63,44 @@ function where(url: string): string {
 }
 
 const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
-const fake = await startFakeSlack();
+const fake = await startFakeSlack({
+  channels: ["C0GENERAL", ...Array.from({ length: NUMBERS }, (_, i) => channelOf(i))],
+});
 const database = await createTestDatabase();
 const dir = mkdtempSync(join(tmpdir(), "ardary-prof-"));
 const port = await freePort();
 const profiled = reference
   ? ["bin/run-ts.js", "bench/reference-server.ts"]
-  : ["bin/ardary-bridge.js", "serve", "--no-worker"];
-const child = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, ...profiled], {
-  cwd: ROOT,
-  env: {
-    PATH: process.env.PATH ?? "",
-    HOME: process.env.HOME ?? "",
-    PORT: String(port),
-    DATABASE_URL: database.url as string,
-    ARDARY_API_URL: sim.apiUrl,
-    ARDARY_ACCESS_KEY: SIM_KEY,
-    ARDARY_LOGIN: SIM_LOGIN,
-    ARDARY_MODE: "prod",
-    ARDARY_CALLBACK_SECRET: SECRET,
-    SLACK_BOT_TOKEN: fake.botToken,
-    SLACK_SIGNING_SECRET: fake.signingSecret,
-    SLACK_CHANNEL: "C0GENERAL",
-    SLACK_API_URL: fake.apiUrl,
-    LOG_LEVEL: "warn",
+  : ["bin/ardary-bridge.js", "serve", ...(withWorker ? [] : ["--no-worker"])];
+const nodeArgs = (process.env.PROFILE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const child = spawn(
+  process.execPath,
+  [...nodeArgs, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...profiled],
+  {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      PORT: String(port),
+      DATABASE_URL: database.url as string,
+      ARDARY_API_URL: sim.apiUrl,
+      ARDARY_ACCESS_KEY: SIM_KEY,
+      ARDARY_LOGIN: SIM_LOGIN,
+      ARDARY_MODE: "prod",
+      ARDARY_CALLBACK_SECRET: SECRET,
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_SIGNING_SECRET: fake.signingSecret,
+      SLACK_CHANNEL: "C0GENERAL",
+      SLACK_API_URL: fake.apiUrl,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+      NODE_OPTIONS: process.env.PROFILE_NODE_OPTIONS ?? "",
+      ...(process.env.DATABASE_POOL_MAX
+        ? { DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX }
+        : {}),
+    },
+    stdio: ["ignore", "pipe", "inherit"],
   },
-  stdio: ["ignore", "pipe", "inherit"],
-});
+);
 const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 // The reference prints its URL when it listens (it makes its own database).
 let printed = "";
@@ -100,7 +121,15 @@ for (let i = 0; !reference; i++) {
   if (i > 3000 || child.exitCode !== null) throw new Error("serve did not start");
   await sleep(10);
 }
+if (withWorker) {
+  const sql = postgres(database.url as string, { max: 1, onnotice: () => {} });
+  await sql`insert into routes (pattern, platform, channel)
+    select '+3361' || lpad(i::text, 7, '0'), 'slack', 'CIN' || lpad(i::text, 4, '0')
+    from generate_series(0, ${NUMBERS - 1}) i`;
+  await sql.end();
+}
 const pid = child.pid as number;
+const postsFrom = fake.posts.length;
 // Warm-up outside the counted CPU, then the measure.
 await closedLoop({
   concurrency: INGEST_CONCURRENCY,
@@ -118,6 +147,13 @@ const r = await closedLoop({
 });
 const cpu1 = cpuMs(pid);
 const loadEnd = performance.now();
+/** VmRSS and VmHWM (peak) of the server right after the load, MB. */
+const memory = Object.fromEntries(
+  [...readFileSync(`/proc/${pid}/status`, "utf8").matchAll(/^(VmRSS|VmHWM):\s+(\d+) kB/gm)].map(
+    (m) => [m[1], Math.round(Number(m[2]) / 1024)],
+  ),
+);
+const posted = fake.posts.length - postsFrom;
 child.kill("SIGTERM");
 await exited;
 const exitAt = performance.now();
@@ -128,6 +164,8 @@ await database.drop();
 const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
 if (!file) throw new Error("no profile written");
 const prof = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+// PROFILE_OUT=<file> keeps the profile (open it in Chrome's DevTools, Performance).
+if (process.env.PROFILE_OUT) copyFileSync(join(dir, file), process.env.PROFILE_OUT);
 rmSync(dir, { recursive: true, force: true });
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 // Only the samples of the measured load: the profile ends at exit, the load ended
@@ -162,10 +200,15 @@ const top = (m: Map<string, number>, n: number) =>
         `  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / r.ok).toFixed(0).padStart(4)} µs/req  ${k}`,
     )
     .join("\n");
+// A server that refused the load: what it said (its log, warn and above by default).
+if (r.errors > 0)
+  console.log(`${r.errors} errors (${r.firstError}); the server's log:\n${printed.slice(-4000)}`);
 const s = summarize(r.latencies);
 console.log(
   `${r.rps.toFixed(0)} req/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${r.errors} errors; ` +
-    `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (${r.ok} requests in ${seconds} s)`,
+    `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (${r.ok} requests in ${seconds} s)` +
+    (withWorker ? `; ${posted} Slack posts made during the warm-up and the load` : "") +
+    `; RSS after the load ${memory.VmRSS} MB, peak ${memory.VmHWM} MB (under the profiler)`,
 );
 console.log(
   `\nbusy self time during the load, by package (${(total / 1e6).toFixed(1)} s sampled, idle left out):\n${top(byPackage, 12)}`,
@@ -180,7 +223,7 @@ const frame = (id: number | undefined) => {
     ? `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`
     : "";
 };
-for (const native of ["writeBuffer", "writev", "writeUtf8String"]) {
+for (const native of ["writeBuffer", "writev", "writeUtf8String", "writeString"]) {
   const paths = new Map<string, number>();
   for (const [id, us] of self) {
     if (byId.get(id)?.callFrame.functionName !== native) continue;

@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick]`: starts everything on loopback (the bridge on the Postgres at
 // 127.0.0.1:5432, a fresh database per figure; the Ardary simulator; the fake Slack), measures
-// the figures of the performance issue, prints one table and writes bench/results/latest.json.
+// the figures of the performance issue, prints one table and writes bench/results/latest.json
+// (a full run only: `--quick` writes bench/results/quick.json, `--only` writes nothing).
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -103,9 +104,13 @@ const result = {
   durationS: Number(((performance.now() - started) / 1000).toFixed(1)),
   rows,
 };
+// Only a full run may stand for the figures: a quick run is shorter loads, never latest.json.
 if (!only) {
-  const file = new URL("./results/latest.json", import.meta.url);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nwritten: bench/results/latest.json (${result.durationS} s)`);
+  const name = opts.quick ? "quick.json" : "latest.json";
+  writeFileSync(
+    new URL(`./results/${name}`, import.meta.url),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
+  console.log(`\nwritten: bench/results/${name} (${result.durationS} s)`);
 }
 process.exit(0);

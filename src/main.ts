@@ -68,6 +68,8 @@ export async function startBridge(
           database: given ?? o.database,
           router: platformRouter,
           worker: o.worker ?? true,
+          // One `serve`: the callbacks never wait for a connection behind the worker's work.
+          callbackConnections: listening && (o.worker ?? true) ? CALLBACK_CONNECTIONS : 0,
           now: o.now,
         }),
       listening ? () => listening.waiting("database unavailable") : undefined,
@@ -154,3 +156,10 @@ export async function startBridge(
     close,
   };
 }
+
+/**
+ * Postgres connections of the callback path's own in a `serve` that runs the worker, beside
+ * the pool (DATABASE_POOL_MAX): with them shared, a batch of callbacks waited for a connection
+ * behind the worker's rounds and posts (bench figure 7, `profile-ingest.ts serve`).
+ */
+const CALLBACK_CONNECTIONS = 2;

@@ -106,11 +106,12 @@ export async function figureFootprintUnderLoad(opts: BenchOptions): Promise<Row[
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), "ardary-bench-"));
   try {
-    const runs: [string, Footprint, number][] = [
-      ["Postgres", await footprintUnderLoad(opts, { DATABASE_URL: database.url }), 150],
-      ["PGlite", await footprintUnderLoad(opts, { DATA_DIR: join(dataDir, "db") }), 200],
+    // Goals idle / after the load (issue 19: PGlite ≤ 200 idle, ≤ 250 MB after the load).
+    const runs: [string, Footprint, number, number][] = [
+      ["Postgres", await footprintUnderLoad(opts, { DATABASE_URL: database.url }), 150, 150],
+      ["PGlite", await footprintUnderLoad(opts, { DATA_DIR: join(dataDir, "db") }), 200, 250],
     ];
-    for (const [kind, f, goal] of runs) {
+    for (const [kind, f, goal, loadedGoal] of runs) {
       const figure = `9 footprint under load (serve, ${kind})`;
       const load = `figure 1's closed loop on this process: ${f.rps.toFixed(0)} req/s, ${f.errors} errors; worker and Slack posting running; LOG_LEVEL=warn`;
       rows.push(
@@ -131,8 +132,8 @@ export async function figureFootprintUnderLoad(opts: BenchOptions): Promise<Row[
           metric: "RSS after the load",
           value: f.loaded,
           unit: "MB",
-          goal: `≤ ${goal} MB`,
-          met: f.loaded <= goal,
+          goal: `≤ ${loadedGoal} MB`,
+          met: f.loaded <= loadedGoal,
           note: `${load}; peak (VmHWM) ${f.peak.toFixed(0)} MB`,
         },
       );

@@ -175,8 +175,9 @@ export async function figureFootprint(opts: BenchOptions): Promise<Row[]> {
         metric: "PGlite, fresh DATA_DIR",
         value: fresh.bootMs / 1000,
         unit: "s",
-        goal: "≤ 2 s",
-        met: fresh.bootMs <= 2000,
+        // Issue 5: ≤ 2 s; issue 19: ≤ 1.5 s.
+        goal: "≤ 1.5 s",
+        met: fresh.bootMs <= 1500,
         note: "initdb of the embedded database and migrations included",
       },
       {

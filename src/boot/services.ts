@@ -127,6 +127,8 @@ export interface ServiceOptions {
   worker?: boolean;
   /** Most Postgres connections; defaults to DATABASE_POOL_MAX. */
   maxConnections?: number;
+  /** Connections of the callback path's own, beside the pool (src/db/database.ts); 0 by default. */
+  callbackConnections?: number;
   /** The clock (tests set it): marketing SMS are held by it, `--at` is checked against it. */
   now?: () => Date;
 }
@@ -171,6 +173,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       url: env.DATABASE_URL,
       dataDir: env.DATA_DIR,
       maxConnections: o.maxConnections ?? env.DATABASE_POOL_MAX,
+      callbackConnections: o.callbackConnections,
       log,
     }));
   try {

@@ -54,6 +54,12 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Most Postgres connections this process opens. */
   maxConnections?: number;
+  /**
+   * Connections of their own for `query` (the callback path), beside the pool's: a `serve` that
+   * also runs the worker, whose transactions would otherwise keep callbacks waiting for a
+   * connection (bench figure 7). 0 (the default): `query` uses the pool.
+   */
+  callbackConnections?: number;
   /** Where the stall watch says what it ended (src/db/stall.ts). */
   log?: DatabaseLog;
 }
@@ -85,7 +91,13 @@ const PGLITE_CONF = ["shared_buffers = 16MB"];
 
 /** Opens the database the options name. PGlite is loaded only when it is used (it is heavy). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10, options.log);
+  if (options.url)
+    return openPostgres(
+      options.url,
+      options.maxConnections ?? 10,
+      options.log,
+      options.callbackConnections ?? 0,
+    );
   const dataDir = options.dataDir ?? ".data";
   const { PGlite } = await import("@electric-sql/pglite");
   if (dataDir.startsWith("memory://"))
@@ -104,7 +116,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
 }
 
-function openPostgres(url: string, max: number, log?: DatabaseLog): Database {
+function openPostgres(
+  url: string,
+  max: number,
+  log: DatabaseLog | undefined,
+  callbackConnections: number,
+): Database {
   // TLS as libpq's sslmode says, on by default for any non-local host (src/db/pg-options.ts).
   const conn = pgConnection(url);
   let aside: postgres.Sql | undefined;
@@ -143,6 +160,19 @@ function openPostgres(url: string, max: number, log?: DatabaseLog): Database {
     () => watchPool(postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }), watch),
     (client) => drizzlePg(client, { schema }) as unknown as Db,
   );
+  // The callback path's own connections, watched and reset with the pool (callbackConnections).
+  const lane =
+    callbackConnections > 0
+      ? resettablePool(
+          () =>
+            watchPool(
+              postgres(conn.url, { ...postgresOptions(callbackConnections), ssl: conn.ssl }),
+              watch,
+            ),
+          // drizzle sets the client's serializers (a JSON parameter sent as the text given).
+          (client) => drizzlePg(client, { schema }),
+        )
+      : undefined;
   /** LISTENs, made again on each new pool (the old one's connection ends with it). */
   const subscriptions = new Set<Subscription>();
   const subscribe = async (s: Subscription) => {
@@ -157,6 +187,7 @@ function openPostgres(url: string, max: number, log?: DatabaseLog): Database {
   const reset = () => {
     const pids = watch.backendsInFlight();
     pool.reset();
+    lane?.reset();
     for (const s of subscriptions) void listenAgain(s, pool.current());
     if (pids.length > 0)
       void runAside<{ ended: number }>(END_ALL, [pids], "ending given-up backends").then(
@@ -186,7 +217,9 @@ function openPostgres(url: string, max: number, log?: DatabaseLog): Database {
     url,
     db: pool.db,
     async query<T>(text: string, params: unknown[]) {
-      const rows = await pool.current().unsafe(text, params as never[], { prepare: true });
+      const rows = await (lane ?? pool)
+        .current()
+        .unsafe(text, params as never[], { prepare: true });
       return rows as unknown as T[];
     },
     async listen(channel, onNotify) {
@@ -208,7 +241,7 @@ function openPostgres(url: string, max: number, log?: DatabaseLog): Database {
     close: async () => {
       subscriptions.clear();
       watch.stop();
-      await Promise.all([pool.end(5), aside?.end({ timeout: 1 })]);
+      await Promise.all([pool.end(5), lane?.end(5), aside?.end({ timeout: 1 })]);
     },
   };
 }

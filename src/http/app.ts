@@ -1,9 +1,10 @@
-// The Express app: routes, /healthz, and the one place errors become HTTP answers.
-import { createHash, timingSafeEqual } from "node:crypto";
+// The HTTP app: the provider's callback (src/http/callback.ts) in front of Express, which has
+// every other route and /healthz; and the one place errors become HTTP answers.
+import type { RequestListener, ServerResponse } from "node:http";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
 import type { Env } from "../boot/env.ts";
-import { isObject, type SmsEvent, type SmsProvider } from "../contracts/index.ts";
+import type { SmsProvider } from "../contracts/index.ts";
 import type { StoredEvent } from "../conversations/keys.ts";
 import type { Database } from "../db/database.ts";
 import {
@@ -16,9 +17,10 @@ import {
 import type { DegradedStatus } from "../flows/degraded.ts";
 import { Batcher } from "../ingest/batcher.ts";
 import { phoneOf, storeEvents } from "../ingest/inbox.ts";
-import { AppError, BadRequestError, errorMessage } from "../kernel/errors.ts";
+import { AppError, errorMessage } from "../kernel/errors.ts";
 import { maskPhone } from "../kernel/phone.ts";
 import { jobsNotifier } from "../queue/jobs.ts";
+import { callbackRoute } from "./callback.ts";
 
 export interface AppOptions {
   database: Database;
@@ -37,18 +39,7 @@ export interface AppOptions {
   degraded?: () => Promise<DegradedStatus>;
 }
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest();
-
-/** Compares in constant time, whatever the lengths. */
-export function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(sha256(given), sha256(expected));
-}
-
-/** `sameSecret` against one expected value, hashed once. */
-function secretCheck(expected: string): (given: string) => boolean {
-  const digest = sha256(expected);
-  return (given) => timingSafeEqual(sha256(given), digest);
-}
+export { sameSecret, secretIn } from "./callback.ts";
 
 export function createApp(o: AppOptions) {
   const app = express();
@@ -98,7 +89,15 @@ export function createApp(o: AppOptions) {
   // the provider calls again and the repeat is recognised.)
   const store = async (list: StoredEvent[]) => {
     try {
-      return await withDeadline(storeEvents(o.database, list, wake), BATCH_DEADLINE_MS, "store");
+      const fresh = await withDeadline(
+        storeEvents(o.database, list, wake),
+        BATCH_DEADLINE_MS,
+        "store",
+      );
+      // One line per batch, off the requests' path: a sync write to stdout per callback was a
+      // fifth of the callback's CPU at LOG_LEVEL=info (bench/profile-ingest.ts).
+      if (o.log.isLevelEnabled("info")) o.log.info(storedFields(list, fresh), "callbacks stored");
+      return fresh;
     } catch (err) {
       if (err instanceof DeadlineError) {
         o.log.warn({ ms: BATCH_DEADLINE_MS }, "callbacks not stored in time: new connections");
@@ -112,66 +111,29 @@ export function createApp(o: AppOptions) {
     maxQueue: 2000,
     oneByOne: (err) => !isDatabaseUnavailable(err),
   });
-  const isSecret = secretCheck(o.callbackSecret);
+  // Embedded PGlite is never slow to fail (closed means an error at once): no probe there.
+  const patience = o.database.kind === "pglite" ? Number.POSITIVE_INFINITY : INGEST_PATIENCE_MS;
+  const callback = callbackRoute({
+    provider: o.provider,
+    callbackSecret: o.callbackSecret,
+    callbackPath: o.callbackPath,
+    log: o.log,
+    health,
+    ingest,
+    patience,
+    budget: INGEST_BUDGET_MS,
+    refuse: (err, res) => refuse(err, "callback", res),
+  });
   const callbackPrefix = `/${o.callbackPath.toLowerCase()}/callback`;
   // Cheap checks first: the method and the secret, before any body is read. Mounted on the
   // prefix, the gate reads the secret from the raw path (secretIn), so a `/` in it matches
   // whether it came encoded (%2F) or not; a malformed %-escape is a bad request (400).
-  const gate = (req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== "GET" && req.method !== "POST") {
-      res.status(405).set("Allow", "GET, POST").end();
-      return;
-    }
-    const given = secretIn(req.path);
-    if (!given) {
-      next(new BadRequestError("malformed %-escape in the path"));
-      return;
-    }
-    if (!given.some(isSecret)) {
-      o.log.warn("callback with a wrong secret: refused");
-      res.status(404).json({ error: "not found" });
-      return;
-    }
-    next();
-  };
-  const parsers = [
-    express.urlencoded({ extended: false, limit: "64kb" }),
-    express.json({ limit: "64kb" }),
-  ];
-  app.use(`/${o.callbackPath}/callback`, gate);
+  app.use(`/${o.callbackPath}/callback`, callback.gate);
   app.all(
     `/${o.callbackPath}/callback/*secret`,
-    ...parsers,
-    async (req: Request, res: Response) => {
-      const params = {
-        ...(req.query as Record<string, unknown>),
-        ...(isObject(req.body) ? req.body : {}),
-      };
-      const names = paramNames(params);
-      let event: SmsEvent;
-      try {
-        event = o.provider.parseCallback(params);
-      } catch (err) {
-        const bad = err instanceof AppError ? err : new BadRequestError("unreadable callback", err);
-        o.log.warn({ params: names, reason: bad.message }, "malformed callback");
-        throw bad;
-      }
-      if (event.kind === "ignored") {
-        o.log.info({ params: names, reason: event.reason }, "callback ignored");
-        res.json({ ok: true, ignored: event.reason });
-        return;
-      }
-      if (event.note) o.log.info({ kind: event.kind, note: event.note }, "callback adjusted");
-      health.assertUp();
-      // Embedded PGlite is never slow to fail (closed means an error at once): no probe there.
-      const patience = o.database.kind === "pglite" ? Number.POSITIVE_INFINITY : INGEST_PATIENCE_MS;
-      const fresh = await health.await(ingest.submit(event), patience, INGEST_BUDGET_MS);
-      o.log.info(
-        { kind: event.kind, phone: maskPhone(phoneOf(event)), repeat: !fresh },
-        "callback stored",
-      );
-      res.json({ ok: true, duplicate: !fresh });
-    },
+    express.urlencoded({ extended: false, limit: "64kb" }),
+    express.json({ limit: "64kb" }),
+    callback.handle,
   );
 
   // The chat platforms' routes after the callback's, which each callback would otherwise walk.
@@ -182,39 +144,41 @@ export function createApp(o: AppOptions) {
     res.status(404).json({ error: "not found" });
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    refuse(err, req.path.toLowerCase().startsWith(callbackPrefix) ? "callback" : "other", res);
+  });
+  // The provider's GET is answered before Express (src/http/callback.ts); the rest goes to it.
+  const handler: RequestListener = (req, res) => {
+    if (!callback.fast(req, res)) app(req, res);
+  };
+  return handler;
+
+  /** The one way an error is answered and logged, on Express's routes and before them. */
+  function refuse(err: unknown, route: "callback" | "other", res: ServerResponse): void {
     const { status, message } = toHttp(err);
     // Never the path or the raw message of a request error: the callback path holds the secret.
-    const where = req.path.toLowerCase().startsWith(callbackPrefix) ? "callback" : "other";
     if (status >= 500) {
       const level = status === 503 ? "warn" : "error";
-      o.log[level]({ status, route: where, err: scrub(errorMessage(err)) }, "request failed");
+      o.log[level]({ status, route, err: scrub(errorMessage(err)) }, "request failed");
     } else if (status !== 404) {
-      o.log.warn({ status, route: where, reason: message }, "request refused");
+      o.log.warn({ status, route, reason: message }, "request refused");
     }
-    res.status(status).json({ error: message });
-  });
-  return app;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: message });
+    res.writeHead(status, {
+      "Content-Type": "application/json; charset=utf-8",
+      "Content-Length": Buffer.byteLength(body),
+    });
+    res.end(body);
+  }
 
   /** Belt and braces: the secret never reaches a log line, even inside a driver's message. */
   function scrub(text: string): string {
     if (!o.callbackSecret) return text;
     const forms = [o.callbackSecret, encodeURIComponent(o.callbackSecret)];
     return forms.reduce((t, form) => t.split(form).join("***"), text);
-  }
-}
-
-/**
- * The secret a callback's path gives, from the raw path after `/<path>/callback` (percent-encoded
- * as `callback-url` prints it, or not: a `/` of the secret may have been left as is): decoded,
- * and also without a trailing `/` when it ends with one. Undefined when it cannot be decoded.
- */
-export function secretIn(rawPath: string): string[] | undefined {
-  const raw = rawPath.replace(/^\//, "");
-  try {
-    const whole = decodeURIComponent(raw);
-    return raw.endsWith("/") ? [whole, decodeURIComponent(raw.slice(0, -1))] : [whole];
-  } catch {
-    return undefined;
   }
 }
 
@@ -274,11 +238,16 @@ const REQUEST_ERRORS: Record<string, string> = {
   "parameters.too.many": "too many parameters",
 };
 
-/** Parameter names for the logs: short, and only the characters a name is made of. */
-function paramNames(params: Record<string, unknown>): string[] {
-  return Object.keys(params)
-    .slice(0, 8)
-    .map((k) => k.slice(0, 24).replace(/[^A-Za-z_]/g, "?"));
+/** What the log says of a stored batch: counts, and the numbers (masked) of the first few. */
+function storedFields(list: StoredEvent[], fresh: boolean[]) {
+  const kinds: Record<string, number> = {};
+  for (const e of list) kinds[e.kind] = (kinds[e.kind] ?? 0) + 1;
+  return {
+    callbacks: list.length,
+    repeats: fresh.filter((f) => !f).length,
+    kinds,
+    phones: list.slice(0, 10).map((e) => maskPhone(phoneOf(e))),
+  };
 }
 
 /**
