@@ -5,7 +5,13 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Router } from "express";
 import pino, { type Logger } from "pino";
-import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "../contracts/index.ts";
+import {
+  type AdapterServices,
+  type ChatAdapter,
+  LANGUAGES,
+  type SmsProvider,
+  type StateStore,
+} from "../contracts/index.ts";
 import {
   type ChatDirectory,
   type ChatPlatformName,
@@ -57,6 +63,7 @@ export function featureConfig(env: Env): FeatureConfig {
     values: env.values,
     timeZone: env.sms.descriptor.settings(env.sms.config).timezone,
     defaultPlatform: env.CHAT_DEFAULT_PLATFORM,
+    language: env.BRIDGE_LANGUAGE,
   };
 }
 
@@ -85,6 +92,7 @@ function chatDirectory(adapters: Map<string, ChatAdapter>): ChatDirectory {
     },
     channelMention: (_platform, channel) => `<#${channel}>`,
     threadLink: (platform, thread) => adapters.get(platform)?.threadLink?.(thread) ?? thread,
+    dialect: (platform) => adapters.get(platform)?.dialect,
   };
 }
 
@@ -184,6 +192,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       worker: o.worker ?? true,
       processName: processName(env),
       refusedRetryMs: env.REFUSED_RETRY_MS,
+      language: env.BRIDGE_LANGUAGE,
+      words: LANGUAGES[env.BRIDGE_LANGUAGE],
     });
     const sms = env.sms.descriptor;
     const settings = sms.settings(env.sms.config);
@@ -261,6 +271,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       degraded,
       defaults,
       defaultSender: provider.defaultSender,
+      words: LANGUAGES[env.BRIDGE_LANGUAGE],
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({

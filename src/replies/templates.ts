@@ -141,7 +141,7 @@ export async function templateCommand(db: Db, args: string, author: string): Pro
 /** `/sms template …`: adding and removing are for managers; listing is open. */
 export const TEMPLATE_COMMAND: ChatCommand = {
   name: "template",
-  usage: TEMPLATE_USAGE,
+  usage: (w) => w.help.template,
   act: (args) => (/^\s*(add|remove)\b/i.test(args) ? "templates" : "read"),
   run: (input, args, ctx) => templateCommand(ctx.db, args, input.author),
 };

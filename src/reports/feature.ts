@@ -3,6 +3,7 @@
 // composition (src/boot/services.ts) puts with the others.
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { fill } from "../contracts/index.ts";
 import type { ChatCommand, CliCommand, Feature } from "../conversations/features.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { drawChart } from "./chart.ts";
@@ -130,7 +131,7 @@ export const REPORT_USAGE = `/sms report [7d|30d|week|month]  (how the team did;
 /** `/sms report [period]`: the report in words, for its author only. */
 export const REPORT_COMMAND: ChatCommand = {
   name: "report",
-  usage: REPORT_USAGE,
+  usage: (w) => fill(w.help.report, { periods: PERIOD_WORDS }),
   async run(_input, args, ctx) {
     const s = reportSettings(ctx.config.values, ctx.config.timeZone);
     // Discord's option arrives as `--period <word>` (adapters/discord/commands.ts).

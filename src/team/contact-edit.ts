@@ -2,9 +2,11 @@
 // `ardary-bridge contacts set <number> --name … --company … --notes …`. Both save through
 // contacts.ts's saveContactsIn, as an import does: the contact is synced to the provider again
 // (addContact, by the job) and the cards and thread titles of its conversations show the change.
+
 import { parseArgs } from "node:util";
 import { eq } from "drizzle-orm";
 import type { ChatForm } from "../contracts/index.ts";
+import { type Catalogue, fill } from "../contracts/index.ts";
 import type { FormHandler } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import type { Db } from "../db/database.ts";
@@ -84,24 +86,24 @@ export async function saveContact(tx: Db, phone: string, changes: ContactChanges
 }
 
 /** The card's form: name, company and notes, as they are now. */
-async function contactForm(db: Db, phone: string): Promise<ChatForm> {
+async function contactForm(db: Db, phone: string, w: Catalogue): Promise<ChatForm> {
   const c = await contactOf(db, phone);
   return {
-    title: "Edit contact",
-    submitLabel: "Save",
-    intro: `The contact of ${formatPhone(phone)}: cards and thread titles show the name, and it is added to the SMS provider's contacts.`,
+    title: w.form.title,
+    submitLabel: w.form.save,
+    intro: fill(w.form.intro, { phone: formatPhone(phone) }),
     fields: [
       {
         id: "name",
-        label: "Name",
+        label: w.form.name,
         value: fullName(c),
         maxLength: LIMITS.name,
-        placeholder: "First and last name",
+        placeholder: w.form.namePlaceholder,
       },
-      { id: "company", label: "Company", value: c?.company ?? "", maxLength: LIMITS.company },
+      { id: "company", label: w.form.company, value: c?.company ?? "", maxLength: LIMITS.company },
       {
         id: "notes",
-        label: "Notes",
+        label: w.form.notes,
         value: c?.notes ?? "",
         maxLength: LIMITS.notes,
         multiline: true,
@@ -113,7 +115,7 @@ async function contactForm(db: Db, phone: string): Promise<ChatForm> {
 /** The Edit contact form, for the card's button. */
 export const CONTACT_FORMS: Record<string, FormHandler> = {
   [EDIT_CONTACT]: {
-    open: (db, conv) => contactForm(db, conv.phone),
+    open: (db, conv, words) => contactForm(db, conv.phone, words),
     check: (values) => contactProblems(values),
     async submit(tx, conv, { author, values }) {
       const changed = await saveContact(tx, conv.phone, {
