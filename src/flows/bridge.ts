@@ -429,7 +429,7 @@ export class Bridge implements ChatHooks {
               type: "whisper",
               userId: reply.authorId,
               text: fill(this.voice.words.notes.replyCost, {
-                cost: costLine(cost.segments, encodingWords(cost)),
+                cost: costLine(cost.segments, encodingWords(cost, this.voice.words)),
               }),
             }),
           );

@@ -177,7 +177,9 @@ export function sendingAnswer(a: {
       ? c.seeThread
       : fill(c.threadOn, { platform: `${platform[0]?.toUpperCase()}${platform.slice(1)}` });
   const warning = a.notice ? `\n⚠️ ${a.notice}` : "";
-  const cost = costsMore(a.cost) ? ` (${costLine(a.cost.segments, encodingWords(a.cost))})` : "";
+  const cost = costsMore(a.cost)
+    ? ` (${costLine(a.cost.segments, encodingWords(a.cost, voice.words))})`
+    : "";
   const said = fill(c.sending, { phone: formatPhone(a.phone), when, cost, where });
-  return `${said}${a.link ? `: ${a.link}` : "."}${warning}`;
+  return `${said}${a.link ? fill(c.sendingLink, { link: a.link }) : "."}${warning}`;
 }

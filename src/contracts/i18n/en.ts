@@ -161,6 +161,7 @@ export const en = {
     emptyText: "The text is empty: nothing to send.",
     sending: "Sending to {phone}{when}{cost}: {where}",
     sendingAt: " at {at}",
+    sendingLink: ": {link}",
     seeThread: "see the number's thread",
     threadOn: "its thread is on {platform}",
     notSent: "Not sent: {why}",

@@ -167,6 +167,7 @@ export const fr: Catalogue = {
     emptyText: "Le texte est vide : rien à envoyer.",
     sending: "Envoi au {phone}{when}{cost} : {where}",
     sendingAt: " le {at}",
+    sendingLink: " : {link}",
     seeThread: "voir le fil du numéro",
     threadOn: "son fil est sur {platform}",
     notSent: "Non envoyé : {why}",
