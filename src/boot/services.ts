@@ -290,7 +290,10 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
           ...(kinds.includes("chat") ? features.jobs(jobContext) : []),
           ...(kinds.includes("sms")
             ? [
-                { def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) },
+                {
+                  def: CHECK_JOB,
+                  run: createOutcomeCheck({ db: database.db, language: env.BRIDGE_LANGUAGE }),
+                },
                 { def: CONTACTS_JOB, run: createContactSync({ db: database.db, provider, log }) },
               ]
             : []),
@@ -305,6 +308,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                   provider,
                   log,
                   unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
+                  language: env.BRIDGE_LANGUAGE,
                   degraded,
                   defaults,
                   marketing,

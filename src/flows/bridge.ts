@@ -13,6 +13,7 @@ import {
   type FormAnswer,
   type FormInput,
   fill,
+  type Language,
   type MessageRef,
   type Platform,
   type Priority,
@@ -21,6 +22,7 @@ import {
   speak,
   type Voice,
   voiceOf,
+  wordsOf,
 } from "../contracts/index.ts";
 import { costLine, costsMore, encodingWords } from "../contracts/status.ts";
 import { blockButton } from "../conversations/cards.ts";
@@ -159,8 +161,10 @@ export class Bridge implements ChatHooks {
   }
 
   /** What the sender of a marketing SMS is told: held until when, or that it leaves now. */
-  marketingNotice(held: Date | undefined): string {
-    return held ? heldWords(this.o.marketing, held) : marketingNowWords();
+  marketingNotice(held: Date | undefined, language: Language = "en"): string {
+    return held
+      ? heldWords(this.o.marketing, held, language)
+      : marketingNowWords(wordsOf(language));
   }
 
   /** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
@@ -399,9 +403,9 @@ export class Bridge implements ChatHooks {
       const t = await expandTemplate(tx, text, { phone: conv.phone, author: reply.author });
       // A reply leaves at once: marketing, which waits for its hours, is refused here with why.
       const marketing = asksMarketing(text)
-        ? marketingReplyRefusal()
+        ? marketingReplyRefusal(undefined, this.voice.words)
         : t.kind === "expanded" && t.marketing
-          ? marketingReplyRefusal(t.name)
+          ? marketingReplyRefusal(t.name, this.voice.words)
           : undefined;
       if (marketing) {
         jobs.push(...chatJob(conv, { type: "note", text: marketing, failure: true }));
@@ -529,7 +533,9 @@ export class Bridge implements ChatHooks {
       notice: this.o.notice,
       voice: this.voice,
     });
-    return result.message.marketing ? `${answer}\n${this.marketingNotice(result.held)}` : answer;
+    return result.message.marketing
+      ? `${answer}\n${this.marketingNotice(result.held, this.voice.language)}`
+      : answer;
   }
 
   /**

@@ -115,6 +115,31 @@ export const en = {
     released: "{author} released this conversation: nobody owns it.",
     assigned: "👤 this conversation is yours now (assigned by {author}).",
   },
+  sender: {
+    failed: "⚠️ SMS to {to} failed: {why}",
+    gaveUpWhy: "gave up after {attempts} attempts: {why}",
+    gaveUp:
+      "❌ SMS to {to} not sent: {why}. Press Retry (or run `ardary-bridge jobs retry {job}`) when the provider is back: the same SMS goes, never twice.",
+    noSmsCanLeave:
+      "⚠️ No SMS can leave: {why}. They wait (none is lost) and go by themselves, in order, once it works again. To fix: {fix}.",
+    noReport:
+      "⚠️ No delivery report {when} for the SMS to {phone} whose outcome is unknown: it may not have reached the provider. If the customer did not get it, press Retry to send it again.",
+    noReportAfter: "after {minutes} min",
+    noReportYet: "yet",
+    blockedBeforeLeft: "the team blocked this number before it left",
+    stopBeforeLeft: "the customer opted out (STOP) before it left",
+  },
+  marketing: {
+    held: "📣 Marketing SMS: held until {at}, the next time marketing SMS may leave ({rules}); it carries the STOP notice. Cancel it from its post in the thread until then.",
+    now: "📣 Marketing SMS: it carries the STOP notice.",
+    heldAgain:
+      "📣 The marketing SMS to {to} came due outside the hours marketing SMS may leave ({rules}): held until {at}.",
+    noHolidayFr: "{spec}, never on a public holiday in France",
+    replyRefused:
+      "🚫 Not sent: {what} cannot be a reply in a conversation. Replies leave at once, while marketing SMS wait for the allowed hours and carry a STOP notice: send it with `/sms <number> --marketing <text>`.",
+    aMarketingSms: "a marketing SMS",
+    templateMarketing: "template ::{name} is saved as marketing, and a marketing SMS",
+  },
   perm: {
     managers: "🔒 Only people allowed to manage the bridge can {what} (ask {who}).",
     anyManager: "an admin, or someone in the bridge's manager group or role",

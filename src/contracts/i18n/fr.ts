@@ -121,6 +121,31 @@ export const fr: Catalogue = {
     released: "{author} a libéré cette conversation : personne ne la suit.",
     assigned: "👤 cette conversation est à vous maintenant (attribuée par {author}).",
   },
+  sender: {
+    failed: "⚠️ Le SMS au {to} a échoué : {why}",
+    gaveUpWhy: "abandonné après {attempts} tentatives : {why}",
+    gaveUp:
+      "❌ SMS au {to} non envoyé : {why}. Appuyez sur Réessayer (ou lancez `ardary-bridge jobs retry {job}`) quand le fournisseur est de retour : le même SMS part, jamais deux fois.",
+    noSmsCanLeave:
+      "⚠️ Aucun SMS ne peut partir : {why}. Ils attendent (aucun n'est perdu) et partent d'eux-mêmes, dans l'ordre, dès que cela remarche. Pour corriger : {fix}.",
+    noReport:
+      "⚠️ Pas d'accusé de réception {when} pour le SMS au {phone} dont l'issue est inconnue : il n'a peut-être pas atteint le fournisseur. Si le client ne l'a pas reçu, appuyez sur Réessayer pour le renvoyer.",
+    noReportAfter: "après {minutes} min",
+    noReportYet: "pour l'instant",
+    blockedBeforeLeft: "l'équipe a bloqué ce numéro avant son départ",
+    stopBeforeLeft: "le client s'est désinscrit (STOP) avant son départ",
+  },
+  marketing: {
+    held: "📣 SMS marketing : retenu jusqu'au {at}, prochain moment où le marketing peut partir ({rules}) ; il porte la mention STOP. Vous pouvez l'annuler depuis son message dans le fil d'ici là.",
+    now: "📣 SMS marketing : il porte la mention STOP.",
+    heldAgain:
+      "📣 Le SMS marketing au {to} est arrivé à échéance hors des heures où le marketing peut partir ({rules}) : retenu jusqu'au {at}.",
+    noHolidayFr: "{spec}, jamais un jour férié en France",
+    replyRefused:
+      "🚫 Non envoyé : {what} ne peut pas être une réponse dans une conversation. Les réponses partent aussitôt, alors que les SMS marketing attendent les heures autorisées et portent la mention STOP : envoyez-le avec `/sms <number> --marketing <text>`.",
+    aMarketingSms: "un SMS marketing",
+    templateMarketing: "le modèle ::{name} est enregistré comme marketing, et un SMS marketing",
+  },
   perm: {
     managers:
       "🔒 Seules les personnes autorisées à gérer le pont peuvent {what} (demandez à {who}).",
