@@ -201,6 +201,25 @@ export const en = {
     history: "`/sms history <number or name>`: a customer's threads and last SMS",
     report: "`/sms report [7d|30d|week|month]`: how the team did ({periods})",
   },
+  route: {
+    none: "No routes: every new conversation goes to the default channel.",
+    line: "• {pattern} → {channel}",
+    lineSender: "• {pattern} → {channel}, SMS sent as {sender}",
+    usage: "Usage: {usage}",
+    notAPrefix: '"{prefix}" is not a number prefix (e.g. +44). Usage: {usage}',
+    removed:
+      "Route {pattern} removed: its new conversations go to the default channel or a shorter route.",
+    noRoute: "No route for {pattern}.",
+    senderMissing: "`--sender` needs a name, e.g. `--sender AcmeUK`. Usage: {usage}",
+    notSaved: "Route not saved: {why}.",
+    whichChannel: "Which channel? Usage: {usage}",
+    noChannel: 'No channel "{channel}" the bridge can post in. Usage: {usage}',
+    moved:
+      "Route {pattern} → {channel}: {moved} existing conversation(s) moved; new ones go there too.",
+    added:
+      "Route {pattern} → {channel}: new conversations go there (existing ones stay; add `--move` to move them).",
+    sender: " SMS to these numbers go out as {sender}, with replies on so customers can answer.",
+  },
   queue: {
     none: "✅ No conversation is waiting for an answer.",
     title: "**{count} conversation(s) waiting for an answer**, oldest first:",

@@ -207,6 +207,26 @@ export const fr: Catalogue = {
     history: "`/sms history <number or name>` : les fils d'un client et ses derniers SMS",
     report: "`/sms report [7d|30d|week|month]` : le bilan de l'équipe ({periods})",
   },
+  route: {
+    none: "Aucune route : chaque nouvelle conversation va dans le canal par défaut.",
+    line: "• {pattern} → {channel}",
+    lineSender: "• {pattern} → {channel}, SMS envoyés au nom de {sender}",
+    usage: "Utilisation : {usage}",
+    notAPrefix: "« {prefix} » n'est pas un préfixe de numéro (par ex. +44). Utilisation : {usage}",
+    removed:
+      "Route {pattern} supprimée : ses nouvelles conversations vont dans le canal par défaut ou une route plus courte.",
+    noRoute: "Aucune route pour {pattern}.",
+    senderMissing: "`--sender` attend un nom, par ex. `--sender AcmeUK`. Utilisation : {usage}",
+    notSaved: "Route non enregistrée : {why}.",
+    whichChannel: "Quel canal ? Utilisation : {usage}",
+    noChannel: "Aucun canal « {channel} » où le pont peut publier. Utilisation : {usage}",
+    moved:
+      "Route {pattern} → {channel} : {moved} conversation(s) existante(s) déplacée(s) ; les nouvelles y vont aussi.",
+    added:
+      "Route {pattern} → {channel} : les nouvelles conversations y vont (les existantes restent ; ajoutez `--move` pour les déplacer).",
+    sender:
+      " Les SMS à ces numéros partent au nom de {sender}, réponses activées pour que les clients puissent répondre.",
+  },
   queue: {
     none: "✅ Aucune conversation n'attend de réponse.",
     title: "**{count} conversation(s) en attente de réponse**, les plus anciennes d'abord :",
