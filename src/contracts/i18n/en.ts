@@ -220,6 +220,19 @@ export const en = {
       "Route {pattern} → {channel}: new conversations go there (existing ones stay; add `--move` to move them).",
     sender: " SMS to these numbers go out as {sender}, with replies on so customers can answer.",
   },
+  templates: {
+    none: "No templates yet. Add one: `/sms template add <name> <text>`",
+    title: "Templates (use ::name in a thread or after `/sms <number>`):",
+    marketing: " (marketing)",
+    notSaved: "Not saved: {why}.",
+    added: "Template ::{name} added{marketing}.",
+    replaced: "Template ::{name} replaced{marketing}.",
+    asMarketing:
+      " as a marketing SMS: every send of it carries the STOP notice and waits for the hours marketing SMS may leave; it cannot be a thread reply",
+    removed: "Template ::{name} removed.",
+    noTemplate: 'No template named "{name}".',
+    usage: "Usage: {usage}",
+  },
   queue: {
     none: "✅ No conversation is waiting for an answer.",
     title: "**{count} conversation(s) waiting for an answer**, oldest first:",

@@ -227,6 +227,19 @@ export const fr: Catalogue = {
     sender:
       " Les SMS à ces numéros partent au nom de {sender}, réponses activées pour que les clients puissent répondre.",
   },
+  templates: {
+    none: "Aucun modèle pour l'instant. Ajoutez-en un : `/sms template add <name> <text>`",
+    title: "Modèles (à utiliser avec ::nom dans un fil ou après `/sms <number>`) :",
+    marketing: " (marketing)",
+    notSaved: "Non enregistré : {why}.",
+    added: "Modèle ::{name} ajouté{marketing}.",
+    replaced: "Modèle ::{name} remplacé{marketing}.",
+    asMarketing:
+      " comme SMS marketing : chaque envoi porte la mention STOP et attend les heures où le marketing peut partir ; il ne peut pas être une réponse de fil",
+    removed: "Modèle ::{name} supprimé.",
+    noTemplate: "Aucun modèle nommé « {name} ».",
+    usage: "Utilisation : {usage}",
+  },
   queue: {
     none: "✅ Aucune conversation n'attend de réponse.",
     title: "**{count} conversation(s) en attente de réponse**, les plus anciennes d'abord :",
