@@ -445,6 +445,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
             state: o.services.state,
             hooks,
             log,
+            words,
             // Closed for good while running (a token reset: 4004): let go, connect again later.
             onClosed: (err) => void leader?.drop(err),
           });

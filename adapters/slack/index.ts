@@ -443,6 +443,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     }
   }
   const listenContext: ListenContext = {
+    words,
     log,
     userName,
     mentions,

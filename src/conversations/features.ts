@@ -93,9 +93,15 @@ export interface FormHandler {
   /** The form, filled with the conversation's current values, in `words` (BRIDGE_LANGUAGE's). */
   open(db: Db, conv: Conversation, words: Catalogue): Promise<ChatForm>;
   /** Each field's problem in words; undefined when the values can be saved. */
-  check(values: Record<string, string>): Record<string, string> | undefined;
-  /** Saves the values (in the caller's transaction); returns the jobs to queue. */
-  submit(tx: Db, conv: Conversation, input: FormInput, log: Logger): Promise<NewJob[]>;
+  check(values: Record<string, string>, words: Catalogue): Record<string, string> | undefined;
+  /** Saves the values (in the caller's transaction); returns the jobs to queue, said in `words`. */
+  submit(
+    tx: Db,
+    conv: Conversation,
+    input: FormInput,
+    log: Logger,
+    words: Catalogue,
+  ): Promise<NewJob[]>;
 }
 
 /** A chat platform as the CLI knows it, on or off: its name, and how it reads a channel id. */

@@ -621,6 +621,6 @@ export class Bridge implements ChatHooks {
 
   /** The form submitted: checked, then saved with its jobs; a replayed submission does nothing. */
   onFormSubmit(input: FormInput): Promise<FormAnswer> {
-    return submitForm(this.o.db, this.o.features.forms, input, this.o.log);
+    return submitForm(this.o.db, this.o.features.forms, input, this.o.log, this.voice.words);
   }
 }

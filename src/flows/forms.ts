@@ -39,6 +39,7 @@ export async function submitForm(
   forms: Forms,
   input: FormInput,
   log: Logger,
+  words: Catalogue = wordsOf(),
 ): Promise<FormAnswer> {
   const handler = forms.get(input.action);
   if (!handler) {
@@ -48,12 +49,12 @@ export async function submitForm(
   const values = Object.fromEntries(
     Object.entries(input.values).map(([k, v]) => [k, String(v ?? "").trim()]),
   );
-  const errors = handler.check(values);
+  const errors = handler.check(values, words);
   if (errors) return { errors };
   await db.transaction(async (tx) => {
     const conv = await store.claimInput(tx, "form", input);
     if (!conv) return;
-    await enqueue(tx, ...(await handler.submit(tx, conv, { ...input, values }, log)));
+    await enqueue(tx, ...(await handler.submit(tx, conv, { ...input, values }, log, words)));
   });
   return {};
 }

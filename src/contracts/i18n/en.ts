@@ -233,6 +233,17 @@ export const en = {
     noTemplate: 'No template named "{name}".',
     usage: "Usage: {usage}",
   },
+  chat: {
+    notQueuedNow:
+      "⚠️ The SMS could not be queued just now: nothing was sent. Try again in a minute.",
+    didNotWork: "⚠️ That did not work just now: try again in a minute.",
+    formNotOpened: "⚠️ The form could not be opened just now: try again in a minute.",
+    notSavedNow: "Not saved just now: try again in a minute.",
+    notSaved: "Not saved: {problems}",
+    cancel: "Cancel",
+    somethingWrong: "Something went wrong: nothing was sent. Try again in a moment.",
+    conversationGone: "This conversation is not here any more.",
+  },
   queue: {
     none: "✅ No conversation is waiting for an answer.",
     title: "**{count} conversation(s) waiting for an answer**, oldest first:",
@@ -264,6 +275,14 @@ export const en = {
     namePlaceholder: "First and last name",
     company: "Company",
     notes: "Notes",
+    tooLong: "At most {max} characters.",
+    nameLetters: "A name needs letters (leave it empty for none).",
+    edited: "✏️ {author} edited the contact: {changes}.",
+    changedNotes: "the notes",
+    changedTo: "{field} “{value}”",
+    cleared: "no {field}",
+    fieldName: "name",
+    fieldCompany: "company",
   },
   commands: {
     sms: "Text a customer, and manage the SMS bridge",

@@ -240,6 +240,17 @@ export const fr: Catalogue = {
     noTemplate: "Aucun modèle nommé « {name} ».",
     usage: "Utilisation : {usage}",
   },
+  chat: {
+    notQueuedNow:
+      "⚠️ Le SMS n'a pas pu être mis en file à l'instant : rien n'est parti. Réessayez dans une minute.",
+    didNotWork: "⚠️ Cela n'a pas marché à l'instant : réessayez dans une minute.",
+    formNotOpened: "⚠️ Le formulaire n'a pas pu s'ouvrir à l'instant : réessayez dans une minute.",
+    notSavedNow: "Non enregistré à l'instant : réessayez dans une minute.",
+    notSaved: "Non enregistré : {problems}",
+    cancel: "Annuler",
+    somethingWrong: "Un problème est survenu : rien n'est parti. Réessayez dans un instant.",
+    conversationGone: "Cette conversation n'est plus ici.",
+  },
   queue: {
     none: "✅ Aucune conversation n'attend de réponse.",
     title: "**{count} conversation(s) en attente de réponse**, les plus anciennes d'abord :",
@@ -271,6 +282,14 @@ export const fr: Catalogue = {
     namePlaceholder: "Prénom et nom",
     company: "Société",
     notes: "Notes",
+    tooLong: "{max} caractères au plus.",
+    nameLetters: "Un nom a besoin de lettres (laissez vide pour aucun).",
+    edited: "✏️ {author} a modifié le contact : {changes}.",
+    changedNotes: "les notes",
+    changedTo: "{field} « {value} »",
+    cleared: "plus de {field}",
+    fieldName: "nom",
+    fieldCompany: "société",
   },
   commands: {
     sms: "Écrire à un client, et gérer le pont SMS",
