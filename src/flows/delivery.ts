@@ -8,6 +8,7 @@ import {
   type Catalogue,
   type ChatAdapter,
   type ChatPost,
+  fill,
   type StatusView,
   speak,
   type ThreadRef,
@@ -153,7 +154,7 @@ export function createChatDelivery(o: DeliveryOptions) {
         noticeJob(
           platform,
           home,
-          `⚠️ The bridge cannot post in <#${channel}>: ${err.message}. Its conversations wait (nothing is lost) and are posted, in order, once it works again. To fix: ${err.fix}.`,
+          fill(words.notes.cannotPost, { channel, why: err.message, fix: err.fix }),
         ),
       );
     });
@@ -347,8 +348,8 @@ export function createChatDelivery(o: DeliveryOptions) {
       conv = { ...conv, threadRef: thread, previousThreadRef: previous, threadUrl };
       if (previous) {
         const text = moved
-          ? `↪️ This conversation moved to this channel; its earlier messages are in the previous thread: ${adapter.threadLink?.(previous) ?? previous}`
-          : `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`;
+          ? fill(words.notes.moved, { link: adapter.threadLink?.(previous) ?? previous })
+          : fill(words.notes.previousGone, { previous });
         try {
           await adapter.post(thread, { kind: "note", text, key: `${key}:note`, retry });
         } catch (err) {

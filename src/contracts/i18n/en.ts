@@ -111,6 +111,12 @@ export const en = {
     attachment: "📎 SMS carries text only: the attachment was not sent.",
     call: "📞 Incoming call from {phone} at {at}",
     click: "🔗 {phone} opened {link} at {at}",
+    cannotPost:
+      "⚠️ The bridge cannot post in <#{channel}>: {why}. Its conversations wait (nothing is lost) and are posted, in order, once it works again. To fix: {fix}.",
+    moved:
+      "↪️ This conversation moved to this channel; its earlier messages are in the previous thread: {link}",
+    previousGone:
+      "The previous thread of this conversation ({previous}) is gone or cannot be reached: the conversation goes on here.",
     claimed: "🙋 {author} claimed this conversation.",
     released: "{author} released this conversation: nobody owns it.",
     assigned: "👤 this conversation is yours now (assigned by {author}).",

@@ -117,6 +117,12 @@ export const fr: Catalogue = {
     attachment: "📎 Un SMS ne porte que du texte : la pièce jointe n'a pas été envoyée.",
     call: "📞 Appel entrant du {phone} le {at}",
     click: "🔗 Le {phone} a ouvert {link} le {at}",
+    cannotPost:
+      "⚠️ Le pont ne peut pas publier dans <#{channel}> : {why}. Ses conversations attendent (rien n'est perdu) et sont publiées, dans l'ordre, dès que cela remarche. Pour corriger : {fix}.",
+    moved:
+      "↪️ Cette conversation a été déplacée dans ce canal ; ses messages précédents sont dans l'ancien fil : {link}",
+    previousGone:
+      "L'ancien fil de cette conversation ({previous}) n'existe plus ou est injoignable : la conversation continue ici.",
     claimed: "🙋 {author} a pris cette conversation.",
     released: "{author} a libéré cette conversation : personne ne la suit.",
     assigned: "👤 cette conversation est à vous maintenant (attribuée par {author}).",
