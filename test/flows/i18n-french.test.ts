@@ -66,6 +66,12 @@ describe("the bridge in French", () => {
       "(demandez à un administrateur de l'espace de travail, ou un membre du groupe SLACK_MANAGER_GROUP)",
     );
 
+    const report = await command("report");
+    expect(report).toMatch(
+      /^📊 Rapport SMS, .* → .* \(Europe\/Paris\)\nConversations : 1 actives, 1 nouvelles/,
+    );
+    expect(report).toContain("Sans réponse maintenant : 1, la plus ancienne attend depuis");
+
     const queue = await command("queue");
     expect(queue).toContain(
       "*1 conversation(s) en attente de réponse*, les plus anciennes d'abord :",
