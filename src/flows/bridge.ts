@@ -400,7 +400,11 @@ export class Bridge implements ChatHooks {
         );
       }
       // Templates (issue 13): `::name` is sent as its text, which the bridge posts; or refused.
-      const t = await expandTemplate(tx, text, { phone: conv.phone, author: reply.author });
+      const t = await expandTemplate(tx, text, {
+        phone: conv.phone,
+        author: reply.author,
+        words: this.voice.words,
+      });
       // A reply leaves at once: marketing, which waits for its hours, is refused here with why.
       const marketing = asksMarketing(text)
         ? marketingReplyRefusal(undefined, this.voice.words)
@@ -497,7 +501,11 @@ export class Bridge implements ChatHooks {
     });
     if (refused) return refused;
     const result = await this.o.db.transaction(async (tx): Promise<Queued> => {
-      const t = await expandTemplate(tx, cmd.text, { phone: cmd.phone, author: input.author });
+      const t = await expandTemplate(tx, cmd.text, {
+        phone: cmd.phone,
+        author: input.author,
+        words: this.voice.words,
+      });
       if (t.kind === "refused")
         return { refused: fill(this.voice.words.command.notSent, { why: t.reason }) };
       return this.queueSms(tx, {

@@ -80,29 +80,27 @@ export type Expansion =
 export async function expandTemplate(
   db: Db,
   text: string,
-  o: { phone: string; author: string },
+  o: { phone: string; author: string; words?: Catalogue },
 ): Promise<Expansion> {
+  const w = (o.words ?? wordsOf()).templates;
   const m = /^::([^\s]+)(?:\s+([\s\S]*))?$/.exec(text.trim());
   if (!m?.[1]) return { kind: "none" };
   const name = m[1].toLowerCase();
   const template = await getTemplate(db, name);
   if (!template) {
     const known = (await listTemplates(db)).map((t) => `::${t.name}`);
-    return {
-      kind: "refused",
-      reason: `no template named "${name}" (${known.length > 0 ? `known: ${known.join(", ")}` : "none yet: /sms template add <name> <text>"}); nothing was sent.`,
-    };
+    const list = known.length > 0 ? fill(w.known, { list: known.join(", ") }) : w.noneYet;
+    return { kind: "refused", reason: fill(w.unknown, { name, known: list }) };
   }
   const filled = await fillFields(db, template.body, o);
   if ("missing" in filled) {
     const { missing } = filled;
+    const what = missing.includes("name") && !missing.includes("first_name") ? w.name : w.firstName;
     const who = missing.some((f) => f === "first_name" || f === "name")
-      ? ` (${formatPhone(o.phone)} has no ${missing.includes("name") && !missing.includes("first_name") ? "name" : "first name"} in the contacts)`
+      ? fill(w.noValue, { phone: formatPhone(o.phone), what })
       : "";
-    return {
-      kind: "refused",
-      reason: `template "${name}" needs ${missing.map((f) => `{${f}}`).join(", ")}, which has no value here${who}; nothing was sent.`,
-    };
+    const fields = missing.map((f) => `{${f}}`).join(", ");
+    return { kind: "refused", reason: fill(w.needs, { name, fields, who }) };
   }
   const rest = m[2]?.trim();
   return {

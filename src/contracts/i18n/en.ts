@@ -239,6 +239,13 @@ export const en = {
     removed: "Template ::{name} removed.",
     noTemplate: 'No template named "{name}".',
     usage: "Usage: {usage}",
+    unknown: 'no template named "{name}" ({known}); nothing was sent.',
+    known: "known: {list}",
+    noneYet: "none yet: /sms template add <name> <text>",
+    needs: 'template "{name}" needs {fields}, which has no value here{who}; nothing was sent.',
+    noValue: " ({phone} has no {what} in the contacts)",
+    name: "name",
+    firstName: "first name",
   },
   chat: {
     notQueuedNow:

@@ -246,6 +246,14 @@ export const fr: Catalogue = {
     removed: "Modèle ::{name} supprimé.",
     noTemplate: "Aucun modèle nommé « {name} ».",
     usage: "Utilisation : {usage}",
+    unknown: "aucun modèle nommé « {name} » ({known}) ; rien n'est parti.",
+    known: "connus : {list}",
+    noneYet: "aucun pour l'instant : /sms template add <name> <text>",
+    needs:
+      "le modèle « {name} » a besoin de {fields}, qui n'a pas de valeur ici{who} ; rien n'est parti.",
+    noValue: " (le {phone} n'a pas de {what} dans les contacts)",
+    name: "nom",
+    firstName: "prénom",
   },
   chat: {
     notQueuedNow:
