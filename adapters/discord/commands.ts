@@ -39,6 +39,12 @@ function said(key: Described) {
   };
 }
 
+/** A choice's name in English with its localizations, as `said` does a description. */
+function choice(key: Described) {
+  const { description, description_localizations } = said(key);
+  return { name: description, name_localizations: description_localizations };
+}
+
 const str = (name: string, description: Described, required: boolean, extra = {}) => ({
   type: STRING,
   name,
@@ -120,10 +126,10 @@ export const SMS_COMMAND = {
     sub("report", "report", [
       str("period", "reportPeriod", false, {
         choices: [
-          { name: "the last 7 days", value: "7d" },
-          { name: "the last 30 days", value: "30d" },
-          { name: "this week, since Monday", value: "week" },
-          { name: "this month, since the 1st", value: "month" },
+          { ...choice("period7d"), value: "7d" },
+          { ...choice("period30d"), value: "30d" },
+          { ...choice("periodWeek"), value: "week" },
+          { ...choice("periodMonth"), value: "month" },
         ],
       }),
     ]),

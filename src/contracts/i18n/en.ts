@@ -360,6 +360,10 @@ export const en = {
     templateList: "Show the saved texts",
     templateRemove: "Delete a saved text",
     templateRemoveName: "Its name",
+    period7d: "the last 7 days",
+    period30d: "the last 30 days",
+    periodWeek: "this week, since Monday",
+    periodMonth: "this month, since the 1st",
   },
 };
 

@@ -368,5 +368,9 @@ export const fr: Catalogue = {
     templateList: "Afficher les textes enregistrés",
     templateRemove: "Supprimer un texte enregistré",
     templateRemoveName: "Son nom",
+    period7d: "les 7 derniers jours",
+    period30d: "les 30 derniers jours",
+    periodWeek: "cette semaine, depuis lundi",
+    periodMonth: "ce mois-ci, depuis le 1er",
   },
 };

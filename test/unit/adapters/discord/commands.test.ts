@@ -175,6 +175,18 @@ describe("the /sms definition in French", () => {
       expect(fr?.length).toBeLessThanOrEqual(100);
       expect(d.description.length).toBeLessThanOrEqual(100);
     }
+    const report = (SMS_COMMAND.options as unknown as { name: string; options?: unknown[] }[]).find(
+      (o) => o.name === "report",
+    );
+    const period = report?.options?.[0] as {
+      choices: { name: string; name_localizations: Record<string, string> }[];
+    };
+    expect(period.choices.map((c) => c.name_localizations.fr)).toEqual([
+      "les 7 derniers jours",
+      "les 30 derniers jours",
+      "cette semaine, depuis lundi",
+      "ce mois-ci, depuis le 1er",
+    ]);
     expect(SMS_COMMAND.description_localizations.fr).toBe(
       "Écrire à un client, et gérer le pont SMS",
     );
