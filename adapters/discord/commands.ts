@@ -4,7 +4,7 @@
 // `ardary-bridge discord register-commands [--guild <id>]`.
 // https://discord.com/developers/docs/interactions/application-commands
 import { REST, Routes } from "discord.js";
-import { type Catalogue, type ChatDialect, LANGUAGES } from "../../src/contracts/index.ts";
+import { type Catalogue, type ChatDialect, fill, LANGUAGES } from "../../src/contracts/index.ts";
 import { discordCall } from "./rest.ts";
 
 // Option types: https://discord.com/developers/docs/interactions/application-commands#application-command-object-application-command-option-type
@@ -63,11 +63,14 @@ const sub = (name: string, description: Described, options: unknown[] = []) => (
  * Discord's markdown for the core's markup: bold is `**…**` as the core writes it, a command is
  * typed with its options named (discordCommand), and who manages is Discord's rule.
  */
-export function discordDialect(w: Catalogue = LANGUAGES.en): ChatDialect {
+export function discordDialect(w: Catalogue = LANGUAGES.en, managerRole?: string): ChatDialect {
   return {
     bold: (text) => `**${text}**`,
     command: discordCommand,
-    managers: w.discord.managers,
+    // Who manages: DISCORD_MANAGER_ROLE's members when it is set, else Manage Server.
+    managers: managerRole
+      ? fill(w.discord.managersRole, { role: managerRole })
+      : w.discord.managers,
   };
 }
 

@@ -265,7 +265,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
   const adapter: DiscordAdapter = {
     platform: "discord",
     cardCarriesFirst: true,
-    dialect: discordDialect(words),
+    dialect: discordDialect(words, o.managerRole),
 
     /** GET /users/@me: the token accepted, or refused (401 → RefusedError). */
     async check(): Promise<void> {

@@ -207,7 +207,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const adapter: SlackAdapter = {
     platform: "slack",
     cardCarriesFirst: true,
-    dialect: slackDialect(words),
+    dialect: slackDialect(words, o.managerGroup),
 
     check: whoAmI,
 

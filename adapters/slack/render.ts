@@ -13,11 +13,14 @@ import type {
 import { costLine, fill, formatPhone, stepsReached, wordsOf } from "../../src/contracts/index.ts";
 
 /** Slack's mrkdwn for the core's markup: bold is `*…*`; commands are typed as the core writes them. */
-export function slackDialect(w: Catalogue = wordsOf()): ChatDialect {
+export function slackDialect(w: Catalogue = wordsOf(), managerGroup?: string): ChatDialect {
   return {
     bold: (text) => `*${text}*`,
     command: (text) => text,
-    managers: w.slack.managers,
+    // Who manages: SLACK_MANAGER_GROUP's members when it is set, else the workspace's admins.
+    managers: managerGroup
+      ? fill(w.slack.managersGroup, { group: managerGroup })
+      : w.slack.managers,
   };
 }
 

@@ -63,7 +63,7 @@ describe("the bridge in French", () => {
 
     const refused = await command("template add horaires Ouvert à 9 h.", "U0BOB");
     expect(refused).toContain(
-      "(demandez à un administrateur de l'espace de travail, ou un membre du groupe SLACK_MANAGER_GROUP)",
+      "(demandez à un administrateur ou propriétaire de l'espace de travail (ou réglez SLACK_MANAGER_GROUP pour nommer un groupe))",
     );
 
     const report = await command("report");
@@ -157,7 +157,7 @@ describe("the bridge in French", () => {
     // Adding a template is for managers: the refusal names Discord's rule, not a workspace admin.
     const refused = await slash("template add", { name: "horaires", text: "Ouvert à 9 h." });
     expect(refused).toBe(
-      "🔒 Seules les personnes autorisées à gérer le pont peuvent ajouter ou supprimer des modèles (demandez à une personne ayant la permission Gérer le serveur, ou le rôle que nomme DISCORD_MANAGER_ROLE).",
+      "🔒 Seules les personnes autorisées à gérer le pont peuvent ajouter ou supprimer des modèles (demandez à une personne ayant la permission Gérer le serveur (ou réglez DISCORD_MANAGER_ROLE pour nommer un rôle)).",
     );
   });
 });

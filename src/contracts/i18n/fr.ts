@@ -43,7 +43,8 @@ export const fr: Catalogue = {
     many: "📩 **{count} SMS**",
     backlog: "⏳ {waiting} nouvelles conversations en attente de publication, {eta}",
     managers:
-      "un administrateur de l'espace de travail, ou un membre du groupe SLACK_MANAGER_GROUP",
+      "un administrateur ou propriétaire de l'espace de travail (ou réglez SLACK_MANAGER_GROUP pour nommer un groupe)",
+    managersGroup: "un membre du groupe {group} (SLACK_MANAGER_GROUP)",
     stepScheduled: "🕒 programmé pour",
     stepHeld: "🚫 ne partira pas",
     stepQueued: "⏳ en file",
@@ -65,7 +66,8 @@ export const fr: Catalogue = {
     backlog:
       "⏳ {waiting} nouvelles conversations en attente de publication, au rythme que Discord permet",
     managers:
-      "une personne ayant la permission Gérer le serveur, ou le rôle que nomme DISCORD_MANAGER_ROLE",
+      "une personne ayant la permission Gérer le serveur (ou réglez DISCORD_MANAGER_ROLE pour nommer un rôle)",
+    managersRole: "un membre du rôle {role} (DISCORD_MANAGER_ROLE)",
     stepScheduled: "programmé pour",
     stepHeld: "ne partira pas",
     stepQueued: "en file",
