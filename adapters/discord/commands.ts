@@ -4,6 +4,7 @@
 // `ardary-bridge discord register-commands [--guild <id>]`.
 // https://discord.com/developers/docs/interactions/application-commands
 import { REST, Routes } from "discord.js";
+import { type Catalogue, type ChatDialect, fill, LANGUAGES } from "../../src/contracts/index.ts";
 import { discordCall } from "./rest.ts";
 
 // Option types: https://discord.com/developers/docs/interactions/application-commands#application-command-object-application-command-option-type
@@ -20,102 +21,139 @@ export { BOT_PERMISSIONS, inviteUrl } from "./invite.ts";
 /** Manage Messages (1 << 13): who may use /sms by default; server admins can change it. */
 export const DEFAULT_MEMBER_PERMISSIONS = "8192";
 
-const str = (name: string, description: string, required: boolean, extra = {}) => ({
+type Described = keyof Catalogue["commands"];
+
+/**
+ * A description in English (Discord's default) with its localizations: each other language of the
+ * catalogue, under its Discord locale (`fr`), shown to people whose Discord speaks it.
+ * https://discord.com/developers/docs/interactions/application-commands#localization
+ */
+function said(key: Described) {
+  return {
+    description: LANGUAGES.en.commands[key],
+    description_localizations: Object.fromEntries(
+      Object.entries(LANGUAGES)
+        .filter(([language]) => language !== "en")
+        .map(([language, words]) => [language, words.commands[key]]),
+    ),
+  };
+}
+
+/** A choice's name in English with its localizations, as `said` does a description. */
+function choice(key: Described) {
+  const { description, description_localizations } = said(key);
+  return { name: description, name_localizations: description_localizations };
+}
+
+const str = (name: string, description: Described, required: boolean, extra = {}) => ({
   type: STRING,
   name,
-  description,
+  ...said(description),
   required,
   ...extra,
 });
-const sub = (name: string, description: string, options: unknown[] = []) => ({
+const sub = (name: string, description: Described, options: unknown[] = []) => ({
   type: SUB_COMMAND,
   name,
-  description,
+  ...said(description),
   options,
 });
+
+/**
+ * Discord's markdown for the core's markup: bold is `**…**` as the core writes it, a command is
+ * typed with its options named (discordCommand), and who manages is Discord's rule.
+ */
+export function discordDialect(w: Catalogue = LANGUAGES.en, managerRole?: string): ChatDialect {
+  return {
+    bold: (text) => `**${text}**`,
+    command: discordCommand,
+    // Who manages: DISCORD_MANAGER_ROLE's members when it is set, else Manage Server.
+    managers: managerRole
+      ? fill(w.discord.managersRole, { role: managerRole })
+      : w.discord.managers,
+  };
+}
 
 /** Guild commands appear at once; global ones can take up to an hour to show everywhere. */
 export const SMS_COMMAND = {
   name: "sms",
   type: 1,
-  description: "Text a customer, and manage the SMS bridge",
+  ...said("sms"),
   // Guild channels only: conversations live in the server's channels.
   contexts: [0],
   default_member_permissions: DEFAULT_MEMBER_PERMISSIONS,
   options: [
-    sub("send", "Send an SMS from the number's conversation thread", [
-      str("number", "Phone number in international form, e.g. +33612345678", true),
-      str("text", "The text to send", true),
-      str("at", 'Send later: "YYYY-MM-DD HH:mm", in the SMS account\'s time zone', false),
-      str("link", "A link to track (https://…); put [Link] in the text where it goes", false),
-      str("priority", "Order in the provider's queue", false, {
+    sub("send", "send", [
+      str("number", "sendNumber", true),
+      str("text", "sendText", true),
+      str("at", "sendAt", false),
+      str("link", "sendLink", false),
+      str("priority", "sendPriority", false, {
         choices: ["low", "normal", "high"].map((p) => ({ name: p, value: p })),
       }),
       {
         type: BOOLEAN,
         name: "marketing",
-        description: "A promotion: STOP notice added, held to the hours marketing SMS may leave",
+        ...said("sendMarketing"),
         required: false,
       },
     ]),
-    sub("help", "How to use /sms"),
+    sub("help", "help"),
     {
       type: SUB_COMMAND_GROUP,
       name: "route",
-      description: "Which channel the conversations of some numbers go to",
+      ...said("route"),
       options: [
-        sub("list", "Show the routes"),
-        sub("add", "Send numbers starting with a prefix to a channel", [
-          str("prefix", "Number prefix, e.g. +331", true),
+        sub("list", "routeList"),
+        sub("add", "routeAdd", [
+          str("prefix", "routeAddPrefix", true),
           {
             type: CHANNEL,
             name: "channel",
-            description: "Where their conversations go",
+            ...said("routeAddChannel"),
             required: true,
             channel_types: ROUTE_CHANNEL_TYPES,
           },
           {
             type: BOOLEAN,
             name: "move",
-            description: "Also move the existing conversations",
+            ...said("routeAddMove"),
             required: false,
           },
-          str("sender", "The sender name their SMS go out under (3-11 letters and digits)", false),
+          str("sender", "routeAddSender", false),
         ]),
-        sub("remove", "Remove a route", [str("prefix", "The route's prefix", true)]),
+        sub("remove", "routeRemove", [str("prefix", "routeRemovePrefix", true)]),
       ],
     },
-    sub("queue", "Conversations waiting for an answer, oldest first"),
-    sub("report", "How the team did: response times, delivery, cost (only you see it)", [
-      str("period", "Which days (default: the last 7 days, today included)", false, {
+    sub("queue", "queue"),
+    sub("report", "report", [
+      str("period", "reportPeriod", false, {
         choices: [
-          { name: "the last 7 days", value: "7d" },
-          { name: "the last 30 days", value: "30d" },
-          { name: "this week, since Monday", value: "week" },
-          { name: "this month, since the 1st", value: "month" },
+          { ...choice("period7d"), value: "7d" },
+          { ...choice("period30d"), value: "30d" },
+          { ...choice("periodWeek"), value: "week" },
+          { ...choice("periodMonth"), value: "month" },
         ],
       }),
     ]),
-    sub("history", "Search the SMS sent and received", [
-      str("query", "A number or words to look for", false),
-    ]),
+    sub("history", "history", [str("query", "historyQuery", false)]),
     {
       type: SUB_COMMAND_GROUP,
       name: "template",
-      description: "Saved texts",
+      ...said("template"),
       options: [
-        sub("add", "Save a text under a name", [
-          str("name", "One word", true),
-          str("text", "The text", true),
+        sub("add", "templateAdd", [
+          str("name", "templateAddName", true),
+          str("text", "templateAddText", true),
           {
             type: BOOLEAN,
             name: "marketing",
-            description: "Every send of it is a marketing SMS (STOP notice, allowed hours only)",
+            ...said("templateAddMarketing"),
             required: false,
           },
         ]),
-        sub("list", "Show the saved texts"),
-        sub("remove", "Delete a saved text", [str("name", "Its name", true)]),
+        sub("list", "templateList"),
+        sub("remove", "templateRemove", [str("name", "templateRemoveName", true)]),
       ],
     },
   ],
@@ -190,6 +228,84 @@ function shown(o: InteractionOption, value: string): string {
 
 function quoted(value: string): string {
   return /\s/.test(value) ? `"${value.replaceAll('"', "")}"` : value;
+}
+
+/** Words of a command in the core's grammar: a quoted value, a `<placeholder>`, a word; `[…]` kept. */
+const TOKEN = /\[?(?:"[^"]*"|<[^>]*>|[^\s\]]+)\]?/g;
+
+interface Declared {
+  name: string;
+  type: number;
+  required?: boolean;
+  options?: readonly Declared[];
+}
+
+/**
+ * A command or an option written in the core's grammar (the Slack form: `/sms <number> <text>`,
+ * `/sms route add <prefix> <#channel> [--move]`, `--at "…"`), as a person types it on Discord:
+ * `/sms send number:… text:…`, `/sms route add prefix:… channel:… [move:True]`, `at:…`. Each
+ * value goes to the option the definition declares for it (SMS_COMMAND: required ones in order,
+ * free text last); a `<placeholder>` becomes `…`. What it cannot place stays as written.
+ */
+export function discordCommand(text: string): string {
+  const tokens = text.match(TOKEN) ?? [];
+  const command = tokens[0] === "/sms";
+  let level = SMS_COMMAND.options as readonly Declared[];
+  const path: string[] = [];
+  let i = command ? 1 : 0;
+  for (; command && i < tokens.length; i++) {
+    const found = level.find(
+      (o) => o.name === tokens[i] && (o.type === SUB_COMMAND || o.type === SUB_COMMAND_GROUP),
+    );
+    if (!found) break;
+    path.push(found.name);
+    level = found.options ?? [];
+  }
+  if (path.length === 0) {
+    path.push(IMPLICIT);
+    level = (level.find((o) => o.name === IMPLICIT)?.options ?? []) as readonly Declared[];
+  }
+  const positional = level.filter((o) => o.required && !FREE_TEXT.has(o.name));
+  const free = level.find((o) => FREE_TEXT.has(o.name));
+  const used = new Set<string>();
+  const out: string[] = [];
+  const value = (v: string) => (/^<.*>$/.test(v) ? "…" : v.replace(/^"(.*)"$/, "$1"));
+  let freeText: string[] | undefined;
+  for (; i < tokens.length; i++) {
+    const raw = tokens[i] as string;
+    const optional = raw.startsWith("[");
+    let word = raw.replace(/^\[/, "").replace(/\]$/, "");
+    let said: string;
+    if (word.startsWith("--")) {
+      const o = level.find((d) => d.name === word.slice(2));
+      if (!o) return text;
+      used.add(o.name);
+      if (o.type === BOOLEAN) said = `${o.name}:True`;
+      else {
+        const next = tokens[i + 1];
+        const v = next && !next.startsWith("--") && !next.startsWith("[") ? next : undefined;
+        if (v) {
+          i++;
+          word = v.replace(/\]$/, "");
+        }
+        said = `${o.name}:${v ? value(word) : "…"}`;
+      }
+    } else {
+      const o =
+        positional.find((d) => !used.has(d.name)) ??
+        (free ? undefined : level.find((d) => !used.has(d.name) && d.type !== BOOLEAN));
+      if (!o && free) {
+        freeText = [...(freeText ?? []), value(word)];
+        continue;
+      }
+      if (!o) return text;
+      used.add(o.name);
+      said = `${o.name}:${value(word)}`;
+    }
+    out.push(optional ? `[${said}]` : said);
+  }
+  if (free && freeText) out.push(`${free.name}:${freeText.join(" ")}`);
+  return command ? ["/sms", ...path, ...out].join(" ") : out.join(" ");
 }
 
 export interface CommandConfig {

@@ -17,7 +17,13 @@ import {
   type UserSelectMenuInteraction,
 } from "discord.js";
 import type { Logger } from "pino";
-import type { ChatHooks, StateStore } from "../../src/contracts/index.ts";
+import {
+  type Catalogue,
+  type ChatHooks,
+  fill,
+  type StateStore,
+  wordsOf,
+} from "../../src/contracts/index.ts";
 import { errorMessage } from "../../src/kernel/errors.ts";
 import { commandArgs, SMS_COMMAND } from "./commands.ts";
 import { canManage, placeOf } from "./manage.ts";
@@ -41,6 +47,8 @@ export interface GatewayOptions {
   log: Logger;
   /** The role (name or id) whose members manage the bridge; else Administrator / Manage Server. */
   managerRole?: string;
+  /** BRIDGE_LANGUAGE's words: what the adapter itself says to a person (default English). */
+  words?: Catalogue;
   /**
    * The connection closed for good while running (Discord will not take it back: a token reset
    * closes it with 4004): the holder lets go and connects again later.
@@ -96,6 +104,10 @@ export class Gateway {
   /** Rejects the connect in progress (a close for good while connecting). */
   private connecting: ((err: Error) => void) | undefined;
   private connected = false;
+
+  private get words(): Catalogue {
+    return this.o.words ?? wordsOf();
+  }
 
   constructor(private readonly o: GatewayOptions) {
     this.cursorKey = `last_message:${o.applicationId}`;
@@ -244,7 +256,7 @@ export class Gateway {
       });
     } catch (err) {
       this.o.log.error({ err: errorMessage(err) }, "discord /sms failed");
-      answer = "Something went wrong: nothing was sent. Try again in a moment.";
+      answer = this.words.chat.somethingWrong;
     }
     await i.editReply({ content: answer.slice(0, 2000), allowedMentions: NO_MENTIONS });
   }
@@ -283,7 +295,7 @@ export class Gateway {
     });
     if (!form) {
       await i.reply({
-        content: "This conversation is not here any more.",
+        content: this.words.chat.conversationGone,
         flags: MessageFlags.Ephemeral,
       });
       return;
@@ -315,10 +327,12 @@ export class Gateway {
       });
       const errors = Object.entries(answer.errors ?? {});
       if (errors.length > 0)
-        problem = `Not saved: ${errors.map(([field, why]) => `${field}: ${why}`).join("; ")}`;
+        problem = fill(this.words.chat.notSaved, {
+          problems: errors.map(([field, why]) => `${field}: ${why}`).join("; "),
+        });
     } catch (err) {
       this.o.log.error({ err: errorMessage(err) }, "discord form not saved");
-      problem = "Not saved just now: try again in a minute.";
+      problem = this.words.chat.notSavedNow;
     }
     if (problem)
       await i.followUp({

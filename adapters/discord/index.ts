@@ -14,18 +14,20 @@ import {
   Routes,
 } from "discord.js";
 import type { Logger } from "pino";
-import type {
-  AdapterServices,
-  ChatAdapter,
-  ChatHooks,
-  ChatPost,
-  ConversationCard,
-  MessageRef,
-  PostOnce,
-  StatusView,
-  ThreadRef,
+import {
+  type AdapterServices,
+  type ChatAdapter,
+  type ChatHooks,
+  type ChatPost,
+  type ConversationCard,
+  type MessageRef,
+  type PostOnce,
+  type StatusView,
+  type ThreadRef,
+  wordsOf,
 } from "../../src/contracts/index.ts";
 import { DeferredError, RetryableError, ThreadGoneError } from "../../src/kernel/errors.ts";
+import { discordDialect } from "./commands.ts";
 import { Gateway } from "./gateway.ts";
 import { Leader } from "./leader.ts";
 import { pacedRest } from "./pace.ts";
@@ -56,7 +58,7 @@ export interface DiscordAdapterOptions {
    * budgets (rate limits one process meets, held for all: pace.ts).
    */
   services: Pick<AdapterServices, "state" | "lock" | "worker" | "budget"> &
-    Partial<Pick<AdapterServices, "processName" | "refusedRetryMs">>;
+    Partial<Pick<AdapterServices, "processName" | "refusedRetryMs" | "words">>;
   log: Logger;
   /** How often a standby process tries to take the gateway over, in ms (default 5000). */
   standbyRetryMs?: number;
@@ -90,6 +92,7 @@ function isThreadAlreadyStarted(err: unknown): boolean {
 
 export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
   const log = o.log.child({ platform: "discord" });
+  const words = o.services.words ?? wordsOf();
   // Never sleeps on a rate limit: the job waits instead (rest.ts), and every process learns it.
   const client = new REST({
     ...(o.apiUrl ? { api: o.apiUrl } : {}),
@@ -262,6 +265,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
   const adapter: DiscordAdapter = {
     platform: "discord",
     cardCarriesFirst: true,
+    dialect: discordDialect(words, o.managerRole),
 
     /** GET /users/@me: the token accepted, or refused (401 → RefusedError). */
     async check(): Promise<void> {
@@ -308,7 +312,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       if (parent.type === ChannelType.GuildForum) return;
       await inParent("backlog notice", parent.id, () =>
         rest.post(Routes.channelMessages(parent.id), {
-          body: { content: renderBacklog(waiting), allowed_mentions: NO_MENTIONS },
+          body: { content: renderBacklog(waiting, words), allowed_mentions: NO_MENTIONS },
         }),
       );
     },
@@ -318,7 +322,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
      * embeds when it is long. What even those cannot hold goes in the thread, each piece once.
      */
     async openThread(channel: string, card: ConversationCard, once?: PostOnce): Promise<ThreadRef> {
-      const { body, more } = layoutCard(card);
+      const { body, more } = layoutCard(card, words);
       const thread = await openCard(channel, card, body, once);
       for (const [i, text] of more.entries()) {
         const key = once?.key ? { key: `${once.key}:more:${i}` } : {};
@@ -335,7 +339,9 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       const id = threadIdOf(thread);
       // Sending to an archived (unlocked) thread unarchives it.
       const m = (await discordCall("post", () =>
-        rest.post(Routes.channelMessages(id), { body: { ...renderPost(post), ...nonceOf(post) } }),
+        rest.post(Routes.channelMessages(id), {
+          body: { ...renderPost(post, words), ...nonceOf(post) },
+        }),
       )) as APIMessage;
       return messageRef(id, m.id);
     },
@@ -343,7 +349,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
     async update(message: MessageRef, post: ChatPost): Promise<void> {
       const ref = parseMessageRef(message);
       if (!ref) return;
-      const body = renderPost(post);
+      const body = renderPost(post, words);
       await inThread("update post", ref.channelId, () =>
         rest.patch(Routes.channelMessage(ref.channelId, ref.messageId), { body }),
       );
@@ -374,7 +380,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
       const id = threadIdOf(thread);
       const info = await channelInfo(id);
       const parent = await channelInfo(("parent_id" in info && info.parent_id) || o.channel);
-      const body = renderCard(card);
+      const body = renderCard(card, words);
       // The thread's title shows the contact's name too: renamed only when it changed
       // (Discord allows few renames of a channel in ten minutes).
       const name = threadName(card);
@@ -439,6 +445,7 @@ export function createDiscordAdapter(o: DiscordAdapterOptions): DiscordAdapter {
             state: o.services.state,
             hooks,
             log,
+            words,
             // Closed for good while running (a token reset: 4004): let go, connect again later.
             onClosed: (err) => void leader?.drop(err),
           });

@@ -4,14 +4,17 @@
 import { escapeMarkdown } from "discord.js";
 import {
   type ActionButton,
+  type Catalogue,
   type ChatForm,
   type ChatPost,
   type ConversationCard,
   costLine,
+  fill,
   formatPhone,
   type StatusView,
   type Step,
   stepsReached,
+  wordsOf,
 } from "../../src/contracts/index.ts";
 
 /** Discord refuses content over 2000 characters. */
@@ -187,24 +190,20 @@ function pieces(text: string, limit: number): string[] {
  * embeds (4096 each, 6000 together); `more` is what even those cannot hold (an SMS of thousands
  * of characters), posted in the thread when it opens.
  */
-export function layoutCard(card: ConversationCard) {
+export function layoutCard(card: ConversationCard, w: Catalogue = wordsOf()) {
   const who = card.contactName
     ? `**${escapeMarkdown(card.contactName)}** · ${formatPhone(card.phone)}`
     : `**${formatPhone(card.phone)}**`;
+  const c = w.card;
+  const since = card.waitingSince && `<t:${Math.floor(card.waitingSince.getTime() / 1000)}:R>`;
   const state = [
-    !card.open
-      ? "✅ closed"
-      : card.waitingSince
-        ? `🟡 waiting for us since <t:${Math.floor(card.waitingSince.getTime() / 1000)}:R>`
-        : "🔵 waiting for the customer",
-    card.owner ? `👤 <@${card.owner}>` : "👤 nobody claimed it",
-    ...(card.optedOut ? ["🚫 opted out (STOP): no SMS can be sent"] : []),
-    ...(card.blocked ? ["⛔ blocked by the team: no SMS can be sent"] : []),
+    !card.open ? c.closed : since ? fill(c.waitingForUs, { since }) : c.waitingForCustomer,
+    card.owner ? `👤 <@${card.owner}>` : c.nobodyClaimed,
+    ...(card.optedOut ? [w.discord.optedOut] : []),
+    ...(card.blocked ? [w.discord.blocked] : []),
     ...(card.contactProblem ? [`⚠️ ${escapeMarkdown(card.contactProblem)}`] : []),
-    ...(card.sender ? [`✉️ SMS go out as **${escapeMarkdown(card.sender)}**`] : []),
-    card.replyMode === "explicit"
-      ? "✍️ only replies starting with `sms:` are sent; the rest are notes"
-      : "✍️ replies here are sent as SMS (`note:` or `//` for a note)",
+    ...(card.sender ? [fill(c.sendsAs, { sender: escapeMarkdown(card.sender) })] : []),
+    card.replyMode === "explicit" ? c.explicitMode : c.sendMode,
   ].join(" · ");
   const head = [`📱 ${who}`, state];
   const first = card.first;
@@ -227,28 +226,33 @@ export function layoutCard(card: ConversationCard) {
   if (!sms || inline.length <= MAX_CONTENT) return { body: body(inline), more: [] };
   // Too long for the content: the SMS in embeds, whole; what they cannot hold, in the thread.
   const { embeds, rest } = inEmbeds(sms);
-  const cont = "📩 (continued) ";
+  const cont = w.discord.continued;
   const more = pieces(rest, MAX_CONTENT - cont.length).map((p) => cont + p);
-  const note = more.length > 0 ? ["-# 📩 the rest of this SMS is in the thread"] : [];
+  const note = more.length > 0 ? [w.discord.restInThread] : [];
   return { body: body([...head, ...tail, ...note].join("\n"), embeds), more };
 }
 
 /** The card as a message body (posted, or edited in place). */
-export function renderCard(card: ConversationCard) {
-  return layoutCard(card).body;
+export function renderCard(card: ConversationCard, w: Catalogue = wordsOf()) {
+  return layoutCard(card, w).body;
 }
 
-const STEPS: Record<Step, { emoji: string; label: string }> = {
-  scheduled: { emoji: "🕒", label: "scheduled for" },
-  held: { emoji: "🚫", label: "will not be sent" },
-  queued: { emoji: "⏳", label: "queued" },
-  submitted: { emoji: "📤", label: "submitted" },
-  unknown: { emoji: "⚠️", label: "outcome unknown: waiting for the provider's delivery report" },
-  sent: { emoji: "✅", label: "sent" },
-  received: { emoji: "📬", label: "received" },
-  failed: { emoji: "❌", label: "failed" },
-  cancelled: { emoji: "🚫", label: "cancelled" },
-};
+/** Each step's emoji (its reaction too) and its words on a status line. */
+function steps(w: Catalogue): Record<Step, { emoji: string; label: string }> {
+  const d = w.discord;
+  return {
+    scheduled: { emoji: "🕒", label: d.stepScheduled },
+    held: { emoji: "🚫", label: d.stepHeld },
+    queued: { emoji: "⏳", label: d.stepQueued },
+    submitted: { emoji: "📤", label: d.stepSubmitted },
+    unknown: { emoji: "⚠️", label: d.stepUnknown },
+    sent: { emoji: "✅", label: d.stepSent },
+    received: { emoji: "📬", label: d.stepReceived },
+    failed: { emoji: "❌", label: d.stepFailed },
+    cancelled: { emoji: "🚫", label: d.stepCancelled },
+  };
+}
+const STEPS = steps(wordsOf());
 
 /**
  * The emoji a person's message carries for its SMS, in the order they are added. None for
@@ -261,17 +265,18 @@ export function statusReactions(view: StatusView): string[] {
 /** A time each reader sees in their own zone (Discord's timestamp markup). */
 const time = (d: Date) => `<t:${Math.floor(d.getTime() / 1000)}:T>`;
 
-export function statusLine(view: StatusView): string {
-  const steps = stepsReached(view).map(({ step, at }) => {
-    const said = `${STEPS[step].emoji} ${STEPS[step].label}${at ? ` ${time(at)}` : ""}`;
+export function statusLine(view: StatusView, w: Catalogue = wordsOf()): string {
+  const words = steps(w);
+  const list = stepsReached(view).map(({ step, at }) => {
+    const said = `${words[step].emoji} ${words[step].label}${at ? ` ${time(at)}` : ""}`;
     return step === "held" && view.held ? `${said}: ${view.held}` : said;
   });
-  if (view.status === "failed" && view.error) steps[steps.length - 1] += `: ${view.error}`;
+  if (view.status === "failed" && view.error) list[list.length - 1] += `: ${view.error}`;
   if ((view.segments ?? 1) > 1 || view.encoding?.startsWith("Unicode"))
-    steps.push(costLine(view.segments ?? 1, view.encoding));
-  if (view.sender) steps.push(`✉️ from ${escapeMarkdown(view.sender)}`);
-  if (view.marketing) steps.unshift("📣 marketing, with the STOP notice");
-  return steps.join(" · ");
+    list.push(costLine(view.segments ?? 1, view.encoding));
+  if (view.sender) list.push(fill(w.status.from, { sender: escapeMarkdown(view.sender) }));
+  if (view.marketing) list.unshift(w.status.marketing);
+  return list.join(" · ");
 }
 
 /**
@@ -279,8 +284,8 @@ export function statusLine(view: StatusView): string {
  * publishes no fixed pace (its limits are read from each answer's headers, and a 429 may come
  * at any count), so the notice says what sets the pace instead of guessing a figure.
  */
-export function renderBacklog(waiting: number): string {
-  return `⏳ ${waiting} new conversations waiting to be posted, at the pace Discord allows`;
+export function renderBacklog(waiting: number, w: Catalogue = wordsOf()): string {
+  return fill(w.discord.backlog, { waiting });
 }
 
 /**
@@ -288,7 +293,7 @@ export function renderBacklog(waiting: number): string {
  * whole: in the content when it fits in Discord's 2000 characters, otherwise in embeds (6000
  * together: far more than an SMS holds).
  */
-export function renderPost(post: ChatPost) {
+export function renderPost(post: ChatPost, w: Catalogue = wordsOf()) {
   // The one person to notify, named first; nobody else is ever pinged.
   const who = post.mention ? `<@${post.mention}> ` : "";
   let content: string;
@@ -300,14 +305,14 @@ export function renderPost(post: ChatPost) {
         : post.author
           ? `**${escapeMarkdown(post.author)}** → SMS: `
           : "➡️ SMS: ";
-    const status = post.status ? `\n-# ${statusLine(post.status)}` : "";
+    const status = post.status ? `\n-# ${statusLine(post.status, w)}` : "";
     const text = escapeMarkdown(post.text);
     content = who + by + text + status;
     if (content.length > MAX_CONTENT) {
       const shown = inEmbeds(text);
       embeds = shown.embeds;
       const cutShort = shown.rest
-        ? `\n-# ✂️ ${shown.rest.length} more characters of this SMS do not fit in a Discord message`
+        ? `\n${fill(w.discord.cutShort, { count: shown.rest.length })}`
         : "";
       content = who + by.trimEnd() + status + cutShort;
     }

@@ -77,6 +77,7 @@ export const slack: ChatAdapterDescriptor<typeof env, SlackConfig> = {
       router: services.router,
       budget: services.budget("posts"),
       state: services.state,
+      words: services.words,
     });
   },
   setupLines: (c, ctx) => slackLines(c, ctx),

@@ -26,7 +26,7 @@ const plain = (text: string, max: number) => ({
 });
 
 /** A form as a modal view (title and buttons ≤ 24 characters, input blocks). */
-export function modalView(form: ChatForm, meta: Meta) {
+export function modalView(form: ChatForm, meta: Meta, cancel = "Cancel") {
   const blocks: Block[] = form.intro ? [{ type: "section", text: plain(form.intro, 3000) }] : [];
   for (const f of form.fields) {
     blocks.push({
@@ -50,7 +50,7 @@ export function modalView(form: ChatForm, meta: Meta) {
     private_metadata: JSON.stringify(meta),
     title: plain(form.title, 24),
     submit: plain(form.submitLabel, 24),
-    close: plain("Cancel", 24),
+    close: plain(cancel, 24),
     blocks,
   };
 }
@@ -99,13 +99,16 @@ export function listenForms(app: App, hooks: ChatHooks, ctx: ListenContext): voi
           authorId: body.user.id,
         });
         if (!form) return;
-        await client.views.open({ trigger_id: trigger, view: modalView(form, meta) });
+        await client.views.open({
+          trigger_id: trigger,
+          view: modalView(form, meta, ctx.words.chat.cancel),
+        });
       } catch (err) {
         log.error({ err: errorMessage(err) }, "form not opened");
         await respond({
           response_type: "ephemeral",
           replace_original: false,
-          text: "⚠️ The form could not be opened just now: try again in a minute.",
+          text: ctx.words.chat.formNotOpened,
         }).catch(() => {});
       }
     })().finally(() => background.delete(p));
@@ -134,7 +137,7 @@ export function listenForms(app: App, hooks: ChatHooks, ctx: ListenContext): voi
     } catch (err) {
       log.error({ err: errorMessage(err) }, "form not saved");
       const first = Object.keys(values)[0] ?? "form";
-      answer = { errors: { [first]: "Not saved just now: try again in a minute." } };
+      answer = { errors: { [first]: ctx.words.chat.notSavedNow } };
     }
     if (answer.errors && Object.keys(answer.errors).length > 0)
       await ack({ response_action: "errors", errors: answer.errors });

@@ -3,13 +3,15 @@
 import { App, type AuthorizeResult, ExpressReceiver } from "@slack/bolt";
 import type { Router } from "express";
 import type { Logger } from "pino";
-import type {
-  Budget,
-  ChatAdapter,
-  ChatPost,
-  MessageRef,
-  StateStore,
-  ThreadRef,
+import {
+  type Budget,
+  type Catalogue,
+  type ChatAdapter,
+  type ChatPost,
+  type MessageRef,
+  type StateStore,
+  type ThreadRef,
+  wordsOf,
 } from "../../src/contracts/index.ts";
 import { errorMessage, ThreadGoneError } from "../../src/kernel/errors.ts";
 import { createSlackApi, slackErrorCode } from "./api.ts";
@@ -31,6 +33,7 @@ import {
   renderCard,
   renderMany,
   renderPost,
+  slackDialect,
 } from "./render.ts";
 import { slackReports } from "./report.ts";
 import { slackChecks } from "./setup.ts";
@@ -60,6 +63,8 @@ export interface SlackAdapterOptions {
   managerGroup?: string;
   /** Where the last event's time is kept for the setup page, across processes. */
   state?: StateStore;
+  /** BRIDGE_LANGUAGE's words (default English). */
+  words?: Catalogue;
 }
 
 /** The last event's time is written at most this often (a busy channel sends many). */
@@ -70,6 +75,7 @@ export type SlackAdapter = ChatAdapter & Required<Pick<ChatAdapter, "postMany">>
 
 export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const log = o.log.child({ platform: "slack" });
+  const words = o.words ?? wordsOf();
   const api = createSlackApi({
     botToken: o.botToken,
     apiUrl: o.apiUrl,
@@ -201,6 +207,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
   const adapter: SlackAdapter = {
     platform: "slack",
     cardCarriesFirst: true,
+    dialect: slackDialect(words, o.managerGroup),
 
     check: whoAmI,
 
@@ -224,7 +231,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
 
     async announceBacklog(channel, waiting) {
       const ch = channel || o.channel;
-      const text = renderBacklog(waiting, o.pacing?.perSecond ?? 1);
+      const text = renderBacklog(waiting, o.pacing?.perSecond ?? 1, words);
       await api.call(
         ch,
         "chat.postMessage",
@@ -234,7 +241,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     },
 
     async openThread(channel, card, once) {
-      const r = renderCard(card);
+      const r = renderCard(card, words);
       // The card carries its key; a retry first looks for the card an earlier attempt made.
       const post = async (ch: string): Promise<string> => {
         const found = once?.retry ? await findCard(api, ch, once.key) : undefined;
@@ -275,12 +282,12 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
 
     async post(thread, post) {
       const broadcast = post.kind === "inbound" && isOld(thread);
-      return postInThread(thread, renderPost(post), [post], broadcast);
+      return postInThread(thread, renderPost(post, words), [post], broadcast);
     },
 
     async postMany(thread, posts) {
       const broadcast = posts[0]?.kind === "inbound" && isOld(thread);
-      return postInThread(thread, renderMany(posts), posts, broadcast);
+      return postInThread(thread, renderMany(posts, words), posts, broadcast);
     },
 
     async findPost(thread, key) {
@@ -291,7 +298,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
 
     async update(message, post) {
       const { channel, ts } = mustDecodeRef(message);
-      const r = renderPost(post);
+      const r = renderPost(post, words);
       await api.call(channel, "chat.update", (c) =>
         c.chat.update({ channel, ts, text: r.text, blocks: r.blocks }),
       );
@@ -335,7 +342,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
 
     async updateCard(thread, card) {
       const { channel, ts } = mustDecodeRef(thread);
-      const r = renderCard(card);
+      const r = renderCard(card, words);
       await api.call(channel, "chat.update", (c) =>
         c.chat.update({ channel, ts, text: r.text, blocks: r.blocks }),
       );
@@ -436,6 +443,7 @@ export function createSlackAdapter(o: SlackAdapterOptions): SlackAdapter {
     }
   }
   const listenContext: ListenContext = {
+    words,
     log,
     userName,
     mentions,

@@ -2,7 +2,7 @@
 // or Socket Mode): each turns Slack's payload into a call of the core's hooks.
 import type { App } from "@slack/bolt";
 import type { Logger } from "pino";
-import type { ChatHooks, ChatPlace, ChatReply } from "../../src/contracts/index.ts";
+import type { Catalogue, ChatHooks, ChatPlace, ChatReply } from "../../src/contracts/index.ts";
 import { errorMessage } from "../../src/kernel/errors.ts";
 import { parseMessageEvent, refsOf } from "./parse.ts";
 import { type SlackNames, toPlainText } from "./plain.ts";
@@ -22,6 +22,8 @@ export interface ListenContext {
   isGuest(userId: string): Promise<boolean>;
   /** The bridge's own user, learned from the first event. */
   botUserId?: string;
+  /** BRIDGE_LANGUAGE's words: what the adapter itself says to a person. */
+  words: Catalogue;
 }
 
 /** The listeners, whichever way the events arrive (events URL or Socket Mode). */
@@ -82,7 +84,7 @@ export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
         });
       } catch (err) {
         log.error({ err: errorMessage(err) }, "/sms failed");
-        text = "⚠️ The SMS could not be queued just now: nothing was sent. Try again in a minute.";
+        text = ctx.words.chat.notQueuedNow;
       }
       await respond({ response_type: "ephemeral", replace_original: false, text });
     });
@@ -119,7 +121,7 @@ export function listen(app: App, hooks: ChatHooks, ctx: ListenContext) {
         await respond({
           response_type: "ephemeral",
           replace_original: false,
-          text: "⚠️ That did not work just now: try again in a minute.",
+          text: ctx.words.chat.didNotWork,
         });
       }
     });

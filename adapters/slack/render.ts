@@ -3,12 +3,31 @@
 // SMS's status on a person's own message. Limits: https://docs.slack.dev/reference/block-kit/blocks
 import type {
   ActionButton,
+  Catalogue,
+  ChatDialect,
   ChatPost,
   ConversationCard,
   StatusView,
   Step,
 } from "../../src/contracts/index.ts";
-import { costLine, formatPhone, stepsReached } from "../../src/contracts/index.ts";
+import { costLine, fill, formatPhone, stepsReached, wordsOf } from "../../src/contracts/index.ts";
+
+/** Slack's mrkdwn for the core's markup: bold is `*…*`; commands are typed as the core writes them. */
+export function slackDialect(w: Catalogue = wordsOf(), managerGroup?: string): ChatDialect {
+  return {
+    bold: (text) => `*${text}*`,
+    command: (text) => text,
+    // Who manages: SLACK_MANAGER_GROUP's members when it is set, else the workspace's admins.
+    managers: managerGroup
+      ? fill(w.slack.managersGroup, { group: managerGroup })
+      : w.slack.managers,
+  };
+}
+
+/** A catalogue's text in mrkdwn, its placeholders filled (after: a value's `**` stays as it is). */
+function say(template: string, values: Record<string, string | number> = {}): string {
+  return fill(template.replace(/\*\*([^*\n]+)\*\*/g, "*$1*"), values);
+}
 
 export type Block = { type: string; [key: string]: unknown };
 export interface Rendered {
@@ -25,7 +44,11 @@ export const actionId = (action: string, conversationId: number, messageId?: num
 export const FORM_ID = /^form:([a-z-]+):(\d+)$/;
 
 /** The core's buttons as a Block Kit actions block. */
-export function actionsBlock(list: ActionButton[], blockId?: string): Block {
+export function actionsBlock(
+  list: ActionButton[],
+  blockId?: string,
+  w: Catalogue = wordsOf(),
+): Block {
   return {
     type: "actions",
     ...(blockId ? { block_id: blockId } : {}),
@@ -36,12 +59,12 @@ export function actionsBlock(list: ActionButton[], blockId?: string): Block {
             action_id: actionId(b.action, b.conversationId, b.messageId),
             placeholder: { type: "plain_text", text: b.label },
           }
-        : button(b),
+        : button(b, w),
     ),
   };
 }
 
-function button(b: ActionButton): Block {
+function button(b: ActionButton, w: Catalogue): Block {
   return {
     type: "button",
     text: { type: "plain_text", text: b.label },
@@ -57,7 +80,7 @@ function button(b: ActionButton): Block {
             title: { type: "plain_text", text: `${b.label}?` },
             text: mrkdwn(escapeText(b.confirm)),
             confirm: { type: "plain_text", text: b.label },
-            deny: { type: "plain_text", text: "Cancel" },
+            deny: { type: "plain_text", text: w.buttons.cancel },
           },
         }
       : {}),
@@ -92,61 +115,58 @@ const quote = (text: string) =>
     .map((l) => `>${l}`)
     .join("\n");
 
-export function renderCard(card: ConversationCard): Rendered {
+export function renderCard(card: ConversationCard, w: Catalogue = wordsOf()): Rendered {
   const phone = formatPhone(card.phone);
   const who = card.contactName ? `${escapeText(card.contactName)} · ${phone}` : phone;
+  const c = w.card;
   const state = [
     !card.open
-      ? "✅ closed"
+      ? c.closed
       : card.waitingSince
-        ? `🟡 waiting for us since ${slackTime(card.waitingSince)}`
-        : "🔵 waiting for the customer",
-    card.owner ? `👤 <@${card.owner}>` : "👤 nobody claimed it",
+        ? say(c.waitingForUs, { since: slackTime(card.waitingSince) })
+        : c.waitingForCustomer,
+    card.owner ? `👤 <@${card.owner}>` : c.nobodyClaimed,
   ];
-  if (card.optedOut) state.push("🚫 opted out (STOP): SMS are not sent");
-  if (card.blocked) state.push("⛔ blocked by the team: SMS are not sent");
+  if (card.optedOut) state.push(w.slack.optedOut);
+  if (card.blocked) state.push(w.slack.blocked);
   if (card.contactProblem) state.push(`⚠️ ${escapeText(card.contactProblem)}`);
-  if (card.sender) state.push(`✉️ SMS go out as *${escapeText(card.sender)}*`);
-  state.push(
-    card.replyMode === "explicit"
-      ? "✍️ only replies starting with `sms:` are sent; the rest are notes"
-      : "✍️ replies here are sent as SMS (`note:` or `//` for a note)",
-  );
+  if (card.sender) state.push(say(c.sendsAs, { sender: escapeText(card.sender) }));
+  state.push(card.replyMode === "explicit" ? c.explicitMode : c.sendMode);
   const blocks: Block[] = [
-    { type: "section", text: mrkdwn(`:speech_balloon: *SMS conversation* with *${who}*`) },
+    { type: "section", text: mrkdwn(say(w.slack.title, { who })) },
     { type: "context", elements: [mrkdwn(state.join(" · "))] },
   ];
   // The first SMS shown whole under the card (a new conversation costs one post).
-  if (card.first) blocks.push(...renderPost(card.first).blocks);
+  if (card.first) blocks.push(...renderPost(card.first, w).blocks);
   const last = card.lastMessage;
   if (last && !(card.first && last.direction === "in" && last.text === card.first.text)) {
-    const arrow = last.direction === "in" ? "📩 last in" : "📤 last out";
+    const arrow = last.direction === "in" ? w.slack.lastIn : w.slack.lastOut;
     const excerpt = last.text.replace(/\s+/g, " ").slice(0, 150);
     blocks.push({
       type: "context",
       elements: [mrkdwn(`${arrow} ${slackTime(last.at)}: ${escapeText(excerpt)}`)],
     });
   }
-  if (card.actions.length > 0) blocks.push(actionsBlock(card.actions, "conversation"));
-  const text = `SMS conversation with ${who}${card.open ? "" : " (closed)"}`;
-  return { text: card.first ? `${text}\n${renderPost(card.first).text}` : text, blocks };
+  if (card.actions.length > 0) blocks.push(actionsBlock(card.actions, "conversation", w));
+  const text = say(w.slack.fallback, { who }) + (card.open ? "" : w.slack.fallbackClosed);
+  return { text: card.first ? `${text}\n${renderPost(card.first, w).text}` : text, blocks };
 }
 
 /** The channel's one notice of a backlog of new conversations, with the time it takes. */
-export function renderBacklog(waiting: number, perSecond: number): string {
+export function renderBacklog(waiting: number, perSecond: number, w = wordsOf()): string {
   const seconds = Math.ceil(waiting / perSecond);
   const eta = seconds < 90 ? `~${seconds} s` : `~${Math.round(seconds / 60)} min`;
-  return `⏳ ${waiting} new conversations waiting to be posted, ${eta}`;
+  return say(w.slack.backlog, { waiting, eta });
 }
 
-export function renderPost(post: ChatPost): Rendered {
-  const r = renderBody(post);
-  if (post.actions?.length) r.blocks.push(actionsBlock(post.actions));
+export function renderPost(post: ChatPost, w: Catalogue = wordsOf()): Rendered {
+  const r = renderBody(post, w);
+  if (post.actions?.length) r.blocks.push(actionsBlock(post.actions, undefined, w));
   return r;
 }
 
-function renderBody(post: ChatPost): Rendered {
-  const r = renderKind(post);
+function renderBody(post: ChatPost, w: Catalogue): Rendered {
+  const r = renderKind(post, w);
   if (!post.mention) return r;
   // The person to notify, named first: Slack notifies a mention in the text and the blocks.
   const who = `<@${post.mention}> `;
@@ -163,19 +183,19 @@ function renderBody(post: ChatPost): Rendered {
   return { text: who + r.text, blocks: [withWho(first), ...rest].filter((b) => b !== undefined) };
 }
 
-function renderKind(post: ChatPost): Rendered {
+function renderKind(post: ChatPost, w: Catalogue): Rendered {
   switch (post.kind) {
     case "inbound": {
       const when = post.at ? ` ${slackTime(post.at)}` : "";
-      const body = `📩 *SMS*${when}\n${quote(post.text)}`;
+      const body = `${say(w.slack.inbound)}${when}\n${quote(post.text)}`;
       return { text: `📩 ${escapeText(post.text)}`, blocks: sections(body) };
     }
     case "outbound": {
-      const by = post.author ? ` by ${escapeText(post.author)}` : "";
-      const body = `📤 *SMS sent from Slack*${by}\n${quote(post.text)}`;
+      const by = post.author ? say(w.slack.outboundBy, { author: escapeText(post.author) }) : "";
+      const body = `${say(w.slack.outbound)}${by}\n${quote(post.text)}`;
       const blocks = sections(body);
       if (post.status) {
-        blocks.push({ type: "context", elements: [mrkdwn(statusLine(post.status))] });
+        blocks.push({ type: "context", elements: [mrkdwn(statusLine(post.status, w))] });
       }
       return { text: `📤 ${escapeText(post.text)}`, blocks };
     }
@@ -190,14 +210,14 @@ function renderKind(post: ChatPost): Rendered {
 }
 
 /** Several SMS that piled up behind the rate limit, in one post, each with its time. */
-export function renderMany(posts: ChatPost[]): Rendered {
-  if (posts.length === 1 && posts[0]) return renderPost(posts[0]);
+export function renderMany(posts: ChatPost[], w: Catalogue = wordsOf()): Rendered {
+  if (posts.length === 1 && posts[0]) return renderPost(posts[0], w);
   const lines = posts.map((p) => {
     const when = p.at ? `${slackTime(p.at, "{time_secs}")} ` : "";
     return `${when}${quote(p.text)}`;
   });
   const who = posts[0]?.mention ? `<@${posts[0].mention}> ` : "";
-  const body = `${who}📩 *${posts.length} SMS*\n${lines.join("\n")}`;
+  const body = `${who}${say(w.slack.many, { count: posts.length })}\n${lines.join("\n")}`;
   return {
     text: `${who}📩 ${posts.map((p) => escapeText(p.text)).join("\n")}`,
     blocks: sections(body),
@@ -208,33 +228,37 @@ export function renderMany(posts: ChatPost[]): Rendered {
  * `⏳ queued · 📤 sent 10:01 · 📱 received 10:02 · 3 SMS, UCS-2 · ✉️ from Acme`, or the failure
  * and why; a marketing SMS says so first.
  */
-export function statusLine(s: StatusView): string {
+export function statusLine(s: StatusView, w: Catalogue = wordsOf()): string {
+  const words = stepWords(w);
   const parts = stepsReached(s).map(({ step, at }) => {
     const when = at ? ` ${slackTime(at)}` : "";
-    if (step === "failed") return `❌ failed${s.error ? `: ${escapeText(s.error)}` : ""}`;
-    if (step === "held") return `${WORDS.held}: ${escapeText(s.held ?? "")}`;
-    if (step === "unknown")
-      return "⚠️ outcome unknown: the provider did not answer in time; waiting for its delivery report";
-    return `${WORDS[step]}${when}`;
+    if (step === "failed") return `${words.failed}${s.error ? `: ${escapeText(s.error)}` : ""}`;
+    if (step === "held") return `${words.held}: ${escapeText(s.held ?? "")}`;
+    if (step === "unknown") return w.slack.stepUnknownLong;
+    return `${words[step]}${when}`;
   });
   if ((s.segments ?? 1) > 1 || s.encoding?.startsWith("Unicode"))
     parts.push(escapeText(costLine(s.segments ?? 1, s.encoding)));
-  if (s.sender) parts.push(`✉️ from ${escapeText(s.sender)}`);
-  if (s.marketing) parts.unshift("📣 marketing, with the STOP notice");
+  if (s.sender) parts.push(say(w.status.from, { sender: escapeText(s.sender) }));
+  if (s.marketing) parts.unshift(w.status.marketing);
   return parts.join(" · ");
 }
 
-const WORDS: Record<Step, string> = {
-  scheduled: "🕒 scheduled for",
-  held: "🚫 will not be sent",
-  queued: "⏳ queued",
-  submitted: "📨 accepted by the provider",
-  unknown: "⚠️ outcome unknown",
-  sent: "📤 sent",
-  received: "📱 received",
-  failed: "❌ failed",
-  cancelled: "🚫 cancelled",
-};
+/** Each step's words on a status line. */
+function stepWords(w: Catalogue): Record<Step, string> {
+  const s = w.slack;
+  return {
+    scheduled: s.stepScheduled,
+    held: s.stepHeld,
+    queued: s.stepQueued,
+    submitted: s.stepSubmitted,
+    unknown: s.stepUnknown,
+    sent: s.stepSent,
+    received: s.stepReceived,
+    failed: s.stepFailed,
+    cancelled: s.stepCancelled,
+  };
+}
 
 /**
  * The reaction of each step on a person's message. None for `held`: reactions are only added,

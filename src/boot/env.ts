@@ -6,6 +6,8 @@ import { ADAPTERS } from "../../adapters/index.ts";
 import {
   type AdapterDescriptor,
   type ChatAdapterDescriptor,
+  isLanguage,
+  LANGUAGES,
   optionalVar,
   type SmsProviderDescriptor,
 } from "../contracts/index.ts";
@@ -44,6 +46,7 @@ const hints: Record<string, string> = {
   MARKETING_HOURS:
     "entries like `mon-sat 08:00-20:00` (the default), in the SMS provider's time zone",
   MARKETING_HOLIDAYS: "fr (France's public holidays, the default) or none",
+  BRIDGE_LANGUAGE: `the language the bridge writes in chat: ${Object.keys(LANGUAGES).join(" or ")} (default en)`,
 };
 
 const core = {
@@ -94,6 +97,16 @@ const core = {
   /** Days SMS bodies are kept (src/replies/retention.ts); unset keeps them. */
   RETENTION_DAYS: optionalVar.pipe(
     z.coerce.number<string | undefined>().int().positive().optional(),
+  ),
+  /** The language of everything the bridge writes in chat (the CLI and the logs stay English). */
+  BRIDGE_LANGUAGE: optionalVar.pipe(
+    z
+      .string()
+      .optional()
+      .transform((v) => v?.trim().toLowerCase() || "en")
+      .refine(isLanguage, {
+        error: `unknown language: use one of ${Object.keys(LANGUAGES).join(", ")}`,
+      }),
   ),
   /** `send`: thread replies go as SMS; `explicit`: only those starting with `sms:`. */
   REPLY_MODE: z.enum(["send", "explicit"]).default("send"),

@@ -5,7 +5,13 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Router } from "express";
 import pino, { type Logger } from "pino";
-import type { AdapterServices, ChatAdapter, SmsProvider, StateStore } from "../contracts/index.ts";
+import {
+  type AdapterServices,
+  type ChatAdapter,
+  LANGUAGES,
+  type SmsProvider,
+  type StateStore,
+} from "../contracts/index.ts";
 import {
   type ChatDirectory,
   type ChatPlatformName,
@@ -57,6 +63,7 @@ export function featureConfig(env: Env): FeatureConfig {
     values: env.values,
     timeZone: env.sms.descriptor.settings(env.sms.config).timezone,
     defaultPlatform: env.CHAT_DEFAULT_PLATFORM,
+    language: env.BRIDGE_LANGUAGE,
   };
 }
 
@@ -85,6 +92,7 @@ function chatDirectory(adapters: Map<string, ChatAdapter>): ChatDirectory {
     },
     channelMention: (_platform, channel) => `<#${channel}>`,
     threadLink: (platform, thread) => adapters.get(platform)?.threadLink?.(thread) ?? thread,
+    dialect: (platform) => adapters.get(platform)?.dialect,
   };
 }
 
@@ -187,6 +195,8 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       worker: o.worker ?? true,
       processName: processName(env),
       refusedRetryMs: env.REFUSED_RETRY_MS,
+      language: env.BRIDGE_LANGUAGE,
+      words: LANGUAGES[env.BRIDGE_LANGUAGE],
     });
     const sms = env.sms.descriptor;
     const settings = sms.settings(env.sms.config);
@@ -264,6 +274,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       degraded,
       defaults,
       defaultSender: provider.defaultSender,
+      words: LANGUAGES[env.BRIDGE_LANGUAGE],
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({
@@ -282,7 +293,10 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
           ...(kinds.includes("chat") ? features.jobs(jobContext) : []),
           ...(kinds.includes("sms")
             ? [
-                { def: CHECK_JOB, run: createOutcomeCheck({ db: database.db }) },
+                {
+                  def: CHECK_JOB,
+                  run: createOutcomeCheck({ db: database.db, language: env.BRIDGE_LANGUAGE }),
+                },
                 { def: CONTACTS_JOB, run: createContactSync({ db: database.db, provider, log }) },
               ]
             : []),
@@ -297,6 +311,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
                   provider,
                   log,
                   unknownWaitMs: env.SMS_OUTCOME_WAIT_MS,
+                  language: env.BRIDGE_LANGUAGE,
                   degraded,
                   defaults,
                   marketing,

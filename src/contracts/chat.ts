@@ -1,6 +1,7 @@
 // What the core asks of a chat platform (ChatAdapter), what it tells the core (ChatHooks), and
 // what travels between them: cards, posts, buttons, forms, replies, commands.
 import type { MessageStatus, Platform } from "./domain.ts";
+import type { ChatDialect } from "./i18n/index.ts";
 import type { SetupContext, SetupLine } from "./setup.ts";
 
 /** Opaque, owned by the adapter that made it (`slack:<channel>:<ts>`, `discord:<thread id>`). */
@@ -262,6 +263,11 @@ export interface ReportPosted {
  */
 export interface ChatAdapter {
   readonly platform: Platform;
+  /**
+   * Optional: how this platform says the core's markup (bold, commands, who manages), in the
+   * bridge's language. Absent: the core's markup as written.
+   */
+  readonly dialect?: ChatDialect;
   /**
    * Optional: asks the platform whether it accepts the token now (Slack auth.test, Discord
    * GET /users/@me): resolves when it does, throws RefusedError when it refuses it, another error

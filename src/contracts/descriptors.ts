@@ -4,6 +4,7 @@ import type { Router } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { ChatAdapter } from "./chat.ts";
+import type { Catalogue, Language } from "./i18n/index.ts";
 import type { SetupContext, SetupFile, SetupLine } from "./setup.ts";
 import type { SmsProvider } from "./sms.ts";
 
@@ -61,6 +62,9 @@ export interface AdapterServices {
    * a minute): e.g. Discord's gateway after a close 4004.
    */
   refusedRetryMs: number;
+  /** BRIDGE_LANGUAGE: the language of what the bridge writes in chat, and its words. */
+  language: Language;
+  words: Catalogue;
 }
 
 /** What the core tells an adapter's CLI commands besides its configuration. */

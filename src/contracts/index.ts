@@ -7,6 +7,21 @@ export { zonedFormatter } from "../kernel/time.ts";
 export type * from "./chat.ts";
 export type * from "./descriptors.ts";
 export * from "./domain.ts";
+export {
+  type Catalogue,
+  type ChatDialect,
+  fill,
+  isLanguage,
+  LANGUAGES,
+  type Language,
+  PLAIN_DIALECT,
+  placeholders,
+  saidAt,
+  speak,
+  type Voice,
+  voiceOf,
+  wordsOf,
+} from "./i18n/index.ts";
 export type * from "./setup.ts";
 export type * from "./sms.ts";
 export { costLine, type Step, type StepReached, stepsReached } from "./status.ts";

@@ -2,12 +2,16 @@
 // One rule for every platform; each adapter only picks its emoji and words.
 import type { StatusView } from "./chat.ts";
 import type { MessageStatus } from "./domain.ts";
+import { type Catalogue, fill, wordsOf } from "./i18n/index.ts";
 import type { SegmentCount } from "./sms.ts";
 
-/** The encoding in words, with what forced Unicode: "GSM-7", "Unicode because of 🎉". */
-export function encodingWords(c: SegmentCount): string {
+/**
+ * The encoding in words, with what forced Unicode: "GSM-7", "Unicode because of 🎉" (`w`'s words;
+ * English, as stored on the SMS, by default).
+ */
+export function encodingWords(c: SegmentCount, w: Catalogue = wordsOf()): string {
   if (c.encoding === "GSM-7") return "GSM-7";
-  return c.unicodeBecause ? `Unicode because of ${c.unicodeBecause}` : "Unicode";
+  return c.unicodeBecause ? fill(w.status.unicodeBecause, { what: c.unicodeBecause }) : "Unicode";
 }
 
 /** True when a text costs more than a plain SMS: several parts, or Unicode. */

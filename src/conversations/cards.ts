@@ -1,59 +1,83 @@
 // The one place the core's buttons and a conversation's card are built: what the chat side shows
 // of a conversation (its state, its buttons), from the rows the store reads.
-import type { ActionButton, ConversationCard } from "../contracts/index.ts";
+import {
+  type ActionButton,
+  type Catalogue,
+  type ConversationCard,
+  fill,
+  wordsOf,
+} from "../contracts/index.ts";
 import type { Db } from "../db/database.ts";
 import { formatPhone } from "../kernel/phone.ts";
 import type { ReplyMode } from "./reply-mode.ts";
 import { type CardFacts, type Conversation, cardFacts } from "./store.ts";
 
-export function blockButton(conv: Pick<Conversation, "id" | "phone">): ActionButton {
+export function blockButton(
+  conv: Pick<Conversation, "id" | "phone">,
+  w: Catalogue = wordsOf(),
+): ActionButton {
   return {
     action: "block",
-    label: "Block number",
+    label: w.buttons.block,
     conversationId: conv.id,
     style: "danger",
-    confirm: `No SMS will be sent to ${formatPhone(conv.phone)} until someone presses Unblock.`,
+    confirm: fill(w.buttons.blockConfirm, { phone: formatPhone(conv.phone) }),
   };
 }
 
-export function retryButton(conv: Pick<Conversation, "id">, messageId: number): ActionButton {
-  return { action: "retry", label: "Retry", conversationId: conv.id, messageId, style: "primary" };
+export function retryButton(
+  conv: Pick<Conversation, "id">,
+  messageId: number,
+  w: Catalogue = wordsOf(),
+): ActionButton {
+  return {
+    action: "retry",
+    label: w.buttons.retry,
+    conversationId: conv.id,
+    messageId,
+    style: "primary",
+  };
 }
 
-export function cancelButton(conversationId: number, messageId: number): ActionButton {
-  return { action: "cancel", label: "Cancel", conversationId, messageId, style: "danger" };
+export function cancelButton(
+  conversationId: number,
+  messageId: number,
+  w: Catalogue = wordsOf(),
+): ActionButton {
+  return { action: "cancel", label: w.buttons.cancel, conversationId, messageId, style: "danger" };
 }
 
 /** The card's buttons, in order, for the conversation's state. */
-function cardButtons(conv: Conversation, blocked: boolean): ActionButton[] {
+function cardButtons(conv: Conversation, blocked: boolean, w: Catalogue): ActionButton[] {
   const id = conv.id;
+  const b = w.buttons;
   return [
     conv.open
-      ? { action: "close", label: "Close", conversationId: id }
-      : { action: "reopen", label: "Reopen", conversationId: id, style: "primary" },
+      ? { action: "close", label: b.close, conversationId: id }
+      : { action: "reopen", label: b.reopen, conversationId: id, style: "primary" },
     conv.ownerId
-      ? { action: "release", label: "Release", conversationId: id }
-      : { action: "claim", label: "Claim", conversationId: id, style: "primary" },
-    blocked
-      ? { action: "unblock", label: "Unblock number", conversationId: id }
-      : blockButton(conv),
-    { action: "edit-contact", label: "Edit contact", conversationId: id, kind: "form" },
-    { action: "assign", label: "Assign to…", conversationId: id, kind: "user-select" },
+      ? { action: "release", label: b.release, conversationId: id }
+      : { action: "claim", label: b.claim, conversationId: id, style: "primary" },
+    blocked ? { action: "unblock", label: b.unblock, conversationId: id } : blockButton(conv, w),
+    { action: "edit-contact", label: b.editContact, conversationId: id, kind: "form" },
+    { action: "assign", label: b.assign, conversationId: id, kind: "user-select" },
   ];
 }
 
-/** How the cards are shown: REPLY_MODE, and the provider's default sender name. */
+/** How the cards are shown: REPLY_MODE, the provider's default sender name, the language. */
 export interface CardSettings {
   replyMode: ReplyMode;
   /** The sender name SMS go out under when their route names none (SmsProvider.defaultSender). */
   defaultSender?: string;
+  /** BRIDGE_LANGUAGE's words (default English). */
+  words?: Catalogue;
 }
 
 /** The card, from what the store read. */
 export function buildCard(
   conv: Conversation,
   f: CardFacts,
-  { replyMode, defaultSender }: CardSettings,
+  { replyMode, defaultSender, words = wordsOf() }: CardSettings,
 ): ConversationCard {
   const name = [f.contact?.firstName, f.contact?.lastName].filter(Boolean).join(" ");
   return {
@@ -62,13 +86,15 @@ export function buildCard(
     contactName: name || null,
     open: conv.open,
     blocked: f.blocked,
-    actions: cardButtons(conv, f.blocked),
+    actions: cardButtons(conv, f.blocked, words),
     replyMode,
     owner: conv.ownerId,
     waitingSince: conv.waitingSince,
     contactProblem:
       f.contact?.syncState === "failed"
-        ? `not added to the SMS provider's contacts: ${f.contact.syncError ?? "refused"}`
+        ? fill(words.buttons.contactProblem, {
+            why: f.contact.syncError ?? words.buttons.contactRefused,
+          })
         : null,
     optedOut: f.optedOut,
     sender: f.routeSender ?? defaultSender ?? null,

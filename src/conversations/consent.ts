@@ -2,6 +2,7 @@
 // STOP is kept as a hash) and the team's Block (blocks, only Unblock lifts it).
 import { createHash } from "node:crypto";
 import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import { type Catalogue, wordsOf } from "../contracts/index.ts";
 import type { Db } from "../db/database.ts";
 import { blocks, forgotten, optOuts } from "../db/schema.ts";
 
@@ -68,17 +69,23 @@ export async function clearBlock(db: Db, phone: string): Promise<boolean> {
  * Why an SMS to this number that has not left will not go while this holds, in words, for its
  * post (StatusView.held); the sender's order: a Block before a STOP. Undefined when it will go.
  */
-export async function holdOf(db: Db, phone: string): Promise<string | undefined> {
-  if (await isBlocked(db, phone)) return "the number was blocked";
-  if (await isOptedOut(db, phone)) return "the customer said STOP";
+export async function holdOf(
+  db: Db,
+  phone: string,
+  w: Catalogue = wordsOf(),
+): Promise<string | undefined> {
+  if (await isBlocked(db, phone)) return w.consent.holdBlocked;
+  if (await isOptedOut(db, phone)) return w.consent.holdStop;
   return undefined;
 }
 
 /** Why an SMS to this number may not be sent now, in words; undefined when it may. */
-export async function refusalOf(db: Db, phone: string): Promise<string | undefined> {
-  if (await isBlocked(db, phone))
-    return "the team blocked this number (Unblock on its card lifts it)";
-  if (await isOptedOut(db, phone))
-    return "the customer opted out (STOP); they must send START to receive SMS again";
+export async function refusalOf(
+  db: Db,
+  phone: string,
+  w: Catalogue = wordsOf(),
+): Promise<string | undefined> {
+  if (await isBlocked(db, phone)) return w.consent.refusedBlocked;
+  if (await isOptedOut(db, phone)) return w.consent.refusedStop;
   return undefined;
 }

@@ -6,9 +6,12 @@
 import type { Logger } from "pino";
 import type {
   ActionInput,
+  Catalogue,
   ChatAdapter,
+  ChatDialect,
   ChatForm,
   FormInput,
+  Language,
   Platform,
   SmsCommandInput,
   ThreadRef,
@@ -27,6 +30,8 @@ export interface ChatDirectory {
   channelMention(platform: Platform, channel: string): string;
   /** A link to a thread, or its reference when the platform gives none. */
   threadLink(platform: Platform, thread: ThreadRef): string;
+  /** How the platform says the core's markup (its adapter's), if it says it its own way. */
+  dialect?(platform: Platform): ChatDialect | undefined;
 }
 
 /** The configuration a feature may read: every variable's value, and the provider's zone. */
@@ -37,6 +42,8 @@ export interface FeatureConfig {
   timeZone: string;
   /** CHAT_DEFAULT_PLATFORM, when several chat platforms are on. */
   defaultPlatform?: string;
+  /** BRIDGE_LANGUAGE: the language of what the bridge writes in chat; absent: English. */
+  language?: Language;
 }
 /**
  * Why the SMS provider would refuse a sender name, its rule in words; undefined when it takes
@@ -58,8 +65,8 @@ export interface CommandContext {
 export interface ChatCommand {
   /** The first word after `/sms`. */
   name: string;
-  /** One line for `/sms help`. */
-  usage: string;
+  /** One line for `/sms help`: as it is, or in the bridge's language (its catalogue's). */
+  usage: string | ((words: Catalogue) => string);
   /**
    * What these arguments do, in the permissions table (src/conversations/permissions.ts), which
    * the Bridge checks before `run`; absent: `read` (anyone).
@@ -69,22 +76,32 @@ export interface ChatCommand {
   run(input: SmsCommandInput, args: string, ctx: CommandContext): Promise<string>;
 }
 
-/** What a button does, in the caller's transaction; returns the jobs that tell the thread. */
+/**
+ * What a button does, in the caller's transaction; returns the jobs that tell the thread, in
+ * `words` (BRIDGE_LANGUAGE's).
+ */
 export type ActionHandler = (
   tx: Db,
   conv: Conversation,
   input: ActionInput,
   log: Logger,
+  words: Catalogue,
 ) => Promise<NewJob[]>;
 
 /** The form a button of kind "form" opens: filled, checked, saved. */
 export interface FormHandler {
-  /** The form, filled with the conversation's current values. */
-  open(db: Db, conv: Conversation): Promise<ChatForm>;
+  /** The form, filled with the conversation's current values, in `words` (BRIDGE_LANGUAGE's). */
+  open(db: Db, conv: Conversation, words: Catalogue): Promise<ChatForm>;
   /** Each field's problem in words; undefined when the values can be saved. */
-  check(values: Record<string, string>): Record<string, string> | undefined;
-  /** Saves the values (in the caller's transaction); returns the jobs to queue. */
-  submit(tx: Db, conv: Conversation, input: FormInput, log: Logger): Promise<NewJob[]>;
+  check(values: Record<string, string>, words: Catalogue): Record<string, string> | undefined;
+  /** Saves the values (in the caller's transaction); returns the jobs to queue, said in `words`. */
+  submit(
+    tx: Db,
+    conv: Conversation,
+    input: FormInput,
+    log: Logger,
+    words: Catalogue,
+  ): Promise<NewJob[]>;
 }
 
 /** A chat platform as the CLI knows it, on or off: its name, and how it reads a channel id. */

@@ -3,6 +3,7 @@
 // manager, a guest) and where they typed (a channel, a direct message); this file alone decides,
 // the same for every platform. The Bridge asks it before a `/sms`, a thread reply, a subcommand
 // and a button, says a refusal to that person alone and logs it.
+import { type Catalogue, fill, wordsOf } from "../contracts/index.ts";
 
 /** What a person may try to do. */
 export type Act =
@@ -84,12 +85,12 @@ export interface Refusal {
 }
 
 /** What a manager-only act is, in words, after "Only people allowed to manage the bridge can". */
-const MANAGING: Readonly<Partial<Record<Act, string>>> = {
-  unblock: "unblock a number",
-  templates: "add or remove templates",
-  routes: "change routes",
-  forget: "erase a customer",
-  "report-settings": "change the report settings",
+const MANAGING: Readonly<Partial<Record<Act, keyof Catalogue["perm"]>>> = {
+  unblock: "unblock",
+  templates: "templates",
+  routes: "routes",
+  forget: "forget",
+  "report-settings": "reportSettings",
 };
 
 /**
@@ -100,7 +101,10 @@ export function refusalOf(
   act: Act,
   actor: Actor,
   policy: SendPolicy,
-  ownChannels = "the bridge's channels",
+  ownChannels?: string,
+  w: Catalogue = wordsOf(),
+  /** Who may manage on the person's platform, in words (its ChatDialect); absent: said generally. */
+  managers?: string,
 ): Refusal | undefined {
   const who = WHO_MAY[act];
   if (who === "anyone") return undefined;
@@ -108,19 +112,22 @@ export function refusalOf(
     if (actor.canManage) return undefined;
     return {
       reason: "manager",
-      text: `🔒 Only people allowed to manage the bridge can ${MANAGING[act] ?? "do that"} (ask an admin, or someone in the bridge's manager group or role).`,
+      text: fill(w.perm.managers, {
+        what: w.perm[MANAGING[act] ?? "doThat"],
+        who: managers || w.perm.anyManager,
+      }),
     };
   }
   if (actor.guest && !policy.guestsMaySend)
     return {
       reason: "guest",
-      text: "🔒 Not sent: guests of the workspace do not send SMS. Ask a member of the team to send it (the bridge's operator can allow guests with SMS_GUESTS_MAY_SEND=true).",
+      text: w.perm.guest,
     };
   if (actor.from && !actor.from.own && !policy.fromAnyChannel) {
-    const here = actor.from.direct ? "a direct message" : "this channel";
+    const here = actor.from.direct ? w.perm.directMessage : w.perm.thisChannel;
     return {
       reason: "channel",
-      text: `🔒 Not sent: SMS go out only from the bridge's own channels (${ownChannels}, and the threads in them), not from ${here}. Type it there, or ask the bridge's operator to set SMS_FROM_ANY_CHANNEL=true to send from anywhere.`,
+      text: fill(w.perm.channel, { channels: ownChannels ?? w.perm.bridgeChannels, here }),
     };
   }
   return undefined;

@@ -2,7 +2,7 @@
 // (Bridge.onAction) and says in the thread who did what.
 import { and, eq } from "drizzle-orm";
 import type { Logger } from "pino";
-import type { ActionInput } from "../contracts/index.ts";
+import { type ActionInput, type Catalogue, fill } from "../contracts/index.ts";
 import * as consent from "../conversations/consent.ts";
 import type { ActionHandler } from "../conversations/features.ts";
 import { chatJob, SMS_JOB, smsJob } from "../conversations/kinds.ts";
@@ -40,42 +40,37 @@ const status = (conv: store.Conversation, messageId: number) =>
   chatJob(conv, { type: "status", messageId });
 
 const builtIn: Record<string, ActionHandler> = {
-  async close(tx, conv, { author }) {
+  async close(tx, conv, { author }, _log, w) {
     await store.setConversationOpen(tx, conv.id, false);
-    return [...note(conv, `${author} closed the conversation.`), ...card(conv)];
+    return [...note(conv, fill(w.notes.closed, { author })), ...card(conv)];
   },
-  async reopen(tx, conv, { author }) {
+  async reopen(tx, conv, { author }, _log, w) {
     await store.setConversationOpen(tx, conv.id, true);
-    return [...note(conv, `${author} reopened the conversation.`), ...card(conv)];
+    return [...note(conv, fill(w.notes.reopened, { author })), ...card(conv)];
   },
-  async block(tx, conv, { author }) {
+  async block(tx, conv, { author }, _log, w) {
     if (!(await consent.setBlock(tx, conv.phone, author))) return [];
-    const text = `⛔ ${author} blocked ${formatPhone(conv.phone)}: no SMS will be sent to it, whatever it writes, until someone presses Unblock.`;
+    const text = fill(w.notes.blocked, { author, phone: formatPhone(conv.phone) });
     return [...note(conv, text), ...card(conv), ...(await waitingPosts(tx, conv.phone))];
   },
-  async unblock(tx, conv, { author }) {
+  async unblock(tx, conv, { author }, _log, w) {
     if (!(await consent.clearBlock(tx, conv.phone))) return [];
-    const stop = (await consent.isOptedOut(tx, conv.phone))
-      ? " The customer's own STOP still holds until they send START."
-      : "";
-    const text = `✅ ${author} unblocked ${formatPhone(conv.phone)}: SMS can be sent again.${stop}`;
+    const stop = (await consent.isOptedOut(tx, conv.phone)) ? w.notes.unblockedStopHolds : "";
+    const text = fill(w.notes.unblocked, { author, phone: formatPhone(conv.phone) }) + stop;
     return [...note(conv, text), ...card(conv), ...(await waitingPosts(tx, conv.phone))];
   },
-  async cancel(tx, conv, { author, messageId }) {
+  async cancel(tx, conv, { author, messageId }, _log, w) {
     const m = messageId === undefined ? undefined : await store.cancelMessage(tx, messageId);
     if (!m || m.conversationId !== conv.id) return [];
-    return [
-      ...status(conv, m.id),
-      ...note(conv, `🚫 ${author} cancelled a scheduled SMS: it will not be sent.`),
-    ];
+    return [...status(conv, m.id), ...note(conv, fill(w.notes.cancelled, { author }))];
   },
-  async retry(tx, conv, { author, messageId }) {
+  async retry(tx, conv, { author, messageId }, _log, w) {
     if (messageId === undefined) return [];
     const m = await store.getMessage(tx, messageId);
     if (!m || m.conversationId !== conv.id || (m.status !== "failed" && m.status !== "unknown"))
       return [];
-    const refusal = await consent.refusalOf(tx, conv.phone);
-    if (refusal) return note(conv, `🚫 Not retried: ${refusal}.`);
+    const refusal = await consent.refusalOf(tx, conv.phone, w);
+    if (refusal) return note(conv, fill(w.notes.notRetried, { why: refusal }));
     // The same SMS, same reference: its dead send revived (retryJobs requeues it and updates its
     // status), or, for an unknown outcome whose send ended, a new send.
     const dead = await findDead(tx, SMS_JOB.kind, "messageId", m.id);
@@ -86,11 +81,8 @@ const builtIn: Record<string, ActionHandler> = {
       jobs.push(smsJob(conv.phone, m.id), ...status(conv, m.id));
     }
     // Only a send that failed for certain is known not to have reached the provider.
-    const why =
-      m.status === "failed"
-        ? "the provider never took it"
-        : "its outcome was unknown: the customer may get it twice";
-    return [...jobs, ...note(conv, `🔁 ${author} sent the SMS again (${why}).`)];
+    const why = m.status === "failed" ? w.notes.retriedFailed : w.notes.retriedUnknown;
+    return [...jobs, ...note(conv, fill(w.notes.retried, { author, why }))];
   },
 };
 
@@ -101,13 +93,14 @@ export async function runAction(
   input: ActionInput,
   log: Logger,
   features: ReadonlyMap<string, ActionHandler>,
+  words: Catalogue,
 ): Promise<void> {
   const handler = builtIn[input.action] ?? features.get(input.action);
   if (!handler) {
     log.warn({ action: input.action.slice(0, 40) }, "unknown button action: ignored");
     return;
   }
-  await enqueue(tx, ...(await handler(tx, conv, input, log)));
+  await enqueue(tx, ...(await handler(tx, conv, input, log, words)));
 }
 
 /** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */

@@ -3,19 +3,26 @@
 // enqueues the jobs that tell the other side. It implements the hooks chat adapters call.
 // Provider callbacks reach it through the inbox (src/ingest/inbox.ts): stored first, acted on here.
 import type { Logger } from "pino";
-import type {
-  ActionInput,
-  ChatForm,
-  ChatHooks,
-  ChatPlace,
-  ChatReply,
-  FormAnswer,
-  FormInput,
-  MessageRef,
-  Platform,
-  Priority,
-  SmsCommandInput,
-  SmsProvider,
+import {
+  type ActionInput,
+  type ChatDialect,
+  type ChatForm,
+  type ChatHooks,
+  type ChatPlace,
+  type ChatReply,
+  type FormAnswer,
+  type FormInput,
+  fill,
+  type Language,
+  type MessageRef,
+  type Platform,
+  type Priority,
+  type SmsCommandInput,
+  type SmsProvider,
+  speak,
+  type Voice,
+  voiceOf,
+  wordsOf,
 } from "../contracts/index.ts";
 import { costLine, costsMore, encodingWords } from "../contracts/status.ts";
 import { blockButton } from "../conversations/cards.ts";
@@ -139,13 +146,25 @@ export class Bridge implements ChatHooks {
     return this.o.timeZone ?? "UTC";
   }
 
+  /** BRIDGE_LANGUAGE's words, and the zone times are said in. */
+  private get voice(): Voice {
+    return voiceOf(this.o.config.language, this.timeZone);
+  }
+
+  /** How a platform says the core's markup (its adapter's dialect), if its own. */
+  private dialect(platform: Platform): ChatDialect | undefined {
+    return this.o.chat.dialect?.(platform);
+  }
+
   private now(): Date {
     return this.o.now?.() ?? new Date();
   }
 
   /** What the sender of a marketing SMS is told: held until when, or that it leaves now. */
-  marketingNotice(held: Date | undefined): string {
-    return held ? heldWords(this.o.marketing, held) : marketingNowWords();
+  marketingNotice(held: Date | undefined, language: Language = "en"): string {
+    return held
+      ? heldWords(this.o.marketing, held, language)
+      : marketingNowWords(wordsOf(language));
   }
 
   /** Dead jobs back in the queue (by id, or all); a dead SMS goes back to queued, same reference. */
@@ -167,10 +186,10 @@ export class Bridge implements ChatHooks {
     const flush = async () => {
       await this.onInboundSms(tx, run);
       for (const e of after) {
-        const zone = this.timeZone;
-        if (e.kind === "call") await onCall(tx, this.o.defaults, e.phone, e.at, zone);
+        const voice = this.voice;
+        if (e.kind === "call") await onCall(tx, this.o.defaults, e.phone, e.at, voice);
         else if (e.kind === "status") await onDeliveryStatus(tx, this.o.log, e.ref, e.status, e.at);
-        else await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at, zone);
+        else await onClick(tx, this.o.defaults, e.ref, e.phone, e.link, e.at, voice);
       }
       run = [];
       after = [];
@@ -222,6 +241,7 @@ export class Bridge implements ChatHooks {
     const waiting = await markWaiting(tx, since);
     for (const c of waiting) if (c.threadRef) jobs.push(...chatJob(c, { type: "card" }));
     const reopened = new Set<number>();
+    const w = this.voice.words;
     for (const [i, e] of list.entries()) {
       const c = conv(e);
       jobs.push(...chatJob(c, { type: "message", messageId: stored[i]?.id ?? 0 }));
@@ -234,8 +254,8 @@ export class Bridge implements ChatHooks {
         jobs.push(
           ...chatJob(c, {
             type: "note",
-            text: `⚠️ This looks like a request to stop receiving SMS, though not a STOP keyword. Block ${formatPhone(e.from)}?`,
-            actions: [blockButton(c)],
+            text: fill(w.notes.looksLikeStop, { phone: formatPhone(e.from) }),
+            actions: [blockButton(c, w)],
           }),
         );
       }
@@ -244,7 +264,7 @@ export class Bridge implements ChatHooks {
         jobs.push(
           ...chatJob(c, {
             type: "note",
-            text: `🚫 ${formatPhone(e.from)} opted out (STOP): no SMS will be sent to this number until they send START.`,
+            text: fill(w.notes.optedOut, { phone: formatPhone(e.from) }),
           }),
           ...chatJob(c, { type: "card" }),
           ...(await waitingPosts(tx, e.from)),
@@ -253,7 +273,7 @@ export class Bridge implements ChatHooks {
         jobs.push(
           ...chatJob(c, {
             type: "note",
-            text: `✅ ${formatPhone(e.from)} opted back in: SMS can be sent again.`,
+            text: fill(w.notes.optedIn, { phone: formatPhone(e.from) }),
           }),
           ...chatJob(c, { type: "card" }),
           ...(await waitingPosts(tx, e.from)),
@@ -279,7 +299,8 @@ export class Bridge implements ChatHooks {
   /** Records an SMS to send and its jobs; refuses (returns why) when the number opted out. */
   async queueSms(tx: Db, sms: OutgoingSms): Promise<Queued> {
     const conv = await store.ensureConversation(tx, sms.phone, this.o.defaults, sms.platform);
-    const refusal = await consent.refusalOf(tx, sms.phone);
+    const w = this.voice.words;
+    const refusal = await consent.refusalOf(tx, sms.phone, w);
     // The text as it leaves, signature included: what is counted, stored and shown.
     const text = sms.signed
       ? await signText(tx, this.o.signature, sms.text, { phone: sms.phone, author: sms.author })
@@ -320,7 +341,7 @@ export class Bridge implements ChatHooks {
     const jobs: NewJob[] = [];
     if (!chatRef) jobs.push(...chatJob(conv, { type: "message", messageId: msg.id }));
     if (refusal) {
-      const refused = `🚫 Not sent to ${formatPhone(sms.phone)}: ${refusal}.`;
+      const refused = fill(w.notes.notSentTo, { phone: formatPhone(sms.phone), why: refusal });
       jobs.push(...chatJob(conv, { type: "note", text: refused, failure: true }));
       await enqueue(tx, ...jobs);
       return { refused };
@@ -374,17 +395,21 @@ export class Bridge implements ChatHooks {
         jobs.push(
           ...chatJob(conv, {
             type: "note",
-            text: "📎 SMS carries text only: the attachment was not sent.",
+            text: this.voice.words.notes.attachment,
           }),
         );
       }
       // Templates (issue 13): `::name` is sent as its text, which the bridge posts; or refused.
-      const t = await expandTemplate(tx, text, { phone: conv.phone, author: reply.author });
+      const t = await expandTemplate(tx, text, {
+        phone: conv.phone,
+        author: reply.author,
+        words: this.voice.words,
+      });
       // A reply leaves at once: marketing, which waits for its hours, is refused here with why.
       const marketing = asksMarketing(text)
-        ? marketingReplyRefusal()
+        ? marketingReplyRefusal(undefined, this.voice.words)
         : t.kind === "expanded" && t.marketing
-          ? marketingReplyRefusal(t.name)
+          ? marketingReplyRefusal(t.name, this.voice.words)
           : undefined;
       if (marketing) {
         jobs.push(...chatJob(conv, { type: "note", text: marketing, failure: true }));
@@ -411,7 +436,9 @@ export class Bridge implements ChatHooks {
             ...chatJob(conv, {
               type: "whisper",
               userId: reply.authorId,
-              text: `Your reply goes out as ${costLine(cost.segments, encodingWords(cost))}.`,
+              text: fill(this.voice.words.notes.replyCost, {
+                cost: costLine(cost.segments, encodingWords(cost, this.voice.words)),
+              }),
             }),
           );
       }
@@ -427,15 +454,18 @@ export class Bridge implements ChatHooks {
       const conv = await store.getConversation(tx, msg.conversationId);
       if (!conv || conv.platform !== platform) return;
       const left = msg.status !== "queued" && msg.status !== "failed";
-      const text = left
-        ? `✏️ That message was ${kind} in chat, but its SMS was already sent: an SMS cannot be recalled.`
-        : `✏️ That message was ${kind} in chat; its SMS goes out as first written.`;
+      const n = this.voice.words.notes;
+      const text = fill(left ? n.editedAfterSent : n.editedBeforeSent, { kind: n[kind] });
       await enqueue(tx, ...chatJob(conv, { type: "note", text }));
     });
   }
 
-  /** `/sms …`: returns the ephemeral answer for the person who typed it. */
+  /** `/sms …`: returns the ephemeral answer for the person who typed it, in its platform's words. */
   async onCommand(input: SmsCommandInput): Promise<string> {
+    return speak(await this.answer(input), this.dialect(input.platform));
+  }
+
+  private async answer(input: SmsCommandInput): Promise<string> {
     const { commands } = this.o.features;
     const sub = findCommand(commands, input.args);
     if (sub) {
@@ -455,8 +485,14 @@ export class Bridge implements ChatHooks {
       parseLocalDate: (v: string) => provider.parseLocalDate(v),
       linkPlaceholder: provider.linkPlaceholder,
       defaultCountry,
+      words: this.voice.words,
     };
-    const cmd = parseSmsCommand(input.args, context, commandUsages(commands), this.now());
+    const cmd = parseSmsCommand(
+      input.args,
+      context,
+      commandUsages(commands, this.voice.words),
+      this.now(),
+    );
     if (!cmd.ok) return cmd.message;
     const from = { own: await this.isOwnPlace(input.platform, input.place), ...input.place };
     const refused = this.refused("send", { ...input, from }, input, {
@@ -465,8 +501,13 @@ export class Bridge implements ChatHooks {
     });
     if (refused) return refused;
     const result = await this.o.db.transaction(async (tx): Promise<Queued> => {
-      const t = await expandTemplate(tx, cmd.text, { phone: cmd.phone, author: input.author });
-      if (t.kind === "refused") return { refused: `Not sent: ${t.reason}` };
+      const t = await expandTemplate(tx, cmd.text, {
+        phone: cmd.phone,
+        author: input.author,
+        words: this.voice.words,
+      });
+      if (t.kind === "refused")
+        return { refused: fill(this.voice.words.command.notSent, { why: t.reason }) };
       return this.queueSms(tx, {
         phone: cmd.phone,
         text: t.kind === "expanded" ? t.text : cmd.text,
@@ -483,7 +524,7 @@ export class Bridge implements ChatHooks {
       });
     });
     if ("refused" in result) return result.refused;
-    if ("duplicate" in result) return "Already sent.";
+    if ("duplicate" in result) return this.voice.words.command.alreadySent;
     const home = result.conversation;
     const link = home.threadRef
       ? await this.o.threadUrl?.(home.platform, home.threadRef).catch(() => undefined)
@@ -498,9 +539,11 @@ export class Bridge implements ChatHooks {
       cost,
       from: input.platform,
       notice: this.o.notice,
-      timeZone: this.timeZone,
+      voice: this.voice,
     });
-    return result.message.marketing ? `${answer}\n${this.marketingNotice(result.held)}` : answer;
+    return result.message.marketing
+      ? `${answer}\n${this.marketingNotice(result.held, this.voice.language)}`
+      : answer;
   }
 
   /**
@@ -518,8 +561,8 @@ export class Bridge implements ChatHooks {
         from: { own: true },
       };
       const refused = this.refused(actOfButton(input.action), actor, input, { phone: conv.phone });
-      if (refused) return refused;
-      await runAction(tx, conv, input, this.o.log, this.o.features.actions);
+      if (refused) return speak(refused, this.dialect(input.platform));
+      await runAction(tx, conv, input, this.o.log, this.o.features.actions, this.voice.words);
       return undefined;
     });
   }
@@ -534,7 +577,14 @@ export class Bridge implements ChatHooks {
     who: { platform: Platform; authorId?: string },
     about: { phone?: string; channel?: string },
   ): string | undefined {
-    const refusal = refusalOf(act, actor, this.o.sending, this.ownChannels(who.platform));
+    const refusal = refusalOf(
+      act,
+      actor,
+      this.o.sending,
+      this.ownChannels(who.platform),
+      this.voice.words,
+      this.dialect(who.platform)?.managers,
+    );
     if (!refusal) return undefined;
     this.o.log.info(
       {
@@ -553,8 +603,11 @@ export class Bridge implements ChatHooks {
   /** The bridge's own channels on a platform, as its people read them (a refusal's words). */
   private ownChannels(platform: Platform): string {
     const home = this.o.defaults[platform];
-    const routed = "the channels routes name";
-    return home ? `${this.o.chat.channelMention(platform, home)} and ${routed}` : routed;
+    const { perm } = this.voice.words;
+    const routed = perm.routedChannels;
+    return home
+      ? fill(perm.homeAndRouted, { home: this.o.chat.channelMention(platform, home), routed })
+      : routed;
   }
 
   /**
@@ -571,11 +624,11 @@ export class Bridge implements ChatHooks {
 
   /** A button that opens a form (Edit contact): the form, filled with the current values. */
   formFor(input: ActionInput): Promise<ChatForm | null> {
-    return openForm(this.o.db, this.o.features.forms, input);
+    return openForm(this.o.db, this.o.features.forms, input, this.voice.words);
   }
 
   /** The form submitted: checked, then saved with its jobs; a replayed submission does nothing. */
   onFormSubmit(input: FormInput): Promise<FormAnswer> {
-    return submitForm(this.o.db, this.o.features.forms, input, this.o.log);
+    return submitForm(this.o.db, this.o.features.forms, input, this.o.log, this.voice.words);
   }
 }

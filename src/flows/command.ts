@@ -1,14 +1,26 @@
 // `/sms <number> [--at <date>] [--link <url>] [--priority low|normal|high] [--marketing] <text>`,
 // the same on every chat platform. Parsing only: a bad command becomes an explanation, never an SMS.
-import type { Platform, Priority, SegmentCount, SmsProvider } from "../contracts/index.ts";
+import {
+  type Catalogue,
+  fill,
+  type Platform,
+  type Priority,
+  type SegmentCount,
+  type SmsProvider,
+  saidAt,
+  type Voice,
+  voiceOf,
+  wordsOf,
+} from "../contracts/index.ts";
 import { costLine, costsMore, encodingWords } from "../contracts/status.ts";
 import { formatPhone, toE164 } from "../kernel/phone.ts";
-import { formatInZone } from "../kernel/time.ts";
 
 /** What parsing needs of the provider: its reading of typed dates, and its link placeholder. */
 export type CommandContext = Pick<SmsProvider, "parseLocalDate" | "linkPlaceholder"> & {
   /** PHONE_DEFAULT_COUNTRY: national numbers (`0612345678`) are read in this country. */
   defaultCountry?: string;
+  /** BRIDGE_LANGUAGE's words (default English). */
+  words?: Catalogue;
 };
 
 /** The text with the link's placeholder, added at the end when the text does not place it. */
@@ -17,16 +29,17 @@ export function withLink(text: string, placeholder: string): string {
 }
 
 /** How to use `/sms`, with the provider's link placeholder and the other commands' lines. */
-export function usage(placeholder: string, more: string[] = []): string {
+export function usage(placeholder: string, more: string[] = [], w = wordsOf()): string {
+  const c = w.command;
   return [
-    "*Send an SMS:* `/sms <number> <text>`, e.g. `/sms +33612345678 Your order has shipped`",
-    "Options, before the text:",
-    '• `--at "2026-12-01 09:00"`: send later (the SMS account\'s time zone)',
-    `• \`--link https://…\`: add a tracked link; put \`${placeholder}\` where it goes, or it is added at the end`,
-    "• `--priority low|normal|high`: order in the provider's queue",
-    "• `--marketing`: a promotion: the STOP notice is added, and it waits for the hours marketing SMS may leave (Mon–Sat 08:00–20:00 and never on a public holiday, unless MARKETING_HOURS says otherwise); never in a thread reply",
-    "The SMS goes out from the number's conversation thread, which is opened if there is none.",
-    ...(more.length > 0 ? ["", "*Other commands:*", ...more.map((l) => `• ${l}`)] : []),
+    c.usageTitle,
+    c.usageOptions,
+    c.usageAt,
+    fill(c.usageLink, { placeholder }),
+    c.usagePriority,
+    c.usageMarketing,
+    c.usageWhere,
+    ...(more.length > 0 ? ["", c.usageOther, ...more.map((l) => `• ${l}`)] : []),
   ].join("\n");
 }
 
@@ -65,12 +78,14 @@ export function parseSmsCommand(
   now: Date = new Date(),
 ): ParsedCommand {
   let rest = args.trim();
+  const w = provider.words ?? wordsOf();
+  const c = w.command;
   const fail = (reason: string): ParsedCommand => ({
     ok: false,
-    message: `${reason}\n\n${usage(provider.linkPlaceholder, more)}`,
+    message: `${reason}\n\n${usage(provider.linkPlaceholder, more, w)}`,
   });
   if (rest === "" || /^(help|-h|--help|\?)$/i.test(rest))
-    return { ok: false, message: usage(provider.linkPlaceholder, more) };
+    return { ok: false, message: usage(provider.linkPlaceholder, more, w) };
   const options: Record<string, string> = {};
   const flags = new Set<string>();
   let phone: string | undefined;
@@ -84,9 +99,9 @@ export function parseSmsCommand(
       continue;
     }
     if (word.startsWith("--")) {
-      if (!OPTIONS.has(word)) return fail(`Unknown option \`${word}\`.`);
+      if (!OPTIONS.has(word)) return fail(fill(c.unknownOption, { option: word }));
       const value = nextToken(after);
-      if (!value || value[0].startsWith("--")) return fail(`\`${word}\` needs a value.`);
+      if (!value || value[0].startsWith("--")) return fail(fill(c.needsValue, { option: word }));
       options[word] = value[0];
       rest = value[1];
       continue;
@@ -94,17 +109,12 @@ export function parseSmsCommand(
     if (phone !== undefined) break;
     const e164 = toE164(word, provider.defaultCountry);
     if (!e164 && /^0\d/.test(word) && !provider.defaultCountry)
-      return fail(
-        `\`${word}\` looks like a national number: write it in international form (e.g. +33612345678), or set PHONE_DEFAULT_COUNTRY (the country's ISO code, e.g. FR) so national numbers are read in that country.`,
-      );
-    if (!e164)
-      return fail(
-        `\`${word}\` is not a phone number: write it in international form, e.g. +33612345678.`,
-      );
+      return fail(fill(c.nationalNumber, { number: word }));
+    if (!e164) return fail(fill(c.notANumber, { number: word }));
     phone = e164;
     rest = after;
   }
-  if (phone === undefined) return fail("Give the phone number first.");
+  if (phone === undefined) return fail(c.numberFirst);
   let text = rest.trim();
   const result: ParsedCommand = {
     ok: true,
@@ -116,25 +126,24 @@ export function parseSmsCommand(
   const at = options["--at"];
   if (at !== undefined) {
     const date = provider.parseLocalDate(at);
-    if (!date) return fail(`\`--at ${at}\` is not a date: write it as "YYYY-MM-DD HH:mm".`);
-    if (date.getTime() <= now.getTime()) return fail(`\`--at ${at}\` is in the past.`);
+    if (!date) return fail(fill(c.notADate, { at }));
+    if (date.getTime() <= now.getTime()) return fail(fill(c.inThePast, { at }));
     result.sendAt = date;
   }
   const link = options["--link"];
   if (link !== undefined) {
-    if (!isHttpLink(link)) return fail(`\`--link ${link}\` is not an http(s) URL.`);
+    if (!isHttpLink(link)) return fail(fill(c.notALink, { link }));
     result.link = link;
     text = withLink(text, provider.linkPlaceholder);
   }
   const priority = options["--priority"];
   if (priority !== undefined) {
     if (priority !== "low" && priority !== "normal" && priority !== "high") {
-      return fail(`\`--priority ${priority}\`: use low, normal or high.`);
+      return fail(fill(c.badPriority, { priority }));
     }
     result.priority = priority;
   }
-  if (text.replace(provider.linkPlaceholder, "").trim() === "")
-    return fail("The text is empty: nothing to send.");
+  if (text.replace(provider.linkPlaceholder, "").trim() === "") return fail(c.emptyText);
   result.text = text;
   return result;
 }
@@ -153,16 +162,24 @@ export function sendingAnswer(a: {
   cost: SegmentCount;
   from: Platform;
   notice?: string;
-  /** The zone the time is said in (the provider's, the one `--at` was read in). */
-  timeZone: string;
+  /**
+   * The words, and the zone the time is said in (the provider's, the one `--at` was read in):
+   * the time as it was typed, in the account's zone.
+   */
+  voice: Voice | string;
 }): string {
-  const when = a.sendAt ? ` at ${formatInZone(a.sendAt, a.timeZone)}` : "";
+  const voice = typeof a.voice === "string" ? voiceOf("en", a.voice) : a.voice;
+  const c = voice.words.command;
+  const when = a.sendAt ? fill(c.sendingAt, { at: saidAt(voice, a.sendAt) }) : "";
   const { platform } = a.home;
   const where =
     platform === a.from
-      ? "see the number's thread"
-      : `its thread is on ${platform[0]?.toUpperCase()}${platform.slice(1)}`;
+      ? c.seeThread
+      : fill(c.threadOn, { platform: `${platform[0]?.toUpperCase()}${platform.slice(1)}` });
   const warning = a.notice ? `\n⚠️ ${a.notice}` : "";
-  const cost = costsMore(a.cost) ? ` (${costLine(a.cost.segments, encodingWords(a.cost))})` : "";
-  return `Sending to ${formatPhone(a.phone)}${when}${cost}: ${where}${a.link ? `: ${a.link}` : "."}${warning}`;
+  const cost = costsMore(a.cost)
+    ? ` (${costLine(a.cost.segments, encodingWords(a.cost, voice.words))})`
+    : "";
+  const said = fill(c.sending, { phone: formatPhone(a.phone), when, cost, where });
+  return `${said}${a.link ? fill(c.sendingLink, { link: a.link }) : "."}${warning}`;
 }

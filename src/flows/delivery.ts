@@ -4,7 +4,16 @@
 import { randomUUID } from "node:crypto";
 import { eq, inArray } from "drizzle-orm";
 import type { Logger } from "pino";
-import type { ChatAdapter, ChatPost, StatusView, ThreadRef } from "../contracts/index.ts";
+import {
+  type Catalogue,
+  type ChatAdapter,
+  type ChatPost,
+  fill,
+  type StatusView,
+  speak,
+  type ThreadRef,
+  wordsOf,
+} from "../contracts/index.ts";
 import { cancelButton, cardOf } from "../conversations/cards.ts";
 import * as consent from "../conversations/consent.ts";
 import {
@@ -52,6 +61,8 @@ export interface DeliveryOptions {
   replyMode?: ReplyMode;
   /** The provider's default sender name, which the cards show when a route names none. */
   defaultSender?: string;
+  /** BRIDGE_LANGUAGE's words: the cards and their buttons (default English). */
+  words?: Catalogue;
 }
 
 /** Most SMS merged into one post, and most characters. */
@@ -75,7 +86,7 @@ function statusView(m: store.Message, held?: string): StatusView {
 }
 
 /** `owner`: the conversation's owner, notified of a new SMS; `held`: as statusView's. */
-function postOf(m: store.Message, owner?: string | null, held?: string): ChatPost {
+function postOf(m: store.Message, w: Catalogue, owner?: string | null, held?: string): ChatPost {
   return m.direction === "in"
     ? {
         kind: "inbound",
@@ -90,12 +101,17 @@ function postOf(m: store.Message, owner?: string | null, held?: string): ChatPos
         author: m.author ?? undefined,
         status: statusView(m, held),
         // A scheduled SMS can be stopped until it leaves.
-        actions: m.sendAt && m.status === "queued" ? [cancelButton(m.conversationId, m.id)] : [],
+        actions: m.sendAt && m.status === "queued" ? [cancelButton(m.conversationId, m.id, w)] : [],
       };
 }
 
 export function createChatDelivery(o: DeliveryOptions) {
-  const cardSettings = { replyMode: o.replyMode ?? "send", defaultSender: o.defaultSender };
+  const words = o.words ?? wordsOf();
+  const cardSettings = {
+    replyMode: o.replyMode ?? "send",
+    defaultSender: o.defaultSender,
+    words,
+  };
 
   /**
    * The address a person can open of a thread, kept on the conversation (the export runs
@@ -138,7 +154,7 @@ export function createChatDelivery(o: DeliveryOptions) {
         noticeJob(
           platform,
           home,
-          `⚠️ The bridge cannot post in <#${channel}>: ${err.message}. Its conversations wait (nothing is lost) and are posted, in order, once it works again. To fix: ${err.fix}.`,
+          fill(words.notes.cannotPost, { channel, why: err.message, fix: err.fix }),
         ),
       );
     });
@@ -294,7 +310,7 @@ export function createChatDelivery(o: DeliveryOptions) {
     ): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
       const card = await cardOf(o.db, conv, cardSettings);
-      if (first) card.first = postOf(first);
+      if (first) card.first = postOf(first, words);
       const once = { key: cardKey, retry };
       // A new conversation whose channel refuses the bot opens in the default channel (said
       // there once) rather than wait unseen; one that had a thread waits for its channel.
@@ -332,8 +348,8 @@ export function createChatDelivery(o: DeliveryOptions) {
       conv = { ...conv, threadRef: thread, previousThreadRef: previous, threadUrl };
       if (previous) {
         const text = moved
-          ? `↪️ This conversation moved to this channel; its earlier messages are in the previous thread: ${adapter.threadLink?.(previous) ?? previous}`
-          : `The previous thread of this conversation (${previous}) is gone or cannot be reached: the conversation goes on here.`;
+          ? fill(words.notes.moved, { link: adapter.threadLink?.(previous) ?? previous })
+          : fill(words.notes.previousGone, { previous });
         try {
           await adapter.post(thread, { kind: "note", text, key: `${key}:note`, retry });
         } catch (err) {
@@ -391,15 +407,17 @@ export function createChatDelivery(o: DeliveryOptions) {
       if (job.type === "note") {
         await adapter.post(thread, {
           kind: job.failure ? "failure" : "note",
-          text: job.text,
+          // The core's markup in the platform's words (bold, commands).
+          text: speak(job.text, adapter.dialect),
           actions: job.actions,
           key,
           retry,
           mention: job.mention,
         });
       } else if (job.type === "whisper") {
-        if (adapter.whisper) await adapter.whisper(thread, job.userId, job.text);
-        else await adapter.post(thread, { kind: "note", text: job.text, key, retry });
+        const text = speak(job.text, adapter.dialect);
+        if (adapter.whisper) await adapter.whisper(thread, job.userId, text);
+        else await adapter.post(thread, { kind: "note", text, key, retry });
       } else if (job.type === "card") {
         await adapter.updateCard(thread, await cardOf(o.db, conv, cardSettings));
         // A thread opened before its address was kept (or when the platform could not say).
@@ -411,7 +429,7 @@ export function createChatDelivery(o: DeliveryOptions) {
         // An SMS that has not left says so when a STOP or a Block means it will not go.
         const held =
           m.direction === "out" && m.status === "queued"
-            ? await consent.holdOf(o.db, conv.phone)
+            ? await consent.holdOf(o.db, conv.phone, words)
             : undefined;
         if (job.type === "message") {
           if (m.chatRef) return; // posted by an earlier attempt
@@ -438,7 +456,10 @@ export function createChatDelivery(o: DeliveryOptions) {
             try {
               ref = await adapter.postMany(
                 thread,
-                all.map((x, i) => ({ ...postOf(x, i === 0 ? conv?.ownerId : null), key: keys[i] })),
+                all.map((x, i) => ({
+                  ...postOf(x, words, i === 0 ? conv?.ownerId : null),
+                  key: keys[i],
+                })),
               );
             } catch (err) {
               await unhold(o.db, current, more.jobIds);
@@ -459,7 +480,7 @@ export function createChatDelivery(o: DeliveryOptions) {
             return;
           }
           const ref = await adapter.post(thread, {
-            ...postOf(m, conv.ownerId, held),
+            ...postOf(m, words, conv.ownerId, held),
             key,
             retry: retry && !looked,
           });
@@ -469,7 +490,7 @@ export function createChatDelivery(o: DeliveryOptions) {
             .where(eq(messages.id, m.id));
         } else if (m.chatRef) {
           try {
-            if (m.ownPost) await adapter.update(m.chatRef, postOf(m, null, held));
+            if (m.ownPost) await adapter.update(m.chatRef, postOf(m, words, null, held));
             else await adapter.react(m.chatRef, statusView(m, held));
           } catch (err) {
             if (!(err instanceof ThreadGoneError)) throw err;

@@ -4,7 +4,14 @@
 // checked (a problem is shown on its field, the form stays open where the platform allows) and
 // saved in one transaction with the jobs that tell the other side.
 import type { Logger } from "pino";
-import type { ActionInput, ChatForm, FormAnswer, FormInput } from "../contracts/index.ts";
+import {
+  type ActionInput,
+  type Catalogue,
+  type ChatForm,
+  type FormAnswer,
+  type FormInput,
+  wordsOf,
+} from "../contracts/index.ts";
 import type { FormHandler } from "../conversations/features.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
@@ -13,12 +20,17 @@ import { enqueue } from "../queue/jobs.ts";
 type Forms = ReadonlyMap<string, FormHandler>;
 
 /** The form a pressed button opens, filled; null when the action or conversation is unknown. */
-export async function openForm(db: Db, forms: Forms, input: ActionInput): Promise<ChatForm | null> {
+export async function openForm(
+  db: Db,
+  forms: Forms,
+  input: ActionInput,
+  words: Catalogue = wordsOf(),
+): Promise<ChatForm | null> {
   const handler = forms.get(input.action);
   if (!handler) return null;
   const conv = await store.getConversation(db, input.conversationId);
   if (!conv || conv.platform !== input.platform) return null;
-  return handler.open(db, conv);
+  return handler.open(db, conv, words);
 }
 
 /** A submitted form: checked, then saved once per submission (a replay does nothing). */
@@ -27,6 +39,7 @@ export async function submitForm(
   forms: Forms,
   input: FormInput,
   log: Logger,
+  words: Catalogue = wordsOf(),
 ): Promise<FormAnswer> {
   const handler = forms.get(input.action);
   if (!handler) {
@@ -36,12 +49,12 @@ export async function submitForm(
   const values = Object.fromEntries(
     Object.entries(input.values).map(([k, v]) => [k, String(v ?? "").trim()]),
   );
-  const errors = handler.check(values);
+  const errors = handler.check(values, words);
   if (errors) return { errors };
   await db.transaction(async (tx) => {
     const conv = await store.claimInput(tx, "form", input);
     if (!conv) return;
-    await enqueue(tx, ...(await handler.submit(tx, conv, { ...input, values }, log)));
+    await enqueue(tx, ...(await handler.submit(tx, conv, { ...input, values }, log, words)));
   });
   return {};
 }

@@ -1,27 +1,28 @@
 // The provider's events other than an incoming SMS (src/flows/bridge.ts): a call, a delivery status,
 // a click, each told to the conversation's thread, in the caller's transaction.
 import type { Logger } from "pino";
+import { fill, saidAt, type Voice } from "../contracts/index.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { formatPhone } from "../kernel/phone.ts";
-import { formatInZone } from "../kernel/time.ts";
+
 import { enqueue } from "../queue/jobs.ts";
 
-/** `timeZone`: the zone the note's time is said in. */
+/** `voice`: the words and the zone the note is said in. */
 export async function onCall(
   tx: Db,
   defaults: store.Defaults,
   phone: string,
   at: Date,
-  timeZone: string,
+  voice: Voice,
 ) {
   const conv = await store.ensureConversation(tx, phone, defaults);
   await enqueue(
     tx,
     ...chatJob(conv, {
       type: "note",
-      text: `📞 Incoming call from ${formatPhone(phone)} at ${formatInZone(at, timeZone)}`,
+      text: fill(voice.words.notes.call, { phone: formatPhone(phone), at: saidAt(voice, at) }),
     }),
   );
 }
@@ -50,7 +51,7 @@ export async function onClick(
   phone: string,
   link: string,
   at: Date,
-  timeZone: string,
+  voice: Voice,
 ) {
   const msg = ref ? await store.findMessageByRef(tx, ref) : undefined;
   const conv = msg
@@ -61,7 +62,11 @@ export async function onClick(
       tx,
       ...chatJob(conv, {
         type: "note",
-        text: `🔗 ${formatPhone(phone)} opened ${link} at ${formatInZone(at, timeZone)}`,
+        text: fill(voice.words.notes.click, {
+          phone: formatPhone(phone),
+          link,
+          at: saidAt(voice, at),
+        }),
       }),
     );
 }

@@ -5,7 +5,15 @@
 // held again until the next allowed time, like a scheduled SMS.
 // No send ends silently: a refusal, a give-up and an unknown outcome each say so in the thread.
 import type { Logger } from "pino";
-import type { ActionButton, OutboundSms, SendOutcome, SmsProvider } from "../contracts/index.ts";
+import {
+  type ActionButton,
+  fill,
+  type Language,
+  type OutboundSms,
+  type SendOutcome,
+  type SmsProvider,
+  wordsOf,
+} from "../contracts/index.ts";
 import { encodingWords } from "../contracts/status.ts";
 import { retryButton } from "../conversations/cards.ts";
 import * as consent from "../conversations/consent.ts";
@@ -38,6 +46,8 @@ export interface SenderOptions {
   marketing?: MarketingRules;
   /** The clock (tests set it), for the marketing window. */
   now?: () => Date;
+  /** BRIDGE_LANGUAGE: the language of what the thread is told (default English). */
+  language?: Language;
 }
 
 /** A Retry-After of 0 is not an invitation to a hot loop. */
@@ -48,6 +58,7 @@ type NotAccepted = Exclude<SendOutcome, { outcome: "accepted" }>;
 
 /** The batch handler of `sms.send` jobs. */
 export function createSender(o: SenderOptions) {
+  const w = wordsOf(o.language);
   const unknownWaitMs = o.unknownWaitMs ?? 10 * 60_000;
   return sendBatch;
 
@@ -71,9 +82,9 @@ export function createSender(o: SenderOptions) {
     const optedOut = await consent.optedOutAmong(o.db, phones);
     const refusalOf = (m: store.Message) =>
       blocked.has(phoneOf(m))
-        ? "the team blocked this number before it left"
+        ? w.sender.blockedBeforeLeft
         : optedOut.has(phoneOf(m))
-          ? "the customer opted out (STOP) before it left"
+          ? w.sender.stopBeforeLeft
           : undefined;
     // A callback from the number that is stored but not yet acted on may be a STOP: its SMS
     // waits for the worker to read it (a wait, not an attempt), so STOP holds from its 200.
@@ -142,7 +153,7 @@ export function createSender(o: SenderOptions) {
         const refusal = refusalOf(m);
         if (refusal) {
           await store.failMessage(tx, m.id, [], `not sent: ${refusal}`);
-          tell(m, `🚫 Not sent to ${to(m)}: ${refusal}.`);
+          tell(m, fill(w.notes.notSentTo, { phone: to(m), why: refusal }));
           continue;
         }
         const until = heldAgain.get(m.id);
@@ -155,7 +166,10 @@ export function createSender(o: SenderOptions) {
           if (conv)
             later.push(
               ...chatJob(conv, { type: "status", messageId: m.id }),
-              ...chatJob(conv, { type: "note", text: heldAgainWords(o.marketing, to(m), until) }),
+              ...chatJob(conv, {
+                type: "note",
+                text: heldAgainWords(o.marketing, to(m), until, o.language),
+              }),
             );
           continue;
         }
@@ -182,7 +196,7 @@ export function createSender(o: SenderOptions) {
             await consent.setOptOut(tx, phoneOf(m), "provider");
             later.push(...(await waitingPosts(tx, phoneOf(m)))); // its other SMS will not go
           }
-          tell(m, `⚠️ SMS to ${to(m)} failed: ${r.reason}`);
+          tell(m, fill(w.sender.failed, { to: to(m), why: r.reason }));
         } else if (r.outcome === "unknown") {
           // It may have been accepted: never sent again by itself. Its delivery report decides;
           // without one, a person is asked.
@@ -200,12 +214,12 @@ export function createSender(o: SenderOptions) {
           !(errorFor(r) instanceof DeferredError)
         ) {
           // The last attempt failed too: the thread says so, and the job stays dead for a retry.
-          const reason = `gave up after ${job.attempts} attempts: ${r.reason}`;
+          const reason = fill(w.sender.gaveUpWhy, { attempts: job.attempts, why: r.reason });
           await store.failMessage(tx, m.id, r.outcome === "refused" ? r.codes : [], reason);
           tell(
             m,
-            `❌ SMS to ${to(m)} not sent: ${reason}. Press Retry (or run \`ardary-bridge jobs retry ${job.id}\`) when the provider is back: the same SMS goes, never twice.`,
-            conv ? [retryButton(conv, m.id)] : undefined,
+            fill(w.sender.gaveUp, { to: to(m), why: reason, job: job.id }),
+            conv ? [retryButton(conv, m.id, w)] : undefined,
           );
           result.set(m.id, { ok: false, error: errorFor(r) });
         } else {
@@ -231,7 +245,7 @@ export function createSender(o: SenderOptions) {
 
   /** Said once, when the provider begins refusing the account: in every main channel. */
   async function sayRefused(r: { reason: string; fix: string }): Promise<void> {
-    const text = `⚠️ No SMS can leave: ${r.reason}. They wait (none is lost) and go by themselves, in order, once it works again. To fix: ${r.fix}.`;
+    const text = fill(w.sender.noSmsCanLeave, { why: r.reason, fix: r.fix });
     await enqueue(
       o.db,
       ...Object.entries(o.defaults ?? {}).map(([platform, channel]) =>
@@ -242,7 +256,8 @@ export function createSender(o: SenderOptions) {
 }
 
 /** An SMS whose outcome is unknown, a while later: a report came, or a person is asked. */
-export function createOutcomeCheck(o: { db: Db }) {
+export function createOutcomeCheck(o: { db: Db; language?: Language }) {
+  const w = wordsOf(o.language);
   return async function check(job: Job<{ messageId: number; waitedMs: number }>) {
     const m = await store.getMessage(o.db, job.payload.messageId);
     if (m?.status !== "unknown") return;
@@ -254,8 +269,11 @@ export function createOutcomeCheck(o: { db: Db }) {
       ...chatJob(conv, {
         type: "note",
         failure: true,
-        text: `⚠️ No delivery report ${minutes > 0 ? `after ${minutes} min` : "yet"} for the SMS to ${formatPhone(conv.phone)} whose outcome is unknown: it may not have reached the provider. If the customer did not get it, press Retry to send it again.`,
-        actions: [retryButton(conv, m.id)],
+        text: fill(w.sender.noReport, {
+          when: minutes > 0 ? fill(w.sender.noReportAfter, { minutes }) : w.sender.noReportYet,
+          phone: formatPhone(conv.phone),
+        }),
+        actions: [retryButton(conv, m.id, w)],
       }),
     );
   };

@@ -42,6 +42,33 @@ export function formatInZone(at: Date, timeZone: string, o: { seconds?: boolean 
   return `${p.year}-${p.month}-${p.day} ${time} ${timeZone}`;
 }
 
+const longFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * An instant as a person reads it in chat, in the bridge's language (BRIDGE_LANGUAGE), in
+ * `timeZone`: English keeps formatInZone's form (`2026-12-07 08:00 Europe/Paris`); another
+ * language says it its own way, 24 h (French: `lundi 7 décembre 2026 à 08:00`).
+ */
+export function formatForPeople(at: Date, timeZone: string, language = "en"): string {
+  if (language === "en") return formatInZone(at, timeZone);
+  const key = `${language}|${timeZone}`;
+  let f = longFormatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(language, {
+      timeZone,
+      hourCycle: "h23",
+      weekday: "long",
+      day: "numeric",
+      month: "long",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+    longFormatters.set(key, f);
+  }
+  return f.format(at);
+}
+
 /** A local date and time: what a clock on the wall of `timeZone` shows. */
 export interface WallClock {
   year: number;

@@ -3,6 +3,7 @@
 // (platform, channel, thread reference), its state, and its last messages with their statuses.
 // Times in the provider's zone (the CLI's `--utc`: UTC), the zone said.
 import { desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
+import { fill, saidAt, type Voice, voiceOf } from "../contracts/index.ts";
 import * as consent from "../conversations/consent.ts";
 import type { ChatCommand } from "../conversations/features.ts";
 import type { Db } from "../db/database.ts";
@@ -39,10 +40,29 @@ async function phonesFor(db: Db, query: string): Promise<string[]> {
   return rows.map((r) => r.phone);
 }
 
-/** Lines describing every conversation of the numbers the query names; times in `timeZone`. */
-export async function historyLines(db: Db, query: string, timeZone: string): Promise<string[]> {
-  const when = (d: Date) => formatInZone(d, timeZone);
-  if (query.trim() === "") return [`Usage: ${HISTORY_USAGE}`];
+/**
+ * How chat shows the history (`/sms history`): in the bridge's words, and each thread as a link a
+ * person can open (its saved address, else the platform's link to it).
+ */
+export interface HistoryInChat {
+  voice: Voice;
+  link(c: { platform: string; threadRef: string; threadUrl: string | null }): string;
+}
+
+/**
+ * Lines describing every conversation of the numbers the query names; times in `timeZone`. The
+ * command line's form (English, the thread's reference) unless `chat` says how chat shows it.
+ */
+export async function historyLines(
+  db: Db,
+  query: string,
+  timeZone: string,
+  chat?: HistoryInChat,
+): Promise<string[]> {
+  const voice = chat?.voice ?? voiceOf("en", timeZone);
+  const h = voice.words.history;
+  const when = (d: Date) => (chat ? saidAt(voice, d) : formatInZone(d, timeZone));
+  if (query.trim() === "") return [chat ? h.usage : `Usage: ${HISTORY_USAGE}`];
   const phones = await phonesFor(db, query);
   const convs = phones.length
     ? await db
@@ -51,21 +71,34 @@ export async function historyLines(db: Db, query: string, timeZone: string): Pro
         .where(inArray(conversations.phone, phones))
         .orderBy(desc(conversations.lastActivityAt))
     : [];
-  if (convs.length === 0) return [`No conversation found for "${query.trim()}".`];
+  if (convs.length === 0) return [fill(h.none, { query: query.trim() })];
   const lines: string[] = [];
   for (const c of convs) {
     const [contact] = await db.select().from(contacts).where(eq(contacts.phone, c.phone));
     const name = [contact?.firstName, contact?.lastName].filter(Boolean).join(" ");
-    const refusal = await consent.refusalOf(db, c.phone);
-    const state = [c.open ? "open" : "closed", refusal ? `not textable: ${refusal}` : ""]
+    const refusal = await consent.refusalOf(db, c.phone, voice.words);
+    const state = [c.open ? h.open : h.closed, refusal ? fill(h.notTextable, { why: refusal }) : ""]
       .filter(Boolean)
       .join(", ");
+    const platform = `${c.platform} ${c.channel ?? "?"}`;
     const where =
       c.platform === "none"
-        ? "no chat platform"
-        : `${c.platform} ${c.channel ?? "?"}, thread ${c.threadRef ?? "not opened yet"}`;
+        ? h.noPlatform
+        : !c.threadRef
+          ? fill(h.notOpened, { platform })
+          : fill(h.thread, {
+              platform,
+              link: chat ? chat.link({ ...c, threadRef: c.threadRef }) : c.threadRef,
+            });
     lines.push(
-      `#${c.id} ${formatPhone(c.phone)}${name ? ` (${name})` : ""}: ${where}; ${state}; last ${when(c.lastActivityAt)}`,
+      fill(h.line, {
+        id: c.id,
+        phone: formatPhone(c.phone),
+        name: name ? ` (${name})` : "",
+        where,
+        state,
+        at: when(c.lastActivityAt),
+      }),
     );
     const last = await db
       .select()
@@ -86,7 +119,14 @@ export async function historyLines(db: Db, query: string, timeZone: string): Pro
 /** `/sms history …`. */
 export const HISTORY_COMMAND: ChatCommand = {
   name: "history",
-  usage: HISTORY_USAGE,
-  run: async (_input, args, ctx) =>
-    (await historyLines(ctx.db, args, ctx.config.timeZone)).join("\n"),
+  usage: (w) => w.help.history,
+  run: async (_input, args, ctx) => {
+    const { timeZone, language } = ctx.config;
+    const chat: HistoryInChat = {
+      voice: voiceOf(language, timeZone),
+      // The address saved when the thread opened (the export's), else the platform's link.
+      link: (c) => c.threadUrl ?? ctx.chat.threadLink(c.platform, c.threadRef),
+    };
+    return (await historyLines(ctx.db, args, timeZone, chat)).join("\n");
+  },
 };

@@ -6,7 +6,16 @@
 // allowed time, like a scheduled SMS (STOP, Block and Cancel hold until it leaves; the sender
 // checks the window again when it sends). Conversation replies are never held, so marketing in
 // a thread reply is refused with why. Every sentence people read about it is made here.
+
 import { z } from "zod";
+import {
+  type Catalogue,
+  fill,
+  type Language,
+  saidAt,
+  voiceOf,
+  wordsOf,
+} from "../contracts/index.ts";
 import { HOLIDAY_CALENDARS, type HolidayCalendar, isHoliday } from "../kernel/holidays.ts";
 import { instantAt, zonedFormatter } from "../kernel/time.ts";
 import { localTime, parseBusinessHours, type Schedule } from "./hours.ts";
@@ -97,31 +106,53 @@ function localWords(at: Date, timeZone: string): string {
 }
 
 /** The rules in words: "mon-sat 08:00-20:00, never on a public holiday in France". */
-function rulesWords(rules: MarketingRules): string {
-  return rules.holidays === "fr"
-    ? `${rules.spec}, never on a public holiday in France`
-    : rules.spec;
+function rulesWords(rules: MarketingRules, w: Catalogue): string {
+  return rules.holidays === "fr" ? fill(w.marketing.noHolidayFr, { spec: rules.spec }) : rules.spec;
 }
 
-/** Said to whoever sent a marketing SMS that is held (the `/sms` answer, the CLI). */
-export function heldWords(rules: MarketingRules, until: Date): string {
-  return `📣 Marketing SMS: held until ${localWords(until, rules.timeZone)}, the next time marketing SMS may leave (${rulesWords(rules)}); it carries the STOP notice. Cancel it from its post in the thread until then.`;
+/**
+ * When it leaves in `language`'s words: English as the provider's clock shows it
+ * ("Mon 2030-06-17 08:00 (Europe/Paris)"), another language its own way, in the same zone.
+ */
+function untilWords(until: Date, timeZone: string, language: Language): string {
+  return language === "en"
+    ? localWords(until, timeZone)
+    : saidAt(voiceOf(language, timeZone), until);
+}
+
+/** Said to whoever sent a marketing SMS that is held (the `/sms` answer, the CLI: English). */
+export function heldWords(rules: MarketingRules, until: Date, language: Language = "en"): string {
+  const w = wordsOf(language);
+  return fill(w.marketing.held, {
+    at: untilWords(until, rules.timeZone, language),
+    rules: rulesWords(rules, w),
+  });
 }
 
 /** Said to whoever sent a marketing SMS that leaves now. */
-export function marketingNowWords(): string {
-  return "📣 Marketing SMS: it carries the STOP notice.";
+export function marketingNowWords(w: Catalogue = wordsOf()): string {
+  return w.marketing.now;
 }
 
 /** The thread's note when a marketing SMS came due outside the window (a retry) and waits again. */
-export function heldAgainWords(rules: MarketingRules, to: string, until: Date): string {
-  return `📣 The marketing SMS to ${to} came due outside the hours marketing SMS may leave (${rulesWords(rules)}): held until ${localWords(until, rules.timeZone)}.`;
+export function heldAgainWords(
+  rules: MarketingRules,
+  to: string,
+  until: Date,
+  language: Language = "en",
+): string {
+  const w = wordsOf(language);
+  return fill(w.marketing.heldAgain, {
+    to,
+    rules: rulesWords(rules, w),
+    at: untilWords(until, rules.timeZone, language),
+  });
 }
 
 /** Why `--marketing` (or a marketing template) is refused in a thread reply. */
-export function marketingReplyRefusal(template?: string): string {
+export function marketingReplyRefusal(template?: string, w: Catalogue = wordsOf()): string {
   const what = template
-    ? `template ::${template} is saved as marketing, and a marketing SMS`
-    : "a marketing SMS";
-  return `🚫 Not sent: ${what} cannot be a reply in a conversation. Replies leave at once, while marketing SMS wait for the allowed hours and carry a STOP notice: send it with \`/sms <number> --marketing <text>\`.`;
+    ? fill(w.marketing.templateMarketing, { name: template })
+    : w.marketing.aMarketingSms;
+  return fill(w.marketing.replyRefused, { what });
 }

@@ -4,7 +4,9 @@
 // {agent_first_name} filled from the contact and the author. An unknown template or a field
 // with no value is refused with an explanation, and nothing is sent. A template saved with
 // `--marketing` makes a marketing SMS of every send that uses it (src/replies/marketing.ts).
+
 import { asc, eq } from "drizzle-orm";
+import { type Catalogue, fill, wordsOf } from "../contracts/index.ts";
 import type { ChatCommand } from "../conversations/features.ts";
 import { FIELD_LIST, fillFields, unknownFields } from "../conversations/fields.ts";
 import type { Db } from "../db/database.ts";
@@ -78,29 +80,27 @@ export type Expansion =
 export async function expandTemplate(
   db: Db,
   text: string,
-  o: { phone: string; author: string },
+  o: { phone: string; author: string; words?: Catalogue },
 ): Promise<Expansion> {
+  const w = (o.words ?? wordsOf()).templates;
   const m = /^::([^\s]+)(?:\s+([\s\S]*))?$/.exec(text.trim());
   if (!m?.[1]) return { kind: "none" };
   const name = m[1].toLowerCase();
   const template = await getTemplate(db, name);
   if (!template) {
     const known = (await listTemplates(db)).map((t) => `::${t.name}`);
-    return {
-      kind: "refused",
-      reason: `no template named "${name}" (${known.length > 0 ? `known: ${known.join(", ")}` : "none yet: /sms template add <name> <text>"}); nothing was sent.`,
-    };
+    const list = known.length > 0 ? fill(w.known, { list: known.join(", ") }) : w.noneYet;
+    return { kind: "refused", reason: fill(w.unknown, { name, known: list }) };
   }
   const filled = await fillFields(db, template.body, o);
   if ("missing" in filled) {
     const { missing } = filled;
+    const what = missing.includes("name") && !missing.includes("first_name") ? w.name : w.firstName;
     const who = missing.some((f) => f === "first_name" || f === "name")
-      ? ` (${formatPhone(o.phone)} has no ${missing.includes("name") && !missing.includes("first_name") ? "name" : "first name"} in the contacts)`
+      ? fill(w.noValue, { phone: formatPhone(o.phone), what })
       : "";
-    return {
-      kind: "refused",
-      reason: `template "${name}" needs ${missing.map((f) => `{${f}}`).join(", ")}, which has no value here${who}; nothing was sent.`,
-    };
+    const fields = missing.map((f) => `{${f}}`).join(", ");
+    return { kind: "refused", reason: fill(w.needs, { name, fields, who }) };
   }
   const rest = m[2]?.trim();
   return {
@@ -112,14 +112,21 @@ export async function expandTemplate(
 }
 
 /** `/sms template …` in chat; the CLI's `templates` shares the same functions. */
-export async function templateCommand(db: Db, args: string, author: string): Promise<string> {
+export async function templateCommand(
+  db: Db,
+  args: string,
+  author: string,
+  /** Chat's words (BRIDGE_LANGUAGE's); absent: the command line's English. */
+  words?: Catalogue,
+): Promise<string> {
+  const w = (words ?? wordsOf()).templates;
   const m = /^\s*(\S+)?\s*(\S+)?\s*([\s\S]*)$/.exec(args);
   const [verb = "", name = "", body = ""] = [m?.[1]?.toLowerCase(), m?.[2], m?.[3]];
   if (verb === "list") {
     const all = await listTemplates(db);
-    if (all.length === 0) return "No templates yet. Add one: /sms template add <name> <text>";
-    return ["Templates (use ::name in a thread or after /sms <number>):"]
-      .concat(all.map((t) => `::${t.name}${t.marketing ? " (marketing)" : ""}  ${t.body}`))
+    if (all.length === 0) return w.none;
+    return [w.title]
+      .concat(all.map((t) => `::${t.name}${t.marketing ? w.marketing : ""}  ${t.body}`))
       .join("\n");
   }
   if (verb === "add" && name) {
@@ -127,21 +134,24 @@ export async function templateCommand(db: Db, args: string, author: string): Pro
     const marketing = body.startsWith(`${MARKETING_OPTION} `) || body === MARKETING_OPTION;
     const text = marketing ? body.slice(MARKETING_OPTION.length).trim() : body;
     const r = await addTemplate(db, name, text, author, marketing);
-    if ("problem" in r) return `Not saved: ${r.problem}.`;
-    return `Template ::${name.toLowerCase()} ${r.replaced ? "replaced" : "added"}${marketing ? " as a marketing SMS: every send of it carries the STOP notice and waits for the hours marketing SMS may leave; it cannot be a thread reply" : ""}.`;
+    if ("problem" in r) return fill(w.notSaved, { why: r.problem });
+    return fill(r.replaced ? w.replaced : w.added, {
+      name: name.toLowerCase(),
+      marketing: marketing ? w.asMarketing : "",
+    });
   }
   if (verb === "remove" && name) {
-    return (await removeTemplate(db, name))
-      ? `Template ::${name.toLowerCase()} removed.`
-      : `No template named "${name.toLowerCase()}".`;
+    const removed = await removeTemplate(db, name);
+    return fill(removed ? w.removed : w.noTemplate, { name: name.toLowerCase() });
   }
-  return `Usage: ${TEMPLATE_USAGE}`;
+  return fill(w.usage, { usage: words ? words.help.template : TEMPLATE_USAGE });
 }
 
 /** `/sms template …`: adding and removing are for managers; listing is open. */
 export const TEMPLATE_COMMAND: ChatCommand = {
   name: "template",
-  usage: TEMPLATE_USAGE,
+  usage: (w) => w.help.template,
   act: (args) => (/^\s*(add|remove)\b/i.test(args) ? "templates" : "read"),
-  run: (input, args, ctx) => templateCommand(ctx.db, args, input.author),
+  run: (input, args, ctx) =>
+    templateCommand(ctx.db, args, input.author, wordsOf(ctx.config.language)),
 };

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { z } from "zod";
-import type { ChatAdapter } from "../contracts/index.ts";
+import { type Catalogue, type ChatAdapter, wordsOf } from "../contracts/index.ts";
 import type { FeatureConfig, JobContext } from "../conversations/features.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
@@ -93,9 +93,9 @@ export async function postDigest(
   adapter: ChatAdapter,
   channel: string,
   figures: ReportFigures,
-  o: { businessHours: boolean; log: Logger },
+  o: { businessHours: boolean; log: Logger; words?: Catalogue },
 ): Promise<string> {
-  const text = reportText(figures, o);
+  const text = reportText(figures, o, o.words);
   let chart: Buffer | undefined;
   try {
     chart = await drawChart(figures);
@@ -156,6 +156,7 @@ export function createDigestJob(ctx: JobContext) {
       const outcome = await postDigest(target.adapter, target.channel, figures, {
         businessHours: s.hours !== undefined,
         log: ctx.log,
+        words: wordsOf(ctx.config.language),
       });
       await record(ctx.db, key, outcome);
       ctx.log.info({ key, channel: s.channelSpec }, `report: digest ${outcome}`);

@@ -3,6 +3,7 @@
 // composition (src/boot/services.ts) puts with the others.
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { fill, wordsOf } from "../contracts/index.ts";
 import type { ChatCommand, CliCommand, Feature } from "../conversations/features.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { drawChart } from "./chart.ts";
@@ -125,20 +126,23 @@ const REPORT_CLI: CliCommand = {
   },
 };
 
-export const REPORT_USAGE = `/sms report [7d|30d|week|month]  (how the team did; ${PERIOD_WORDS})`;
-
 /** `/sms report [period]`: the report in words, for its author only. */
 export const REPORT_COMMAND: ChatCommand = {
   name: "report",
-  usage: REPORT_USAGE,
+  usage: (w) => w.help.report,
   async run(_input, args, ctx) {
     const s = reportSettings(ctx.config.values, ctx.config.timeZone);
     // Discord's option arrives as `--period <word>` (adapters/discord/commands.ts).
     const word = args.replace(/^\s*--period\b/, "").trim() || "7d";
     const period: Period | undefined = periodOfWord(word, new Date(), s.timeZone);
-    if (!period) return `"${word}" is not a period. Usage: ${REPORT_USAGE}`;
+    const w = wordsOf(ctx.config.language);
+    if (!period)
+      return fill(w.report.notAPeriod, {
+        word,
+        usage: w.help.report,
+      });
     const figures = await computeReport(ctx.db, { period, timeZone: s.timeZone, hours: s.hours });
-    return reportText(figures, { businessHours: s.hours !== undefined });
+    return reportText(figures, { businessHours: s.hours !== undefined }, w);
   },
 };
 

@@ -1,11 +1,12 @@
 // The report as people read it (the digest, `/sms report`, `report --format text`) and as a
 // spreadsheet reads it (`--format csv`: one figure per row). Plain text: it reads the same on
 // Slack, on Discord and in a terminal.
+import { type Catalogue, fill, wordsOf } from "../contracts/index.ts";
 import { wallClock } from "../kernel/time.ts";
 import type { ReportFigures } from "./figures.ts";
 
 /** 45 s, 4 min 12 s, 2 h 05 min, 3 days 4 h. */
-export function duration(s: number | null): string {
+export function duration(s: number | null, w: Catalogue = wordsOf()): string {
   if (s === null) return "–";
   const t = Math.round(s);
   if (t < 60) return `${t} s`;
@@ -15,7 +16,7 @@ export function duration(s: number | null): string {
     return `${Math.floor(t / 3600)} h${m ? ` ${String(m).padStart(2, "0")} min` : ""}`;
   }
   const h = Math.floor((t % 86_400) / 3600);
-  return `${Math.floor(t / 86_400)} days${h ? ` ${h} h` : ""}`;
+  return `${fill(w.report.days, { n: Math.floor(t / 86_400) })}${h ? ` ${h} h` : ""}`;
 }
 
 /** A local date, with its time unless it is midnight: "2026-11-02", "2026-11-02 14:30". */
@@ -26,60 +27,92 @@ export function localDate(at: Date, timeZone: string): string {
   return w.hour === 0 && w.minute === 0 ? date : `${date} ${p(w.hour)}:${p(w.minute)}`;
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/** `n` with the word that fits it: `one` for 1, `many` otherwise (the catalogue's). */
+const plural = (n: number, one: string, many: string) => fill(n === 1 ? one : many, { n });
 
-/** The report in words, one figure per line. */
-export function reportText(f: ReportFigures, o: { businessHours: boolean }): string {
+/** The report in words, one figure per line, in `w` (BRIDGE_LANGUAGE's in chat; English by default). */
+export function reportText(
+  f: ReportFigures,
+  o: { businessHours: boolean },
+  w: Catalogue = wordsOf(),
+): string {
   const r = f.report;
+  const t = w.report;
+  const dur = (s: number | null) => duration(s, w);
   const since = new Date(r.since);
   const until = new Date(r.until);
   const lines = [
-    `📊 SMS report, ${localDate(since, r.timezone)} → ${localDate(until, r.timezone)} (${r.timezone})`,
+    fill(t.title, {
+      since: localDate(since, r.timezone),
+      until: localDate(until, r.timezone),
+      zone: r.timezone,
+    }),
   ];
-  if (f.empty) lines.push("Nothing happened in this period: no SMS, click or call.");
+  if (f.empty) lines.push(t.empty);
   const c = r.conversations;
-  lines.push(`Conversations: ${c.active} active, ${c.new} new, ${c.closed} closed`);
-  lines.push(
-    `SMS: ${r.sms.in} in, ${r.sms.out} out (${plural(r.sms.segments_out, "segment")} billed)`,
-  );
+  lines.push(fill(t.conversations, { active: c.active, new: c.new, closed: c.closed }));
+  const segments = plural(r.sms.segments_out, t.segment, t.segments);
+  lines.push(fill(t.sms, { in: r.sms.in, out: r.sms.out, segments }));
   const fr = r.first_response_s;
   lines.push(
     fr.count === 0
-      ? `First response: no customer was answered in this period${o.businessHours ? " (business hours only)" : ""}`
-      : `First response: median ${duration(fr.median)}, 90% within ${duration(fr.p90)} (${plural(fr.count, "answer")}${o.businessHours ? ", business hours only" : ""})`,
+      ? fill(t.noFirstResponse, { hours: o.businessHours ? t.noFirstResponseHours : "" })
+      : fill(t.firstResponse, {
+          median: dur(fr.median),
+          p90: dur(fr.p90),
+          answers: plural(fr.count, t.answer, t.answers),
+          hours: o.businessHours ? t.firstResponseHours : "",
+        }),
   );
   const u = r.unanswered;
   lines.push(
     u.count === 0
-      ? "Unanswered now: none"
-      : `Unanswered now: ${u.count}, the oldest waiting for ${duration(u.oldest_waiting_s)}`,
+      ? t.unansweredNone
+      : fill(t.unanswered, { count: u.count, oldest: dur(u.oldest_waiting_s) }),
   );
   const d = r.delivery;
   lines.push(
-    `Delivery: ${d.received} received on the handset, ${d.sent} sent without a receipt, ${d.failed} failed, ${d.unknown} unknown`,
+    fill(t.delivery, { received: d.received, sent: d.sent, failed: d.failed, unknown: d.unknown }),
   );
   for (const reason of d.failure_reasons) lines.push(`  • ${reason.reason} ×${reason.count}`);
   const perLink =
-    f.withLink > 0 ? ` (${(r.clicks / f.withLink).toFixed(1)} per SMS with a link)` : "";
+    f.withLink > 0 ? fill(t.perLink, { clicks: (r.clicks / f.withLink).toFixed(1) }) : "";
   lines.push(
-    `STOP ${r.opt_outs.stop}, START ${r.opt_outs.start} · link clicks ${r.clicks}${perLink} · calls ${r.calls}`,
+    fill(t.optOuts, {
+      stop: r.opt_outs.stop,
+      start: r.opt_outs.start,
+      clicks: r.clicks,
+      perLink,
+      calls: r.calls,
+    }),
   );
   if (r.agents.length > 0)
     lines.push(
-      `Agents: ${r.agents
-        .slice(0, 10)
-        .map(
-          (a) =>
-            `${a.name} ${plural(a.replies, "reply", "replies")}${a.first_response_median_s === null ? "" : ` (first response ${duration(a.first_response_median_s)})`}`,
-        )
-        .join(" · ")}`,
+      fill(t.agents, {
+        list: r.agents
+          .slice(0, 10)
+          .map(
+            (a) =>
+              `${a.name} ${plural(a.replies, t.reply, t.replies)}${a.first_response_median_s === null ? "" : fill(t.agentFirstResponse, { duration: dur(a.first_response_median_s) })}`,
+          )
+          .join(" · "),
+      }),
     );
   if (r.channels.length > 0)
     lines.push(
-      `Channels: ${r.channels
-        .slice(0, 10)
-        .map((ch) => `${ch.platform} ${ch.channel || "(none)"} ${ch.in} in / ${ch.out} out`)
-        .join(" · ")}`,
+      fill(t.channels, {
+        list: r.channels
+          .slice(0, 10)
+          .map((ch) =>
+            fill(t.channel, {
+              platform: ch.platform,
+              channel: ch.channel || t.noChannel,
+              in: ch.in,
+              out: ch.out,
+            }),
+          )
+          .join(" · "),
+      }),
     );
   const busiest = r.in_by_hour
     .map((n, h) => ({ n, h }))
@@ -88,7 +121,9 @@ export function reportText(f: ReportFigures, o: { businessHours: boolean }): str
     .slice(0, 3);
   if (busiest.length > 0)
     lines.push(
-      `Busiest hours (SMS in): ${busiest.map((x) => `${String(x.h).padStart(2, "0")}:00 (${x.n})`).join(", ")}`,
+      fill(t.busiest, {
+        list: busiest.map((x) => `${String(x.h).padStart(2, "0")}:00 (${x.n})`).join(", "),
+      }),
     );
   return lines.join("\n");
 }

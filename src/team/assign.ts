@@ -1,7 +1,9 @@
 // Who owns a conversation (Claim, Release, Assign) and which ones wait for an answer: a
 // customer's SMS starts the wait, a person's SMS ends it. `/sms queue` and
 // `ardary-bridge conversations --unanswered` list the waiting ones, oldest first.
+
 import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import { type Catalogue, fill, wordsOf } from "../contracts/index.ts";
 import type { ActionHandler, CommandContext } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import type * as store from "../conversations/store.ts";
@@ -57,27 +59,28 @@ async function setOwner(tx: Db, id: number, owner: string | null) {
 
 const card = (conv: store.Conversation) => chatJob(conv, { type: "card" });
 
-function since(at: Date, now = Date.now()): string {
+function since(at: Date, now = Date.now(), w: Catalogue = wordsOf()): string {
   const min = Math.max(0, Math.round((now - at.getTime()) / 60_000));
-  if (min < 60) return `${min} min`;
+  const q = w.queue;
+  if (min < 60) return fill(q.minutes, { min });
   const h = Math.floor(min / 60);
-  return h < 48 ? `${h} h ${min % 60} min` : `${Math.floor(h / 24)} days`;
+  return h < 48 ? fill(q.hours, { h, min: min % 60 }) : fill(q.days, { days: Math.floor(h / 24) });
 }
 
 /** `/sms queue`: what waits for an answer here, oldest first, with links to the threads. */
 export async function queueCommand(team: CommandContext, platform: string): Promise<string> {
   const list = await unanswered(team.db, platform);
-  if (list.length === 0) return "✅ No conversation is waiting for an answer.";
+  const w = wordsOf(team.config.language);
+  const q = w.queue;
+  if (list.length === 0) return q.none;
   const lines = list.map((c) => {
-    const where = c.threadRef
-      ? team.chat.threadLink(platform, c.threadRef)
-      : "(thread not open yet)";
-    const owner = c.ownerId ? ` · owner <@${c.ownerId}>` : " · nobody claimed it";
-    return `• 🟡 ${formatPhone(c.phone)} waits for ${since(c.waitingSince ?? new Date())}${owner} · ${where}`;
+    const where = c.threadRef ? team.chat.threadLink(platform, c.threadRef) : q.notOpen;
+    const owner = c.ownerId ? fill(q.owner, { owner: c.ownerId }) : q.nobody;
+    const waited = since(c.waitingSince ?? new Date(), Date.now(), w);
+    return fill(q.line, { phone: formatPhone(c.phone), since: waited, owner, where });
   });
-  return [`*${list.length} conversation(s) waiting for an answer*, oldest first:`, ...lines].join(
-    "\n",
-  );
+  // Bold in the core's markup: each platform says it its own way (Bridge.onCommand).
+  return [fill(q.title, { count: list.length }), ...lines].join("\n");
 }
 
 /** `ardary-bridge conversations --unanswered`; times in `timeZone`. */
@@ -92,32 +95,32 @@ export async function unansweredLines(db: Db, timeZone: string): Promise<string[
 
 /** The Claim, Release and Assign buttons. */
 export const ASSIGN_ACTIONS: Record<string, ActionHandler> = {
-  async claim(tx, conv, { author, authorId }) {
+  async claim(tx, conv, { author, authorId }, _log, w) {
     if (!authorId || conv.ownerId === authorId) return [];
     await setOwner(tx, conv.id, authorId);
     return [
-      ...chatJob(conv, { type: "note", text: `🙋 ${author} claimed this conversation.` }),
+      ...chatJob(conv, { type: "note", text: fill(w.notes.claimed, { author }) }),
       ...card(conv),
     ];
   },
-  async release(tx, conv, { author }) {
+  async release(tx, conv, { author }, _log, w) {
     if (!conv.ownerId) return [];
     await setOwner(tx, conv.id, null);
     return [
       ...chatJob(conv, {
         type: "note",
-        text: `${author} released this conversation: nobody owns it.`,
+        text: fill(w.notes.released, { author }),
       }),
       ...card(conv),
     ];
   },
-  async assign(tx, conv, { author, value }): Promise<NewJob[]> {
+  async assign(tx, conv, { author, value }, _log, w): Promise<NewJob[]> {
     if (!value || conv.ownerId === value) return [];
     await setOwner(tx, conv.id, value);
     return [
       ...chatJob(conv, {
         type: "note",
-        text: `👤 this conversation is yours now (assigned by ${author}).`,
+        text: fill(w.notes.assigned, { author }),
         mention: value,
       }),
       ...card(conv),

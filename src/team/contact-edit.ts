@@ -2,9 +2,11 @@
 // `ardary-bridge contacts set <number> --name … --company … --notes …`. Both save through
 // contacts.ts's saveContactsIn, as an import does: the contact is synced to the provider again
 // (addContact, by the job) and the cards and thread titles of its conversations show the change.
+
 import { parseArgs } from "node:util";
 import { eq } from "drizzle-orm";
 import type { ChatForm } from "../contracts/index.ts";
+import { type Catalogue, fill, wordsOf } from "../contracts/index.ts";
 import type { FormHandler } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import type { Db } from "../db/database.ts";
@@ -28,15 +30,17 @@ async function contactOf(db: Db, phone: string): Promise<Contact | undefined> {
 }
 
 /** Each value's problem in words (too long, a name without letters); undefined when every one can be saved. */
-export function contactProblems(values: ContactChanges): Record<string, string> | undefined {
+export function contactProblems(
+  values: ContactChanges,
+  w: Catalogue = wordsOf(),
+): Record<string, string> | undefined {
   const errors: Record<string, string> = {};
   for (const [field, max] of Object.entries(LIMITS)) {
     const v = values[field as Editable];
-    if (v !== undefined && v.length > max) errors[field] = `At most ${max} characters.`;
+    if (v !== undefined && v.length > max) errors[field] = fill(w.form.tooLong, { max });
   }
   // A number pasted as the name would hide the number behind itself on every card.
-  if (values.name && !errors.name && !/\p{L}/u.test(values.name))
-    errors.name = "A name needs letters (leave it empty for none).";
+  if (values.name && !errors.name && !/\p{L}/u.test(values.name)) errors.name = w.form.nameLetters;
   return Object.keys(errors).length > 0 ? errors : undefined;
 }
 
@@ -44,7 +48,12 @@ export function contactProblems(values: ContactChanges): Record<string, string> 
  * Changes one contact (a value absent is kept; "" clears it) through the same path as an
  * import. Returns what changed, in words (empty when nothing did: nothing is saved).
  */
-export async function saveContact(tx: Db, phone: string, changes: ContactChanges) {
+export async function saveContact(
+  tx: Db,
+  phone: string,
+  changes: ContactChanges,
+  w: Catalogue = wordsOf(),
+) {
   const before = await contactOf(tx, phone);
   const was = {
     name: fullName(before),
@@ -78,30 +87,35 @@ export async function saveContact(tx: Db, phone: string, changes: ContactChanges
     ],
     true,
   );
+  const field = (k: Editable) => (k === "name" ? w.form.fieldName : w.form.fieldCompany);
   return changed.map((k) =>
-    k === "notes" ? "the notes" : now[k] ? `${k} “${now[k]}”` : `no ${k}`,
+    k === "notes"
+      ? w.form.changedNotes
+      : now[k]
+        ? fill(w.form.changedTo, { field: field(k), value: now[k] })
+        : fill(w.form.cleared, { field: field(k) }),
   );
 }
 
 /** The card's form: name, company and notes, as they are now. */
-async function contactForm(db: Db, phone: string): Promise<ChatForm> {
+async function contactForm(db: Db, phone: string, w: Catalogue): Promise<ChatForm> {
   const c = await contactOf(db, phone);
   return {
-    title: "Edit contact",
-    submitLabel: "Save",
-    intro: `The contact of ${formatPhone(phone)}: cards and thread titles show the name, and it is added to the SMS provider's contacts.`,
+    title: w.form.title,
+    submitLabel: w.form.save,
+    intro: fill(w.form.intro, { phone: formatPhone(phone) }),
     fields: [
       {
         id: "name",
-        label: "Name",
+        label: w.form.name,
         value: fullName(c),
         maxLength: LIMITS.name,
-        placeholder: "First and last name",
+        placeholder: w.form.namePlaceholder,
       },
-      { id: "company", label: "Company", value: c?.company ?? "", maxLength: LIMITS.company },
+      { id: "company", label: w.form.company, value: c?.company ?? "", maxLength: LIMITS.company },
       {
         id: "notes",
-        label: "Notes",
+        label: w.form.notes,
         value: c?.notes ?? "",
         maxLength: LIMITS.notes,
         multiline: true,
@@ -113,18 +127,19 @@ async function contactForm(db: Db, phone: string): Promise<ChatForm> {
 /** The Edit contact form, for the card's button. */
 export const CONTACT_FORMS: Record<string, FormHandler> = {
   [EDIT_CONTACT]: {
-    open: (db, conv) => contactForm(db, conv.phone),
-    check: (values) => contactProblems(values),
-    async submit(tx, conv, { author, values }) {
-      const changed = await saveContact(tx, conv.phone, {
+    open: (db, conv, words) => contactForm(db, conv.phone, words),
+    check: (values, words) => contactProblems(values, words),
+    async submit(tx, conv, { author, values }, _log, words) {
+      const changes = {
         name: values.name ?? "",
         company: values.company ?? "",
         notes: values.notes ?? "",
-      });
+      };
+      const changed = await saveContact(tx, conv.phone, changes, words);
       if (changed.length === 0) return [];
       return chatJob(conv, {
         type: "note",
-        text: `✏️ ${author} edited the contact: ${changed.join(", ")}.`,
+        text: fill(words.form.edited, { author, changes: changed.join(", ") }),
       });
     },
   },

@@ -5,7 +5,7 @@ import type { CliCommand, Feature } from "../conversations/features.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { ASSIGN_ACTIONS, queueCommand } from "./assign.ts";
 import { CONTACT_FORMS } from "./contact-edit.ts";
-import { ROUTE_USAGE, routeCommand } from "./routes.ts";
+import { routeCommand } from "./routes.ts";
 import { runTeamCli, TEAM_HELP } from "./team.ts";
 
 /** A team command from the command line: its lines printed; a usage error said as such. */
@@ -38,14 +38,14 @@ export const TEAM_FEATURE: Feature = {
   commands: [
     {
       name: "route",
-      usage: ROUTE_USAGE,
+      usage: (w) => w.help.route,
       // Adding and removing are for managers (src/conversations/permissions.ts); listing is open.
       act: (args) => (/^\s*(add|remove)\b/i.test(args) ? "routes" : "read"),
       run: (input, args, ctx) => routeCommand(ctx, input, args),
     },
     {
       name: "queue",
-      usage: "`/sms queue`: the conversations waiting for an answer, oldest first",
+      usage: (w) => w.help.queue,
       run: (input, _args, ctx) => queueCommand(ctx, input.platform),
     },
   ],

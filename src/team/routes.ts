@@ -4,7 +4,7 @@
 // server. `/sms route add|list|remove` (adding and removing: people allowed to manage the bridge,
 // checked by the Bridge from the permissions table) and `ardary-bridge routes`.
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Platform, SmsCommandInput } from "../contracts/index.ts";
+import { fill, type Platform, type SmsCommandInput, wordsOf } from "../contracts/index.ts";
 import type { ChatPlatformName, CommandContext, SenderCheck } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
@@ -102,9 +102,6 @@ export function channelIdOf(text: string): string | undefined {
   return /^(?:[CG][A-Z0-9]{2,}|\d{5,25})$/.test(id) ? id : undefined;
 }
 
-export const ROUTE_USAGE =
-  "`/sms route add <prefix> <#channel> [--move] [--sender <name>]`, `/sms route list`, `/sms route remove <prefix>`: which channel the conversations of numbers starting with a prefix go to, and the sender name their SMS go out under";
-
 /** Why `--sender <name>` cannot be used, in words; undefined when the provider takes the name. */
 export function senderRefusal(check: SenderCheck | undefined, name: string): string | undefined {
   if (!check) return "the SMS provider takes no sender names: leave --sender out";
@@ -134,36 +131,34 @@ export async function routeCommand(
 ): Promise<string> {
   const [verb = "", ...words] = args.trim().split(/\s+/).filter(Boolean);
   const platform = input.platform;
+  const w = wordsOf(team.config.language).route;
+  const usage = wordsOf(team.config.language).help.route;
   if (verb === "list" || verb === "") {
     const list = (await listRoutes(team.db)).filter((r) => r.platform === platform);
-    if (list.length === 0) return "No routes: every new conversation goes to the default channel.";
+    if (list.length === 0) return w.none;
     return list
-      .map((r) =>
-        r.sender
-          ? `• ${r.pattern} → ${team.chat.channelMention(platform, r.channel)}, SMS sent as ${r.sender}`
-          : `• ${r.pattern} → ${team.chat.channelMention(platform, r.channel)}`,
-      )
+      .map((r) => {
+        const channel = team.chat.channelMention(platform, r.channel);
+        const said = { pattern: r.pattern, channel, sender: r.sender ?? "" };
+        return fill(r.sender ? w.lineSender : w.line, said);
+      })
       .join("\n");
   }
-  if (verb !== "add" && verb !== "remove") return `Usage: ${ROUTE_USAGE}`;
+  if (verb !== "add" && verb !== "remove") return fill(w.usage, { usage });
   // Who may add or remove a route is checked before this runs (the `route` command's `act`).
   const pattern = parsePrefix(words[0] ?? "");
-  if (!pattern)
-    return `"${words[0] ?? ""}" is not a number prefix (e.g. +44). Usage: ${ROUTE_USAGE}`;
+  if (!pattern) return fill(w.notAPrefix, { prefix: words[0] ?? "", usage });
   if (verb === "remove") {
     const n = await removeRoute(team.db, pattern, platform);
-    return n > 0
-      ? `Route ${pattern} removed: its new conversations go to the default channel or a shorter route.`
-      : `No route for ${pattern}.`;
+    return fill(n > 0 ? w.removed : w.noRoute, { pattern });
   }
   const { channel: channelText, move, sender, senderMissing } = addOptions(words.slice(1));
-  if (senderMissing)
-    return `\`--sender\` needs a name, e.g. --sender AcmeUK. Usage: ${ROUTE_USAGE}`;
+  if (senderMissing) return fill(w.senderMissing, { usage });
   const refused = sender === undefined ? undefined : senderRefusal(team.senderProblem, sender);
-  if (refused) return `Route not saved: ${refused}.`;
-  if (!channelText) return `Which channel? Usage: ${ROUTE_USAGE}`;
+  if (refused) return fill(w.notSaved, { why: refused });
+  if (!channelText) return fill(w.whichChannel, { usage });
   const channel = await team.chat.resolveChannel(platform, channelText);
-  if (!channel) return `No channel "${channelText}" the bridge can post in. Usage: ${ROUTE_USAGE}`;
+  if (!channel) return fill(w.noChannel, { channel: channelText, usage });
   const moved = await addRoute(team.db, {
     pattern,
     platform,
@@ -173,11 +168,8 @@ export async function routeCommand(
     by: input.author,
   });
   const where = team.chat.channelMention(platform, channel);
-  const route = move
-    ? `Route ${pattern} → ${where}: ${moved} existing conversation(s) moved; new ones go there too.`
-    : `Route ${pattern} → ${where}: new conversations go there (existing ones stay; add --move to move them).`;
-  if (!sender) return route;
-  return `${route} SMS to these numbers go out as ${sender}, with replies on so customers can answer.`;
+  const route = fill(move ? w.moved : w.added, { pattern, channel: where, moved });
+  return sender ? route + fill(w.sender, { sender }) : route;
 }
 
 /** `ardary-bridge routes list|add|remove`: printed lines and the exit code. */

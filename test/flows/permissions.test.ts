@@ -487,7 +487,11 @@ describe("who may do what, on discord (no guests: every member sends)", () => {
     await pressCard(w, threadId, "block");
     await waitPosts(w, A_SHOWN, (c) => c.includes("blocked"));
     const admin = await pressCard(w, threadId, "unblock", { permissions: MANAGE_GUILD });
-    expect((await followUp(w, admin.id)).content).toContain("unblock a number");
+    const refusal = (await followUp(w, admin.id)).content;
+    expect(refusal).toContain("unblock a number");
+    // The refusal names the rule that holds here: the role, not Manage Server.
+    expect(refusal).toContain("(DISCORD_MANAGER_ROLE)");
+    expect(refusal).not.toContain("Manage Server");
     await pressCard(w, threadId, "unblock", { roles: [LEADS] });
     await waitPosts(w, A_SHOWN, (c) => c.includes("unblocked"));
     expect(smsTo(w.h, A)).toEqual(["From random"]);

@@ -68,7 +68,7 @@ describe("history and export", () => {
     for (const query of [A, "camille", "Durand"]) {
       const history = await slackCommand(`history ${query}`);
       expect(history).toMatch(
-        /#\d+ \+33 6 12 34 56 78 \(Camille Durand\): slack C0GENERAL, thread slack:C0GENERAL:[\d.]+; open/,
+        /#\d+ \+33 6 12 34 56 78 \(Camille Durand\): slack C0GENERAL, thread https:\/\/ardary-test\.slack\.com\/archives\/C0GENERAL\/p\d+; open/,
       );
       expect(history).toContain("← received: Hi, where is my order?");
       expect(history).toContain("→ failed Alice Martin: Can you hear me?");

@@ -42,6 +42,22 @@ describe("configuration", () => {
     expect(problems).toContain("Signing Secret");
   });
 
+  it("speaks English unless BRIDGE_LANGUAGE says French; another language lists the languages", () => {
+    expect(loadEnv({}).BRIDGE_LANGUAGE).toBe("en");
+    expect(loadEnv({ BRIDGE_LANGUAGE: "fr" }).BRIDGE_LANGUAGE).toBe("fr");
+    expect(loadEnv({ BRIDGE_LANGUAGE: " FR " }).BRIDGE_LANGUAGE).toBe("fr");
+    let error: unknown;
+    try {
+      loadEnv({ BRIDGE_LANGUAGE: "de" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EnvError);
+    const problems = (error as EnvError).problems.join("\n");
+    expect(problems).toContain("BRIDGE_LANGUAGE");
+    expect(problems).toContain("en, fr");
+  });
+
   it("turns a platform on only when its three variables are set", () => {
     const env = loadEnv({
       SLACK_BOT_TOKEN: "xoxb-1",

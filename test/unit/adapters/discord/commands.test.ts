@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   commandArgs,
+  discordCommand,
   type InteractionOption,
   inviteUrl,
   SMS_COMMAND,
@@ -153,5 +154,77 @@ describe("options → /sms arguments", () => {
     expect(commandArgs(data(["stats"], { since: "2026-11-01" }))).toBe("stats --since 2026-11-01");
     expect(commandArgs([])).toBe("");
     expect(commandArgs(undefined)).toBe("");
+  });
+});
+
+describe("the /sms definition in French", () => {
+  type Described = {
+    description: string;
+    description_localizations?: Record<string, string>;
+    options?: Described[];
+  };
+  const all = (d: Described): Described[] => [d, ...(d.options ?? []).flatMap(all)];
+
+  it("carries a French description (Discord's locale fr) of at most 100 characters everywhere", () => {
+    const described = all(SMS_COMMAND as unknown as Described);
+    expect(described.length).toBeGreaterThan(30);
+    for (const d of described) {
+      const fr = d.description_localizations?.fr;
+      expect(fr, d.description).toBeTruthy();
+      expect(fr).not.toBe(d.description);
+      expect(fr?.length).toBeLessThanOrEqual(100);
+      expect(d.description.length).toBeLessThanOrEqual(100);
+    }
+    const report = (SMS_COMMAND.options as unknown as { name: string; options?: unknown[] }[]).find(
+      (o) => o.name === "report",
+    );
+    const period = report?.options?.[0] as {
+      choices: { name: string; name_localizations: Record<string, string> }[];
+    };
+    expect(period.choices.map((c) => c.name_localizations.fr)).toEqual([
+      "les 7 derniers jours",
+      "les 30 derniers jours",
+      "cette semaine, depuis lundi",
+      "ce mois-ci, depuis le 1er",
+    ]);
+    expect(SMS_COMMAND.description_localizations.fr).toBe(
+      "Écrire à un client, et gérer le pont SMS",
+    );
+  });
+});
+
+describe("a command as typed on Discord", () => {
+  it("names each option the definition declares, in its order, free text last", () => {
+    const cases: [string, string][] = [
+      ["/sms <number> <text>", "/sms send number:… text:…"],
+      [
+        "/sms +33612345678 Your order has shipped",
+        "/sms send number:+33612345678 text:Your order has shipped",
+      ],
+      [
+        "/sms route add <prefix> <#channel> [--move] [--sender <name>]",
+        "/sms route add prefix:… channel:… [move:True] [sender:…]",
+      ],
+      ["/sms route remove <prefix>", "/sms route remove prefix:…"],
+      ["/sms queue", "/sms queue"],
+      [
+        "/sms template add <name> [--marketing] <text>",
+        "/sms template add name:… [marketing:True] text:…",
+      ],
+      ["/sms history <number or name>", "/sms history query:…"],
+      ["/sms report [7d|30d|week|month]", "/sms report [period:7d|30d|week|month]"],
+      ["/sms <number> --marketing <text>", "/sms send number:… marketing:True text:…"],
+      ['--at "2026-12-01 09:00"', "at:2026-12-01 09:00"],
+      ["--priority low|normal|high", "priority:low|normal|high"],
+      ["--marketing", "marketing:True"],
+    ];
+    for (const [core, discord] of cases) expect(discordCommand(core)).toBe(discord);
+  });
+
+  it("leaves what names no option of the definition as written", () => {
+    expect(discordCommand("--nope x")).toBe("--nope x");
+    expect(discordCommand("/sms route add <prefix> --colour red")).toBe(
+      "/sms route add <prefix> --colour red",
+    );
   });
 });

@@ -1,0 +1,163 @@
+// The bridge in French (BRIDGE_LANGUAGE=fr), end to end on Slack and on Discord: an incoming SMS
+// opens a card in French, a reply is sent and its status line speaks French, `/sms help` is in
+// French in each platform's own form, a scheduled `/sms` says its time as typed, in French.
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  answerTo,
+  cardOf,
+  contents,
+  type DiscordWorld,
+  smsTo,
+  startDiscord,
+  waitCard,
+  waitPosts,
+} from "../support/discord-setup.ts";
+import { until } from "../support/harness.ts";
+import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
+
+const A = "+33612345678";
+const A_SHOWN = "+33 6 12 34 56 78";
+const FRENCH = { BRIDGE_LANGUAGE: "fr", ARDARY_TIMEZONE: "Europe/Paris" };
+/** A time typed in `--at` (the account's zone), and how French says it back. */
+const AT = "2030-12-02 08:00";
+const AT_SAID = "lundi 2 décembre 2030 à 08:00";
+
+let slack: SlackWorld | undefined;
+let discord: DiscordWorld | undefined;
+afterEach(async () => {
+  await slack?.close();
+  await discord?.close();
+  slack = undefined;
+  discord = undefined;
+});
+
+describe("the bridge in French", () => {
+  it("on Slack: the card, a reply, a /sms and its status line, /sms help in mrkdwn, a refusal, a scheduled /sms", async () => {
+    slack = await startSlackWorld({ env: FRENCH });
+    const w = slack;
+    await w.h.sim.inbound(A, "Bonjour, où est ma commande ?");
+    const t = await w.thread(A);
+    await untilInOrder(w, t, ["Bonjour, où est ma commande ?"]);
+    const card = w.fake.thread(t.channel, t.ts)[0];
+    const shown = JSON.stringify(card?.blocks ?? []);
+    expect(card?.text).toContain(`Conversation SMS avec ${A_SHOWN}`);
+    expect(shown).toContain("*Conversation SMS* avec");
+    expect(shown).toContain("🟡 attend notre réponse depuis");
+    expect(shown).toContain("👤 personne ne l'a prise");
+    for (const label of ["Clore", "Prendre", "Bloquer le numéro", "Modifier le contact"])
+      expect(shown).toContain(`"text":"${label}"`);
+    expect(shown).not.toMatch(/waiting for|nobody claimed|"Close"/);
+
+    const command = async (text: string, userId = "U0ALICE") => {
+      const before = w.fake.responses.length;
+      await w.fake.signer.sendCommand(w.events, { text, userId, channelId: GENERAL });
+      const r = await until(() => w.fake.responses[before]);
+      return (r.body as { text: string }).text;
+    };
+    const help = await command("help");
+    expect(help).toContain("*Envoyer un SMS :* `/sms <number> <text>`");
+    expect(help).toContain("*Autres commandes :*");
+    expect(help).toContain("`/sms route add <prefix> <#channel> [--move] [--sender <name>]`");
+    expect(help).toContain("`/sms queue` : les conversations qui attendent une réponse");
+    expect(help).not.toContain("**");
+
+    const refused = await command("template add horaires Ouvert à 9 h.", "U0BOB");
+    expect(refused).toContain(
+      "(demandez à un administrateur ou propriétaire de l'espace de travail (ou réglez SLACK_MANAGER_GROUP pour nommer un groupe))",
+    );
+
+    const report = await command("report");
+    expect(report).toMatch(
+      /^📊 Rapport SMS, .* → .* \(Europe\/Paris\)\nConversations : 1 actives, 1 nouvelles/,
+    );
+    expect(report).toContain("Sans réponse maintenant : 1, la plus ancienne attend depuis");
+
+    const queue = await command("queue");
+    expect(queue).toContain(
+      "*1 conversation(s) en attente de réponse*, les plus anciennes d'abord :",
+    );
+    expect(queue).not.toContain("**");
+
+    await w.reply(t, "C'est parti.");
+    await until(() => smsTo(w.h, A).includes("C'est parti."));
+    const sent = await command(`${A} Livraison demain.`);
+    expect(sent.startsWith(`Envoi au ${A_SHOWN} : voir le fil du numéro : https://`)).toBe(true);
+    const line = await until(() => {
+      const text = JSON.stringify(w.fake.thread(t.channel, t.ts).map((m) => m.blocks ?? []));
+      return text.includes("Livraison demain.") && text.includes("📱 reçu") ? text : undefined;
+    }, 20_000);
+    expect(line).toContain("*SMS envoyé depuis Slack* par Alice Martin");
+    expect(line).toContain("⏳ en file");
+    expect(line).toContain("📤 envoyé");
+    expect(line).not.toMatch(/📤 sent|📱 received|queued/);
+
+    const scheduled = await command(`${A} --at "${AT}" À demain !`);
+    expect(scheduled).toContain(
+      `Envoi au ${A_SHOWN} le ${AT_SAID} (1 SMS · Unicode à cause de À) : voir le fil du numéro : https://`,
+    );
+  });
+
+  it("on Discord: the card, a reply, a /sms and its status line, /sms help in Discord's form, a refusal naming Discord's rule", async () => {
+    discord = await startDiscord("text", { env: FRENCH });
+    const w = discord;
+    await w.h.sim.inbound(A, "Bonjour, où est ma commande ?");
+    const { threadId } = await waitCard(w, A_SHOWN, "📩 Bonjour, où est ma commande ?");
+    const card = cardOf(w, threadId);
+    expect(card?.content).toContain("🟡 attend notre réponse depuis");
+    expect(card?.content).toContain("✍️ les réponses ici partent en SMS");
+    const labels = JSON.stringify(card?.components);
+    for (const label of ["Clore", "Prendre", "Bloquer le numéro", "Modifier le contact"])
+      expect(labels).toContain(`"label":"${label}"`);
+
+    const slash = async (subcommand: string, options: Record<string, string> = {}, as = {}) => {
+      const i = w.fake.interaction({
+        name: "sms",
+        subcommand,
+        channelId: w.channel,
+        options,
+        ...as,
+      });
+      const a = await answerTo(w, i.id);
+      expect(a.ephemeral).toBe(true);
+      return a.content ?? "";
+    };
+
+    const queue = await slash("queue");
+    expect(queue).toContain(
+      "**1 conversation(s) en attente de réponse**, les plus anciennes d'abord :",
+    );
+    expect(queue).toContain(`• 🟡 ${A_SHOWN} attend depuis`);
+
+    w.fake.messageCreate(threadId, { content: "C'est parti." });
+    await until(() => smsTo(w.h, A).includes("C'est parti."), 10_000, "the reply's SMS");
+
+    const sent = await slash("send", { number: A, text: "Livraison demain." });
+    expect(sent).toBe(
+      `Envoi au ${A_SHOWN} : voir le fil du numéro : https://discord.com/channels/${w.fake.guildId}/${threadId}`,
+    );
+    await waitPosts(w, A_SHOWN, (c) => c.includes("Livraison demain.") && c.includes("📬 reçu"));
+    const post = contents(w, threadId).find((c) => c.includes("Livraison demain."));
+    expect(post).toMatch(/-# ⏳ en file · 📤 transmis · ✅ envoyé <t:\d+:T> · 📬 reçu <t:\d+:T>/);
+    expect(smsTo(w.h, A)).toEqual(["C'est parti.", "Livraison demain."]);
+
+    const help = await slash("help");
+    expect(help).toContain(
+      "**Envoyer un SMS :** `/sms send number:… text:…`, par ex. `/sms send number:+33612345678 text:Votre commande est partie`",
+    );
+    expect(help).toContain("• `at:2026-12-01 09:00` : envoyer plus tard");
+    expect(help).toContain("`/sms route add prefix:… channel:… [move:True] [sender:…]`");
+    expect(help).toContain("`/sms history query:…`");
+    expect(help).not.toMatch(/`--|<number>/);
+
+    const scheduled = await slash("send", { number: A, text: "À demain !", at: AT });
+    expect(scheduled).toContain(
+      `Envoi au ${A_SHOWN} le ${AT_SAID} (1 SMS · Unicode à cause de À) : voir le fil du numéro : https://`,
+    );
+
+    // Adding a template is for managers: the refusal names Discord's rule, not a workspace admin.
+    const refused = await slash("template add", { name: "horaires", text: "Ouvert à 9 h." });
+    expect(refused).toBe(
+      "🔒 Seules les personnes autorisées à gérer le pont peuvent ajouter ou supprimer des modèles (demandez à une personne ayant la permission Gérer le serveur (ou réglez DISCORD_MANAGER_ROLE pour nommer un rôle)).",
+    );
+  });
+});
