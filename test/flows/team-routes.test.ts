@@ -192,13 +192,13 @@ describe("routes on discord", () => {
     await w.h.sim.inbound("+33612345678", "encore moi");
     const moved = await until(
       () => w.fake.threads.find((t) => t.parent_id === UK && t.name.includes("+33 6 12")),
-      10_000,
+      30_000,
       "the moved thread",
     );
     const texts = await until(() => {
       const all = w.fake.messages(moved.id).map((m) => m.content);
       return all.some((c) => c.includes("encore moi")) ? all : undefined;
-    });
+    }, 30_000);
     expect(texts.join("\n")).toContain(`previous thread: <#${old}>`);
   });
 
