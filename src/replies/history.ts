@@ -3,7 +3,14 @@
 // (platform, channel, thread reference), its state, and its last messages with their statuses.
 // Times in the provider's zone (the CLI's `--utc`: UTC), the zone said.
 import { desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
-import { fill, saidAt, type Voice, voiceOf } from "../contracts/index.ts";
+import {
+  type Catalogue,
+  fill,
+  type MessageStatus,
+  saidAt,
+  type Voice,
+  voiceOf,
+} from "../contracts/index.ts";
 import * as consent from "../conversations/consent.ts";
 import type { ChatCommand } from "../conversations/features.ts";
 import type { Db } from "../db/database.ts";
@@ -110,11 +117,23 @@ export async function historyLines(
       const text = m.body.length > 80 ? `${m.body.slice(0, 79)}…` : m.body;
       const arrow = m.direction === "in" ? "←" : "→";
       const by = m.direction === "out" && m.author ? ` ${m.author}` : "";
-      lines.push(`  ${when(m.createdAt)} ${arrow} ${m.status}${by}: ${text}`);
+      const status = h[STATUS_WORDS[m.status]];
+      lines.push(fill(h.message, { at: when(m.createdAt), arrow, status, by, text }));
     }
   }
   return lines;
 }
+
+/** The catalogue's word for each status of an SMS. */
+const STATUS_WORDS = {
+  queued: "statusQueued",
+  submitted: "statusSubmitted",
+  unknown: "statusUnknown",
+  sent: "statusSent",
+  received: "statusReceived",
+  failed: "statusFailed",
+  cancelled: "statusCancelled",
+} as const satisfies Record<MessageStatus, keyof Catalogue["history"]>;
 
 /** `/sms history …`. */
 export const HISTORY_COMMAND: ChatCommand = {

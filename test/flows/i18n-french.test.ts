@@ -91,6 +91,13 @@ describe("the bridge in French", () => {
     expect(line).toContain("📤 envoyé");
     expect(line).not.toMatch(/📤 sent|📱 received|queued/);
 
+    // The history in French: each SMS's status in words, the thread a link a person opens.
+    const history = await command(`history ${A}`);
+    expect(history).toMatch(/← reçu : Bonjour, où est ma commande \?/);
+    expect(history).toMatch(/→ reçu Alice Martin : Livraison demain\./);
+    expect(history).toMatch(/fil <?https:\/\//);
+    expect(history).not.toMatch(/received|slack:C/);
+
     const scheduled = await command(`${A} --at "${AT}" À demain !`);
     expect(scheduled).toContain(
       `Envoi au ${A_SHOWN} le ${AT_SAID} (1 SMS · Unicode à cause de À) : voir le fil du numéro : https://`,
