@@ -12,6 +12,17 @@ const SEND_CODES: Readonly<Record<string, string>> = {
   "#009": "unknown error",
 };
 
+/** The same codes in French (BRIDGE_LANGUAGE=fr), for the thread; the logs keep English. */
+const SEND_CODES_FR: Readonly<Record<string, string>> = {
+  "#001": "authentification refusée",
+  "#002": "compte pas encore activé",
+  "#003": "destinataire désinscrit (STOP)",
+  "#004": "mots interdits dans le texte",
+  "#006": "message vide",
+  "#007": "numéro de téléphone invalide",
+  "#009": "erreur inconnue",
+};
+
 /**
  * sendSms codes about the account, not the SMS: #001 the credentials were rejected, #002 the
  * account is not activated yet. No SMS can go until a person fixes ACCOUNT_FIX.
@@ -40,19 +51,34 @@ export function normalizeCode(code: string): string {
   return m?.[1] ? `#${m[1].padStart(3, "0")}` : code.trim();
 }
 
-function describe(table: Readonly<Record<string, string>>, codes: readonly string[]): string {
-  if (codes.length === 0) return "no error code given";
+/** Words for a code missing from a table, and for no code at all, by language. */
+const UNKNOWN = {
+  en: { code: "unknown error code", none: "no error code given" },
+  fr: { code: "code d'erreur inconnu", none: "aucun code d'erreur donné" },
+};
+
+function describe(
+  table: Readonly<Record<string, string>>,
+  codes: readonly string[],
+  words = UNKNOWN.en,
+): string {
+  if (codes.length === 0) return words.none;
   return codes
     .map((raw) => {
       const code = normalizeCode(raw);
-      return `${code} ${table[code] ?? "unknown error code"}`;
+      return `${code} ${table[code] ?? words.code}`;
     })
     .join("; ");
 }
 
-/** `describeSendCodes(["#007"])` → `"#007 invalid phone number"`; several are joined by `; `. */
-export function describeSendCodes(codes: readonly string[]): string {
-  return describe(SEND_CODES, codes);
+/**
+ * `describeSendCodes(["#007"])` → `"#007 invalid phone number"`; several are joined by `; `.
+ * `language` "fr": `"#007 numéro de téléphone invalide"`.
+ */
+export function describeSendCodes(codes: readonly string[], language: "en" | "fr" = "en"): string {
+  return language === "fr"
+    ? describe(SEND_CODES_FR, codes, UNKNOWN.fr)
+    : describe(SEND_CODES, codes);
 }
 
 /** Same as describeSendCodes, with the addContact meanings. */

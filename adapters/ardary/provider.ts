@@ -3,7 +3,7 @@
 import type { SendOutcome, SmsProvider } from "../../src/contracts/index.ts";
 import { AppError, errorMessage, RefusedError } from "../../src/kernel/errors.ts";
 import { type ArdaryClientOptions, createArdaryClient } from "./client.ts";
-import { ACCOUNT_CODES, ACCOUNT_FIX } from "./codes.ts";
+import { ACCOUNT_CODES, ACCOUNT_FIX, describeSendCodes } from "./codes.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 import { parseCallback } from "./parse.ts";
 import { countSegments } from "./segments.ts";
@@ -89,6 +89,7 @@ export function createArdaryProvider(options: ArdaryProviderOptions): SmsProvide
     },
     addContacts: (contacts) => client.addContacts(contacts),
     parseCallback: (params) => parseCallback(params, timezone),
+    describeCodes: (codes, language) => describeSendCodes(codes, language),
     countSegments,
     parseLocalDate: (value) => parseLocalDate(value, timezone),
   };

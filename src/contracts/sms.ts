@@ -1,6 +1,7 @@
 // What the core asks of an SMS provider (SmsProvider) and what comes back: one outcome per SMS,
 // and the events its callbacks mean. The core speaks of `ref`, never of the provider's fields.
 import type { Obj, Priority } from "./domain.ts";
+import type { Language } from "./i18n/index.ts";
 import type { SetupContext, SetupLine } from "./setup.ts";
 
 /** One SMS to send. `ref` is ours, unique, and the same on every retry of this SMS. */
@@ -124,4 +125,9 @@ export interface SmsProvider {
    * takes it. Absent: the provider takes no sender names.
    */
   senderProblem?(name: string): string | undefined;
+  /**
+   * A refused SMS's codes in words in one of the bridge's languages (BRIDGE_LANGUAGE), for the
+   * thread: `#007 numéro de téléphone invalide`. Absent: the thread shows the outcome's reason.
+   */
+  describeCodes?(codes: readonly string[], language: Language): string;
 }

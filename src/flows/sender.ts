@@ -59,6 +59,9 @@ type NotAccepted = Exclude<SendOutcome, { outcome: "accepted" }>;
 /** The batch handler of `sms.send` jobs. */
 export function createSender(o: SenderOptions) {
   const w = wordsOf(o.language);
+  /** Why the provider refused an SMS, for the thread: its codes in the bridge's language. */
+  const whyOf = (r: { reason: string; codes?: readonly string[] }) =>
+    (r.codes?.length && o.provider.describeCodes?.(r.codes, o.language ?? "en")) || r.reason;
   const unknownWaitMs = o.unknownWaitMs ?? 10 * 60_000;
   return sendBatch;
 
@@ -196,7 +199,7 @@ export function createSender(o: SenderOptions) {
             await consent.setOptOut(tx, phoneOf(m), "provider");
             later.push(...(await waitingPosts(tx, phoneOf(m)))); // its other SMS will not go
           }
-          tell(m, fill(w.sender.failed, { to: to(m), why: r.reason }));
+          tell(m, fill(w.sender.failed, { to: to(m), why: whyOf(r) }));
         } else if (r.outcome === "unknown") {
           // It may have been accepted: never sent again by itself. Its delivery report decides;
           // without one, a person is asked.
@@ -214,7 +217,7 @@ export function createSender(o: SenderOptions) {
           !(errorFor(r) instanceof DeferredError)
         ) {
           // The last attempt failed too: the thread says so, and the job stays dead for a retry.
-          const reason = fill(w.sender.gaveUpWhy, { attempts: job.attempts, why: r.reason });
+          const reason = fill(w.sender.gaveUpWhy, { attempts: job.attempts, why: whyOf(r) });
           await store.failMessage(tx, m.id, r.outcome === "refused" ? r.codes : [], reason);
           tell(
             m,

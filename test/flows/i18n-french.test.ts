@@ -138,6 +138,12 @@ describe("the bridge in French", () => {
     w.fake.messageCreate(threadId, { content: "C'est parti." });
     await until(() => smsTo(w.h, A).includes("C'est parti."), 10_000, "the reply's SMS");
 
+    // A refused SMS says why in French, with the provider's code.
+    w.h.sim.fault({ answer: { data: [{ phonenumber: A, error: ["#007"] }], count_sent: 0 } });
+    w.fake.messageCreate(threadId, { content: "Un instant." });
+    await waitPosts(w, A_SHOWN, (c) => c.includes("#007 numéro de téléphone invalide"));
+    expect(contents(w, threadId).join("\n")).not.toContain("invalid phone number");
+
     const sent = await slash("send", { number: A, text: "Livraison demain." });
     expect(sent).toBe(
       `Envoi au ${A_SHOWN} : voir le fil du numéro : https://discord.com/channels/${w.fake.guildId}/${threadId}`,

@@ -73,6 +73,14 @@ describe("codes", () => {
     expect(describeContactCodes(["#001"])).toBe("#001 invalid phone number");
     expect(describeContactCodes(["#042"])).toBe("#042 unknown error code");
   });
+
+  it("says sendSms codes in French for a French bridge", () => {
+    expect(describeSendCodes(["#007"], "fr")).toBe("#007 numéro de téléphone invalide");
+    expect(describeSendCodes(["#003", "#042"], "fr")).toBe(
+      "#003 destinataire désinscrit (STOP); #042 code d'erreur inconnu",
+    );
+    expect(describeSendCodes([], "fr")).toBe("aucun code d'erreur donné");
+  });
 });
 
 describe("send: request", () => {
