@@ -68,7 +68,7 @@ describe("the bridge in French", () => {
 
     const report = await command("report");
     expect(report).toMatch(
-      /^📊 Rapport SMS, .* → .* \(Europe\/Paris\)\nConversations : 1 actives, 1 nouvelles/,
+      /^📊 Rapport SMS, .* → .* \(Europe\/Paris\)\nConversations : actives 1, nouvelles 1/,
     );
     expect(report).toContain("Sans réponse maintenant : 1, la plus ancienne attend depuis");
 

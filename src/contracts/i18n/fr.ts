@@ -271,8 +271,8 @@ export const fr: Catalogue = {
   report: {
     title: "📊 Rapport SMS, {since} → {until} ({zone})",
     empty: "Rien ne s'est passé sur cette période : aucun SMS, clic ni appel.",
-    conversations: "Conversations : {active} actives, {new} nouvelles, {closed} closes",
-    sms: "SMS : {in} reçus, {out} envoyés ({segments} facturés)",
+    conversations: "Conversations : actives {active}, nouvelles {new}, closes {closed}",
+    sms: "SMS : reçus {in}, envoyés {out} (facturés : {segments})",
     segment: "{n} segment",
     segments: "{n} segments",
     noFirstResponse: "Première réponse : aucun client n'a reçu de réponse sur cette période{hours}",
@@ -284,7 +284,7 @@ export const fr: Catalogue = {
     unansweredNone: "Sans réponse maintenant : aucune",
     unanswered: "Sans réponse maintenant : {count}, la plus ancienne attend depuis {oldest}",
     delivery:
-      "Remise : {received} reçus sur le téléphone, {sent} envoyés sans accusé, {failed} en échec, {unknown} inconnus",
+      "Remise : reçus sur le téléphone {received}, envoyés sans accusé {sent}, en échec {failed}, inconnus {unknown}",
     perLink: " ({clicks} par SMS avec un lien)",
     optOuts: "STOP {stop}, START {start} · clics sur les liens {clicks}{perLink} · appels {calls}",
     agents: "Agents : {list}",
@@ -292,7 +292,7 @@ export const fr: Catalogue = {
     replies: "{n} réponses",
     agentFirstResponse: " (première réponse {duration})",
     channels: "Canaux : {list}",
-    channel: "{platform} {channel} {in} reçus / {out} envoyés",
+    channel: "{platform} {channel} : reçus {in} / envoyés {out}",
     noChannel: "(aucun)",
     busiest: "Heures les plus chargées (SMS reçus) : {list}",
     days: "{n} jours",
