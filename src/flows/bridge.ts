@@ -325,7 +325,7 @@ export class Bridge implements ChatHooks {
       clientRef: newClientRef(),
       status: refusal ? "failed" : "queued",
       segments: cost.segments,
-      encoding: encodingWords(cost),
+      encoding: encodingWords(cost, this.voice.words),
       error: refusal ? `not sent: ${refusal}` : null,
       author: sms.author,
       authorId: sms.authorId,

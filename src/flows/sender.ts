@@ -184,7 +184,7 @@ export function createSender(o: SenderOptions) {
         const job = jobOf.get(m.id);
         if (r.outcome === "accepted") {
           // The encoding was counted when the SMS was queued.
-          const encoding = m.encoding ?? encodingWords(o.provider.countSegments(m.body));
+          const encoding = m.encoding ?? encodingWords(o.provider.countSegments(m.body), w);
           submitted.push({ id: m.id, segments: r.segments, encoding });
           tell(m, "");
         } else if (r.outcome === "account-refused") {

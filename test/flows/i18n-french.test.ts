@@ -166,6 +166,12 @@ describe("the bridge in French", () => {
     expect(scheduled).toContain(
       `Envoi au ${A_SHOWN} le ${AT_SAID} (1 SMS · Unicode à cause de À) : voir le fil du numéro : https://`,
     );
+    // Its post's status line says its cost in French too.
+    await waitPosts(
+      w,
+      A_SHOWN,
+      (c) => c.includes("À demain !") && c.includes("Unicode à cause de À"),
+    );
 
     // Adding a template is for managers: the refusal names Discord's rule, not a workspace admin.
     const refused = await slash("template add", { name: "horaires", text: "Ouvert à 9 h." });
