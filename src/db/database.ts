@@ -78,7 +78,7 @@ const projectRoot = new URL(
 );
 const migrationsFolder = fileURLToPath(new URL("migrations", projectRoot));
 /** Made by `npm run build` (bin/build.js); found the same from src/ and from dist/. */
-const PGLITE_TEMPLATE = fileURLToPath(new URL("dist/pglite-template.tgz", projectRoot));
+const PGLITE_TEMPLATE = fileURLToPath(new URL("dist/pglite-template.tar", projectRoot));
 /** Key of the advisory lock held while migrating (any constant shared by all processes). */
 const MIGRATION_LOCK = 727_100_001;
 
