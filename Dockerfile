@@ -26,4 +26,4 @@ EXPOSE 3000
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--max-semi-space-size=16", "bin/ardary-bridge.js", "serve"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "bin/ardary-bridge.js", "serve"]

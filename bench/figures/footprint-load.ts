@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../../test/fakes/slack.ts";
+import { procfileCommand } from "../../test/support/cli.ts";
 import { BridgeProcess, bridgeEnv } from "../../test/support/cluster.ts";
 import { createTestDatabase } from "../../test/support/db.ts";
 import { SECRET, SIM_KEY, SIM_LOGIN } from "../../test/support/harness.ts";
@@ -16,6 +17,15 @@ import { sleep } from "../../test/support/world.ts";
 import { closedLoop } from "../load.ts";
 import type { BenchOptions, Row } from "../table.ts";
 import { INGEST_CONCURRENCY, ingestLoad, ingestUrl } from "./ingest.ts";
+
+/**
+ * The node flags of the Procfile's web line (the same in `npm start`, the Dockerfile and
+ * render.yaml): the footprint figures measure the process as deployed.
+ */
+export function deployedNodeFlags(): string[] {
+  const [, args] = procfileCommand("web");
+  return args.slice(0, args.indexOf("bin/ardary-bridge.js"));
+}
 
 /** The peak resident set (VmHWM) of a live process, MB. */
 function peakMb(pid: number): number {
@@ -37,7 +47,7 @@ export interface Footprint {
 export async function footprintUnderLoad(
   opts: BenchOptions,
   database: { DATABASE_URL?: string; DATA_DIR?: string },
-  nodeArgs: string[] = [],
+  nodeArgs: string[] = deployedNodeFlags(),
 ): Promise<Footprint> {
   const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
   const fake = await startFakeSlack({ channels: [GENERAL] });
@@ -113,7 +123,7 @@ export async function figureFootprintUnderLoad(opts: BenchOptions): Promise<Row[
     ];
     for (const [kind, f, goal, loadedGoal] of runs) {
       const figure = `9 footprint under load (serve, ${kind})`;
-      const load = `figure 1's closed loop on this process: ${f.rps.toFixed(0)} req/s, ${f.errors} errors; worker and Slack posting running; LOG_LEVEL=warn`;
+      const load = `figure 1's closed loop on this process: ${f.rps.toFixed(0)} req/s, ${f.errors} errors; worker and Slack posting running; LOG_LEVEL=warn; node ${deployedNodeFlags().join(" ")} (the Procfile's)`;
       rows.push(
         {
           figure,

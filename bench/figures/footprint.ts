@@ -14,6 +14,7 @@ import { freePort, rssMb, sleep } from "../../test/support/world.ts";
 import { closedLoop } from "../load.ts";
 import { summarize } from "../stats.ts";
 import type { BenchOptions, Row } from "../table.ts";
+import { deployedNodeFlags } from "./footprint-load.ts";
 import { INGEST_CONCURRENCY, ingestLoad, ingestUrl } from "./ingest.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -28,7 +29,7 @@ interface Child {
 async function serve(env: Record<string, string>): Promise<Child> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ["bin/ardary-bridge.js", "serve"], {
+  const child = spawn(process.execPath, [...deployedNodeFlags(), "bin/ardary-bridge.js", "serve"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: String(port), ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -120,7 +121,7 @@ export async function figureFootprint(opts: BenchOptions): Promise<Row[]> {
       });
       loaded = rssMb(first.process.pid as number);
       const s = summarize(load.latencies);
-      loadNote = `after figure 1's load on this process (${load.rps.toFixed(0)} req/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${load.errors} errors; worker and Slack delivery running, LOG_LEVEL=warn)`;
+      loadNote = `after figure 1's load on this process (${load.rps.toFixed(0)} req/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${load.errors} errors; worker and Slack delivery running, LOG_LEVEL=warn; node ${deployedNodeFlags().join(" ")}, the Procfile's)`;
     } finally {
       await first.stop();
     }

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import type { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
@@ -77,7 +78,7 @@ const projectRoot = new URL(
 );
 const migrationsFolder = fileURLToPath(new URL("migrations", projectRoot));
 /** Made by `npm run build` (bin/build.js); found the same from src/ and from dist/. */
-const PGLITE_TEMPLATE = fileURLToPath(new URL("dist/pglite-template.tgz", projectRoot));
+const PGLITE_TEMPLATE = fileURLToPath(new URL("dist/pglite-template.tar", projectRoot));
 /** Key of the advisory lock held while migrating (any constant shared by all processes). */
 const MIGRATION_LOCK = 727_100_001;
 
@@ -89,6 +90,18 @@ const MIGRATION_LOCK = 727_100_001;
  */
 const PGLITE_CONF = ["shared_buffers = 16MB"];
 
+/**
+ * PGlite's WebAssembly (9 MB) runs as compiled by V8's baseline compiler (Liftoff), never
+ * recompiled by the optimizing one (TurboFan) as its functions get hot: that tier-up kept about
+ * 40–60 MB more RSS for the process's life (its code and the compilers' memory) and competed
+ * with the boot for the CPU, for queries that stay fast for a team's SMS (bench figure 9;
+ * bench/README.md, issue 19). Set before PGlite compiles its module, once; V8 reads it when a
+ * module is compiled, and only PGlite and undici's HTTP parser are WebAssembly here.
+ */
+function wasmBaselineOnly(): void {
+  setFlagsFromString("--liftoff-only");
+}
+
 /** Opens the database the options name. PGlite is loaded only when it is used (it is heavy). */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url)
@@ -99,6 +112,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       options.callbackConnections ?? 0,
     );
   const dataDir = options.dataDir ?? ".data";
+  wasmBaselineOnly();
   const { PGlite } = await import("@electric-sql/pglite");
   if (dataDir.startsWith("memory://"))
     return wrapPglite(new PGlite(dataDir, { postgresqlconf: PGLITE_CONF }));

@@ -1,6 +1,6 @@
-// A new embedded database starts from the build's migrated template (dist/pglite-template.tgz,
-// made by bin/build.js: a PGlite data folder, tar and gzip) rather than from initdb, which is
-// slow. Its files are written into the folder before PGlite opens it, so that PGlite finds a
+// A new embedded database starts from the build's migrated template (dist/pglite-template.tar,
+// made by bin/build.js: a PGlite data folder closed cleanly, as a tar; a gzipped one is read
+// too) rather than from initdb, which is slow. Its files are written into the folder before PGlite opens it, so that PGlite finds a
 // database and resumes it. (PGlite's own `loadDataDir` unpacks it inside the process: measured,
 // a first `serve` then kept about 95 MB more RSS for its whole life than one opening the same
 // files unpacked beforehand.)
@@ -36,9 +36,11 @@ function* entries(tar: Buffer) {
 }
 
 /** Writes the template's files into `dir` (a folder with no database in it). */
-export function unpackTemplate(tgz: string, dir: string): void {
+export function unpackTemplate(archivePath: string, dir: string): void {
   let marker: { path: string; data: Buffer; mode: number } | undefined;
-  for (const e of entries(gunzipSync(readFileSync(tgz)))) {
+  const archive = readFileSync(archivePath);
+  const isGzip = archive[0] === 0x1f && archive[1] === 0x8b;
+  for (const e of entries(isGzip ? gunzipSync(archive) : archive)) {
     // Names are absolute inside the archive ("/base/1/1255"): kept inside `dir`, always.
     const relative = posix.normalize(`/${e.name}`).slice(1);
     if (!relative) continue;

@@ -70,10 +70,18 @@ describe("app.json", () => {
   it("every process type of the formation is in the Procfile, web runs serve, release migrates", () => {
     for (const type of Object.keys(appJson.formation as object))
       expect(procfile[type]).toBeDefined();
-    expect(procfile.web).toBe("node --max-semi-space-size=16 bin/ardary-bridge.js serve");
+    expect(procfile.web).toBe(
+      "node --max-semi-space-size=8 --max-old-space-size=256 bin/ardary-bridge.js serve",
+    );
     expect(procfile.release).toBe("node bin/ardary-bridge.js migrate");
-    expect(procfile.worker).toBe("node --max-semi-space-size=16 bin/ardary-bridge.js worker");
+    expect(procfile.worker).toBe(
+      "node --max-semi-space-size=8 --max-old-space-size=256 bin/ardary-bridge.js worker",
+    );
     expect(appJson.formation).toMatchObject({ web: { quantity: 1 }, worker: { quantity: 0 } });
+    // One set of node flags wherever serve runs (docs/operations.md says why these).
+    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } };
+    expect(pkg.scripts.start).toBe(procfile.web);
+    expect(readFileSync("render.yaml", "utf8")).toContain(`startCommand: ${procfile.web}\n`);
   });
 
   it("asks what a team decides, with defaults that boot, and lands on the set-up page", () => {
@@ -129,7 +137,7 @@ describe("Dockerfile", () => {
     expect(last).toMatch(/^USER node$/m);
     expect(last).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
     expect(last).toMatch(
-      /CMD \["node", "--max-semi-space-size=16", "bin\/ardary-bridge.js", "serve"\]/,
+      /CMD \["node", "--max-semi-space-size=8", "--max-old-space-size=256", "bin\/ardary-bridge.js", "serve"\]/,
     );
   });
 });

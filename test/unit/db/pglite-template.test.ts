@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, rowsOf } from "../../../src/db/database.ts";
 import { unpackTemplate } from "../../../src/db/pglite-template.ts";
 
-const TEMPLATE = "dist/pglite-template.tgz";
+const TEMPLATE = "dist/pglite-template.tar";
 const root = mkdtempSync(join(tmpdir(), "ardary-template-"));
 
 /** One ustar entry: a 512-byte header, then the data padded to 512 bytes. */
