@@ -42,8 +42,16 @@ describe("the report of a known week", () => {
     });
     const db = w.h.bridge.database.db;
     const exec = (q: ReturnType<typeof sql>) => db.execute(q);
+    /** A customer's SMS, acted on (its row stored, its conversation waiting) before going on. */
     const customer = async (phone: string, text: string, local: string) => {
       expect(await w.h.sim.inbound(phone, text, paris(local))).toBe(200);
+      await until(
+        async () =>
+          rowsOf(await exec(sql`select id from messages where direction = 'in' and body = ${text}`))
+            .length === 1,
+        15_000,
+        `the SMS "${text}" acted on`,
+      );
       return w.thread(phone);
     };
     /** A person's answer in the number's thread, then dated `local`. */
