@@ -1,39 +1,13 @@
 // The provider's two date forms (docs/ardary-api.md §3): ISO-8601 with `Z` (or an offset), and
 // `YYYY-MM-DD HH:mm:ss` with no zone, which is wall-clock time in the account's IANA zone.
 // Zone arithmetic uses Intl only, so it follows the zone's DST rules.
-import { zonedFormatter } from "../../src/contracts/index.ts";
+import { wallClock } from "../../src/contracts/index.ts";
 
 export const DEFAULT_TIMEZONE = "Europe/Paris";
 
 const LOCAL_FORM = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?$/;
 const ZONED_FORM = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 const HOUR_MS = 3_600_000;
-
-const formatter = zonedFormatter;
-
-interface WallClock {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-function wallClock(instantMs: number, timezone: string): WallClock {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(timezone).formatToParts(new Date(instantMs))) {
-    if (p.type !== "literal") parts[p.type] = Number(p.value);
-  }
-  return {
-    year: parts.year ?? 0,
-    month: parts.month ?? 0,
-    day: parts.day ?? 0,
-    hour: parts.hour ?? 0,
-    minute: parts.minute ?? 0,
-    second: parts.second ?? 0,
-  };
-}
 
 /** The zone's offset from UTC at an instant, in ms (Europe/Paris: +3_600_000 in winter). */
 function offsetAt(instantMs: number, timezone: string): number {

@@ -3,7 +3,7 @@
 // core offers adapters (descriptors.ts), the setup page's lines (setup.ts), and the pure helpers
 // an adapter may use.
 export { formatPhone, maskPhone, toE164 } from "../kernel/phone.ts";
-export { zonedFormatter } from "../kernel/time.ts";
+export { wallClock, zonedFormatter } from "../kernel/time.ts";
 export type * from "./chat.ts";
 export type * from "./descriptors.ts";
 export * from "./domain.ts";
