@@ -88,7 +88,7 @@ const MIGRATION_LOCK = 727_100_001;
  * `serve` on PGlite about 120 MB smaller (bench figure 9), and a team's data of SMS threads
  * still fits (the file system's cache holds the rest).
  */
-const PGLITE_CONF = ["shared_buffers = 16MB"];
+export const PGLITE_CONF = ["shared_buffers = 16MB"];
 
 /**
  * PGlite's WebAssembly (9 MB) runs as compiled by V8's baseline compiler (Liftoff), never

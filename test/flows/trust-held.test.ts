@@ -48,6 +48,21 @@ async function outbound(h: Harness) {
   );
 }
 
+/** What the queue and the messages held, for a wait that timed out. */
+async function state(h: Harness): Promise<string> {
+  const jobs = rowsOf(
+    await h.bridge.database.db.execute(
+      sql`select kind, state, ordering_key, attempts, run_at, last_error, payload from jobs order by id`,
+    ),
+  );
+  const msgs = rowsOf(
+    await h.bridge.database.db.execute(
+      sql`select id, direction, status, error, send_at from messages order by id`,
+    ),
+  );
+  return JSON.stringify({ jobs, msgs });
+}
+
 const inAnHour = () => new Date(Date.now() + 60 * 60_000).toISOString();
 
 describe("the post of a scheduled SMS on slack", () => {
@@ -104,7 +119,9 @@ describe("the post of a scheduled SMS on slack", () => {
       channelId: t.channel,
     });
     expect(res.status).toBe(200);
-    await until(() => post(w, t).includes(SCHEDULED), 30_000, "scheduled");
+    const seen = async () =>
+      `thread ${JSON.stringify(w.fake.thread(t.channel, t.ts).map((m) => m.text))}, answers ${JSON.stringify(w.fake.responses.map((r) => r.body))}, ${await state(w.h)}`;
+    await until(() => post(w, t).includes(SCHEDULED), 30_000, "scheduled", seen);
 
     await w.h.sim.inbound(A, "STOP");
     await until(() => post(w, t).includes(STOPPED), 30_000, "the STOP said on the post");

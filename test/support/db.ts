@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
-import { type Database, migrateOpen, wrapPglite } from "../../src/db/database.ts";
+import { type Database, migrateOpen, PGLITE_CONF, wrapPglite } from "../../src/db/database.ts";
 
 export const TEST_DB = (process.env.TEST_DB ?? "postgres") as "postgres" | "pglite";
 /** The server the tests use; CI makes sure it listens. */
@@ -33,7 +33,9 @@ async function pgliteFromTemplate(): Promise<Database> {
     await client.close();
     return dump;
   })();
-  return wrapPglite(new PGlite({ loadDataDir: await template }));
+  // The bridge's own settings: with Postgres's default shared_buffers (128 MB), touched in full
+  // at start, each test's database took 0.9 s to open instead of 0.55 s.
+  return wrapPglite(new PGlite({ loadDataDir: await template, postgresqlconf: PGLITE_CONF }));
 }
 
 /**

@@ -84,17 +84,24 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   };
 }
 
-/** Polls until `check` returns a value other than undefined/false. */
+/**
+ * Polls until `check` returns a value other than undefined/false. On a timeout, `explain` (when
+ * given) says what was there instead, in the error: a failure on a loaded CI machine is read once.
+ */
 export async function until<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 10_000,
   what = "condition",
+  explain?: () => Promise<string> | string,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const seen = explain ? `; instead: ${await explain()}` : "";
+      throw new Error(`timed out waiting for ${what}${seen}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
