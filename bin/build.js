@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run build`: compiles src/ and adapters/ to dist/ (ES modules, one chunk per lazily
-// loaded adapter, packages left external), so the server starts without transpiling; and makes
+// loaded adapter, the packages bundled in but those that must stay files: EXTERNAL), so the
+// server starts without transpiling or resolving some 800 package files; and makes
 // dist/pglite-template.tar, an embedded database with the migrations applied, from which a
 // first boot on PGlite starts instead of running initdb (about 3 s less).
 // bin/ardary-bridge.js runs dist/ only. Runs as `npm ci`'s `prepare` step too: after a production
@@ -24,6 +25,20 @@ import { tmpdir } from "node:os";
 const dist = new URL("../dist/", import.meta.url);
 const migrations = new URL("../migrations/", import.meta.url);
 const template = new URL("pglite-template.tar", dist);
+
+/**
+ * Packages not bundled: PGlite loads its WebAssembly and data files from beside its module;
+ * postgres.js's frames are recognised by their path (src/db/driver-guard.ts); the optional
+ * native add-ons of ws and discord.js are looked for at run time and may be absent.
+ */
+const EXTERNAL = [
+  "@electric-sql/pglite",
+  "postgres",
+  "bufferutil",
+  "utf-8-validate",
+  "zlib-sync",
+  "@discordjs/opus",
+];
 
 let build;
 try {
@@ -63,7 +78,14 @@ if (!upToDate) {
     format: "esm",
     platform: "node",
     target: "node20",
-    packages: "external",
+    // Bundled: a boot read ~800 files of packages one by one (open, read, stat, compile), a
+    // fifth of a PGlite `serve`'s boot (bench/profile-boot.ts). Left as files: what finds its own
+    // files beside it or is found by its path (EXTERNAL).
+    external: EXTERNAL,
+    // Packages written as CommonJS call require() for node's modules: one for this ES module.
+    banner: {
+      js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
+    },
     sourcemap: true,
     logLevel: "warning",
   });
