@@ -104,7 +104,7 @@ export async function startBridge(
         callbackPath: env.sms.descriptor.callbackPath,
         log,
         platformRouter,
-        wakeWorker: worker ? () => worker.wake() : undefined,
+        wakeWorker: worker ? () => worker.stored() : undefined,
         pages: setupRouter({ setup, env }),
         degraded: () => services.degraded.status(),
       }),
