@@ -8,6 +8,12 @@ export interface BatcherOptions {
   maxBatch?: number;
   /** Most batches running at once (each holds a database connection). */
   maxInFlight?: number;
+  /**
+   * A further batch starts beside those in flight only once the oldest has run this long (a
+   * slow or stuck commit); until then what arrives gathers into the next batch. Default 0: as
+   * soon as a slot is free.
+   */
+  spreadAfterMs?: number;
   /** Most items waiting; past it `submit` refuses at once with a RetryableError (503). */
   maxQueue?: number;
   /**
@@ -31,6 +37,10 @@ export class Batcher<T, R> {
   private readonly maxInFlight: number;
   private readonly maxQueue: number;
   private readonly oneByOne: (err: unknown) => boolean;
+  private readonly spreadAfterMs: number;
+  /** When each batch in flight started (performance.now()), oldest first. */
+  private readonly started: number[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
   /** `run` handles a batch in one transaction and returns one result per item, in order. */
   constructor(
@@ -41,6 +51,7 @@ export class Batcher<T, R> {
     this.maxInFlight = o.maxInFlight ?? 4;
     this.maxQueue = o.maxQueue ?? 1000;
     this.oneByOne = o.oneByOne ?? (() => true);
+    this.spreadAfterMs = o.spreadAfterMs ?? 0;
   }
 
   /** Items waiting for a batch. */
@@ -60,10 +71,26 @@ export class Batcher<T, R> {
 
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const now = performance.now();
+      const oldest = this.started[0];
+      if (oldest !== undefined && now - oldest < this.spreadAfterMs) {
+        // Beside a batch that is still quick: wait for it, or for it to turn slow.
+        this.timer ??= setTimeout(
+          () => {
+            this.timer = undefined;
+            this.pump();
+          },
+          this.spreadAfterMs - (now - oldest),
+        );
+        this.timer.unref();
+        return;
+      }
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
+      this.started.push(now);
       void this.settle(batch).finally(() => {
         this.inFlight--;
+        this.started.splice(this.started.indexOf(now), 1);
         this.pump();
       });
     }

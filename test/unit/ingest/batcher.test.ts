@@ -45,6 +45,47 @@ describe("Batcher", () => {
   });
 });
 
+describe("spreading batches (spreadAfterMs)", () => {
+  /** A Batcher whose first batch waits until released; records each batch as it starts. */
+  function gated(spreadAfterMs: number) {
+    const batches: number[][] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const b = new Batcher<number, number>(
+      async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await gate;
+        return items;
+      },
+      { maxInFlight: 4, spreadAfterMs },
+    );
+    return { b, batches, release };
+  }
+
+  it("gathers what arrives beside a quick batch into the next, though slots are free", async () => {
+    const { b, batches, release } = gated(60_000);
+    const all = [1, 2, 3, 4].map((i) => b.submit(i));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(batches).toEqual([[1]]);
+    release();
+    expect(await Promise.all(all)).toEqual([1, 2, 3, 4]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it("starts the next beside a batch that has turned slow, without waiting for it", async () => {
+    const { b, batches, release } = gated(20);
+    const first = b.submit(1);
+    const rest = [2, 3].map((i) => b.submit(i));
+    // The first is still running: the others are answered all the same.
+    expect(await Promise.all(rest)).toEqual([2, 3]);
+    expect(batches).toEqual([[1], [2, 3]]);
+    release();
+    expect(await first).toBe(1);
+  });
+});
+
 describe("bounded ingest", () => {
   it("refuses at once, retryable, past its queue bound", async () => {
     let release = () => {};
