@@ -12,33 +12,14 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { startSimulator } from "../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../test/fakes/slack.ts";
-import { SECRET, SIM_KEY, SIM_LOGIN } from "../test/support/harness.ts";
+import { SIM_KEY, SIM_LOGIN } from "../test/support/harness.ts";
 import { freePort, sleep } from "../test/support/world.ts";
 import { deployedNodeFlags } from "./figures/footprint-load.ts";
+import { type CpuProfile, selfTime, sums, top } from "./profile.ts";
+import { servedEnv } from "./served.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const again = process.argv.includes("again");
-
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-}
-interface Profile {
-  nodes: Node[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-function where(url: string): string {
-  if (url === "") return "(native / V8)";
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
-  if (pkg) return pkg;
-  if (url.startsWith("node:")) return "node internals";
-  if (url.includes("/dist/")) return "ours (dist/)";
-  return url;
-}
 
 const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
 const fake = await startFakeSlack();
@@ -58,22 +39,7 @@ async function boot(profileDir?: string): Promise<number> {
     ],
     {
       cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        ARDARY_API_URL: sim.apiUrl,
-        ARDARY_ACCESS_KEY: SIM_KEY,
-        ARDARY_LOGIN: SIM_LOGIN,
-        ARDARY_MODE: "prod",
-        ARDARY_CALLBACK_SECRET: SECRET,
-        SLACK_BOT_TOKEN: fake.botToken,
-        SLACK_SIGNING_SECRET: fake.signingSecret,
-        SLACK_CHANNEL: "C0GENERAL",
-        SLACK_API_URL: fake.apiUrl,
-        LOG_LEVEL: "warn",
-      },
+      env: { ...servedEnv(sim, fake), PORT: String(port), DATA_DIR: dataDir },
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
@@ -100,37 +66,18 @@ await fake.close();
 
 const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
 if (!file) throw new Error("no profile written");
-const prof = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+const prof = JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
 if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
 else console.log(work);
-const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 // The boot's samples only: from the profile's start (the process's) to its first 200.
-const end = prof.startTime + ms * 1000;
-const self = new Map<number, number>();
-let t = prof.startTime;
-prof.samples.forEach((id, i) => {
-  const dt = prof.timeDeltas[i] ?? 0;
-  t += dt;
-  if (t <= end) self.set(id, (self.get(id) ?? 0) + dt);
-});
-const byFunction = new Map<string, number>();
-const byPackage = new Map<string, number>();
-for (const [id, us] of self) {
-  const f = byId.get(id)?.callFrame;
-  if (!f) continue;
-  const name = `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`;
-  byFunction.set(name, (byFunction.get(name) ?? 0) + us);
-  byPackage.set(where(f.url), (byPackage.get(where(f.url)) ?? 0) + us);
-}
-const top = (m: Map<string, number>, n: number) =>
-  [...m]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([k, us]) => `  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`)
-    .join("\n");
+const { byFunction, byPackage } = sums(
+  prof,
+  selfTime(prof, prof.startTime, prof.startTime + ms * 1000),
+);
+const inMs = (k: string, us: number) => `  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`;
 console.log(
   `boot to the first 200 on /healthz (${again ? "existing" : "fresh"} DATA_DIR, profiled): ${ms.toFixed(0)} ms`,
 );
-console.log(`\nself time by package:\n${top(byPackage, 14)}`);
-console.log(`\nself time by function:\n${top(byFunction, 30)}`);
+console.log(`\nself time by package:\n${top(byPackage, 14, inMs)}`);
+console.log(`\nself time by function:\n${top(byFunction, 30, inMs)}`);
 process.exit(0);

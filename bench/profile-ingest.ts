@@ -19,10 +19,12 @@ import postgres from "postgres";
 import { startSimulator } from "../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../test/fakes/slack.ts";
 import { createTestDatabase } from "../test/support/db.ts";
-import { SECRET, SIM_KEY, SIM_LOGIN } from "../test/support/harness.ts";
+import { SIM_KEY, SIM_LOGIN } from "../test/support/harness.ts";
 import { freePort, sleep } from "../test/support/world.ts";
 import { INGEST_CONCURRENCY, ingestUrl } from "./figures/ingest.ts";
 import { closedLoop } from "./load.ts";
+import { type CpuProfile, frameName, selfTime, sums, top } from "./profile.ts";
+import { servedEnv } from "./served.ts";
 import { summarize } from "./stats.ts";
 
 process.env.TEST_DB = "postgres";
@@ -34,32 +36,10 @@ const withWorker = process.argv.includes("serve");
 const NUMBERS = 1000;
 const channelOf = (i: number) => `CIN${String(i).padStart(4, "0")}`;
 
-interface Node {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: Node[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
 /** utime + stime of a process, ms (Linux /proc; clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function where(url: string): string {
-  if (url === "") return "(native / V8)";
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
-  if (pkg) return pkg;
-  if (url.startsWith("node:")) return "node internals";
-  if (url.includes("/dist/")) return "ours (dist/)";
-  return url;
 }
 
 const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
@@ -79,19 +59,9 @@ const child = spawn(
   {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
+      ...servedEnv(sim, fake),
       PORT: String(port),
       DATABASE_URL: database.url as string,
-      ARDARY_API_URL: sim.apiUrl,
-      ARDARY_ACCESS_KEY: SIM_KEY,
-      ARDARY_LOGIN: SIM_LOGIN,
-      ARDARY_MODE: "prod",
-      ARDARY_CALLBACK_SECRET: SECRET,
-      SLACK_BOT_TOKEN: fake.botToken,
-      SLACK_SIGNING_SECRET: fake.signingSecret,
-      SLACK_CHANNEL: "C0GENERAL",
-      SLACK_API_URL: fake.apiUrl,
       LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
       NODE_OPTIONS: process.env.PROFILE_NODE_OPTIONS ?? "",
       ...(process.env.DATABASE_POOL_MAX
@@ -163,7 +133,7 @@ await database.drop();
 
 const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
 if (!file) throw new Error("no profile written");
-const prof = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+const prof = JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile;
 // PROFILE_OUT=<file> keeps the profile (open it in Chrome's DevTools, Performance).
 if (process.env.PROFILE_OUT) copyFileSync(join(dir, file), process.env.PROFILE_OUT);
 rmSync(dir, { recursive: true, force: true });
@@ -172,34 +142,11 @@ const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 // (exitAt - loadEnd) before it and lasted (loadEnd - loadStart); boot and warm-up are left out.
 const windowEnd = prof.endTime - (exitAt - loadEnd) * 1000;
 const windowStart = windowEnd - (loadEnd - loadStart) * 1000;
-const self = new Map<number, number>();
-let t = prof.startTime;
-prof.samples.forEach((id, i) => {
-  const dt = prof.timeDeltas[i] ?? 0;
-  t += dt;
-  if (t < windowStart || t > windowEnd) return;
-  if (byId.get(id)?.callFrame.functionName === "(idle)") return;
-  self.set(id, (self.get(id) ?? 0) + dt);
-});
+const self = selfTime(prof, windowStart, windowEnd, true);
 const total = [...self.values()].reduce((a, b) => a + b, 0);
-const byFunction = new Map<string, number>();
-const byPackage = new Map<string, number>();
-for (const [id, us] of self) {
-  const f = byId.get(id)?.callFrame;
-  if (!f) continue;
-  const name = `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`;
-  byFunction.set(name, (byFunction.get(name) ?? 0) + us);
-  byPackage.set(where(f.url), (byPackage.get(where(f.url)) ?? 0) + us);
-}
-const top = (m: Map<string, number>, n: number) =>
-  [...m]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(
-      ([k, us]) =>
-        `  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / r.ok).toFixed(0).padStart(4)} µs/req  ${k}`,
-    )
-    .join("\n");
+const { byFunction, byPackage } = sums(prof, self);
+const perRequest = (k: string, us: number) =>
+  `  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / r.ok).toFixed(0).padStart(4)} µs/req  ${k}`;
 // A server that refused the load: what it said (its log, warn and above by default).
 if (r.errors > 0)
   console.log(`${r.errors} errors (${r.firstError}); the server's log:\n${printed.slice(-4000)}`);
@@ -211,18 +158,13 @@ console.log(
     `; RSS after the load ${memory.VmRSS} MB, peak ${memory.VmHWM} MB (under the profiler)`,
 );
 console.log(
-  `\nbusy self time during the load, by package (${(total / 1e6).toFixed(1)} s sampled, idle left out):\n${top(byPackage, 12)}`,
+  `\nbusy self time during the load, by package (${(total / 1e6).toFixed(1)} s sampled, idle left out):\n${top(byPackage, 12, perRequest)}`,
 );
-console.log(`\nbusy self time during the load, by function:\n${top(byFunction, 25)}`);
+console.log(`\nbusy self time during the load, by function:\n${top(byFunction, 25, perRequest)}`);
 // Native entries say little alone (a socket write): the first two frames above them outside Node.
 const parent = new Map<number, number>();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-const frame = (id: number | undefined) => {
-  const f = id === undefined ? undefined : byId.get(id)?.callFrame;
-  return f
-    ? `${f.functionName || "(anonymous)"} ${where(f.url)}${f.url ? `:${f.lineNumber + 1}` : ""}`
-    : "";
-};
+const frame = (id: number | undefined) => frameName(id === undefined ? undefined : byId.get(id));
 for (const native of ["writeBuffer", "writev", "writeUtf8String", "writeString"]) {
   const paths = new Map<string, number>();
   for (const [id, us] of self) {
@@ -235,6 +177,6 @@ for (const native of ["writeBuffer", "writev", "writeUtf8String", "writeString"]
     const k = chain.join(" < ");
     paths.set(k, (paths.get(k) ?? 0) + us);
   }
-  if (paths.size > 0) console.log(`\n${native} called from:\n${top(paths, 4)}`);
+  if (paths.size > 0) console.log(`\n${native} called from:\n${top(paths, 4, perRequest)}`);
 }
 process.exit(0);

@@ -12,6 +12,7 @@ import { createTestDatabase } from "../../test/support/db.ts";
 import { SECRET, SIM_KEY, SIM_LOGIN } from "../../test/support/harness.ts";
 import { freePort, rssMb, sleep } from "../../test/support/world.ts";
 import { closedLoop } from "../load.ts";
+import { servedEnv } from "../served.ts";
 import { summarize } from "../stats.ts";
 import type { BenchOptions, Row } from "../table.ts";
 import { deployedNodeFlags } from "./footprint-load.ts";
@@ -31,7 +32,7 @@ async function serve(env: Record<string, string>): Promise<Child> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [...deployedNodeFlags(), "bin/ardary-bridge.js", "serve"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: String(port), ...env },
+    env: { PORT: String(port), ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -87,18 +88,7 @@ async function probeImports(): Promise<{ wallMs: number; importMs: number; rssMb
 export async function figureFootprint(opts: BenchOptions): Promise<Row[]> {
   const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
   const fake = await startFakeSlack();
-  const common = {
-    ARDARY_API_URL: sim.apiUrl,
-    ARDARY_ACCESS_KEY: SIM_KEY,
-    ARDARY_LOGIN: SIM_LOGIN,
-    ARDARY_MODE: "prod",
-    ARDARY_CALLBACK_SECRET: SECRET,
-    SLACK_BOT_TOKEN: fake.botToken,
-    SLACK_SIGNING_SECRET: fake.signingSecret,
-    SLACK_CHANNEL: "C0GENERAL",
-    SLACK_API_URL: fake.apiUrl,
-    LOG_LEVEL: "warn",
-  };
+  const common = servedEnv(sim, fake);
   const rows: Row[] = [];
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), "ardary-bench-"));

@@ -1,23 +1,26 @@
 // Group commit (src/ingest/batcher.ts): what arrives while a batch runs goes together in the next;
 // a bad item fails alone; past its queue bound it refuses at once.
 import { describe, expect, it } from "vitest";
-import { Batcher } from "../../../src/ingest/batcher.ts";
+import { Batcher, type BatcherOptions } from "../../../src/ingest/batcher.ts";
+
+/** A Batcher whose first batch waits until released; records each batch as it starts. */
+function gated(o: BatcherOptions, result: (i: number) => number = (i) => i) {
+  const batches: number[][] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const b = new Batcher<number, number>(async (items) => {
+    batches.push(items);
+    if (batches.length === 1) await gate;
+    return items.map(result);
+  }, o);
+  return { b, batches, release };
+}
 
 describe("Batcher", () => {
   it("runs a lone item at once and groups what arrives while batches are running", async () => {
-    const batches: number[][] = [];
-    let release: () => void = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const b = new Batcher<number, number>(
-      async (items) => {
-        batches.push(items);
-        if (batches.length === 1) await gate;
-        return items.map((i) => i * 10);
-      },
-      { maxInFlight: 1, maxBatch: 3 },
-    );
+    const { b, batches, release } = gated({ maxInFlight: 1, maxBatch: 3 }, (i) => i * 10);
     const first = b.submit(1);
     const rest = [2, 3, 4, 5, 6].map((i) => b.submit(i));
     expect(batches).toEqual([[1]]);
@@ -46,26 +49,8 @@ describe("Batcher", () => {
 });
 
 describe("spreading batches (spreadAfterMs)", () => {
-  /** A Batcher whose first batch waits until released; records each batch as it starts. */
-  function gated(spreadAfterMs: number) {
-    const batches: number[][] = [];
-    let release: () => void = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const b = new Batcher<number, number>(
-      async (items) => {
-        batches.push(items);
-        if (batches.length === 1) await gate;
-        return items;
-      },
-      { maxInFlight: 4, spreadAfterMs },
-    );
-    return { b, batches, release };
-  }
-
   it("gathers what arrives beside a quick batch into the next, though slots are free", async () => {
-    const { b, batches, release } = gated(60_000);
+    const { b, batches, release } = gated({ maxInFlight: 4, spreadAfterMs: 60_000 });
     const all = [1, 2, 3, 4].map((i) => b.submit(i));
     await new Promise((r) => setTimeout(r, 50));
     expect(batches).toEqual([[1]]);
@@ -75,7 +60,7 @@ describe("spreading batches (spreadAfterMs)", () => {
   });
 
   it("starts the next beside a batch that has turned slow, without waiting for it", async () => {
-    const { b, batches, release } = gated(20);
+    const { b, batches, release } = gated({ maxInFlight: 4, spreadAfterMs: 20 });
     const first = b.submit(1);
     const rest = [2, 3].map((i) => b.submit(i));
     // The first is still running: the others are answered all the same.
