@@ -4,16 +4,10 @@
 // carries Ardary's STOP notice (`addStop: 1`). A reply in a thread is never held: marketing
 // there (`--marketing`, a template saved as marketing) is refused with why. Slack and Discord.
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/database.ts";
-import {
-  cardOf,
-  type DiscordWorld,
-  posts,
-  startDiscord,
-  waitCard,
-  waitPosts,
-} from "../support/discord-setup.ts";
+import { closeAfterEach } from "../support/close-after-each.ts";
+import { cardOf, posts, startDiscord, waitCard, waitPosts } from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
@@ -27,13 +21,7 @@ const MONDAY_08H = new Date("2030-06-17T06:00:00Z");
 const BASTILLE_DAY_10H = new Date("2028-07-14T08:00:00Z");
 const SATURDAY_08H = new Date("2028-07-15T06:00:00Z");
 
-let slack: SlackWorld | undefined;
-let discord: DiscordWorld | undefined;
-afterEach(async () => {
-  await slack?.close();
-  await discord?.close();
-  slack = discord = undefined;
-});
+const keep = closeAfterEach();
 
 /** The outbound SMS as stored. */
 async function outbound(db: SlackWorld["h"]["bridge"]["database"]["db"]) {
@@ -55,7 +43,7 @@ async function timeComes(db: SlackWorld["h"]["bridge"]["database"]["db"]) {
 describe("marketing SMS on Slack", () => {
   it("a /sms --marketing at 21:00 on a Saturday is held until Monday 08:00, then leaves with addStop; --marketing in a reply is refused", async () => {
     let clock = SATURDAY_21H;
-    slack = await startSlackWorld({ now: () => clock });
+    const slack = keep(await startSlackWorld({ now: () => clock }));
     const w = slack;
     const phone = "+33612340001";
     await w.h.sim.inbound(phone, "Bonjour");
@@ -116,7 +104,7 @@ describe("marketing SMS on Slack", () => {
   it("one that comes due outside the hours (a retry after 20:00) is held again, and the thread says so", async () => {
     // Friday 14 June 2030, 19:59 in Paris: it may leave, but Ardary answers 503 for a while.
     let clock = new Date("2030-06-14T17:59:00Z");
-    slack = await startSlackWorld({ now: () => clock });
+    const slack = keep(await startSlackWorld({ now: () => clock }));
     const w = slack;
     const phone = "+33612340003";
     await w.h.sim.inbound(phone, "Bonjour");
@@ -151,7 +139,7 @@ describe("marketing SMS on Slack", () => {
 
 describe("marketing SMS on Discord", () => {
   it("a /sms send marketing:true on 14 July is held until the next allowed day; Cancel stops it; a marketing template is no reply", async () => {
-    discord = await startDiscord("text", { now: () => BASTILLE_DAY_10H });
+    const discord = keep(await startDiscord("text", { now: () => BASTILLE_DAY_10H }));
     const w = discord;
     const phone = "+33612340002";
     const shown = "+33 6 12 34 00 02";

@@ -4,30 +4,18 @@
 // shows on the card and the SMS's status line; a sender name Ardary would refuse is refused,
 // naming the rule; the export fills author_id (the platform's id of who sent the SMS) and
 // thread_link (an address a person can open), the internal reference in thread_ref.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { exportRows, parseExportArgs } from "../../src/replies/export.ts";
-import {
-  cardText,
-  type DiscordWorld,
-  settled,
-  startDiscord,
-  waitCard,
-  waitPosts,
-} from "../support/discord-setup.ts";
+import { closeAfterEach } from "../support/close-after-each.ts";
+import { cardText, settled, startDiscord, waitCard, waitPosts } from "../support/discord-setup.ts";
 import type { Harness } from "../support/harness.ts";
 import { until } from "../support/harness.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
+import { GENERAL, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 const FR = "+33612345001";
 const UK = "+447700900123";
 
-let slack: SlackWorld | undefined;
-let discord: DiscordWorld | undefined;
-afterEach(async () => {
-  await slack?.close();
-  await discord?.close();
-  slack = discord = undefined;
-});
+const keep = closeAfterEach();
 
 type Body = { header: Record<string, unknown>[]; messages: Record<string, unknown>[] };
 
@@ -56,10 +44,12 @@ const ADMIN = { name: "alice", real_name: "Alice Martin", is_admin: true };
 
 describe("senders and the export on Slack", () => {
   it("a pro sender and a route's sender on the wire, the card and the status line; the export says who and where", async () => {
-    slack = await startSlackWorld({
-      env: { ARDARY_SENDER_NAME: "Acme" },
-      fake: { users: { U0ALICE: ADMIN } },
-    });
+    const slack = keep(
+      await startSlackWorld({
+        env: { ARDARY_SENDER_NAME: "Acme" },
+        fake: { users: { U0ALICE: ADMIN } },
+      }),
+    );
     const w = slack;
     const command = async (text: string) => {
       const before = w.fake.responses.length;
@@ -142,7 +132,7 @@ const MANAGE_GUILD = 1n << 5n;
 
 describe("senders and the export on Discord", () => {
   it("a route's sender on the card, the wire and the status line; the default one elsewhere; the export says who and where", async () => {
-    discord = await startDiscord("text", { env: { ARDARY_SENDER_NAME: "Acme" } });
+    const discord = keep(await startDiscord("text", { env: { ARDARY_SENDER_NAME: "Acme" } }));
     const w = discord;
     const routeAdd = (sender: string) =>
       w.fake.interaction({

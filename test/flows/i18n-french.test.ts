@@ -1,19 +1,19 @@
 // The bridge in French (BRIDGE_LANGUAGE=fr), end to end on Slack and on Discord: an incoming SMS
 // opens a card in French, a reply is sent and its status line speaks French, `/sms help` is in
 // French in each platform's own form, a scheduled `/sms` says its time as typed, in French.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { closeAfterEach } from "../support/close-after-each.ts";
 import {
   answerTo,
   cardOf,
   contents,
-  type DiscordWorld,
   smsTo,
   startDiscord,
   waitCard,
   waitPosts,
 } from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
-import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
+import { GENERAL, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
 const A = "+33612345678";
 const A_SHOWN = "+33 6 12 34 56 78";
@@ -22,18 +22,11 @@ const FRENCH = { BRIDGE_LANGUAGE: "fr", ARDARY_TIMEZONE: "Europe/Paris" };
 const AT = "2030-12-02 08:00";
 const AT_SAID = "lundi 2 décembre 2030 à 08:00";
 
-let slack: SlackWorld | undefined;
-let discord: DiscordWorld | undefined;
-afterEach(async () => {
-  await slack?.close();
-  await discord?.close();
-  slack = undefined;
-  discord = undefined;
-});
+const keep = closeAfterEach();
 
 describe("the bridge in French", () => {
   it("on Slack: the card, a reply, a /sms and its status line, /sms help in mrkdwn, a refusal, a scheduled /sms", async () => {
-    slack = await startSlackWorld({ env: FRENCH });
+    const slack = keep(await startSlackWorld({ env: FRENCH }));
     const w = slack;
     await w.h.sim.inbound(A, "Bonjour, où est ma commande ?");
     const t = await w.thread(A);
@@ -105,7 +98,7 @@ describe("the bridge in French", () => {
   });
 
   it("on Discord: the card, a reply, a /sms and its status line, /sms help in Discord's form, a refusal naming Discord's rule", async () => {
-    discord = await startDiscord("text", { env: FRENCH });
+    const discord = keep(await startDiscord("text", { env: FRENCH }));
     const w = discord;
     await w.h.sim.inbound(A, "Bonjour, où est ma commande ?");
     const { threadId } = await waitCard(w, A_SHOWN, "📩 Bonjour, où est ma commande ?");

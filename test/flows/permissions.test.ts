@@ -6,10 +6,11 @@
 import { Writable } from "node:stream";
 import { sql } from "drizzle-orm";
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/database.ts";
 import { startFakeDiscord } from "../fakes/discord.ts";
 import type { FakeUser } from "../fakes/slack.ts";
+import { closeAfterEach } from "../support/close-after-each.ts";
 import {
   cardOf,
   contents as contentsOf,
@@ -23,14 +24,7 @@ import {
 import { until } from "../support/harness.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
-let slack: SlackWorld | undefined;
-let discord: DiscordWorld | undefined;
-afterEach(async () => {
-  await slack?.close();
-  await discord?.close();
-  slack = undefined;
-  discord = undefined;
-});
+const keep = closeAfterEach();
 
 /** A logger whose lines the test reads. */
 function capture(): { log: pino.Logger; lines: string[] } {
@@ -133,7 +127,7 @@ async function pressRefused(w: SlackWorld, t: Thread, action: string, user: stri
 describe("who may do what, on slack", () => {
   it("sends only from the bridge's channels (the default, a route's); a DM or another channel is refused privately, naming SMS_FROM_ANY_CHANNEL, and logged without the text", async () => {
     const { log, lines } = capture();
-    slack = await startSlackWorld({ fake: { users: PEOPLE }, log });
+    const slack = keep(await startSlackWorld({ fake: { users: PEOPLE }, log }));
     const w = slack;
     await w.route("+44", "C0SALES");
 
@@ -178,11 +172,13 @@ describe("who may do what, on slack", () => {
 
   it("guests (multi- and single-channel) send nothing: /sms, a thread reply and Retry are refused to them alone; members' go", async () => {
     const { log, lines } = capture();
-    slack = await startSlackWorld({
-      fake: { users: PEOPLE },
-      env: { JOB_MAX_ATTEMPTS: "2", JOB_BACKOFF_MS: "50" },
-      log,
-    });
+    const slack = keep(
+      await startSlackWorld({
+        fake: { users: PEOPLE },
+        env: { JOB_MAX_ATTEMPTS: "2", JOB_BACKOFF_MS: "50" },
+        log,
+      }),
+    );
     const w = slack;
     const phone = "+15550500010";
     const guestCommand = await command(w, "U0GINA", `${phone} Hi from a guest`);
@@ -223,10 +219,12 @@ describe("who may do what, on slack", () => {
   });
 
   it("with SMS_FROM_ANY_CHANNEL and SMS_GUESTS_MAY_SEND: a DM, another channel and guests send", async () => {
-    slack = await startSlackWorld({
-      fake: { users: PEOPLE },
-      env: { SMS_FROM_ANY_CHANNEL: "true", SMS_GUESTS_MAY_SEND: "true" },
-    });
+    const slack = keep(
+      await startSlackWorld({
+        fake: { users: PEOPLE },
+        env: { SMS_FROM_ANY_CHANNEL: "true", SMS_GUESTS_MAY_SEND: "true" },
+      }),
+    );
     const w = slack;
     expect(
       (await command(w, "U0BOB", "+15550500020 From a DM", "D0BOB", "directmessage")).text,
@@ -246,7 +244,7 @@ describe("who may do what, on slack", () => {
   });
 
   it("templates: anyone lists them, guests included; only managers add and remove", async () => {
-    slack = await startSlackWorld({ fake: { users: PEOPLE } });
+    const slack = keep(await startSlackWorld({ fake: { users: PEOPLE } }));
     const w = slack;
     const refused = await command(w, "U0BOB", "template add hours We open at 9.");
     expect(refused.response_type).toBe("ephemeral");
@@ -266,7 +264,7 @@ describe("who may do what, on slack", () => {
   });
 
   it("Block is anyone's, a guest's too; Unblock is the managers': others are told privately and the number stays blocked", async () => {
-    slack = await startSlackWorld({ fake: { users: PEOPLE } });
+    const slack = keep(await startSlackWorld({ fake: { users: PEOPLE } }));
     const w = slack;
     const phone = "+15550500030";
     const t = await conversation(w, phone);
@@ -286,13 +284,15 @@ describe("who may do what, on slack", () => {
   });
 
   it("with SLACK_MANAGER_GROUP, its members manage (templates, Unblock), an admin outside it does not; forget is not in chat", async () => {
-    slack = await startSlackWorld({
-      fake: {
-        users: PEOPLE,
-        usergroups: [{ id: "S0LEADS", handle: "support-leads", name: "Leads", users: ["U0BOB"] }],
-      },
-      env: { SLACK_MANAGER_GROUP: "support-leads" },
-    });
+    const slack = keep(
+      await startSlackWorld({
+        fake: {
+          users: PEOPLE,
+          usergroups: [{ id: "S0LEADS", handle: "support-leads", name: "Leads", users: ["U0BOB"] }],
+        },
+        env: { SLACK_MANAGER_GROUP: "support-leads" },
+      }),
+    );
     const w = slack;
     expect((await command(w, "U0ALICE", "template add hi Hello")).text).toContain(
       "Only people allowed",
@@ -332,7 +332,7 @@ async function discordWorld(env: Record<string, string> = {}, log?: pino.Logger)
     ],
     roles: [{ id: LEADS, name: "Support Leads" }],
   });
-  discord = await startDiscord("text", { fake, env, log });
+  const discord = keep(await startDiscord("text", { fake, env, log }));
   return discord;
 }
 

@@ -2,26 +2,14 @@
 // (the only ping), Assign picks a member (Slack users_select, Discord user select), the card
 // shows the owner and the state, and `/sms queue` lists who waits, oldest first, until someone
 // replies. Through the Slack and Discord fakes and the simulator.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { unansweredLines } from "../../src/team/assign.ts";
-import {
-  cardOf,
-  type DiscordWorld,
-  startDiscord,
-  waitCard,
-  waitPosts,
-} from "../support/discord-setup.ts";
+import { closeAfterEach } from "../support/close-after-each.ts";
+import { cardOf, startDiscord, waitCard, waitPosts } from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
-let slack: SlackWorld | undefined;
-let discord: DiscordWorld | undefined;
-afterEach(async () => {
-  await slack?.close();
-  await discord?.close();
-  slack = undefined;
-  discord = undefined;
-});
+const keep = closeAfterEach();
 
 type Thread = { channel: string; ts: string };
 
@@ -58,7 +46,7 @@ async function queue(w: SlackWorld): Promise<string> {
 
 describe("claim, assign and the queue on slack", () => {
   it("Claim then a new SMS mentions the owner; Assign hands it to the picked member", async () => {
-    slack = await startSlackWorld();
+    const slack = keep(await startSlackWorld());
     const w = slack;
     await w.h.sim.inbound("+15550300001", "first");
     const t = await w.thread("+15550300001");
@@ -81,7 +69,7 @@ describe("claim, assign and the queue on slack", () => {
   });
 
   it("the queue lists conversations waiting for us, oldest first, and a reply drops one", async () => {
-    slack = await startSlackWorld();
+    const slack = keep(await startSlackWorld());
     const w = slack;
     const now = Date.now();
     // B's conversation is the older one, but A has waited longer.
@@ -113,7 +101,7 @@ describe("claim, assign and the queue on slack", () => {
 
 describe("claim and assign on discord", () => {
   it("Claim then a new SMS pings only the owner; the user select assigns", async () => {
-    discord = await startDiscord("text");
+    const discord = keep(await startDiscord("text"));
     const w = discord;
     await w.h.sim.inbound("+33612340001", "bonjour");
     const { threadId } = await waitCard(w, "+33 6 12 34 00 01", "bonjour");

@@ -1,24 +1,18 @@
 // Routes from chat and from the CLI: the next new number of a prefix opens its thread in the
 // route's channel, --move moves an existing conversation (its new thread links to the old one),
 // and only people allowed to manage the bridge change routes.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { senderProblem } from "../../adapters/ardary/sender.ts";
 import { loadEnv } from "../../src/boot/env.ts";
 import { chatPlatforms } from "../../src/boot/services.ts";
 import { runTeamCli } from "../../src/team/team.ts";
 import { startFakeDiscord } from "../fakes/discord.ts";
+import { closeAfterEach } from "../support/close-after-each.ts";
 import { type DiscordWorld, startDiscord, threadOf, waitCard } from "../support/discord-setup.ts";
 import { until } from "../support/harness.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
-let slack: SlackWorld | undefined;
-let discord: DiscordWorld | undefined;
-afterEach(async () => {
-  await slack?.close();
-  await discord?.close();
-  slack = undefined;
-  discord = undefined;
-});
+const keep = closeAfterEach();
 
 const ADMIN = { name: "alice", real_name: "Alice Martin", is_admin: true };
 const MEMBER = { name: "bob", real_name: "Bob Durand" };
@@ -33,7 +27,9 @@ async function command(w: SlackWorld, userId: string, text: string): Promise<str
 
 describe("routes on slack", () => {
   it("a route added by an admin takes the next new number; --move moves an existing one, linking the old thread; others are refused", async () => {
-    slack = await startSlackWorld({ fake: { users: { U0ALICE: ADMIN, U0BOB: MEMBER } } });
+    const slack = keep(
+      await startSlackWorld({ fake: { users: { U0ALICE: ADMIN, U0BOB: MEMBER } } }),
+    );
     const w = slack;
     await w.h.sim.inbound("+447700900001", "hello from the UK");
     const old = await w.thread("+447700900001");
@@ -66,13 +62,15 @@ describe("routes on slack", () => {
   });
 
   it("with SLACK_MANAGER_GROUP only that group's members manage routes, admins included", async () => {
-    slack = await startSlackWorld({
-      fake: {
-        users: { U0ALICE: ADMIN, U0BOB: MEMBER },
-        usergroups: [{ id: "S0LEADS", handle: "support-leads", name: "Leads", users: ["U0BOB"] }],
-      },
-      env: { SLACK_MANAGER_GROUP: "@support-leads" },
-    });
+    const slack = keep(
+      await startSlackWorld({
+        fake: {
+          users: { U0ALICE: ADMIN, U0BOB: MEMBER },
+          usergroups: [{ id: "S0LEADS", handle: "support-leads", name: "Leads", users: ["U0BOB"] }],
+        },
+        env: { SLACK_MANAGER_GROUP: "@support-leads" },
+      }),
+    );
     expect(await command(slack, "U0ALICE", "route add +44 C0SALES")).toContain(
       "Only people allowed",
     );
@@ -80,7 +78,7 @@ describe("routes on slack", () => {
   });
 
   it("a route added from the CLI holds in the running server at once; list and remove", async () => {
-    slack = await startSlackWorld();
+    const slack = keep(await startSlackWorld());
     const db = slack.h.bridge.database.db;
     // The chat platforms the CLI knows, as the composition gives them (boot/services.ts).
     const platforms = chatPlatforms(loadEnv({}));
@@ -166,7 +164,7 @@ describe("routes on discord", () => {
         { id: UK, name: "uk-support", type: "text" },
       ],
     });
-    discord = await startDiscord("text", { fake, env: { DISCORD_MANAGER_ROLE: "" } });
+    const discord = keep(await startDiscord("text", { fake, env: { DISCORD_MANAGER_ROLE: "" } }));
     const w = discord;
     expect(await answer(w, routeAdd(w, "+44", UK).id)).toContain("Only people allowed");
     const ok = routeAdd(w, "+44", UK, { permissions: MANAGE_GUILD });
@@ -211,7 +209,9 @@ describe("routes on discord", () => {
       ],
       roles: [{ id: role, name: "Support Leads" }],
     });
-    discord = await startDiscord("text", { fake, env: { DISCORD_MANAGER_ROLE: "support leads" } });
+    const discord = keep(
+      await startDiscord("text", { fake, env: { DISCORD_MANAGER_ROLE: "support leads" } }),
+    );
     const admin = routeAdd(discord, "+44", UK, { permissions: MANAGE_GUILD });
     expect(await answer(discord, admin.id)).toContain("Only people allowed");
     const lead = routeAdd(discord, "+44", UK, { roles: [role] });

@@ -3,12 +3,12 @@
 // a START or an Unblock before its time turns it back, since the sender then sends it (it checks
 // at the moment of sending, src/flows/sender.ts). On Slack and on Discord, through the fakes.
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/database.ts";
+import { closeAfterEach } from "../support/close-after-each.ts";
 import {
   answerTo,
   cardOf,
-  type DiscordWorld,
   posts,
   smsTo,
   startDiscord,
@@ -24,13 +24,7 @@ const STOPPED = "🚫 will not be sent: the customer said STOP";
 const BLOCKED = "🚫 will not be sent: the number was blocked";
 const SCHEDULED = "🕒 scheduled for";
 
-let slack: SlackWorld | undefined;
-let discord: DiscordWorld | undefined;
-afterEach(async () => {
-  await slack?.close();
-  await discord?.close();
-  slack = discord = undefined;
-});
+const keep = closeAfterEach();
 
 /** Runs the scheduled SMS's send now, as if its time had come (the test's clock, not the bridge's). */
 async function timeComes(h: Harness) {
@@ -101,14 +95,16 @@ describe("the post of a scheduled SMS on slack", () => {
 
   it("STOP and Block say at once it will not be sent, naming which; START and Unblock bring it back, and it goes", async () => {
     // Unblock is for managers (docs/permissions.md): Alice is an admin; Bob blocks.
-    slack = await startSlackWorld({
-      fake: {
-        users: {
-          U0ALICE: { name: "alice", real_name: "Alice Martin", is_admin: true },
-          U0BOB: { name: "bob", real_name: "Bob Durand" },
+    const slack = keep(
+      await startSlackWorld({
+        fake: {
+          users: {
+            U0ALICE: { name: "alice", real_name: "Alice Martin", is_admin: true },
+            U0BOB: { name: "bob", real_name: "Bob Durand" },
+          },
         },
-      },
-    });
+      }),
+    );
     const w = slack;
     await w.h.sim.inbound(A, "hello");
     const t = await w.thread(A);
@@ -150,7 +146,7 @@ describe("the post of a scheduled SMS on slack", () => {
 
 describe.each(["text", "forum"] as const)("the post of a scheduled SMS on discord %s", (kind) => {
   it("STOP and Block say at once it will not be sent; at its time a held one is refused, and says so", async () => {
-    discord = await startDiscord(kind);
+    const discord = keep(await startDiscord(kind));
     const w = discord;
     await w.h.sim.inbound(A, "hello");
     const { threadId } = await waitCard(w, A_SHOWN, "📩 hello");
