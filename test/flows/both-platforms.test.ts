@@ -74,6 +74,16 @@ describe("both platforms on", () => {
     await until(async () => (await conversations(w.h)).length === 1, 10_000, "a conversation");
     expect(await conversations(w.h)).toEqual([{ phone, platform: "slack" }]);
     await until(() => w.slack.messages("C0GENERAL").length > 0, 10_000, "the Slack card");
+    // The card is on Slack before the bridge has stored its thread: a /sms in that moment has
+    // no thread to link to yet. The link is asked for once the thread is the conversation's.
+    await until(
+      async () =>
+        rowsOf<{ thread_ref: string | null }>(
+          await w.h.bridge.database.db.execute(sql`select thread_ref from conversations`),
+        )[0]?.thread_ref,
+      10_000,
+      "the thread stored",
+    );
     // A Discord user sends to the same number: it goes out and shows in the Slack thread.
     const i = w.discord.interaction({
       name: "sms",
