@@ -4,7 +4,9 @@
 // `serve` a default `serve` whose worker posts every callback to the fake Slack meanwhile (each
 // of the 1,000 numbers routed to a channel of its own, so no limit holds the posts), under
 // `node --cpu-prof` on a fresh Postgres database, loads it with figure 1's closed loop (16
-// callers, distinct callbacks), stops it with SIGTERM (the profile is written on exit) and
+// callers, distinct callbacks); with `busy` (and `serve`), figure 7's one busy serve instead: 100
+// numbers, each routed to a channel of its own limited as figure 4's (a burst of 5, then 1 post/s),
+// so the worker merges SMS into posts as it does there. Then it stops with SIGTERM (the profile is written on exit) and
 // prints the server's CPU per request and the top self-time entries, by function and by
 // package. The load generator runs in this process, so the profile is the server's alone.
 // Environment: LOG_LEVEL (warn), DATABASE_POOL_MAX, PROFILE_NODE_ARGS (node flags of the server,
@@ -19,10 +21,13 @@ import postgres from "postgres";
 import { startSimulator } from "../adapters/ardary/simulator/index.ts";
 import { startFakeSlack } from "../test/fakes/slack.ts";
 import { createTestDatabase } from "../test/support/db.ts";
-import { SIM_KEY, SIM_LOGIN } from "../test/support/harness.ts";
-import { freePort, sleep } from "../test/support/world.ts";
+import { SECRET, SIM_KEY, SIM_LOGIN } from "../test/support/harness.ts";
+import { freePort, frMobile, inboundUrl, sleep } from "../test/support/world.ts";
+import { cpuPhase } from "./cpu.ts";
+import { DRAIN_LIMIT } from "./figures/drain.ts";
 import { INGEST_CONCURRENCY, ingestUrl } from "./figures/ingest.ts";
 import { closedLoop } from "./load.ts";
+import { sampleConnections } from "./pg-connections.ts";
 import { type CpuProfile, frameName, selfTime, sums, top } from "./profile.ts";
 import { servedEnv } from "./served.ts";
 import { summarize } from "./stats.ts";
@@ -32,19 +37,30 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const seconds = Number(process.argv[2] ?? 10);
 const reference = process.argv.includes("reference");
 const withWorker = process.argv.includes("serve");
-/** Numbers of figure 1's load (ingestUrl), each routed to its own channel with `serve`. */
-const NUMBERS = 1000;
+const busy = process.argv.includes("busy");
+/** Numbers of the load, each routed to its own channel with `serve`. */
+const NUMBERS = busy ? 100 : 1000;
+const loadUrl = (base: string, tag: string) =>
+  busy
+    ? (i: number) => inboundUrl(base, SECRET, frMobile(i % NUMBERS), `${tag} ${i}`)
+    : ingestUrl(base, tag);
 const channelOf = (i: number) => `CIN${String(i).padStart(4, "0")}`;
 
 /** utime + stime of a process, ms (Linux /proc; clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
+  const [user, system] = cpuSplit(pid);
+  return user + system;
+}
+/** utime and stime of a process, ms: the kernel's share is mostly loopback socket writes. */
+function cpuSplit(pid: number): [number, number] {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return [Number(fields[11]) * 10, Number(fields[12]) * 10];
 }
 
 const sim = await startSimulator({ accessKey: SIM_KEY, login: SIM_LOGIN });
 const fake = await startFakeSlack({
   channels: ["C0GENERAL", ...Array.from({ length: NUMBERS }, (_, i) => channelOf(i))],
+  ...(busy ? { rateLimit: DRAIN_LIMIT } : {}),
 });
 const database = await createTestDatabase();
 const dir = mkdtempSync(join(tmpdir(), "ardary-prof-"));
@@ -105,17 +121,23 @@ await closedLoop({
   concurrency: INGEST_CONCURRENCY,
   warmupMs: 0,
   durationMs: 2000,
-  url: ingestUrl(url, "warm"),
+  url: loadUrl(url, "warm"),
 });
+const sampler = sampleConnections(database.url as string, 100);
+const phase = cpuPhase([{ name: "server", pid: () => pid }], () => sampler.pids());
 const cpu0 = cpuMs(pid);
+const split0 = cpuSplit(pid);
 const loadStart = performance.now();
 const r = await closedLoop({
   concurrency: INGEST_CONCURRENCY,
   warmupMs: 0,
   durationMs: seconds * 1000,
-  url: ingestUrl(url, "prof"),
+  url: loadUrl(url, "prof"),
 });
 const cpu1 = cpuMs(pid);
+const split1 = cpuSplit(pid);
+const phaseCpu = phase.end();
+await sampler.stop();
 const loadEnd = performance.now();
 /** VmRSS and VmHWM (peak) of the server right after the load, MB. */
 const memory = Object.fromEntries(
@@ -153,7 +175,9 @@ if (r.errors > 0)
 const s = summarize(r.latencies);
 console.log(
   `${r.rps.toFixed(0)} req/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${r.errors} errors; ` +
-    `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (${r.ok} requests in ${seconds} s)` +
+    `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (user ${((split1[0] - split0[0]) / r.ok).toFixed(2)}, ` +
+    `kernel ${((split1[1] - split0[1]) / r.ok).toFixed(2)}; ${r.ok} requests in ${seconds} s)` +
+    `; the database's backends ${((phaseCpu.ms.postgres ?? 0) / r.ok).toFixed(2)} ms per request, the machine ${(100 * phaseCpu.machineBusy).toFixed(0)} % busy` +
     (withWorker ? `; ${posted} Slack posts made during the warm-up and the load` : "") +
     `; RSS after the load ${memory.VmRSS} MB, peak ${memory.VmHWM} MB (under the profiler)`,
 );

@@ -27,9 +27,11 @@ export interface Database {
   /**
    * Runs one statement of fixed text with `$1…` parameters, prepared once per connection, so
    * that it is one round trip (drizzle's `execute` sends a statement with parameters in two:
-   * describe it, then run it). For the hot path of callbacks (src/ingest/inbox.ts). Returns the rows.
+   * describe it, then run it), and planned once it has run a few times. For the hot paths: the
+   * callbacks (src/ingest/inbox.ts), on their own connections when the process has some, and,
+   * `via` "pool", the worker's claims (src/queue/jobs.ts). Returns the rows.
    */
-  query<T>(text: string, params: unknown[]): Promise<T[]>;
+  query<T>(text: string, params: unknown[], via?: "callbacks" | "pool"): Promise<T[]>;
   /** Calls `onNotify` for each NOTIFY on `channel`; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   /**
@@ -230,8 +232,8 @@ function openPostgres(
     kind: "postgres",
     url,
     db: pool.db,
-    async query<T>(text: string, params: unknown[]) {
-      const rows = await (lane ?? pool)
+    async query<T>(text: string, params: unknown[], via: "callbacks" | "pool" = "callbacks") {
+      const rows = await (via === "callbacks" && lane ? lane : pool)
         .current()
         .unsafe(text, params as never[], { prepare: true });
       return rows as unknown as T[];

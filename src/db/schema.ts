@@ -165,6 +165,12 @@ export const jobs = pgTable(
   (t) => [
     index("jobs_due").on(t.kind, t.runAt).where(sql`${t.state} <> 'dead'`),
     index("jobs_ordering").on(t.orderingKey, t.id).where(sql`${t.state} <> 'dead'`),
+    // The claim's look-up of due jobs that wait behind no key (src/queue/jobs.ts CLAIM_FIRSTS).
+    index("jobs_unordered")
+      .on(t.kind, t.id)
+      .where(sql`${t.orderingKey} is null and ${t.state} <> 'dead'`),
+    // When the next lease runs out (src/queue/jobs.ts queueState): running jobs are few.
+    index("jobs_leases").on(t.leaseUntil).where(sql`${t.state} = 'running'`),
   ],
 );
 

@@ -138,7 +138,7 @@ export class Worker {
     const concurrency = this.o.concurrency ?? 8;
     const alone = this.o.database.kind === "pglite";
     const claimOf = (kinds: string[], limit: number, batch: boolean) =>
-      claim(this.db, {
+      claim(this.o.database, {
         kinds,
         limit,
         leaseMs,

@@ -69,9 +69,40 @@ describe("job queue", () => {
     for (const db of extra) await db.close();
   });
 
+  it("finds the first job of each key behind hundreds queued behind another key's running job", async () => {
+    // 200 jobs of one key, then one of three other keys and one of none: more than the claim's
+    // window of due jobs is queued behind the first, which runs.
+    await enqueue(
+      database.db,
+      ...Array.from({ length: 200 }, (_, n) => ({
+        kind: "t",
+        orderingKey: "busy",
+        payload: { n },
+      })),
+    );
+    await enqueue(
+      database.db,
+      ...["x", "y", "z", null].map((key) => ({ kind: "t", orderingKey: key, payload: { key } })),
+    );
+    const take = (limit: number) =>
+      claim(database, { kinds: ["t"], limit, leaseMs: 60_000, workerId: "w" });
+    const [head] = await take(1);
+    expect(head?.payload).toEqual({ n: 0 });
+    const next = await take(10);
+    expect(next.map((j) => j.payload)).toEqual([
+      { key: "x" },
+      { key: "y" },
+      { key: "z" },
+      { key: null },
+    ]);
+    expect(next.map((j) => j.orderingKey)).toEqual(["x", "y", "z", null]);
+    // Nothing else may run: the rest of "busy" waits behind its first job.
+    expect(await take(10)).toEqual([]);
+  });
+
   it("gives a crashed worker's job back when its lease ends, without counting an attempt", async () => {
     await enqueue(database.db, { kind: "t", orderingKey: "k", payload: { n: 1 } });
-    const [taken] = await claim(database.db, {
+    const [taken] = await claim(database, {
       kinds: ["t"],
       limit: 1,
       leaseMs: 200,
@@ -80,10 +111,10 @@ describe("job queue", () => {
     expect(taken?.attempts).toBe(1);
     expect(taken?.resumed).toBe(false);
     expect(
-      await claim(database.db, { kinds: ["t"], limit: 1, leaseMs: 200, workerId: "other" }),
+      await claim(database, { kinds: ["t"], limit: 1, leaseMs: 200, workerId: "other" }),
     ).toEqual([]);
     await new Promise((r) => setTimeout(r, 300));
-    const [again] = await claim(database.db, {
+    const [again] = await claim(database, {
       kinds: ["t"],
       limit: 1,
       leaseMs: 200,

@@ -48,9 +48,14 @@ describe("a retried forum card whose look-up meets a 429", () => {
       const take = (workerId: string) =>
         until(
           async () =>
-            (await claim(db, { kinds: [CHAT_JOB.kind], limit: 1, leaseMs: 200, workerId }))[0] as
-              | Job<ChatPayload>
-              | undefined,
+            (
+              await claim(h.bridge.database, {
+                kinds: [CHAT_JOB.kind],
+                limit: 1,
+                leaseMs: 200,
+                workerId,
+              })
+            )[0] as Job<ChatPayload> | undefined,
           10_000,
           `a chat job for ${workerId}`,
         );

@@ -30,7 +30,7 @@ describe("waiting in the queue", () => {
         from jobs order by id`),
     );
   const take = (workerId: string, leaseMs = 60_000) =>
-    claim(database.db, { kinds: ["t"], limit: 10, leaseMs, workerId });
+    claim(database, { kinds: ["t"], limit: 10, leaseMs, workerId });
 
   it("gives a deferred attempt back, but a resumed job keeps the one that may have acted", async () => {
     await enqueue(
@@ -80,7 +80,7 @@ describe("waiting in the queue", () => {
       { kind: "t", orderingKey: "a", payload: { n: 2 } },
       { kind: "t", orderingKey: "b", payload: { n: 3 } },
     );
-    const taken = await claim(database.db, {
+    const taken = await claim(database, {
       kinds: ["t"],
       limit: 10,
       leaseMs: 60_000,

@@ -53,7 +53,7 @@ describe.each(["text", "forum"] as const)("a backlog of new conversations (%s ch
         expect(await harness.sim.inbound(phone, `hello ${phone}`)).toBe(200);
       await actOnCallbacks(harness);
       for (;;) {
-        const [job] = await claim(db, {
+        const [job] = await claim(harness.bridge.database, {
           kinds: [CHAT_JOB.kind],
           limit: 1,
           leaseMs: 30_000,

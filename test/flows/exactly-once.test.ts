@@ -91,9 +91,16 @@ async function discordWorld(kind: "text" | "forum"): Promise<World> {
 }
 
 async function takeChatJob(harness: Harness, workerId: string): Promise<Job<ChatPayload>> {
-  const db = harness.bridge.database.db;
   const job = await until(
-    async () => (await claim(db, { kinds: [CHAT_JOB.kind], limit: 1, leaseMs: 200, workerId }))[0],
+    async () =>
+      (
+        await claim(harness.bridge.database, {
+          kinds: [CHAT_JOB.kind],
+          limit: 1,
+          leaseMs: 200,
+          workerId,
+        })
+      )[0],
     10_000,
     `a chat job for ${workerId}`,
   );
@@ -234,7 +241,7 @@ describe("a merged post made by a killed worker (Slack)", () => {
     await deliver(again);
     await complete(db, [again.id], "restarted");
     for (;;) {
-      const [next] = await claim(db, {
+      const [next] = await claim(harness.bridge.database, {
         kinds: [CHAT_JOB.kind],
         limit: 1,
         leaseMs: 10_000,

@@ -27,8 +27,12 @@ afterEach(async () => {
 });
 
 async function take(harness: Harness, workerId: string): Promise<Job<ChatPayload> | undefined> {
-  const db = harness.bridge.database.db;
-  const [job] = await claim(db, { kinds: [CHAT_JOB.kind], limit: 1, leaseMs: 200, workerId });
+  const [job] = await claim(harness.bridge.database, {
+    kinds: [CHAT_JOB.kind],
+    limit: 1,
+    leaseMs: 200,
+    workerId,
+  });
   return job as Job<ChatPayload> | undefined;
 }
 
