@@ -9,7 +9,7 @@
 // so the worker merges SMS into posts as it does there. Then it stops with SIGTERM (the profile is written on exit) and
 // prints the server's CPU per request and the top self-time entries, by function and by
 // package. The load generator runs in this process, so the profile is the server's alone.
-// Environment: LOG_LEVEL (warn), DATABASE_POOL_MAX, PROFILE_NODE_ARGS (node flags of the server,
+// Environment: LOG_LEVEL (warn), DATABASE_POOL_MAX, WORKER_CONCURRENCY, PROFILE_NODE_ARGS (node flags of the server,
 // e.g. "--max-semi-space-size=8"), PROFILE_NODE_OPTIONS (its NODE_OPTIONS, e.g. a --require),
 // PROFILE_OUT (where to keep the .cpuprofile).
 import { spawn } from "node:child_process";
@@ -82,6 +82,9 @@ const child = spawn(
       NODE_OPTIONS: process.env.PROFILE_NODE_OPTIONS ?? "",
       ...(process.env.DATABASE_POOL_MAX
         ? { DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX }
+        : {}),
+      ...(process.env.WORKER_CONCURRENCY
+        ? { WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY }
         : {}),
     },
     stdio: ["ignore", "pipe", "inherit"],

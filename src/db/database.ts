@@ -12,6 +12,7 @@ import postgres from "postgres";
 import { isDatabaseUnavailable, withDeadline } from "./health.ts";
 import { explainConnectError, pgConnection } from "./pg-options.ts";
 import { resettablePool } from "./pg-pool.ts";
+import { preparing } from "./pg-prepare.ts";
 import { lockDataDir } from "./pglite-lock.ts";
 import { unpackTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
@@ -174,7 +175,7 @@ function openPostgres(
   });
   const pool = resettablePool(
     () => watchPool(postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }), watch),
-    (client) => drizzlePg(client, { schema }) as unknown as Db,
+    (client) => drizzlePg(preparing(client), { schema }) as unknown as Db,
   );
   // The callback path's own connections, watched and reset with the pool (callbackConnections).
   const lane =

@@ -66,16 +66,27 @@ export async function countLive(db: Db, kind: string, except = 0): Promise<numbe
 /** Enqueues in the given transaction (or connection); workers are woken when it commits. */
 export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
   if (list.length === 0) return;
-  await tx.insert(jobs).values(
-    list.map((j) => ({
-      kind: j.kind,
-      orderingKey: j.orderingKey ?? null,
-      payload: j.payload as object,
-      runAt: j.runAt ?? new Date(),
-      maxAttempts: j.maxAttempts ?? null,
-    })),
-  );
-  await tx.execute(sql`select pg_notify(${JOBS_CHANNEL}, '')`);
+  const rows = list.map((j, n) => ({
+    n,
+    kind: j.kind,
+    ordering_key: j.orderingKey ?? null,
+    payload: j.payload,
+    run_at: j.runAt ?? null,
+    max_attempts: j.maxAttempts ?? null,
+  }));
+  // One statement of the same text whatever the number of jobs, so it is prepared once per
+  // connection and runs in one round trip (src/db/pg-prepare.ts); before, a row of parameters
+  // per job made it a new statement each time, and the NOTIFY was a second one. The jobs are
+  // inserted in the order given: their ids are the order of a key's jobs. Without a time, a job
+  // is due now (the database's clock). The NOTIFY wakes the workers when the transaction commits.
+  await tx.execute(sql`with added as (
+      insert into jobs (kind, ordering_key, payload, run_at, max_attempts)
+      select r.kind, r.ordering_key, r.payload, coalesce(r.run_at, now()), r.max_attempts
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(n int, kind text,
+        ordering_key text, payload jsonb, run_at timestamptz, max_attempts int)
+      order by r.n
+      returning 1)
+    select pg_notify(${sql.raw(`'${JOBS_CHANNEL}'`)}, '')`);
 }
 
 /**
