@@ -8,7 +8,6 @@ import { type SQL, sql } from "drizzle-orm";
 import type { z } from "zod";
 import type { Database, Db } from "../db/database.ts";
 import { rowsOf } from "../db/database.ts";
-import { jobs } from "../db/schema.ts";
 import { AppError, errorMessage, isPermanent } from "../kernel/errors.ts";
 
 export const JOBS_CHANNEL = "ardary_bridge_jobs";
