@@ -99,15 +99,13 @@ export async function ensureConversations(
     const found = await db
       .update(conversations)
       .set({ lastActivityAt: sql`now()` })
+      // The numbers and platforms as JSON: a statement of the same text whatever their number,
+      // prepared once per connection (src/db/pg-prepare.ts).
       .where(
         sql`${conversations.id} in (select distinct on (phone) id from conversations
-          where phone in (${sql.join(
-            unique.map((p) => sql`${p}`),
-            sql`, `,
-          )}) and platform in (${sql.join(
-            on.map((p) => sql`${p}`),
-            sql`, `,
-          )}) order by phone, last_activity_at desc, id desc)`,
+          where phone in (select jsonb_array_elements_text(${JSON.stringify(unique)}::jsonb))
+            and platform in (select jsonb_array_elements_text(${JSON.stringify(on)}::jsonb))
+          order by phone, last_activity_at desc, id desc)`,
       )
       .returning();
     for (const c of found) homes.set(c.phone, c);
@@ -125,6 +123,36 @@ export async function ensureConversations(
     .returning();
   for (const r of rows) homes.set(r.phone, r);
   return homes;
+}
+
+/**
+ * Inbound SMS, stored in one statement of fixed text, prepared once per connection whatever their
+ * number (src/db/pg-prepare.ts; a row of parameters per SMS made a new statement each time, up
+ * to 200 rows of them in an inbox round). Their ids, in the order given: the rows are inserted in
+ * that order, and the sequence hands ids out in the order rows are inserted.
+ */
+export async function insertInbound(
+  db: Db,
+  list: { conversationId: number; body: string; at: Date; optIntent: "in" | "out" | null }[],
+): Promise<number[]> {
+  if (list.length === 0) return [];
+  const rows = list.map((m, n) => ({
+    n,
+    conversation_id: m.conversationId,
+    body: m.body,
+    received_at: m.at,
+    opt_intent: m.optIntent,
+  }));
+  const ids = rowsOf<{ id: string | number }>(
+    await db.execute(sql`insert into messages
+        (conversation_id, direction, body, status, received_at, opt_intent)
+      select r.conversation_id, 'in', r.body, 'received', r.received_at, r.opt_intent
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(n int, conversation_id int,
+        body text, received_at timestamptz, opt_intent text)
+      order by r.n
+      returning id`),
+  );
+  return ids.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
 /** The conversation of this number on the routed platform, made if new. */

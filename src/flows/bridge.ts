@@ -41,7 +41,6 @@ import { type ReplyMode, smsOfReply } from "../conversations/reply-mode.ts";
 import { signText } from "../conversations/signature.ts";
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
-import { messages } from "../db/schema.ts";
 import { looksLikeOptOutRequest, optIntent } from "../kernel/optout.ts";
 import { formatPhone, maskPhone } from "../kernel/phone.ts";
 import { enqueue, type NewJob } from "../queue/jobs.ts";
@@ -217,19 +216,15 @@ export class Bridge implements ChatHooks {
       this.o.defaults,
     );
     const conv = (e: { from: string }) => convs.get(e.from) as store.Conversation;
-    const stored = await tx
-      .insert(messages)
-      .values(
-        list.map((e) => ({
-          conversationId: conv(e).id,
-          direction: "in" as const,
-          body: e.text,
-          status: "received" as const,
-          receivedAt: e.at,
-          optIntent: optIntent(e.text),
-        })),
-      )
-      .returning({ id: messages.id });
+    const stored = await store.insertInbound(
+      tx,
+      list.map((e) => ({
+        conversationId: conv(e).id,
+        body: e.text,
+        at: e.at,
+        optIntent: optIntent(e.text),
+      })),
+    );
     const jobs: NewJob[] = [];
     // Customers now wait for an answer: the cards say since when (a new thread's card will).
     const since = new Map<number, Date>();
@@ -244,7 +239,7 @@ export class Bridge implements ChatHooks {
     const w = this.voice.words;
     for (const [i, e] of list.entries()) {
       const c = conv(e);
-      jobs.push(...chatJob(c, { type: "message", messageId: stored[i]?.id ?? 0 }));
+      jobs.push(...chatJob(c, { type: "message", messageId: stored[i] ?? 0 }));
       const intent = optIntent(e.text);
       if (
         intent === null &&

@@ -116,7 +116,7 @@ describe("the post of a scheduled SMS on slack", () => {
     });
     expect(res.status).toBe(200);
     const seen = async () =>
-      `thread ${JSON.stringify(w.fake.thread(t.channel, t.ts).map((m) => m.text))}, answers ${JSON.stringify(w.fake.responses.map((r) => r.body))}, ${await state(w.h)}`;
+      `thread ${JSON.stringify(w.fake.thread(t.channel, t.ts).map((m) => m.text))}, the post ${post(w, t)}, answers ${JSON.stringify(w.fake.responses.map((r) => r.body))}, ${await state(w.h)}`;
     await until(() => post(w, t).includes(SCHEDULED), 30_000, "scheduled", seen);
 
     await w.h.sim.inbound(A, "STOP");
