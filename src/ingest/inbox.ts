@@ -193,8 +193,8 @@ export function createInbox(o: InboxOptions): Inbox {
   };
 
   return {
-    due: sql.raw(`exists (select 1 from events e where ${DUE})`),
-    nextAt: sql`(select min(retry_at) from events where processed_at is null and retry_at > now())`,
+    due: `exists (select 1 from events e where ${DUE})`,
+    nextAt: "(select min(retry_at) from events where processed_at is null and retry_at > now())",
     async run() {
       let rows: Row[] = [];
       try {

@@ -3,7 +3,6 @@
 // at a time, e.g. SMS sends, with one outcome per job). Payloads are checked against the kind's
 // schema before a handler sees them. `stop()` takes no new job and waits for those in hand.
 import { randomUUID } from "node:crypto";
-import type { SQL } from "drizzle-orm";
 import type { Database } from "../db/database.ts";
 import { DeadlineError, withDeadline } from "../db/health.ts";
 import { AppError, DeferredError, errorMessage } from "../kernel/errors.ts";
@@ -41,10 +40,10 @@ export interface BatchHandler<P> {
  * may be waiting. It holds nothing between rounds: a round is a transaction.
  */
 export interface Inbox {
-  /** A boolean SQL expression: work is due now. */
-  due: SQL;
-  /** A timestamptz SQL expression: when work waiting to be tried again becomes due (or null). */
-  nextAt: SQL;
+  /** A boolean SQL expression (of no parameter): work is due now. */
+  due: string;
+  /** A timestamptz SQL expression (of no parameter): when work waiting to be tried again becomes due (or null). */
+  nextAt: string;
   /** One round; true when more may be waiting at once. */
   run(): Promise<boolean>;
 }
@@ -155,7 +154,7 @@ export class Worker {
     const early = this.afterInbox ? concurrency - this.running - batches.length : 0;
     this.afterInbox = false;
     const [{ due, otherDue, nextInMs }, claimedEarly] = await Promise.all([
-      queueState(this.db, all, this.o.inbox),
+      queueState(this.o.database, all, this.o.inbox),
       early > 0 && this.o.handlers.length > 0
         ? claimOf(
             this.o.handlers.map((h) => h.def.kind),
