@@ -60,9 +60,15 @@ async function state(h: Harness): Promise<string> {
 const inAnHour = () => new Date(Date.now() + 60 * 60_000).toISOString();
 
 describe("the post of a scheduled SMS on slack", () => {
-  /** The text of the bridge's post of the scheduled SMS, status line included. */
+  /**
+   * The text of the bridge's post of the scheduled SMS, status line included. Not the card (the
+   * thread's parent), which says "📤 last out: See you tomorrow" once the SMS answered the
+   * customer: a full run caught this wait reading the card, the post's status line not in it.
+   */
   function post(w: SlackWorld, t: { channel: string; ts: string }): string {
-    const m = w.fake.thread(t.channel, t.ts).find((x) => JSON.stringify(x).includes("See you"));
+    const m = w.fake
+      .thread(t.channel, t.ts)
+      .find((x) => x.ts !== t.ts && JSON.stringify(x).includes("See you"));
     return JSON.stringify(m ?? {});
   }
 
@@ -118,6 +124,11 @@ describe("the post of a scheduled SMS on slack", () => {
     const seen = async () =>
       `thread ${JSON.stringify(w.fake.thread(t.channel, t.ts).map((m) => m.text))}, the post ${post(w, t)}, answers ${JSON.stringify(w.fake.responses.map((r) => r.body))}, ${await state(w.h)}`;
     await until(() => post(w, t).includes(SCHEDULED), 30_000, "scheduled", seen);
+    // The card then says the SMS answered the customer ("📤 last out: See you tomorrow"): the
+    // post is still the one read.
+    const card = () => JSON.stringify(w.fake.thread(t.channel, t.ts).find((x) => x.ts === t.ts));
+    await until(() => card().includes("See you"), 30_000, "the card's last out");
+    expect(post(w, t)).toContain(SCHEDULED);
 
     await w.h.sim.inbound(A, "STOP");
     await until(() => post(w, t).includes(STOPPED), 30_000, "the STOP said on the post");
