@@ -1,6 +1,6 @@
 // The Slack adapter: Bolt (ExpressReceiver) mounted in our own Express app for events, `/sms`
 // and buttons on POST /slack/events; a paced WebClient of its own for the worker's posts.
-import { App, type AuthorizeResult, ExpressReceiver } from "@slack/bolt";
+import { App, ExpressReceiver } from "@slack/bolt";
 import type { Router } from "express";
 import type { Logger } from "pino";
 import {

@@ -6,12 +6,13 @@
 // A retried forum card whose look-up for the earlier post meets a 429 waits and looks again.
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { CHAT_JOB, type ChatPayload } from "../../src/conversations/kinds.ts";
+import { CHAT_JOB } from "../../src/conversations/kinds.ts";
 import { conversations, messages, routes } from "../../src/db/schema.ts";
 import { createChatDelivery } from "../../src/flows/delivery.ts";
 import { DeferredError } from "../../src/kernel/errors.ts";
-import { claim, complete, defer, type Job } from "../../src/queue/jobs.ts";
+import { complete, defer } from "../../src/queue/jobs.ts";
 import { startFakeDiscord } from "../fakes/discord.ts";
+import { takeChatJob } from "../support/chat-jobs.ts";
 import { captureLog, errorsMatching, healthOf, jobsOf, sleep } from "../support/degraded.ts";
 import {
   contents,
@@ -45,20 +46,7 @@ describe("a retried forum card whose look-up meets a 429", () => {
       const db = h.bridge.database.db;
       const adapters = new Map([["discord", postingAdapter(fake, forum, db)]]);
       const deliver = createChatDelivery({ db, adapters, log: pino({ level: "silent" }) });
-      const take = (workerId: string) =>
-        until(
-          async () =>
-            (
-              await claim(h.bridge.database, {
-                kinds: [CHAT_JOB.kind],
-                limit: 1,
-                leaseMs: 200,
-                workerId,
-              })
-            )[0] as Job<ChatPayload> | undefined,
-          10_000,
-          `a chat job for ${workerId}`,
-        );
+      const take = (workerId: string) => takeChatJob(h.bridge.database, workerId);
       const posts = () => fake.threads.filter((t) => t.parent_id === forum).length;
       await h.sim.inbound(A, "Hello, anyone there?");
       await actOnCallbacks(h);

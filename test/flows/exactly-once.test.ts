@@ -10,13 +10,13 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import type { ChatAdapter } from "../../src/contracts/index.ts";
-import { CHAT_JOB, type ChatPayload } from "../../src/conversations/kinds.ts";
 import { conversations, jobs, messages } from "../../src/db/schema.ts";
 import { createChatDelivery } from "../../src/flows/delivery.ts";
 import { sharedBudget } from "../../src/queue/budget.ts";
-import { claim, complete, type Job } from "../../src/queue/jobs.ts";
+import { complete } from "../../src/queue/jobs.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import { claimChatJob, takeChatJob } from "../support/chat-jobs.ts";
 import { discordEnv, postingAdapter } from "../support/discord-setup.ts";
 import { actOnCallbacks, type Harness, startHarness, until } from "../support/harness.ts";
 
@@ -90,23 +90,6 @@ async function discordWorld(kind: "text" | "forum"): Promise<World> {
   };
 }
 
-async function takeChatJob(harness: Harness, workerId: string): Promise<Job<ChatPayload>> {
-  const job = await until(
-    async () =>
-      (
-        await claim(harness.bridge.database, {
-          kinds: [CHAT_JOB.kind],
-          limit: 1,
-          leaseMs: 200,
-          workerId,
-        })
-      )[0],
-    10_000,
-    `a chat job for ${workerId}`,
-  );
-  return job as Job<ChatPayload>;
-}
-
 describe.each([
   ["Slack", slackWorld],
   ["Discord", () => discordWorld("text")],
@@ -123,7 +106,7 @@ describe.each([
     // The conversation has its thread already (its card carries the first SMS).
     await harness.sim.inbound("+15550600001", "Hello");
     await actOnCallbacks(harness);
-    const opening = await takeChatJob(harness, "opening");
+    const opening = await takeChatJob(harness.bridge.database, "opening");
     await deliver(opening);
     await complete(db, [opening.id], "opening");
     await harness.sim.inbound("+15550600001", "Is my parcel lost?");
@@ -131,7 +114,7 @@ describe.each([
     const parcel = and(eq(messages.direction, "in"), eq(messages.body, "Is my parcel lost?"));
 
     // The first worker posts, then dies: neither chat_ref nor the job's completion is written.
-    const first = await takeChatJob(harness, "killed");
+    const first = await takeChatJob(harness.bridge.database, "killed");
     expect(first.resumed).toBe(false);
     await deliver(first);
     const [posted] = await db.select().from(messages).where(parcel);
@@ -139,7 +122,7 @@ describe.each([
     await db.update(messages).set({ chatRef: null, ownPost: false }).where(parcel);
 
     // Its lease runs out; another worker takes the job again and runs it to the end.
-    const again = await takeChatJob(harness, "restarted");
+    const again = await takeChatJob(harness.bridge.database, "restarted");
     expect(again.id).toBe(first.id);
     expect(again.resumed).toBe(true);
     await deliver(again);
@@ -172,7 +155,7 @@ describe.each([
 
     // The first worker opens the thread (its card carries the SMS), then dies: the thread is
     // never saved, nor the SMS's chat ref, nor the job's completion.
-    const first = await takeChatJob(harness, "killed");
+    const first = await takeChatJob(harness.bridge.database, "killed");
     await deliver(first);
     const [opened] = await db.select().from(conversations);
     expect(opened?.threadRef).toBeTruthy();
@@ -181,7 +164,7 @@ describe.each([
     await db.update(messages).set({ chatRef: null, ownPost: false }).where(hello);
 
     // Its lease runs out; another worker takes the job again and runs it to the end.
-    const again = await takeChatJob(harness, "restarted");
+    const again = await takeChatJob(harness.bridge.database, "restarted");
     expect(again.id).toBe(first.id);
     expect(again.resumed).toBe(true);
     await deliver(again);
@@ -210,7 +193,7 @@ describe("a merged post made by a killed worker (Slack)", () => {
     });
     await harness.sim.inbound("+15550600003", "Hello");
     await actOnCallbacks(harness);
-    const opening = await takeChatJob(harness, "opening");
+    const opening = await takeChatJob(harness.bridge.database, "opening");
     await deliver(opening);
     await complete(db, [opening.id], "opening");
     const texts = ["first of three", "second of three", "third of three"];
@@ -225,7 +208,7 @@ describe("a merged post made by a killed worker (Slack)", () => {
 
     // The first worker posts the three SMS as one post, then dies before saving it: the chat
     // refs are not written and the jobs it merged are still waiting behind its own.
-    const first = await takeChatJob(harness, "killed");
+    const first = await takeChatJob(harness.bridge.database, "killed");
     const behind = await db.select().from(jobs).where(gt(jobs.id, first.id));
     expect(behind).toHaveLength(2);
     await deliver(first);
@@ -235,20 +218,15 @@ describe("a merged post made by a killed worker (Slack)", () => {
     await db.insert(jobs).values(behind);
 
     // Its lease runs out; the jobs are run again to the end.
-    const again = await takeChatJob(harness, "restarted");
+    const again = await takeChatJob(harness.bridge.database, "restarted");
     expect(again.id).toBe(first.id);
     expect(again.resumed).toBe(true);
     await deliver(again);
     await complete(db, [again.id], "restarted");
     for (;;) {
-      const [next] = await claim(harness.bridge.database, {
-        kinds: [CHAT_JOB.kind],
-        limit: 1,
-        leaseMs: 10_000,
-        workerId: "after",
-      });
+      const next = await claimChatJob(harness.bridge.database, "after", 10_000);
       if (!next) break;
-      await deliver(next as Job<ChatPayload>);
+      await deliver(next);
       await complete(db, [next.id], "after");
     }
 

@@ -8,13 +8,14 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import type { ChatAdapter } from "../../src/contracts/index.ts";
-import { CHAT_JOB, type ChatPayload } from "../../src/conversations/kinds.ts";
+import { CHAT_JOB } from "../../src/conversations/kinds.ts";
 import { conversations, jobs, messages } from "../../src/db/schema.ts";
 import { createChatDelivery } from "../../src/flows/delivery.ts";
 import { sharedBudget } from "../../src/queue/budget.ts";
-import { claim, complete, type Job } from "../../src/queue/jobs.ts";
+import { complete } from "../../src/queue/jobs.ts";
 import { Worker } from "../../src/queue/worker.ts";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import { claimChatJob } from "../support/chat-jobs.ts";
 import { actOnCallbacks, type Harness, startHarness, until } from "../support/harness.ts";
 
 const log = pino({ level: "silent" });
@@ -26,15 +27,8 @@ afterEach(async () => {
   h = slack = undefined;
 });
 
-async function take(harness: Harness, workerId: string): Promise<Job<ChatPayload> | undefined> {
-  const [job] = await claim(harness.bridge.database, {
-    kinds: [CHAT_JOB.kind],
-    limit: 1,
-    leaseMs: 200,
-    workerId,
-  });
-  return job as Job<ChatPayload> | undefined;
-}
+const take = (harness: Harness, workerId: string) =>
+  claimChatJob(harness.bridge.database, workerId);
 
 /**
  * Chat delivery through a Slack adapter whose process dies right after Slack accepted its first
