@@ -188,8 +188,7 @@ export async function queueState(
   }>(
     `select
       array_to_string(array(select k.kind from unnest($1::text[]) as k(kind)
-        where exists (select 1 from jobs j where j.kind = k.kind and j.run_at <= now()
-          and j.state <> 'dead' and (j.state = 'pending' or j.lease_until < now()))), ',') as due,
+        where exists (select 1 from jobs j where ${takeable("j.kind = k.kind")})), ',') as due,
       ${other ? other.due : "false"} as other,
       extract(epoch from (least(
         (select min(n.t) from unnest($1::text[]) as k(kind) cross join lateral (
@@ -228,9 +227,12 @@ const FIRST_OF_KEY = (
 ) => `(${j}.ordering_key is null or ${j}.id = (select p.id from jobs p
   where p.ordering_key = ${j}.ordering_key and p.state <> 'dead' order by p.id limit 1))`;
 
-/** A job that may be taken: due and pending, or running on a lease that ran out. */
-const DUE = `j.kind = any($1::text[]) and j.run_at <= now() and j.state <> 'dead'
+/** A job `j` (of the kinds `kind` says) that may be taken: due and pending, or on a lease run out. */
+const takeable = (kind: string) => `${kind} and j.run_at <= now() and j.state <> 'dead'
   and (j.state = 'pending' or (j.state = 'running' and j.lease_until < now()))`;
+
+/** A job `j` of the kinds claimed ($1) that may be taken. */
+const DUE = takeable("j.kind = any($1::text[])");
 
 /**
  * Claims single jobs ($1 kinds, $2 limit, $3 worker, $4 lease in seconds, $5 attempt limit of the

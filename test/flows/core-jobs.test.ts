@@ -100,6 +100,32 @@ describe("job queue", () => {
     expect(await take(10)).toEqual([]);
   });
 
+  it("wakes for a job due later and for a lease that runs out, not at its slowest poll", async () => {
+    const ran: string[] = [];
+    const w = new Worker({
+      database,
+      handlers: [{ def: kind("t"), run: async (j) => void ran.push(String(j.payload)) }],
+      pollMs: 60_000,
+    });
+    workers.push(w);
+    // A crashed worker's job, its lease running out in 300 ms; a job due in 4 s. Each must wake
+    // the worker by its timer: the first long before the second is due, the second at all.
+    await enqueue(database.db, { kind: "t", orderingKey: "a", payload: "leased" });
+    const leased = await claim(database, { kinds: ["t"], limit: 1, leaseMs: 300, workerId: "x" });
+    expect(leased).toHaveLength(1);
+    await enqueue(database.db, {
+      kind: "t",
+      orderingKey: "b",
+      payload: "later",
+      runAt: new Date(Date.now() + 4000),
+    });
+    await w.start();
+    await until(() => ran.includes("leased"), 3000, "the job whose lease ran out");
+    expect(ran).toEqual(["leased"]);
+    await until(() => ran.length === 2, 15_000, "the job due later");
+    expect(ran).toEqual(["leased", "later"]);
+  });
+
   it("gives a crashed worker's job back when its lease ends, without counting an attempt", async () => {
     await enqueue(database.db, { kind: "t", orderingKey: "k", payload: { n: 1 } });
     const [taken] = await claim(database, {
