@@ -304,8 +304,7 @@ async function claimBatch(db: Db, o: ClaimOptions): Promise<JobRow[]> {
   const query = sql`
     with candidates as (
       select j.id, j.state = 'running' as resumed from jobs j
-      where j.kind in (${kinds}) and j.run_at <= now()
-        and (j.state = 'pending' or (j.state = 'running' and j.lease_until < now()))
+      where ${sql.raw(takeable("true"))} and j.kind in (${kinds})
         and (j.ordering_key is null or not ${blocked})
       order by j.id
       limit ${o.limit}
