@@ -66,7 +66,11 @@ describe("sending", () => {
     // The provider fails until the STOP is answered: the SMS is still queued when it comes.
     h.sim.fault({ status: 503, untilMs: 3_600_000 });
     await queue(h, 1, () => "+15550002222");
-    await until(() => h?.sim.requests.length, 5000, "a first attempt");
+    // A count of 0 is a value to `until`: the wait is for one request at least, answered 503
+    // (with `length` alone, the STOP could come before any attempt, and the SMS leave after it
+    // with the fault cleared: sent before the STOP was read, as the contract allows).
+    await until(() => (h?.sim.requests.length ?? 0) > 0, 5000, "a first attempt");
+    expect(h.sim.requests[0]?.fault).toBe("status");
     const stop = await h.callback("message", {
       title: "incoming sms",
       from: "+15550002222",
@@ -83,6 +87,21 @@ describe("sending", () => {
       // Its back-off grew while the provider failed; the outage probe tries it within 5 s.
       30_000,
       "the SMS refused",
+      async () =>
+        JSON.stringify({
+          messages: await statuses(h as Harness),
+          jobs: rowsOf(
+            await (h as Harness).bridge.database.db.execute(
+              sql`select kind, state, attempts, run_at, last_error from jobs`,
+            ),
+          ),
+          events: rowsOf(
+            await (h as Harness).bridge.database.db.execute(
+              sql`select id, processed_at, retry_at, attempts, error from events`,
+            ),
+          ),
+          requests: (h as Harness).sim.requests.map((r) => r.fault ?? "ok"),
+        }),
     );
     expect(row?.error).toMatch(/opted out/);
     expect(h.sim.sent).toEqual([]);

@@ -85,8 +85,9 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
 }
 
 /**
- * Polls until `check` returns a value other than undefined/false. On a timeout, `explain` (when
- * given) says what was there instead, in the error: a failure on a loaded CI machine is read once.
+ * Polls until `check` returns a value other than undefined/false (0 and "" are values: wait for
+ * `n > 0`, not `n`). On a timeout, `explain` (when given) says what was there instead, in the
+ * error: a failure on a loaded CI machine is read once.
  */
 export async function until<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
