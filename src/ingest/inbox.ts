@@ -153,15 +153,25 @@ export function createInbox(o: InboxOptions): Inbox {
       await tx.execute(sql.raw(`select pg_advisory_xact_lock(${INBOX_LOCK})`));
   };
 
-  /** Due events in id order, but none of a number that has one waiting to be tried again. */
-  const take = async (tx: Db, only?: number): Promise<Row[]> =>
-    rowsOf<Row>(
+  /**
+   * Due events in id order, but none of a number that has one waiting to be tried again. Read by
+   * a plain index scan, which marks the entries of the events processed since it last passed as
+   * dead, so that the next round skips them; a bitmap scan (the planner's choice for the few
+   * events it expects) reads each one from the table again at every round until a vacuum removes
+   * them: 4,400 pages a round after a minute of load (bench figure 7).
+   */
+  const take = async (tx: Db, only?: number): Promise<Row[]> => {
+    await tx.execute(sql.raw("set local enable_bitmapscan = off"));
+    const rows = rowsOf<Row>(
       await tx.execute(
         sql.raw(`select e.id, e.payload, e.attempts from events e where ${DUE}
           ${only === undefined ? "" : `and e.id = ${Math.trunc(only)}`}
           order by e.id limit ${Math.trunc(limit)} for update of e`),
       ),
     );
+    await tx.execute(sql.raw("set local enable_bitmapscan to default"));
+    return rows;
+  };
 
   /** Acts on the rows taken and marks them processed, in the caller's transaction. */
   const act = async (tx: Db, rows: Row[]) => {
@@ -193,7 +203,9 @@ export function createInbox(o: InboxOptions): Inbox {
   };
 
   return {
-    due: `exists (select 1 from events e where ${DUE})`,
+    // The newest first: under load, due events are at the index's end, behind thousands of
+    // entries of processed ones that only a vacuum removes (3 pages read instead of 4,400).
+    due: `(select e.id from events e where ${DUE} order by e.id desc limit 1) is not null`,
     nextAt: "(select min(retry_at) from events where processed_at is null and retry_at > now())",
     async run() {
       let rows: Row[] = [];

@@ -167,7 +167,9 @@ function toJob(r: JobRow): Job {
 
 /**
  * What a worker needs to know when it wakes, in one prepared statement: the kinds among `kinds`
- * that have a job due (or a lease run out), one indexed look-up per kind, so that it claims only
+ * that have a job due (or a lease run out), one indexed look-up per kind (a lateral probe: as an
+ * `exists`, its generic plan read every due job of every kind by a bitmap scan and joined them,
+ * 2.3 ms a wake under bench figure 7's load, now 0.25), so that it claims only
  * those; whether `other` work (the inbox of callbacks) is due; and the milliseconds until the
  * next job or other work becomes due or a lease runs out (undefined when none), for its timer:
  * one probe of jobs_due per kind and one of jobs_leases (before, every queued job was read: 1.5 ms
@@ -187,8 +189,8 @@ export async function queueState(
     ms: number | string | null;
   }>(
     `select
-      array_to_string(array(select k.kind from unnest($1::text[]) as k(kind)
-        where exists (select 1 from jobs j where ${takeable("j.kind = k.kind")})), ',') as due,
+      array_to_string(array(select k.kind from unnest($1::text[]) as k(kind) cross join lateral (
+        select 1 from jobs j where ${takeable("j.kind = k.kind")} limit 1) d), ',') as due,
       ${other ? other.due : "false"} as other,
       extract(epoch from (least(
         (select min(n.t) from unnest($1::text[]) as k(kind) cross join lateral (
