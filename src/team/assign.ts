@@ -2,7 +2,7 @@
 // customer's SMS starts the wait, a person's SMS ends it. `/sms queue` and
 // `ardary-bridge conversations --unanswered` list the waiting ones, oldest first.
 
-import { and, asc, eq, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, isNotNull, isNull, sql } from "drizzle-orm";
 import { type Catalogue, fill, wordsOf } from "../contracts/index.ts";
 import type { ActionHandler, CommandContext } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
@@ -19,19 +19,16 @@ import type { NewJob } from "../queue/jobs.ts";
  */
 export async function markWaiting(tx: Db, since: Map<number, Date>): Promise<store.Conversation[]> {
   if (since.size === 0) return [];
-  // The waits as JSON: a statement of the same text whatever their number (src/db/pg-prepare.ts).
+  // The waits as JSON, joined once: a statement of the same text whatever their number
+  // (src/db/pg-prepare.ts).
   const waits = sql`jsonb_to_recordset(${JSON.stringify([...since].map(([id, at]) => ({ id, at })))}::jsonb)
     as w(id int, at timestamptz)`;
   return tx
     .update(conversations)
-    .set({ waitingSince: sql`(select w.at from ${waits} where w.id = ${conversations.id})` })
-    .where(
-      and(
-        sql`${conversations.id} in (select w.id from ${waits})`,
-        isNull(conversations.waitingSince),
-      ),
-    )
-    .returning();
+    .set({ waitingSince: sql`w.at` })
+    .from(waits)
+    .where(and(sql`w.id = ${conversations.id}`, isNull(conversations.waitingSince)))
+    .returning(getTableColumns(conversations));
 }
 
 /** A person answered: the conversation no longer waits. True when it did. */
