@@ -271,9 +271,11 @@ export class SlackState {
    */
   rateLimited(method: string, channel: string): number | undefined {
     const now = this.now();
-    const forced = this.forced.get(channel);
-    if (forced && now < forced.until && (!forced.methods || forced.methods.has(method))) {
-      return Math.max(1, Math.ceil((forced.until - now) / 1000));
+    // A channel's own, then the workspace's (`*`: Slack's tiers limit a method per workspace).
+    for (const forced of [this.forced.get(channel), this.forced.get("*")]) {
+      if (forced && now < forced.until && (!forced.methods || forced.methods.has(method))) {
+        return Math.max(1, Math.ceil((forced.until - now) / 1000));
+      }
     }
     const limit = this.rateLimitOptions;
     if (!limit || method !== "chat.postMessage") return undefined;

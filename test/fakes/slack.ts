@@ -150,7 +150,10 @@ export interface FakeSlack {
   unavailable(ms: number): void;
   /** Creates the channel (or restores it: unarchived, undeleted, bot a member). */
   addChannel(id: string, options?: { name?: string; member?: boolean }): void;
-  /** Answers 429 to calls naming this channel for `ms` (all methods, or only `methods`). */
+  /**
+   * Answers 429 to calls naming this channel for `ms` (all methods, or only `methods`); `*`:
+   * calls naming any channel (a method's workspace-wide limit, as Slack's tiers).
+   */
   rateLimit(channel: string, ms: number, methods?: string[]): void;
   /** A response_url on this fake; POSTs to it land in `responses`. */
   responseUrl(id?: string): string;

@@ -1,5 +1,6 @@
-// Slack's limits: a 429 holds back that channel only, until its Retry-After; a burst of SMS
-// drains paced, merged per thread, in order, with nothing lost.
+// Slack's limits: a 429 holds back that channel until its Retry-After (and, for a method of
+// Slack's tiers, limited per workspace, that method in every channel); a burst of SMS drains
+// paced, merged per thread, in order, with nothing lost.
 import { afterEach, describe, expect, it } from "vitest";
 import { until } from "../support/harness.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
@@ -38,6 +39,45 @@ describe("slack pacing", () => {
       (p) => p.channel === "C0OTHER" && p.text?.includes("elsewhere 1"),
     );
     expect(otherPost && otherPost.at < retryAt).toBe(true);
+    expect(w.fake.requests.filter((r) => r.status === 429)).toHaveLength(1);
+  });
+
+  it("after a 429 of a tiered method (reactions.add), calls it on no channel before its Retry-After; posts go on; every status shown after", async () => {
+    w = await startSlackWorld();
+    await w.route("+4477", "C0OTHER");
+    await w.h.sim.inbound("+15550300011", "here");
+    const here = await w.thread("+15550300011");
+    await w.h.sim.inbound("+447700900011", "there");
+    const there = await w.thread("+447700900011");
+    await untilInOrder(w, there, ["there"]);
+
+    // Slack limits reactions.add per workspace: its 429 in one channel holds it in every one.
+    w.fake.rateLimit("*", 2000, ["reactions.add"]);
+    const first = await w.reply(here, "first answer");
+    const limited = await until(() =>
+      w.fake.requests.find((r) => r.method === "reactions.add" && r.status === 429),
+    );
+    const second = await w.reply(there, "second answer");
+    // Posts are not held by it: a new customer in the other channel gets a thread meanwhile
+    // (this conversation's own next posts wait behind its status, in order).
+    await w.h.sim.inbound("+447700900012", "someone new");
+    const third = await w.thread("+447700900012");
+    const retryAt = limited.at + (limited.retryAfter ?? 0) * 1000;
+    // A status is shown on a person's reply as a reaction.
+    const shown = (t: { channel: string; ts: string }, reply: string) =>
+      (w.fake.thread(t.channel, t.ts).find((m) => m.ts === reply)?.reactions.length ?? 0) > 0;
+    await until(
+      () => shown(here, first.ts) && shown(there, second.ts),
+      15_000,
+      "both statuses shown",
+    );
+
+    const early = w.fake.requests.filter(
+      (r) => r.method === "reactions.add" && r.at > limited.at && r.at < retryAt,
+    );
+    expect(early).toEqual([]);
+    const card = w.fake.posts.find((p) => p.channel === third.channel && p.ts === third.ts);
+    expect(card && card.at < retryAt).toBe(true);
     expect(w.fake.requests.filter((r) => r.status === 429)).toHaveLength(1);
   });
 

@@ -298,4 +298,18 @@ describe("fake Slack rate limits", () => {
     fake.rateLimit("C0GENERAL", 0);
     expect((await client.chat.postMessage({ channel: "C0GENERAL", text: "after" })).ok).toBe(true);
   });
+
+  it("forces 429s on one method in every channel (a tier's workspace-wide limit)", async () => {
+    const { ts } = await client.chat.postMessage({ channel: "C0OTHER", text: "to react to" });
+    fake.rateLimit("*", 2000, ["reactions.add"]);
+    const refused = (await client.reactions
+      .add({ channel: "C0OTHER", timestamp: String(ts), name: "eyes" })
+      .catch((e: unknown) => e)) as { code: string; retryAfter: number };
+    expect(refused).toMatchObject({ code: ErrorCode.RateLimitedError, retryAfter: 2 });
+    expect((await client.chat.postMessage({ channel: "C0OTHER", text: "fine" })).ok).toBe(true);
+    fake.rateLimit("*", 0);
+    expect(
+      (await client.reactions.add({ channel: "C0OTHER", timestamp: String(ts), name: "eyes" })).ok,
+    ).toBe(true);
+  });
 });
