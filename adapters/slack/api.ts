@@ -1,7 +1,7 @@
 // The worker's Slack Web API: a WebClient that never sleeps on a 429 (rejectRateLimitedCalls,
 // no retries of its own), behind the per-channel pacer. Slack's answers become our errors:
-// a rate limit → DeferredError at Retry-After (the channel waits; a method of Slack's tiers,
-// limited per method and workspace, also waits on every channel); a token refused → RefusedError (account); a
+// a rate limit → DeferredError at Retry-After (the channel waits, and the method on every
+// channel when Slack's limit is the workspace's: pacer.ts); a token refused → RefusedError (account); a
 // channel the bot is not in or cannot see → RefusedError (channel: its conversations wait); a
 // thread or message that is gone → ThreadGoneError (the delivery opens a new thread); a network
 // or 5xx failure → RetryableError.
@@ -75,7 +75,7 @@ export function createSlackApi(o: SlackApiOptions) {
     fn: (c: WebClient) => Promise<T>,
     post = false,
   ): Promise<T> {
-    const blocked = Math.max(pacer.blockedFor(channel), pacer.blockedFor(methodKey(what)));
+    const blocked = pacer.blockedFor(channel, what);
     if (blocked > 0) throw new DeferredError(`Slack ${what}: ${channel} is rate limited`, blocked);
     if (post) {
       const wait = await pacer.takePost(channel);
@@ -85,13 +85,8 @@ export function createSlackApi(o: SlackApiOptions) {
       return await fn(client);
     } catch (err) {
       const e = toAppError(err, what, channel);
-      if (e instanceof DeferredError && e.retryAfterMs) {
-        await pacer.block(channel, e.retryAfterMs).catch(() => {});
-        // Slack limits its tiered methods "per API method per workspace per app": the 429 of a
-        // chat.update in one channel says the same of a chat.update in any other (in this
-        // process). chat.postMessage's own limit is per channel (its workspace-wide one aside).
-        if (what !== "chat.postMessage") pacer.blockHere(methodKey(what), e.retryAfterMs);
-      }
+      if (e instanceof DeferredError && e.retryAfterMs)
+        await pacer.block(channel, e.retryAfterMs, what).catch(() => {});
       throw e;
     }
   }
@@ -107,9 +102,6 @@ export function createSlackApi(o: SlackApiOptions) {
 
   return { client, pacer, call, plain };
 }
-
-/** The key under which a method of Slack's tiers waits after a 429 (a channel id never has a colon). */
-const methodKey = (what: string) => `method:${what}`;
 
 /** Slack's error code of a refused call ("channel_not_found"), if it was one. */
 export function slackErrorCode(err: unknown): string | undefined {

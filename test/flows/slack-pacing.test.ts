@@ -81,6 +81,40 @@ describe("slack pacing", () => {
     expect(w.fake.requests.filter((r) => r.status === 429)).toHaveLength(1);
   });
 
+  it("after 429s to posts in two channels (the workspace's limit), posts in no channel before the Retry-After; every SMS posted after", async () => {
+    w = await startSlackWorld();
+    await w.route("+4477", "C0OTHER");
+    await w.route("+4478", "C0SALES");
+    const phones = ["+15550300021", "+447700900021", "+447800900021"];
+    const threads = [];
+    for (const phone of phones) {
+      await w.h.sim.inbound(phone, `hello from ${phone}`);
+      threads.push(await w.thread(phone));
+    }
+    const [a, b, c] = threads as [(typeof threads)[0], (typeof threads)[0], (typeof threads)[0]];
+    await untilInOrder(w, c, [`hello from ${phones[2]}`]);
+
+    // Slack's posts are limited per channel, and to "several hundred a minute" per workspace.
+    w.fake.rateLimit("*", 2000, ["chat.postMessage"]);
+    const refusals = () => w.fake.requests.filter((r) => r.status === 429);
+    await w.h.sim.inbound(phones[0] as string, "first in A");
+    await until(() => refusals().length === 1);
+    await w.h.sim.inbound(phones[1] as string, "first in B");
+    await until(() => refusals().length === 2);
+    const second = refusals()[1] as (typeof w.fake.requests)[0];
+    await w.h.sim.inbound(phones[2] as string, "first in C");
+    await untilInOrder(w, a, ["first in A"]);
+    await untilInOrder(w, b, ["first in B"]);
+    await untilInOrder(w, c, ["first in C"]);
+
+    const retryAt = second.at + (second.retryAfter ?? 0) * 1000;
+    const early = w.fake.requests.filter(
+      (r) => r.method === "chat.postMessage" && r.at > second.at && r.at < retryAt,
+    );
+    expect(early).toEqual([]);
+    expect(refusals()).toHaveLength(2);
+  });
+
   it("drains 200 SMS from 20 numbers: every SMS in its thread, in order, within Slack's pace", async () => {
     // Slack-like limit on the fake: a burst of 5 posts per channel, then 1 per second.
     w = await startSlackWorld({
