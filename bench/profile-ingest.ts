@@ -127,6 +127,18 @@ await closedLoop({
   url: loadUrl(url, "warm"),
 });
 const sampler = sampleConnections(database.url as string, 100);
+/** Where the cluster's write-ahead log is, in bytes: its growth in the window is what the load wrote. */
+const walSql = postgres(database.url as string, { max: 1, onnotice: () => {} });
+const walAt = async () =>
+  Number(
+    (
+      await walSql<{ b: string }[]>`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::text as b`
+    )[0]?.b ?? 0,
+  );
+/** A log position as Postgres writes it (for `pg_waldump --stats=record -s … -e …`). */
+const lsnOf = (bytes: number) =>
+  `${Math.floor(bytes / 2 ** 32).toString(16)}/${(bytes % 2 ** 32).toString(16)}`.toUpperCase();
+const wal0 = await walAt();
 const phase = cpuPhase([{ name: "server", pid: () => pid }], () => sampler.pids());
 const cpu0 = cpuMs(pid);
 const split0 = cpuSplit(pid);
@@ -139,6 +151,21 @@ const r = await closedLoop({
 });
 const cpu1 = cpuMs(pid);
 const split1 = cpuSplit(pid);
+const wal1 = await walAt();
+const walBytes = wal1 - wal0;
+// PROFILE_WAL=1: what the load wrote to the log, by kind of record (pg_walinspect, Postgres 15+),
+// read before the database is dropped (its checkpoint recycles the segments).
+const walKinds = process.env.PROFILE_WAL
+  ? await (async () => {
+      await walSql`create extension if not exists pg_walinspect`;
+      return walSql<{ kind: string; count: string; bytes: string; fpi: string }[]>`
+        select "resource_manager/record_type" as kind, count::text, combined_size::text as bytes,
+          fpi_size::text as fpi
+        from pg_get_wal_stats(${lsnOf(wal0)}::pg_lsn, ${lsnOf(wal1)}::pg_lsn, true)
+        order by combined_size desc limit 16`;
+    })()
+  : [];
+await walSql.end();
 const phaseCpu = phase.end();
 await sampler.stop();
 const loadEnd = performance.now();
@@ -180,10 +207,20 @@ console.log(
   `${r.rps.toFixed(0)} req/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ${r.errors} errors; ` +
     `server CPU ${((cpu1 - cpu0) / r.ok).toFixed(2)} ms per request (user ${((split1[0] - split0[0]) / r.ok).toFixed(2)}, ` +
     `kernel ${((split1[1] - split0[1]) / r.ok).toFixed(2)}; ${r.ok} requests in ${seconds} s)` +
-    `; the database's backends ${((phaseCpu.ms.postgres ?? 0) / r.ok).toFixed(2)} ms per request, the machine ${(100 * phaseCpu.machineBusy).toFixed(0)} % busy` +
+    `; the database's backends ${((phaseCpu.ms.postgres ?? 0) / r.ok).toFixed(2)} ms per request, WAL ${(walBytes / r.ok / 1024).toFixed(1)} kB per request, the machine ${(100 * phaseCpu.machineBusy).toFixed(0)} % busy` +
     (withWorker ? `; ${posted} Slack posts made during the warm-up and the load` : "") +
-    `; RSS after the load ${memory.VmRSS} MB, peak ${memory.VmHWM} MB (under the profiler)`,
+    `; RSS after the load ${memory.VmRSS} MB, peak ${memory.VmHWM} MB (under the profiler)` +
+    `; the load's WAL from ${lsnOf(wal0)} to ${lsnOf(wal1)}`,
 );
+if (walKinds.length > 0)
+  console.log(
+    `\nthe load's WAL by record (per request: count, bytes, of which full-page images):\n${walKinds
+      .map(
+        (k) =>
+          `  ${(Number(k.count) / r.ok).toFixed(2).padStart(6)} ${(Number(k.bytes) / r.ok).toFixed(0).padStart(6)} B ${(Number(k.fpi) / r.ok).toFixed(0).padStart(6)} B  ${k.kind}`,
+      )
+      .join("\n")}`,
+  );
 console.log(
   `\nbusy self time during the load, by package (${(total / 1e6).toFixed(1)} s sampled, idle left out):\n${top(byPackage, 12, perRequest)}`,
 );

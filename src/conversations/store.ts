@@ -314,8 +314,12 @@ export async function failMessage(db: Db, id: number, codes: string[], error: st
     .where(eq(messages.id, id));
 }
 
+/** The SMS a person's chat message caused (not the bridge's own posts, which merge several). */
 export async function findMessageByChatRef(db: Db, chatRef: string) {
-  const [row] = await db.select().from(messages).where(eq(messages.chatRef, chatRef));
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.chatRef, chatRef), eq(messages.ownPost, false)));
   return row;
 }
 

@@ -98,10 +98,19 @@ export const messages = pgTable(
     createdAt: at("created_at").notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex("messages_client_ref").on(t.clientRef),
-    uniqueIndex("messages_source_event").on(t.sourceEventId),
+    // Only the rows that have one (an inbound SMS has neither): an inbound SMS is written twice,
+    // stored then posted (`chat_ref`), and each index it is not in is one entry less each time
+    // (migration 0011, issue 19's figure 7).
+    uniqueIndex("messages_client_ref").on(t.clientRef).where(sql`${t.clientRef} is not null`),
+    uniqueIndex("messages_source_event")
+      .on(t.sourceEventId)
+      .where(sql`${t.sourceEventId} is not null`),
     index("messages_conversation").on(t.conversationId, t.id),
-    index("messages_chat_ref").on(t.chatRef),
+    // The SMS a person's chat message caused (its edits are answered: flows/bridge.ts onEdit);
+    // the bridge's own posts are never looked up by their ref.
+    index("messages_chat_ref")
+      .on(t.chatRef)
+      .where(sql`${t.ownPost} = false and ${t.chatRef} is not null`),
     // Reports (src/reports/figures.ts): an SMS's time (a customer's: when they sent it), by
     // itself for a period, and per conversation for the wait a period starts with.
     index("messages_report_at").on(reportAt(t)),

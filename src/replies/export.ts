@@ -181,12 +181,16 @@ export async function exportRows(
     last = page[page.length - 1]?.id ?? last;
     const history = new Map<number, { status: string; at: string }[]>();
     if (o.format === "jsonl") {
-      const ids = page.map((m) => m.id);
-      const steps = await db
-        .select()
-        .from(messageStatuses)
-        .where(inArray(messageStatuses.messageId, ids))
-        .orderBy(asc(messageStatuses.id));
+      // An outbound SMS's statuses are its history; an inbound one's is its one status (below).
+      const ids = page.filter((m) => m.direction === "out").map((m) => m.id);
+      const steps =
+        ids.length === 0
+          ? []
+          : await db
+              .select()
+              .from(messageStatuses)
+              .where(inArray(messageStatuses.messageId, ids))
+              .orderBy(asc(messageStatuses.id));
       for (const s of steps) {
         const list = history.get(s.messageId) ?? [];
         list.push({ status: s.status, at: iso(s.at) ?? "" });
@@ -219,7 +223,11 @@ export async function exportRows(
         error: m.error,
         segments: m.segments,
       };
-      if (o.format === "jsonl") row.history = history.get(m.id) ?? [];
+      if (o.format === "jsonl")
+        row.history =
+          m.direction === "in"
+            ? [{ status: m.status, at: iso(statusTime) ?? "" }]
+            : (history.get(m.id) ?? []);
       chunk += line(masked(row, o.mask));
     }
     await write(chunk);

@@ -99,6 +99,10 @@ describe("history and export", () => {
     expect((await exported([])).trim().split("\n")).toHaveLength(8);
 
     const jsonl = (await exported(["--phone", A, "--format", "jsonl"])).trim().split("\n");
+    // An inbound SMS's history is its one status, at the time it was received.
+    const question = JSON.parse(jsonl[0] ?? "{}");
+    expect(question.direction).toBe("in");
+    expect(question.history).toEqual([{ status: "received", at: question.status_time }]);
     const reply = JSON.parse(jsonl[1] ?? "{}");
     expect(reply.text).toBe("It ships today");
     expect(reply.history.map((h: { status: string }) => h.status)).toEqual([
