@@ -81,6 +81,12 @@ export function createSender(o: SenderOptions) {
     );
     const phoneOf = (m: store.Message) => convs.get(m.conversationId)?.phone ?? "";
     const phones = queued.map(phoneOf);
+    // A callback from the number that is stored but not yet acted on may be a STOP: its SMS
+    // waits for the worker to read it (a wait, not an attempt), so STOP holds from its 200.
+    // Read before the opt-outs, never after: a STOP acted on between the two reads (its opt-out
+    // and its being read are one transaction) is then seen by the second; read the other way,
+    // it was in neither, and the SMS left (seen under CI's load, test/flows/core-sending.test.ts).
+    const unread = await unreadFrom(o.db, phones);
     const blocked = await consent.blockedAmong(o.db, phones);
     const optedOut = await consent.optedOutAmong(o.db, phones);
     const refusalOf = (m: store.Message) =>
@@ -89,9 +95,6 @@ export function createSender(o: SenderOptions) {
         : optedOut.has(phoneOf(m))
           ? w.sender.stopBeforeLeft
           : undefined;
-    // A callback from the number that is stored but not yet acted on may be a STOP: its SMS
-    // waits for the worker to read it (a wait, not an attempt), so STOP holds from its 200.
-    const unread = await unreadFrom(o.db, phones);
     const result = new Map<number, JobOutcome>();
     const waiting = new DeferredError("a message from the customer is read first", 200);
     for (const m of queued)
