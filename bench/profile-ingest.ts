@@ -7,11 +7,13 @@
 // callers, distinct callbacks); with `busy` (and `serve`), figure 7's one busy serve instead: 100
 // numbers, each routed to a channel of its own limited as figure 4's (a burst of 5, then 1 post/s),
 // so the worker merges SMS into posts as it does there. Then it stops with SIGTERM (the profile is written on exit) and
-// prints the server's CPU per request and the top self-time entries, by function and by
-// package. The load generator runs in this process, so the profile is the server's alone.
+// prints the server's CPU per request, the database's, the write-ahead log the load wrote per
+// request, and the top self-time entries, by function and by package. The load generator runs
+// in this process, so the profile is the server's alone.
 // Environment: LOG_LEVEL (warn), DATABASE_POOL_MAX, WORKER_CONCURRENCY, PROFILE_NODE_ARGS (node flags of the server,
 // e.g. "--max-semi-space-size=8"), PROFILE_NODE_OPTIONS (its NODE_OPTIONS, e.g. a --require),
-// PROFILE_OUT (where to keep the .cpuprofile).
+// PROFILE_OUT (where to keep the .cpuprofile), PROFILE_WAL=1 (the log's records by kind, from
+// pg_walinspect: what the load wrote to the database, which does not vary with the machine's load).
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
