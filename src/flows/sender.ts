@@ -85,7 +85,8 @@ export function createSender(o: SenderOptions) {
     // waits for the worker to read it (a wait, not an attempt), so STOP holds from its 200.
     // Read before the opt-outs, never after: a STOP acted on between the two reads (its opt-out
     // and its being read are one transaction) is then seen by the second; read the other way,
-    // it was in neither, and the SMS left (seen under CI's load, test/flows/core-sending.test.ts).
+    // it was in neither, and the SMS left (seen once under the full test suite's load, in
+    // test/flows/core-sending.test.ts).
     const unread = await unreadFrom(o.db, phones);
     const blocked = await consent.blockedAmong(o.db, phones);
     const optedOut = await consent.optedOutAmong(o.db, phones);
