@@ -371,17 +371,32 @@ export async function setConversationOpen(db: Db, id: number, open: boolean) {
 }
 
 /** The conversation's new thread, and its address a person can open when the platform gave one. */
+/**
+ * Records the thread just opened for a conversation, if it is still in the channel it was opened
+ * for (`channel`): a route's `--move` may have taken it elsewhere while the thread opened. Then
+ * false, and the thread is kept as the one the conversation's next thread links to.
+ */
 export async function setThread(
   db: Db,
   id: number,
   threadRef: string,
   previous: string | null,
-  threadUrl: string | null = null,
-) {
-  await db
+  threadUrl: string | null,
+  channel: string | null,
+): Promise<boolean> {
+  const kept = await db
     .update(conversations)
     .set({ threadRef, previousThreadRef: previous, threadUrl })
-    .where(eq(conversations.id, id));
+    .where(
+      and(eq(conversations.id, id), sql`${conversations.channel} is not distinct from ${channel}`),
+    )
+    .returning({ id: conversations.id });
+  if (kept.length > 0) return true;
+  await db
+    .update(conversations)
+    .set({ previousThreadRef: sql`coalesce(${conversations.previousThreadRef}, ${threadRef})` })
+    .where(and(eq(conversations.id, id), isNull(conversations.threadRef)));
+  return false;
 }
 
 /** The address a person can open of the conversation's thread, if it is still that thread. */

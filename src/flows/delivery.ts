@@ -353,7 +353,21 @@ export function createChatDelivery(o: DeliveryOptions) {
       }
       const threadUrl = await urlOf(adapter, thread);
       await o.db.transaction(async (tx) => {
-        await store.setThread(tx, conv?.id ?? 0, thread, previous, threadUrl);
+        const opened = conv;
+        if (!opened) return;
+        const kept = await store.setThread(
+          tx,
+          opened.id,
+          thread,
+          previous,
+          threadUrl,
+          opened.channel,
+        );
+        if (!kept)
+          o.log.info(
+            { conversation: opened.id },
+            "moved while its thread opened: its next post opens one in its new channel",
+          );
         // The card carries the first SMS: its chat ref is the thread's (cards.ts, cardOf).
         if (first)
           await tx

@@ -67,18 +67,21 @@ export async function addRoute(
     for (const c of candidates) {
       // A longer route may own this number: only the numbers this route now wins move.
       if (store.pickRoute(all, c.phone, {}, r.platform).channel !== r.channel) continue;
-      await tx
+      // The thread to link to is read from the row as it is updated, not from the read above:
+      // a thread that opened meanwhile (its card posted, then recorded) is not lost.
+      const [after] = await tx
         .update(conversations)
         .set({
           channel: r.channel,
           threadRef: null,
           threadUrl: null,
           // Not yet opened after an earlier move: the older thread stays the one to link to.
-          previousThreadRef: c.threadRef ?? c.previousThreadRef,
+          previousThreadRef: sql`coalesce(${conversations.threadRef}, ${conversations.previousThreadRef})`,
         })
-        .where(eq(conversations.id, c.id));
+        .where(eq(conversations.id, c.id))
+        .returning({ previous: conversations.previousThreadRef });
       moved++;
-      if (c.threadRef || c.previousThreadRef) {
+      if (after?.previous) {
         const text = `↪️ ${r.by} moved this conversation here (route ${r.pattern}).`;
         await enqueue(tx, ...chatJob(c, { type: "note", text }));
       }

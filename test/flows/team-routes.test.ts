@@ -1,10 +1,12 @@
 // Routes from chat and from the CLI: the next new number of a prefix opens its thread in the
 // route's channel, --move moves an existing conversation (its new thread links to the old one),
 // and only people allowed to manage the bridge change routes.
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { senderProblem } from "../../adapters/ardary/sender.ts";
 import { loadEnv } from "../../src/boot/env.ts";
 import { chatPlatforms } from "../../src/boot/services.ts";
+import { rowsOf } from "../../src/db/database.ts";
 import { runTeamCli } from "../../src/team/team.ts";
 import { startFakeDiscord } from "../fakes/discord.ts";
 import { closeAfterEach } from "../support/close-after-each.ts";
@@ -59,6 +61,39 @@ describe("routes on slack", () => {
     expect(await command(w, "U0BOB", "route list")).toContain("+44 → <#C0SALES>");
     expect(await command(w, "U0BOB", "route remove +44")).toContain("Only people allowed");
     expect(await command(w, "U0ALICE", "route remove +44")).toContain("Route +44 removed");
+  });
+
+  it("--move while a thread is opening: the conversation moves, its next thread links the one that opened", async () => {
+    // Slack shows the card a moment before the bridge hears back: the move comes in between.
+    const slack = keep(
+      await startSlackWorld({
+        fake: { users: { U0ALICE: ADMIN }, answerDelayMs: { "chat.postMessage": 1500 } },
+      }),
+    );
+    const w = slack;
+    await w.h.sim.inbound("+447700900005", "first words");
+    const card = await until(
+      () => w.fake.posts.find((p) => p.channel === GENERAL && p.text?.includes("7700 900005")),
+      10_000,
+      "the card in the default channel",
+    );
+    expect(await command(w, "U0ALICE", "route add +44 <#C0SALES|sales> --move")).toContain(
+      "1 existing conversation(s) moved",
+    );
+    await w.h.sim.inbound("+447700900005", "after the move");
+    const moved = await until(
+      async () => {
+        const t = await w.thread("+447700900005");
+        return t.channel === "C0SALES" ? t : undefined;
+      },
+      30_000,
+      "a thread in #sales",
+    );
+    const link = `https://slack.com/archives/${GENERAL}/p${card.ts.replace(".", "")}`;
+    // Its card carries the SMS that opened it, then the note links the thread it moved from.
+    await untilInOrder(w, moved, ["after the move", link], 30_000);
+    // The card that opened meanwhile kept its first SMS; nothing was posted twice.
+    expect(w.fake.posts.filter((p) => p.text?.includes("after the move"))).toHaveLength(1);
   });
 
   it("with SLACK_MANAGER_GROUP only that group's members manage routes, admins included", async () => {
@@ -193,10 +228,29 @@ describe("routes on discord", () => {
       30_000,
       "the moved thread",
     );
-    const texts = await until(() => {
-      const all = w.fake.messages(moved.id).map((m) => m.content);
-      return all.some((c) => c.includes("encore moi")) ? all : undefined;
-    }, 30_000);
+    const texts = await until(
+      () => {
+        const all = w.fake.messages(moved.id).map((m) => m.content);
+        return all.some((c) => c.includes("encore moi")) ? all : undefined;
+      },
+      30_000,
+      "the SMS in the moved thread",
+      async () =>
+        JSON.stringify({
+          moved: moved.id,
+          inMoved: w.fake.messages(moved.id).map((m) => m.content.slice(0, 60)),
+          threads: w.fake.threads.map((t) => `${t.id} ${t.parent_id} ${t.name}`),
+          db: rowsOf(
+            await w.h.bridge.database.db.execute(
+              sql`select c.id, c.channel, c.thread_ref, c.previous_thread_ref,
+                (select json_agg(json_build_object('id', m.id, 'body', m.body, 'chat_ref', m.chat_ref, 'own', m.own_post) order by m.id) from messages m where m.conversation_id = c.id) as sms,
+                (select json_agg(json_build_object('id', j.id, 'state', j.state, 'attempts', j.attempts, 'run_at', j.run_at, 'error', j.last_error, 'payload', j.payload) order by j.id) from jobs j where j.ordering_key = 'chat:' || c.id) as jobs
+                from conversations c where c.phone = '+33612345678'`,
+            ),
+          ),
+          requests: w.fake.requests.slice(-30).map((r) => `${r.method} ${r.path} ${r.status}`),
+        }),
+    );
     expect(texts.join("\n")).toContain(`previous thread: <#${old}>`);
   });
 
