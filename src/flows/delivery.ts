@@ -325,6 +325,8 @@ export function createChatDelivery(o: DeliveryOptions) {
       first?: store.Message,
     ): Promise<ThreadRef> => {
       if (!conv) throw new Error("unreachable");
+      /** The conversation as this job read it: the channel its new thread is opened for. */
+      const opening = conv;
       const card = await cardOf(o.db, conv, cardSettings);
       if (first) card.first = postOf(first, words);
       const once = { key: cardKey, retry };
@@ -353,19 +355,17 @@ export function createChatDelivery(o: DeliveryOptions) {
       }
       const threadUrl = await urlOf(adapter, thread);
       await o.db.transaction(async (tx) => {
-        const opened = conv;
-        if (!opened) return;
         const kept = await store.setThread(
           tx,
-          opened.id,
+          opening.id,
           thread,
           previous,
           threadUrl,
-          opened.channel,
+          opening.channel,
         );
         if (!kept)
           o.log.info(
-            { conversation: opened.id },
+            { conversation: opening.id },
             "moved while its thread opened: its next post opens one in its new channel",
           );
         // The card carries the first SMS: its chat ref is the thread's (cards.ts, cardOf).
