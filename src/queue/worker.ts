@@ -71,6 +71,8 @@ export class Worker {
   private stopped = true;
   private wakeTimer: NodeJS.Timeout | undefined;
   private pumping = false;
+  /** The look for work in progress (its claims): a stop waits for it. */
+  private pumped: Promise<void> = Promise.resolve();
   private again = false;
   private inboxRunning = false;
   /** An inbox round just ended: the next look for work claims single jobs at once. */
@@ -108,7 +110,7 @@ export class Worker {
       return;
     }
     this.pumping = true;
-    void this.pump().finally(() => {
+    this.pumped = this.pump().finally(() => {
       this.pumping = false;
       if (this.again) {
         this.again = false;
@@ -235,6 +237,8 @@ export class Worker {
     def: JobKind<P>,
     run: (jobs: Job<P>[]) => Promise<JobOutcome[]>,
   ): void {
+    // Claimed while stopping: not begun; the stop gives them back (releaseAll).
+    if (this.stopped) return;
     this.running++;
     const p = (async () => {
       const valid: Job<P>[] = [];
@@ -322,9 +326,14 @@ export class Worker {
     this.stopped = true;
     clearTimeout(this.wakeTimer);
     await this.unlisten?.().catch(() => {});
-    const all = Promise.allSettled([...this.inFlight]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    if (this.inFlight.size > 0) await releaseAll(this.db, this.id).catch(() => {});
+    const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
+    // A claim in progress ends first: what it takes is then either begun (in hand, waited for
+    // below) or left unbegun (given back below). Before, a stop during a claim ended the process
+    // with the claimed jobs running on a lease nobody held: a minute before another took them.
+    await Promise.race([this.pumped, deadline]);
+    await Promise.race([Promise.allSettled([...this.inFlight]), deadline]);
+    // Whatever this worker still holds (unbegun, or still in hand past the deadline) goes back.
+    await releaseAll(this.db, this.id).catch(() => {});
   }
 }
 

@@ -65,17 +65,31 @@ describe("a wrong Slack token at boot", () => {
       .lines()
       .filter((l) => l.includes('"level":50') && l.includes("SLACK_BOT_TOKEN"));
     expect(said).toHaveLength(1);
+    const stopBegan = Date.now();
     await running.stop();
+    const stopMs = Date.now() - stopBegan;
 
     // The right token: what waited is posted once.
     serve = await startServe({ ...env, SLACK_BOT_TOKEN: fake.botToken });
     const fixed = serve;
     const again = `http://127.0.0.1:${await portOf(fixed)}`;
     const slack = fake;
+    // What a timeout says: the first serve's stop (a claim cut short left its job on a lease,
+    // src/queue/worker.ts stop), what each serve logged at warn and above, and the second's health.
+    const loud = (s: RunningServe) =>
+      s.lines().filter((l) => /"level":(40|50|60)/.test(l) && !l.includes("SLACK_BOT_TOKEN"));
     await until(
       () => slack.posts.some((p) => p.text?.includes("sent while the token was wrong")),
       20_000,
       "the post that waited",
+      async () =>
+        JSON.stringify({
+          firstStopMs: stopMs,
+          firstLines: loud(running).slice(-5),
+          secondLines: loud(fixed).slice(-5),
+          health: (await healthOf(again)).body,
+          posts: slack.posts.length,
+        }),
     );
     await until(
       async () => (await healthOf(again)).body.chat?.slack?.state === "ok",
