@@ -2,7 +2,9 @@
 // the export holds a reply, a failure, a click and a call as rows, JSONL each SMS's status
 // history, and --mask hides numbers and texts. The CSV is safe in a spreadsheet (issue 22): a
 // byte-order mark, and no cell read as a formula; JSONL keeps the texts as they were.
+import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
+import { rowsOf } from "../../src/db/database.ts";
 import { contacts } from "../../src/db/schema.ts";
 import { csvCell, exportRows, parseExportArgs } from "../../src/replies/export.ts";
 import { settled } from "../support/discord-setup.ts";
@@ -103,6 +105,15 @@ describe("history and export", () => {
     const question = JSON.parse(jsonl[0] ?? "{}");
     expect(question.direction).toBe("in");
     expect(question.history).toEqual([{ status: "received", at: question.status_time }]);
+    // …taken from its row: the status history is the outbound SMS's, none is written for an
+    // inbound one (migration 0011: the trigger's WHEN), while each outbound status is.
+    const statusRows = rowsOf<{ direction: string; n: string | number }>(
+      await w.h.bridge.database.db.execute(sql`select m.direction, count(s.*) as n
+        from messages m left join message_statuses s on s.message_id = m.id
+        group by m.direction order by m.direction`),
+    );
+    expect(Number(statusRows.find((r) => r.direction === "in")?.n)).toBe(0);
+    expect(Number(statusRows.find((r) => r.direction === "out")?.n)).toBeGreaterThan(4);
     const reply = JSON.parse(jsonl[1] ?? "{}");
     expect(reply.text).toBe("It ships today");
     expect(reply.history.map((h: { status: string }) => h.status)).toEqual([
