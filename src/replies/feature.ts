@@ -2,6 +2,7 @@
 // `forget`): their `/sms` subcommands, CLI commands and the daily retention sweep, as one record
 // the composition (src/boot/services.ts) puts with the others. Business hours act inside the
 // flows (src/flows/bridge.ts) and need no record.
+import { wordsOf } from "../contracts/index.ts";
 import type { CliCommand, Feature } from "../conversations/features.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { toE164 } from "../kernel/phone.ts";
@@ -84,7 +85,8 @@ number still cannot be texted.`,
   },
   async run(ctx, args, write) {
     this.check?.(args);
-    await write(`${await forgetCustomer(ctx.db, args[0] ?? "")}\n`);
+    const words = wordsOf(ctx.config.language);
+    await write(`${await forgetCustomer(ctx.db, args[0] ?? "", words)}\n`);
     return 0;
   },
 };

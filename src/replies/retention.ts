@@ -4,6 +4,7 @@
 // hash), and keeps only what the opt-out law needs (a hash of the number and the STOP date).
 import { and, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import { z } from "zod";
+import { type Catalogue, wordsOf } from "../contracts/index.ts";
 import * as consent from "../conversations/consent.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import type { Db } from "../db/database.ts";
@@ -95,7 +96,12 @@ export async function ensureRetentionJob(db: Db): Promise<void> {
  * number in its conversations (replaced by a hash). A STOP is kept as the hash and its date, so
  * the number still cannot be texted. Notes it in each thread. Returns what it did, in words.
  */
-export async function forgetCustomer(db: Db, input: string): Promise<string> {
+export async function forgetCustomer(
+  db: Db,
+  input: string,
+  /** The words of the note in each thread (BRIDGE_LANGUAGE's). */
+  w: Catalogue = wordsOf(),
+): Promise<string> {
   const phone = toE164(input);
   if (!phone) throw new BadRequestError(`"${input}" is not a phone number (+33612345678)`);
   return db.transaction(async (tx) => {
@@ -140,7 +146,7 @@ export async function forgetCustomer(db: Db, input: string): Promise<string> {
         tx,
         ...chatJob(after, {
           type: "note",
-          text: `🧹 This customer's data was erased on request: SMS texts, contact details and the number.${stop ? " Their STOP is kept: the number still cannot be texted." : ""}`,
+          text: w.notes.erased + (stop ? w.notes.erasedStopKept : ""),
         }),
         ...chatJob(after, { type: "card" }),
       );

@@ -1,6 +1,7 @@
 // What the team features add to the bridge (routes, claim and assign, the unanswered queue,
 // contacts and the Edit contact form), as one record the composition (src/boot/services.ts)
 // puts with the others.
+import { wordsOf } from "../contracts/index.ts";
 import type { CliCommand, Feature } from "../conversations/features.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { ASSIGN_ACTIONS, queueCommand } from "./assign.ts";
@@ -26,6 +27,7 @@ function teamCli(name: string, summary: string): CliCommand {
         ctx.defaultCountry,
         ctx.platforms,
         ctx.senderProblem,
+        wordsOf(ctx.config.language),
       );
       if (out.code === 2) throw new BadRequestError(out.lines.join("\n"));
       if (out.lines.length > 0) await write(`${out.lines.join("\n")}\n`);

@@ -4,7 +4,13 @@
 // server. `/sms route add|list|remove` (adding and removing: people allowed to manage the bridge,
 // checked by the Bridge from the permissions table) and `ardary-bridge routes`.
 import { and, asc, eq, sql } from "drizzle-orm";
-import { fill, type Platform, type SmsCommandInput, wordsOf } from "../contracts/index.ts";
+import {
+  type Catalogue,
+  fill,
+  type Platform,
+  type SmsCommandInput,
+  wordsOf,
+} from "../contracts/index.ts";
 import type { ChatPlatformName, CommandContext, SenderCheck } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import * as store from "../conversations/store.ts";
@@ -41,6 +47,8 @@ export async function addRoute(
     /** The sender name their SMS go out under; absent: the provider's default. */
     sender?: string;
   },
+  /** The words of the note a moved conversation gets (BRIDGE_LANGUAGE's). */
+  w: Catalogue = wordsOf(),
 ): Promise<number> {
   return db.transaction(async (tx) => {
     const sender = r.sender ?? null;
@@ -82,7 +90,7 @@ export async function addRoute(
         .returning({ previous: conversations.previousThreadRef });
       moved++;
       if (after?.previous) {
-        const text = `↪️ ${r.by} moved this conversation here (route ${r.pattern}).`;
+        const text = fill(w.notes.movedBy, { by: r.by, pattern: r.pattern });
         await enqueue(tx, ...chatJob(c, { type: "note", text }));
       }
     }
@@ -162,14 +170,11 @@ export async function routeCommand(
   if (!channelText) return fill(w.whichChannel, { usage });
   const channel = await team.chat.resolveChannel(platform, channelText);
   if (!channel) return fill(w.noChannel, { channel: channelText, usage });
-  const moved = await addRoute(team.db, {
-    pattern,
-    platform,
-    channel,
-    move,
-    sender,
-    by: input.author,
-  });
+  const moved = await addRoute(
+    team.db,
+    { pattern, platform, channel, move, sender, by: input.author },
+    wordsOf(team.config.language),
+  );
   const where = team.chat.channelMention(platform, channel);
   const route = fill(move ? w.moved : w.added, { pattern, channel: where, moved });
   return sender ? route + fill(w.sender, { sender }) : route;
@@ -181,6 +186,8 @@ export async function routesCli(
   args: string[],
   platforms: ChatPlatformName[] = [],
   senderProblem?: SenderCheck,
+  /** The words of the note a moved conversation gets (BRIDGE_LANGUAGE's). */
+  words: Catalogue = wordsOf(),
 ): Promise<{ lines: string[]; code: number }> {
   const [verb = "list", prefix, ...rest] = args;
   if (verb === "list") {
@@ -238,14 +245,11 @@ export async function routesCli(
   const refused = sender === undefined ? undefined : senderRefusal(senderProblem, sender);
   if (refused) return { lines: [`route not saved: ${refused}`], code: 2 };
   const move = rest.includes("--move");
-  const moved = await addRoute(db, {
-    pattern,
-    platform,
-    channel,
-    move,
-    sender,
-    by: "An admin (CLI)",
-  });
+  const moved = await addRoute(
+    db,
+    { pattern, platform, channel, move, sender, by: words.notes.movedByCli },
+    words,
+  );
   return {
     lines: [
       `${pattern} → ${platform} ${channel}${sender ? `, SMS sent as ${sender}` : ""}${move ? ` (${moved} conversation(s) moved)` : ""}`,

@@ -1,6 +1,7 @@
 // The team's commands from the command line (`routes`, `contacts`): one entry point that runs
 // them on a database and returns the lines to print and the exit code.
 import { readFile } from "node:fs/promises";
+import type { Catalogue } from "../contracts/index.ts";
 import type { ChatPlatformName, SenderCheck } from "../conversations/features.ts";
 import type { Db } from "../db/database.ts";
 import { contactsSetCli } from "./contact-edit.ts";
@@ -22,8 +23,10 @@ export async function runTeamCli(
   defaultCountry?: string,
   platforms?: ChatPlatformName[],
   senderProblem?: SenderCheck,
+  /** BRIDGE_LANGUAGE's words: what a command writes in chat (a moved conversation's note). */
+  words?: Catalogue,
 ): Promise<CliOutput> {
-  if (command === "routes") return routesCli(db, args, platforms, senderProblem);
+  if (command === "routes") return routesCli(db, args, platforms, senderProblem, words);
   if (command === "contacts" && args[0] === "set")
     return contactsSetCli(db, args.slice(1), defaultCountry);
   if (command === "contacts")

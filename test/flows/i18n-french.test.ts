@@ -1,7 +1,11 @@
 // The bridge in French (BRIDGE_LANGUAGE=fr), end to end on Slack and on Discord: an incoming SMS
 // opens a card in French, a reply is sent and its status line speaks French, `/sms help` is in
-// French in each platform's own form, a scheduled `/sms` says its time as typed, in French.
+// French in each platform's own form, a scheduled `/sms` says its time as typed, in French. A
+// conversation moved by a route says who moved it, and a customer erased on request says so, in
+// French, from chat and from the CLI.
+import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { featureConfig, features } from "../../src/boot/services.ts";
 import { closeAfterEach } from "../support/close-after-each.ts";
 import {
   answerTo,
@@ -171,5 +175,74 @@ describe("the bridge in French", () => {
     expect(refused).toBe(
       "🔒 Seules les personnes autorisées à gérer le pont peuvent ajouter ou supprimer des modèles (demandez à une personne ayant la permission Gérer le serveur (ou réglez DISCORD_MANAGER_ROLE pour nommer un rôle)).",
     );
+  });
+
+  it("the notes of `route add --move` (from chat and from the CLI) and of `forget` are in French", async () => {
+    const slack = keep(
+      await startSlackWorld({
+        env: FRENCH,
+        fake: { users: { U0ALICE: { name: "alice", real_name: "Alice Martin", is_admin: true } } },
+      }),
+    );
+    const w = slack;
+    const moved = async (phone: string, channel: string, after: string) => {
+      await w.h.sim.inbound(phone, after);
+      return until(
+        async () => {
+          const t = await w.thread(phone);
+          return t.channel === channel ? t : undefined;
+        },
+        15_000,
+        `${phone}'s thread in ${channel}`,
+      );
+    };
+
+    await w.h.sim.inbound("+447700900001", "hello");
+    await w.thread("+447700900001");
+    const before = w.fake.responses.length;
+    await w.fake.signer.sendCommand(w.events, {
+      text: "route add +44 <#C0SALES|sales> --move",
+      userId: "U0ALICE",
+      channelId: GENERAL,
+    });
+    await until(() => w.fake.responses.length > before, 10_000, "the answer to route add");
+    const byChat = await moved("+447700900001", "C0SALES", "après le déplacement");
+    await untilInOrder(w, byChat, ["↪️ Alice Martin a déplacé cette conversation ici (route +44)."]);
+
+    // The CLI, as `ardary-bridge routes add` runs it (the composition's feature, its config).
+    await w.h.sim.inbound("+447700900002", "hello again");
+    await w.thread("+447700900002");
+    const out: string[] = [];
+    const code = await features.cli.get("routes")?.run(
+      {
+        db: w.h.bridge.database.db,
+        log: pino({ level: "silent" }),
+        platforms: [{ name: "slack" }],
+        config: featureConfig(w.h.env),
+      },
+      ["add", "+447700900002", "--slack", "C0OTHER", "--move"],
+      async (chunk) => void out.push(chunk),
+    );
+    expect(code).toBe(0);
+    const byCli = await moved("+447700900002", "C0OTHER", "et encore");
+    await untilInOrder(w, byCli, [
+      "↪️ Un admin (ligne de commande) a déplacé cette conversation ici (route +447700900002).",
+    ]);
+
+    // `ardary-bridge forget`: the note in the customer's thread is in French too.
+    const forgot = await features.cli.get("forget")?.run(
+      {
+        db: w.h.bridge.database.db,
+        log: pino({ level: "silent" }),
+        platforms: [{ name: "slack" }],
+        config: featureConfig(w.h.env),
+      },
+      ["+447700900001"],
+      async (chunk) => void out.push(chunk),
+    );
+    expect(forgot).toBe(0);
+    await untilInOrder(w, byChat, [
+      "🧹 Les données de ce client ont été effacées à sa demande : textes des SMS, coordonnées et numéro.",
+    ]);
   });
 });

@@ -58,6 +58,8 @@ describe("routes on slack", () => {
     });
     const link = `https://slack.com/archives/${old.channel}/p${old.ts.replace(".", "")}`;
     await untilInOrder(w, moved, ["moved to this channel", link, "after the move"]);
+    // Who moved it, said in its new thread.
+    await untilInOrder(w, moved, ["Alice Martin moved this conversation here (route +44)."]);
     expect(await command(w, "U0BOB", "route list")).toContain("+44 → <#C0SALES>");
     expect(await command(w, "U0BOB", "route remove +44")).toContain("Only people allowed");
     expect(await command(w, "U0ALICE", "route remove +44")).toContain("Route +44 removed");

@@ -118,6 +118,11 @@ export const en = {
       "⚠️ The bridge cannot post in <#{channel}>: {why}. Its conversations wait (nothing is lost) and are posted, in order, once it works again. To fix: {fix}.",
     moved:
       "↪️ This conversation moved to this channel; its earlier messages are in the previous thread: {link}",
+    movedBy: "↪️ {by} moved this conversation here (route {pattern}).",
+    movedByCli: "An admin (command line)",
+    erased:
+      "🧹 This customer's data was erased on request: SMS texts, contact details and the number.",
+    erasedStopKept: " Their STOP is kept: the number still cannot be texted.",
     previousGone:
       "The previous thread of this conversation ({previous}) is gone or cannot be reached: the conversation goes on here.",
     claimed: "🙋 {author} claimed this conversation.",

@@ -123,6 +123,11 @@ export const fr: Catalogue = {
       "⚠️ Le pont ne peut pas publier dans <#{channel}> : {why}. Ses conversations attendent (rien n'est perdu) et sont publiées, dans l'ordre, dès que cela remarche. Pour corriger : {fix}.",
     moved:
       "↪️ Cette conversation a été déplacée dans ce canal ; ses messages précédents sont dans l'ancien fil : {link}",
+    movedBy: "↪️ {by} a déplacé cette conversation ici (route {pattern}).",
+    movedByCli: "Un admin (ligne de commande)",
+    erased:
+      "🧹 Les données de ce client ont été effacées à sa demande : textes des SMS, coordonnées et numéro.",
+    erasedStopKept: " Son STOP est conservé : ce numéro ne peut toujours pas recevoir de SMS.",
     previousGone:
       "L'ancien fil de cette conversation ({previous}) n'existe plus ou est injoignable : la conversation continue ici.",
     claimed: "🙋 {author} a pris cette conversation.",
