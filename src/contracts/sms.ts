@@ -121,10 +121,11 @@ export interface SmsProvider {
   /** The sender name an SMS goes out under when it names none (the account's); absent: none. */
   readonly defaultSender?: string;
   /**
-   * Why the provider would refuse `name` as a sender name, its rule in words; undefined when it
-   * takes it. Absent: the provider takes no sender names.
+   * Why the provider would refuse `name` as a sender name, its rule in words, in `language`
+   * (English when absent: the command line's); undefined when it takes it. Absent: the provider
+   * takes no sender names.
    */
-  senderProblem?(name: string): string | undefined;
+  senderProblem?(name: string, language?: Language): string | undefined;
   /**
    * A refused SMS's codes in words in one of the bridge's languages (BRIDGE_LANGUAGE), for the
    * thread: `#007 numéro de téléphone invalide`. Absent: the thread shows the outcome's reason.

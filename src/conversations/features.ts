@@ -49,7 +49,7 @@ export interface FeatureConfig {
  * Why the SMS provider would refuse a sender name, its rule in words; undefined when it takes
  * it (SmsProvider.senderProblem). Absent: the provider takes no sender names.
  */
-export type SenderCheck = (name: string) => string | undefined;
+export type SenderCheck = (name: string, language?: Language) => string | undefined;
 
 /** What a `/sms` subcommand may use: the bridge's database, its logger, the chat platforms. */
 export interface CommandContext {

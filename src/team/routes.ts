@@ -7,6 +7,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import {
   type Catalogue,
   fill,
+  type Language,
   type Platform,
   type SmsCommandInput,
   wordsOf,
@@ -113,10 +114,17 @@ export function channelIdOf(text: string): string | undefined {
   return /^(?:[CG][A-Z0-9]{2,}|\d{5,25})$/.test(id) ? id : undefined;
 }
 
-/** Why `--sender <name>` cannot be used, in words; undefined when the provider takes the name. */
-export function senderRefusal(check: SenderCheck | undefined, name: string): string | undefined {
-  if (!check) return "the SMS provider takes no sender names: leave --sender out";
-  return check(name);
+/**
+ * Why `--sender <name>` cannot be used, in chat's words (BRIDGE_LANGUAGE's; absent: English);
+ * undefined when the provider takes the name.
+ */
+export function senderRefusal(
+  check: SenderCheck | undefined,
+  name: string,
+  language?: Language,
+): string | undefined {
+  if (!check) return wordsOf(language).route.noSenderNames;
+  return check(name, language);
 }
 
 /** The words of `route add` after the prefix: the channel, `--move`, `--sender <name>`. */
@@ -165,7 +173,10 @@ export async function routeCommand(
   }
   const { channel: channelText, move, sender, senderMissing } = addOptions(words.slice(1));
   if (senderMissing) return fill(w.senderMissing, { usage });
-  const refused = sender === undefined ? undefined : senderRefusal(team.senderProblem, sender);
+  const refused =
+    sender === undefined
+      ? undefined
+      : senderRefusal(team.senderProblem, sender, team.config.language);
   if (refused) return fill(w.notSaved, { why: refused });
   if (!channelText) return fill(w.whichChannel, { usage });
   const channel = await team.chat.resolveChannel(platform, channelText);
@@ -242,7 +253,13 @@ export async function routesCli(
   const sender = at("--sender");
   if (rest.includes("--sender") && (sender === undefined || sender.startsWith("--")))
     return { lines: ["--sender needs a name, e.g. --sender AcmeUK"], code: 2 };
-  const refused = sender === undefined ? undefined : senderRefusal(senderProblem, sender);
+  // The command line's own words (English, plain): no chat markup to say an option in.
+  const refused =
+    sender === undefined
+      ? undefined
+      : senderProblem
+        ? senderProblem(sender)
+        : "the SMS provider takes no sender names: leave --sender out";
   if (refused) return { lines: [`route not saved: ${refused}`], code: 2 };
   const move = rest.includes("--move");
   const moved = await addRoute(

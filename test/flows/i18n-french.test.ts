@@ -1,8 +1,8 @@
 // The bridge in French (BRIDGE_LANGUAGE=fr), end to end on Slack and on Discord: an incoming SMS
 // opens a card in French, a reply is sent and its status line speaks French, `/sms help` is in
 // French in each platform's own form, a scheduled `/sms` says its time as typed, in French. A
-// conversation moved by a route says who moved it, and a customer erased on request says so, in
-// French, from chat and from the CLI.
+// conversation moved by a route says who moved it, a customer erased on request says so, and a
+// refused sender name gives Ardary's rule, in French, from chat and from the CLI.
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { featureConfig, features } from "../../src/boot/services.ts";
@@ -177,7 +177,7 @@ describe("the bridge in French", () => {
     );
   });
 
-  it("the notes of `route add --move` (from chat and from the CLI) and of `forget` are in French", async () => {
+  it("the notes of `route add --move` (from chat and from the CLI) and of `forget`, and the sender-name rule, are in French", async () => {
     const slack = keep(
       await startSlackWorld({
         env: FRENCH,
@@ -207,6 +207,17 @@ describe("the bridge in French", () => {
     });
     await until(() => w.fake.responses.length > before, 10_000, "the answer to route add");
     const byChat = await moved("+447700900001", "C0SALES", "après le déplacement");
+    // A sender name Ardary would refuse: its rule said in French.
+    const asked = w.fake.responses.length;
+    await w.fake.signer.sendCommand(w.events, {
+      text: "route add +33 <#C0SALES|sales> --sender Acme_UK",
+      userId: "U0ALICE",
+      channelId: GENERAL,
+    });
+    await until(() => w.fake.responses.length > asked, 10_000, "the answer to --sender");
+    expect((w.fake.responses[asked]?.body as { text?: string } | undefined)?.text).toBe(
+      "Route non enregistrée : « Acme_UK » ne peut pas être un nom d'expéditeur SMS : Ardary et les opérateurs acceptent de 3 à 11 caractères, lettres (A-Z, sans accents) et chiffres uniquement, avec au moins une lettre (par ex. AcmeUK).",
+    );
     await untilInOrder(w, byChat, ["↪️ Alice Martin a déplacé cette conversation ici (route +44)."]);
 
     // The CLI, as `ardary-bridge routes add` runs it (the composition's feature, its config).

@@ -227,6 +227,7 @@ export const en = {
     noRoute: "No route for {pattern}.",
     senderMissing: "`--sender` needs a name, e.g. `--sender AcmeUK`. Usage: {usage}",
     notSaved: "Route not saved: {why}.",
+    noSenderNames: "the SMS provider takes no sender names: leave `--sender` out",
     whichChannel: "Which channel? Usage: {usage}",
     noChannel: 'No channel "{channel}" the bridge can post in. Usage: {usage}',
     moved:

@@ -232,6 +232,7 @@ export const fr: Catalogue = {
     noRoute: "Aucune route pour {pattern}.",
     senderMissing: "`--sender` attend un nom, par ex. `--sender AcmeUK`. Utilisation : {usage}",
     notSaved: "Route non enregistrée : {why}.",
+    noSenderNames: "le fournisseur SMS ne prend pas de noms d'expéditeur : retirez `--sender`",
     whichChannel: "Quel canal ? Utilisation : {usage}",
     noChannel: "Aucun canal « {channel} » où le pont peut publier. Utilisation : {usage}",
     moved:
