@@ -159,7 +159,8 @@ export function createSender(o: SenderOptions) {
         if (result.has(m.id)) continue; // waits for the customer's message to be read
         const refusal = refusalOf(m);
         if (refusal) {
-          await store.failMessage(tx, m.id, [], `not sent: ${refusal}`);
+          // Its reason is stored as the thread says it (the export and the report show it).
+          await store.failMessage(tx, m.id, [], fill(w.command.notSent, { why: refusal }));
           tell(m, fill(w.notes.notSentTo, { phone: to(m), why: refusal }));
           continue;
         }
@@ -198,7 +199,7 @@ export function createSender(o: SenderOptions) {
             error: accountRefused ?? new DeferredError(r.reason, RETRY_AFTER_FLOOR_MS * 60),
           });
         } else if (r.outcome === "refused" && r.permanent) {
-          await store.failMessage(tx, m.id, r.codes, r.reason);
+          await store.failMessage(tx, m.id, r.codes, whyOf(r));
           if (r.optedOut) {
             await consent.setOptOut(tx, phoneOf(m), "provider");
             later.push(...(await waitingPosts(tx, phoneOf(m)))); // its other SMS will not go

@@ -3,9 +3,11 @@
 // French in each platform's own form, a scheduled `/sms` says its time as typed, in French. A
 // conversation moved by a route says who moved it, a customer erased on request says so, and a
 // refused sender name gives Ardary's rule, in French, from chat and from the CLI.
+import { sql } from "drizzle-orm";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { featureConfig, features } from "../../src/boot/services.ts";
+import { rowsOf } from "../../src/db/database.ts";
 import { closeAfterEach } from "../support/close-after-each.ts";
 import {
   answerTo,
@@ -140,6 +142,13 @@ describe("the bridge in French", () => {
     w.fake.messageCreate(threadId, { content: "Un instant." });
     await waitPosts(w, A_SHOWN, (c) => c.includes("#007 numéro de téléphone invalide"));
     expect(contents(w, threadId).join("\n")).not.toContain("invalid phone number");
+    // …and stores it as the thread says it, for the export and the report.
+    const failed = rowsOf<{ error: string }>(
+      await w.h.bridge.database.db.execute(
+        sql`select error from messages where status = 'failed' order by id`,
+      ),
+    );
+    expect(failed.map((r) => r.error)).toEqual(["#007 numéro de téléphone invalide"]);
 
     const sent = await slash("send", { number: A, text: "Livraison demain." });
     expect(sent).toBe(
