@@ -206,25 +206,32 @@ describe("the bridge in French", () => {
       );
     };
 
+    /** `/sms <text>` by the admin: its answer. */
+    const command = async (text: string) => {
+      const before = w.fake.responses.length;
+      await w.fake.signer.sendCommand(w.events, { text, userId: "U0ALICE", channelId: GENERAL });
+      await until(() => w.fake.responses.length > before, 10_000, `the answer to ${text}`);
+      return (w.fake.responses[before]?.body as { text?: string } | undefined)?.text;
+    };
+    /** `ardary-bridge <name> <args>` as the composition's feature runs it, with the bridge's config. */
+    const cli = (name: string, args: string[]) =>
+      features.cli.get(name)?.run(
+        {
+          db: w.h.bridge.database.db,
+          log: pino({ level: "silent" }),
+          platforms: [{ name: "slack" }],
+          config: featureConfig(w.h.env),
+        },
+        args,
+        async () => {},
+      );
+
     await w.h.sim.inbound("+447700900001", "hello");
     await w.thread("+447700900001");
-    const before = w.fake.responses.length;
-    await w.fake.signer.sendCommand(w.events, {
-      text: "route add +44 <#C0SALES|sales> --move",
-      userId: "U0ALICE",
-      channelId: GENERAL,
-    });
-    await until(() => w.fake.responses.length > before, 10_000, "the answer to route add");
+    await command("route add +44 <#C0SALES|sales> --move");
     const byChat = await moved("+447700900001", "C0SALES", "après le déplacement");
     // A sender name Ardary would refuse: its rule said in French.
-    const asked = w.fake.responses.length;
-    await w.fake.signer.sendCommand(w.events, {
-      text: "route add +33 <#C0SALES|sales> --sender Acme_UK",
-      userId: "U0ALICE",
-      channelId: GENERAL,
-    });
-    await until(() => w.fake.responses.length > asked, 10_000, "the answer to --sender");
-    expect((w.fake.responses[asked]?.body as { text?: string } | undefined)?.text).toBe(
+    expect(await command("route add +33 <#C0SALES|sales> --sender Acme_UK")).toBe(
       "Route non enregistrée : « Acme_UK » ne peut pas être un nom d'expéditeur SMS : Ardary et les opérateurs acceptent de 3 à 11 caractères, lettres (A-Z, sans accents) et chiffres uniquement, avec au moins une lettre (par ex. AcmeUK).",
     );
     await untilInOrder(w, byChat, ["↪️ Alice Martin a déplacé cette conversation ici (route +44)."]);
@@ -232,17 +239,7 @@ describe("the bridge in French", () => {
     // The CLI, as `ardary-bridge routes add` runs it (the composition's feature, its config).
     await w.h.sim.inbound("+447700900002", "hello again");
     await w.thread("+447700900002");
-    const out: string[] = [];
-    const code = await features.cli.get("routes")?.run(
-      {
-        db: w.h.bridge.database.db,
-        log: pino({ level: "silent" }),
-        platforms: [{ name: "slack" }],
-        config: featureConfig(w.h.env),
-      },
-      ["add", "+447700900002", "--slack", "C0OTHER", "--move"],
-      async (chunk) => void out.push(chunk),
-    );
+    const code = await cli("routes", ["add", "+447700900002", "--slack", "C0OTHER", "--move"]);
     expect(code).toBe(0);
     const byCli = await moved("+447700900002", "C0OTHER", "et encore");
     await untilInOrder(w, byCli, [
@@ -250,16 +247,7 @@ describe("the bridge in French", () => {
     ]);
 
     // `ardary-bridge forget`: the note in the customer's thread is in French too.
-    const forgot = await features.cli.get("forget")?.run(
-      {
-        db: w.h.bridge.database.db,
-        log: pino({ level: "silent" }),
-        platforms: [{ name: "slack" }],
-        config: featureConfig(w.h.env),
-      },
-      ["+447700900001"],
-      async (chunk) => void out.push(chunk),
-    );
+    const forgot = await cli("forget", ["+447700900001"]);
     expect(forgot).toBe(0);
     await untilInOrder(w, byChat, [
       "🧹 Les données de ce client ont été effacées à sa demande : textes des SMS, coordonnées et numéro.",
