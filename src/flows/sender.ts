@@ -159,8 +159,9 @@ export function createSender(o: SenderOptions) {
         if (result.has(m.id)) continue; // waits for the customer's message to be read
         const refusal = refusalOf(m);
         if (refusal) {
-          // Its reason is stored as the thread says it (the export and the report show it).
-          await store.failMessage(tx, m.id, [], fill(w.command.notSent, { why: refusal }));
+          // Its reason is stored as the thread says it (its status line, the export and the
+          // report show it after "failed").
+          await store.failMessage(tx, m.id, [], refusal);
           tell(m, fill(w.notes.notSentTo, { phone: to(m), why: refusal }));
           continue;
         }
