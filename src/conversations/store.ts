@@ -372,9 +372,9 @@ export async function setConversationOpen(db: Db, id: number, open: boolean) {
 
 /**
  * Records the thread just opened for a conversation (and its address a person can open, when the
- * platform gave one), if it is still in the channel it was opened
- * for (`channel`): a route's `--move` may have taken it elsewhere while the thread opened. Then
- * false, and the thread is kept as the one the conversation's next thread links to.
+ * platform gave one), if it is still in the channel it was opened for (`channel`): a route's
+ * `--move` may have taken it elsewhere while the thread opened. Then false, and the thread is
+ * kept as the one the conversation's next thread links to.
  */
 export async function setThread(
   db: Db,

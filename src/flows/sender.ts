@@ -200,12 +200,14 @@ export function createSender(o: SenderOptions) {
             error: accountRefused ?? new DeferredError(r.reason, RETRY_AFTER_FLOOR_MS * 60),
           });
         } else if (r.outcome === "refused" && r.permanent) {
-          await store.failMessage(tx, m.id, r.codes, whyOf(r));
+          // Stored as the thread says it (its status line, the export and the report show it).
+          const why = whyOf(r);
+          await store.failMessage(tx, m.id, r.codes, why);
           if (r.optedOut) {
             await consent.setOptOut(tx, phoneOf(m), "provider");
             later.push(...(await waitingPosts(tx, phoneOf(m)))); // its other SMS will not go
           }
-          tell(m, fill(w.sender.failed, { to: to(m), why: whyOf(r) }));
+          tell(m, fill(w.sender.failed, { to: to(m), why }));
         } else if (r.outcome === "unknown") {
           // It may have been accepted: never sent again by itself. Its delivery report decides;
           // without one, a person is asked.
