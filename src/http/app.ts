@@ -75,8 +75,11 @@ export function createApp(o: AppOptions) {
   });
 
   // Store, then answer: a batch of callbacks is one statement (src/ingest/inbox.ts); the worker acts.
-  // This process's worker at once, the others (`serve --no-worker` + `worker`) by NOTIFY.
-  const notify = jobsNotifier(o.database);
+  // This process's worker at once, the others (`serve --no-worker` + `worker`) by NOTIFY: at
+  // every batch when this process has no worker, at most every NOTIFY_EVERY_MS when it has one
+  // (they are helpers then; a NOTIFY a batch was a tenth of a busy `serve`'s statements, bench
+  // figure 7).
+  const notify = jobsNotifier(o.database, o.wakeWorker ? NOTIFY_EVERY_MS : 0);
   const wake = () => {
     o.wakeWorker?.();
     notify();
@@ -213,6 +216,13 @@ const INGEST_BUDGET_MS = 750;
 const BATCH_DEADLINE_MS = 4000;
 /** How long a batch commits alone before another starts beside it (src/ingest/batcher.ts). */
 const SPREAD_AFTER_MS = 25;
+
+/**
+ * The most often a process that has its own worker wakes the other processes' workers after
+ * storing callbacks (its own is woken at once): a worker of another process takes them this
+ * much later at most, well under its poll.
+ */
+const NOTIFY_EVERY_MS = 100;
 
 /**
  * The one error → HTTP mapping. Our own errors carry their status; a request that Express or

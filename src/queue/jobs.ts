@@ -163,11 +163,15 @@ export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
  * its WAL is flushed, so transactions that notify commit one at a time, each waiting for its own
  * fsync: on the callback path that would undo the group commit. Here the NOTIFY is a statement
  * of its own (nothing to flush), one at a time: calls while one is in flight make one more after
- * it. A NOTIFY that is lost (a crash, the database gone) costs a poll interval, no job.
+ * it. `everyMs`: at most one NOTIFY in that time, the calls in between making one at its end (a
+ * process whose own worker is woken directly: the others' are helpers, woken a little later,
+ * rather than a statement for every batch of callbacks). A NOTIFY that is lost (a crash, the
+ * database gone) costs a poll interval, no job.
  */
-export function jobsNotifier(database: Database): () => void {
+export function jobsNotifier(database: Database, everyMs = 0): () => void {
   let inFlight = false;
   let again = false;
+  let lastAt = Number.NEGATIVE_INFINITY;
   const send = (): void => {
     if (inFlight) {
       again = true;
@@ -175,13 +179,19 @@ export function jobsNotifier(database: Database): () => void {
     }
     inFlight = true;
     again = false;
-    void database
-      .notify(JOBS_CHANNEL)
-      .catch(() => {})
-      .finally(() => {
-        inFlight = false;
-        if (again) send();
-      });
+    const wait = lastAt + everyMs - Date.now();
+    const go = () => {
+      lastAt = Date.now();
+      void database
+        .notify(JOBS_CHANNEL)
+        .catch(() => {})
+        .finally(() => {
+          inFlight = false;
+          if (again) send();
+        });
+    };
+    if (wait > 0) setTimeout(go, wait).unref();
+    else go();
   };
   return send;
 }
