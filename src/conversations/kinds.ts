@@ -22,11 +22,6 @@ const chatPayload = z.discriminatedUnion("type", [
     conversationId: z.number().int(),
     type: z.literal("message"),
     messageId: z.number().int(),
-    /**
-     * An inbound SMS's post: the SMS of the same conversation that came while it waited, posted
-     * with it, in order (src/queue/jobs.ts, NewJob.join). Absent on an outbound SMS's.
-     */
-    more: z.array(z.number().int()).optional(),
   }),
   z.object({
     conversationId: z.number().int(),
@@ -94,17 +89,6 @@ export function chatJob(conv: store.Conversation, job: ChatJob): NewJob[] {
       payload: { conversationId: conv.id, ...job },
     },
   ];
-}
-
-/**
- * The post of an inbound SMS: it joins the conversation's post that waits, if there is one
- * (one job, one post, for SMS that pile up while the thread's turn comes).
- */
-export function inboundJob(conv: store.Conversation, messageId: number): NewJob[] {
-  return chatJob(conv, { type: "message", messageId, more: [] }).map((j) => ({
-    ...j,
-    join: { item: messageId },
-  }));
 }
 
 /** The job that sends an SMS; one number's SMS leave in the order they were written. */

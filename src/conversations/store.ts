@@ -172,30 +172,6 @@ export async function getConversation(db: Db, id: number): Promise<Conversation 
   return row;
 }
 
-/**
- * A conversation and those of SMS `ids` that are its own (ordered by id), in one statement: what
- * a post needs (src/flows/delivery.ts).
- */
-export async function getConversationWith(
-  db: Db,
-  id: number,
-  ids: number[],
-): Promise<{ conversation: Conversation | undefined; messages: Message[] }> {
-  const rows = await db
-    .select({ conversation: conversations, message: messages })
-    .from(conversations)
-    .leftJoin(
-      messages,
-      and(eq(messages.conversationId, conversations.id), inArray(messages.id, ids)),
-    )
-    .where(eq(conversations.id, id))
-    .orderBy(messages.id);
-  return {
-    conversation: rows[0]?.conversation,
-    messages: rows.flatMap((r) => (r.message ? [r.message] : [])),
-  };
-}
-
 export async function findConversationByThread(
   db: Db,
   platform: Platform,

@@ -29,7 +29,7 @@ import { blockButton } from "../conversations/cards.ts";
 import * as consent from "../conversations/consent.ts";
 import type { ChatDirectory, FeatureConfig, Features } from "../conversations/features.ts";
 import { newClientRef, type StoredEvent } from "../conversations/keys.ts";
-import { chatJob, inboundJob, smsJob } from "../conversations/kinds.ts";
+import { chatJob, smsJob } from "../conversations/kinds.ts";
 import {
   type Act,
   type Actor,
@@ -239,7 +239,7 @@ export class Bridge implements ChatHooks {
     const w = this.voice.words;
     for (const [i, e] of list.entries()) {
       const c = conv(e);
-      jobs.push(...inboundJob(c, stored[i] ?? 0));
+      jobs.push(...chatJob(c, { type: "message", messageId: stored[i] ?? 0 }));
       const intent = optIntent(e.text);
       if (
         intent === null &&

@@ -29,19 +29,7 @@ export interface NewJob {
   runAt?: Date;
   /** Attempts before it is given up; absent: the worker's limit (JOB_MAX_ATTEMPTS). */
   maxAttempts?: number;
-  /**
-   * A job whose work can be done together with the job right ahead of it (an inbound SMS's post):
-   * its payload has a `more` list. It joins the job ahead of it, of its kind and key, when that
-   * one also has a `more` list, waits (pending) and was never tried, and holds fewer than
-   * JOIN_MAX items: its `item` and its own `more` go into that job's `more` instead of a job of
-   * its own. A job in hand, or tried once, is joined by no one: what an attempt did is never
-   * mixed with what it did not see.
-   */
-  join?: { item: number };
 }
-
-/** Most items one job holds by joining (its first and its `more`). */
-export const JOIN_MAX = 25;
 
 /** A job of a known kind, ready for `enqueue`. */
 export function job<P>(
@@ -74,84 +62,27 @@ export async function countLive(db: Db, kind: string, except = 0): Promise<numbe
   return Number(rows[0]?.n ?? 0);
 }
 
-/**
- * Joins, in the list, each joining job (NewJob.join) to the job of its key right ahead of it in
- * the list, when that one can take it. The first job of a key in the list that joins is kept with
- * `join` set: the statement joins it to the key's last job in the table, if that one can.
- */
-function joinInList(list: NewJob[]): (NewJob & { n: number })[] {
-  const kept: (NewJob & { n: number })[] = [];
-  const lastOfKey = new Map<string, NewJob & { n: number; fresh?: boolean }>();
-  for (const j of list) {
-    const key = j.orderingKey;
-    const ahead = key ? lastOfKey.get(key) : undefined;
-    const more = (ahead?.payload as { more?: unknown } | undefined)?.more;
-    const mine = (j.payload as { more?: number[] }).more ?? [];
-    if (
-      j.join &&
-      ahead?.fresh &&
-      ahead.kind === j.kind &&
-      Array.isArray(more) &&
-      more.length + 1 + mine.length < JOIN_MAX
-    ) {
-      more.push(j.join.item, ...mine);
-      continue;
-    }
-    const row = {
-      ...j,
-      // A copy: its `more` grows with what joins it here.
-      payload: j.join ? { ...(j.payload as object), more: [...mine] } : j.payload,
-      n: kept.length,
-      // Only the first of its key in the list may join a job in the table.
-      join: j.join && !ahead ? j.join : undefined,
-      fresh: j.join !== undefined,
-    };
-    kept.push(row);
-    if (key) lastOfKey.set(key, row);
-  }
-  return kept;
-}
-
 /** Enqueues in the given transaction (or connection); workers are woken when it commits. */
 export async function enqueue(tx: Db, ...list: NewJob[]): Promise<void> {
   if (list.length === 0) return;
-  const rows = joinInList(list).map((j) => ({
-    n: j.n,
+  const rows = list.map((j, n) => ({
+    n,
     kind: j.kind,
     ordering_key: j.orderingKey ?? null,
     payload: j.payload,
     run_at: j.runAt ?? null,
     max_attempts: j.maxAttempts ?? null,
-    join: j.join?.item ?? null,
   }));
   // One statement of the same text whatever the number of jobs, so it is prepared once per
   // connection and runs in one round trip (src/db/pg-prepare.ts); before, a row of parameters
   // per job made it a new statement each time, and the NOTIFY was a second one. The jobs are
   // inserted in the order given: their ids are the order of a key's jobs. Without a time, a job
   // is due now (the database's clock). The NOTIFY wakes the workers when the transaction commits.
-  // A joining job whose key's last live job can take it (NewJob.join) goes into that job's
-  // `more` instead (an update that waits for a claim taking that job at the same time, then sees
-  // it running and leaves it: the job is inserted then).
-  await tx.execute(sql`with r as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(n int, kind text,
-        ordering_key text, payload jsonb, run_at timestamptz, max_attempts int, "join" bigint)
-    ),
-    joined as (
-      update jobs j set payload = jsonb_set(j.payload, '{more}',
-          (j.payload->'more') || jsonb_build_array(r."join") || (r.payload->'more'))
-      from r
-      where r."join" is not null and j.id = (select p.id from jobs p
-          where p.ordering_key = r.ordering_key and p.state <> 'dead' order by p.id desc limit 1)
-        and j.kind = r.kind and j.state = 'pending' and j.attempts = 0
-        and jsonb_typeof(j.payload->'more') = 'array'
-        and jsonb_array_length(j.payload->'more') + 1 + jsonb_array_length(r.payload->'more')
-          < ${JOIN_MAX}
-      returning r.n
-    ),
-    added as (
+  await tx.execute(sql`with added as (
       insert into jobs (kind, ordering_key, payload, run_at, max_attempts)
       select r.kind, r.ordering_key, r.payload, coalesce(r.run_at, now()), r.max_attempts
-      from r where r.n not in (select n from joined)
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(n int, kind text,
+        ordering_key text, payload jsonb, run_at timestamptz, max_attempts int)
       order by r.n
       returning 1)
     select pg_notify(${sql.raw(`'${JOBS_CHANNEL}'`)}, '')`);
@@ -537,6 +468,40 @@ export async function followers<P>(
     out.push({ ...toJob(r), payload: parsed.data });
   }
   return out;
+}
+
+/**
+ * Takes pending jobs (`current`'s followers) under `current`'s lease, for work done together with
+ * it (a merged post): a worker killed before that work is recorded leaves them to be taken again
+ * as resumed jobs, each of which looks for what an earlier attempt did before doing it (rather
+ * than pending ones that would do it again). Returns true when every one of them was taken;
+ * otherwise none is held.
+ */
+export async function holdWith(db: Db, current: Job, list: number[]): Promise<boolean> {
+  if (list.length === 0) return true;
+  const rows = rowsOf<{ id: string | number }>(
+    await db.execute(sql`
+      update jobs set state = 'running', locked_by = c.locked_by, lease_until = c.lease_until
+      from (select locked_by, lease_until from jobs where id = ${current.id} and state = 'running') c
+      where jobs.id in (${ids(list)}) and jobs.state = 'pending'
+      returning jobs.id`),
+  );
+  if (rows.length === list.length) return true;
+  await unhold(
+    db,
+    current,
+    rows.map((r) => Number(r.id)),
+  );
+  return false;
+}
+
+/** Gives jobs held with `current` back to the queue as they were: their work was not done. */
+export async function unhold(db: Db, current: Job, list: number[]): Promise<void> {
+  if (list.length === 0) return;
+  await db.execute(sql`
+    update jobs set state = 'pending', lease_until = null, locked_by = null
+    where id in (${ids(list)}) and state = 'running'
+      and locked_by = (select locked_by from jobs where id = ${current.id})`);
 }
 
 /** Deletes jobs whose work was done by another (merged into its post), held or pending. */

@@ -1,21 +1,9 @@
 // The job queue on a real database: order per key under racing workers, leases, back-off, dead.
-
-import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type Database, migrateOpen, openDatabase, rowsOf } from "../../src/db/database.ts";
+import { type Database, migrateOpen, openDatabase } from "../../src/db/database.ts";
 import { DeferredError, RetryableError } from "../../src/kernel/errors.ts";
-import {
-  claim,
-  defer,
-  defineJob,
-  enqueue,
-  fail,
-  JOIN_MAX,
-  type Job,
-  type NewJob,
-  retryDead,
-} from "../../src/queue/jobs.ts";
+import { claim, defineJob, enqueue, type Job, retryDead } from "../../src/queue/jobs.ts";
 import { listJobs } from "../../src/queue/overview.ts";
 import { Worker } from "../../src/queue/worker.ts";
 import { createTestDatabase, type TestDatabase } from "../support/db.ts";
@@ -275,73 +263,5 @@ describe("job queue", () => {
     expect((await retryDead(database.db, [dead.id])).map((j) => j.id)).toEqual([dead.id]);
     await until(async () => runs === 6 && (await listJobs(database.db)).pending.length === 0);
     expect((await listJobs(database.db)).dead).toEqual([]);
-  });
-
-  it("lets a job join the one ahead of it only while that one waits untried, up to JOIN_MAX", async () => {
-    const db = database.db;
-    /** A joining job of key `key` for item `n` (a post of SMS `n`), of a kind of its key's. */
-    const joining = (key: string, n: number): NewJob => ({
-      kind: `post-${key}`,
-      orderingKey: key,
-      payload: { messageId: n, more: [] },
-      join: { item: n },
-    });
-    const live = async (key: string) =>
-      rowsOf<{ id: string; payload: { messageId: number; more: number[] }; state: string }>(
-        await db.execute(
-          sql`select id, payload, state from jobs where ordering_key = ${key} order by id`,
-        ),
-      ).map((r) => ({ item: r.payload.messageId, more: r.payload.more, state: r.state }));
-    const take = async (key: string, workerId: string) =>
-      (
-        await claim(database, {
-          kinds: [`post-${key}`],
-          limit: 10,
-          leaseMs: 60_000,
-          workerId,
-          alone: database.kind === "pglite",
-        })
-      )[0] as Job;
-
-    // In one call and across calls: one job for the key, the others' items in its `more`.
-    await enqueue(db, joining("a", 1), joining("a", 2));
-    await enqueue(db, joining("a", 3));
-    expect(await live("a")).toEqual([{ item: 1, more: [2, 3], state: "pending" }]);
-
-    // Something else of the key between: the next one does not jump ahead of it.
-    await enqueue(db, { kind: "post-a", orderingKey: "a", payload: {} }, joining("a", 4));
-    await enqueue(db, joining("a", 5));
-    expect((await live("a")).map((j) => [j.item, j.more])).toEqual([
-      [1, [2, 3]],
-      [undefined, undefined],
-      [4, [5]],
-    ]);
-
-    // In hand: joined by no one; tried once and back to wait: joined by no one either.
-    await enqueue(db, joining("b", 1));
-    const inHand = await take("b", "w1");
-    await enqueue(db, joining("b", 2));
-    await fail(db, [inHand], new RetryableError("test", "down"), 0, "w1", 10);
-    await enqueue(db, joining("b", 3));
-    expect((await live("b")).map((j) => [j.item, j.more])).toEqual([
-      [1, []],
-      [2, [3]],
-    ]);
-
-    // A deferral gives the attempt back: still never tried, it is joined again.
-    await enqueue(db, joining("c", 1));
-    const deferred = await take("c", "w2");
-    await defer(db, [deferred], 1000, "w2");
-    await enqueue(db, joining("c", 2));
-    expect((await live("c")).map((j) => [j.item, j.more])).toEqual([[1, [2]]]);
-
-    // Full: the next one starts a job of its own.
-    await enqueue(db, ...Array.from({ length: JOIN_MAX + 1 }, (_, i) => joining("d", i + 1)));
-    await enqueue(db, joining("d", JOIN_MAX + 2));
-    const d = await live("d");
-    expect(d.map((j) => 1 + j.more.length)).toEqual([JOIN_MAX, 2]);
-    expect(d.flatMap((j) => [j.item, ...j.more])).toEqual(
-      Array.from({ length: JOIN_MAX + 2 }, (_, i) => i + 1),
-    );
   });
 });

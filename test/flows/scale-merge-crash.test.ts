@@ -1,8 +1,8 @@
-// A merged post survives a crash without a second copy. SMS that piled up in a thread share one
-// job (src/queue/jobs.ts, NewJob.join) and go out as one Slack post (postMany) carrying each
-// SMS's key; a worker killed after that post but before recording it leaves the job to be taken
-// again as a retry, which finds the keys in the post. (Slack only: Discord posts each SMS on its
-// own.)
+// A merged post survives a crash without a second copy. SMS that piled up in a thread go out as
+// one Slack post (postMany) carrying every merged job's key; a worker killed after that post but
+// before recording it used to leave the merged jobs pending, so the next worker posted them
+// again. They are now held under the first job's lease while the post is made, and taken again
+// as retries that find their key in the post. (Slack only: Discord posts each SMS on its own.)
 import { and, eq, inArray } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
