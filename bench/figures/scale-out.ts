@@ -148,8 +148,15 @@ async function runSetup(
         for (const t of tokensOf(p, "in")) seen.set(t.a, (seen.get(t.a) ?? 0) + 1);
       return seen;
     };
+    // The posts are read once a look: read once per SMS, as before 7 December 2026, a look
+    // took seconds of this process's CPU (every post scanned for every SMS answered), and the
+    // fake Slack, in this process, answered no post meanwhile: the SMS "still waiting for their
+    // post after 120 s" were waiting for the bench, not for the bridge (bench/drain-check.ts).
     await until(
-      () => [...answered].every((i) => inboundCounts().has(i)),
+      () => {
+        const seen = inboundCounts();
+        return [...answered].every((i) => seen.has(i));
+      },
       120_000,
       "every inbound SMS to be posted",
     ).catch(() => undefined);
