@@ -109,9 +109,10 @@ export function jobsNotifier(database: Database, everyMs = 0): () => void {
       return;
     }
     inFlight = true;
-    again = false;
     const wait = lastAt + everyMs - Date.now();
     const go = () => {
+      // The calls made while it waited are answered by this one.
+      again = false;
       lastAt = Date.now();
       void database
         .notify(JOBS_CHANNEL)

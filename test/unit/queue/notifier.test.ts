@@ -54,6 +54,19 @@ describe("the notifier of the other processes' workers (Postgres only)", () => {
     expect(at.length).toBeLessThanOrEqual(8);
   });
 
+  it("with everyMs, a burst of calls makes one NOTIFY at once and one when the time is up, no more", async () => {
+    const { db, at } = await heard();
+    const notify = jobsNotifier(db, 100);
+    // Ten calls in about 45 ms, all before the time is up.
+    for (let i = 0; i < 10; i++) {
+      notify();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => at.length >= 2, 5_000, "the second NOTIFY");
+    await new Promise((r) => setTimeout(r, 400));
+    expect(at).toHaveLength(2);
+  });
+
   it("without it, sends one after each that ends, so many more in the same time", async () => {
     const { db, at } = await heard();
     const last = await callFor(jobsNotifier(db), 600);
