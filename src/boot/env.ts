@@ -41,7 +41,8 @@ const hints: Record<string, string> = {
   PHONE_DEFAULT_COUNTRY: "the two-letter ISO code of the country national numbers are in, e.g. FR",
   SMS_SIGNATURE: "a line added under people's SMS, e.g. `- {agent_first_name}, Acme`",
   SMS_FROM_ANY_CHANNEL: "true or false (default): `/sms <number>` from any channel or DM",
-  SMS_GUESTS_MAY_SEND: "true or false (default): the workspace's guests may send SMS",
+  SMS_GUESTS_MAY_SEND:
+    "true or false (default): the workspace's guests may send SMS and look up /sms history and /sms queue",
   ...REPORT_HINTS,
   MARKETING_HOURS:
     "entries like `mon-sat 08:00-20:00` (the default), in the SMS provider's time zone",

@@ -9,8 +9,13 @@ import { type Catalogue, fill, wordsOf } from "../contracts/index.ts";
 export type Act =
   /** `/sms <number> …`, a thread reply that is an SMS (`::template` included), Retry. */
   | "send"
-  /** `/sms help`, `queue`, `history`, `template list`, `route list`. */
+  /** `/sms help`, `template list`, `route list`: the bridge's settings, no customer's words. */
   | "read"
+  /**
+   * `/sms history`, `/sms queue`: other conversations' SMS (texts, numbers), whatever channel
+   * they are in; a guest who sees a few channels must not read them all.
+   */
+  | "lookup"
   /** Close, Reopen, Claim, Release, Assign, Cancel, Edit contact: the thread's own work. */
   | "conversation"
   /** Block: it only stops sending. */
@@ -28,15 +33,17 @@ export type Act =
 
 /**
  * `anyone`: every member who can see the thread or type `/sms`, guests included;
+ * `members`: not a guest (unless SMS_GUESTS_MAY_SEND), from anywhere (the answer is private);
  * `senders`: not a guest (unless SMS_GUESTS_MAY_SEND), and from the bridge's own channels
  * (unless SMS_FROM_ANY_CHANNEL); `managers`: the platform's manager group or role, else admins.
  */
-export type Who = "anyone" | "senders" | "managers";
+export type Who = "anyone" | "members" | "senders" | "managers";
 
 /** The table. */
 export const WHO_MAY: Readonly<Record<Act, Who>> = {
   send: "senders",
   read: "anyone",
+  lookup: "members",
   conversation: "anyone",
   block: "anyone",
   unblock: "managers",
@@ -121,8 +128,9 @@ export function refusalOf(
   if (actor.guest && !policy.guestsMaySend)
     return {
       reason: "guest",
-      text: w.perm.guest,
+      text: who === "members" ? w.perm.guestLookup : w.perm.guest,
     };
+  if (who === "members") return undefined;
   if (actor.from && !actor.from.own && !policy.fromAnyChannel) {
     const here = actor.from.direct ? w.perm.directMessage : w.perm.thisChannel;
     return {

@@ -139,6 +139,8 @@ const STATUS_WORDS = {
 export const HISTORY_COMMAND: ChatCommand = {
   name: "history",
   usage: (w) => w.help.history,
+  // Every conversation's SMS: not for guests (src/conversations/permissions.ts).
+  act: () => "lookup",
   run: async (_input, args, ctx) => {
     const { timeZone, language } = ctx.config;
     const chat: HistoryInChat = {

@@ -48,6 +48,8 @@ export const TEAM_FEATURE: Feature = {
     {
       name: "queue",
       usage: (w) => w.help.queue,
+      // Every conversation's waiting SMS: not for guests (src/conversations/permissions.ts).
+      act: () => "lookup",
       run: (input, _args, ctx) => queueCommand(ctx, input.platform),
     },
   ],

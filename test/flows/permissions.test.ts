@@ -218,6 +218,29 @@ describe("who may do what, on slack", () => {
     expect(lines.join("\n")).not.toContain("single-channel guest");
   });
 
+  it("history and queue show every conversation: members look them up from anywhere, guests are refused privately", async () => {
+    const { log, lines } = capture();
+    const w = keep(await startSlackWorld({ fake: { users: PEOPLE }, log }));
+    const phone = "+15550500030";
+    await conversation(w, phone);
+    for (const guest of ["U0GINA", "U0SAM"])
+      for (const sub of [`history ${phone}`, "queue"]) {
+        const refused = await command(w, guest, sub);
+        expect(refused.response_type).toBe("ephemeral");
+        expect(refused.text).toContain("do not look up the team's conversations");
+        expect(refused.text).not.toContain(phone);
+      }
+    const history = await command(w, "U0BOB", `history ${phone}`, "D0BOB", "directmessage");
+    expect(history.text).toContain(`hello from ${phone}`);
+    expect((await command(w, "U0BOB", "queue")).text).toContain("+1 555");
+    expect(refusals(lines).map((l) => [l.act, l.reason, l.user])).toEqual([
+      ["lookup", "guest", "U0GINA"],
+      ["lookup", "guest", "U0GINA"],
+      ["lookup", "guest", "U0SAM"],
+      ["lookup", "guest", "U0SAM"],
+    ]);
+  });
+
   it("with SMS_FROM_ANY_CHANNEL and SMS_GUESTS_MAY_SEND: a DM, another channel and guests send", async () => {
     const slack = keep(
       await startSlackWorld({

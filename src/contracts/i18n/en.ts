@@ -165,6 +165,8 @@ export const en = {
     reportSettings: "change the report settings",
     guest:
       "🔒 Not sent: guests of the workspace do not send SMS. Ask a member of the team to send it (the bridge's operator can allow guests with SMS_GUESTS_MAY_SEND=true).",
+    guestLookup:
+      "🔒 Guests of the workspace do not look up the team's conversations (history, queue): they show every customer's SMS, whatever channel it is in. Ask a member of the team (the bridge's operator can allow guests with SMS_GUESTS_MAY_SEND=true).",
     channel:
       "🔒 Not sent: SMS go out only from the bridge's own channels ({channels}, and the threads in them), not from {here}. Type it there, or ask the bridge's operator to set SMS_FROM_ANY_CHANNEL=true to send from anywhere.",
     routedChannels: "the channels routes name",

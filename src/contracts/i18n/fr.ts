@@ -171,6 +171,8 @@ export const fr: Catalogue = {
     reportSettings: "modifier les réglages du rapport",
     guest:
       "🔒 Non envoyé : les invités de l'espace de travail n'envoient pas de SMS. Demandez à un membre de l'équipe de l'envoyer (l'opérateur du pont peut l'autoriser avec SMS_GUESTS_MAY_SEND=true).",
+    guestLookup:
+      "🔒 Les invités de l'espace de travail ne consultent pas les conversations de l'équipe (historique, file) : elles montrent les SMS de tous les clients, quel que soit leur canal. Demandez à un membre de l'équipe (l'opérateur du pont peut autoriser les invités avec SMS_GUESTS_MAY_SEND=true).",
     channel:
       "🔒 Non envoyé : les SMS ne partent que des canaux du pont ({channels}, et de leurs fils), pas depuis {here}. Tapez-le là-bas, ou demandez à l'opérateur du pont de régler SMS_FROM_ANY_CHANNEL=true pour envoyer de partout.",
     routedChannels: "les canaux que nomment les routes",

@@ -20,6 +20,7 @@ describe("who may do what", () => {
     expect(WHO_MAY).toEqual({
       send: "senders",
       read: "anyone",
+      lookup: "members",
       conversation: "anyone",
       block: "anyone",
       unblock: "managers",
@@ -60,6 +61,17 @@ describe("who may do what", () => {
     expect(refusalOf("send", elsewhere, { ...CLOSED, fromAnyChannel: true })).toBeUndefined();
     // A guest elsewhere is told the first reason: they would not send from anywhere.
     expect(refusalOf("send", { ...guest, from: { own: false } }, CLOSED)?.reason).toBe("guest");
+  });
+
+  it("looking up every conversation (history, queue): members from anywhere, not guests unless allowed", () => {
+    const dm: Actor = { canManage: false, from: { own: false, direct: true } };
+    expect(refusalOf("lookup", member, CLOSED)).toBeUndefined();
+    expect(refusalOf("lookup", dm, CLOSED)).toBeUndefined();
+    const refused = refusalOf("lookup", { ...guest, from: { own: false } }, CLOSED);
+    expect(refused?.reason).toBe("guest");
+    expect(refused?.text).toContain("do not look up the team's conversations");
+    expect(refused?.text).not.toContain("Not sent");
+    expect(refusalOf("lookup", guest, { ...CLOSED, guestsMaySend: true })).toBeUndefined();
   });
 
   it("buttons: Block anyone's, Unblock managers', Retry a send, the rest the thread's own work", () => {
