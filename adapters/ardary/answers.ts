@@ -5,7 +5,7 @@ import { type ContactInput, type ContactResult, toE164 } from "../../src/contrac
 import { RefusedError, RetryableError } from "../../src/kernel/errors.ts";
 import {
   ACCOUNT_CODES,
-  ACCOUNT_FIX,
+  accountRefusal,
   describeContactCodes,
   describeSendCodes,
   normalizeCode,
@@ -168,11 +168,8 @@ export function readSendAnswer(
     const code = ACCOUNT_CODES.find((c) => codes.includes(c));
     if (code) {
       // The account, not these SMS: every SMS waits until a person fixes it.
-      throw new RefusedError({
-        scope: "account",
-        message: `Ardary refused the account (${describeSendCodes([code])})`,
-        fix: ACCOUNT_FIX,
-      });
+      const refusal = accountRefusal([code]);
+      throw new RefusedError({ scope: "account", message: refusal.reason, ...refusal });
     }
   }
   const okCount = results.length - failed.length;

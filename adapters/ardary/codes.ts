@@ -34,6 +34,49 @@ export const ACCOUNT_FIX =
   "check ARDARY_ACCESS_KEY and ARDARY_LOGIN (Ardary dashboard, Parameters > API; the access key " +
   "is mailed to the account owner) and that the Ardary account is activated";
 
+/** ACCOUNT_FIX in French (BRIDGE_LANGUAGE=fr), for chat. */
+export const ACCOUNT_FIX_FR =
+  "vérifiez ARDARY_ACCESS_KEY et ARDARY_LOGIN (tableau de bord Ardary, Paramètres > API ; la clé " +
+  "d'accès est envoyée par e-mail au titulaire du compte) et que le compte Ardary est activé";
+
+/**
+ * Ardary refusing the account for `codes` (#001, #002), in words: English (the logs) and, in
+ * `said`, French for chat.
+ */
+export function accountRefusal(codes: readonly string[]): {
+  reason: string;
+  fix: string;
+  said: { fr: { reason: string; fix: string } };
+} {
+  return {
+    reason: `Ardary refused the account (${describeSendCodes(codes)})`,
+    fix: ACCOUNT_FIX,
+    said: {
+      fr: {
+        reason: `Ardary refuse le compte (${describeSendCodes(codes, "fr")})`,
+        fix: ACCOUNT_FIX_FR,
+      },
+    },
+  };
+}
+
+/** Ardary answering HTTP 401 or 403 to `what`: the credentials or the account, in words. */
+export function httpRefusal(
+  what: string,
+  status: number,
+): { reason: string; fix: string; said: { fr: { reason: string; fix: string } } } {
+  return {
+    reason: `${what} answered HTTP ${status}`,
+    fix: ACCOUNT_FIX,
+    said: {
+      fr: {
+        reason: `${what} a répondu HTTP ${status} (identifiants ou compte refusés)`,
+        fix: ACCOUNT_FIX_FR,
+      },
+    },
+  };
+}
+
 /** addContact per-contact codes. */
 const CONTACT_CODES: Readonly<Record<string, string>> = {
   "#001": "invalid phone number",

@@ -2,7 +2,7 @@
 // errors of src/kernel/errors.ts: RetryableError when trying again later may work, AppError otherwise.
 import { type Dispatcher, request } from "undici";
 import { AppError, errorMessage, RefusedError, RetryableError } from "../../src/kernel/errors.ts";
-import { ACCOUNT_FIX } from "./codes.ts";
+import { httpRefusal } from "./codes.ts";
 
 export interface PostOptions {
   /** Base URL of the API, e.g. `https://www.ardary-sms.com/api` (a trailing `/` is ignored). */
@@ -78,11 +78,8 @@ export async function postJson(
   }
   if (status === 401 || status === 403) {
     // The credentials or the account, not this request: every SMS waits until a person fixes it.
-    throw new RefusedError({
-      scope: "account",
-      message: `${what} answered HTTP ${status}`,
-      fix: ACCOUNT_FIX,
-    });
+    const refusal = httpRefusal(what, status);
+    throw new RefusedError({ scope: "account", message: refusal.reason, ...refusal });
   }
   if (status < 200 || status >= 300) {
     throw new AppError("ardary_http_error", `${what} answered HTTP ${status}`, { status: 502 });

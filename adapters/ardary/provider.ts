@@ -3,7 +3,7 @@
 import type { SendOutcome, SmsProvider } from "../../src/contracts/index.ts";
 import { AppError, errorMessage, RefusedError } from "../../src/kernel/errors.ts";
 import { type ArdaryClientOptions, createArdaryClient } from "./client.ts";
-import { ACCOUNT_CODES, ACCOUNT_FIX, describeSendCodes } from "./codes.ts";
+import { ACCOUNT_CODES, accountRefusal, describeSendCodes } from "./codes.ts";
 import { DEFAULT_TIMEZONE, parseArdaryDate } from "./dates.ts";
 import { parseCallback } from "./parse.ts";
 import { countSegments } from "./segments.ts";
@@ -37,7 +37,8 @@ function lostAfterWrite(err: AppError): boolean {
 /** A request that failed as a whole, as the outcome of each SMS it carried. */
 function outcomeOfError(ref: string, err: unknown): SendOutcome {
   const reason = errorMessage(err);
-  if (err instanceof RefusedError) return { ref, outcome: "account-refused", reason, fix: err.fix };
+  if (err instanceof RefusedError)
+    return { ref, outcome: "account-refused", reason, fix: err.fix, said: err.said };
   if (err instanceof AppError && (err.code === "ardary_timeout" || lostAfterWrite(err)))
     return { ref, outcome: "unknown", reason };
   if (err instanceof AppError && err.retryable)
@@ -69,8 +70,7 @@ export function createArdaryProvider(options: ArdaryProviderOptions): SmsProvide
                       // The account, not this SMS (#001, #002): it waits, it is not refused.
                       ref: m.idSmsApi,
                       outcome: "account-refused",
-                      reason: `Ardary refused the account (${x.reason})`,
-                      fix: ACCOUNT_FIX,
+                      ...accountRefusal(x.codes.filter((c) => ACCOUNT_CODES.includes(c))),
                     }
                   : {
                       ref: m.idSmsApi,

@@ -31,6 +31,23 @@ export const TOKEN_FIX =
   "set DISCORD_BOT_TOKEN to the bot's token (Discord developer portal > your application > Bot > " +
   "Reset Token)";
 
+/** TOKEN_FIX in French (BRIDGE_LANGUAGE=fr), for chat. */
+const TOKEN_FIX_FR =
+  "réglez DISCORD_BOT_TOKEN sur le jeton du bot (portail des développeurs Discord > votre " +
+  "application > Bot > Reset Token)";
+
+const channelFixFr = (channel?: string) =>
+  "rendez au bot les permissions Voir le salon, Envoyer des messages et Envoyer des messages " +
+  `dans les fils dans ${channel ? `<#${channel}>` : "le salon"} (ou invitez-le de nouveau sur ` +
+  "le serveur), ou déplacez ses numéros vers un autre salon " +
+  "(`ardary-bridge routes add <prefix> --discord <channel> --move`)";
+
+/** Why Discord refuses a channel, in French, by its JSON error code. */
+const CHANNEL_REFUSED_FR: Readonly<Record<number, string>> = {
+  [RESTJSONErrorCodes.MissingAccess]: "le bot n'a pas accès au salon",
+  [RESTJSONErrorCodes.MissingPermissions]: "il manque des permissions au bot dans le salon",
+};
+
 const channelFix = (channel?: string) =>
   `give the bot back View Channel, Send Messages and Send Messages in Threads in ${channel ? `<#${channel}>` : "the channel"} ` +
   "(or invite it to the server again), or move its numbers to another channel " +
@@ -42,6 +59,9 @@ export function tokenRefused(cause: unknown): RefusedError {
     scope: "account",
     message: "Discord refuses the bot token (401 Unauthorized)",
     fix: TOKEN_FIX,
+    said: {
+      fr: { reason: "Discord refuse le jeton du bot (401 Unauthorized)", fix: TOKEN_FIX_FR },
+    },
     cause,
   });
 }
@@ -57,6 +77,15 @@ export function channelGone(what: string, err: unknown, channel: string): unknow
       scope: "channel",
       message: `${what}: ${e.message}`,
       fix: channelFix(channel),
+      said: {
+        fr: {
+          reason:
+            e instanceof RefusedError
+              ? (e.said?.fr?.reason ?? e.message)
+              : `le salon n'existe plus (${what} : ${e.message})`,
+          fix: channelFixFr(channel),
+        },
+      },
       channel,
       cause: err,
     });
@@ -87,6 +116,12 @@ export function toAppError(what: string, err: unknown): unknown {
         scope: "channel",
         message: `${what}: ${err.message} (${code})`,
         fix: channelFix(),
+        said: {
+          fr: {
+            reason: `${CHANNEL_REFUSED_FR[code] ?? err.message} (${what} : ${code})`,
+            fix: channelFixFr(),
+          },
+        },
         cause: err,
       });
     if (GONE.has(code)) return new ThreadGoneError(`${what}: ${err.message} (${code})`, err);

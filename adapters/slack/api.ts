@@ -45,9 +45,25 @@ export const TOKEN_FIX =
   "set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (Slack app > OAuth & Permissions, " +
   "xoxb-…; reinstall the app to the workspace if it was removed)";
 
+/** TOKEN_FIX in French (BRIDGE_LANGUAGE=fr), for chat. */
+const TOKEN_FIX_FR =
+  "réglez SLACK_BOT_TOKEN sur le Bot User OAuth Token de l'app (app Slack > OAuth & Permissions, " +
+  "xoxb-… ; réinstallez l'app dans l'espace de travail si elle en a été retirée)";
+
 const channelFix = (channel: string) =>
   `invite the bot to <#${channel}> (\`/invite @<the app>\` in the channel), or move its ` +
   `numbers to a channel the bot is in (\`ardary-bridge routes add <prefix> --slack <channel> --move\`)`;
+
+const channelFixFr = (channel: string | undefined) =>
+  `invitez le bot dans ${channel ? `<#${channel}>` : "le canal"} (\`/invite @<l'app>\` dans le canal), ` +
+  "ou déplacez ses numéros vers un canal où se trouve le bot " +
+  "(`ardary-bridge routes add <prefix> --slack <channel> --move`)";
+
+/** Why Slack refuses a channel, in French. */
+const CHANNEL_REFUSED_FR: Readonly<Record<string, string>> = {
+  not_in_channel: "le bot n'est pas membre du canal",
+  channel_not_found: "le canal est introuvable (supprimé, ou privé sans le bot)",
+};
 
 export interface SlackApiOptions {
   botToken: string;
@@ -122,6 +138,7 @@ function toAppError(err: unknown, what: string, channel?: string): Error {
       scope: "account",
       message: `Slack refuses the bot token (${code})`,
       fix: TOKEN_FIX,
+      said: { fr: { reason: `Slack refuse le jeton du bot (${code})`, fix: TOKEN_FIX_FR } },
       cause: err,
     });
   }
@@ -130,6 +147,12 @@ function toAppError(err: unknown, what: string, channel?: string): Error {
       scope: "channel",
       message: `Slack ${what}: ${code}${channel ? ` in ${channel}` : ""}`,
       fix: channelFix(channel ?? "the channel"),
+      said: {
+        fr: {
+          reason: `${CHANNEL_REFUSED_FR[code] ?? code} (Slack ${what} : ${code})`,
+          fix: channelFixFr(channel),
+        },
+      },
       channel,
       cause: err,
     });

@@ -274,7 +274,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       degraded,
       defaults,
       defaultSender: provider.defaultSender,
-      words: LANGUAGES[env.BRIDGE_LANGUAGE],
+      language: env.BRIDGE_LANGUAGE,
     });
     const worker = (kinds: ("sms" | "chat")[] = ["sms", "chat"]) =>
       new Worker({

@@ -1,5 +1,6 @@
 // What the core asks of an SMS provider (SmsProvider) and what comes back: one outcome per SMS,
 // and the events its callbacks mean. The core speaks of `ref`, never of the provider's fields.
+import type { RefusalWords } from "../kernel/errors.ts";
 import type { Obj, Priority } from "./domain.ts";
 import type { Language } from "./i18n/index.ts";
 import type { SetupContext, SetupLine } from "./setup.ts";
@@ -50,7 +51,14 @@ export type SendOutcome =
    * not a failure: src/flows/degraded.ts), says it once, and sends them by itself once a try,
    * every minute, is accepted.
    */
-  | { ref: string; outcome: "account-refused"; reason: string; fix: string }
+  | {
+      ref: string;
+      outcome: "account-refused";
+      reason: string;
+      fix: string;
+      /** `reason` and `fix` in the bridge's other languages, for chat. */
+      said?: RefusalWords;
+    }
   /** The request may or may not have been accepted (timed out after being written). */
   | { ref: string; outcome: "unknown"; reason: string };
 

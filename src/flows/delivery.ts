@@ -9,6 +9,7 @@ import {
   type ChatAdapter,
   type ChatPost,
   fill,
+  type Language,
   type StatusView,
   speak,
   type ThreadRef,
@@ -33,6 +34,7 @@ import {
   errorMessage,
   RefusedError,
   RetryableError,
+  refusalIn,
   ThreadGoneError,
 } from "../kernel/errors.ts";
 import { absorb, enqueue, followers, holdWith, type Job, unhold } from "../queue/jobs.ts";
@@ -61,8 +63,8 @@ export interface DeliveryOptions {
   replyMode?: ReplyMode;
   /** The provider's default sender name, which the cards show when a route names none. */
   defaultSender?: string;
-  /** BRIDGE_LANGUAGE's words: the cards and their buttons (default English). */
-  words?: Catalogue;
+  /** BRIDGE_LANGUAGE: the words of the cards, their buttons and the notes (default English). */
+  language?: Language;
 }
 
 /** Most SMS merged into one post, and most characters. */
@@ -106,7 +108,7 @@ function postOf(m: store.Message, w: Catalogue, owner?: string | null, held?: st
 }
 
 export function createChatDelivery(o: DeliveryOptions) {
-  const words = o.words ?? wordsOf();
+  const words = wordsOf(o.language);
   const cardSettings = {
     replyMode: o.replyMode ?? "send",
     defaultSender: o.defaultSender,
@@ -149,12 +151,13 @@ export function createChatDelivery(o: DeliveryOptions) {
     return o.degraded.refused(part, why, async () => {
       // Said in the default channel, unless that is the channel that refuses the bot.
       if (!home || home === channel) return;
+      const said = refusalIn({ ...why, said: err.said }, o.language);
       await enqueue(
         o.db,
         noticeJob(
           platform,
           home,
-          fill(words.notes.cannotPost, { channel, why: err.message, fix: err.fix }),
+          fill(words.notes.cannotPost, { channel, why: said.reason, fix: said.fix }),
         ),
       );
     });

@@ -21,7 +21,7 @@ import { CHECK_JOB, chatJob, noticeJob, smsJob } from "../conversations/kinds.ts
 import * as store from "../conversations/store.ts";
 import type { Db } from "../db/database.ts";
 import { unreadFrom } from "../ingest/inbox.ts";
-import { DeferredError, RetryableError } from "../kernel/errors.ts";
+import { DeferredError, type RefusalWords, RetryableError, refusalIn } from "../kernel/errors.ts";
 import { formatPhone } from "../kernel/phone.ts";
 import { enqueue, type Job, type NewJob } from "../queue/jobs.ts";
 import type { JobOutcome } from "../queue/worker.ts";
@@ -255,8 +255,13 @@ export function createSender(o: SenderOptions) {
   }
 
   /** Said once, when the provider begins refusing the account: in every main channel. */
-  async function sayRefused(r: { reason: string; fix: string }): Promise<void> {
-    const text = fill(w.sender.noSmsCanLeave, { why: r.reason, fix: r.fix });
+  async function sayRefused(r: {
+    reason: string;
+    fix: string;
+    said?: RefusalWords;
+  }): Promise<void> {
+    const { reason, fix } = refusalIn(r, o.language);
+    const text = fill(w.sender.noSmsCanLeave, { why: reason, fix });
     await enqueue(
       o.db,
       ...Object.entries(o.defaults ?? {}).map(([platform, channel]) =>

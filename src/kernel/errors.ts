@@ -87,11 +87,14 @@ export class RefusedError extends AppError {
   readonly channel: string | undefined;
   /** What a person must do, in words, naming the variable or the setting to change. */
   readonly fix: string;
+  /** The message and `fix` in the bridge's other languages, for chat (the logs keep English). */
+  readonly said: RefusalWords | undefined;
 
   constructor(o: {
     scope: "account" | "channel";
     message: string;
     fix: string;
+    said?: RefusalWords;
     channel?: string;
     cause?: unknown;
   }) {
@@ -103,7 +106,22 @@ export class RefusedError extends AppError {
     this.scope = o.scope;
     this.channel = o.channel;
     this.fix = o.fix;
+    this.said = o.said;
   }
+}
+
+/**
+ * A refusal's reason and fix in the bridge's languages other than English, by BRIDGE_LANGUAGE's
+ * value (`fr`): what a chat notice says. The adapter that knows the refusal writes them.
+ */
+export type RefusalWords = Readonly<Partial<Record<string, { reason: string; fix: string }>>>;
+
+/** A refusal's reason and fix for a person who reads `language`: its words there, else English. */
+export function refusalIn(
+  r: { reason: string; fix: string; said?: RefusalWords },
+  language: string | undefined,
+): { reason: string; fix: string } {
+  return (language && r.said?.[language]) || { reason: r.reason, fix: r.fix };
 }
 
 /**

@@ -253,4 +253,59 @@ describe("the bridge in French", () => {
       "🧹 Les données de ce client ont été effacées à sa demande : textes des SMS, coordonnées et numéro.",
     ]);
   });
+
+  it("what refuses the bridge is said in French: Ardary's account in the main channel, a channel Slack or Discord no longer lets it post in", async () => {
+    const slack = keep(await startSlackWorld({ env: { ...FRENCH, REFUSED_RETRY_MS: "300" } }));
+    const w = slack;
+    const notes = (text: string) =>
+      w.fake
+        .topLevel(GENERAL)
+        .map((m) => m.text)
+        .filter((t) => t.includes(text));
+    w.h.sim.setAccount({ accessKey: "rotated-in-the-dashboard" });
+    await w.h.bridge.database.db.transaction((tx) =>
+      w.h.bridge.bridge.queueSms(tx, { phone: A, text: "Bonjour", author: "test" }),
+    );
+    const [account] = await until(
+      () => (notes("Aucun SMS ne peut partir").length > 0 ? notes("Aucun SMS") : undefined),
+      10_000,
+      "the account's note",
+    );
+    expect(account).toContain("Ardary refuse le compte (#001 authentification refusée)");
+    expect(account).toContain("Pour corriger : vérifiez ARDARY_ACCESS_KEY et ARDARY_LOGIN");
+    expect(account).not.toMatch(/refused the account|check ARDARY/);
+
+    await w.route("+3361", "C0SALES");
+    w.fake.removeBot("C0SALES");
+    await w.h.sim.inbound("+33611111111", "Bonjour depuis les ventes");
+    const [channel] = await until(
+      () => (notes("ne peut pas publier").length > 0 ? notes("ne peut pas publier") : undefined),
+      15_000,
+      "the channel's note",
+    );
+    expect(channel).toContain("<#C0SALES> : le bot n'est pas membre du canal");
+    expect(channel).toContain("Pour corriger : invitez le bot dans <#C0SALES>");
+    expect(channel).not.toMatch(/invite the bot|move its numbers/);
+
+    const discord = keep(
+      await startDiscord("text", { env: { ...FRENCH, REFUSED_RETRY_MS: "300" } }),
+    );
+    const d = discord;
+    const forum = d.fake.forumChannelId ?? "";
+    await d.h.bridge.database.db.execute(
+      sql`insert into routes (pattern, platform, channel) values ('+3361', 'discord', ${forum})`,
+    );
+    d.fake.removeAccess(forum);
+    await d.h.sim.inbound("+33611111112", "Bonjour depuis le forum");
+    const forumNote = await until(
+      () => d.fake.messages(d.channel).find((m) => m.content.includes("ne peut pas publier")),
+      15_000,
+      "the forum's note",
+    );
+    expect(forumNote.content).toContain(`<#${forum}> :`);
+    expect(forumNote.content).toContain(
+      "Pour corriger : rendez au bot les permissions Voir le salon",
+    );
+    expect(forumNote.content).not.toMatch(/give the bot back|Missing Access \(/);
+  });
 });
