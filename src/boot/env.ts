@@ -18,6 +18,15 @@ import { REPORT_HINTS, REPORT_VARS, reportProblems } from "../reports/settings.t
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 /** A yes/no setting, off unless set to `true` (an empty value is unset). */
+/**
+ * libpq's `postgresql://user@/db?host=/var/run/postgresql` (a user, no host, the socket's directory
+ * in `host`) is not a URL to WHATWG (nor to postgres.js): the empty host is said `localhost`, and
+ * the socket is still used (src/db/pg-options.ts reads `host`).
+ */
+export function withSocketHost(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^/?#@]*@)(?=[/?]|$)/i, "$1localhost");
+}
+
 const flag = optionalVar.pipe(
   z
     .enum(["true", "false"])
@@ -52,7 +61,9 @@ const hints: Record<string, string> = {
 
 const core = {
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  DATABASE_URL: optionalVar.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_URL: optionalVar
+    .transform((v) => v && withSocketHost(v))
+    .pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATA_DIR: z.string().default(".data"),
   PUBLIC_URL: optionalVar.pipe(z.url({ protocol: /^https?$/ }).optional()),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -149,7 +149,7 @@ function openPostgres(
    * and the next statement opens a new one rather than queue behind it.
    */
   const runAside = async <T>(text: string, params: unknown[], what: string): Promise<T[]> => {
-    aside ??= postgres(conn.url, { ...postgresOptions(1), idle_timeout: 5, ssl: conn.ssl });
+    aside ??= postgres(conn.url, { ...postgresOptions(1), idle_timeout: 5, ...conn.link });
     const used = aside;
     try {
       const rows = await withDeadline(
@@ -174,7 +174,7 @@ function openPostgres(
     say: (level, fields, message) => log?.[level](fields, message),
   });
   const pool = resettablePool(
-    () => watchPool(postgres(conn.url, { ...postgresOptions(max), ssl: conn.ssl }), watch),
+    () => watchPool(postgres(conn.url, { ...postgresOptions(max), ...conn.link }), watch),
     (client) => drizzlePg(preparing(client), { schema }) as unknown as Db,
   );
   // The callback path's own connections, watched and reset with the pool (callbackConnections).
@@ -183,7 +183,7 @@ function openPostgres(
       ? resettablePool(
           () =>
             watchPool(
-              postgres(conn.url, { ...postgresOptions(callbackConnections), ssl: conn.ssl }),
+              postgres(conn.url, { ...postgresOptions(callbackConnections), ...conn.link }),
               watch,
             ),
           // drizzle sets the client's serializers (a JSON parameter sent as the text given).
@@ -384,7 +384,7 @@ export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
   const conn = pgConnection(options.url);
   const client = postgres(conn.url, {
     ...linkOptions(),
-    ssl: conn.ssl,
+    ...conn.link,
     max: 1,
     connect_timeout: 5,
     onnotice: () => {},

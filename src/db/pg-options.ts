@@ -28,6 +28,11 @@ export interface PgConnection {
   modeFrom: "DATABASE_URL" | "PGSSLMODE" | "default";
   host: string;
   port: number;
+  /**
+   * postgres.js's options that the URL decides: `ssl`, and `path`, the Unix socket, when the host
+   * is a directory (`?host=/var/run/postgresql`, or `%2Fvar%2Frun%2Fpostgresql` as the host).
+   */
+  link: { ssl: PgConnection["ssl"]; path?: string };
 }
 
 /** URL parameters that are libpq's TLS settings, read here and not sent to the server. */
@@ -71,6 +76,9 @@ export function pgConnection(rawUrl: string, env: NodeJS.ProcessEnv = process.en
   if (mode === "require" && ca) mode = "verify-ca";
   const client = clientCert(q.get("sslcert"), q.get("sslkey"));
   for (const p of TLS_PARAMS) q.delete(p);
+  // A socket directory: libpq's `host` parameter, which postgres.js would send to the server.
+  const path = host.startsWith("/") ? `${host.replace(/\/+$/, "")}/.s.PGSQL.${port}` : undefined;
+  if (path) q.delete("host");
   const ssl: PgConnection["ssl"] =
     mode === "disable"
       ? false
@@ -86,7 +94,15 @@ export function pgConnection(rawUrl: string, env: NodeJS.ProcessEnv = process.en
               ...(mode === "verify-ca" ? { checkServerIdentity: () => undefined } : {}),
               ...(isIP(host) ? { host } : { servername: host }),
             };
-  return { url: url.toString(), ssl, mode, modeFrom, host, port };
+  return {
+    url: url.toString(),
+    ssl,
+    mode,
+    modeFrom,
+    host,
+    port,
+    link: path ? { ssl, path } : { ssl },
+  };
 }
 
 function readCa(path: string, fromUrl: boolean): string {
@@ -200,6 +216,13 @@ export function explainConnectError(err: unknown, conn: PgConnection): Error {
     return said(
       `the database at ${where} did not accept a TLS connection (${code || message}): ` +
         "set sslmode=disable in DATABASE_URL if it has no TLS (a private network only)",
+    );
+  }
+  if (code === "ENOENT" && conn.link.path) {
+    // The socket is not there (yet): Postgres not started, or another directory or port.
+    return said(
+      `no database socket at ${conn.link.path} (ENOENT): check that Postgres runs there, and the host (the socket's directory) and port in DATABASE_URL`,
+      true,
     );
   }
   if (code === "ENOTFOUND") {

@@ -48,7 +48,7 @@ export function sessionLock(database: Database, name: string): SessionLock {
         sql ??= postgres(conn.url, {
           // Keep-alive at both ends: a holder whose link died lets go within a minute.
           ...linkOptions(),
-          ssl: conn.ssl,
+          ...conn.link,
           max: 1,
           idle_timeout: 0,
           // The lock belongs to the session: never recycle it behind our back.

@@ -21,6 +21,15 @@ describe("sslmode as libpq documents it", () => {
     expect(pgConnection("postgres://u@h/db?sslmode=allow", {}).ssl).toBe("prefer");
   });
 
+  it("a socket directory (libpq's host parameter, or the host percent-encoded) is postgres.js's path, not a server parameter", () => {
+    const query = pgConnection("postgres://u@localhost/db?host=/var/run/postgresql", {});
+    expect(query.link).toEqual({ ssl: false, path: "/var/run/postgresql/.s.PGSQL.5432" });
+    expect(new URL(query.url).searchParams.has("host")).toBe(false);
+    const encoded = pgConnection("postgresql://u@%2Ftmp%2F:6000/db", {});
+    expect(encoded.link).toEqual({ ssl: false, path: "/tmp/.s.PGSQL.6000" });
+    expect(pgConnection("postgres://u@db.example.com/db", {}).link.path).toBeUndefined();
+  });
+
   it("verify-full checks the name, verify-ca the chain only; a CA turns require into verify-ca", () => {
     const full = pgConnection("postgres://u@db.example.com/db?sslmode=verify-full", {
       DATABASE_CA_CERT: "PEM",
