@@ -3,7 +3,7 @@
 // same grammar as on Slack), and its registration, for
 // `ardary-bridge discord register-commands [--guild <id>]`.
 // https://discord.com/developers/docs/interactions/application-commands
-import { REST, Routes } from "discord.js";
+import { escapeMarkdown, REST, Routes } from "discord.js";
 import { type Catalogue, type ChatDialect, fill, LANGUAGES } from "../../src/contracts/index.ts";
 import { discordCall } from "./rest.ts";
 
@@ -67,6 +67,8 @@ export function discordDialect(w: Catalogue = LANGUAGES.en, managerRole?: string
   return {
     bold: (text) => `**${text}**`,
     command: discordCommand,
+    // A person's text as written: Discord's markdown escaped (mentions are never allowed).
+    verbatim: (text) => escapeMarkdown(text),
     // Who manages: DISCORD_MANAGER_ROLE's members when it is set, else Manage Server.
     managers: managerRole
       ? fill(w.discord.managersRole, { role: managerRole })

@@ -17,6 +17,7 @@ export function slackDialect(w: Catalogue = wordsOf(), managerGroup?: string): C
   return {
     bold: (text) => `*${text}*`,
     command: (text) => text,
+    verbatim: escapeText,
     // Who manages: SLACK_MANAGER_GROUP's members when it is set, else the workspace's admins.
     managers: managerGroup
       ? fill(w.slack.managersGroup, { group: managerGroup })

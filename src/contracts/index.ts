@@ -19,6 +19,7 @@ export {
   saidAt,
   speak,
   type Voice,
+  verbatim,
   voiceOf,
   wordsOf,
 } from "./i18n/index.ts";

@@ -2,7 +2,7 @@
 // `forget`): their `/sms` subcommands, CLI commands and the daily retention sweep, as one record
 // the composition (src/boot/services.ts) puts with the others. Business hours act inside the
 // flows (src/flows/bridge.ts) and need no record.
-import { wordsOf } from "../contracts/index.ts";
+import { speak, wordsOf } from "../contracts/index.ts";
 import type { CliCommand, Feature } from "../conversations/features.ts";
 import { BadRequestError } from "../kernel/errors.ts";
 import { toE164 } from "../kernel/phone.ts";
@@ -32,7 +32,7 @@ const TEMPLATES_CLI: CliCommand = {
   },
   async run(ctx, args, write) {
     this.check?.(args);
-    const answer = await templateCommand(ctx.db, args.join(" "), "cli");
+    const answer = speak(await templateCommand(ctx.db, args.join(" "), "cli"));
     await write(`${answer}\n`);
     return /^(Not saved|No template named|Usage)/.test(answer) ? 1 : 0;
   },

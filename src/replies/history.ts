@@ -9,6 +9,7 @@ import {
   type MessageStatus,
   saidAt,
   type Voice,
+  verbatim,
   voiceOf,
 } from "../contracts/index.ts";
 import * as consent from "../conversations/consent.ts";
@@ -69,6 +70,8 @@ export async function historyLines(
   const voice = chat?.voice ?? voiceOf("en", timeZone);
   const h = voice.words.history;
   const when = (d: Date) => (chat ? saidAt(voice, d) : formatInZone(d, timeZone));
+  // What people wrote (an SMS, a name, the query), shown in chat as written, never as markup.
+  const asWritten = (text: string) => (chat ? verbatim(text) : text);
   if (query.trim() === "") return [chat ? h.usage : `Usage: ${HISTORY_USAGE}`];
   const phones = await phonesFor(db, query);
   const convs = phones.length
@@ -78,7 +81,7 @@ export async function historyLines(
         .where(inArray(conversations.phone, phones))
         .orderBy(desc(conversations.lastActivityAt))
     : [];
-  if (convs.length === 0) return [fill(h.none, { query: query.trim() })];
+  if (convs.length === 0) return [fill(h.none, { query: asWritten(query.trim()) })];
   const lines: string[] = [];
   for (const c of convs) {
     const [contact] = await db.select().from(contacts).where(eq(contacts.phone, c.phone));
@@ -101,7 +104,7 @@ export async function historyLines(
       fill(h.line, {
         id: c.id,
         phone: formatPhone(c.phone),
-        name: name ? ` (${name})` : "",
+        name: name ? ` (${asWritten(name)})` : "",
         where,
         state,
         at: when(c.lastActivityAt),
@@ -116,9 +119,11 @@ export async function historyLines(
     for (const m of last.reverse()) {
       const text = m.body.length > 80 ? `${m.body.slice(0, 79)}…` : m.body;
       const arrow = m.direction === "in" ? "←" : "→";
-      const by = m.direction === "out" && m.author ? ` ${m.author}` : "";
+      const by = m.direction === "out" && m.author ? ` ${asWritten(m.author)}` : "";
       const status = h[STATUS_WORDS[m.status]];
-      lines.push(fill(h.message, { at: when(m.createdAt), arrow, status, by, text }));
+      lines.push(
+        fill(h.message, { at: when(m.createdAt), arrow, status, by, text: asWritten(text) }),
+      );
     }
   }
   return lines;

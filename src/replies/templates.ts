@@ -6,7 +6,7 @@
 // `--marketing` makes a marketing SMS of every send that uses it (src/replies/marketing.ts).
 
 import { asc, eq } from "drizzle-orm";
-import { type Catalogue, fill, wordsOf } from "../contracts/index.ts";
+import { type Catalogue, fill, verbatim, wordsOf } from "../contracts/index.ts";
 import type { ChatCommand } from "../conversations/features.ts";
 import { FIELD_LIST, fillFields, unknownFields } from "../conversations/fields.ts";
 import type { Db } from "../db/database.ts";
@@ -125,9 +125,12 @@ export async function templateCommand(
   if (verb === "list") {
     const all = await listTemplates(db);
     if (all.length === 0) return w.none;
-    return [w.title]
-      .concat(all.map((t) => `::${t.name}${t.marketing ? w.marketing : ""}  ${t.body}`))
-      .join("\n");
+    return (
+      [w.title]
+        // A person's text, shown as written (speak escapes it for the platform).
+        .concat(all.map((t) => `::${t.name}${t.marketing ? w.marketing : ""}  ${verbatim(t.body)}`))
+        .join("\n")
+    );
   }
   if (verb === "add" && name) {
     // `add <name> --marketing <text>`: every send of it is a marketing SMS.

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { rowsOf } from "../../src/db/database.ts";
 import { contacts } from "../../src/db/schema.ts";
 import { csvCell, exportRows, parseExportArgs } from "../../src/replies/export.ts";
-import { settled } from "../support/discord-setup.ts";
+import { addTemplate } from "../../src/replies/templates.ts";
+import { answerTo, settled, startDiscord, waitCard } from "../support/discord-setup.ts";
 import { processed, until } from "../support/harness.ts";
 import { GENERAL, type SlackWorld, startSlackWorld, untilInOrder } from "../support/slack-setup.ts";
 
@@ -129,6 +130,44 @@ describe("history and export", () => {
     expect(masked).toContain("'+336******78");
     await expect(exported(["--format", "xml"])).rejects.toThrow(/csv or jsonl/);
   }, 120_000);
+
+  it("what people wrote (an SMS, a name, a template) is shown in chat as written: never read as markup or a mention", async () => {
+    w = await startSlackWorld();
+    const text = "**URGENT** <!channel> & `/sms +33600000000 hi` <https://evil.example|your bank>";
+    await w.h.bridge.database.db
+      .insert(contacts)
+      .values({ phone: A, firstName: "*Camille*", lastName: "<Durand>" });
+    await w.h.sim.inbound(A, text);
+    await untilInOrder(w, await w.thread(A), ["URGENT"]);
+    const history = await slackCommand(`history ${A}`);
+    // Slack's escapes, and nothing else: the core's markup does not touch it.
+    expect(history).toContain(
+      "← received: **URGENT** &lt;!channel&gt; &amp; `/sms +33600000000 hi` &lt;https://evil.example|your bank&gt;",
+    );
+    expect(history).toContain("(*Camille* &lt;Durand&gt;)");
+    await addTemplate(w.h.bridge.database.db, "hi", "**Hello** <@U0BOB>", "test", false);
+    expect(await slackCommand("template list")).toContain("::hi  **Hello** &lt;@U0BOB&gt;");
+    expect(await slackCommand("history <!here>")).toContain(
+      'No conversation found for "&lt;!here&gt;"',
+    );
+
+    // Discord: its markdown escaped, so the text reads as the customer typed it.
+    const d = await startDiscord("text");
+    try {
+      await d.h.sim.inbound(A, "**URGENT** _now_ @everyone");
+      await waitCard(d, "+33 6 12 34 56 78", "URGENT");
+      const i = d.fake.interaction({
+        name: "sms",
+        subcommand: "history",
+        channelId: d.channel,
+        options: { query: A },
+      });
+      const answer = (await answerTo(d, i.id)).content ?? "";
+      expect(answer).toContain("← received: \\*\\*URGENT\\*\\* \\_now\\_ @everyone");
+    } finally {
+      await d.close();
+    }
+  });
 
   it("a customer's text that a spreadsheet would run is written as text in the CSV, as it was in JSONL", async () => {
     w = await startSlackWorld();

@@ -38,6 +38,12 @@ export interface ChatDialect {
   command(text: string): string;
   /** Who may manage the bridge on this platform, in words ("a workspace admin, or …"). */
   managers: string;
+  /**
+   * A text that is not the core's (an SMS, a name, a template a person wrote) shown as it is: the
+   * platform's markup and mentions escaped (Slack's `&`, `<`, `>`; Discord's markdown). Absent:
+   * as it is.
+   */
+  verbatim?(text: string): string;
 }
 
 /** The core's markup as it is: **bold**, commands as written (a test or a platform with none). */
@@ -47,18 +53,38 @@ export const PLAIN_DIALECT: ChatDialect = {
   managers: "",
 };
 
+/** Where a verbatim text begins and ends (Unicode private use: never in a catalogue's text). */
+const VERBATIM_OPEN = "\uE000";
+const VERBATIM_CLOSE = "\uE001";
+const VERBATIM = /\uE000([^\uE000\uE001]*)\uE001/g;
+
+/**
+ * Marks a text that is not the core's (an SMS, a contact's name, what a person typed) inside a
+ * text the core fills: `speak` shows it as it is (the dialect's `verbatim`), never as markup.
+ */
+export function verbatim(text: string): string {
+  return VERBATIM_OPEN + text.replace(/[\uE000\uE001]/g, "") + VERBATIM_CLOSE;
+}
+
 /**
  * A text the core wrote (a catalogue's, filled) in a platform's words: its **bold** in the
  * platform's form, and each `code` span holding a command (`/sms …`) or an option (`--at …`)
- * as that platform types it.
+ * as that platform types it. What `verbatim` marked is left out of both, escaped as the platform
+ * needs to show it as it is.
  */
 export function speak(text: string, dialect: ChatDialect = PLAIN_DIALECT): string {
-  return text
+  const kept: string[] = [];
+  const core = text.replace(VERBATIM, (_, inner: string) => {
+    kept.push(dialect.verbatim ? dialect.verbatim(inner) : inner);
+    return `${VERBATIM_OPEN}${kept.length - 1}${VERBATIM_CLOSE}`;
+  });
+  return core
     .replace(/\*\*([^*\n]+)\*\*/g, (_, inner: string) => dialect.bold(inner))
     .replace(
-      /`((?:\/sms\b|--[a-z])[^`\n]*)`/g,
+      /`((?:\/sms\b|--[a-z])[^`\n\uE000]*)`/g,
       (_, inner: string) => `\`${dialect.command(inner)}\``,
-    );
+    )
+    .replace(VERBATIM, (_, i: string) => kept[Number(i)] ?? "");
 }
 
 /** The words of a language (BRIDGE_LANGUAGE); absent: English. */

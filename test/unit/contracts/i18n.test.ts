@@ -8,6 +8,7 @@ import {
   placeholders,
   saidAt,
   speak,
+  verbatim,
   voiceOf,
 } from "../../../src/contracts/index.ts";
 
@@ -84,6 +85,23 @@ describe("fill and speak", () => {
       "<b>Send:</b> `[/sms <number>]`, `[--at x]`, `sms:` and <b>x</b>",
     );
     expect(speak("**as written** `/sms help`")).toBe("**as written** `/sms help`");
+  });
+
+  it("leaves what verbatim marked out of the markup, escaped as the dialect says, even around it", () => {
+    const dialect = {
+      bold: (t: string) => `<b>${t}</b>`,
+      command: (t: string) => `[${t}]`,
+      managers: "",
+      verbatim: (t: string) => t.replace(/</g, "&lt;"),
+    };
+    const sms = verbatim("**sale** `/sms +336 hi` <!channel>");
+    expect(speak(`**From:** ${sms} and **${verbatim("<Ann>")}**`, dialect)).toBe(
+      "<b>From:</b> **sale** `/sms +336 hi` &lt;!channel> and <b>&lt;Ann></b>",
+    );
+    // Without the dialect's escape (the command line): as written, the marks gone.
+    expect(speak(`x ${sms}`)).toBe("x **sale** `/sms +336 hi` <!channel>");
+    // A text cannot forge the marks.
+    expect(speak(verbatim("\uE000**a**\uE001"), dialect)).toBe("**a**");
   });
 
   it("says a time in English as the CLI does, and in French in words, 24 h, in the account's zone", () => {
