@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { eq } from "drizzle-orm";
 import type { ChatForm } from "../contracts/index.ts";
-import { type Catalogue, fill, wordsOf } from "../contracts/index.ts";
+import { type Catalogue, fill, speak, verbatim, wordsOf } from "../contracts/index.ts";
 import type { FormHandler } from "../conversations/features.ts";
 import { chatJob } from "../conversations/kinds.ts";
 import type { Db } from "../db/database.ts";
@@ -92,7 +92,8 @@ export async function saveContact(
     k === "notes"
       ? w.form.changedNotes
       : now[k]
-        ? fill(w.form.changedTo, { field: field(k), value: now[k] })
+        ? // What a person typed: said as written in chat (speak), and by the CLI.
+          fill(w.form.changedTo, { field: field(k), value: verbatim(now[k]) })
         : fill(w.form.cleared, { field: field(k) }),
   );
 }
@@ -184,7 +185,7 @@ export async function contactsSetCli(
     lines: [
       changed.length === 0
         ? `${formatPhone(phone)}: nothing changed`
-        : `${formatPhone(phone)}: ${changed.join(", ")}; it is being added to the provider and its cards updated`,
+        : `${formatPhone(phone)}: ${speak(changed.join(", "))}; it is being added to the provider and its cards updated`,
     ],
     code: 0,
   };
