@@ -67,8 +67,9 @@ export function discordDialect(w: Catalogue = LANGUAGES.en, managerRole?: string
   return {
     bold: (text) => `**${text}**`,
     command: discordCommand,
-    // A person's text as written: Discord's markdown escaped (mentions are never allowed).
-    verbatim: (text) => escapeMarkdown(text),
+    // A person's text as written: Discord's markdown escaped (mentions are never allowed). An
+    // underscore inside a word is no markup to Discord (`first_name`), so it stays as typed.
+    verbatim: (text) => escapeMarkdown(text).replace(/(?<=[\p{L}\p{N}])\\_(?=[\p{L}\p{N}])/gu, "_"),
     // Who manages: DISCORD_MANAGER_ROLE's members when it is set, else Manage Server.
     managers: managerRole
       ? fill(w.discord.managersRole, { role: managerRole })

@@ -78,6 +78,11 @@ const core = {
   /** New conversations waiting for a thread in one channel before the channel is told. */
   CHAT_BACKLOG_NOTICE_AT: int(100),
   /**
+   * How long the next SMS of a busy thread (its last post carried several) waits for the SMS
+   * after it, to share one post (src/flows/delivery.ts); 0: never.
+   */
+  CHAT_LINGER_MS: int(2000),
+  /**
    * Tuning, mostly for tests: how long a job is held by the worker that took it; a worker killed
    * mid-job gives it up only when this runs out. Must exceed the longest job (a chat post, a send).
    */

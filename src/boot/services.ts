@@ -270,6 +270,7 @@ export async function createServices(env: Env, o: ServiceOptions = {}): Promise<
       adapters: chat,
       log,
       backlogNoticeAt: env.CHAT_BACKLOG_NOTICE_AT,
+      lingerMs: env.CHAT_LINGER_MS,
       replyMode: env.REPLY_MODE,
       degraded,
       defaults,
