@@ -505,12 +505,14 @@ export async function unhold(db: Db, current: Job, list: number[]): Promise<void
       and locked_by = (select locked_by from jobs where id = ${current.id})`);
 }
 
-/** Deletes jobs whose work was done by another (merged into its post), held or pending. */
-export async function absorb(tx: Db, list: number[]): Promise<void> {
+/**
+ * Deletes jobs whose work was done by another (merged into its post), held or pending. `with`:
+ * the caller's own write, made in the same statement (one round trip, atomic as a transaction).
+ */
+export async function absorb(db: Db, list: number[], withWrite?: SQL): Promise<void> {
   if (list.length === 0) return;
-  await tx.execute(
-    sql`delete from jobs where state in ('pending', 'running') and id in (${ids(list)})`,
-  );
+  await db.execute(sql`${withWrite ? sql`with done as (${withWrite}) ` : sql``}
+    delete from jobs where state in ('pending', 'running') and id in (${ids(list)})`);
 }
 
 /** Exponential back-off with jitter; a failure's own Retry-After wins. */
