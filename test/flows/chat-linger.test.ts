@@ -6,15 +6,14 @@
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import { rowsOf } from "../../src/db/database.ts";
 import { createChatDelivery } from "../../src/flows/delivery.ts";
 import { DeferredError } from "../../src/kernel/errors.ts";
-import { sharedBudget } from "../../src/queue/budget.ts";
 import { complete, defer } from "../../src/queue/jobs.ts";
-import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import type { FakeSlack } from "../fakes/slack.ts";
 import { takeChatJob } from "../support/chat-jobs.ts";
-import { actOnCallbacks, type Harness, startHarness } from "../support/harness.ts";
+import { actOnCallbacks, type Harness } from "../support/harness.ts";
+import { startSlackByHand } from "../support/slack-by-hand.ts";
 
 const log = pino({ level: "silent" });
 const LINGER_MS = 60_000;
@@ -28,27 +27,10 @@ afterEach(async () => {
 
 describe("a busy thread's next post waits for the SMS after it", () => {
   it("defers the SMS after a merged post, not a quiet thread's, nor the SMS after a full post", async () => {
-    slack = await startFakeSlack({ channels: ["C0GENERAL"] });
-    const fake = slack;
-    h = await startHarness({
-      worker: false,
-      env: {
-        SLACK_BOT_TOKEN: fake.botToken,
-        SLACK_SIGNING_SECRET: fake.signingSecret,
-        SLACK_CHANNEL: "C0GENERAL",
-        SLACK_API_URL: fake.apiUrl,
-      },
-    });
-    const harness = h;
+    const world = await startSlackByHand(log);
+    ({ h, fake: slack } = world);
+    const { fake, h: harness, adapter } = world;
     const db = harness.bridge.database.db;
-    const adapter = createSlackAdapter({
-      botToken: fake.botToken,
-      channel: "C0GENERAL",
-      apiUrl: fake.apiUrl,
-      log,
-      pacing: { burst: 100, perSecond: 100 },
-      budget: sharedBudget(db, "slack"),
-    });
     const deliver = createChatDelivery({
       db,
       adapters: new Map([["slack", adapter]]),

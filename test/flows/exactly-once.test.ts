@@ -8,17 +8,16 @@
 import { and, eq, gt, inArray } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import type { ChatAdapter } from "../../src/contracts/index.ts";
 import { conversations, jobs, messages } from "../../src/db/schema.ts";
 import { createChatDelivery } from "../../src/flows/delivery.ts";
-import { sharedBudget } from "../../src/queue/budget.ts";
 import { complete } from "../../src/queue/jobs.ts";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord.ts";
-import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import type { FakeSlack } from "../fakes/slack.ts";
 import { claimChatJob, takeChatJob } from "../support/chat-jobs.ts";
 import { discordEnv, postingAdapter } from "../support/discord-setup.ts";
 import { actOnCallbacks, type Harness, startHarness, until } from "../support/harness.ts";
+import { startSlackByHand } from "../support/slack-by-hand.ts";
 
 const log = pino({ level: "silent" });
 let h: Harness | undefined;
@@ -40,25 +39,9 @@ interface World {
 }
 
 async function slackWorld(): Promise<World> {
-  slack = await startFakeSlack({ channels: ["C0GENERAL"] });
-  const fake = slack;
-  h = await startHarness({
-    worker: false,
-    env: {
-      SLACK_BOT_TOKEN: fake.botToken,
-      SLACK_SIGNING_SECRET: fake.signingSecret,
-      SLACK_CHANNEL: "C0GENERAL",
-      SLACK_API_URL: fake.apiUrl,
-    },
-  });
-  const adapter = createSlackAdapter({
-    botToken: fake.botToken,
-    channel: "C0GENERAL",
-    apiUrl: fake.apiUrl,
-    log,
-    pacing: { burst: 100, perSecond: 100 },
-    budget: sharedBudget(h.bridge.database.db, "slack"),
-  });
+  const world = await startSlackByHand(log);
+  ({ h, fake: slack } = world);
+  const { fake, adapter } = world;
   return {
     adapter,
     postsWith: (thread, text) => {

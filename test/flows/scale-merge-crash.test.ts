@@ -6,17 +6,16 @@
 import { and, eq, inArray } from "drizzle-orm";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSlackAdapter } from "../../adapters/slack/index.ts";
 import type { ChatAdapter } from "../../src/contracts/index.ts";
 import { CHAT_JOB } from "../../src/conversations/kinds.ts";
 import { conversations, jobs, messages } from "../../src/db/schema.ts";
 import { createChatDelivery } from "../../src/flows/delivery.ts";
-import { sharedBudget } from "../../src/queue/budget.ts";
 import { complete } from "../../src/queue/jobs.ts";
 import { Worker } from "../../src/queue/worker.ts";
-import { type FakeSlack, startFakeSlack } from "../fakes/slack.ts";
+import type { FakeSlack } from "../fakes/slack.ts";
 import { claimChatJob } from "../support/chat-jobs.ts";
-import { actOnCallbacks, type Harness, startHarness, until } from "../support/harness.ts";
+import { actOnCallbacks, type Harness, until } from "../support/harness.ts";
+import { type SlackByHand, startSlackByHand } from "../support/slack-by-hand.ts";
 
 const log = pino({ level: "silent" });
 let h: Harness | undefined;
@@ -34,16 +33,8 @@ const take = (harness: Harness, workerId: string) =>
  * Chat delivery through a Slack adapter whose process dies right after Slack accepted its first
  * merged post (nothing after it runs), and whether it has.
  */
-function dyingAfterMergedPost(fake: FakeSlack, harness: Harness) {
+function dyingAfterMergedPost({ h: harness, adapter: slackAdapter }: SlackByHand) {
   const db = harness.bridge.database.db;
-  const slackAdapter = createSlackAdapter({
-    botToken: fake.botToken,
-    channel: "C0GENERAL",
-    apiUrl: fake.apiUrl,
-    log,
-    pacing: { burst: 100, perSecond: 100 },
-    budget: sharedBudget(db, "slack"),
-  });
   let killed = false;
   const dying: ChatAdapter = {
     ...slackAdapter,
@@ -73,21 +64,12 @@ async function opened(
 
 describe("a merged post and a crash (Slack)", () => {
   it("posts the SMS a killed worker had merged once, not again, when the look-up meets a 429", async () => {
-    slack = await startFakeSlack({ channels: ["C0GENERAL"] });
-    const fake = slack;
-    h = await startHarness({
-      worker: false,
-      env: {
-        SLACK_BOT_TOKEN: fake.botToken,
-        SLACK_SIGNING_SECRET: fake.signingSecret,
-        SLACK_CHANNEL: "C0GENERAL",
-        SLACK_API_URL: fake.apiUrl,
-      },
-    });
-    const harness = h;
+    const world = await startSlackByHand(log);
+    ({ h, fake: slack } = world);
+    const { fake, h: harness } = world;
     const database = harness.bridge.database;
     const db = database.db;
-    const { deliver, killed } = dyingAfterMergedPost(fake, harness);
+    const { deliver, killed } = dyingAfterMergedPost(world);
     await opened(harness, deliver, "+15550700002");
     const texts = ["first of four", "second of four", "third of four", "fourth of four"];
     for (const t of texts) expect(await harness.sim.inbound("+15550700002", t)).toBe(200);
@@ -127,21 +109,12 @@ describe("a merged post and a crash (Slack)", () => {
   });
 
   it("posts the SMS a killed worker had merged once, not again", async () => {
-    slack = await startFakeSlack({ channels: ["C0GENERAL"] });
-    const fake = slack;
-    h = await startHarness({
-      worker: false,
-      env: {
-        SLACK_BOT_TOKEN: fake.botToken,
-        SLACK_SIGNING_SECRET: fake.signingSecret,
-        SLACK_CHANNEL: "C0GENERAL",
-        SLACK_API_URL: fake.apiUrl,
-      },
-    });
-    const harness = h;
+    const world = await startSlackByHand(log);
+    ({ h, fake: slack } = world);
+    const { fake, h: harness } = world;
     const db = harness.bridge.database.db;
     // The process dies right after Slack accepted the merged post: nothing after it runs.
-    const { deliver, killed } = dyingAfterMergedPost(fake, harness);
+    const { deliver, killed } = dyingAfterMergedPost(world);
     // The conversation has its thread (its card carries the first SMS).
     await opened(harness, deliver, "+15550700001");
     const texts = ["first of three", "second of three", "third of three"];
