@@ -17,6 +17,7 @@ import {
   ThreadGoneError,
 } from "../../src/kernel/errors.ts";
 import { ChannelPacer, type PacerOptions } from "./pacer.ts";
+import { slackErrorCode, TOKEN_REFUSED } from "./refusals.ts";
 
 /** Answers that mean the thread (or an archived channel) is gone for good. */
 const GONE = new Set([
@@ -24,15 +25,6 @@ const GONE = new Set([
   "message_not_found",
   "thread_not_found",
   "cant_update_message",
-]);
-
-/** The token is refused: nothing can be posted until a person fixes SLACK_BOT_TOKEN. */
-const TOKEN_REFUSED = new Set([
-  "invalid_auth",
-  "not_authed",
-  "token_revoked",
-  "token_expired",
-  "account_inactive",
 ]);
 
 /**
@@ -117,12 +109,6 @@ export function createSlackApi(o: SlackApiOptions) {
   }
 
   return { client, pacer, call, plain };
-}
-
-/** Slack's error code of a refused call ("channel_not_found"), if it was one. */
-export function slackErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: string; data?: { error?: string } };
-  return e?.code === ErrorCode.PlatformError ? e.data?.error : undefined;
 }
 
 function toAppError(err: unknown, what: string, channel?: string): Error {

@@ -14,7 +14,7 @@ import {
   wordsOf,
 } from "../../src/contracts/index.ts";
 import { errorMessage, ThreadGoneError } from "../../src/kernel/errors.ts";
-import { createSlackApi, slackErrorCode } from "./api.ts";
+import { createSlackApi } from "./api.ts";
 import { boltLogger } from "./bolt-logger.ts";
 import { listenForms } from "./forms.ts";
 import { slackGate } from "./gate.ts";
@@ -26,6 +26,7 @@ import type { PacerOptions } from "./pacer.ts";
 import { peopleOf } from "./people.ts";
 import type { SlackNames } from "./plain.ts";
 import { decodeRef, encodeRef, mustDecodeRef } from "./refs.ts";
+import { slackErrorCode } from "./refusals.ts";
 import {
   type Rendered,
   reactionsFor,

@@ -16,7 +16,8 @@ import {
   RefusedError,
   RetryableError,
 } from "../../src/kernel/errors.ts";
-import { type createSlackApi, slackErrorCode } from "./api.ts";
+import type { createSlackApi } from "./api.ts";
+import { slackErrorCode } from "./refusals.ts";
 
 type SlackApi = ReturnType<typeof createSlackApi>;
 

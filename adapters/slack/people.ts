@@ -7,7 +7,7 @@
 // event again (a reply).
 // https://docs.slack.dev/reference/methods/users.info
 import type { WebClient } from "@slack/web-api";
-import { slackErrorCode } from "./api.ts";
+import { slackErrorCode } from "./refusals.ts";
 
 export interface SlackPerson {
   name?: string;

@@ -8,7 +8,8 @@
 // https://docs.slack.dev/reference/methods/files.completeUploadExternal
 import type { ChannelReport, ReportPosted } from "../../src/contracts/index.ts";
 import { errorMessage, RetryableError } from "../../src/kernel/errors.ts";
-import { type createSlackApi, slackErrorCode } from "./api.ts";
+import type { createSlackApi } from "./api.ts";
+import { slackErrorCode } from "./refusals.ts";
 
 type SlackApi = ReturnType<typeof createSlackApi>;
 

@@ -7,24 +7,8 @@
 import type { WebClient } from "@slack/web-api";
 import type { SetupContext, SetupLine } from "../../src/contracts/index.ts";
 import { errorMessage, NoAnswerError } from "../../src/kernel/errors.ts";
-
-/**
- * Slack's error code of a refused call, as api.ts's slackErrorCode reads it, without loading the
- * SDK: the descriptor imports this file, and the SDK is loaded only when Slack is on.
- */
-function slackErrorCode(err: unknown): string | undefined {
-  const e = err as { code?: string; data?: { error?: string } };
-  return e?.code === "slack_webapi_platform_error" ? e.data?.error : undefined;
-}
-
-/** Answers that mean the token itself is refused. */
-const TOKEN_REFUSED = new Set([
-  "invalid_auth",
-  "not_authed",
-  "token_revoked",
-  "token_expired",
-  "account_inactive",
-]);
+// No SDK is loaded by refusals.ts either: the descriptor imports this file.
+import { slackErrorCode, TOKEN_REFUSED } from "./refusals.ts";
 
 export interface SlackCheckSources {
   client: WebClient;
