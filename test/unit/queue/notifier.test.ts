@@ -56,14 +56,16 @@ describe("the notifier of the other processes' workers (Postgres only)", () => {
 
   it("with everyMs, a burst of calls makes one NOTIFY at once and one when the time is up, no more", async () => {
     const { db, at } = await heard();
-    const notify = jobsNotifier(db, 100);
-    // Ten calls in about 45 ms, all before the time is up.
-    for (let i = 0; i < 10; i++) {
-      notify();
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    // A long interval, so that the calls below fall in its wait however loaded the machine.
+    const notify = jobsNotifier(db, 1000);
+    notify();
+    await until(() => at.length >= 1, 5_000, "the first NOTIFY");
+    // Nine calls while it waits: the NOTIFY at the end of the wait answers them all.
+    for (let i = 0; i < 9; i++) notify();
     await until(() => at.length >= 2, 5_000, "the second NOTIFY");
-    await new Promise((r) => setTimeout(r, 400));
+    expect((at[1] ?? 0) - (at[0] ?? 0)).toBeGreaterThanOrEqual(900);
+    // No third one after it (the calls it answered must not make another a second later).
+    await new Promise((r) => setTimeout(r, 1400));
     expect(at).toHaveLength(2);
   });
 
