@@ -5,8 +5,10 @@
 // until it is answered 200 (as the provider does); the moment the fake Slack accepts a post, the
 // server is killed with SIGKILL (between the post and its saving) and started again. Kills
 // alternate: after a card (a new number's thread), then after a reply in a thread. New numbers
-// join as the SMS go on, so there are cards to kill after. At the end every SMS must be in
-// Slack exactly once, in the order it was sent per number, each number with one card.
+// join as the SMS go on (one every 5 SMS, up to `numbers`), and one joins at once whenever the
+// next kill is to come after a card: however slow a restart, there is always a card to kill
+// after. At the end every SMS must be in Slack exactly once, in the order it was sent per
+// number, each number with one card.
 import { type ChildProcess, spawn } from "node:child_process";
 import { startSimulator } from "../../adapters/ardary/simulator/index.ts";
 import { type FakePost, startFakeSlack } from "../fakes/slack.ts";
@@ -19,7 +21,7 @@ export interface SoakOptions {
   total: number;
   /** SIGKILLs, each followed by a restart. */
   kills: number;
-  /** Most phone numbers (8). */
+  /** Phone numbers joining one every 5 SMS (8); one more joins when a kill waits for a card. */
   numbers?: number;
   /** How long a killed worker's job stays held (JOB_LEASE_MS; the server's default is 60 s). */
   leaseMs?: number;
@@ -59,12 +61,6 @@ export interface SoakResult {
 
 const SECRET = "soak-callback-secret-0123456789";
 const text = (n: number) => `soak sms ${n} end`;
-
-/** The number of SMS `n`: a new number joins every 5 SMS, up to `numbers`. */
-export function soakPhone(n: number, numbers: number): string {
-  const active = Math.min(numbers, 1 + Math.floor(n / 5));
-  return usPhone(n % active);
-}
 
 /** The SMS numbers a post shows (a card carries its first SMS; merged posts several). */
 function smsIn(post: FakePost): number[] {
@@ -130,6 +126,11 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
   const acknowledged = new Set<number>();
   const killedAfter: ("card" | "reply")[] = [];
   const kills: { afterPost: number; what: string }[] = [];
+  /** The number each SMS was sent from; `joined` numbers write in turn. */
+  const phoneOf = new Map<number, string>();
+  let joined = 0;
+  /** Set by the killer when it waits for a card: the next SMS comes from a new number. */
+  let cardWanted = false;
   try {
     server = await start();
     // The callbacks, each sent again until acknowledged (as the provider does).
@@ -142,7 +143,12 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
         const patience = o.lookupLimitMs ? 1500 : 500;
         for (let w = 0; n >= o.total - 4 && killedAfter.length < o.kills && w < patience; w++)
           await sleep(20);
-        const url = inboundUrl(base, SECRET, soakPhone(n, numbers), text(n));
+        if (cardWanted || (joined < numbers && n >= joined * 5)) {
+          joined++;
+          cardWanted = false;
+          phoneOf.set(n, usPhone(joined - 1));
+        } else phoneOf.set(n, usPhone(n % joined));
+        const url = inboundUrl(base, SECRET, phoneOf.get(n) ?? "", text(n));
         while ((await fetch(url).catch(() => null))?.status !== 200) await sleep(100);
         acknowledged.add(n);
         sent = n + 1;
@@ -153,6 +159,7 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
       const after = killedAfter.length % 2 === 0 ? "card" : "reply";
       const seen = slack.posts.length;
       const wanted = (p: FakePost) => (after === "card" ? !p.thread_ts : !!p.thread_ts);
+      if (after === "card" && killedAfter.length > 0) cardWanted = true;
       while (!slack.posts.slice(seen).some(wanted) && sent < o.total) await sleep(1);
       if (sent >= o.total) break;
       await kill(server);
@@ -186,7 +193,7 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
   for (const post of slack.posts) {
     for (const n of smsIn(post)) {
       counts.set(n, (counts.get(n) ?? 0) + 1);
-      const phone = soakPhone(n, numbers);
+      const phone = phoneOf.get(n) ?? "";
       order.set(phone, [...(order.get(phone) ?? []), n]);
     }
   }
@@ -194,7 +201,7 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
     .filter(([, list]) => list.some((n, i) => i > 0 && n < (list[i - 1] ?? 0)))
     .map(([phone]) => phone);
   const timeline = slack.posts.flatMap((p, i) => [
-    `${p.thread_ts ? "  reply" : "card"} ${soakPhone(smsIn(p)[0] ?? 0, numbers)}: ${smsIn(p).join(" ")}`,
+    `${p.thread_ts ? "  reply" : "card"} ${phoneOf.get(smsIn(p)[0] ?? 0)}: ${smsIn(p).join(" ")}`,
     ...kills.filter((k) => k.afterPost === i + 1).map((k) => k.what),
   ]);
   return {
@@ -203,7 +210,7 @@ export async function runKillSoak(o: SoakOptions): Promise<SoakResult> {
     killedAfter,
     posts: slack.posts.length,
     cards: slack.posts.filter((p) => !p.thread_ts).length,
-    numbers: new Set([...acknowledged].map((n) => soakPhone(n, numbers))).size,
+    numbers: new Set([...acknowledged].map((n) => phoneOf.get(n))).size,
     doubles: [...counts].filter(([, c]) => c > 1).map(([n]) => n),
     missing: [...acknowledged].filter((n) => !counts.has(n)),
     outOfOrder,
