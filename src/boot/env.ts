@@ -12,21 +12,13 @@ import {
   type SmsProviderDescriptor,
 } from "../contracts/index.ts";
 import { signatureVar } from "../conversations/signature.ts";
+import { withSocketHost } from "../db/pg-options.ts";
 import { businessHoursVar, hoursProblems } from "../replies/hours.ts";
 import { marketingHolidaysVar, marketingHoursVar } from "../replies/marketing.ts";
 import { REPORT_HINTS, REPORT_VARS, reportProblems } from "../reports/settings.ts";
 
 const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 /** A yes/no setting, off unless set to `true` (an empty value is unset). */
-/**
- * libpq's `postgresql://user@/db?host=/var/run/postgresql` (a user, no host, the socket's directory
- * in `host`) is not a URL to WHATWG (nor to postgres.js): the empty host is said `localhost`, and
- * the socket is still used (src/db/pg-options.ts reads `host`).
- */
-export function withSocketHost(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^/?#@]*@)(?=[/?]|$)/i, "$1localhost");
-}
-
 const flag = optionalVar.pipe(
   z
     .enum(["true", "false"])

@@ -51,9 +51,18 @@ export function isLocalHost(host: string): boolean {
   );
 }
 
+/**
+ * libpq's `postgresql://user@/db?host=/var/run/postgresql` (a user, no host, the socket's directory
+ * in `host`) is not a URL to WHATWG (nor to postgres.js): the empty host is said `localhost`, and
+ * the socket is still used (pgConnection reads `host`). The settings check reads the URL so too.
+ */
+export function withSocketHost(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^/?#@]*@)(?=[/?]|$)/i, "$1localhost");
+}
+
 /** Reads the TLS settings of a DATABASE_URL (and PG* variables) into postgres.js options. */
 export function pgConnection(rawUrl: string, env: NodeJS.ProcessEnv = process.env): PgConnection {
-  const url = new URL(rawUrl);
+  const url = new URL(withSocketHost(rawUrl));
   const q = url.searchParams;
   const host = decodeURIComponent(q.get("host") ?? url.hostname);
   const port = Number(url.port || 5432);

@@ -28,6 +28,10 @@ describe("sslmode as libpq documents it", () => {
     const encoded = pgConnection("postgresql://u@%2Ftmp%2F:6000/db", {});
     expect(encoded.link).toEqual({ ssl: false, path: "/tmp/.s.PGSQL.6000" });
     expect(pgConnection("postgres://u@db.example.com/db", {}).link.path).toBeUndefined();
+    // A user and no host, as libpq writes it: no URL to WHATWG until the host is filled in.
+    const hostless = pgConnection("postgres://u@/db?host=/var/run/postgresql", {});
+    expect(hostless.link).toEqual({ ssl: false, path: "/var/run/postgresql/.s.PGSQL.5432" });
+    expect(new URL(hostless.url).username).toBe("u");
   });
 
   it("verify-full checks the name, verify-ca the chain only; a CA turns require into verify-ca", () => {
