@@ -1,6 +1,6 @@
 // A busy thread waits a moment before its next post (CHAT_LINGER_MS): after a post that carried
 // several SMS, the thread's next SMS is deferred (no attempt spent) so that the SMS after it share
-// one post; a quiet thread's SMS is posted at once, and so is the SMS after a full post (a
+// one post (and they do, once the wait is over); a quiet thread's SMS is posted at once, and so is the SMS after a full post (a
 // backlog goes at the channel's pace). Played job by job, as a worker would, with a long linger
 // so that nothing here depends on time. (Slack: Discord posts each SMS on its own.)
 import { sql } from "drizzle-orm";
@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 describe("a busy thread's next post waits for the SMS after it", () => {
-  it("defers the SMS after a merged post, not a quiet thread's, nor the SMS after a full post", async () => {
+  it("defers the SMS after a merged post, then posts it with the SMS after it; not a quiet thread's, nor the SMS after a full post", async () => {
     const world = await startSlackByHand(log);
     ({ h, fake: slack } = world);
     const { fake, h: harness, adapter } = world;
@@ -88,5 +88,24 @@ describe("a busy thread's next post waits for the SMS after it", () => {
     );
     expect(row).toMatchObject({ state: "pending", attempts: 0 });
     expect(row?.last_error).toContain("busy thread");
+
+    // What came meanwhile shares its post: the wait over (its time brought forward, as the
+    // clock would), the deferred SMS is posted with the one after it, in one post, in order.
+    expect(await harness.sim.inbound(busy, "five")).toBe(200);
+    await actOnCallbacks(harness);
+    await db.execute(sql`update jobs set run_at = created_at where id = ${four.job.id}`);
+    const again = await takeChatJob(harness.bridge.database, "w");
+    expect(again.id).toBe(four.job.id);
+    await deliver(again);
+    await complete(db, [again.id], "w");
+    expect(postsWith("four")).toHaveLength(1);
+    expect(postsWith("five")).toEqual(postsWith("four"));
+    const text = postsWith("four")[0]?.text ?? "";
+    expect(text.indexOf("four")).toBeLessThan(text.indexOf("five"));
+    // The job of "five" went with the post: nothing of the thread is left to post.
+    const [left] = rowsOf<{ n: number }>(
+      await db.execute(sql`select count(*)::int as n from jobs where kind = 'chat.deliver'`),
+    );
+    expect(left?.n).toBe(0);
   });
 });
