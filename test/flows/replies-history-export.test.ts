@@ -164,6 +164,23 @@ describe("history and export", () => {
       });
       const answer = (await answerTo(d, i.id)).content ?? "";
       expect(answer).toContain("← received: \\*\\*URGENT\\*\\* \\_now\\_ @everyone");
+      // A template's text too; a field's underscore, inside a word, as typed.
+      await addTemplate(
+        d.h.bridge.database.db,
+        "hi",
+        "**Hello** _now_ {first_name}",
+        "test",
+        false,
+      );
+      const list = d.fake.interaction({
+        name: "sms",
+        subcommand: "template list",
+        channelId: d.channel,
+        options: {},
+      });
+      expect((await answerTo(d, list.id)).content).toContain(
+        "::hi  \\*\\*Hello\\*\\* \\_now\\_ {first_name}",
+      );
     } finally {
       await d.close();
     }
