@@ -22,6 +22,8 @@ const phone = (i: number) => `+1555${3000000 + i}`;
 const channel = (i: number) => `C0STRAND${i}`;
 /** The inbox's advisory lock (src/ingest/inbox.ts). */
 const INBOX_LOCK = 727_100_002;
+// pg_locks is the whole server's: the tests that run beside this one hold the same advisory lock
+// in their own databases, so every look at it names this test's database.
 /** 50 callbacks/s, the issue's load, open loop (as a provider calls). */
 const EVERY_MS = 20;
 const CLIENT_TIMEOUT_MS = 5000;
@@ -68,7 +70,7 @@ describe("database connections stranded under load", () => {
             const [row] = await tx<{ pid: number }[]>`select a.pid from pg_locks l
               join pg_stat_activity a on a.pid = l.pid
               where l.locktype = 'advisory' and l.objid = ${INBOX_LOCK} and l.granted
-                and a.wait_event_type = 'Lock'`;
+                and l.database = (select oid from pg_database where datname = current_database()) and a.wait_event_type = 'Lock'`;
             return row?.pid;
           },
           10_000,
@@ -109,7 +111,8 @@ describe("database connections stranded under load", () => {
       );
       const postingMs = firstPost ? firstPost.at - wall0 : undefined;
       const [held] = await admin<{ n: number }[]>`select count(*)::int as n from pg_locks
-        where locktype = 'advisory' and objid = ${INBOX_LOCK} and granted`;
+        where locktype = 'advisory' and objid = ${INBOX_LOCK} and granted
+          and database = (select oid from pg_database where datname = current_database())`;
       const orphan = await admin<{ pid: number }[]>`select pid from pg_stat_activity
         where pid = ${caught ?? 0}`;
       console.log(
