@@ -1,6 +1,8 @@
 // Group commit for callbacks: what arrives while earlier batches are committing is handled
 // together in the next one, so concurrent callbacks share one transaction (and its fsync)
 // rather than queueing one behind another. Nothing is answered before its batch commits.
+// A batch is formed once the event loop has read what its sockets hold (setImmediate, no timer):
+// callbacks that arrive together are one batch, not a lone first one and the rest behind it.
 import { RetryableError } from "../kernel/errors.ts";
 
 export interface BatcherOptions {
@@ -41,6 +43,8 @@ export class Batcher<T, R> {
   /** When each batch in flight started (performance.now()), oldest first. */
   private readonly started: number[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** A batch is to be formed once this turn of the event loop has read its sockets. */
+  private gathering: NodeJS.Immediate | undefined;
 
   /** `run` handles a batch in one transaction and returns one result per item, in order. */
   constructor(
@@ -59,12 +63,26 @@ export class Batcher<T, R> {
     return this.queue.length;
   }
 
-  /** Resolves once the item's batch has committed. A lone item goes at once. */
+  /**
+   * Resolves once the item's batch has committed. A lone item goes at once (in this turn of the
+   * event loop, with whatever else arrived in it).
+   */
   submit(item: T): Promise<R> {
     if (this.queue.length >= this.maxQueue)
       return Promise.reject(new RetryableError("busy", "too many items waiting: try again"));
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
+      this.gather();
+    });
+  }
+
+  /**
+   * Forms the next batches once the event loop has read what is ready: under a closed loop of
+   * 16 callers, two batches in three held a lone callback (bench figure 1), each a statement.
+   */
+  private gather(): void {
+    this.gathering ??= setImmediate(() => {
+      this.gathering = undefined;
       this.pump();
     });
   }
@@ -91,7 +109,7 @@ export class Batcher<T, R> {
       void this.settle(batch).finally(() => {
         this.inFlight--;
         this.started.splice(this.started.indexOf(now), 1);
-        this.pump();
+        this.gather();
       });
     }
   }
