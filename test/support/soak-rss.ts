@@ -99,6 +99,9 @@ export class RssSampler {
   sample(p: BridgeProcess): void {
     if (!p.alive() || !p.pid) return;
     let live = this.current.get(p);
+    // An instance that has ended (its SIGKILL sent, the process not yet gone) is read no more:
+    // a read between the end and the exit made a second instance of the same process.
+    if (live?.endedBy && live.pid === p.pid && live.start === p.starts) return;
     if (!live || live.pid !== p.pid || live.start !== p.starts) {
       live = { name: p.name, pid: p.pid, start: p.starts, spawnedAt: p.spawnedAt, samples: [] };
       this.current.set(p, live);
@@ -117,11 +120,10 @@ export class RssSampler {
   end(p: BridgeProcess, by: "kill" | "load end"): void {
     this.sample(p);
     const live = this.current.get(p);
-    if (live) {
+    if (live && !live.endedBy) {
       live.endedAt = Date.now();
       live.endedBy = by;
     }
-    if (by === "kill") this.current.delete(p);
   }
 
   /** The load is over: every instance still running ends here. */
