@@ -12,7 +12,8 @@
 // in this process, so the profile is the server's alone.
 // Environment: LOG_LEVEL (warn), DATABASE_POOL_MAX, WORKER_CONCURRENCY, PROFILE_NODE_ARGS (node flags of the server,
 // e.g. "--max-semi-space-size=8"), PROFILE_NODE_OPTIONS (its NODE_OPTIONS, e.g. a --require),
-// PROFILE_OUT (where to keep the .cpuprofile), PROFILE_WAL=1 (the log's records by kind, from
+// PROFILE_OUT (where to keep the .cpuprofile), PROFILE_ROOT (the built work tree whose server is
+// run, e.g. an older commit's in a second `git worktree`, for a before/after), PROFILE_WAL=1 (the log's records by kind, from
 // pg_walinspect: what the load wrote to the database, which does not vary with the machine's load).
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -75,7 +76,7 @@ const child = spawn(
   process.execPath,
   [...nodeArgs, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...profiled],
   {
-    cwd: ROOT,
+    cwd: process.env.PROFILE_ROOT || ROOT,
     env: {
       ...servedEnv(sim, fake),
       PORT: String(port),
